@@ -1,0 +1,261 @@
+"""Extract a returned workbook into tidy records, following the form description.
+
+Every value is found by the anchors of the description (so inserted rows do
+not shift it), every locked cell is compared with what the stamp says it must
+hold, and every number is re-read from its text if it had to be typed as text.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .forms import Form, cell_name, norm_label
+from .generate import context, roster_value
+from .read import Book
+from .stamp import LISTS_SHEET, STAMP_SHEET
+from .value import IndicatorValue, clean, compose, format_number, parse_amount
+
+ERROR, WARNING = "错误", "警告"
+
+
+@dataclass
+class Finding:
+    sheet: str
+    cell: str
+    rule: str
+    severity: str
+    message: str
+    file: str = ""
+    unit_code: str = ""
+    unit_name: str = ""
+
+
+@dataclass
+class Indicator:
+    row: int                       # 1-based sheet row
+    level1: str
+    level2: str
+    name: str
+    description: str
+    value: IndicatorValue
+    basis: str
+    cells: dict[str, str] = field(default_factory=dict)   # key → "F12"
+
+
+@dataclass
+class ProjectReturn:
+    sheet: str
+    seq: int
+    spare: bool
+    code: str = ""
+    name: str = ""
+    budget: float | None = None
+    fiscal: float | None = None
+    other: float | None = None
+    use: str = ""
+    goal: str = ""
+    plan: list[float | None] = field(default_factory=list)
+    indicators: list[Indicator] = field(default_factory=list)
+    cells: dict[str, str] = field(default_factory=dict)    # field → "C5"
+
+
+@dataclass
+class UnitReturn:
+    payload: dict
+    form: Form
+    texts: dict[str, str] = field(default_factory=dict)
+    projects: list[ProjectReturn] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def unit_code(self) -> str:
+        return self.payload["unit_code"]
+
+    @property
+    def unit_name(self) -> str:
+        return self.payload["unit_name"]
+
+
+def _get(rows: list[list], r: int, c: int):
+    if 0 <= r < len(rows) and 0 <= c < len(rows[r]):
+        return rows[r][c]
+    return None
+
+
+def _text(value) -> str:
+    if isinstance(value, float):
+        return format_number(value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return clean(value)
+
+
+def find_anchors(rows: list[list], col: int = 0) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, row in enumerate(rows):
+        if row and col < len(row) and isinstance(row[col], str):
+            found.setdefault(norm_label(row[col]), i)
+    return found
+
+
+def _same(expected, actual) -> bool:
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        amount = parse_amount(actual)
+        return amount.value is not None and abs(amount.value - expected) < 0.005
+    return norm_label(expected) == norm_label(_text(actual))
+
+
+def _shown(value) -> str:
+    text = _text(value)
+    return f"“{text}”" if text else "空白"
+
+
+class Extractor:
+    def __init__(self, book: Book, form: Form, payload: dict):
+        self.book, self.form, self.payload = book, form, payload
+        self.out = UnitReturn(payload=payload, form=form)
+
+    def add(self, sheet, r, c, rule, severity, message):
+        self.out.findings.append(Finding(sheet, cell_name(r, c) if r is not None else "", rule, severity, message))
+
+    def run(self) -> UnitReturn:
+        expected = [p["sheet"] for p in self.payload["projects"]] + list(self.payload.get("spares", []))
+        if self.form.unit_sheet:
+            expected.insert(0, self.form.unit_sheet["name"])
+        for name in expected:
+            if name not in self.book.sheets:
+                self.add(name, None, None, "结构被改动", ERROR, f"工作表“{name}”不见了（被删除或改名）")
+        extra = [s for s in self.book.sheets if s not in expected and s not in (LISTS_SHEET, STAMP_SHEET, "填报说明")]
+        for name in extra:
+            self.add(name, None, None, "结构被改动", WARNING, f"多出工作表“{name}”，其内容未读取")
+        if self.form.unit_sheet and self.form.unit_sheet["name"] in self.book.sheets:
+            self._unit_texts(self.form.unit_sheet["name"])
+        for p in self.payload["projects"]:
+            if p["sheet"] in self.book.sheets:
+                self._project(p["sheet"], p, p["seq"])
+        for i, name in enumerate(self.payload.get("spares", []), 1):
+            if name in self.book.sheets:
+                self._project(name, None, len(self.payload["projects"]) + i)
+        return self.out
+
+    # ---- unit-level text
+    def _unit_texts(self, sheet: str):
+        rows = self.book.sheets[sheet]
+        anchors = find_anchors(rows)
+        for spec in self.form.unit_sheet["rows"]:
+            r = anchors.get(norm_label(spec["anchor"]))
+            if r is None:
+                self.add(sheet, None, None, "结构被改动", ERROR, f"找不到“{spec['anchor']}”行")
+                continue
+            self.out.texts[spec["field"]] = _text(_get(rows, r, 1))
+
+    # ---- one project sheet
+    def _project(self, sheet: str, project: dict | None, seq: int):
+        rows, form = self.book.sheets[sheet], self.form
+        anchors = find_anchors(rows)
+        pr = ProjectReturn(sheet=sheet, seq=seq, spare=project is None)
+        self._plan_raw: dict = {}
+        missing = set()
+        for row in form.rows:
+            base = anchors.get(norm_label(row.anchor_of))
+            if base is None:
+                if row.anchor_of not in missing:
+                    missing.add(row.anchor_of)
+                    self.add(sheet, None, None, "结构被改动", ERROR, f"找不到“{row.anchor_of}”行，该部分未读取")
+                continue
+            r = base + row.offset
+            for cell in row.cells:
+                self._cell(sheet, rows, r, cell, project, seq, pr)
+        plan_cells = form.plan_fields()
+        pr.plan = self._plan(sheet, [(pr.cells.get(c.field), self._plan_raw.get(c.field)) for c in plan_cells])
+        self._grid(sheet, rows, anchors, pr)
+        if pr.spare and not (pr.code or pr.name or pr.indicators):
+            return  # an unused spare sheet
+        if project:
+            pr.code, pr.name = pr.code or project["code"], pr.name or project["name"]
+            for key in ("budget", "fiscal", "other", "use"):
+                if getattr(pr, key) in (None, "") and project.get(key) not in (None, ""):
+                    setattr(pr, key, project[key])
+        self.out.projects.append(pr)
+
+    def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn):
+        actual = _get(rows, r, cell.col)
+        if cell.field:
+            pr.cells[cell.field] = cell_name(r, cell.col)
+        # spare sheets: everything but the labels is the unit's input
+        expected = roster_value(cell, self.payload, project) if project or cell.label is not None else None
+        if expected is not None:
+            if not _same(expected, actual):
+                self.add(sheet, r, cell.col, "锁定单元格被改动", ERROR,
+                         f"锁定单元格“{cell.title or cell.label}”被改动：应为{_shown(expected)}，实为{_shown(actual)}")
+            value = expected
+        else:
+            value = actual
+        if not cell.field or cell.value is not None:
+            return
+        key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
+        if cell.type == "amount":
+            amount = parse_amount(value)
+            if amount.error:
+                self.add(sheet, r, cell.col, "数字格式", ERROR, f"“{cell.title}”{amount.error}，未计入")
+            elif amount.note:
+                self.add(sheet, r, cell.col, "数字格式", WARNING, f"“{cell.title}”{amount.note}")
+            setattr(pr, key, amount.value)
+        elif cell.type == "plan":
+            self._plan_raw[cell.field] = value
+        elif hasattr(pr, key):
+            setattr(pr, key, _text(value))
+
+    def _plan(self, sheet, cells: list[tuple[str | None, object]]) -> list[float | None]:
+        values = []
+        for address, raw in cells:
+            if raw is None or isinstance(raw, (int, float)) and not isinstance(raw, bool):
+                values.append(None if raw is None else float(raw))
+                continue
+            text = _text(raw)
+            amount = parse_amount(text.rstrip("%％"))
+            if amount.error or amount.value is None:
+                values.append(None)
+                if text:
+                    self.out.findings.append(Finding(sheet, address or "", "资金支出计划", ERROR, f"支出进度“{text}”不是数字"))
+            else:
+                values.append(amount.value)
+        nums = [v for v in values if v is not None]
+        # "25%" typed into a number cell arrives as 0.25: a plan that never exceeds 1 is a fraction
+        if nums and max(nums) <= 1 and max(nums) > 0:
+            values = [None if v is None else round(v * 100, 6) for v in values]
+        return values
+
+    def _grid(self, sheet, rows, anchors, pr: ProjectReturn):
+        form = self.form
+        header = anchors.get(norm_label(form.grid_anchor))
+        if header is None:
+            self.add(sheet, None, None, "结构被改动", ERROR, f"找不到指标表头“{form.grid_anchor}”，绩效指标未读取")
+            return
+        for col in form.grid_columns:
+            if not _same(col.label, _get(rows, header, col.col)):
+                self.add(sheet, header, col.col, "锁定单元格被改动", ERROR,
+                         f"表头“{col.label}”被改动：实为{_shown(_get(rows, header, col.col))}")
+            for part in col.parts:
+                if not _same(part.label, _get(rows, header + 1, part.col)):
+                    self.add(sheet, header + 1, part.col, "锁定单元格被改动", ERROR,
+                             f"表头“{part.label}”被改动：实为{_shown(_get(rows, header + 1, part.col))}")
+        review = form.review
+        kw = {"placeholders": tuple(review.get("placeholders", ())), "question_prefix": review.get("question_prefix", "是否")}
+        cols = {c.key: c.col for c in form.input_columns}
+        content_keys = [k for k in cols if k not in ("level1", "level2")]
+        for r in range(header + form.grid_header_rows, len(rows)):
+            raw = {k: _get(rows, r, c) for k, c in cols.items()}
+            if not any(_text(raw[k]) for k in content_keys):
+                continue
+            if "value" in cols:
+                value = compose(None, raw["value"], None, **kw)
+            else:
+                value = compose(raw.get("op"), raw.get("num"), raw.get("unit"), **kw)
+            pr.indicators.append(Indicator(
+                row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
+                name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
+                basis=_text(raw.get("basis")), cells={k: cell_name(r, c) for k, c in cols.items()}))
+
+
+def extract(book: Book, form: Form, payload: dict) -> UnitReturn:
+    return Extractor(book, form, payload).run()

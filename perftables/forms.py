@@ -1,0 +1,339 @@
+"""Form descriptions: load templates/*.toml into the objects every step reads.
+
+A form file describes one official table once: its printed rows, the indicator
+grid, the dropdown lists, what the roster fills and what the unit fills, and the
+review parameters. Nothing else in the package knows a label or a cell address.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+if not TEMPLATES_DIR.is_dir():  # installed as a wheel: templates are package data
+    TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+
+
+class FormError(Exception):
+    """A form description is missing or inconsistent."""
+
+
+def norm_label(text) -> str:
+    """Normalise a label for comparison: NFKC, no white space of any width."""
+    if text is None:
+        return ""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+
+
+def col_index(letters: str) -> int:
+    n = 0
+    for ch in letters.strip().upper():
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def col_letters(index: int) -> str:
+    s, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def cell_name(row: int, col: int) -> str:
+    """0-based (row, col) → "B7"."""
+    return f"{col_letters(col)}{row + 1}"
+
+
+def span(at: str) -> tuple[int, int]:
+    """"B" → (1, 1); "D:H" → (3, 7)."""
+    a, _, b = at.partition(":")
+    return col_index(a), col_index(b or a)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def _load_toml(path: Path, seen=()) -> dict:
+    if not path.is_file():
+        raise FormError(f"找不到表式描述文件：{path}")
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    parent = data.pop("extends", None)
+    if parent:
+        if parent in seen:
+            raise FormError(f"表式描述循环继承：{parent}")
+        base = _load_toml(path.with_name(parent + ".toml"), seen + (parent,))
+        data = _merge(base, data)
+    return data
+
+
+# --------------------------------------------------------------------------- taxonomy
+
+@dataclass
+class Level2:
+    name: str
+    aliases: list[str] = field(default_factory=list)
+    seed: bool = False
+    pct: bool = False
+    reverse: bool = False
+
+
+@dataclass
+class Level1:
+    name: str
+    block: str
+    required: bool
+    aliases: list[str]
+    level2: list[Level2]
+
+
+@dataclass
+class Taxonomy:
+    id: str
+    name: str
+    level1: list[Level1]
+
+    def _key(self, text) -> str:
+        t = norm_label(text)
+        return t[:-2] if t.endswith("指标") else t
+
+    def find_level1(self, text) -> Level1 | None:
+        key = self._key(text)
+        for l1 in self.level1:
+            if key in {self._key(n) for n in [l1.name, *l1.aliases]}:
+                return l1
+        return None
+
+    def find_level2(self, l1: Level1, text) -> Level2 | None:
+        key = self._key(text)
+        for l2 in l1.level2:
+            if key in {self._key(n) for n in [l2.name, *l2.aliases]}:
+                return l2
+        return None
+
+    def any_level2(self, text) -> tuple[Level1, Level2] | None:
+        for l1 in self.level1:
+            l2 = self.find_level2(l1, text)
+            if l2:
+                return l1, l2
+        return None
+
+    def seed_rows(self, all_level2: bool) -> list[tuple[str, str]]:
+        return [(l1.name, l2.name) for l1 in self.level1 for l2 in l1.level2 if all_level2 or l2.seed]
+
+
+@lru_cache(maxsize=None)
+def load_taxonomy(tax_id: str) -> Taxonomy:
+    data = _load_toml(TEMPLATES_DIR / "taxonomies" / f"{tax_id}.toml")
+    rename = data.get("rename", {})
+    level1 = []
+    for raw in data["level1"]:
+        name, aliases = raw["name"], list(raw.get("aliases", []))
+        if name in rename:
+            aliases = [a for a in aliases if a != rename[name]] + [name]
+            name = rename[name]
+        level1.append(Level1(name=name, block=raw.get("block", ""), required=raw.get("required", False),
+                             aliases=aliases, level2=[Level2(**l2) for l2 in raw.get("level2", [])]))
+    return Taxonomy(id=data["id"], name=data.get("name", data["id"]), level1=level1)
+
+
+def list_taxonomies() -> list[Taxonomy]:
+    return [load_taxonomy(p.stem) for p in sorted((TEMPLATES_DIR / "taxonomies").glob("*.toml"))]
+
+
+# --------------------------------------------------------------------------- layout
+
+@dataclass
+class Cell:
+    """One printed cell (or merged range) of a row above the grid."""
+    col: int
+    last_col: int
+    rows: int = 1
+    label: str | None = None        # constant text, locked
+    value: str | None = None        # text template filled from the roster, locked
+    field: str | None = None        # data key
+    source: str = "unit"            # "roster": pre-filled and locked when known
+    type: str = "text"              # text | longtext | amount | plan
+    required: bool = False
+    prompt: str = ""
+    style: str | None = None
+    fmt: str | None = None          # number format (plan cells)
+    title: str = ""                 # human name used in messages
+
+    @property
+    def is_input(self) -> bool:
+        return self.label is None and self.value is None
+
+
+@dataclass
+class Row:
+    anchor: str | None
+    height: float | None
+    cells: list[Cell]
+    offset: int = 0                 # rows below its anchor row (negative: above the first anchor)
+    anchor_of: str | None = None    # the anchor this row is addressed from
+
+
+@dataclass
+class GridColumn:
+    key: str
+    label: str
+    col: int
+    last_col: int
+    list: str | None = None
+    strict: bool = False
+    prompt: str = ""
+    parts: "list[GridColumn]" = field(default_factory=lambda: [])
+
+
+@dataclass
+class Form:
+    id: str
+    name: str
+    kind: str
+    version: str
+    taxonomy_id: str
+    meta: dict
+    lists: dict
+    guide: dict
+    unit_sheet: dict
+    rows: list[Row]
+    grid_anchor: str
+    grid_blank_rows: int
+    grid_columns: list[GridColumn]
+    review: dict
+    path: Path
+
+    @property
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(self.taxonomy_id)
+
+    def with_taxonomy(self, tax_id: str | None) -> "Form":
+        if not tax_id or tax_id == self.taxonomy_id:
+            return self
+        load_taxonomy(tax_id)  # fail early on an unknown id
+        clone = copy.copy(self)
+        clone.taxonomy_id = tax_id
+        return clone
+
+    @property
+    def ncols(self) -> int:
+        return len(self.meta["columns"])
+
+    @property
+    def grid_header_rows(self) -> int:
+        return 2 if any(c.parts for c in self.grid_columns) else 1
+
+    @property
+    def input_columns(self) -> list[GridColumn]:
+        """Grid columns as the clerk fills them: parts expanded."""
+        out = []
+        for c in self.grid_columns:
+            out.extend(c.parts or [c])
+        return out
+
+    def cells(self):
+        """Every (row, cell) above the grid."""
+        for row in self.rows:
+            for cell in row.cells:
+                yield row, cell
+
+    def fields(self) -> dict[str, tuple[Row, Cell]]:
+        return {c.field: (r, c) for r, c in self.cells() if c.field}
+
+    def plan_fields(self) -> list[Cell]:
+        return [c for _, c in self.cells() if c.type == "plan"]
+
+    def has_field(self, key: str) -> bool:
+        return key in self.fields()
+
+
+def _compile_rows(raw_rows: list[dict], ncols: int) -> list[Row]:
+    rows: list[Row] = []
+    for raw in raw_rows:
+        if "plan" in raw:
+            plan = raw["plan"]
+            label_cells = [Cell(*span("A"), rows=2, label=raw["anchor"])]
+            value_cells = []
+            for i, (lab, at) in enumerate(zip(plan["labels"], plan["at"]), 1):
+                a, b = span(at)
+                label_cells.append(Cell(a, b, label=lab))
+                value_cells.append(Cell(a, b, field=f"plan{i}", type="plan", fmt=plan.get("format"),
+                                        prompt=plan.get("prompt", ""), title=lab))
+            rows.append(Row(raw["anchor"], raw.get("height"), label_cells))
+            rows.append(Row(None, raw.get("height"), value_cells))
+            continue
+        cells = []
+        for c in raw["cells"]:
+            a, b = span(c["at"])
+            if b >= ncols:
+                raise FormError(f"单元格 {c['at']} 超出表格列数")
+            cells.append(Cell(a, b, rows=c.get("rows", 1), label=c.get("label"), value=c.get("value"),
+                              field=c.get("field"), source=c.get("source", "unit"), type=c.get("type", "text"),
+                              required=c.get("required", False), prompt=c.get("prompt", ""),
+                              style=c.get("style"), fmt=c.get("format"), title=c.get("title", "")))
+        rows.append(Row(raw.get("anchor"), raw.get("height"), cells))
+    # addressing: each row from the nearest anchor above; rows before the first anchor from it
+    anchors = [i for i, r in enumerate(rows) if r.anchor]
+    if not anchors:
+        raise FormError("表式描述中没有任何锚点行")
+    for i, row in enumerate(rows):
+        above = [a for a in anchors if a <= i]
+        base = above[-1] if above else anchors[0]
+        row.anchor_of, row.offset = rows[base].anchor, i - base
+    # human titles for fields: the label to their left in the same row, else the row anchor
+    for row in rows:
+        for cell in row.cells:
+            if cell.field and not cell.title:
+                left = [c for c in row.cells if c.label and c.last_col < cell.col]
+                cell.title = (left[-1].label if left else (row.anchor_of or cell.field))
+    return rows
+
+
+def _compile_grid(raw: dict) -> list[GridColumn]:
+    cols = []
+    for c in raw["columns"]:
+        a, b = span(c["at"])
+        parts = [GridColumn(key=p["key"], label=p["label"], col=span(p["at"])[0], last_col=span(p["at"])[1],
+                            list=p.get("list"), strict=p.get("strict", False), prompt=p.get("prompt", ""))
+                 for p in c.get("parts", [])]
+        cols.append(GridColumn(key=c["key"], label=c["label"], col=a, last_col=b, list=c.get("list"),
+                               strict=c.get("strict", c.get("list") in ("level1", "level2")),
+                               prompt=c.get("prompt", ""), parts=parts))
+    return cols
+
+
+@lru_cache(maxsize=None)
+def load_form(form_id: str) -> Form:
+    path = TEMPLATES_DIR / f"{form_id}.toml"
+    if not path.is_file():
+        known = "、".join(p.stem for p in sorted(TEMPLATES_DIR.glob("*.toml")))
+        raise FormError(f"未知表式“{form_id}”。可用表式：{known}")
+    data = _load_toml(path)
+    meta = data["form"]
+    ncols = len(meta["columns"])
+    sheet = data["sheet"]
+    form = Form(id=meta["id"], name=meta["name"], kind=meta["kind"], version=str(meta["version"]),
+                taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}), guide=data.get("guide", {}),
+                unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols),
+                grid_anchor=sheet["grid"]["anchor"], grid_blank_rows=sheet["grid"].get("blank_rows", 5),
+                grid_columns=_compile_grid(sheet["grid"]), review=data.get("review", {}), path=path)
+    load_taxonomy(form.taxonomy_id)
+    return form
+
+
+def list_forms() -> list[Form]:
+    return [load_form(p.stem) for p in sorted(TEMPLATES_DIR.glob("*.toml"))]

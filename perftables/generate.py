@@ -1,0 +1,507 @@
+"""generate: one locked workbook per unit, written with xlsxwriter from the form description."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from .forms import Form, load_form
+from .roster import Roster, Unit
+from .stamp import LISTS_SHEET, STAMP_SHEET, fingerprint, stamp_rows
+from .value import clean
+
+COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
+          "repeat_font": "#A6A6A6", "header": "#F2F2F2"}
+PROTECT_OPTIONS = {
+    "objects": False, "scenarios": False, "format_cells": False, "format_columns": True, "format_rows": True,
+    "insert_columns": False, "insert_rows": False, "insert_hyperlinks": False, "delete_columns": False,
+    "delete_rows": False, "select_locked_cells": True, "sort": False, "autofilter": False,
+    "pivot_tables": False, "select_unlocked_cells": True,
+}
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def safe_file_name(name: str) -> str:
+    """A file name every file system (and every mail client) accepts."""
+    name = _UNSAFE_NAME.sub("_", name).strip().strip(".")
+    return name[:150] or "unnamed"
+
+
+@dataclass
+class Options:
+    year: int
+    password: str | None = None
+    extra_projects: int | None = None
+    indicator_rows: int | None = None
+    deadline: str = ""
+    contact: str = ""
+    created: dt.datetime | None = None
+    issue: int = 1                       # stamp version: feedback workbooks count up
+
+
+# --------------------------------------------------------------------------- payload
+
+def grid_rows_for(form: Form, opts: Options, filled: int = 0) -> int:
+    seeded = len(form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False)))
+    return max(opts.indicator_rows or 0, seeded + form.grid_blank_rows, filled + 2)
+
+
+def sheet_names(form: Form, unit: Unit, opts: Options) -> tuple[list[str], list[str]]:
+    extra = form.meta.get("extra_projects", 0) if opts.extra_projects is None else opts.extra_projects
+    projects = [form.meta["sheet_name"].format(seq=i) for i in range(1, len(unit.projects) + 1)]
+    spares = [form.meta["spare_sheet_name"].format(seq=i) for i in range(1, extra + 1)]
+    return projects, spares
+
+
+def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
+    projects, spares = sheet_names(form, unit, opts)
+    return {
+        "tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
+        "taxonomy": form.taxonomy_id, "year": opts.year, "unit_code": unit.code, "unit_name": unit.name,
+        "issue": opts.issue,
+        "projects": [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(projects, unit.projects), 1)],
+        "spares": spares,
+    }
+
+
+def context(payload: dict, project: dict | None, seq: int | None = None) -> dict:
+    return {"unit_code": payload["unit_code"], "unit_name": payload["unit_name"], "year": payload["year"],
+            "seq": seq if seq is not None else (project or {}).get("seq", ""),
+            "project_name": (project or {}).get("name") or "新增项目"}
+
+
+def roster_value(cell, payload: dict, project: dict | None):
+    """What the roster says a locked cell holds (None: the unit fills it)."""
+    if cell.label is not None:
+        return cell.label
+    if cell.value is not None:
+        return cell.value.format(**context(payload, project)) if project else None
+    if cell.source == "roster" and project:
+        key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
+        value = project.get(key)
+        return None if value in (None, "") else value
+    return None
+
+
+# --------------------------------------------------------------------------- styles
+
+class Styles:
+    def __init__(self, wb, font: str):
+        self.wb, self.cache = wb, {}
+        self.base = {"font_name": font, "font_size": 10, "valign": "vcenter", "text_wrap": True}
+
+    def __call__(self, **kw):
+        key = tuple(sorted(kw.items()))
+        if key not in self.cache:
+            self.cache[key] = self.wb.add_format({**self.base, **kw})
+        return self.cache[key]
+
+    def label(self, **kw):
+        return self(border=1, align="center", **kw)
+
+    def locked(self, **kw):
+        return self(border=1, bg_color=COLORS["locked"], **kw)
+
+    def input(self, **kw):
+        return self(border=1, bg_color=COLORS["input"], locked=False, **kw)
+
+
+def _prompt(title: str, text: str) -> dict:
+    return {"input_title": title[:32], "input_message": text[:255]} if text else {}
+
+
+# --------------------------------------------------------------------------- writer
+
+class WorkbookWriter:
+    def __init__(self, form: Form, unit: Unit, opts: Options, fill: dict | None = None):
+        self.form, self.unit, self.opts, self.fill = form, unit, opts, fill or {}
+        self.payload = build_payload(form, unit, opts)
+
+    def write(self) -> bytes:
+        buf = io.BytesIO()
+        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
+                                       "strings_to_formulas": False, "strings_to_urls": False})
+        self.wb, self.st = wb, Styles(wb, self.form.meta.get("font", "宋体"))
+        created = self.opts.created or dt.datetime.now().replace(microsecond=0)
+        wb.set_properties({"title": f"{self.opts.year}年{self.form.name}", "subject": self.unit.name,
+                           "author": "perftables", "company": self.unit.name, "created": created,
+                           "comments": "由 perftables 生成；请勿删除隐藏的标识页。"})
+        for key, value in stamp_rows(self.payload)[:-1]:
+            wb.set_custom_property(f"perftables_{key}", value)
+        guide = self._guide_sheet()
+        if self.form.unit_sheet:
+            self._unit_sheet()
+        for project in self.payload["projects"]:
+            self._project_sheet(project["sheet"], project)
+        for i, sheet in enumerate(self.payload["spares"], 1):
+            self._project_sheet(sheet, None, seq=len(self.payload["projects"]) + i)
+        self._lists_sheet()
+        self._stamp_sheet()
+        guide.activate()
+        wb.close()
+        return protect_structure(buf.getvalue(), self.opts.password)
+
+    # ---- sheets
+    def _protect(self, ws):
+        ws.protect(self.opts.password or "", PROTECT_OPTIONS)
+
+    def _page(self, ws, last_row: int, last_col: int, repeat=None, landscape=False):
+        ws.set_paper(9)
+        ws.set_landscape() if landscape else ws.set_portrait()
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+        ws.print_area(0, 0, last_row, last_col)
+        if repeat:
+            ws.repeat_rows(*repeat)
+        ws.hide_gridlines(2)
+        ws.set_footer("&C第 &P 页，共 &N 页")
+
+    def _guide_sheet(self):
+        g, st = self.form.guide, self.st
+        ws = self.wb.add_worksheet("填报说明")
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 96)
+        ctx = {"year": self.opts.year, "deadline": self.opts.deadline or "（见通知）",
+               "contact": self.opts.contact or "（见通知）"}
+        ws.merge_range(0, 0, 0, 1, g.get("title", "").format(**ctx), st(bold=True, font_size=14, align="center"))
+        ws.set_row(0, 30)
+        ws.write_string(1, 0, "填报单位", st(bold=True))
+        ws.write_string(1, 1, f"{self.unit.code} {self.unit.name}", st())
+        row = 3
+        for line in g.get("lines", []):
+            ws.merge_range(row, 0, row, 1, line.format(**ctx), st())
+            ws.set_row(row, 30)
+            row += 1
+        row += 1
+        ws.write_string(row, 0, "颜色说明", st(bold=True))
+        row += 1
+        fills = {"locked": st.locked(), "input": st(border=1, bg_color=COLORS["input"]),
+                 "error": st(border=1, bg_color=COLORS["error"], font_color=COLORS["error_font"])}
+        for text, key in g.get("legend", []):
+            ws.write_blank(row, 0, None, fills[key])
+            ws.write_string(row, 1, text, st())
+            row += 1
+        self._page(ws, row, 1)
+        self._protect(ws)
+        return ws
+
+    def _unit_sheet(self):
+        spec, st = self.form.unit_sheet, self.st
+        ws = self.wb.add_worksheet(spec["name"])
+        ws.set_column(0, 0, 16)
+        ws.set_column(1, 1, 96)
+        ws.merge_range(0, 0, 0, 1, spec["title"].format(year=self.opts.year), st(bold=True, font_size=14, align="center"))
+        ws.set_row(0, 30)
+        ws.write_string(1, 0, self.unit.name, st())
+        texts = self.fill.get("texts", {})
+        for i, row in enumerate(spec["rows"], start=2):
+            ws.write_string(i, 0, row["anchor"], st.label(bold=True))
+            ws.write_string(i, 1, texts.get(row["field"], ""), st.input(valign="top"))
+            ws.data_validation(i, 1, i, 1, {"validate": "any", **_prompt(row["anchor"], row.get("prompt", ""))})
+            ws.set_row(i, row.get("height", 120))
+        self._page(ws, 1 + len(spec["rows"]), 1)
+        self._protect(ws)
+
+    def _project_sheet(self, name: str, project: dict | None, seq: int | None = None):
+        form, st = self.form, self.st
+        ws = self.wb.add_worksheet(name)
+        for i, width in enumerate(form.meta["columns"]):
+            ws.set_column(i, i, width)
+        filled = self.fill.get("projects", {}).get(name, {})
+        values = filled.get("fields", {})
+        ctx_project = project or {"seq": seq, "name": values.get("project_name")}
+        r = 0
+        for row in form.rows:
+            texts = [(values.get(c.field) or (project or {}).get(c.field), self._width(c)) for c in row.cells if c.field]
+            height = fit_height(texts, row.height or 15)
+            if height != 15:
+                ws.set_row(r, height)
+            for cell in row.cells:
+                self._write_cell(ws, r, cell, roster_value(cell, self.payload, project) if project else
+                                 (cell.label if cell.label is not None else
+                                  cell.value.format(**context(self.payload, ctx_project, seq)) if cell.value else None),
+                                 values.get(cell.field))
+            r += 1
+        last = self._grid(ws, r, filled.get("indicators"))
+        self._page(ws, last, form.ncols - 1, repeat=(r, r + form.grid_header_rows - 1))
+        self._protect(ws)
+
+    def _write_cell(self, ws, r, cell, locked_value, fill_value):
+        st = self.st
+        align = "center" if cell.type in ("amount", "plan") else "left"
+        if cell.label is not None:
+            fmt = st.label()
+        elif cell.style in ("title", "plain", "plain_right"):
+            fmt = {"title": st(bold=True, font_size=14, align="center"), "plain": st(align="left"),
+                   "plain_right": st(align="right")}[cell.style]
+        elif locked_value is not None:
+            fmt = st.locked(align=align, num_format=self._num_format(cell))
+        else:
+            fmt = st.input(align=align, num_format=self._num_format(cell), valign="top" if cell.type == "longtext" else "vcenter")
+        value = locked_value if locked_value is not None else fill_value
+        last_row = r + cell.rows - 1
+        if cell.col != cell.last_col or cell.rows > 1:
+            ws.merge_range(r, cell.col, last_row, cell.last_col, "", fmt)
+        self._put(ws, r, cell.col, value, fmt)
+        if cell.label is None and cell.value is None and locked_value is None:
+            self._validate_input(ws, r, cell)
+
+    def _width(self, cell) -> float:
+        return sum(self.form.meta["columns"][cell.col:cell.last_col + 1])
+
+    @staticmethod
+    def _num_format(cell) -> str:
+        if cell.type == "amount":
+            return "0.00"
+        return cell.fmt or ("@" if cell.type in ("text", "longtext") else "General")
+
+    @staticmethod
+    def _put(ws, r, c, value, fmt):
+        if value is None or value == "":
+            ws.write_blank(r, c, None, fmt)
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            ws.write_number(r, c, value, fmt)
+        else:
+            ws.write_string(r, c, str(value), fmt)
+
+    def _validate_input(self, ws, r, cell):
+        prompt = _prompt(cell.title, cell.prompt)
+        if cell.type == "amount":
+            ws.data_validation(r, cell.col, r, cell.col, {
+                "validate": "decimal", "criteria": ">=", "value": 0, **prompt,
+                "error_title": "金额有误", "error_message": "请填写不小于0的数字（单位：万元）。"})
+        elif cell.type == "plan":
+            ws.data_validation(r, cell.col, r, cell.col, {
+                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100, **prompt,
+                "error_title": "进度有误", "error_message": "请填写0到100之间的数字，如 25 表示 25%。"})
+            self._plan_alarm(ws, r, cell)
+        elif prompt:
+            ws.data_validation(r, cell.col, r, cell.col, {"validate": "any", **prompt})
+
+    def _plan_alarm(self, ws, r, cell):
+        """Turn a plan cell red when it is out of range, decreasing, or the last one is not 100."""
+        plan = self.form.plan_fields()
+        i = next(k for k, c in enumerate(plan) if c.field == cell.field)
+        ref = f"${_col(cell.col)}${r + 1}"
+        rules = [f"N({ref})<0", f"N({ref})>100"]
+        if i > 0:
+            prev = f"${_col(plan[i - 1].col)}${r + 1}"
+            rules.append(f"AND(ISNUMBER({ref}),ISNUMBER({prev}),{ref}<{prev})")
+        if i == len(plan) - 1:
+            first = f"${_col(plan[0].col)}${r + 1}"
+            rules.append(f"AND(COUNT({first}:{ref})>0,N({ref})<>100)")
+        ws.conditional_format(r, cell.col, r, cell.last_col, {
+            "type": "formula", "criteria": "=OR(" + ",".join(rules) + ")",
+            "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})
+
+    def _grid(self, ws, r: int, filled_rows: list | None) -> int:
+        form, st = self.form, self.st
+        header = st.label(bold=True, bg_color=COLORS["header"])
+        two = form.grid_header_rows == 2
+        for col in form.grid_columns:
+            if col.parts:
+                if col.col != col.last_col:
+                    ws.merge_range(r, col.col, r, col.last_col, col.label, header)
+                else:
+                    ws.write_string(r, col.col, col.label, header)
+                for part in col.parts:
+                    ws.write_string(r + 1, part.col, part.label, header)
+            elif two or col.col != col.last_col:
+                ws.merge_range(r, col.col, r + form.grid_header_rows - 1, col.last_col, col.label, header)
+            else:
+                ws.write_string(r, col.col, col.label, header)
+        first = r + form.grid_header_rows
+        seeded = form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False))
+        rows = filled_rows if filled_rows is not None else [{"level1": a, "level2": b} for a, b in seeded]
+        n = grid_rows_for(form, self.opts, len(rows))
+        inputs = form.input_columns
+        last_part = {c.parts[-1].key for c in form.grid_columns if c.parts}
+        first_part = {c.parts[0].key for c in form.grid_columns if c.parts}
+        for i in range(n):
+            data = rows[i] if i < len(rows) else {}
+            ws.set_row(first + i, fit_height([(data.get(c.key), self._width(c)) for c in inputs], 20))
+            for col in inputs:
+                kw = {"align": "left"}
+                if col.key in first_part:
+                    kw = {"align": "right", "right": 0}
+                elif col.key in last_part:
+                    kw = {"align": "left", "left": 0}
+                elif any(col.key == p.key for c in form.grid_columns for p in c.parts):
+                    kw = {"align": "center", "left": 0, "right": 0}
+                self._put(ws, first + i, col.col, data.get(col.key), st.input(num_format="@", **kw))
+        last = first + n - 1
+        self._grid_validations(ws, first, last)
+        return last
+
+    def _grid_validations(self, ws, first: int, last: int):
+        form = self.form
+        by_list = {}
+        for col in form.input_columns:
+            prompt = _prompt(col.label, col.prompt)
+            if col.list == "level1":
+                source = "=PT_L1"
+            elif col.list == "level2":
+                l1 = next(c for c in form.input_columns if c.list == "level1")
+                source = f"=INDIRECT(VLOOKUP(${_col(l1.col)}{first + 1},PT_MAP,2,FALSE))"
+            elif col.list:
+                source = f"=PT_{col.list.upper()}"
+            else:
+                source = None
+            if source:
+                opts = {"validate": "list", "source": source, **prompt}
+                if col.strict:
+                    opts.update(error_title="请从列表中选择", error_message=f"“{col.label}”只能从下拉列表中选择。")
+                else:
+                    opts["show_error"] = False
+            elif col.key == "name" and form.review.get("max_name_length"):
+                n = form.review["max_name_length"]
+                opts = {"validate": "length", "criteria": "<=", "value": n, **prompt,
+                        "error_title": "内容过长", "error_message": f"“{col.label}”不超过{n}字。"}
+            else:
+                opts = {"validate": "any", **prompt}
+            ws.data_validation(first, col.col, last, col.col, opts)
+            by_list[col.list] = col
+        l1 = by_list.get("level1")
+        if l1 is not None:   # print 一级 once per block, as the official table does
+            ref = _col(l1.col)
+            ws.conditional_format(first + 1, l1.col, last, l1.col, {
+                "type": "formula", "criteria": f"=AND({ref}{first + 2}<>\"\",{ref}{first + 2}={ref}{first + 1})",
+                "format": self.st(font_color=COLORS["repeat_font"])})
+
+    def _lists_sheet(self):
+        ws = self.wb.add_worksheet(LISTS_SHEET)
+        tax = self.form.taxonomy
+        for i, l1 in enumerate(tax.level1):
+            ws.write_string(i, 0, l1.name)
+            ws.write_string(i, 1, f"PT_L2_{i + 1}")
+            for j, l2 in enumerate(l1.level2):
+                ws.write_string(j, 2 + i, l2.name)
+            self.wb.define_name(f"PT_L2_{i + 1}", _range(2 + i, len(l1.level2)))
+        n = len(tax.level1)
+        self.wb.define_name("PT_L1", _range(0, n))
+        self.wb.define_name("PT_MAP", f"='{LISTS_SHEET}'!$A$1:$B${n}")
+        col = 2 + n
+        for key, values in self.form.lists.items():
+            for j, v in enumerate(values):
+                ws.write_string(j, col, v)
+            self.wb.define_name(f"PT_{key.upper()}", _range(col, len(values)))
+            col += 1
+        ws.very_hidden()
+        self._protect(ws)
+
+    def _stamp_sheet(self):
+        ws = self.wb.add_worksheet(STAMP_SHEET)
+        for i, (k, v) in enumerate(stamp_rows(self.payload)):
+            ws.write_string(i, 0, k)
+            ws.write_string(i, 1, v)
+        ws.very_hidden()
+        self._protect(ws)
+
+
+def fit_height(texts, minimum: float) -> float:
+    """Row height (points) that shows wrapped CJK text; the clerk can still resize."""
+    lines = 1
+    for text, width in texts:
+        if isinstance(text, str) and text:
+            per_line = max(width / 2.1, 1)   # a CJK character is about two width units
+            lines = max(lines, sum(-(-len(part) // int(per_line)) or 1 for part in text.split("\n")))
+    return max(minimum, min(409, 14 * lines + 4))
+
+
+def _col(index: int) -> str:
+    return xlsxwriter.utility.xl_col_to_name(index)
+
+
+def _range(col: int, n: int) -> str:
+    c = _col(col)
+    return f"='{LISTS_SHEET}'!${c}$1:${c}${max(n, 1)}"
+
+
+def legacy_password_hash(password: str) -> str:
+    """The 16-bit hash Excel keeps for sheet and workbook protection passwords."""
+    h = 0
+    for i, ch in enumerate(password, 1):
+        c = ord(ch) << i
+        h ^= (c & 0x7FFF) | (c >> 15)
+    return f"{h ^ len(password) ^ 0xCE4B:X}"
+
+
+def protect_structure(data: bytes, password: str | None) -> bytes:
+    """Add <workbookProtection lockStructure="1"/>, which xlsxwriter cannot write."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    pw = f' workbookPassword="{legacy_password_hash(password)}"' if password else ""
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                body = body.replace(b"<bookViews>", f'<workbookProtection{pw} lockStructure="1"/><bookViews>'.encode(), 1)
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+# --------------------------------------------------------------------------- public API
+
+def workbook_bytes(form: Form, unit: Unit, opts: Options, fill: dict | None = None) -> bytes:
+    return WorkbookWriter(form, unit, opts, fill).write()
+
+
+def form_for_unit(unit: Unit, default_form: str | None, taxonomy: str | None = None) -> Form:
+    form = load_form(unit.form or default_form or "hebei-project")
+    return form.with_taxonomy(unit.taxonomy or taxonomy)
+
+
+def file_name_for(form: Form, unit: Unit, year: int) -> str:
+    return safe_file_name(form.meta["file_name"].format(unit_code=unit.code, unit_name=unit.name, year=year))
+
+
+def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
+             taxonomy: str | None = None, progress=None) -> list[tuple[Unit, Path]]:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for unit in roster.units:
+        form = form_for_unit(unit, form_id, taxonomy)
+        path = outdir / file_name_for(form, unit, opts.year)
+        path.write_bytes(workbook_bytes(form, unit, opts))
+        written.append((unit, path))
+        if progress:
+            progress(1)
+    with (outdir / "发送清单.csv").open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["单位编码", "单位名称", "文件", "联系人", "联系电话", "邮箱"])
+        for unit, path in written:
+            w.writerow([unit.code, unit.name, path.name, unit.contact, unit.phone, unit.email])
+    return written
+
+
+def fill_from_record(form: Form, record: dict) -> dict:
+    """Turn a transcribed table (examples/seed_tables.json shape) into generator fill values."""
+    from .value import parse
+
+    projects = {}
+    for i, p in enumerate(record["projects"], 1):
+        fields = {k: p[k] for k in ("use", "goal") if p.get(k)}
+        for cell, v in zip(form.plan_fields(), p.get("plan", [])):
+            v = clean(v).rstrip("%")
+            fields[cell.field] = float(v) if v else None
+        indicators = []
+        for l1, l2, name, desc, value, basis in p["indicators"]:
+            row = {"level1": l1, "level2": l2, "name": name, "description": desc, "basis": basis}
+            v = parse(value)
+            if v.kind == "quant" and v.canonical() == value and v.op:
+                row.update(op=v.op, num=v.num_text, unit=v.unit or "")
+            elif v.kind == "qual":
+                row.update(op="定性", num=value)
+            else:
+                row["num"] = value   # typed whole into the value cell
+            indicators.append(row)
+        projects[form.meta["sheet_name"].format(seq=i)] = {"fields": fields, "indicators": indicators}
+    return {"texts": record.get("texts", {}), "projects": projects}

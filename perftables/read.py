@@ -1,0 +1,145 @@
+"""Read any returned spreadsheet into plain rows, deciding its format by content.
+
+python-calamine reads xlsx/xlsm, xls (also WPS .et, which is the same CFB/BIFF
+file) and ods. Nothing here trusts the file name, the cached formula results or
+the sizes a zip claims; a file that cannot be read raises ReadError with a
+Chinese reason, never a crash.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from defusedxml import ElementTree
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
+MAX_RATIO = 200
+CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+# a password-to-open OOXML file is a CFB container holding these streams
+ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+FORMAT_NAMES = {"xlsx": "Excel 工作簿（xlsx）", "xls": "Excel 97-2003 / WPS 表格（xls/et）",
+                "ods": "OpenDocument 表格（ods）"}
+
+
+class ReadError(Exception):
+    """The file cannot be read as a workbook; the message says why, in Chinese."""
+
+    def __init__(self, reason: str, kind: str = "unreadable"):
+        super().__init__(reason)
+        self.reason, self.kind = reason, kind
+
+
+@dataclass
+class Book:
+    format: str
+    sheets: dict[str, list[list]] = field(default_factory=dict)
+    hidden: set[str] = field(default_factory=set)
+    saved: dt.datetime | None = None     # the application's own "last saved" time, when it has one
+
+
+def sniff(data: bytes) -> str:
+    if not data:
+        return "empty"
+    if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except (zipfile.BadZipFile, ValueError, OSError):
+            return "broken-zip"
+        if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
+            return "xlsx"
+        if "mimetype" in names and "content.xml" in names:
+            return "ods"
+        if "word/document.xml" in names:
+            return "docx"
+        return "zip"
+    if data[:8] == CFB_MAGIC:
+        head = data[: 1 << 20]
+        if any(m in head for m in ENCRYPTED_MARKERS):
+            return "encrypted"
+        return "xls"
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    return "unknown"
+
+
+def _check_zip(data: bytes):
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    total = 0
+    for info in zf.infolist():
+        total += info.file_size
+        if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO and info.file_size > 1 << 20:
+            raise ReadError(f"压缩包成员 {info.filename} 压缩比异常（疑似压缩炸弹），未读取", "bomb")
+    if total > MAX_UNZIPPED_BYTES:
+        raise ReadError("解压后体积过大（疑似压缩炸弹），未读取", "bomb")
+    return zf
+
+
+def _saved_time(fmt: str, data: bytes) -> dt.datetime | None:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        if fmt == "xlsx" and "docProps/core.xml" in zf.namelist():
+            root = ElementTree.fromstring(zf.read("docProps/core.xml"))
+            tags = ("{http://purl.org/dc/terms/}modified", "{http://purl.org/dc/terms/}created")
+        elif fmt == "ods" and "meta.xml" in zf.namelist():
+            root = ElementTree.fromstring(zf.read("meta.xml"))
+            tags = ("{http://purl.org/dc/elements/1.1/}date", "{urn:oasis:names:tc:opendocument:xmlns:meta:1.0}creation-date")
+        else:
+            return None
+        for tag in tags:
+            el = root.find(f".//{tag}")
+            if el is not None and el.text:
+                text = el.text.strip().replace("Z", "+00:00")
+                value = dt.datetime.fromisoformat(text[:26] if "+" not in text else text)
+                return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone().replace(tzinfo=None)
+    except Exception:  # a damaged property part must not stop the read
+        return None
+    return None
+
+
+def normalise(value):
+    """One cell value as perftables sees it: None, str, float, bool or date."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+def read_book(data: bytes) -> Book:
+    if len(data) > MAX_FILE_BYTES:
+        raise ReadError(f"文件过大（{len(data) // (1 << 20)} MB），未读取", "too-large")
+    fmt = sniff(data)
+    reasons = {
+        "empty": ("空文件（0 字节）", "empty"),
+        "encrypted": ("文件设置了打开密码（已加密），无法读取；请对方取消密码后重新发送", "encrypted"),
+        "broken-zip": ("文件已损坏（不完整的压缩包），无法打开", "damaged"),
+        "docx": ("这是 Word 文档，不是表格", "not-spreadsheet"),
+        "pdf": ("这是 PDF 文件，不是表格", "not-spreadsheet"),
+        "zip": ("这是压缩包，不是表格", "archive"),
+        "unknown": ("不是电子表格文件（内容无法识别）", "not-spreadsheet"),
+    }
+    if fmt in reasons:
+        raise ReadError(*reasons[fmt])
+    if fmt in ("xlsx", "ods"):
+        _check_zip(data)
+    from python_calamine import CalamineWorkbook
+    try:
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        book = Book(format=fmt, saved=_saved_time(fmt, data))
+        for meta in wb.sheets_metadata:
+            sheet = wb.get_sheet_by_name(meta.name)
+            rows = sheet.to_python(skip_empty_area=False)
+            book.sheets[meta.name] = [[normalise(v) for v in row] for row in rows]
+            if str(meta.visible).lower().endswith("visible") is False:
+                book.hidden.add(meta.name)
+        return book
+    except ReadError:
+        raise
+    except Exception as exc:  # calamine raises several types for damaged files
+        text = str(exc)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            raise ReadError("文件设置了密码（已加密），无法读取", "encrypted") from None
+        raise ReadError(f"文件已损坏，无法读取（{type(exc).__name__}: {text[:120]}）", "damaged") from None

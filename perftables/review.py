@@ -1,0 +1,176 @@
+"""review (审核): the rules a finance bureau applies to a 绩效目标表, cell by cell.
+
+Parameters come from the form description's [review] table and its taxonomy;
+every finding names its sheet, cell, rule and severity, in Chinese.
+"""
+from __future__ import annotations
+
+import re
+
+from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn
+from .forms import Form, norm_label
+from .value import format_number
+
+VAGUE = ("有效提升", "进一步", "明显提升", "显著提升", "逐步提高", "不断提高", "有所提高", "较好")
+
+
+def _edit1(a: str, b: str) -> bool:
+    """True when a and b differ by exactly one substitution, insertion or deletion."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
+
+
+def review(ret: UnitReturn) -> list[Finding]:
+    out: list[Finding] = []
+    form = ret.form
+    for spec in form.unit_sheet.get("rows", []):
+        if not ret.texts.get(spec["field"]):
+            out.append(Finding(form.unit_sheet["name"], "B" + str(form.unit_sheet["rows"].index(spec) + 3),
+                               "必填项为空", ERROR, f"“{spec['anchor']}”未填写"))
+    for pr in ret.projects:
+        out.extend(review_project(form, pr))
+    return out
+
+
+def review_project(form: Form, pr: ProjectReturn) -> list[Finding]:
+    out: list[Finding] = []
+    params = form.review
+    sheet = pr.sheet
+
+    def add(cell, rule, severity, message):
+        out.append(Finding(sheet, cell, rule, severity, message))
+
+    fields = form.fields()
+    # required fields
+    for key in params.get("required_text", []):
+        attr = {"project_code": "code", "project_name": "name"}.get(key, key)
+        if key in fields and not getattr(pr, attr, ""):
+            add(pr.cells.get(key, ""), "必填项为空", ERROR, f"“{fields[key][1].title}”未填写")
+    for key, (_, cell) in fields.items():
+        if cell.required and cell.type == "amount" and getattr(pr, key, None) is None:
+            add(pr.cells.get(key, ""), "必填项为空", ERROR, f"“{cell.title}”未填写")
+    # budget arithmetic
+    tol = params.get("amount_tolerance", 0.005)
+    if all(form.has_field(k) for k in ("budget", "fiscal", "other")) and pr.budget is not None:
+        parts = (pr.fiscal or 0) + (pr.other or 0)
+        if abs(pr.budget - parts) > tol:
+            add(pr.cells.get("budget", ""), "预算数与分项不符", ERROR,
+                f"预算数 {format_number(pr.budget)} ≠ 财政资金 {format_number(pr.fiscal or 0)} + 其他资金 {format_number(pr.other or 0)}")
+    pattern = params.get("amount_in_text")
+    if pattern and pr.use and pr.budget is not None:
+        m = re.search(pattern, pr.use)
+        if m and abs(float(m.group(1).replace(",", "")) - pr.budget) > tol:
+            add(pr.cells.get("use", ""), "预算数与分项不符", WARNING,
+                f"资金用途中写的预算金额 {m.group(1)} 万元与项目预算数 {format_number(pr.budget)} 万元不一致")
+    out.extend(_review_plan(form, pr))
+    out.extend(_review_indicators(form, pr))
+    return out
+
+
+def _review_plan(form: Form, pr: ProjectReturn) -> list[Finding]:
+    out = []
+    cells = form.plan_fields()
+    if not cells:
+        return out
+    values = pr.plan
+    rule = "资金支出计划"
+
+    def add(i, severity, message):
+        out.append(Finding(pr.sheet, pr.cells.get(cells[i].field, ""), rule, severity, message))
+
+    if all(v is None for v in values):
+        add(0, ERROR, "资金支出计划未填写")
+        return out
+    prev = None
+    for i, v in enumerate(values):
+        label = cells[i].title
+        if v is None:
+            add(i, ERROR, f"“{label}”支出进度为空")
+            continue
+        if v < 0 or v > 100:
+            add(i, ERROR, f"“{label}”支出进度 {format_number(v)}% 超出 0–100")
+        if prev is not None and v < prev:
+            add(i, ERROR, f"“{label}”支出进度 {format_number(v)}% 小于上一期 {format_number(prev)}%（应为累计进度）")
+        prev = v
+    last = values[-1]
+    if last is not None and abs(last - 100) > 1e-9:
+        add(len(values) - 1, ERROR, f"“{cells[-1].title}”累计支出进度应为 100%，实为 {format_number(last)}%")
+    return out
+
+
+def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
+    out = []
+    params, tax = form.review, form.taxonomy
+    basis_known = [norm_label(b) for b in form.lists.get("basis", [])]
+    max_len = params.get("max_name_length", 100)
+    seen_blocks = set()
+    for ind in pr.indicators:
+        def add(key, rule, severity, message):
+            out.append(Finding(pr.sheet, ind.cells.get(key, ind.cells.get("num", "")), rule, severity, message))
+
+        where = f"第{ind.row}行“{ind.name or ind.level2 or '（未命名）'}”"
+        l1 = tax.find_level1(ind.level1) if ind.level1 else None
+        l2 = None
+        if not ind.level1:
+            add("level1", "必填项为空", ERROR, f"{where}未选择一级指标")
+        elif l1 is None:
+            add("level1", "一级指标不在列表内", ERROR, f"{where}一级指标“{ind.level1}”不是{tax.name}中的一级指标")
+        else:
+            seen_blocks.add(l1.name)
+        if not ind.level2:
+            add("level2", "必填项为空", ERROR, f"{where}未选择二级指标")
+        elif l1 is not None:
+            l2 = tax.find_level2(l1, ind.level2)
+            if l2 is None:
+                other = tax.any_level2(ind.level2)
+                hint = f"，它属于“{other[0].name}”" if other else ""
+                add("level2", "二级指标与一级不符", ERROR, f"{where}二级指标“{ind.level2}”不属于“{l1.name}”{hint}")
+        if not ind.name:
+            add("name", "必填项为空", ERROR, f"第{ind.row}行三级指标名称未填写")
+        elif len(ind.name) > max_len:
+            add("name", "指标名称过长", ERROR, f"{where}三级指标名称超过{max_len}字")
+        v = ind.value
+        text = v.raw
+        if v.kind == "empty":
+            add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
+        elif v.kind == "placeholder" or norm_label(text) in {norm_label(p) for p in params.get("placeholders", [])}:
+            add("num", "指标值为占位符", ERROR, f"{where}指标值“{text}”是占位符，不是目标值")
+        elif v.kind == "question":
+            add("num", "指标值不是目标值", ERROR, f"{where}指标值“{text}”是一个问句，应写明目标（如“按时完成”“≤预算数”）")
+        elif v.kind == "quant":
+            if not v.unit and not (l2 and l2.pct):
+                add("unit", "缺少计量单位", WARNING, f"{where}指标值“{text}”没有计量单位")
+            if l2 is not None and l2.pct and v.unit and v.unit not in ("%", "％"):
+                add("unit", "应为百分比", WARNING, f"{where}是{l2.name}，指标值“{text}”宜用百分比（%）表述")
+            if l2 is not None and l2.pct and not v.unit:
+                add("unit", "缺少计量单位", WARNING, f"{where}指标值“{text}”缺少“%”")
+            if l2 is not None and l2.reverse and v.op in ("≥", ">"):
+                add("op", "成本指标无上限", WARNING, f"{where}是成本类指标，“{text}”没有上限，宜用“≤”")
+            if v.unit in ("%", "％") and v.num is not None and v.num > params.get("over_percent", 100):
+                add("num", "百分比超过100", WARNING, f"{where}指标值“{text}”超过100%")
+            sat_min = params.get("satisfaction_min")
+            if sat_min and l1 is not None and l1.block == "satisfaction" and v.num is not None and v.num < sat_min \
+                    and (v.unit in (None, "%", "％")):
+                add("num", "满意度目标偏低", WARNING, f"{where}满意度目标 {text} 低于 {sat_min}%")
+        elif v.kind == "qual" and l1 is not None and l1.block in ("output", "cost"):
+            vague = any(w in text for w in VAGUE)
+            add("num", "宜量化", WARNING, f"{where}产出类指标“{text}”为定性表述{'且较笼统' if vague else ''}，宜细化量化")
+        elif v.kind == "qual" and any(w in text for w in VAGUE):
+            add("num", "宜量化", WARNING, f"{where}指标值“{text}”表述笼统，宜细化量化")
+        if ind.basis and basis_known:
+            b = norm_label(ind.basis)
+            near = None if b in basis_known else next(
+                (k for k in form.lists["basis"] if _edit1(b, norm_label(k))), None)
+            if near:
+                add("basis", "疑似错别字", WARNING, f"{where}指标值确定依据“{ind.basis}”疑为“{near}”")
+        elif not ind.basis:
+            add("basis", "必填项为空", WARNING, f"{where}未填写指标值确定依据")
+    first = pr.cells.get("goal", "")
+    for l1 in tax.level1:
+        if l1.required and l1.name not in seen_blocks:
+            out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"项目“{pr.name}”没有{l1.name}"))
+    return out

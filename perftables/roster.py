@@ -1,0 +1,186 @@
+"""The roster: units, their projects, budgets and contacts (CSV or xlsx).
+
+One row per project; a unit with no project yet is a row with the project
+columns empty. Codes stay text. Every problem names its row and column, and all
+problems are reported at once.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .value import clean, format_number, parse_amount
+
+# canonical key → accepted headers (Chinese first: it is what the user sees in messages)
+COLUMNS = {
+    "unit_code": ["单位编码", "unit_code", "unit code", "unitcode"],
+    "unit_name": ["单位名称", "unit_name", "unit name", "unit"],
+    "project_code": ["项目编码", "project_code", "project code"],
+    "project_name": ["项目名称", "project_name", "project name", "project"],
+    "budget": ["预算数", "budget"],
+    "fiscal": ["财政资金", "其中：财政资金", "fiscal", "fiscal_funds"],
+    "other": ["其他资金", "other", "other_funds"],
+    "use": ["资金用途", "项目资金主要用途", "use", "purpose"],
+    "contact": ["联系人", "contact"],
+    "phone": ["联系电话", "phone", "tel"],
+    "email": ["邮箱", "电子邮箱", "email", "e-mail", "mail"],
+    "form": ["表式", "form"],
+    "taxonomy": ["指标体系", "taxonomy"],
+}
+REQUIRED = ("unit_code", "unit_name")
+AMOUNT_TOLERANCE = 0.005
+
+
+class RosterError(Exception):
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Project:
+    code: str
+    name: str
+    budget: float | None = None
+    fiscal: float | None = None
+    other: float | None = None
+    use: str = ""
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "name": self.name, "budget": self.budget, "fiscal": self.fiscal,
+                "other": self.other, "use": self.use}
+
+
+@dataclass
+class Unit:
+    code: str
+    name: str
+    contact: str = ""
+    phone: str = ""
+    email: str = ""
+    form: str = ""
+    taxonomy: str = ""
+    projects: list[Project] = field(default_factory=list)
+
+    @property
+    def budget(self) -> float:
+        return round(sum(p.budget or 0 for p in self.projects), 2)
+
+
+@dataclass
+class Roster:
+    units: list[Unit]
+    path: str = ""
+
+    def unit(self, code: str) -> Unit | None:
+        return next((u for u in self.units if u.code == code), None)
+
+
+def _cell_text(value) -> str:
+    """Codes and names as text: a float 1.0 read from xlsx is "1", never "1.0"."""
+    if isinstance(value, float):
+        return format_number(value)
+    return clean(value)
+
+
+def _read_rows(path: Path) -> list[list]:
+    data = path.read_bytes()
+    if data[:2] == b"PK" or data[:4] == b"\xd0\xcf\x11\xe0":
+        from python_calamine import CalamineWorkbook
+        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)]
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise RosterError([f"{path.name}：无法识别文件编码（应为 UTF-8 或 GBK）"])
+    return [row for row in csv.reader(io.StringIO(text))]
+
+
+def read_roster(path) -> Roster:
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError([f"找不到名单文件：{path}"])
+    rows = _read_rows(path)
+    if not rows:
+        raise RosterError([f"{path.name}：文件是空的"])
+    header = [_cell_text(h) for h in rows[0]]
+    lookup = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
+    colmap: dict[str, int] = {}
+    for i, h in enumerate(header):
+        key = lookup.get(h.lower())
+        if key and key not in colmap:
+            colmap[key] = i
+    problems = [f"{path.name}：缺少“{COLUMNS[k][0]}”列" for k in REQUIRED if k not in colmap]
+    if problems:
+        raise RosterError(problems)
+
+    def title(key):
+        return header[colmap[key]]
+
+    units: dict[str, Unit] = {}
+    seen_projects: dict[str, int] = {}
+    for rowno, row in enumerate(rows[1:], start=2):
+        get = {k: (_cell_text(row[i]) if i < len(row) else "") for k, i in colmap.items()}
+        raw = {k: (row[i] if i < len(row) else None) for k, i in colmap.items()}
+        if not any(get.values()):
+            continue
+        where = f"{path.name} 第{rowno}行"
+        code, name = get.get("unit_code", ""), get.get("unit_name", "")
+        if not code:
+            problems.append(f"{where}“{title('unit_code')}”列：单位编码为空")
+            continue
+        if not name:
+            problems.append(f"{where}“{title('unit_name')}”列：单位名称为空")
+            continue
+        unit = units.get(code)
+        if unit is None:
+            unit = units[code] = Unit(code=code, name=name)
+        elif unit.name != name:
+            problems.append(f"{where}“{title('unit_name')}”列：单位编码 {code} 前面写作“{unit.name}”，这里写作“{name}”")
+        for key in ("contact", "phone", "email", "form", "taxonomy"):
+            if get.get(key) and not getattr(unit, key):
+                setattr(unit, key, get[key])
+        pcode, pname = get.get("project_code", ""), get.get("project_name", "")
+        if not pcode and not pname:
+            continue  # a unit without projects yet
+        if not pcode or not pname:
+            missing = "project_code" if not pcode else "project_name"
+            problems.append(f"{where}“{title(missing) if missing in colmap else COLUMNS[missing][0]}”列：项目编码和项目名称须同时填写")
+            continue
+        if pcode in seen_projects:
+            problems.append(f"{where}“{title('project_code')}”列：项目编码 {pcode} 与第{seen_projects[pcode]}行重复")
+            continue
+        seen_projects[pcode] = rowno
+        amounts = {}
+        for key in ("budget", "fiscal", "other"):
+            if key not in colmap:
+                amounts[key] = None
+                continue
+            amount = parse_amount(raw[key])
+            if amount.error:
+                problems.append(f"{where}“{title(key)}”列：{amount.error}")
+            amounts[key] = amount.value
+        budget, fiscal, other = amounts["budget"], amounts["fiscal"], amounts["other"]
+        if budget is not None:
+            if fiscal is None and other is None:
+                fiscal, other = budget, 0.0
+            elif other is None:
+                other = 0.0
+            elif fiscal is None:
+                fiscal = round(budget - other, 6)
+            if abs(budget - (fiscal + other)) > AMOUNT_TOLERANCE:
+                problems.append(f"{where}“{title('budget')}”列：预算数 {format_number(budget)} ≠ 财政资金 "
+                                f"{format_number(fiscal)} + 其他资金 {format_number(other)}")
+        unit.projects.append(Project(code=pcode, name=pname, budget=budget, fiscal=fiscal, other=other,
+                                     use=get.get("use", "")))
+    if problems:
+        raise RosterError(problems)
+    if not units:
+        raise RosterError([f"{path.name}：名单中没有任何单位"])
+    return Roster(units=list(units.values()), path=str(path))

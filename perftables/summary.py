@@ -1,0 +1,263 @@
+"""roll-up: the county summary workbook and its tidy CSV exports."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import xlsxwriter
+
+from .collect import ACCEPTED_FINDINGS, Collection
+from .extract import ERROR, WARNING
+from .value import format_number
+
+KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
+              "empty": "空"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Table:
+    name: str
+    columns: list[tuple[str, str]]          # (header, kind): text | amount | int | pct | time | long
+    rows: list[list] = field(default_factory=list)
+    total: bool = False                     # add a 合计 row over amount and int columns
+
+    def total_row(self) -> list:
+        out = []
+        for i, (_, kind) in enumerate(self.columns):
+            if i == 0:
+                out.append("合计")
+            elif kind in ("amount", "int"):
+                out.append(round(sum(r[i] or 0 for r in self.rows), 2))
+            else:
+                out.append(None)
+        return out
+
+
+def _blocks(col: Collection) -> list[tuple[str, str]]:
+    """(block id, printed 一级 name) in taxonomy order, over every accepted form."""
+    seen: dict[str, str] = {}
+    for ret in col.returns:
+        for l1 in ret.form.taxonomy.level1:
+            seen.setdefault(l1.block, l1.name)
+    return list(seen.items())
+
+
+def _block_counts(ret, indicators, blocks) -> list[int]:
+    tax = ret.form.taxonomy
+    counts = {b: 0 for b, _ in blocks}
+    for ind in indicators:
+        l1 = tax.find_level1(ind.level1)
+        if l1 is not None and l1.block in counts:
+            counts[l1.block] += 1
+    return [counts[b] for b, _ in blocks]
+
+
+def _quant_share(indicators) -> float | None:
+    if not indicators:
+        return None
+    return sum(i.value.is_quantitative for i in indicators) / len(indicators)
+
+
+def _severity_counts(findings, sheet=None) -> tuple[int, int]:
+    fs = [f for f in findings if sheet is None or f.sheet == sheet]
+    return sum(f.severity == ERROR for f in fs), sum(f.severity == WARNING for f in fs)
+
+
+def build_tables(col: Collection) -> list[Table]:
+    blocks = _blocks(col)
+    block_cols = [(f"{name}数", "int") for _, name in blocks]
+    tables = []
+    by_unit = {f.unit_code: f for f in col.accepted}
+    if col.roster is not None:
+        t = Table("报送情况", [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("文件", "text"),
+                              ("保存时间", "time"), ("项目数", "int"), ("错误数", "int"), ("警告数", "int"),
+                              ("联系人", "text"), ("联系电话", "text"), ("邮箱", "text")], total=False)
+        for unit in col.roster.units:
+            rec = by_unit.get(unit.code)
+            if rec is None:
+                t.rows.append([unit.code, unit.name, "未报送", None, None, None, None, None,
+                               unit.contact, unit.phone, unit.email])
+                continue
+            errors, warnings = _severity_counts(rec.result.findings)
+            status = "已报送（有错误）" if errors else "已报送（有警告）" if warnings else "已报送"
+            t.rows.append([unit.code, unit.name, status, rec.display, rec.when, len(rec.result.projects),
+                           errors, warnings, unit.contact, unit.phone, unit.email])
+        tables.append(t)
+    t = Table("文件清单", [("文件", "text"), ("处理结果", "text"), ("说明", "long"), ("单位编码", "text"),
+                          ("单位名称", "text"), ("年度", "text"), ("表式", "text"), ("格式", "text"),
+                          ("保存时间", "time"), ("大小（字节）", "int"), ("SHA-256", "text")])
+    for f in col.files:
+        p = f.payload or {}
+        t.rows.append([f.display, f.fate, f.reason, f.unit_code, f.unit_name, str(p.get("year", "")),
+                       p.get("form", ""), f.format, f.when if f.sha256 else None, f.size, f.sha256])
+    tables.append(t)
+
+    units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"),
+                              ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
+                              *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
+                              ("警告数", "int")], total=True)
+    plan_n = max((len(r.form.plan_fields()) for r in col.returns), default=4)
+    projects = Table("项目汇总", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
+                                 ("项目名称", "text"), ("预算数（万元）", "amount"), ("财政资金（万元）", "amount"),
+                                 ("其他资金（万元）", "amount"),
+                                 *[(f"累计支出进度{i}（%）", "amount_plain") for i in range(1, plan_n + 1)],
+                                 ("指标数", "int"), *block_cols, ("定量指标占比", "pct"), ("错误数", "int"),
+                                 ("警告数", "int")], total=True)
+    details = Table("指标明细", [("单位编码", "text"), ("单位名称", "text"), ("项目编码", "text"), ("项目名称", "text"),
+                                ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
+                                ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
+                                ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
+                                ("指标值确定依据", "text")])
+    structure: dict[tuple[str, str], dict[str, int]] = {}
+    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text")])
+    text_specs = []
+    for ret in col.returns:
+        for spec in ret.form.unit_sheet.get("rows", []):
+            if spec["field"] not in [s["field"] for s in text_specs]:
+                text_specs.append(spec)
+    texts.columns += [(s["anchor"], "long") for s in text_specs]
+    unit_names = []
+    for ret in sorted(col.returns, key=lambda r: r.unit_code):
+        unit_names.append(ret.unit_name)
+        all_ind = [i for p in ret.projects for i in p.indicators]
+        errors, warnings = _severity_counts(ret.findings)
+        units.rows.append([ret.unit_code, ret.unit_name, len(ret.projects),
+                           round(sum(p.budget or 0 for p in ret.projects), 2),
+                           round(sum(p.fiscal or 0 for p in ret.projects), 2),
+                           round(sum(p.other or 0 for p in ret.projects), 2), len(all_ind),
+                           *_block_counts(ret, all_ind, blocks), sum(i.value.is_quantitative for i in all_ind),
+                           _quant_share(all_ind), errors, warnings])
+        texts.rows.append([ret.unit_code, ret.unit_name, *[ret.texts.get(s["field"], "") for s in text_specs]])
+        for p in ret.projects:
+            errors, warnings = _severity_counts(ret.findings, p.sheet)
+            plan = (p.plan + [None] * plan_n)[:plan_n]
+            projects.rows.append([ret.unit_code, ret.unit_name, p.sheet, p.code, p.name, p.budget, p.fiscal, p.other,
+                                  *plan, len(p.indicators), *_block_counts(ret, p.indicators, blocks),
+                                  _quant_share(p.indicators), errors, warnings])
+            for ind in p.indicators:
+                v = ind.value
+                details.rows.append([ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1,
+                                     ind.level2, ind.name, ind.description, v.render(), v.op or "",
+                                     v.num, v.unit or "", " ".join(x for x in (v.suffix, v.note) if x),
+                                     KIND_NAMES.get(v.kind, v.kind), ind.basis])
+                key = (ind.level1, ind.level2)
+                structure.setdefault(key, {}).setdefault(ret.unit_name, 0)
+                structure[key][ret.unit_name] += 1
+    tables += [units, projects, details]
+    st = Table("指标结构", [("一级指标", "text"), ("二级指标", "text"), *[(n, "int") for n in unit_names],
+                            ("合计", "int")], total=True)
+    order = {}
+    for ret in col.returns:
+        for i, l1 in enumerate(ret.form.taxonomy.level1):
+            for j, l2 in enumerate(l1.level2):
+                order.setdefault((l1.name, l2.name), (i, j))
+    for (l1, l2) in sorted(structure, key=lambda k: (order.get(k, (99, 99)), k)):
+        counts = [structure[(l1, l2)].get(n, 0) for n in unit_names]
+        st.rows.append([l1, l2, *counts, sum(counts)])
+    tables.append(st)
+    issues = Table("审核问题", [("文件", "text"), ("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
+                               ("单元格", "text"), ("规则", "text"), ("级别", "text"), ("说明", "long")])
+    for rec in col.files:
+        if rec.fate == ACCEPTED_FINDINGS:
+            for f in rec.result.findings:
+                issues.rows.append([f.file, f.unit_code, f.unit_name, f.sheet, f.cell, f.rule, f.severity, f.message])
+    tables += [issues, texts]
+    return tables
+
+
+# --------------------------------------------------------------------------- writers
+
+def _safe_text(value: str) -> str:
+    """CSV cells that a spreadsheet would run as a formula are written as text."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
+WIDTHS = {"text": 16, "long": 48, "amount": 14, "amount_plain": 10, "int": 9, "int_plain": 7, "pct": 11,
+          "time": 18, "number": 10}
+
+
+def write_xlsx(tables: list[Table], path, title: str = "") -> None:
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False, "in_memory": True})
+    base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+    fmt = {
+        "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                               "align": "center"}),
+        "text": wb.add_format(base), "long": wb.add_format({**base, "text_wrap": True}),
+        "amount": wb.add_format({**base, "num_format": "#,##0.00"}),
+        "amount_plain": wb.add_format({**base, "num_format": "0.00"}),
+        "int": wb.add_format({**base, "num_format": "0"}), "int_plain": wb.add_format({**base, "num_format": "0"}),
+        "pct": wb.add_format({**base, "num_format": "0.0%"}),
+        "time": wb.add_format({**base, "num_format": "yyyy-mm-dd hh:mm"}),
+        "number": wb.add_format({**base, "num_format": "General"}),
+        "bad": wb.add_format({**base, "font_color": "#9C0006", "bg_color": "#FFC7CE"}),
+    }
+    total_fmt = {k: wb.add_format({**base, "bold": True, "top": 1, **({"num_format": v.num_format}
+                                                                      if hasattr(v, "num_format") else {})})
+                 for k, v in fmt.items()}
+    wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
+    for table in tables:
+        ws = wb.add_worksheet(table.name)
+        for c, (head, kind) in enumerate(table.columns):
+            ws.write_string(0, c, head, fmt["head"])
+            ws.set_column(c, c, max(WIDTHS.get(kind, 14), min(len(head) * 2 + 2, 30)))
+        rows = list(table.rows)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                _write(ws, r, c, value, fmt[table.columns[c][1]])
+        if table.total and rows:
+            r = len(rows) + 1
+            for c, value in enumerate(table.total_row()):
+                _write(ws, r, c, value, total_fmt[table.columns[c][1]])
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(len(rows), 1), len(table.columns) - 1)
+        ws.set_row(0, 30)
+        if table.name == "审核问题" and rows:
+            sev = [h for h, _ in table.columns].index("级别")
+            ws.conditional_format(1, sev, len(rows), sev, {"type": "cell", "criteria": "==", "value": '"错误"',
+                                                          "format": fmt["bad"]})
+    wb.close()
+
+
+def _write(ws, r, c, value, f):
+    if value is None:
+        ws.write_blank(r, c, None, f)
+    elif isinstance(value, bool):
+        ws.write_string(r, c, "是" if value else "否", f)
+    elif isinstance(value, (int, float)):
+        ws.write_number(r, c, value, f)
+    elif isinstance(value, dt.datetime):
+        ws.write_datetime(r, c, value, f)
+    else:
+        ws.write_string(r, c, str(value), f)
+
+
+def write_csv(tables: list[Table], folder) -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for table in tables:
+        path = folder / f"{table.name}.csv"
+        with path.open("w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            w.writerow([h for h, _ in table.columns])
+            rows = table.rows + ([table.total_row()] if table.total and table.rows else [])
+            for row in rows:
+                w.writerow([_csv_value(v) for v in row])
+        paths.append(path)
+    return paths
+
+
+def _csv_value(value):
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return format_number(round(value, 6))
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str):
+        return _safe_text(value)
+    return value

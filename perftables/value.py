@@ -1,0 +1,186 @@
+"""指标值 as data: parse the official single string, keep its parts, print it back.
+
+`parse(raw)` never loses text: `IndicatorValue.raw` is the exact cell text and
+`render()` returns it, so every seed value round-trips; the parts (op, number,
+unit, suffix, note, qualitative text) are what review and scoring use.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# textual and ASCII operators → the official sign
+OPS = {
+    "≥": "≥", ">=": "≥", "＞＝": "≥", "不少于": "≥", "不低于": "≥", "大于等于": "≥", "达到": "≥",
+    "≤": "≤", "<=": "≤", "＜＝": "≤", "不超过": "≤", "不高于": "≤", "不大于": "≤", "小于等于": "≤", "控制在": "≤",
+    ">": ">", "＞": ">", "大于": ">", "<": "<", "＜": "<", "小于": "<", "=": "=", "＝": "=", "等于": "=",
+}
+SUFFIX_OPS = {"以上": "≥", "以下": "≤", "以内": "≤", "之前": "≤", "前": "≤"}
+KNOWN_UNITS = sorted({
+    "%", "‰", "次", "人", "人次", "万人次", "个", "家", "种", "份", "场", "场次", "篇", "篇（条）", "篇(条)",
+    "册", "万册", "所", "站", "项", "件", "万元", "元", "万", "天", "日", "个月", "月", "年", "周", "小时",
+    "平方米", "平米", "㎡", "米", "公里", "台", "套", "期", "批", "条", "名", "户", "座", "处", "间", "本",
+    "部", "幅", "块", "张", "分", "个/家", "人/次", "次/年",
+}, key=len, reverse=True)
+QUAL_OPTION = "定性"
+
+_DIGITS = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
+_OP_RE = re.compile("|".join(re.escape(k) for k in sorted(OPS, key=len, reverse=True)))
+_NUM_RE = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
+_DATE_RE = re.compile(r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:月)?\s*(底|末)?\s*(之前|以前|前)?$")
+_WS = " \t\r\n\u3000\xa0"
+
+
+def clean(text) -> str:
+    """Cell text with outer white space (also full-width) removed."""
+    if text is None:
+        return ""
+    return str(text).strip(_WS)
+
+
+def format_number(value: float) -> str:
+    """90.0 → "90", 98.9 → "98.9", 625.87 → "625.87"."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.10g}"
+
+
+@dataclass
+class IndicatorValue:
+    raw: str
+    kind: str                      # quant | qual | date | question | placeholder | empty
+    op: str | None = None          # normalised sign; a postfix 以上/以下 maps here too
+    op_text: str = ""              # the sign as written
+    num: float | None = None
+    num_text: str | None = None
+    unit: str | None = None
+    suffix: str | None = None
+    note: str | None = None
+    qual: str | None = None
+    date: tuple[int, int] | None = None
+
+    def render(self) -> str:
+        """The official single string, exactly as it was written."""
+        return self.raw
+
+    def canonical(self) -> str:
+        """Comparable form: normalised sign, no spaces, no note."""
+        if self.kind == "quant":
+            return f"{self.op or ''}{self.num_text}{self.unit or ''}"
+        return re.sub(r"\s+", "", self.raw)
+
+    @property
+    def is_quantitative(self) -> bool:
+        return self.kind in ("quant", "date")
+
+
+def parse(raw, placeholders=("%", "*", "-", "_", "/"), question_prefix="是否") -> IndicatorValue:
+    text = clean(raw)
+    if not text:
+        return IndicatorValue(raw="", kind="empty")
+    norm = text.translate(_DIGITS)
+    if norm in placeholders or not re.search(r"[\w]", norm.replace("_", "")):
+        return IndicatorValue(raw=text, kind="placeholder")
+    if question_prefix and norm.startswith(question_prefix):
+        return IndicatorValue(raw=text, kind="question", qual=text)
+    m = _DATE_RE.match(norm)
+    if m:
+        return IndicatorValue(raw=text, kind="date", op="≤", date=(int(m.group(1)), int(m.group(2))),
+                              suffix=m.group(4))
+    return _parse_quant(text, norm) or IndicatorValue(raw=text, kind="qual", qual=text)
+
+
+def _parse_quant(text: str, norm: str) -> IndicatorValue | None:
+    pos, op, op_text = 0, None, ""
+    m = _OP_RE.match(norm)
+    if m:
+        op_text, op, pos = text[:m.end()], OPS[m.group(0)], m.end()
+    while pos < len(norm) and norm[pos] in _WS:
+        pos += 1
+    m = _NUM_RE.match(norm, pos)
+    if not m:
+        return None
+    num_text = m.group(0).replace(",", "")
+    pos = m.end()
+    while pos < len(norm) and norm[pos] in _WS:
+        pos += 1
+    rest = norm[pos:]
+    unit = next((u for u in KNOWN_UNITS if rest.startswith(u)), None)
+    if unit is None:
+        m2 = re.match(r"[^\d\s（(以之]{1,4}(?=$|[（(]|以上|以下|以内|之前)", rest)
+        unit = m2.group(0) if m2 else None
+    if unit:
+        rest = rest[len(unit):].lstrip(_WS)
+    suffix = next((s for s in ("以上", "以下", "以内", "之前") if rest.startswith(s)), None)
+    if suffix:
+        rest = rest[len(suffix):].lstrip(_WS)
+        op = op or SUFFIX_OPS[suffix]
+    if rest and not (rest[0] in "（(" or unit):
+        return None  # a number followed by prose is a qualitative sentence
+    # keep the original characters of unit and note
+    tail_start = len(text) - len(rest)
+    note = text[tail_start:] if rest else None
+    if unit:
+        u_at = norm.find(unit, len(op_text))
+        unit = text[u_at:u_at + len(unit)]
+    return IndicatorValue(raw=text, kind="quant", op=op, op_text=op_text, num=float(num_text),
+                          num_text=num_text, unit=unit, suffix=suffix, note=note)
+
+
+def compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
+    """Join the three template cells (符号, 数值/文字, 单位) into one value.
+
+    A clerk who typed the whole string ("≥90%") into the value cell is understood
+    too: the text is parsed as it stands.
+    """
+    op = clean(op_cell)
+    unit = clean(unit_cell)
+    if isinstance(num_cell, bool):
+        num_cell = "是" if num_cell else "否"
+    if isinstance(num_cell, (int, float)):
+        num = format_number(float(num_cell))
+    else:
+        num = clean(num_cell)
+    if op == QUAL_OPTION:
+        return parse(num, **kw) if num else IndicatorValue(raw="", kind="empty")
+    if not num:
+        return parse(op + unit, **kw)
+    if _OP_RE.match(num.translate(_DIGITS)):   # the sign typed into the value cell
+        op = ""
+    if unit and num.endswith(unit):
+        unit = ""
+    return parse(op + num + unit, **kw)
+
+
+@dataclass
+class Amount:
+    """A number read from a cell that should hold one, with what it took to read it."""
+    value: float | None
+    text: str = ""
+    note: str | None = None    # read, but typed as text: say so
+    error: str | None = None   # not a number: never read as zero
+
+
+def parse_amount(cell, unit="万元") -> Amount:
+    """Read an amount in 万元: 2000, "2,000", "12万元", "１２", "12.0 ", "120000元"."""
+    if cell is None or isinstance(cell, bool):
+        return Amount(None)
+    if isinstance(cell, (int, float)):
+        return Amount(float(cell))
+    text = clean(cell)
+    if not text:
+        return Amount(None)
+    norm = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    factor = 1.0
+    for tail, f in (("万元", 1.0), ("万", 1.0), ("元", 1e-4)):
+        if norm.endswith(tail):
+            norm, factor = norm[: -len(tail)], f
+            break
+    try:
+        value = float(norm) * factor
+    except ValueError:
+        return Amount(None, text, error=f"“{text}”不是数字")
+    if factor != 1.0:
+        return Amount(round(value, 6), text, note=f"“{text}”按 {format_number(round(value, 6))} {unit} 读取")
+    return Amount(value, text, note=f"数字“{text}”以文本形式填写，已按 {format_number(value)} 读取")
