@@ -1,0 +1,66 @@
+import datetime as dt
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from perftables.demo import EXAMPLES
+from perftables.forms import load_form
+from perftables.generate import Options, fill_from_record, form_for_unit, workbook_bytes
+from perftables.roster import Project, Unit, read_roster
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT.parent / "shared" / "seeds"
+FIXED = dt.datetime(2025, 1, 10, 9, 30)
+
+
+@pytest.fixture(scope="session")
+def roster():
+    return read_roster(EXAMPLES / "roster.csv")
+
+
+@pytest.fixture(scope="session")
+def seed_tables():
+    return json.loads((EXAMPLES / "seed_tables.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def small_unit():
+    return Unit(code="999001", name="测试县科学技术协会", projects=[
+        Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0, use="开展科普活动"),
+        Project(code="999001P002", name="学会服务经费", budget=5.5, fiscal=5.5, other=0.0, use=""),
+    ])
+
+
+def make_workbook(unit, form_id="hebei-project", fill=None, **opts) -> bytes:
+    opts.setdefault("year", 2025)
+    opts.setdefault("created", FIXED)
+    return workbook_bytes(load_form(form_id), unit, Options(**opts), fill)
+
+
+def seed_return(roster, seed_tables, code, year=2025, **opts) -> bytes:
+    record = next(u for u in seed_tables["units"] if u["code"] == code)
+    unit = roster.unit(code)
+    form = form_for_unit(unit, None)
+    return workbook_bytes(form, unit, Options(year=year, created=FIXED, **opts), fill_from_record(form, record))
+
+
+def patch_zip(data: bytes, member: str, old: bytes, new: bytes) -> bytes:
+    """Edit one part of an xlsx as a clerk with an unprotect tool would."""
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == member:
+                assert old in body, f"{old!r} not in {member}"
+                body = body.replace(old, new, 1)
+            dst.writestr(info, body)
+    return out.getvalue()
+
+
+def libreoffice_available() -> bool:
+    return shutil.which("soffice") is not None and Path("/usr/bin/python3").exists()
