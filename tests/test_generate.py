@@ -122,7 +122,7 @@ def test_print_setup(generated):
     assert ws.page_setup.paperSize == 9 and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.page_setup.fitToHeight == 0 and ws.page_setup.fitToWidth in (None, 1)
     assert ws.print_title_rows == "$9:$10"
-    assert "A1:H" in ws.print_area
+    assert "$A$1:$H$" in ws.print_area
     assert ws["A1"].font.name == "宋体"
     assert "A1:H1" in {str(m) for m in ws.merged_cells.ranges}
 
