@@ -133,6 +133,8 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
         elif roster is not None and roster.unit(p["unit_code"]) is None:
             rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"
+        elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")):
+            rec.reason = f"表式不符：名单要求“{roster.unit(p['unit_code']).form}”，文件是“{p.get('form')}”"
         else:
             try:
                 form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
