@@ -1,0 +1,82 @@
+"""Drive a real LibreOffice over UNO: open a workbook, type cells as a clerk would, save as several formats.
+
+Run with the interpreter that has the UNO bridge (Debian's /usr/bin/python3):
+    /usr/bin/python3 tests/lo_fill.py job.json
+job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "outputs": {"xlsx": path, ...}}
+A number is entered as a number, anything else as text; values set over UNO bypass
+sheet protection, as a clerk who unprotected the sheet would.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import uno
+from com.sun.star.beans import PropertyValue
+
+FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "xls": "MS Excel 97", "ods": "calc8"}
+
+
+def prop(name, value):
+    p = PropertyValue()
+    p.Name, p.Value = name, value
+    return p
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(job_path):
+    job = json.load(open(job_path, encoding="utf-8"))
+    port = free_port()
+    profile = tempfile.mkdtemp(prefix="lo-profile-")
+    proc = subprocess.Popen(
+        ["soffice", "--headless", "--invisible", "--norestore", "--nologo", "--nodefault",
+         f"-env:UserInstallation=file://{profile}",
+         f"--accept=socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        local = uno.getComponentContext()
+        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
+        for _ in range(120):
+            try:
+                ctx = resolver.resolve(f"uno:socket,host=127.0.0.1,port={port};urp;StarOffice.ComponentContext")
+                break
+            except Exception:
+                time.sleep(0.5)
+        else:
+            raise SystemExit("LibreOffice did not start")
+        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
+        url = uno.systemPathToFileUrl(os.path.abspath(job["input"]))
+        doc = desktop.loadComponentFromURL(url, "_blank", 0, (prop("Hidden", True),))
+        sheets = doc.getSheets()
+        for sheet, address, value in job["cells"]:
+            cell = sheets.getByName(sheet).getCellRangeByName(address)
+            if isinstance(value, (int, float)):
+                cell.setValue(value)
+            else:
+                cell.setString(value)
+        if job.get("recalculate"):
+            doc.calculateAll()
+        for fmt, path in job["outputs"].items():
+            doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(path)), (prop("FilterName", FILTERS[fmt]),))
+        doc.close(True)
+    finally:
+        try:
+            desktop.terminate()
+        except Exception:
+            pass
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,81 @@
+import csv
+
+from click.testing import CliRunner
+
+from conftest import EXAMPLES, make_workbook
+from perftables.cli import cli
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_forms_lists_one_line_each():
+    out = run("forms").output.splitlines()
+    assert out[0].startswith("hebei-project") and out[1].startswith("tangshan-project")
+    assert any("mof2021" in line and "成本指标" in line for line in out)
+
+
+def test_generate_and_collect(tmp_path):
+    r = run("generate", str(EXAMPLES / "roster.csv"), "-o", str(tmp_path / "out"), "--year", "2025",
+            "--password", "pw", "--extra-projects", "1", "--indicator-rows", "20")
+    assert r.exit_code == 0, r.output
+    files = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert "发送清单.csv" in files and len(files) == 6
+    r = run("collect", str(tmp_path / "out"), "-o", str(tmp_path / "s.xlsx"), "--roster",
+            str(EXAMPLES / "roster.csv"), "--export", str(tmp_path / "csv"))
+    assert r.exit_code == 0, r.output
+    assert "共 6 个文件" in r.output and "发送清单.csv" in r.output     # even the CSV is accounted for
+    status = list(csv.DictReader((tmp_path / "csv" / "报送情况.csv").open(encoding="utf-8-sig")))
+    assert {row["状态"] for row in status} == {"已报送（有错误）"}     # blank templates: everything missing
+
+
+def test_roster_errors_are_messages(tmp_path):
+    bad = tmp_path / "r.csv"
+    bad.write_text("单位编码,单位名称,项目编码,项目名称,预算数\n1,甲,P1,x,abc\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["generate", str(bad), "-o", str(tmp_path / "o"), "--year", "2025"])
+    assert r.exit_code == 1 and "第2行“预算数”列：“abc”不是数字" in r.output
+
+
+def test_output_never_overwrites_an_input(tmp_path, small_unit):
+    (tmp_path / "a.xlsx").write_bytes(make_workbook(small_unit))
+    r = CliRunner().invoke(cli, ["collect", str(tmp_path), "-o", str(tmp_path / "a.xlsx")])
+    assert r.exit_code == 1 and "覆盖原件" in r.output
+
+
+def test_exports_never_start_a_formula(tmp_path, small_unit):
+    fill = {"texts": {"overall_goal": "=HYPERLINK(\"http://x\",\"点我\")"},
+            "projects": {"项目1": {"fields": {"goal": "+1+2", "plan1": 25, "plan2": 50, "plan3": 75, "plan4": 100},
+                                   "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "@SUM(A1)",
+                                                   "description": "-2", "op": "≥", "num": "4", "unit": "次"}]}}}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.xlsx").write_bytes(make_workbook(small_unit, fill=fill))
+    r = run("collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"), "--export", str(tmp_path / "csv"))
+    assert r.exit_code == 0, r.output
+    for path in (tmp_path / "csv").glob("*.csv"):
+        for row in csv.reader(path.open(encoding="utf-8-sig")):
+            for cell in row:
+                assert not cell.startswith(("=", "+", "-", "@")), (path.name, cell)
+    import openpyxl
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+
+
+def test_demo(tmp_path):
+    r = run("demo", "-o", str(tmp_path / "d"))
+    assert r.exit_code == 0, r.output
+    assert "预算 20.48 万元" in r.output and "预算 3,208.40 万元" in r.output
+    assert "预算 408.00 万元" in r.output and "预算 22.00 万元" in r.output
+    assert "未报送：秦皇岛市北戴河区科普服务中心" in r.output
+    assert (tmp_path / "d" / "3-汇总.xlsx").is_file()
+    import openpyxl
+    wb = openpyxl.load_workbook(tmp_path / "d" / "3-汇总.xlsx")
+    assert wb.sheetnames == ["报送情况", "文件清单", "单位汇总", "项目汇总", "指标明细", "指标结构", "审核问题", "整体绩效目标"]
+    units = wb["单位汇总"]
+    assert units.freeze_panes == "A2" and units.auto_filter.ref
+    total = [c.value for c in units[units.max_row]]
+    assert total[0] == "合计" and total[2] == 17 and abs(total[3] - 3658.88) < 1e-6

@@ -1,0 +1,78 @@
+"""A real LibreOffice opens a generated workbook, a clerk's entries are typed into it, and it is saved
+as xlsx, xls and ods; collect reads all three identically."""
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import libreoffice_available, make_workbook
+from perftables.collect import collect
+from perftables.extract import extract
+from perftables.forms import cell_name, load_form
+from perftables.read import read_book
+from perftables.stamp import read_stamp
+
+pytestmark = [pytest.mark.libreoffice,
+              pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")]
+LO_FILL = Path(__file__).with_name("lo_fill.py")
+
+
+def run_lo(job: dict, tmp_path: Path):
+    job_file = tmp_path / "job.json"
+    job_file.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(LO_FILL), str(job_file)], check=True, timeout=300)
+
+
+def clerk_cells(form, seed_project, sheet="项目1"):
+    """Where a clerk types 丰宁's first project, addressed through the form description."""
+    rows, r = {}, 0
+    for row in form.rows:
+        for cell in row.cells:
+            if cell.field:
+                rows[cell.field] = (r, cell.col)
+        r += 1
+    first = r + form.grid_header_rows
+    cells = [[sheet, cell_name(*rows["goal"]), seed_project["goal"]]]
+    for f, v in zip(["plan1", "plan2", "plan3", "plan4"], seed_project["plan"]):
+        cells.append([sheet, cell_name(*rows[f]), float(v.rstrip("%"))])
+    cols = {c.key: c.col for c in form.input_columns}
+    for i, (l1, l2, name, desc, value, basis) in enumerate(seed_project["indicators"]):
+        rr = first + i
+        typed = {"level1": l1, "level2": l2, "name": name, "description": desc, "num": value, "basis": basis}
+        for key, v in typed.items():
+            cells.append([sheet, cell_name(rr, cols[key]), v])
+    # the remaining pre-seeded rows are cleared, as a clerk deletes what does not apply
+    for rr in range(first + len(seed_project["indicators"]), first + 9):
+        cells += [[sheet, cell_name(rr, cols["level1"]), ""], [sheet, cell_name(rr, cols["level2"]), ""]]
+    return cells
+
+
+def test_libreoffice_fills_and_resaves_in_three_formats(tmp_path, roster, seed_tables):
+    unit = roster.unit("307001")
+    form = load_form("hebei-project")
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(make_workbook(unit))
+    seed = next(u for u in seed_tables["units"] if u["code"] == "307001")["projects"][0]
+    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "xls", "ods")}
+    run_lo({"input": str(template), "cells": clerk_cells(form, seed), "outputs": outputs}, tmp_path)
+
+    col = collect([tmp_path / f"return.{fmt}" for fmt in outputs])
+    assert [f.format for f in col.files] == ["xlsx", "xls", "ods"]
+    # one unit, three copies: one is used, the others superseded — but every copy is read the same
+    assert sorted(f.fate for f in col.files).count("已被替代") == 2
+    projections = []
+    for fmt in outputs:
+        book = read_book(Path(outputs[fmt]).read_bytes())
+        ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
+        p = ret.projects[0]
+        projections.append((p.code, p.name, p.budget, p.plan, p.goal,
+                            [(i.level1, i.level2, i.name, i.description, i.value.render(), i.basis)
+                             for i in p.indicators],
+                            sorted((f.sheet, f.cell, f.rule) for f in ret.findings)))
+    assert projections[0] == projections[1] == projections[2]
+    code, name, budget, plan, goal, indicators, findings = projections[0]
+    assert (code, name, budget, plan) == ("13082625P002088100059", "科学技术普及经费", 12.0, [10, 60, 90, 100])
+    assert goal == seed["goal"]
+    assert indicators == [tuple(r) for r in seed["indicators"]]
+    assert not [f for f in findings if f[2] == "锁定单元格被改动"]
