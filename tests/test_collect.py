@@ -201,3 +201,10 @@ def test_rows_inserted_in_the_grid_are_still_read(tmp_path, roster, seed_tables)
     ret = extract(book, load_form("hebei-project"), read_stamp(book.sheets["_stamp"]))
     p = ret.projects[0]
     assert p.budget == 12 and p.cells["budget"] == "C5" and len(p.indicators) == 7
+
+
+def test_example_returns_are_current(tmp_path):
+    """examples/returns/ is what the generator makes today (else: python -m perftables.demo --rebuild)."""
+    from perftables.demo import build_returns
+    for path in build_returns(tmp_path):
+        assert path.read_bytes() == (EXAMPLES / "returns" / path.name).read_bytes(), path.name
