@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .forms import Form, cell_name, norm_label
-from .generate import context, roster_value
+from .generate import locked_value
 from .read import Book
 from .stamp import LISTS_SHEET, STAMP_SHEET
 from .value import IndicatorValue, clean, compose, format_number, parse_amount
@@ -181,8 +181,7 @@ class Extractor:
         actual = _get(rows, r, cell.col)
         if cell.field:
             pr.cells[cell.field] = cell_name(r, cell.col)
-        # spare sheets: everything but the labels is the unit's input
-        expected = roster_value(cell, self.payload, project) if project or cell.label is not None else None
+        expected = locked_value(cell, self.payload, project, seq)
         if expected is not None:
             if not _same(expected, actual):
                 self.add(sheet, r, cell.col, "锁定单元格被改动", ERROR,

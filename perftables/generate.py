@@ -76,12 +76,15 @@ def context(payload: dict, project: dict | None, seq: int | None = None) -> dict
             "project_name": (project or {}).get("name") or "新增项目"}
 
 
-def roster_value(cell, payload: dict, project: dict | None):
-    """What the roster says a locked cell holds (None: the unit fills it)."""
+def locked_value(cell, payload: dict, project: dict | None, seq: int | None = None):
+    """What a locked cell holds: its label, its text from the roster (None: the unit fills it).
+
+    `project` is None on a spare sheet, where only labels and the title are locked.
+    """
     if cell.label is not None:
         return cell.label
     if cell.value is not None:
-        return cell.value.format(**context(payload, project)) if project else None
+        return cell.value.format(**context(payload, project, seq))
     if cell.source == "roster" and project:
         key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
         value = project.get(key)
@@ -216,7 +219,6 @@ class WorkbookWriter:
             ws.set_column(i, i, width)
         filled = self.fill.get("projects", {}).get(name, {})
         values = filled.get("fields", {})
-        ctx_project = project or {"seq": seq, "name": values.get("project_name")}
         r = 0
         for row in form.rows:
             texts = [(values.get(c.field) or (project or {}).get(c.field), self._width(c)) for c in row.cells if c.field]
@@ -224,10 +226,7 @@ class WorkbookWriter:
             if height != 15:
                 ws.set_row(r, height)
             for cell in row.cells:
-                self._write_cell(ws, r, cell, roster_value(cell, self.payload, project) if project else
-                                 (cell.label if cell.label is not None else
-                                  cell.value.format(**context(self.payload, ctx_project, seq)) if cell.value else None),
-                                 values.get(cell.field))
+                self._write_cell(ws, r, cell, locked_value(cell, self.payload, project, seq), values.get(cell.field))
             r += 1
         last = self._grid(ws, r, filled.get("indicators"))
         self._page(ws, last, form.ncols - 1, repeat=(r, r + form.grid_header_rows - 1))

@@ -27,12 +27,12 @@ def generated(request):
 
 def expected_unlocked(form, project, grid_rows):
     """Input cells of a project sheet, from the form description alone."""
-    from perftables.generate import roster_value
+    from perftables.generate import locked_value
     cells, r = set(), 0
     payload = {"unit_code": "999001", "unit_name": "测试县科学技术协会", "year": 2025}
     for row in form.rows:
         for cell in row.cells:
-            if cell.label is None and cell.value is None and roster_value(cell, payload, project) is None:
+            if cell.label is None and cell.value is None and locked_value(cell, payload, project) is None:
                 cells.add((r + 1, cell.col + 1))
         r += 1
     first = r + form.grid_header_rows
