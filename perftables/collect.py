@@ -160,8 +160,12 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             continue
         p = rec.payload
         form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
-        result = extract(books[id(rec)], form, p)
-        result.findings.extend(review(result))
+        try:
+            result = extract(books[id(rec)], form, p)
+            result.findings.extend(review(result))
+        except Exception as exc:  # a file is a message, never a crash
+            rec.fate, rec.reason = REJECTED, f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
+            continue
         for f in result.findings:
             f.file, f.unit_code, f.unit_name = rec.display, result.unit_code, result.unit_name
         rec.result = result

@@ -175,10 +175,6 @@ def _safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-WIDTHS = {"text": 16, "long": 48, "amount": 14, "amount_plain": 10, "int": 9, "int_plain": 7, "pct": 11,
-          "time": 18, "number": 10}
-
-
 def write_xlsx(tables: list[Table], path, title: str = "") -> None:
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
                                          "strings_to_urls": False, "in_memory": True})
@@ -201,10 +197,10 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
     for table in tables:
         ws = wb.add_worksheet(table.name)
+        rows = list(table.rows)
         for c, (head, kind) in enumerate(table.columns):
             ws.write_string(0, c, head, fmt["head"])
-            ws.set_column(c, c, max(WIDTHS.get(kind, 14), min(len(head) * 2 + 2, 30)))
-        rows = list(table.rows)
+            ws.set_column(c, c, _width(head, kind, [row[c] for row in rows[:500]]))
         for r, row in enumerate(rows, start=1):
             for c, value in enumerate(row):
                 _write(ws, r, c, value, fmt[table.columns[c][1]])
@@ -215,11 +211,32 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(table.columns) - 1)
         ws.set_row(0, 30)
-        if table.name == "审核问题" and rows:
-            sev = [h for h, _ in table.columns].index("级别")
-            ws.conditional_format(1, sev, len(rows), sev, {"type": "cell", "criteria": "==", "value": '"错误"',
+        ws.set_landscape()
+        ws.set_paper(9)
+        ws.fit_to_pages(1, 0)
+        ws.repeat_rows(0)
+        for head, bad in (("级别", "错误"), ("状态", "未报送"), ("处理结果", "未采用")):
+            heads = [h for h, _ in table.columns]
+            if head in heads and rows:
+                c = heads.index(head)
+                ws.conditional_format(1, c, len(rows), c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
                                                           "format": fmt["bad"]})
     wb.close()
+
+
+def _display_width(value) -> int:
+    text = value if isinstance(value, str) else format_number(value) if isinstance(value, float) else str(value)
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text.split("\n")[0])
+
+
+def _width(head: str, kind: str, values: list) -> float:
+    """Fit the column to its header and content (a CJK character is two units), within bounds."""
+    cap = {"long": 60, "text": 40}.get(kind, 18)
+    widest = max([_display_width(head)] + [_display_width(v) for v in values if v is not None and
+                                            not isinstance(v, dt.datetime)])
+    if kind == "time":
+        widest = max(widest, 16)
+    return max(6, min(cap, widest + 2))
 
 
 def _write(ws, r, c, value, f):
