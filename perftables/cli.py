@@ -82,21 +82,27 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单，用于报送情况")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None, help="同时导出 CSV 的文件夹")
 @click.option("--year", type=int, default=None, help="收集的年度（默认取多数文件的年度）")
-def collect(inbox, output, roster, export_dir, year):
-    """读取收回的文件，审核，输出汇总工作簿。
+@click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), default=None,
+              help="为有问题的单位生成退改工作簿和审核意见的文件夹")
+@click.option("--deadline", default="", help="退改截止时间，写入审核意见")
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline):
+    """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
     示例：
-        perftables collect 收件箱/ -o 汇总.xlsx --roster examples/roster.csv --export 导出/
+        perftables collect 收件箱/ -o 汇总.xlsx --roster examples/roster.csv --export 导出/ --feedback 退改/
     """
     from .collect import collect as run
-    from .collect import walk_inputs
+    from .collect import quarantine, walk_inputs
     from .summary import build_tables, write_csv, write_xlsx
 
     output = Path(output)
-    inputs = {p.resolve() for p, _ in walk_inputs(inbox) if p.exists()}
-    if output.resolve() in inputs:
-        raise click.ClickException("汇总文件不能写在收件文件上（会覆盖原件）")
+    inputs = [p.resolve() for p, _ in walk_inputs(inbox) if p.exists()]
+    targets = [output.resolve(), (output.parent / "待处理").resolve()]
+    targets += [Path(d).resolve() for d in (export_dir, feedback_dir) if d]
+    for target in targets:
+        if any(p == target or target in p.parents for p in inputs):
+            raise click.ClickException(f"输出“{target}”与收件文件重叠（会覆盖或混入原件），请换一个位置")
     try:
         ros = read_roster(roster) if roster else None
     except RosterError as exc:
@@ -113,6 +119,13 @@ def collect(inbox, output, roster, export_dir, year):
     if export_dir:
         write_csv(tables, export_dir)
         click.echo(f"CSV 导出：{export_dir}")
+    held = quarantine(col, output.parent / "待处理")
+    if held:
+        click.echo(f"未采用的文件已复制到：{held}（原件未动）")
+    if feedback_dir:
+        from .feedback import write_feedback
+        written = write_feedback(col, feedback_dir, deadline=deadline)
+        click.echo(f"退改工作簿 {len(written)} 份：{feedback_dir}")
 
 
 def echo_collection(col):

@@ -7,25 +7,30 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import os
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .extract import ERROR, UnitReturn, extract
 from .forms import FormError, load_form
-from .read import ReadError, read_book
+from .read import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
 from .review import review
 from .roster import Roster
 from .stamp import STAMP_SHEET, StampError, read_stamp
 
 ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = "已采用", "已采用（有问题）", "已被替代", "未采用"
+UNPACKED = "已展开（压缩包）"
+MAX_MEMBERS = 1000
+MAX_DEPTH = 2
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
 @dataclass
 class FileRecord:
-    path: Path
+    path: Path | None
     display: str
     sha256: str = ""
     size: int = 0
@@ -85,12 +90,68 @@ def walk_inputs(inputs) -> list[tuple[Path, str]]:
     return found
 
 
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Zip member names from Chinese Windows are GBK bytes read as cp437: decode them right."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name
+
+
+def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, bytes]]:
+    """The members of a .zip of returns, bounded in count and size; names are only ever shown."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, ValueError, OSError):
+        rec.reason = "压缩包已损坏，无法展开"
+        return []
+    if depth >= MAX_DEPTH:
+        rec.reason = "压缩包套压缩包层数过多，未展开"
+        return []
+    if len(infos) > MAX_MEMBERS:
+        rec.reason = f"压缩包内文件过多（{len(infos)} 个），未展开"
+        return []
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        rec.reason = f"压缩包解压后过大（{total // (1 << 20)} MB，疑似压缩炸弹），未展开"
+        return []
+    members = []
+    for info in infos:
+        name = _member_name(info)
+        member = FileRecord(path=None, display=f"{rec.display}!{name}")
+        if info.flag_bits & 0x1:
+            member.reason = "压缩包成员设置了密码，无法读取"
+            members.append((member, b""))
+            continue
+        if info.file_size > MAX_FILE_BYTES:
+            member.reason = f"文件过大（{info.file_size // (1 << 20)} MB），未读取"
+            members.append((member, b""))
+            continue
+        try:
+            with zf.open(info) as fh:
+                body = fh.read(MAX_FILE_BYTES + 1)   # never trust the declared size
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+            member.reason = f"压缩包成员无法解压（{type(exc).__name__}）"
+            members.append((member, b""))
+            continue
+        members.append((member, body))
+    rec.fate, rec.reason = UNPACKED, f"压缩包，含 {len(infos)} 个文件，逐个处理"
+    return members
+
+
 def identify(rec: FileRecord, data: bytes):
     """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None."""
     try:
         book = read_book(data)
     except ReadError as exc:
         rec.format, rec.reason = exc.kind, exc.reason
+        return None
+    except Exception as exc:  # a file is a message, never a crash
+        rec.format, rec.reason = "unreadable", f"无法读取（{type(exc).__name__}: {str(exc)[:120]}）"
         return None
     rec.format, rec.saved = book.format, book.saved
     if STAMP_SHEET not in book.sheets:
@@ -108,20 +169,44 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             progress=None) -> Collection:
     col = Collection(roster=roster, year=year)
     books = {}
-    for path, display in walk_inputs(inputs):
-        rec = FileRecord(path=path, display=display)
+
+    def ingest(rec: FileRecord, data: bytes, depth: int = 0):
         col.files.append(rec)
-        if progress:
-            progress(1)
-        if not path.is_file():
-            rec.reason = "文件不存在或不是普通文件"
-            continue
-        data = path.read_bytes()
         rec.sha256, rec.size = hashlib.sha256(data).hexdigest(), len(data)
-        rec.mtime = dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        if rec.reason:   # a member that could not even be taken out of its archive
+            return
+        kind = sniff(data)
+        if kind == "zip":
+            for member, body in unpack(rec, data, depth):
+                member.mtime = rec.mtime
+                ingest(member, body, depth + 1)
+            return
+        if kind in ("rar", "7z"):
+            rec.format, rec.reason = kind, f"{kind.upper()} 压缩包无法直接读取，请解压后放入收件箱"
+            return
         book = identify(rec, data)
         if book is not None:
             books[id(rec)] = book
+
+    for path, display in walk_inputs(inputs):
+        rec = FileRecord(path=path, display=display)
+        if progress:
+            progress(1)
+        if not path.is_file():
+            col.files.append(rec)
+            rec.reason = "文件不存在或不是普通文件"
+            continue
+        rec.mtime = dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
+        if path.stat().st_size > MAX_FILE_BYTES:
+            col.files.append(rec)
+            rec.size, rec.reason = path.stat().st_size, f"文件过大（{path.stat().st_size // (1 << 20)} MB），未读取"
+            with path.open("rb") as fh:
+                digest = hashlib.sha256()
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            rec.sha256 = digest.hexdigest()
+            continue
+        ingest(rec, path.read_bytes())
     stamped = [f for f in col.files if f.payload]
     if col.year is None and stamped:
         col.year = Counter(int(f.payload.get("year", 0)) for f in stamped).most_common(1)[0][0]
@@ -177,3 +262,48 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             rec.reason = "审核通过"
     books.clear()
     return col
+
+
+def quarantine(col: Collection, folder) -> Path | None:
+    """Copy every file that was not used into 待处理/, with a list of why. Nothing is deleted."""
+    import csv
+
+    from .generate import safe_file_name
+
+    rejected = [f for f in col.files if f.fate == REJECTED]
+    if not rejected:
+        return None
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    archives = {f.display: f for f in col.files}
+    with (folder / "待处理清单.csv").open("w", newline="", encoding="utf-8-sig") as fh:
+        w = csv.writer(fh)
+        w.writerow(["序号", "副本", "原文件", "SHA-256", "原因"])
+        for i, f in enumerate(rejected, 1):
+            copy_name = ""
+            data = _bytes_of(f, archives)
+            if data is not None:
+                copy_name = f"{i:03d}_" + safe_file_name(Path(f.display.replace("!", "_")).name)
+                (folder / copy_name).write_bytes(data)
+            w.writerow([i, copy_name, f.display, f.sha256, f.reason])
+    return folder
+
+
+def _bytes_of(rec: FileRecord, records: dict) -> bytes | None:
+    if rec.path is not None:
+        try:
+            return rec.path.read_bytes() if rec.path.is_file() and rec.size <= MAX_FILE_BYTES else None
+        except OSError:
+            return None
+    archive, _, member = rec.display.rpartition("!")
+    parent = records.get(archive)
+    data = _bytes_of(parent, records) if parent else None
+    if data is None:
+        return None
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        info = next(i for i in zf.infolist() if _member_name(i) == member)
+        with zf.open(info) as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    except Exception:
+        return None

@@ -27,6 +27,9 @@ class Finding:
     file: str = ""
     unit_code: str = ""
     unit_name: str = ""
+    # where the cell is in the form, independent of the returned file's rows:
+    # ("at", form row index, col) above the grid, ("grid", indicator index, key), ("text", field)
+    target: tuple = ()
 
 
 @dataclass
@@ -39,6 +42,7 @@ class Indicator:
     value: IndicatorValue
     basis: str
     cells: dict[str, str] = field(default_factory=dict)   # key → "F12"
+    op_cell: str = ""                                      # the 符号 cell as typed
 
 
 @dataclass
@@ -114,8 +118,9 @@ class Extractor:
         self.book, self.form, self.payload = book, form, payload
         self.out = UnitReturn(payload=payload, form=form)
 
-    def add(self, sheet, r, c, rule, severity, message):
-        self.out.findings.append(Finding(sheet, cell_name(r, c) if r is not None else "", rule, severity, message))
+    def add(self, sheet, r, c, rule, severity, message, target=()):
+        self.out.findings.append(Finding(sheet, cell_name(r, c) if r is not None else "", rule, severity, message,
+                                         target=target))
 
     def run(self) -> UnitReturn:
         expected = [p["sheet"] for p in self.payload["projects"]] + list(self.payload.get("spares", []))
@@ -164,9 +169,10 @@ class Extractor:
                 continue
             r = base + row.offset
             for cell in row.cells:
-                self._cell(sheet, rows, r, cell, project, seq, pr)
+                self._cell(sheet, rows, r, cell, project, seq, pr, form.rows.index(row))
         plan_cells = form.plan_fields()
-        pr.plan = self._plan(sheet, [(pr.cells.get(c.field), self._plan_raw.get(c.field)) for c in plan_cells])
+        pr.plan = self._plan(sheet, [(pr.cells.get(c.field), self._plan_raw.get(c.field), form.target_of(c.field))
+                                     for c in plan_cells])
         self._grid(sheet, rows, anchors, pr)
         if pr.spare and not (pr.code or pr.name or pr.indicators):
             return  # an unused spare sheet
@@ -177,15 +183,16 @@ class Extractor:
                     setattr(pr, key, project[key])
         self.out.projects.append(pr)
 
-    def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn):
+    def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn, form_row: int):
         actual = _get(rows, r, cell.col)
+        target = ("at", form_row, cell.col)
         if cell.field:
             pr.cells[cell.field] = cell_name(r, cell.col)
         expected = locked_value(cell, self.payload, project, seq)
         if expected is not None:
             if not _same(expected, actual):
                 self.add(sheet, r, cell.col, "锁定单元格被改动", ERROR,
-                         f"锁定单元格“{cell.title or cell.label}”被改动：应为{_shown(expected)}，实为{_shown(actual)}")
+                         f"锁定单元格“{cell.title or cell.label}”被改动：应为{_shown(expected)}，实为{_shown(actual)}", target)
             value = expected
         else:
             value = actual
@@ -195,18 +202,18 @@ class Extractor:
         if cell.type == "amount":
             amount = parse_amount(value)
             if amount.error:
-                self.add(sheet, r, cell.col, "数字格式", ERROR, f"“{cell.title}”{amount.error}，未计入")
+                self.add(sheet, r, cell.col, "数字格式", ERROR, f"“{cell.title}”{amount.error}，未计入", target)
             elif amount.note:
-                self.add(sheet, r, cell.col, "数字格式", WARNING, f"“{cell.title}”{amount.note}")
+                self.add(sheet, r, cell.col, "数字格式", WARNING, f"“{cell.title}”{amount.note}", target)
             setattr(pr, key, amount.value)
         elif cell.type == "plan":
             self._plan_raw[cell.field] = value
         elif hasattr(pr, key):
             setattr(pr, key, _text(value))
 
-    def _plan(self, sheet, cells: list[tuple[str | None, object]]) -> list[float | None]:
+    def _plan(self, sheet, cells: list[tuple]) -> list[float | None]:
         values = []
-        for address, raw in cells:
+        for address, raw, target in cells:
             if raw is None or isinstance(raw, (int, float)) and not isinstance(raw, bool):
                 values.append(None if raw is None else float(raw))
                 continue
@@ -215,7 +222,8 @@ class Extractor:
             if amount.error or amount.value is None:
                 values.append(None)
                 if text:
-                    self.out.findings.append(Finding(sheet, address or "", "资金支出计划", ERROR, f"支出进度“{text}”不是数字"))
+                    self.out.findings.append(Finding(sheet, address or "", "资金支出计划", ERROR,
+                                                     f"支出进度“{text}”不是数字", target=target))
             else:
                 values.append(amount.value)
         nums = [v for v in values if v is not None]
@@ -233,11 +241,13 @@ class Extractor:
         for col in form.grid_columns:
             if not _same(col.label, _get(rows, header, col.col)):
                 self.add(sheet, header, col.col, "锁定单元格被改动", ERROR,
-                         f"表头“{col.label}”被改动：实为{_shown(_get(rows, header, col.col))}")
+                         f"表头“{col.label}”被改动：实为{_shown(_get(rows, header, col.col))}",
+                         ("at", len(form.rows), col.col))
             for part in col.parts:
                 if not _same(part.label, _get(rows, header + 1, part.col)):
                     self.add(sheet, header + 1, part.col, "锁定单元格被改动", ERROR,
-                             f"表头“{part.label}”被改动：实为{_shown(_get(rows, header + 1, part.col))}")
+                             f"表头“{part.label}”被改动：实为{_shown(_get(rows, header + 1, part.col))}",
+                             ("at", len(form.rows) + 1, part.col))
         review = form.review
         kw = {"placeholders": tuple(review.get("placeholders", ())), "question_prefix": review.get("question_prefix", "是否")}
         cols = {c.key: c.col for c in form.input_columns}
@@ -253,7 +263,8 @@ class Extractor:
             pr.indicators.append(Indicator(
                 row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
                 name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
-                basis=_text(raw.get("basis")), cells={k: cell_name(r, c) for k, c in cols.items()}))
+                basis=_text(raw.get("basis")), cells={k: cell_name(r, c) for k, c in cols.items()},
+                op_cell=_text(raw.get("op"))))
 
 
 def extract(book: Book, form: Form, payload: dict) -> UnitReturn:

@@ -254,6 +254,14 @@ class Form:
     def fields(self) -> dict[str, tuple[Row, Cell]]:
         return {c.field: (r, c) for r, c in self.cells() if c.field}
 
+    def target_of(self, field_key: str) -> tuple:
+        """("at", form row index, col) of a field above the grid."""
+        for i, row in enumerate(self.rows):
+            for cell in row.cells:
+                if cell.field == field_key:
+                    return ("at", i, cell.col)
+        return ()
+
     def plan_fields(self) -> list[Cell]:
         return [c for _, c in self.cells() if c.type == "plan"]
 

@@ -122,9 +122,10 @@ def _prompt(title: str, text: str) -> dict:
 # --------------------------------------------------------------------------- writer
 
 class WorkbookWriter:
-    def __init__(self, form: Form, unit: Unit, opts: Options, fill: dict | None = None):
+    def __init__(self, form: Form, unit: Unit, opts: Options, fill: dict | None = None, marks=None):
         self.form, self.unit, self.opts, self.fill = form, unit, opts, fill or {}
         self.payload = build_payload(form, unit, opts)
+        self.marks = marks or []   # findings to show on the cells (feedback workbooks)
 
     def write(self) -> bytes:
         buf = io.BytesIO()
@@ -137,6 +138,7 @@ class WorkbookWriter:
                            "comments": "由 perftables 生成；请勿删除隐藏的标识页。"})
         for key, value in stamp_rows(self.payload)[:-1]:
             wb.set_custom_property(f"perftables_{key}", value)
+        findings_sheet = self._findings_sheet() if self.marks else None
         guide = self._guide_sheet()
         if self.form.unit_sheet:
             self._unit_sheet()
@@ -146,7 +148,7 @@ class WorkbookWriter:
             self._project_sheet(sheet, None, seq=len(self.payload["projects"]) + i)
         self._lists_sheet()
         self._stamp_sheet()
-        guide.activate()
+        (findings_sheet or guide).activate()
         wb.close()
         return protect_structure(buf.getvalue(), self.opts.password)
 
@@ -209,6 +211,8 @@ class WorkbookWriter:
             ws.write_string(i, 1, texts.get(row["field"], ""), st.input(valign="top"))
             ws.data_validation(i, 1, i, 1, {"validate": "any", **_prompt(row["anchor"], row.get("prompt", ""))})
             ws.set_row(i, row.get("height", 120))
+        self._mark(ws, spec["name"], lambda t: (2 + [r["field"] for r in spec["rows"]].index(t[1]), 1)
+                   if t[0] == "text" else None)
         self._page(ws, 1 + len(spec["rows"]), 1)
         self._protect(ws)
 
@@ -229,8 +233,45 @@ class WorkbookWriter:
                 self._write_cell(ws, r, cell, locked_value(cell, self.payload, project, seq), values.get(cell.field))
             r += 1
         last = self._grid(ws, r, filled.get("indicators"))
+        first, cols = r + form.grid_header_rows, {c.key: c.col for c in form.input_columns}
+        self._mark(ws, name, lambda t: (t[1], t[2]) if t[0] == "at" else
+                   (first + t[1], cols.get(t[2], 0)) if t[0] == "grid" else None)
         self._page(ws, last, form.ncols - 1, repeat=(r, r + form.grid_header_rows - 1))
         self._protect(ws)
+
+    def _findings_sheet(self):
+        st = self.st
+        ws = self.wb.add_worksheet("审核意见")
+        for c, (head, width) in enumerate((("序号", 6), ("工作表", 14), ("单元格", 8), ("级别", 8), ("问题", 90))):
+            ws.write_string(0, c, head, st.label(bold=True, bg_color=COLORS["header"]))
+            ws.set_column(c, c, width)
+        for i, f in enumerate(self.marks, 1):
+            ws.write_number(i, 0, i, st(border=1, align="center"))
+            ws.write_string(i, 1, f.sheet, st(border=1))
+            ws.write_blank(i, 2, None, st(border=1, align="center"))
+            ws.write_string(i, 3, f.severity, st(border=1, align="center"))
+            ws.write_string(i, 4, f.message, st(border=1))
+        self._findings_ws = ws
+        self._page(ws, len(self.marks), 4, repeat=(0, 0), landscape=True)
+        self._protect(ws)
+        return ws
+
+    def _mark(self, ws, sheet: str, locate):
+        """Colour and comment every cell a finding points at; fill in its address on 审核意见."""
+        by_cell: dict[tuple[int, int], list] = {}
+        for f in self.marks:
+            if f.sheet == sheet and f.target:
+                where = locate(f.target)
+                if where is not None:
+                    by_cell.setdefault(where, []).append(f)
+        for (r, c), found in by_cell.items():
+            ws.write_comment(r, c, "\n".join(f"【{f.severity}】{f.message}" for f in found),
+                             {"author": "审核", "x_scale": 3, "y_scale": 2})
+            ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=TRUE",
+                                               "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})
+            for f in found:
+                row = self.marks.index(f) + 1
+                self._findings_ws.write_string(row, 2, _col(c) + str(r + 1), self.st(border=1, align="center"))
 
     def _write_cell(self, ws, r, cell, locked_value, fill_value):
         st = self.st
@@ -448,8 +489,8 @@ def protect_structure(data: bytes, password: str | None) -> bytes:
 
 # --------------------------------------------------------------------------- public API
 
-def workbook_bytes(form: Form, unit: Unit, opts: Options, fill: dict | None = None) -> bytes:
-    return WorkbookWriter(form, unit, opts, fill).write()
+def workbook_bytes(form: Form, unit: Unit, opts: Options, fill: dict | None = None, marks=None) -> bytes:
+    return WorkbookWriter(form, unit, opts, fill, marks).write()
 
 
 def form_for_unit(unit: Unit, default_form: str | None, taxonomy: str | None = None) -> Form:

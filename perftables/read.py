@@ -62,6 +62,10 @@ def sniff(data: bytes) -> str:
         return "xls"
     if data[:5] == b"%PDF-":
         return "pdf"
+    if data[:6] == b"Rar!\x1a\x07":
+        return "rar"
+    if data[:6] == b"7z\xbc\xaf\x27\x1c":
+        return "7z"
     return "unknown"
 
 
@@ -119,6 +123,8 @@ def read_book(data: bytes) -> Book:
         "docx": ("这是 Word 文档，不是表格", "not-spreadsheet"),
         "pdf": ("这是 PDF 文件，不是表格", "not-spreadsheet"),
         "zip": ("这是压缩包，不是表格", "archive"),
+        "rar": ("RAR 压缩包无法直接读取，请解压后放入收件箱", "archive"),
+        "7z": ("7Z 压缩包无法直接读取，请解压后放入收件箱", "archive"),
         "unknown": ("不是电子表格文件（内容无法识别）", "not-spreadsheet"),
     }
     if fmt in reasons:

@@ -30,7 +30,7 @@ def review(ret: UnitReturn) -> list[Finding]:
     for spec in form.unit_sheet.get("rows", []):
         if not ret.texts.get(spec["field"]):
             out.append(Finding(form.unit_sheet["name"], "B" + str(form.unit_sheet["rows"].index(spec) + 3),
-                               "必填项为空", ERROR, f"“{spec['anchor']}”未填写"))
+                               "必填项为空", ERROR, f"“{spec['anchor']}”未填写", target=("text", spec["field"])))
     for pr in ret.projects:
         out.extend(review_project(form, pr))
     return out
@@ -41,30 +41,30 @@ def review_project(form: Form, pr: ProjectReturn) -> list[Finding]:
     params = form.review
     sheet = pr.sheet
 
-    def add(cell, rule, severity, message):
-        out.append(Finding(sheet, cell, rule, severity, message))
+    def add(key, rule, severity, message):
+        out.append(Finding(sheet, pr.cells.get(key, ""), rule, severity, message, target=form.target_of(key)))
 
     fields = form.fields()
     # required fields
     for key in params.get("required_text", []):
         attr = {"project_code": "code", "project_name": "name"}.get(key, key)
         if key in fields and not getattr(pr, attr, ""):
-            add(pr.cells.get(key, ""), "必填项为空", ERROR, f"“{fields[key][1].title}”未填写")
+            add(key, "必填项为空", ERROR, f"“{fields[key][1].title}”未填写")
     for key, (_, cell) in fields.items():
         if cell.required and cell.type == "amount" and getattr(pr, key, None) is None:
-            add(pr.cells.get(key, ""), "必填项为空", ERROR, f"“{cell.title}”未填写")
+            add(key, "必填项为空", ERROR, f"“{cell.title}”未填写")
     # budget arithmetic
     tol = params.get("amount_tolerance", 0.005)
     if all(form.has_field(k) for k in ("budget", "fiscal", "other")) and pr.budget is not None:
         parts = (pr.fiscal or 0) + (pr.other or 0)
         if abs(pr.budget - parts) > tol:
-            add(pr.cells.get("budget", ""), "预算数与分项不符", ERROR,
+            add("budget", "预算数与分项不符", ERROR,
                 f"预算数 {format_number(pr.budget)} ≠ 财政资金 {format_number(pr.fiscal or 0)} + 其他资金 {format_number(pr.other or 0)}")
     pattern = params.get("amount_in_text")
     if pattern and pr.use and pr.budget is not None:
         m = re.search(pattern, pr.use)
         if m and abs(float(m.group(1).replace(",", "")) - pr.budget) > tol:
-            add(pr.cells.get("use", ""), "预算数与分项不符", WARNING,
+            add("use", "预算数与分项不符", WARNING,
                 f"资金用途中写的预算金额 {m.group(1)} 万元与项目预算数 {format_number(pr.budget)} 万元不一致")
     out.extend(_review_plan(form, pr))
     out.extend(_review_indicators(form, pr))
@@ -80,7 +80,8 @@ def _review_plan(form: Form, pr: ProjectReturn) -> list[Finding]:
     rule = "资金支出计划"
 
     def add(i, severity, message):
-        out.append(Finding(pr.sheet, pr.cells.get(cells[i].field, ""), rule, severity, message))
+        out.append(Finding(pr.sheet, pr.cells.get(cells[i].field, ""), rule, severity, message,
+                           target=form.target_of(cells[i].field)))
 
     if all(v is None for v in values):
         add(0, ERROR, "资金支出计划未填写")
@@ -108,9 +109,12 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
     basis_known = [norm_label(b) for b in form.lists.get("basis", [])]
     max_len = params.get("max_name_length", 100)
     seen_blocks = set()
-    for ind in pr.indicators:
+    ops = form.lists.get("ops", [])
+    for index, ind in enumerate(pr.indicators):
         def add(key, rule, severity, message):
-            out.append(Finding(pr.sheet, ind.cells.get(key, ind.cells.get("num", "")), rule, severity, message))
+            key = key if key in ind.cells else "num" if "num" in ind.cells else "value"
+            out.append(Finding(pr.sheet, ind.cells.get(key, ""), rule, severity, message,
+                               target=("grid", index, key)))
 
         where = f"第{ind.row}行“{ind.name or ind.level2 or '（未命名）'}”"
         l1 = tax.find_level1(ind.level1) if ind.level1 else None
@@ -133,6 +137,8 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
             add("name", "必填项为空", ERROR, f"第{ind.row}行三级指标名称未填写")
         elif len(ind.name) > max_len:
             add("name", "指标名称过长", ERROR, f"{where}三级指标名称超过{max_len}字")
+        if ind.op_cell and ops and ind.op_cell not in ops:
+            add("op", "不在下拉列表内", ERROR, f"{where}符号“{ind.op_cell}”不在下拉列表内（可能是粘贴覆盖了下拉框）")
         v = ind.value
         text = v.raw
         if v.kind == "empty":
@@ -172,5 +178,6 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
     first = pr.cells.get("goal", "")
     for l1 in tax.level1:
         if l1.required and l1.name not in seen_blocks:
-            out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"项目“{pr.name}”没有{l1.name}"))
+            out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"项目“{pr.name}”没有{l1.name}",
+                               target=("grid", 0, "level1")))
     return out

@@ -1,0 +1,81 @@
+"""feedback: send each unit its own form back, pre-filled with what it returned, every problem marked.
+
+The feedback workbook is a fresh locked workbook of the unit's form (a new stamp
+issue, so the corrected return supersedes the old one), with a first sheet
+审核意见 listing the findings and each problem cell coloured and commented.
+A short 审核意见 text goes with it as the e-mail body.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from .collect import ACCEPTED_FINDINGS, Collection, FileRecord
+from .extract import ERROR, UnitReturn
+from .generate import Options, file_name_for, safe_file_name, workbook_bytes
+from .roster import Project, Unit
+
+
+def unit_from_payload(payload: dict) -> Unit:
+    return Unit(code=payload["unit_code"], name=payload["unit_name"], projects=[
+        Project(code=p["code"], name=p["name"], budget=p.get("budget"), fiscal=p.get("fiscal"),
+                other=p.get("other"), use=p.get("use", "")) for p in payload["projects"]])
+
+
+def fill_from_return(ret: UnitReturn) -> dict:
+    """What the unit typed, in the generator's fill shape."""
+    form = ret.form
+    projects = {}
+    for pr in ret.projects:
+        fields = {"project_code": pr.code, "project_name": pr.name, "budget": pr.budget, "fiscal": pr.fiscal,
+                  "other": pr.other, "use": pr.use, "goal": pr.goal}
+        for cell, value in zip(form.plan_fields(), pr.plan):
+            fields[cell.field] = value
+        indicators = []
+        for ind in pr.indicators:
+            row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
+                   "basis": ind.basis}
+            v = ind.value
+            if v.kind == "quant" and v.op and v.canonical() == v.raw:
+                row.update(op=v.op, num=v.num_text, unit=v.unit or "")
+            elif v.kind in ("qual", "question"):
+                row.update(op="定性", num=v.raw)
+            else:
+                row["num"] = v.raw
+            indicators.append(row)
+        projects[pr.sheet] = {"fields": fields, "indicators": indicators}
+    return {"texts": dict(ret.texts), "projects": projects}
+
+
+def review_text(rec: FileRecord, deadline: str = "") -> str:
+    ret = rec.result
+    errors = [f for f in ret.findings if f.severity == ERROR]
+    warnings = [f for f in ret.findings if f.severity != ERROR]
+    lines = [f"{ret.unit_name}：", "",
+             f"    贵单位报送的{ret.payload['year']}年绩效目标表（文件：{Path(rec.display).name}）已审核，"
+             f"发现 {len(errors)} 个错误、{len(warnings)} 个警告，具体如下："]
+    for i, f in enumerate(errors + warnings, 1):
+        lines.append(f"    {i}. 【{f.severity}】{f.sheet} {f.cell}：{f.message}")
+    lines += ["", "    请在附件工作簿（已预填贵单位报送的内容，问题单元格标红并附批注）中修改后"
+              + (f"于{deadline}前" if deadline else "尽快") + "发回。错误必须修改；警告请核实，确有依据的可不改。"]
+    return "\n".join(lines) + "\n"
+
+
+def write_feedback(col: Collection, outdir, deadline: str = "", password: str | None = None) -> list[Path]:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rec in col.files:
+        if rec.fate != ACCEPTED_FINDINGS:
+            continue
+        ret, payload = rec.result, rec.payload
+        unit = unit_from_payload(payload)
+        opts = Options(year=int(payload["year"]), password=password, issue=int(payload.get("issue", 1)) + 1,
+                       extra_projects=len(payload.get("spares", [])), deadline=deadline)
+        data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
+        name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{opts.issue - 1}轮）.xlsx")
+        path = outdir / name
+        path.write_bytes(data)
+        (outdir / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt")).write_text(
+            review_text(rec, deadline), encoding="utf-8")
+        written.append(path)
+    return written
