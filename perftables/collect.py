@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .extract import ERROR, UnitReturn, extract
-from .forms import FormError, load_form
+from .extract import payload_from_labels
+from .forms import FormError, list_forms, load_form
 from .read import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
 from .review import review
 from .roster import Roster
@@ -143,7 +144,7 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
     return members
 
 
-def identify(rec: FileRecord, data: bytes):
+def identify(rec: FileRecord, data: bytes, roster: Roster | None = None):
     """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None."""
     try:
         book = read_book(data)
@@ -155,8 +156,12 @@ def identify(rec: FileRecord, data: bytes):
         return None
     rec.format, rec.saved = book.format, book.saved
     if STAMP_SHEET not in book.sheets:
-        rec.reason = "没有 perftables 标识（不是本次下发的模板，或标识页被删除）"
-        return None
+        forms = [f for f in list_forms() if f.kind == "project_target"]
+        rec.payload = payload_from_labels(book, forms, roster)
+        if rec.payload is None:
+            rec.reason = "没有 perftables 标识，也认不出是哪张表、哪个单位的（不是本次下发的模板）"
+            return None
+        return book
     try:
         rec.payload = read_stamp(book.sheets[STAMP_SHEET])
     except StampError as exc:
@@ -184,7 +189,7 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         if kind in ("rar", "7z"):
             rec.format, rec.reason = kind, f"{kind.upper()} 压缩包无法直接读取，请解压后放入收件箱"
             return
-        book = identify(rec, data)
+        book = identify(rec, data, roster)
         if book is not None:
             books[id(rec)] = book
 
@@ -208,13 +213,17 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             continue
         ingest(rec, path.read_bytes())
     stamped = [f for f in col.files if f.payload]
-    if col.year is None and stamped:
-        col.year = Counter(int(f.payload.get("year", 0)) for f in stamped).most_common(1)[0][0]
+    years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
+    if col.year is None and years:
+        col.year = Counter(years).most_common(1)[0][0]
+    for rec in stamped:
+        if rec.payload.get("stampless"):
+            rec.payload["year"] = col.year
     for rec in stamped:
         p = rec.payload
         if p.get("kind", "project_target") != kind:
             rec.reason = f"表式“{p.get('form')}”不是本次收集的表（{kind}）"
-        elif int(p.get("year", 0)) != col.year:
+        elif int(p.get("year") or 0) != (col.year or 0):
             rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
         elif roster is not None and roster.unit(p["unit_code"]) is None:
             rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"

@@ -124,7 +124,11 @@ class Extractor:
 
     def run(self) -> UnitReturn:
         expected = [p["sheet"] for p in self.payload["projects"]] + list(self.payload.get("spares", []))
-        if self.form.unit_sheet:
+        stampless = self.payload.get("stampless")
+        if stampless:
+            self.add("", None, None, "无标识", WARNING, "文件没有 perftables 标识（旧模板或重新录入的表），"
+                     "已按表式的标签读取；预填内容无法核对，请人工确认")
+        if self.form.unit_sheet and (not stampless or self.form.unit_sheet["name"] in self.book.sheets):
             expected.insert(0, self.form.unit_sheet["name"])
         for name in expected:
             if name not in self.book.sheets:
@@ -269,3 +273,51 @@ class Extractor:
 
 def extract(book: Book, form: Form, payload: dict) -> UnitReturn:
     return Extractor(book, form, payload).run()
+
+
+def _field_values(rows: list[list], form: Form, anchors: dict[str, int]) -> dict:
+    out = {}
+    for row in form.rows:
+        base = anchors.get(norm_label(row.anchor_of))
+        if base is None:
+            continue
+        for cell in row.cells:
+            if cell.field:
+                out[cell.field] = _get(rows, base + row.offset, cell.col)
+    return out
+
+
+def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | None:
+    """Identify a workbook without a stamp by the form's labels: an old template, a re-typed copy."""
+    import re
+
+    best = None
+    for form in forms:
+        needed = {norm_label(r.anchor) for r in form.rows if r.anchor} | {norm_label(form.grid_anchor)}
+        sheets = [name for name, rows in book.sheets.items() if needed <= set(find_anchors(rows))]
+        if sheets and (best is None or len(sheets) > len(best[1])):
+            best = (form, sheets)
+    if best is None:
+        return None
+    form, sheets = best
+    projects, unit_code, unit_name = [], "", ""
+    for seq, name in enumerate(sheets, 1):
+        rows = book.sheets[name]
+        values = _field_values(rows, form, find_anchors(rows))
+        m = re.match(r"^\s*(\d{6})\s*(.+?)\s*$", _text(values.get("unit_line")))
+        if m and not unit_code:
+            unit_code, unit_name = m.group(1), m.group(2)
+        amounts = {k: parse_amount(values.get(k)).value for k in ("budget", "fiscal", "other")}
+        projects.append({"sheet": name, "seq": seq, "code": _text(values.get("project_code")),
+                         "name": _text(values.get("project_name")), "use": _text(values.get("use")), **amounts})
+    if roster is not None:
+        codes = {p["code"] for p in projects}
+        unit = roster.unit(unit_code) if unit_code else next(
+            (u for u in roster.units if codes & {p.code for p in u.projects}), None)
+        if unit is not None:
+            unit_code, unit_name = unit.code, unit.name
+    if not unit_code:
+        return None
+    return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
+            "taxonomy": form.taxonomy_id, "year": None, "unit_code": unit_code, "unit_name": unit_name,
+            "issue": 0, "projects": projects, "spares": [], "stampless": True}

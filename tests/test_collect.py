@@ -129,7 +129,7 @@ def test_another_form_and_removed_stamp(inbox, roster):
     (box / "无标识.xlsx").write_bytes(patch_zip(good, "xl/workbook.xml", b'name="_stamp"', b'name="_gone"'))
     (box / "别的表式.xlsx").write_bytes(make_workbook(roster.unit("307001"), "tangshan-project"))
     f = fates(collect([box], roster=roster))
-    assert f["无标识.xlsx"][0] == REJECTED and "没有 perftables 标识" in f["无标识.xlsx"][1]
+    assert f["无标识.xlsx"][0] == SUPERSEDED        # read by its labels: same unit as 丰宁.xlsx, older issue
     assert f["别的表式.xlsx"][0] == REJECTED and "表式不符" in f["别的表式.xlsx"][1]
     assert f["丰宁.xlsx"][0] == ACCEPTED_FINDINGS
 
@@ -208,3 +208,42 @@ def test_example_returns_are_current(tmp_path):
     from perftables.demo import build_returns
     for path in build_returns(tmp_path):
         assert path.read_bytes() == (EXAMPLES / "returns" / path.name).read_bytes(), path.name
+
+
+def test_a_retyped_copy_without_stamp_is_read_by_its_labels(tmp_path, roster, seed_tables):
+    """A clerk re-typed the table into a workbook of their own: no stamp, other sheet names."""
+    import xlsxwriter
+    from perftables.forms import load_form
+    seed = next(u for u in seed_tables["units"] if u["code"] == "307001")
+    form = load_form("hebei-project")
+    wb = xlsxwriter.Workbook(str(tmp_path / "自己做的表.xlsx"))
+    for p in seed["projects"]:
+        ws = wb.add_worksheet(p["name"])
+        r = 0
+        values = {"unit_line": "307001 丰宁满族自治县科学技术协会本级", "project_code": p["code"],
+                  "project_name": p["name"], "budget": float(p["budget"]), "fiscal": float(p["fiscal"]),
+                  "other": 0.0, "use": p["use"], "goal": p["goal"],
+                  **{f"plan{i}": float(v.rstrip("%")) for i, v in enumerate(p["plan"], 1)}}
+        for row in form.rows:
+            for cell in row.cells:
+                ws.write(r, cell.col, cell.label if cell.label is not None else values.get(cell.field))
+            r += 1
+        for col in form.grid_columns:
+            ws.write(r, col.col, col.label)
+        r += 1
+        ws.write_row(r, 4, ["符号", "数值/文字", "单位"])
+        for i, row in enumerate(p["indicators"], r + 1):
+            ws.write_row(i, 0, row[:4])
+            ws.write(i, 5, row[4])
+            ws.write(i, 7, row[5])
+    wb.close()
+    (tmp_path / "随便一个表.xlsx").write_bytes(b"")
+    col = collect([tmp_path / "自己做的表.xlsx"], roster=roster, year=2025)
+    rec = col.files[0]
+    assert rec.fate == ACCEPTED_FINDINGS and rec.unit_code == "307001"
+    ret = rec.result
+    assert any(f.rule == "无标识" for f in ret.findings)
+    assert [p.code for p in ret.projects] == [p["code"] for p in seed["projects"]]
+    assert [(i.name, i.value.render()) for i in ret.projects[0].indicators] == \
+        [(r[2], r[4]) for r in seed["projects"][0]["indicators"]]
+    assert ret.projects[0].budget == 12 and ret.projects[0].plan == [10, 60, 90, 100]
