@@ -248,7 +248,8 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         recs.sort(key=lambda f: (f.payload.get("issue", 1), f.when, f.display), reverse=True)
         for older in recs[1:]:
             older.fate = SUPERSEDED
-            older.reason = f"同一单位有更新的文件：{recs[0].display}"
+            older.reason = (f"与 {recs[0].display} 内容完全相同（重复发送）" if older.sha256 == recs[0].sha256
+                            else f"同一单位有更新的文件：{recs[0].display}")
     for rec in col.files:
         if rec.fate != ACCEPTED:
             continue

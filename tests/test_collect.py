@@ -176,15 +176,17 @@ def test_numbers_typed_as_text_in_a_new_project(tmp_path, roster, small_unit):
 
 def test_two_returns_of_one_unit_newest_wins_and_inputs_untouched(tmp_path, roster, seed_tables):
     old = seed_return(roster, seed_tables, "307001")
-    new = patch_zip(old, "docProps/core.xml", b"2025-01-10T09:30:00Z", b"2025-01-12T16:00:00Z")
-    (tmp_path / "回复：绩效目标表.xlsx").write_bytes(old)
-    (tmp_path / "绩效目标表(修改后).xlsx").write_bytes(new)
-    os.utime(tmp_path / "回复：绩效目标表.xlsx", (2e9, 2e9))     # a newer mtime must not beat the saved time
+    new = patch_zip(old, "docProps/core.xml", b'W3CDTF">2025-01-10T09:30:00Z</dcterms:modified',
+                    b'W3CDTF">2025-01-12T16:00:00Z</dcterms:modified')
+    # the newer file has the name that sorts first: only the saved time can pick it
+    (tmp_path / "绩效目标表.xlsx").write_bytes(old)
+    (tmp_path / "回复：绩效目标表(修改后).xlsx").write_bytes(new)
+    os.utime(tmp_path / "绩效目标表.xlsx", (2e9, 2e9))     # a newer mtime must not beat the saved time
     before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     col = collect([tmp_path], roster=roster)
     f = fates(col)
-    assert f["绩效目标表(修改后).xlsx"][0] in (ACCEPTED, ACCEPTED_FINDINGS)
-    assert f["回复：绩效目标表.xlsx"][0] == SUPERSEDED and "绩效目标表(修改后).xlsx" in f["回复：绩效目标表.xlsx"][1]
+    assert f["回复：绩效目标表(修改后).xlsx"][0] in (ACCEPTED, ACCEPTED_FINDINGS)
+    assert f["绩效目标表.xlsx"][0] == SUPERSEDED and "修改后" in f["绩效目标表.xlsx"][1]
     assert before == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in tmp_path.iterdir()}
     assert {x.sha256 for x in col.files} == set(before.values())
 
