@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .forms import Form, cell_name, norm_label
 from .generate import locked_value
 from .read import Book
-from .stamp import LISTS_SHEET, STAMP_SHEET
+from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from .value import IndicatorValue, clean, compose, format_number, parse_amount
 
 ERROR, WARNING = "错误", "警告"
@@ -133,7 +133,8 @@ class Extractor:
         for name in expected:
             if name not in self.book.sheets:
                 self.add(name, None, None, "结构被改动", ERROR, f"工作表“{name}”不见了（被删除或改名）")
-        extra = [s for s in self.book.sheets if s not in expected and s not in (LISTS_SHEET, STAMP_SHEET, "填报说明")]
+        known = {LISTS_SHEET, STAMP_SHEET, FINDINGS_SHEET, self.form.guide.get("name")}
+        extra = [s for s in self.book.sheets if s not in expected and s not in known]
         for name in extra:
             self.add(name, None, None, "结构被改动", WARNING, f"多出工作表“{name}”，其内容未读取")
         if self.form.unit_sheet and self.form.unit_sheet["name"] in self.book.sheets:

@@ -13,7 +13,7 @@ import xlsxwriter
 
 from .forms import Form, load_form
 from .roster import Roster, Unit
-from .stamp import LISTS_SHEET, STAMP_SHEET, fingerprint, stamp_rows
+from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
 from .value import clean
 
 COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
@@ -170,7 +170,7 @@ class WorkbookWriter:
 
     def _guide_sheet(self):
         g, st = self.form.guide, self.st
-        ws = self.wb.add_worksheet("填报说明")
+        ws = self.wb.add_worksheet(g["name"])
         ws.set_column(0, 0, 16)
         ws.set_column(1, 1, 96)
         ctx = {"year": self.opts.year, "deadline": self.opts.deadline or "（见通知）",
@@ -241,7 +241,7 @@ class WorkbookWriter:
 
     def _findings_sheet(self):
         st = self.st
-        ws = self.wb.add_worksheet("审核意见")
+        ws = self.wb.add_worksheet(FINDINGS_SHEET)
         for c, (head, width) in enumerate((("序号", 6), ("工作表", 14), ("单元格", 8), ("级别", 8), ("问题", 90))):
             ws.write_string(0, c, head, st.label(bold=True, bg_color=COLORS["header"]))
             ws.set_column(c, c, width)

@@ -12,6 +12,7 @@ import json
 
 STAMP_SHEET = "_stamp"
 LISTS_SHEET = "_lists"
+FINDINGS_SHEET = "审核意见"   # first sheet of a feedback workbook
 MAGIC = "perftables-stamp"
 STAMP_FORMAT = 1
 

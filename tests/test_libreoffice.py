@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import libreoffice_available, make_workbook
+from conftest import EXAMPLES, libreoffice_available, make_workbook
 from perftables.collect import collect
 from perftables.extract import extract
 from perftables.forms import cell_name, load_form
@@ -76,3 +76,32 @@ def test_libreoffice_fills_and_resaves_in_three_formats(tmp_path, roster, seed_t
     assert goal == seed["goal"]
     assert indicators == [tuple(r) for r in seed["indicators"]]
     assert not [f for f in findings if f[2] == "锁定单元格被改动"]
+
+
+def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roster):
+    """A return with problems → feedback workbook → the clerk fixes it in LibreOffice → collected clean."""
+    import openpyxl
+
+    from perftables.feedback import write_feedback
+    first = collect([EXAMPLES / "returns"], roster=roster)
+    baoding = next(f for f in first.files if f.unit_code == "731002")
+    assert baoding.fate == "已采用（有问题）"
+    [path] = [p for p in write_feedback(first, tmp_path / "退改") if p.name.startswith("731002")]
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[0] == "审核意见" and wb.active.title == "审核意见"
+    listed = [(r[1], r[2]) for r in wb["审核意见"].iter_rows(min_row=2, values_only=True)]
+    assert set(listed) == {("项目3", "F15"), ("项目5", "E7"), ("项目4", "H15"), ("项目5", "E11")}
+    assert "占位符" in wb["项目3"]["F15"].comment.text
+    assert wb["项目5"]["E7"].protection.locked is False
+    assert (EXAMPLES / "returns").is_dir()
+    payload = read_stamp(read_book(path.read_bytes()).sheets["_stamp"])
+    assert payload["issue"] == 2
+    fixed = tmp_path / "回复：修改后.xlsx"
+    cells = [["项目3", "E15", "≥"], ["项目3", "F15", "90"], ["项目3", "G15", "%"], ["项目5", "E7", 100],
+             ["项目4", "H15", "社会调研"], ["项目5", "E11", "≤"], ["项目5", "F11", "2"], ["项目5", "G11", "个"]]
+    run_lo({"input": str(path), "cells": cells, "outputs": {"xlsx": str(fixed)}}, tmp_path)
+    second = collect([EXAMPLES / "returns", fixed], roster=roster)
+    fates = {f.display.rsplit("/", 1)[-1]: (f.fate, f.reason) for f in second.files if f.unit_code == "731002"}
+    assert fates["回复：修改后.xlsx"] == ("已采用", "审核通过")
+    old = next(v for k, v in fates.items() if k != "回复：修改后.xlsx")
+    assert old[0] == "已被替代"
