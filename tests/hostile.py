@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import subprocess
 import sys
 import zipfile
@@ -140,6 +141,14 @@ def build(out: Path, roster, seed_tables) -> dict[str, object]:
         put("丰宁.xls", (conv / "丰宁.xls").read_bytes(), (OK, OLD))
         put("丰宁.et", (conv / "丰宁.xls").read_bytes(), (OK, OLD))   # WPS .et is the same CFB/BIFF file
         put("丰宁.ods", (conv / "丰宁.ods").read_bytes(), (OK, OLD))
+        # unprotected, a row inserted above the budget block and two grid rows deleted, then re-saved
+        job = conv / "job.json"
+        job.write_text(json.dumps({"input": str(src), "insert_rows": [["项目1", 3, 1], ["项目2", 12, 2]],
+                                   "delete_rows": [["项目1", 16, 2]],
+                                   "outputs": {"xlsx": str(conv / "改行.xlsx")}}, ensure_ascii=False), encoding="utf-8")
+        subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(job)], check=True,
+                       timeout=300)
+        put("增删行.xlsx", (conv / "改行.xlsx").read_bytes(), (OK, OLD))
     return expect
 
 

@@ -2,12 +2,14 @@
 
 Run with the interpreter that has the UNO bridge (Debian's /usr/bin/python3):
     /usr/bin/python3 tests/lo_fill.py job.json
-job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "outputs": {"xlsx": path, ...}}
+job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "outputs": {"xlsx": path, ...},
+           "insert_rows": [[sheet, 0-based row, count], ...], "delete_rows": [[sheet, row, count], ...]}
 A number is entered as a number, anything else as text; values set over UNO bypass
 sheet protection, as a clerk who unprotected the sheet would.
 """
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -53,10 +55,20 @@ def main(job_path):
         else:
             raise SystemExit("LibreOffice did not start")
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        url = uno.systemPathToFileUrl(os.path.abspath(job["input"]))
+        # LibreOffice started without a UTF-8 locale cannot open non-ASCII paths: work on ASCII copies
+        work = tempfile.mkdtemp(prefix="lo-work-")
+        local_input = os.path.join(work, "input" + os.path.splitext(job["input"])[1])
+        shutil.copyfile(job["input"], local_input)
+        url = uno.systemPathToFileUrl(local_input)
         doc = desktop.loadComponentFromURL(url, "_blank", 0, (prop("Hidden", True),))
         sheets = doc.getSheets()
-        for sheet, address, value in job["cells"]:
+        for sheet, index, count in job.get("insert_rows", []):   # a clerk who unprotected the sheet
+            sheets.getByName(sheet).unprotect("")
+            sheets.getByName(sheet).getRows().insertByIndex(index, count)
+        for sheet, index, count in job.get("delete_rows", []):
+            sheets.getByName(sheet).unprotect("")
+            sheets.getByName(sheet).getRows().removeByIndex(index, count)
+        for sheet, address, value in job.get("cells", []):
             cell = sheets.getByName(sheet).getCellRangeByName(address)
             if isinstance(value, (int, float)):
                 cell.setValue(value)
@@ -65,7 +77,9 @@ def main(job_path):
         if job.get("recalculate"):
             doc.calculateAll()
         for fmt, path in job["outputs"].items():
-            doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(path)), (prop("FilterName", FILTERS[fmt]),))
+            local = os.path.join(work, "output." + fmt)
+            doc.storeToURL(uno.systemPathToFileUrl(local), (prop("FilterName", FILTERS[fmt]),))
+            shutil.move(local, path)
         doc.close(True)
     finally:
         try:

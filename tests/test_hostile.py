@@ -89,3 +89,19 @@ def test_inputs_unchanged_outputs_deterministic_and_quarantined(corpus, tmp_path
         assert not list(tmp_path.rglob("逃逸.xlsx"))
     assert runs[0] == runs[1]
     assert hashes == {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in inbox.iterdir()}
+
+
+def test_rows_inserted_and_deleted_in_libreoffice_are_read_by_anchors(collected):
+    col, _ = collected
+    rec = next((f for f in col.files if f.display.endswith("增删行.xlsx")), None)
+    if rec is None:
+        pytest.skip("LibreOffice not installed")
+    from perftables.extract import extract
+    from perftables.read import read_book
+    ret = extract(read_book(rec.path.read_bytes()), __import__("perftables.forms").forms.load_form("hebei-project"),
+                  rec.payload)
+    p1, p2 = ret.projects
+    assert p1.cells["budget"] == "C5" and p1.budget == 12             # moved down one row, still found
+    assert len(p1.indicators) == 5                                   # two indicator rows deleted
+    assert len(p2.indicators) == 7 and p2.indicators[0].row == 11    # blank rows inserted in the header block
+    assert not [f for f in ret.findings if f.rule in ("锁定单元格被改动", "结构被改动")]
