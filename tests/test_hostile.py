@@ -103,5 +103,5 @@ def test_rows_inserted_and_deleted_in_libreoffice_are_read_by_anchors(collected)
     p1, p2 = ret.projects
     assert p1.cells["budget"] == "C5" and p1.budget == 12             # moved down one row, still found
     assert len(p1.indicators) == 5                                   # two indicator rows deleted
-    assert len(p2.indicators) == 7 and p2.indicators[0].row == 11    # blank rows inserted in the header block
+    assert len(p2.indicators) == 7 and p2.indicators[0].row == 11    # two blank rows inserted inside the grid
     assert not [f for f in ret.findings if f.rule in ("锁定单元格被改动", "结构被改动")]
