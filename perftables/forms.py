@@ -23,11 +23,19 @@ class FormError(Exception):
     """A form description is missing or inconsistent."""
 
 
+_WS_RE = re.compile(r"\s+")
+
+
 def norm_label(text) -> str:
     """Normalise a label for comparison: NFKC, no white space of any width."""
     if text is None:
         return ""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+    return _norm_str(text if isinstance(text, str) else str(text))
+
+
+@lru_cache(maxsize=1 << 16)
+def _norm_str(text: str) -> str:
+    return _WS_RE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def col_index(letters: str) -> int:
@@ -106,23 +114,20 @@ class Taxonomy:
     name: str
     level1: list[Level1]
 
-    def _key(self, text) -> str:
+    @staticmethod
+    def _key(text) -> str:
         t = norm_label(text)
         return t[:-2] if t.endswith("指标") else t
 
     def find_level1(self, text) -> Level1 | None:
-        key = self._key(text)
-        for l1 in self.level1:
-            if key in {self._key(n) for n in [l1.name, *l1.aliases]}:
-                return l1
-        return None
+        if not hasattr(self, "_l1"):
+            self._l1 = {self._key(n): l1 for l1 in self.level1 for n in [l1.name, *l1.aliases]}
+        return self._l1.get(self._key(text))
 
     def find_level2(self, l1: Level1, text) -> Level2 | None:
-        key = self._key(text)
-        for l2 in l1.level2:
-            if key in {self._key(n) for n in [l2.name, *l2.aliases]}:
-                return l2
-        return None
+        if not hasattr(self, "_l2"):
+            self._l2 = {(id(a), self._key(n)): l2 for a in self.level1 for l2 in a.level2 for n in [l2.name, *l2.aliases]}
+        return self._l2.get((id(l1), self._key(text)))
 
     def any_level2(self, text) -> tuple[Level1, Level2] | None:
         for l1 in self.level1:

@@ -302,12 +302,13 @@ class WorkbookWriter:
             return "0.00"
         return cell.fmt or ("@" if cell.type in ("text", "longtext") else "General")
 
-    @staticmethod
-    def _put(ws, r, c, value, fmt):
+    def _put(self, ws, r, c, value, fmt):
         if value is None or value == "":
             ws.write_blank(r, c, None, fmt)
         elif isinstance(value, (int, float)) and not isinstance(value, bool):
             ws.write_number(r, c, value, fmt)
+        elif isinstance(value, (dt.date, dt.datetime)):   # a clerk's date entry, sent back as it was
+            ws.write_datetime(r, c, value, self.st.input(num_format="yyyy-mm-dd"))
         else:
             ws.write_string(r, c, str(value), fmt)
 

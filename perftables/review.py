@@ -110,6 +110,7 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
     max_len = params.get("max_name_length", 100)
     seen_blocks = set()
     ops = form.lists.get("ops", [])
+    placeholders = {norm_label(p) for p in params.get("placeholders", [])}
     for index, ind in enumerate(pr.indicators):
         def add(key, rule, severity, message):
             key = key if key in ind.cells else "num" if "num" in ind.cells else "value"
@@ -143,7 +144,7 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
         text = v.raw
         if v.kind == "empty":
             add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
-        elif v.kind == "placeholder" or norm_label(text) in {norm_label(p) for p in params.get("placeholders", [])}:
+        elif v.kind == "placeholder" or norm_label(text) in placeholders:
             add("num", "指标值为占位符", ERROR, f"{where}指标值“{text}”是占位符，不是目标值")
         elif v.kind == "question":
             add("num", "指标值不是目标值", ERROR, f"{where}指标值“{text}”是一个问句，应写明目标（如“按时完成”“≤预算数”）")

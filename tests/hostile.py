@@ -8,6 +8,7 @@ Returns {file name: expected fate} — "accepted" (with or without findings), "r
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import io
 import json
 import subprocess
@@ -117,8 +118,8 @@ def build(out: Path, roster, seed_tables) -> dict[str, object]:
     rows += [{"level1": "产出指标", "level2": "数量指标", "name": f"第{i}项", "op": "≥", "num": str(i), "unit": "次",
               "basis": "年度工作计划"} for i in range(10_000)]
     fill = {"texts": {"overall_goal": "-" + "很长的文字" * 6000},
-            "projects": {"项目1": {"fields": {"goal": "目标", "plan1": "2025-03-31", "plan2": "2025年6月",
-                                              "plan3": "75", "plan4": "１００"}, "indicators": rows},
+            "projects": {"项目1": {"fields": {"goal": "目标", "plan1": "2025-03-31", "plan2": dt.date(2025, 6, 30),
+                                              "plan3": "2025年9月", "plan4": "１００"}, "indicators": rows},
                          "新增项目1": {"fields": _spare_fill(budget="2,000", fiscal="12万元", other="１２"),
                                        "indicators": rows[:3]}}}
     put("粘贴覆盖.xlsx", workbook_bytes(load_form("hebei-project"), unit, Options(year=2025, created=FIXED,

@@ -64,6 +64,9 @@ def test_hostile_content_is_reported_not_trusted(collected):
     new = next(p for p in rec.result.projects if p.spare)
     assert (new.budget, new.fiscal, new.other) == (2000, 12, 12)
     assert len(rec.result.projects[0].indicators) == 10_004
+    plan_errors = [m for sheet, r, m in msgs if sheet == "项目1" and r == "资金支出计划"]
+    assert any("2025-03-31" in m for m in plan_errors) and any("2025-06-30" in m for m in plan_errors)
+    assert any("2025年9月" in m for m in plan_errors)
     xxe = next(f for f in col.files if f.display.endswith("外部实体.xlsx"))
     assert xxe.saved is None   # the hostile property part was refused, the workbook still read
     assert xxe.payload["unit_code"] == "731002" and xxe.fate in FATES[OK] + FATES[OLD]
