@@ -1,0 +1,110 @@
+"""Self-evaluation scoring (reference §5): the collector's own recomputation of every score.
+
+Pure functions over numbers; the rule parameters (weights, reverse rule, qualitative
+bands, grades) come from the form description's [scoring] table.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ACHIEVED, PARTIAL, MISSED = "达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差"
+NOT_APPLICABLE = "不适用"
+QUAL_OPTIONS = [ACHIEVED, PARTIAL, MISSED]
+QUAL_ALIASES = {"达成预期指标": ACHIEVED, "达成": ACHIEVED, "部分达成": PARTIAL, "未达成": MISSED}
+
+
+@dataclass
+class Rules:
+    budget_weight: float = 10
+    block_weights: dict = field(default_factory=lambda: {"output": 50, "benefit": 30, "satisfaction": 10})
+    reverse_rule: str = "deduct"        # "deduct" (Longtu: 1 − (B−A)/A, 0 from 2A) or "ratio" (A/B)
+    bands: dict = field(default_factory=lambda: {ACHIEVED: (0.8, 1.0), PARTIAL: (0.6, 0.8), MISSED: (0.0, 0.6)})
+    grades: list = field(default_factory=lambda: [(90, "优"), (80, "良"), (60, "中"), (0, "差")])
+    rate_reason_below: float = 0.9      # 执行率 below this needs a reason
+    over_completion: float = 1.5        # B above this × A is flagged for the reviewer
+
+    @classmethod
+    def from_form(cls, params: dict, reverse_rule: str | None = None) -> "Rules":
+        rules = cls()
+        for key in ("budget_weight", "reverse_rule", "rate_reason_below", "over_completion"):
+            if key in params:
+                setattr(rules, key, params[key])
+        if "block_weights" in params:
+            rules.block_weights = dict(params["block_weights"])
+        if "grades" in params:
+            rules.grades = sorted(((float(v), k) for k, v in params["grades"].items()), reverse=True)
+        if reverse_rule:
+            rules.reverse_rule = reverse_rule
+        return rules
+
+
+def r2(x: float) -> float:
+    """Round half up to 2 decimals, as the official tables print scores."""
+    from decimal import ROUND_HALF_UP, Decimal
+    return float(Decimal(repr(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def budget_score(budget: float | None, spent: float | None, rules: Rules) -> tuple[float | None, float | None]:
+    """(执行率, 得分): score = weight × min(B/A, 1). A = 全年预算数, B = 全年执行数."""
+    if not budget or spent is None:
+        return None, None
+    rate = spent / budget
+    return rate, r2(rules.budget_weight * min(rate, 1.0))
+
+
+def quant_score(op: str | None, target: float, actual: float, weight: float, rules: Rules) -> float:
+    """正向 (≥ > or no sign), 反向 (≤ <) and 等于 (=) rules of §5.3, rounded to 2 decimals."""
+    a, b, w = target, actual, weight
+    if op in ("≤", "<"):
+        if b <= a:
+            return r2(w)
+        if a <= 0:
+            return 0.0
+        if rules.reverse_rule == "ratio":
+            return r2(w * a / b)
+        return r2(w * (1 - (b - a) / a)) if b < 2 * a else 0.0
+    if op == "=" and a == 0:
+        return r2(w) if b <= 0 else 0.0
+    if a <= 0 or b >= a:
+        return r2(w) if b >= a else 0.0
+    return r2(w * max(b, 0) / a)
+
+
+def qual_band(grade: str, weight: float, rules: Rules) -> tuple[float, float]:
+    lo, hi = rules.bands[grade]
+    return r2(weight * lo), r2(weight * hi)
+
+
+def qual_default(grade: str, weight: float, rules: Rules) -> float:
+    """The score a qualitative row gets when the unit leaves it blank: the top of its band."""
+    lo, hi = qual_band(grade, weight, rules)
+    return hi if grade == ACHIEVED else r2(hi - 0.01)
+
+
+def normalise_grade(text: str) -> str | None:
+    text = (text or "").strip()
+    if text in QUAL_OPTIONS or text == NOT_APPLICABLE:
+        return text
+    return QUAL_ALIASES.get(text)
+
+
+def grade_of(total: float | None, rules: Rules) -> str:
+    if total is None:
+        return ""
+    for bound, name in rules.grades:
+        if total >= bound - 1e-9:
+            return name
+    return rules.grades[-1][1]
+
+
+def total_score(budget: float | None, rows: list[tuple[float | None, float, bool]], rules: Rules) -> float | None:
+    """Σ scores; with 不适用 rows excluded, rescaled to 100 over the applicable weights (§5.5).
+
+    rows: (score, weight, applicable).
+    """
+    applicable = [(s, w) for s, w, ok in rows if ok]
+    got = (budget or 0) + sum(s or 0 for s, _ in applicable)
+    possible = rules.budget_weight + sum(w for _, w in applicable)
+    if len(applicable) == len(rows):
+        return r2(got)
+    return r2(got / possible * 100) if possible else None
