@@ -177,10 +177,11 @@ class Cell:
     style: str | None = None
     fmt: str | None = None          # number format (plan cells)
     title: str = ""                 # human name used in messages
+    formula: str | None = None      # a live formula; {field} names another cell, {grid_<key>} a grid column
 
     @property
     def is_input(self) -> bool:
-        return self.label is None and self.value is None
+        return self.label is None and self.value is None and self.formula is None
 
 
 @dataclass
@@ -202,6 +203,16 @@ class GridColumn:
     strict: bool = False
     prompt: str = ""
     parts: "list[GridColumn]" = field(default_factory=lambda: [])
+    source: str = "unit"            # "target": pre-filled and locked from the approved target
+    validate: str | None = None     # number | number_or_na | score_band
+    quant: dict | None = None       # per-row variants, chosen by the row's kind
+    qual: dict | None = None
+
+    def variant(self, kind: str | None) -> dict:
+        """The column's settings for one row: its own, overridden by the row kind's variant."""
+        base = {"list": self.list, "validate": self.validate, "prompt": self.prompt, "formula": None}
+        extra = (self.quant if kind == "quant" else self.qual if kind == "qual" else None) or {}
+        return {**base, **extra}
 
 
 @dataclass
@@ -221,6 +232,9 @@ class Form:
     grid_columns: list[GridColumn]
     review: dict
     path: Path
+    grid: dict = field(default_factory=dict)        # side, end_anchor, formulas
+    footer: list[Row] = field(default_factory=list)
+    scoring: dict = field(default_factory=dict)
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -251,8 +265,8 @@ class Form:
         return out
 
     def cells(self):
-        """Every (row, cell) above the grid."""
-        for row in self.rows:
+        """Every (row, cell) above the grid, then below it."""
+        for row in self.rows + self.footer:
             for cell in row.cells:
                 yield row, cell
 
@@ -260,11 +274,12 @@ class Form:
         return {c.field: (r, c) for r, c in self.cells() if c.field}
 
     def target_of(self, field_key: str) -> tuple:
-        """("at", form row index, col) of a field above the grid."""
-        for i, row in enumerate(self.rows):
-            for cell in row.cells:
-                if cell.field == field_key:
-                    return ("at", i, cell.col)
+        """("at", form row index, col) of a field above the grid; ("footer", index, col) below it."""
+        for kind, rows in (("at", self.rows), ("footer", self.footer)):
+            for i, row in enumerate(rows):
+                for cell in row.cells:
+                    if cell.field == field_key:
+                        return (kind, i, cell.col)
         return ()
 
     def plan_fields(self) -> list[Cell]:
@@ -297,7 +312,8 @@ def _compile_rows(raw_rows: list[dict], ncols: int) -> list[Row]:
             cells.append(Cell(a, b, rows=c.get("rows", 1), label=c.get("label"), value=c.get("value"),
                               field=c.get("field"), source=c.get("source", "unit"), type=c.get("type", "text"),
                               required=c.get("required", False), prompt=c.get("prompt", ""),
-                              style=c.get("style"), fmt=c.get("format"), title=c.get("title", "")))
+                              style=c.get("style"), fmt=c.get("format"), title=c.get("title", ""),
+                              formula=c.get("formula")))
         rows.append(Row(raw.get("anchor"), raw.get("height"), cells))
     # addressing: each row from the nearest anchor above; rows before the first anchor from it
     anchors = [i for i, r in enumerate(rows) if r.anchor]
@@ -325,7 +341,8 @@ def _compile_grid(raw: dict) -> list[GridColumn]:
                  for p in c.get("parts", [])]
         cols.append(GridColumn(key=c["key"], label=c["label"], col=a, last_col=b, list=c.get("list"),
                                strict=c.get("strict", c.get("list") in ("level1", "level2")),
-                               prompt=c.get("prompt", ""), parts=parts))
+                               prompt=c.get("prompt", ""), parts=parts, source=c.get("source", "unit"),
+                               validate=c.get("validate"), quant=c.get("quant"), qual=c.get("qual")))
     return cols
 
 
@@ -343,7 +360,10 @@ def load_form(form_id: str) -> Form:
                 taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}), guide=data.get("guide", {}),
                 unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols),
                 grid_anchor=sheet["grid"]["anchor"], grid_blank_rows=sheet["grid"].get("blank_rows", 5),
-                grid_columns=_compile_grid(sheet["grid"]), review=data.get("review", {}), path=path)
+                grid_columns=_compile_grid(sheet["grid"]), review=data.get("review", {}), path=path,
+                grid={k: v for k, v in sheet["grid"].items() if k != "columns"},
+                footer=_compile_rows(sheet["footer"], ncols) if sheet.get("footer") else [],
+                scoring=data.get("scoring", {}))
     load_taxonomy(form.taxonomy_id)
     return form
 
