@@ -11,10 +11,10 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .forms import Form, load_form
+from .forms import Form, load_form, span
 from .roster import Roster, Unit
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
-from .value import clean
+from .value import clean, format_number
 
 COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
           "repeat_font": "#A6A6A6", "header": "#F2F2F2"}
@@ -47,9 +47,23 @@ class Options:
 
 # --------------------------------------------------------------------------- payload
 
-def grid_rows_for(form: Form, opts: Options, filled: int = 0) -> int:
+def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dict]:
+    """The grid's pre-filled rows: what the unit entered (feedback, examples), else the approved
+    indicators (self-evaluation), else the taxonomy's standard 二级 structure."""
+    approved = (project or {}).get("indicators")
+    if approved is not None:
+        extra = filled or []
+        return [{**row, **(extra[i] if i < len(extra) else {})} for i, row in enumerate(approved)]
+    if filled is not None:
+        return filled
+    return [{"level1": a, "level2": b} for a, b in form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False))]
+
+
+def grid_rows_for(form: Form, opts: Options, rows: list) -> int:
+    if any(c.source == "target" for c in form.input_columns):
+        return max(len(rows), 1)   # exactly the approved indicators
     seeded = len(form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False)))
-    return max(opts.indicator_rows or 0, seeded + form.grid_blank_rows, filled + 2)
+    return max(opts.indicator_rows or 0, seeded + form.grid_blank_rows, len(rows) + 2)
 
 
 def sheet_names(form: Form, unit: Unit, opts: Options) -> tuple[list[str], list[str]]:
@@ -223,21 +237,47 @@ class WorkbookWriter:
             ws.set_column(i, i, width)
         filled = self.fill.get("projects", {}).get(name, {})
         values = filled.get("fields", {})
-        r = 0
-        for row in form.rows:
+        rows = grid_rows(form, project, filled.get("indicators"))
+        n = grid_rows_for(form, self.opts, rows)
+        header = len(form.rows)
+        first = header + form.grid_header_rows
+        last = first + n - 1
+        refs = self._refs(header, first, last)
+        for r, row in enumerate(form.rows + form.footer):
+            r = r if r < header else last + 1 + (r - header)
             texts = [(values.get(c.field) or (project or {}).get(c.field), self._width(c)) for c in row.cells if c.field]
             height = fit_height(texts, row.height or 15)
             if height != 15:
                 ws.set_row(r, height)
             for cell in row.cells:
-                self._write_cell(ws, r, cell, locked_value(cell, self.payload, project, seq), values.get(cell.field))
-            r += 1
-        last = self._grid(ws, r, filled.get("indicators"))
-        first, cols = r + form.grid_header_rows, {c.key: c.col for c in form.input_columns}
+                self._write_cell(ws, r, cell, locked_value(cell, self.payload, project, seq), values.get(cell.field),
+                                 refs)
+        self._grid(ws, header, rows, n, refs)
+        cols = {c.key: c.col for c in form.input_columns}
         self._mark(ws, name, lambda t: (t[1], t[2]) if t[0] == "at" else
-                   (first + t[1], cols.get(t[2], 0)) if t[0] == "grid" else None)
-        self._page(ws, last, form.ncols - 1, repeat=(r, r + form.grid_header_rows - 1))
+                   (first + t[1], cols.get(t[2], 0)) if t[0] == "grid" else
+                   (last + 1 + t[1], t[2]) if t[0] == "footer" else None)
+        self._page(ws, last + len(form.footer), form.ncols - 1, repeat=(header, first - 1))
         self._protect(ws)
+
+    def _refs(self, header: int, first: int, last: int) -> dict:
+        """Addresses a formula may name: every field, each grid column's range, scoring parameters."""
+        form, refs = self.form, {}
+        for r, row in enumerate(form.rows + form.footer):
+            r = r if r < header else last + 1 + (r - header)
+            for cell in row.cells:
+                if cell.field:
+                    refs[cell.field] = f"${_col(cell.col)}${r + 1}"
+        for col in form.input_columns:
+            refs[f"grid_{col.key}"] = f"${_col(col.col)}${first + 1}:${_col(col.col)}${last + 1}"
+        scoring = form.scoring
+        refs["budget_weight"] = scoring.get("budget_weight", 10)
+        grades = sorted(((v, k) for k, v in scoring.get("grades", {}).items()), reverse=True)
+        text = f'"{grades[-1][1]}"' if grades else '""'
+        for bound, name in reversed(grades[:-1]):
+            text = f'IF({{total}}>={bound},"{name}",{text})'
+        refs["grades"] = text
+        return refs
 
     def _findings_sheet(self):
         st = self.st
@@ -273,14 +313,20 @@ class WorkbookWriter:
                 row = self.marks.index(f) + 1
                 self._findings_ws.write_string(row, 2, _col(c) + str(r + 1), self.st(border=1, align="center"))
 
-    def _write_cell(self, ws, r, cell, locked_value, fill_value):
+    def _write_cell(self, ws, r, cell, locked_value, fill_value, refs=None):
         st = self.st
+        if cell.formula:
+            fmt = st.locked(align="center", num_format=cell.fmt or "General")
+            if cell.col != cell.last_col or cell.rows > 1:
+                ws.merge_range(r, cell.col, r + cell.rows - 1, cell.last_col, "", fmt)
+            ws.write_formula(r, cell.col, "=" + resolve(cell.formula, refs or {}), fmt, "")
+            return
         align = "center" if cell.type in ("amount", "plan") else "left"
         if cell.label is not None:
             fmt = st.label()
-        elif cell.style in ("title", "plain", "plain_right"):
+        elif cell.style in ("title", "plain", "plain_right", "plain_center"):
             fmt = {"title": st(bold=True, font_size=14, align="center"), "plain": st(align="left"),
-                   "plain_right": st(align="right")}[cell.style]
+                   "plain_right": st(align="right"), "plain_center": st(align="center")}[cell.style]
         elif locked_value is not None:
             fmt = st.locked(align=align, num_format=self._num_format(cell))
         else:
@@ -342,7 +388,7 @@ class WorkbookWriter:
             "type": "formula", "criteria": "=OR(" + ",".join(rules) + ")",
             "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})
 
-    def _grid(self, ws, r: int, filled_rows: list | None) -> int:
+    def _grid(self, ws, r: int, rows: list[dict], n: int, refs: dict):
         form, st = self.form, self.st
         header = st.label(bold=True, bg_color=COLORS["header"])
         two = form.grid_header_rows == 2
@@ -359,14 +405,17 @@ class WorkbookWriter:
             else:
                 ws.write_string(r, col.col, col.label, header)
         first = r + form.grid_header_rows
-        seeded = form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False))
-        rows = filled_rows if filled_rows is not None else [{"level1": a, "level2": b} for a, b in seeded]
-        n = grid_rows_for(form, self.opts, len(rows))
+        last = first + n - 1
+        if form.grid.get("side"):   # the label printed down the left of the whole grid (绩效指标)
+            side = span(form.grid["side"])[0]
+            ws.merge_range(r, side, last, side, form.grid_anchor, header)
         inputs = form.input_columns
         last_part = {c.parts[-1].key for c in form.grid_columns if c.parts}
         first_part = {c.parts[0].key for c in form.grid_columns if c.parts}
+        mid_part = {p.key for c in form.grid_columns for p in c.parts} - last_part - first_part
         for i in range(n):
             data = rows[i] if i < len(rows) else {}
+            kind = data.get("kind")
             ws.set_row(first + i, fit_height([(data.get(c.key), self._width(c)) for c in inputs], 20))
             for col in inputs:
                 kw = {"align": "left"}
@@ -374,17 +423,62 @@ class WorkbookWriter:
                     kw = {"align": "right", "right": 0}
                 elif col.key in last_part:
                     kw = {"align": "left", "left": 0}
-                elif any(col.key == p.key for c in form.grid_columns for p in c.parts):
+                elif col.key in mid_part:
                     kw = {"align": "center", "left": 0, "right": 0}
-                self._put(ws, first + i, col.col, data.get(col.key), st.input(num_format="@", **kw))
-        last = first + n - 1
+                spec = col.variant(kind)
+                rr = first + i
+                if spec.get("formula") == "rule":
+                    ws.write_formula(rr, col.col, "=" + self._rule_formula(data, rr, refs),
+                                     st.locked(align="center", num_format="0.00"), "")
+                    continue
+                if col.source == "target":
+                    self._put(ws, rr, col.col, data.get(col.key), st.locked(**kw))
+                    continue
+                numeric = spec.get("validate") in ("number", "score_band")
+                self._put(ws, rr, col.col, data.get(col.key),
+                          st.input(num_format="0.00" if numeric else "@", **kw))
+                if col.quant or col.qual:
+                    self._cell_validation(ws, rr, col, spec)
         self._grid_validations(ws, first, last)
         return last
+
+    def _rule_formula(self, data: dict, r: int, refs: dict) -> str:
+        """得分 of a quantitative row: the scoring rule chosen by the approved sign (reference §5.3)."""
+        formulas = self.form.grid["formulas"]
+        op, t = data.get("op"), float(data.get("t") or 0)
+        if op in ("≤", "<"):
+            rule = "reverse_" + self.form.scoring.get("reverse_rule", "deduct")
+        elif op == "=" and t == 0:
+            rule = "equal_zero"
+        else:
+            rule = "positive" if t > 0 else "positive_zero"
+        cols = {c.key: _col(c.col) for c in self.form.input_columns}
+        return formulas[rule].format(a=f"{cols['actual']}{r + 1}", w=f"{cols['weight']}{r + 1}", t=format_number(t))
+
+    def _cell_validation(self, ws, r: int, col, spec: dict):
+        prompt = _prompt(col.label, spec.get("prompt", ""))
+        ref = f"{_col(col.col)}{r + 1}"
+        if spec.get("list"):
+            opts = {"validate": "list", "source": f"=PT_{spec['list'].upper()}", **prompt,
+                    "error_title": "请从列表中选择", "error_message": f"“{col.label}”只能从下拉列表中选择。"}
+        elif spec.get("validate") == "number_or_na":
+            opts = {"validate": "custom", "value": f'=OR(ISNUMBER({ref}),{ref}="不适用")', **prompt,
+                    "error_title": "请填数字", "error_message": "定量指标的实际完成值只填数字；不适用的填“不适用”。"}
+        elif spec.get("validate") == "score_band":
+            weight = next(c for c in self.form.input_columns if c.key == "weight")
+            opts = {"validate": "decimal", "criteria": "between", "minimum": 0,
+                    "maximum": f"=N({_col(weight.col)}{r + 1})", **prompt,
+                    "error_title": "得分有误", "error_message": "得分应在0到本指标分值之间。"}
+        else:
+            opts = {"validate": "any", **prompt}
+        ws.data_validation(r, col.col, r, col.col, opts)
 
     def _grid_validations(self, ws, first: int, last: int):
         form = self.form
         by_list = {}
         for col in form.input_columns:
+            if col.quant or col.qual or col.source == "target":
+                continue   # validated row by row, or locked
             prompt = _prompt(col.label, col.prompt)
             if col.list == "level1":
                 source = "=PT_L1"
@@ -401,6 +495,9 @@ class WorkbookWriter:
                     opts.update(error_title="请从列表中选择", error_message=f"“{col.label}”只能从下拉列表中选择。")
                 else:
                     opts["show_error"] = False
+            elif col.validate == "number":
+                opts = {"validate": "decimal", "criteria": ">=", "value": 0, **prompt,
+                        "error_title": "请填数字", "error_message": f"“{col.label}”只能填数字。"}
             elif col.key == "name" and form.review.get("max_name_length"):
                 n = form.review["max_name_length"]
                 opts = {"validate": "length", "criteria": "<=", "value": n, **prompt,
@@ -444,6 +541,14 @@ class WorkbookWriter:
             ws.write_string(i, 1, v)
         ws.very_hidden()
         self._protect(ws)
+
+
+def resolve(template: str, refs: dict) -> str:
+    """Fill {name} references of a formula template; a second pass resolves names they bring in."""
+    text = template
+    for _ in range(2):
+        text = text.format_map(refs)
+    return text
 
 
 def fit_height(texts, minimum: float) -> float:
