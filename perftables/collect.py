@@ -26,6 +26,7 @@ ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = "已采用", "已采用（�
 UNPACKED = "已展开（压缩包）"
 MAX_MEMBERS = 1000
 MAX_DEPTH = 2
+KIND_NAMES = {"project_target": "项目支出绩效目标表", "project_selfeval": "项目支出绩效自评表"}
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
@@ -61,6 +62,7 @@ class Collection:
     files: list[FileRecord] = field(default_factory=list)
     roster: Roster | None = None
     year: int | None = None
+    kind: str = "project_target"
 
     @property
     def accepted(self) -> list[FileRecord]:
@@ -170,8 +172,9 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None):
     return book
 
 
-def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str = "project_target",
+def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
             progress=None) -> Collection:
+    """kind: the form kind collected (project_target, project_selfeval); by default the most common one."""
     col = Collection(roster=roster, year=year)
     books = {}
 
@@ -213,6 +216,10 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             continue
         ingest(rec, path.read_bytes())
     stamped = [f for f in col.files if f.payload]
+    if kind is None:
+        kinds = Counter(f.payload.get("kind", "project_target") for f in stamped)
+        kind = kinds.most_common(1)[0][0] if kinds else "project_target"
+    col.kind = kind
     years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
     if col.year is None and years:
         col.year = Counter(years).most_common(1)[0][0]
@@ -222,12 +229,13 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     for rec in stamped:
         p = rec.payload
         if p.get("kind", "project_target") != kind:
-            rec.reason = f"表式“{p.get('form')}”不是本次收集的表（{kind}）"
+            rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{KIND_NAMES.get(kind, kind)}）"
         elif int(p.get("year") or 0) != (col.year or 0):
             rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
         elif roster is not None and roster.unit(p["unit_code"]) is None:
             rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"
-        elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")):
+        elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")) \
+                and load_form(roster.unit(p["unit_code"]).form).kind == p.get("kind"):
             rec.reason = f"表式不符：名单要求“{roster.unit(p['unit_code']).form}”，文件是“{p.get('form')}”"
         else:
             try:

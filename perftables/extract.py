@@ -43,6 +43,7 @@ class Indicator:
     basis: str
     cells: dict[str, str] = field(default_factory=dict)   # key → "F12"
     op_cell: str = ""                                      # the 符号 cell as typed
+    extra: dict = field(default_factory=dict)              # other grid columns as read (实际完成值, 分值…)
 
 
 @dataclass
@@ -60,6 +61,8 @@ class ProjectReturn:
     plan: list[float | None] = field(default_factory=list)
     indicators: list[Indicator] = field(default_factory=list)
     cells: dict[str, str] = field(default_factory=dict)    # field → "C5"
+    values: dict = field(default_factory=dict)             # every field as read (amounts parsed)
+    figures: dict = field(default_factory=dict)            # formula cells: the file's own cached results
 
 
 @dataclass
@@ -69,6 +72,7 @@ class UnitReturn:
     texts: dict[str, str] = field(default_factory=dict)
     projects: list[ProjectReturn] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    scores: dict = field(default_factory=dict)      # self-evaluation: sheet → recomputed ProjectScore
 
     @property
     def unit_code(self) -> str:
@@ -165,7 +169,7 @@ class Extractor:
         pr = ProjectReturn(sheet=sheet, seq=seq, spare=project is None)
         self._plan_raw: dict = {}
         missing = set()
-        for row in form.rows:
+        for row in form.rows + form.footer:
             base = anchors.get(norm_label(row.anchor_of))
             if base is None:
                 if row.anchor_of not in missing:
@@ -173,8 +177,9 @@ class Extractor:
                     self.add(sheet, None, None, "结构被改动", ERROR, f"找不到“{row.anchor_of}”行，该部分未读取")
                 continue
             r = base + row.offset
+            target = ("at", form.rows.index(row)) if row in form.rows else ("footer", form.footer.index(row))
             for cell in row.cells:
-                self._cell(sheet, rows, r, cell, project, seq, pr, form.rows.index(row))
+                self._cell(sheet, rows, r, cell, project, seq, pr, target)
         plan_cells = form.plan_fields()
         pr.plan = self._plan(sheet, [(pr.cells.get(c.field), self._plan_raw.get(c.field), form.target_of(c.field))
                                      for c in plan_cells])
@@ -188,9 +193,13 @@ class Extractor:
                     setattr(pr, key, project[key])
         self.out.projects.append(pr)
 
-    def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn, form_row: int):
+    def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn, where: tuple):
         actual = _get(rows, r, cell.col)
-        target = ("at", form_row, cell.col)
+        target = (*where, cell.col)
+        if cell.formula:   # never trusted: kept only to compare with the recomputation
+            pr.cells[cell.field] = cell_name(r, cell.col)
+            pr.figures[cell.field] = actual
+            return
         if cell.field:
             pr.cells[cell.field] = cell_name(r, cell.col)
         expected = locked_value(cell, self.payload, project, seq)
@@ -210,11 +219,15 @@ class Extractor:
                 self.add(sheet, r, cell.col, "数字格式", ERROR, f"“{cell.title}”{amount.error}，未计入", target)
             elif amount.note:
                 self.add(sheet, r, cell.col, "数字格式", WARNING, f"“{cell.title}”{amount.note}", target)
-            setattr(pr, key, amount.value)
+            pr.values[cell.field] = amount.value
+            if hasattr(pr, key):
+                setattr(pr, key, amount.value)
         elif cell.type == "plan":
             self._plan_raw[cell.field] = value
-        elif hasattr(pr, key):
-            setattr(pr, key, _text(value))
+        else:
+            pr.values[cell.field] = _text(value)
+            if hasattr(pr, key):
+                setattr(pr, key, _text(value))
 
     def _plan(self, sheet, cells: list[tuple]) -> list[float | None]:
         values = []
@@ -257,19 +270,22 @@ class Extractor:
         kw = {"placeholders": tuple(review.get("placeholders", ())), "question_prefix": review.get("question_prefix", "是否")}
         cols = {c.key: c.col for c in form.input_columns}
         content_keys = [k for k in cols if k not in ("level1", "level2")]
-        for r in range(header + form.grid_header_rows, len(rows)):
+        end = anchors.get(norm_label(form.grid.get("end_anchor", "")), len(rows)) if form.grid.get("end_anchor") \
+            else len(rows)
+        standard = {"level1", "level2", "name", "description", "op", "num", "unit", "value", "basis"}
+        for r in range(header + form.grid_header_rows, end):
             raw = {k: _get(rows, r, c) for k, c in cols.items()}
             if not any(_text(raw[k]) for k in content_keys):
                 continue
-            if "value" in cols:
-                value = compose(None, raw["value"], None, **kw)
-            else:
+            if "op" in cols:
                 value = compose(raw.get("op"), raw.get("num"), raw.get("unit"), **kw)
+            else:
+                value = compose(None, raw.get("value", raw.get("target")), None, **kw)
             pr.indicators.append(Indicator(
                 row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
                 name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
                 basis=_text(raw.get("basis")), cells={k: cell_name(r, c) for k, c in cols.items()},
-                op_cell=_text(raw.get("op"))))
+                op_cell=_text(raw.get("op")), extra={k: v for k, v in raw.items() if k not in standard}))
 
 
 def extract(book: Book, form: Form, payload: dict) -> UnitReturn:

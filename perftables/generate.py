@@ -43,6 +43,7 @@ class Options:
     contact: str = ""
     created: dt.datetime | None = None
     issue: int = 1                       # stamp version: feedback workbooks count up
+    links: dict | None = None            # what this workbook was made from (self-evaluation: the target returns)
 
 
 # --------------------------------------------------------------------------- payload
@@ -81,6 +82,7 @@ def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
         "issue": opts.issue,
         "projects": [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(projects, unit.projects), 1)],
         "spares": spares,
+        **({"links": opts.links} if opts.links else {}),
     }
 
 

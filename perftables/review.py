@@ -31,8 +31,26 @@ def review(ret: UnitReturn) -> list[Finding]:
         if not ret.texts.get(spec["field"]):
             out.append(Finding(form.unit_sheet["name"], "B" + str(form.unit_sheet["rows"].index(spec) + 3),
                                "必填项为空", ERROR, f"“{spec['anchor']}”未填写", target=("text", spec["field"])))
+    if form.kind == "project_selfeval":
+        from .selfeval import review_selfeval
+        return out + [f for pr in ret.projects for f in _required(form, pr)] + review_selfeval(ret)
     for pr in ret.projects:
+        out.extend(_required(form, pr))
         out.extend(review_project(form, pr))
+    return out
+
+
+def _required(form: Form, pr: ProjectReturn) -> list[Finding]:
+    out = []
+    fields = form.fields()
+    for key, (_, cell) in fields.items():
+        if key not in form.review.get("required_text", []) and not (cell.required and cell.type == "amount"):
+            continue
+        attr = {"project_code": "code", "project_name": "name"}.get(key, key)
+        value = getattr(pr, attr, None) if hasattr(pr, attr) else pr.values.get(key)
+        if value in (None, ""):
+            out.append(Finding(pr.sheet, pr.cells.get(key, ""), "必填项为空", ERROR, f"“{cell.title}”未填写",
+                               target=form.target_of(key)))
     return out
 
 
@@ -44,15 +62,6 @@ def review_project(form: Form, pr: ProjectReturn) -> list[Finding]:
     def add(key, rule, severity, message):
         out.append(Finding(sheet, pr.cells.get(key, ""), rule, severity, message, target=form.target_of(key)))
 
-    fields = form.fields()
-    # required fields
-    for key in params.get("required_text", []):
-        attr = {"project_code": "code", "project_name": "name"}.get(key, key)
-        if key in fields and not getattr(pr, attr, ""):
-            add(key, "必填项为空", ERROR, f"“{fields[key][1].title}”未填写")
-    for key, (_, cell) in fields.items():
-        if cell.required and cell.type == "amount" and getattr(pr, key, None) is None:
-            add(key, "必填项为空", ERROR, f"“{cell.title}”未填写")
     # budget arithmetic
     tol = params.get("amount_tolerance", 0.005)
     if all(form.has_field(k) for k in ("budget", "fiscal", "other")) and pr.budget is not None:

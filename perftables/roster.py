@@ -47,10 +47,11 @@ class Project:
     fiscal: float | None = None
     other: float | None = None
     use: str = ""
+    extra: dict = field(default_factory=dict)   # form-specific pre-filled data (self-evaluation: approved targets)
 
     def as_dict(self) -> dict:
         return {"code": self.code, "name": self.name, "budget": self.budget, "fiscal": self.fiscal,
-                "other": self.other, "use": self.use}
+                "other": self.other, "use": self.use, **self.extra}
 
 
 @dataclass

@@ -103,6 +103,8 @@ def total_score(budget: float | None, rows: list[tuple[float | None, float, bool
     rows: (score, weight, applicable).
     """
     applicable = [(s, w) for s, w, ok in rows if ok]
+    if budget is None and all(s is None for s, _ in applicable):
+        return None
     got = (budget or 0) + sum(s or 0 for s, _ in applicable)
     possible = rules.budget_weight + sum(w for _, w in applicable)
     if len(applicable) == len(rows):

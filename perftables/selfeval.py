@@ -1,0 +1,268 @@
+"""Self-evaluation (绩效自评): workbooks pre-filled from the approved targets, and the recomputed scores.
+
+generate: each accepted 绩效目标表 return becomes a 项目支出绩效自评表 workbook whose
+identity, 预期目标 and indicators (with 年度指标值 exactly as approved) are locked.
+review: every score is recomputed by perftables.scoring and compared with the file.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn, _text
+from .forms import Form, load_form
+from .generate import Options, file_name_for, workbook_bytes
+from .roster import Project, Unit
+from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_grade, qual_band, qual_default,
+                      quant_score, r2, total_score)
+from .stamp import fingerprint
+from .value import format_number, parse, parse_amount
+
+DEFAULT_FORM = "hebei-selfeval"
+EXECUTION_COLUMNS = {"项目编码": "code", "主管部门": "department", "实施单位": "implementer",
+                     "年初预算数": "start_total", "全年预算数": "budget_total", "全年执行数": "spent_total"}
+
+
+# --------------------------------------------------------------------------- generate
+
+def read_execution(path) -> dict[str, dict]:
+    """Optional execution roster: 项目编码 → 全年预算数, 全年执行数, 主管部门, 实施单位 (CSV)."""
+    data = Path(path).read_bytes()
+    for enc in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    rows = list(csv.DictReader(io.StringIO(text)))
+    out = {}
+    for row in rows:
+        item = {EXECUTION_COLUMNS[k.strip()]: (v or "").strip() for k, v in row.items() if k and k.strip() in EXECUTION_COLUMNS}
+        for key in ("start_total", "budget_total", "spent_total"):
+            if item.get(key):
+                item[key] = parse_amount(item[key]).value
+            else:
+                item.pop(key, None)
+        if item.get("code"):
+            out[item.pop("code")] = {k: v for k, v in item.items() if v not in ("", None)}
+    return out
+
+
+def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dict]:
+    """The approved indicators as the self-evaluation grid shows them, with default 分值 per block."""
+    tax = target.form.taxonomy
+    rules = Rules.from_form(form.scoring)
+    rows = []
+    for ind in pr.indicators:
+        v = ind.value
+        quant = v.kind == "quant" and v.num is not None
+        l1 = tax.find_level1(ind.level1)
+        rows.append({"level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": v.render(),
+                     "kind": "quant" if quant else "qual", "op": v.op if quant else None,
+                     "t": v.num if quant else None, "block": l1.block if l1 else ""})
+    for block, weight in rules.block_weights.items():
+        members = [r for r in rows if r["block"] == block]
+        if not members:
+            continue
+        share = r2(weight / len(members))
+        for r in members:
+            r["weight"] = share
+        members[-1]["weight"] = r2(weight - share * (len(members) - 1))
+    return rows
+
+
+def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
+    projects = []
+    for pr in target.projects:
+        extra = {"department": target.unit_name, "implementer": target.unit_name, "goal": pr.goal,
+                 "start_total": pr.budget, "start_fiscal": pr.fiscal, "start_other": pr.other,
+                 "indicators": approved_rows(target, pr, form)}
+        extra.update(execution.get(pr.code, {}))
+        projects.append(Project(code=pr.code, name=pr.name, budget=pr.budget, fiscal=pr.fiscal, other=pr.other,
+                                use=pr.use, extra=extra))
+    return Unit(code=target.unit_code, name=target.unit_name, projects=projects)
+
+
+def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FORM, execution=None,
+                      fills: dict | None = None) -> list[tuple[Unit, Path]]:
+    """targets: FileRecords of accepted target returns (collect() results)."""
+    form = load_form(form_id)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rec in targets:
+        unit = unit_for_selfeval(rec.result, form, execution or {})
+        links = {"target_form": rec.payload["form"], "target_fingerprint": fingerprint(rec.payload),
+                 "target_file_sha256": rec.sha256, "target_year": rec.payload["year"]}
+        o = Options(**{**opts.__dict__, "links": links})
+        data = workbook_bytes(form, unit, o, (fills or {}).get(unit.code))
+        path = outdir / file_name_for(form, unit, opts.year)
+        path.write_bytes(data)
+        written.append((unit, path))
+    return written
+
+
+# --------------------------------------------------------------------------- review and score
+
+@dataclass
+class RowScore:
+    score: float | None
+    weight: float | None
+    applicable: bool
+    grade: str = ""           # qualitative grade chosen
+    short: bool = False       # 得分 below 分值
+
+
+@dataclass
+class ProjectScore:
+    rate: float | None = None
+    budget_score: float | None = None
+    rows: list[RowScore] = field(default_factory=list)
+    total: float | None = None
+    grade: str = ""
+    file_total: float | None = None
+
+
+def _number(value) -> float | None:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text = _text(value).rstrip("%％")
+    if not text:
+        return None
+    return parse_amount(text).value
+
+
+def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Rules) -> tuple[ProjectScore, list[Finding]]:
+    out: list[Finding] = []
+    params = form.review
+    tol = params.get("score_tolerance", 0.1)
+    ps = ProjectScore()
+
+    def add(target, cell, rule, severity, message):
+        out.append(Finding(pr.sheet, cell, rule, severity, message, target=target))
+
+    v = pr.values
+    ps.rate, ps.budget_score = budget_score(v.get("budget_total"), v.get("spent_total"), rules)
+    if ps.rate is not None:
+        if ps.rate > 1:
+            add(form.target_of("spent_total"), pr.cells.get("spent_total", ""), "执行数超过预算", WARNING,
+                f"全年执行数 {format_number(v['spent_total'])} 大于全年预算数 {format_number(v['budget_total'])}")
+        if ps.rate < rules.rate_reason_below and not v.get("achieved"):
+            add(form.target_of("achieved"), pr.cells.get("achieved", ""), "执行率偏低未说明", ERROR,
+                f"预算执行率 {ps.rate:.2%} 低于 {rules.rate_reason_below:.0%}，须在实际完成情况中说明原因")
+    elif v.get("budget_total") == 0:
+        add(form.target_of("budget_total"), pr.cells.get("budget_total", ""), "预算执行率", ERROR, "全年预算数为 0，无法计算执行率")
+    for part in ("start", "budget", "spent"):
+        total = v.get(f"{part}_total")
+        parts = [v.get(f"{part}_{k}") for k in ("fiscal", "carry", "other")]
+        if total is not None and any(p is not None for p in parts) and abs(total - sum(p or 0 for p in parts)) > 0.005:
+            add(form.target_of(f"{part}_total"), pr.cells.get(f"{part}_total", ""), "资金合计不符", ERROR,
+                f"年度资金总额 {format_number(total)} ≠ 各项之和 {format_number(sum(p or 0 for p in parts))}")
+    fig = _number(pr.figures.get("budget_score"))
+    if fig is not None and ps.budget_score is not None and abs(fig - ps.budget_score) > tol:
+        add(form.target_of("budget_score"), pr.cells.get("budget_score", ""), "得分与复核不符", ERROR,
+            f"预算执行得分：文件中为 {format_number(fig)}，复核为 {format_number(ps.budget_score)}")
+    block_sum: dict[str, float] = {}
+    for i, ind in enumerate(pr.indicators):
+        ref = approved[i] if i < len(approved) else None
+        e = ind.extra
+        where = f"第{ind.row}行“{ind.name}”"
+
+        def cell(key):
+            return ind.cells.get(key, "")
+
+        if ref is None:
+            add(("grid", i, "name"), cell("name"), "批复指标被改动", ERROR, f"{where}不是批复的指标（多出的行）")
+            continue
+        for key in ("level1", "level2", "name", "target"):
+            got = ind.value.render() if key == "target" else getattr(ind, key)
+            if _text(got) != _text(ref[key]):
+                add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
+                    f"{where}的{ {'level1': '一级指标', 'level2': '二级指标', 'name': '三级指标', 'target': '年度指标值'}[key]}"
+                    f"被改动：批复为“{ref[key]}”，实为“{_text(got)}”")
+        weight = _number(e.get("weight"))
+        actual_text = _text(e.get("actual"))
+        applicable = actual_text != NOT_APPLICABLE
+        if weight is None:
+            add(("grid", i, "weight"), cell("weight"), "必填项为空", ERROR, f"{where}未填分值")
+            ps.rows.append(RowScore(None, None, applicable))
+            continue
+        if applicable:
+            block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
+        score, grade = None, ""
+        if not applicable:
+            pass
+        elif not actual_text:
+            add(("grid", i, "actual"), cell("actual"), "必填项为空", ERROR, f"{where}未填实际完成值")
+        elif ref["kind"] == "quant":
+            actual = _number(e.get("actual"))
+            if actual is None:
+                add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
+                    f"{where}实际完成值“{actual_text}”不是数字，无法与年度指标值“{ref['target']}”比较")
+            else:
+                parsed = parse(actual_text)
+                target_unit = parse(ref["target"]).unit
+                if parsed.unit and target_unit and parsed.unit != target_unit:
+                    add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
+                        f"{where}实际完成值的单位“{parsed.unit}”与年度指标值“{ref['target']}”不一致")
+                score = quant_score(ref["op"], ref["t"], actual, weight, rules)
+                if ref["op"] not in ("≤", "<") and ref["t"] and actual > rules.over_completion * ref["t"]:
+                    add(("grid", i, "actual"), cell("actual"), "超额完成", WARNING,
+                        f"{where}实际完成值 {actual_text} 远超年度指标值 {ref['target']}，请核实目标是否定得过低")
+                fig = _number(e.get("score"))
+                if fig is not None and abs(fig - score) > tol:
+                    add(("grid", i, "score"), cell("score"), "得分与复核不符", ERROR,
+                        f"{where}得分：文件中为 {format_number(fig)}，复核为 {format_number(score)}")
+        else:
+            grade = normalise_grade(actual_text) or ""
+            if not grade:
+                add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
+                    f"{where}定性指标的实际完成值应为达成/部分达成/未达成，实为“{actual_text}”")
+            else:
+                lo, hi = qual_band(grade, weight, rules)
+                given = _number(e.get("score"))
+                if given is None:
+                    score = qual_default(grade, weight, rules)
+                    add(("grid", i, "score"), cell("score"), "定性指标未打分", WARNING,
+                        f"{where}未打分，按“{grade}”区间上限计 {format_number(score)} 分")
+                elif not (lo - 1e-9 <= given <= hi + 1e-9) or (grade != "达成年度指标" and given >= hi - 1e-9 and hi > 0):
+                    score = min(max(given, lo), qual_default(grade, weight, rules))
+                    add(("grid", i, "score"), cell("score"), "得分超出等级区间", ERROR,
+                        f"{where}“{grade}”的得分应在 {format_number(lo)}–{format_number(hi)}"
+                        f"{'（不含上限）' if grade != '达成年度指标' else ''} 之间，实为 {format_number(given)}")
+                else:
+                    score = given
+        short = score is not None and score < weight - 1e-9
+        if short and not _text(e.get("reason")):
+            add(("grid", i, "reason"), cell("reason"), "缺少偏差原因", ERROR,
+                f"{where}得分 {format_number(score)} 低于分值 {format_number(weight)}，须填写偏差原因分析及改进措施")
+        ps.rows.append(RowScore(score, weight, applicable, grade, short))
+    for block, weight in rules.block_weights.items():
+        if block in block_sum and abs(block_sum[block] - weight) > 0.01:
+            add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
+                f"{block_name(form, block)}各指标分值合计 {format_number(r2(block_sum[block]))}，应为 {format_number(weight)}")
+    ps.total = total_score(ps.budget_score, [(r.score, r.weight or 0, r.applicable) for r in ps.rows], rules)
+    ps.grade = grade_of(ps.total, rules)
+    ps.file_total = _number(pr.figures.get("total"))
+    if ps.file_total is not None and ps.total is not None and abs(ps.file_total - ps.total) > tol:
+        add(form.target_of("total"), pr.cells.get("total", ""), "得分与复核不符", ERROR,
+            f"总分：文件中为 {format_number(ps.file_total)}，复核为 {format_number(ps.total)}")
+    return ps, out
+
+
+def block_name(form: Form, block: str) -> str:
+    return next((l1.name for l1 in form.taxonomy.level1 if l1.block == block), block)
+
+
+def review_selfeval(ret: UnitReturn) -> list[Finding]:
+    rules = Rules.from_form(ret.form.scoring)
+    approved = {p["sheet"]: p.get("indicators", []) for p in ret.payload["projects"]}
+    findings = []
+    ret.scores = {}
+    for pr in ret.projects:
+        ps, found = score_project(ret.form, pr, approved.get(pr.sheet, []), rules)
+        ret.scores[pr.sheet] = ps
+        findings += found
+    return findings
