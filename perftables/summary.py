@@ -23,6 +23,7 @@ class Table:
     columns: list[tuple[str, str]]          # (header, kind): text | amount | int | pct | time | long
     rows: list[list] = field(default_factory=list)
     total: bool = False                     # add a 合计 row over amount and int columns
+    chart: tuple | None = None              # (type, category column, value column, title): a native chart
 
     def total_row(self) -> list:
         out = []
@@ -67,8 +68,18 @@ def _severity_counts(findings, sheet=None) -> tuple[int, int]:
 
 
 def build_tables(col: Collection) -> list[Table]:
-    blocks = _blocks(col)
-    block_cols = [(f"{name}数", "int") for _, name in blocks]
+    tables = _status_tables(col)
+    if col.kind == "project_selfeval":
+        tables += _selfeval_tables(col)
+    else:
+        tables += _target_tables(col)
+    tables.append(_issues_table(col))
+    if col.kind != "project_selfeval":
+        tables.append(tables.pop(-2))   # 整体绩效目标 last, after 审核问题
+    return tables
+
+
+def _status_tables(col: Collection) -> list[Table]:
     tables = []
     by_unit = {f.unit_code: f for f in col.accepted}
     if col.roster is not None:
@@ -94,6 +105,13 @@ def build_tables(col: Collection) -> list[Table]:
         t.rows.append([f.display, f.fate, f.reason, f.unit_code, f.unit_name, str(p.get("year", "")),
                        p.get("form", ""), f.format, f.when if f.sha256 else None, f.size, f.sha256])
     tables.append(t)
+    return tables
+
+
+def _target_tables(col: Collection) -> list[Table]:
+    blocks = _blocks(col)
+    block_cols = [(f"{name}数", "int") for _, name in blocks]
+    tables = []
 
     units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"),
                               ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
@@ -158,14 +176,71 @@ def build_tables(col: Collection) -> list[Table]:
         counts = [structure[(l1, l2)].get(n, 0) for n in unit_names]
         st.rows.append([l1, l2, *counts, sum(counts)])
     tables.append(st)
+    tables.append(texts)
+    return tables
+
+
+def _issues_table(col: Collection) -> Table:
     issues = Table("审核问题", [("文件", "text"), ("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
                                ("单元格", "text"), ("规则", "text"), ("级别", "text"), ("说明", "long")])
     for rec in col.files:
         if rec.fate == ACCEPTED_FINDINGS:
             for f in rec.result.findings:
                 issues.rows.append([f.file, f.unit_code, f.unit_name, f.sheet, f.cell, f.rule, f.severity, f.message])
-    tables += [issues, texts]
-    return tables
+    return issues
+
+
+def _selfeval_tables(col: Collection) -> list[Table]:
+    from .scoring import Rules, grade_of, r2
+    scores = Table("自评得分", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
+                               ("项目名称", "text"), ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"),
+                               ("执行率", "pct"), ("预算执行得分", "amount_plain"), ("指标得分", "amount_plain"),
+                               ("总分（复核）", "amount_plain"), ("等级", "text"), ("文件中的总分", "amount_plain"),
+                               ("差异", "amount_plain")], total=False)
+    units = Table("单位自评", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"),
+                              ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"), ("执行率", "pct"),
+                              ("预算加权平均分", "amount_plain"), ("等级", "text"), ("优", "int"), ("良", "int"),
+                              ("中", "int"), ("差", "int")], total=False)
+    gaps = Table("偏差分析", [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("工作表", "text"),
+                             ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
+                             ("年度指标值", "text"), ("实际完成值", "text"), ("分值", "amount_plain"),
+                             ("得分（复核）", "amount_plain"), ("偏差原因分析及改进措施", "long")])
+    grades = Table("等级分布", [("等级", "text"), ("项目数", "int")], chart=("column", 0, 1, "自评等级分布（项目数）"))
+    counts: dict[str, int] = {}
+    for ret in sorted(col.returns, key=lambda r: r.unit_code):
+        rules = Rules.from_form(ret.form.scoring)
+        weighted, weights, per_grade = 0.0, 0.0, {}
+        budget = spent = 0.0
+        for pr in ret.projects:
+            ps = ret.scores.get(pr.sheet)
+            if ps is None:
+                continue
+            v = pr.values
+            ind_total = r2(sum(r.score or 0 for r in ps.rows if r.applicable))
+            diff = r2(ps.file_total - ps.total) if ps.file_total is not None and ps.total is not None else None
+            scores.rows.append([ret.unit_code, ret.unit_name, pr.sheet, pr.code or v.get("project_code", ""), pr.name,
+                                v.get("budget_total"), v.get("spent_total"), ps.rate, ps.budget_score, ind_total,
+                                ps.total, ps.grade, ps.file_total, diff])
+            if ps.grade:
+                per_grade[ps.grade] = per_grade.get(ps.grade, 0) + 1
+                counts[ps.grade] = counts.get(ps.grade, 0) + 1
+            w = v.get("budget_total") or 0
+            budget += w
+            spent += v.get("spent_total") or 0
+            if ps.total is not None:
+                weighted += ps.total * w
+                weights += w
+            for ind, rs in zip(pr.indicators, ps.rows):
+                if rs.applicable and (rs.short or rs.grade not in ("", "达成年度指标")):
+                    gaps.rows.append([ret.unit_code, ret.unit_name, pr.name, pr.sheet, ind.row, ind.level1,
+                                      ind.level2, ind.name, ind.value.render(), str(ind.extra.get("actual") or ""),
+                                      rs.weight, rs.score, str(ind.extra.get("reason") or "")])
+        avg = r2(weighted / weights) if weights else None
+        units.rows.append([ret.unit_code, ret.unit_name, len(ret.projects), budget, spent,
+                           spent / budget if budget else None, avg, grade_of(avg, rules),
+                           *[per_grade.get(g, 0) for g in ("优", "良", "中", "差")]])
+    grades.rows = [[g, counts.get(g, 0)] for g in ("优", "良", "中", "差")]
+    return [units, scores, gaps, grades]
 
 
 # --------------------------------------------------------------------------- writers
@@ -208,6 +283,15 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
             r = len(rows) + 1
             for c, value in enumerate(table.total_row()):
                 _write(ws, r, c, value, total_fmt[table.columns[c][1]])
+        if table.chart and rows:
+            kind, cat, val, title = table.chart
+            chart = wb.add_chart({"type": kind})
+            n = len(rows)
+            chart.add_series({"name": table.columns[val][0], "categories": [table.name, 1, cat, n, cat],
+                              "values": [table.name, 1, val, n, val], "data_labels": {"value": True}})
+            chart.set_title({"name": title})
+            chart.set_legend({"none": True})
+            ws.insert_chart(1, len(table.columns) + 1, chart)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(len(rows), 1), len(table.columns) - 1)
         ws.set_row(0, 30)
