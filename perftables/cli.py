@@ -77,6 +77,44 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
 
 
 @cli.command()
+@click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
+@click.option("--year", required=True, type=int, help="自评年度（与批复的目标表年度相同）")
+@click.option("--execution", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="执行数据 CSV：项目编码、全年预算数、全年执行数（可含年初预算数、主管部门、实施单位）")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单（用于发送清单）")
+@click.option("--form", "form_id", default="hebei-selfeval", show_default=True, help="自评表式")
+@click.option("--password", default=None, help="工作表保护密码（可不设）")
+@click.option("--deadline", default="", help="填报截止时间")
+@click.option("--contact", default="", help="联系人及电话")
+def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact):
+    """按批复的绩效目标表（收回的目标表文件）为每个单位生成项目支出绩效自评表。
+
+    \b
+    示例：
+        perftables selfeval 已批复目标表/ -o 自评下发 --year 2025 --execution 执行数.csv
+    """
+    from .collect import collect as run
+    from .generate import Options
+    from .selfeval import generate_selfeval, read_execution
+
+    try:
+        ros = read_roster(roster) if roster else None
+    except RosterError as exc:
+        raise click.ClickException(str(exc))
+    col = run(targets, roster=ros, year=year, kind="project_target")
+    if not col.accepted:
+        raise click.ClickException("没有找到可用的绩效目标表（见下方文件清单）\n" +
+                                   "\n".join(f"  {f.display}：{f.reason}" for f in col.files))
+    opts = Options(year=year, password=password, deadline=deadline, contact=contact)
+    written = generate_selfeval(col.accepted, outdir, opts, form_id=form_id,
+                                execution=read_execution(execution) if execution else None)
+    for unit, path in written:
+        click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
+    click.echo(f"共 {len(written)} 个单位的自评表")
+
+
+@cli.command()
 @click.argument("inbox", nargs=-1, required=True, type=click.Path())
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="汇总工作簿（.xlsx）")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单，用于报送情况")

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 from .collect import collect
+from .scoring import ACHIEVED, PARTIAL
+from .selfeval import generate_selfeval, unit_for_selfeval
 from .generate import Options, file_name_for, fill_from_record, form_for_unit, generate, workbook_bytes
 from .roster import read_roster
 from .summary import build_tables, write_csv, write_xlsx
@@ -35,6 +37,54 @@ def build_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+# reference §5.6: 丰宁 科学技术普及经费, the worked example (→ 92.76, 优)
+WORKED_EXAMPLE = {
+    "fields": {"budget_total": 12.0, "spent_total": 11.6,
+               "achieved": "全年开展科普专题活动3次，受疫情影响部分活动压缩规模，群众满意度88%。"},
+    "indicators": [
+        {"actual": 3}, {"actual": 85, "reason": "2次活动因天气改为线上，完成率未达目标；下年度增加备选场地。"},
+        {"actual": 100}, {"actual": 11.6},
+        {"actual": ACHIEVED, "score": 14, "reason": "宣传覆盖面仍可扩大，下年度增加进村入户场次。"},
+        {"actual": PARTIAL, "score": 10, "reason": "常态化宣传机制尚未建立，下年度制定宣传计划。"},
+        {"actual": 88, "reason": "部分群众对活动时间安排不满意，下年度提前征求意见。"},
+    ]}
+SHORT_REASON = "受场地和时间安排影响未完全达到目标，下年度提前谋划、加强调度。"
+
+
+def selfeval_fill(unit) -> dict:
+    """Plausible actuals for the seed projects: most targets met, every few a shortfall with its reason."""
+    projects = {}
+    for i, project in enumerate(unit.projects):
+        sheet = f"自评{i + 1}"
+        if (unit.code, i) == ("307001", 0):
+            projects[sheet] = WORKED_EXAMPLE
+            continue
+        rows = []
+        for j, row in enumerate(project.extra["indicators"]):
+            short = (i + j) % 5 == 3
+            if row["kind"] == "quant":
+                t = row["t"]
+                reverse = row["op"] in ("≤", "<")
+                actual = round(t * (0.95 if reverse else 0.9 if short else 1.0), 2)
+                rows.append({"actual": actual, **({"reason": SHORT_REASON} if short and not reverse else {})})
+            elif short:
+                rows.append({"actual": PARTIAL, "score": round(row["weight"] * 0.7, 2), "reason": SHORT_REASON})
+            else:
+                rows.append({"actual": ACHIEVED, "score": row["weight"]})
+        budget = project.budget or 0
+        projects[sheet] = {"fields": {"budget_total": budget, "spent_total": round(budget * (0.97 if i % 3 else 1), 2),
+                                      "achieved": "按计划完成年度目标任务。"}, "indicators": rows}
+    return {"projects": projects}
+
+
+def build_selfeval_returns(targets, outdir: Path) -> list[Path]:
+    fills = {}
+    for rec in targets:
+        unit = unit_for_selfeval(rec.result, __import__("perftables.forms").forms.load_form("hebei-selfeval"), {})
+        fills[unit.code] = selfeval_fill(unit)
+    return [p for _, p in generate_selfeval(targets, outdir, Options(year=YEAR, created=FIXED_TIME), fills=fills)]
 
 
 def run_demo(outdir: Path, examples: Path = EXAMPLES):
@@ -63,9 +113,28 @@ def run_demo(outdir: Path, examples: Path = EXAMPLES):
     if status:
         missing = [r[1] for r in status.rows if r[2] == "未报送"]
         yield "未报送：" + ("、".join(missing) if missing else "无")
+    # the year-end cycle: self-evaluations pre-filled from the approved targets
+    blank = outdir / "5-自评下发"
+    generate_selfeval(col.accepted, blank, Options(year=YEAR))
+    yield f"5. 已按批复的目标表生成自评表：{blank}"
+    se_returns = examples / "selfeval_returns"
+    if not se_returns.is_dir():
+        se_returns = outdir / "6-自评收回"
+        build_selfeval_returns(col.accepted, se_returns)
+    se = collect([se_returns], roster=roster)
+    se_tables = build_tables(se)
+    se_summary = outdir / "7-自评汇总.xlsx"
+    write_xlsx(se_tables, se_summary, title=f"{YEAR}年绩效自评汇总")
+    write_csv(se_tables, outdir / "8-自评导出")
+    yield f"6. 自评汇总：{se_summary}"
+    for row in next(t for t in se_tables if t.name == "单位自评").rows:
+        yield f"   {row[0]} {row[1]}：{row[2]} 个项目，执行率 {row[5]:.2%}，预算加权平均分 {row[6]}（{row[7]}）"
 
 
 if __name__ == "__main__":
     if "--rebuild" in sys.argv:
         for p in build_returns(EXAMPLES / "returns"):
+            print(p)
+        targets = collect([EXAMPLES / "returns"], roster=read_roster(EXAMPLES / "roster.csv")).accepted
+        for p in build_selfeval_returns(targets, EXAMPLES / "selfeval_returns"):
             print(p)

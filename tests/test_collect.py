@@ -207,9 +207,12 @@ def test_rows_inserted_in_the_grid_are_still_read(tmp_path, roster, seed_tables)
 
 def test_example_returns_are_current(tmp_path):
     """examples/returns/ is what the generator makes today (else: python -m perftables.demo --rebuild)."""
-    from perftables.demo import build_returns
-    for path in build_returns(tmp_path):
+    from perftables.demo import build_returns, build_selfeval_returns
+    for path in build_returns(tmp_path / "t"):
         assert path.read_bytes() == (EXAMPLES / "returns" / path.name).read_bytes(), path.name
+    targets = collect([EXAMPLES / "returns"]).accepted
+    for path in build_selfeval_returns(targets, tmp_path / "s"):
+        assert path.read_bytes() == (EXAMPLES / "selfeval_returns" / path.name).read_bytes(), path.name
 
 
 def test_a_retyped_copy_without_stamp_is_read_by_its_labels(tmp_path, roster, seed_tables):
