@@ -105,3 +105,28 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
     assert fates["回复：修改后.xlsx"] == ("已采用", "审核通过")
     old = next(v for k, v in fates.items() if k != "回复：修改后.xlsx")
     assert old[0] == "已被替代"
+
+
+def test_selfeval_recalculated_in_libreoffice_matches_perftables(tmp_path, roster):
+    """The live formulas give, in a real application, the score perftables recomputes (reference §5.6)."""
+    from perftables.generate import Options
+    from perftables.selfeval import generate_selfeval
+    targets = collect([EXAMPLES / "returns"], roster=roster).accepted
+    rec = next(t for t in targets if t.unit_code == "307001")
+    [(_, blank)] = generate_selfeval([rec], tmp_path / "blank", Options(year=2025))
+    s = "自评1"
+    cells = [[s, "D6", 12.0], [s, "E6", 11.6], [s, "F11", "全年开展科普专题活动3次。"],
+             [s, "F13", 3], [s, "F14", 85], [s, "F15", 100], [s, "F16", 11.6],
+             [s, "F17", "达成年度指标"], [s, "H17", 14], [s, "F18", "部分达成年度指标并具有一定效果"], [s, "H18", 10],
+             [s, "F19", 88], [s, "I14", "天气原因"], [s, "I17", "可扩大覆盖"], [s, "I18", "机制未建立"],
+             [s, "I19", "时间安排"]]
+    out = tmp_path / "filled.xlsx"
+    run_lo({"input": str(blank), "cells": cells, "recalculate": True, "outputs": {"xlsx": str(out)}}, tmp_path)
+    ret = collect([out]).returns[0]
+    pr = next(p for p in ret.projects if p.sheet == s)
+    ps = ret.scores[s]
+    assert pr.figures["total"] == ps.total == 92.76                  # LibreOffice's own 总分 = perftables'
+    assert pr.figures["budget_score"] == ps.budget_score == 9.67
+    assert pr.figures["grade"] == ps.grade == "优"
+    assert [i.extra["score"] for i in pr.indicators] == [r.score for r in ps.rows]
+    assert not [f for f in ret.findings if f.sheet == s]
