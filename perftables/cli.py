@@ -102,13 +102,20 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
         ros = read_roster(roster) if roster else None
     except RosterError as exc:
         raise click.ClickException(str(exc))
-    col = run(targets, roster=ros, year=year, kind="project_target")
-    if not col.accepted:
+    from pathlib import Path as _P
+    from .selfeval import targets_from_export
+    exported = [t for t in targets if (_P(t) / "指标明细.csv").is_file()]
+    if exported:   # the tidy export of an earlier collect
+        accepted = [r for folder in exported for r in targets_from_export(folder)]
+    else:
+        col = run(targets, roster=ros, year=year, kind="project_target")
+        accepted = col.accepted
+    if not accepted and not exported:
         raise click.ClickException("没有找到可用的绩效目标表（见下方文件清单）\n" +
                                    "\n".join(f"  {f.display}：{f.reason}" for f in col.files))
     opts = Options(year=year, password=password, deadline=deadline, contact=contact)
-    written = generate_selfeval(col.accepted, outdir, opts, form_id=form_id,
-                                execution=read_execution(execution) if execution else None)
+    written = generate_selfeval(accepted, outdir, opts, form_id=form_id,
+                                execution=read_execution(execution, form_id) if execution else None)
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位的自评表")

@@ -21,14 +21,25 @@ from .stamp import fingerprint
 from .value import format_number, parse, parse_amount
 
 DEFAULT_FORM = "hebei-selfeval"
-EXECUTION_COLUMNS = {"项目编码": "code", "主管部门": "department", "实施单位": "implementer",
-                     "年初预算数": "start_total", "全年预算数": "budget_total", "全年执行数": "spent_total"}
+
+
+def execution_columns(form: Form) -> dict[str, str]:
+    """Headers an execution roster may use: every amount field's title in the form description
+    (e.g. 当年财政拨款全年执行数), the totals also without their row name (全年执行数)."""
+    cols = {"项目编码": "code", "主管部门": "department", "实施单位": "implementer"}
+    for key, (_, cell) in form.fields().items():
+        if cell.type == "amount":
+            cols[cell.title] = key
+            if key.endswith("_total"):
+                cols[cell.title.replace("年度资金总额", "")] = key
+    return cols
 
 
 # --------------------------------------------------------------------------- generate
 
-def read_execution(path) -> dict[str, dict]:
-    """Optional execution roster: 项目编码 → 全年预算数, 全年执行数, 主管部门, 实施单位 (CSV)."""
+def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
+    """Optional execution roster (CSV): 项目编码 → amounts (全年预算数, 全年执行数, their parts), 主管部门, 实施单位."""
+    columns = execution_columns(load_form(form_id))
     data = Path(path).read_bytes()
     for enc in ("utf-8-sig", "gb18030"):
         try:
@@ -39,12 +50,9 @@ def read_execution(path) -> dict[str, dict]:
     rows = list(csv.DictReader(io.StringIO(text)))
     out = {}
     for row in rows:
-        item = {EXECUTION_COLUMNS[k.strip()]: (v or "").strip() for k, v in row.items() if k and k.strip() in EXECUTION_COLUMNS}
-        for key in ("start_total", "budget_total", "spent_total"):
-            if item.get(key):
-                item[key] = parse_amount(item[key]).value
-            else:
-                item.pop(key, None)
+        item = {columns[k.strip()]: (v or "").strip() for k, v in row.items() if k and k.strip() in columns}
+        for key in [k for k in item if k not in ("code", "department", "implementer")]:
+            item[key] = parse_amount(item[key]).value if item[key] else None
         if item.get("code"):
             out[item.pop("code")] = {k: v for k, v in item.items() if v not in ("", None)}
     return out
@@ -94,7 +102,8 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
     written = []
     for rec in targets:
         unit = unit_for_selfeval(rec.result, form, execution or {})
-        links = {"target_form": rec.payload["form"], "target_fingerprint": fingerprint(rec.payload),
+        links = {"target_form": rec.payload["form"],
+                 "target_fingerprint": fingerprint(rec.payload) if "tool" in rec.payload else "",
                  "target_file_sha256": rec.sha256, "target_year": rec.payload["year"]}
         o = Options(**{**opts.__dict__, "links": links})
         data = workbook_bytes(form, unit, o, (fills or {}).get(unit.code))
@@ -266,3 +275,43 @@ def review_selfeval(ret: UnitReturn) -> list[Finding]:
         ret.scores[pr.sheet] = ps
         findings += found
     return findings
+
+
+# --------------------------------------------------------------------------- targets from a tidy export
+
+class _ExportedTarget:
+    """An approved target return rebuilt from `collect --export` CSVs (项目汇总, 指标明细, 文件清单)."""
+
+    def __init__(self, payload, result, sha256):
+        self.payload, self.result, self.sha256 = payload, result, sha256
+        self.unit_code = payload["unit_code"]
+
+
+def targets_from_export(folder) -> list:
+    from .extract import Indicator
+    from .forms import load_form as _load
+
+    folder = Path(folder)
+
+    def rows(name):
+        with (folder / f"{name}.csv").open(encoding="utf-8-sig", newline="") as fh:
+            return [{k: (v[1:] if v.startswith("'") else v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+    files = {r["单位编码"]: r for r in rows("文件清单") if r["处理结果"].startswith("已采用")}
+    projects, indicators = rows("项目汇总"), rows("指标明细")
+    out = []
+    for code, f in files.items():
+        form = _load(f["表式"] or "hebei-project")
+        ret = UnitReturn(payload={"unit_code": code, "unit_name": f["单位名称"], "form": form.id,
+                                  "year": int(f["年度"])}, form=form)
+        for p in (p for p in projects if p["单位编码"] == code and p["项目编码"] != ""):
+            amount = {k: parse_amount(p[h]).value for k, h in (("budget", "预算数（万元）"), ("fiscal", "财政资金（万元）"),
+                                                                 ("other", "其他资金（万元）"))}
+            pr = ProjectReturn(sheet=p["工作表"], seq=len(ret.projects) + 1, spare=False, code=p["项目编码"],
+                               name=p["项目名称"], goal=p.get("绩效目标", ""), **amount)
+            pr.indicators = [Indicator(row=int(i["行号"]), level1=i["一级指标"], level2=i["二级指标"], name=i["三级指标"],
+                                       description=i["绩效指标描述"], value=parse(i["指标值"]), basis=i["指标值确定依据"])
+                             for i in indicators if i["单位编码"] == code and i["工作表"] == pr.sheet]
+            ret.projects.append(pr)
+        out.append(_ExportedTarget(ret.payload, ret, f["SHA-256"]))
+    return out

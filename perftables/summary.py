@@ -123,7 +123,7 @@ def _target_tables(col: Collection) -> list[Table]:
                                  ("其他资金（万元）", "amount"),
                                  *[(f"累计支出进度{i}（%）", "amount_plain") for i in range(1, plan_n + 1)],
                                  ("指标数", "int"), *block_cols, ("定量指标占比", "pct"), ("错误数", "int"),
-                                 ("警告数", "int")], total=True)
+                                 ("警告数", "int"), ("绩效目标", "long")], total=True)
     details = Table("指标明细", [("单位编码", "text"), ("单位名称", "text"), ("项目编码", "text"), ("项目名称", "text"),
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
@@ -154,7 +154,7 @@ def _target_tables(col: Collection) -> list[Table]:
             plan = (p.plan + [None] * plan_n)[:plan_n]
             projects.rows.append([ret.unit_code, ret.unit_name, p.sheet, p.code, p.name, p.budget, p.fiscal, p.other,
                                   *plan, len(p.indicators), *_block_counts(ret, p.indicators, blocks),
-                                  _quant_share(p.indicators), errors, warnings])
+                                  _quant_share(p.indicators), errors, warnings, p.goal])
             for ind in p.indicators:
                 v = ind.value
                 details.rows.append([ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1,

@@ -115,3 +115,28 @@ def test_demo_selfeval_examples(roster):
     from perftables.summary import build_tables
     names = [t.name for t in build_tables(col)]
     assert names == ["报送情况", "文件清单", "单位自评", "自评得分", "偏差分析", "等级分布", "审核问题"]
+
+
+def test_cli_from_the_tidy_export_with_an_execution_roster(tmp_path):
+    from click.testing import CliRunner
+
+    from perftables.cli import cli
+    runner = CliRunner()
+    r = runner.invoke(cli, ["collect", str(EXAMPLES / "returns"), "-o", str(tmp_path / "s.xlsx"),
+                            "--export", str(tmp_path / "export")], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    (tmp_path / "exec.csv").write_text(
+        "项目编码,全年预算数,全年执行数,当年财政拨款全年执行数,主管部门\n"
+        "13082625P002088100059,12,11.6,11.6,丰宁满族自治县科学技术协会\n", encoding="utf-8")
+    for source in (str(tmp_path / "export"), str(EXAMPLES / "returns")):
+        out = tmp_path / ("from-export" if "export" in source else "from-returns")
+        r = runner.invoke(cli, ["selfeval", source, "-o", str(out), "--year", "2025", "--execution",
+                                str(tmp_path / "exec.csv")], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        assert "共 4 个单位的自评表" in r.output
+    a = openpyxl.load_workbook(next((tmp_path / "from-export").glob("307001_*.xlsx")))["自评1"]
+    b = openpyxl.load_workbook(next((tmp_path / "from-returns").glob("307001_*.xlsx")))["自评1"]
+    for addr in ("B3", "B4", "C6", "D6", "E6", "E7", "B11", "E13", "E16", "D19", "G19"):
+        assert a[addr].value == b[addr].value, addr
+    assert (a["D6"].value, a["E6"].value, a["E7"].value) == (12, 11.6, 11.6)
+    assert a["D6"].protection.locked and a["D7"].protection.locked is False
