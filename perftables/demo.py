@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .collect import collect
+from .forms import load_form
 from .scoring import ACHIEVED, PARTIAL
 from .selfeval import generate_selfeval, unit_for_selfeval
 from .generate import Options, file_name_for, fill_from_record, form_for_unit, generate, workbook_bytes
@@ -82,9 +83,17 @@ def selfeval_fill(unit) -> dict:
 def build_selfeval_returns(targets, outdir: Path) -> list[Path]:
     fills = {}
     for rec in targets:
-        unit = unit_for_selfeval(rec.result, __import__("perftables.forms").forms.load_form("hebei-selfeval"), {})
+        unit = unit_for_selfeval(rec.result, load_form("hebei-selfeval"), {})
         fills[unit.code] = selfeval_fill(unit)
     return [p for _, p in generate_selfeval(targets, outdir, Options(year=YEAR, created=FIXED_TIME), fills=fills)]
+
+
+def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
+    col = collect([inbox], roster=roster)
+    tables = build_tables(col)
+    write_xlsx(tables, summary, title=title)
+    write_csv(tables, export)
+    return col, tables
 
 
 def run_demo(outdir: Path, examples: Path = EXAMPLES):
@@ -98,12 +107,8 @@ def run_demo(outdir: Path, examples: Path = EXAMPLES):
         returns = outdir / "2-收回文件"
         build_returns(returns, examples)
     yield f"2. 收回的文件（种子文本填入模板）：{returns}"
-    col = collect([returns], roster=roster)
-    tables = build_tables(col)
-    summary = outdir / "3-汇总.xlsx"
-    write_xlsx(tables, summary, title=f"{YEAR}年绩效目标汇总")
-    write_csv(tables, outdir / "4-导出")
-    yield f"3. 汇总工作簿：{summary}"
+    col, tables = roll_up(returns, roster, outdir / "3-汇总.xlsx", outdir / "4-导出", f"{YEAR}年绩效目标汇总")
+    yield f"3. 汇总工作簿：{outdir / '3-汇总.xlsx'}"
     yield f"4. CSV 导出：{outdir / '4-导出'}"
     units = next(t for t in tables if t.name == "单位汇总")
     yield "单位汇总："
@@ -121,12 +126,8 @@ def run_demo(outdir: Path, examples: Path = EXAMPLES):
     if not se_returns.is_dir():
         se_returns = outdir / "6-自评收回"
         build_selfeval_returns(col.accepted, se_returns)
-    se = collect([se_returns], roster=roster)
-    se_tables = build_tables(se)
-    se_summary = outdir / "7-自评汇总.xlsx"
-    write_xlsx(se_tables, se_summary, title=f"{YEAR}年绩效自评汇总")
-    write_csv(se_tables, outdir / "8-自评导出")
-    yield f"6. 自评汇总：{se_summary}"
+    _, se_tables = roll_up(se_returns, roster, outdir / "7-自评汇总.xlsx", outdir / "8-自评导出", f"{YEAR}年绩效自评汇总")
+    yield f"6. 自评汇总：{outdir / '7-自评汇总.xlsx'}（CSV：{outdir / '8-自评导出'}）"
     for row in next(t for t in se_tables if t.name == "单位自评").rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，执行率 {row[5]:.2%}，预算加权平均分 {row[6]}（{row[7]}）"
 

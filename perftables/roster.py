@@ -86,7 +86,9 @@ def _cell_text(value) -> str:
     return clean(value)
 
 
-def _read_rows(path: Path) -> list[list]:
+def read_rows(path: Path) -> list[list]:
+    """The first sheet of an xlsx/xls, or a CSV in UTF-8 (with or without BOM) or GBK, as rows."""
+    path = Path(path)
     data = path.read_bytes()
     if data[:2] == b"PK" or data[:4] == b"\xd0\xcf\x11\xe0":
         from python_calamine import CalamineWorkbook
@@ -107,7 +109,7 @@ def read_roster(path) -> Roster:
     path = Path(path)
     if not path.is_file():
         raise RosterError([f"找不到名单文件：{path}"])
-    rows = _read_rows(path)
+    rows = read_rows(path)
     if not rows:
         raise RosterError([f"{path.name}：文件是空的"])
     header = [_cell_text(h) for h in rows[0]]

@@ -7,14 +7,13 @@ review: every score is recomputed by perftables.scoring and compared with the fi
 from __future__ import annotations
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn, _text
 from .forms import Form, load_form
 from .generate import Options, file_name_for, workbook_bytes
-from .roster import Project, Unit
+from .roster import Project, Unit, read_rows
 from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_grade, qual_band, qual_default,
                       quant_score, r2, total_score)
 from .stamp import fingerprint
@@ -40,17 +39,12 @@ def execution_columns(form: Form) -> dict[str, str]:
 def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
     """Optional execution roster (CSV): 项目编码 → amounts (全年预算数, 全年执行数, their parts), 主管部门, 实施单位."""
     columns = execution_columns(load_form(form_id))
-    data = Path(path).read_bytes()
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    rows = list(csv.DictReader(io.StringIO(text)))
+    table = read_rows(path)
+    header = [_text(h) for h in table[0]] if table else []
     out = {}
-    for row in rows:
-        item = {columns[k.strip()]: (v or "").strip() for k, v in row.items() if k and k.strip() in columns}
+    for values in table[1:]:
+        row = dict(zip(header, (_text(v) for v in values)))
+        item = {columns[k]: v for k, v in row.items() if k in columns}
         for key in [k for k in item if k not in ("code", "department", "implementer")]:
             item[key] = parse_amount(item[key]).value if item[key] else None
         if item.get("code"):
