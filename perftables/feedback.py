@@ -16,9 +16,11 @@ from .roster import Project, Unit
 
 
 def unit_from_payload(payload: dict) -> Unit:
+    own = {"code", "name", "budget", "fiscal", "other", "use", "sheet", "seq"}
     return Unit(code=payload["unit_code"], name=payload["unit_name"], projects=[
         Project(code=p["code"], name=p["name"], budget=p.get("budget"), fiscal=p.get("fiscal"),
-                other=p.get("other"), use=p.get("use", "")) for p in payload["projects"]])
+                other=p.get("other"), use=p.get("use", ""), extra={k: v for k, v in p.items() if k not in own})
+        for p in payload["projects"]])
 
 
 def fill_from_return(ret: UnitReturn) -> dict:
@@ -26,8 +28,8 @@ def fill_from_return(ret: UnitReturn) -> dict:
     form = ret.form
     projects = {}
     for pr in ret.projects:
-        fields = {"project_code": pr.code, "project_name": pr.name, "budget": pr.budget, "fiscal": pr.fiscal,
-                  "other": pr.other, "use": pr.use, "goal": pr.goal}
+        fields = {**pr.values, "project_code": pr.code, "project_name": pr.name, "budget": pr.budget,
+                  "fiscal": pr.fiscal, "other": pr.other, "use": pr.use, "goal": pr.goal}
         for cell, value in zip(form.plan_fields(), pr.plan):
             fields[cell.field] = value
         indicators = []
@@ -41,6 +43,7 @@ def fill_from_return(ret: UnitReturn) -> dict:
                 row.update(op="定性", num=v.raw)
             else:
                 row["num"] = v.raw
+            row.update({k: x for k, x in ind.extra.items() if x not in (None, "")})   # self-evaluation inputs
             indicators.append(row)
         projects[pr.sheet] = {"fields": fields, "indicators": indicators}
     return {"texts": dict(ret.texts), "projects": projects}
@@ -70,7 +73,7 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
         ret, payload = rec.result, rec.payload
         unit = unit_from_payload(payload)
         opts = Options(year=int(payload["year"]), password=password, issue=int(payload.get("issue", 1)) + 1,
-                       extra_projects=len(payload.get("spares", [])), deadline=deadline)
+                       extra_projects=len(payload.get("spares", [])), deadline=deadline, links=payload.get("links"))
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
         name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{opts.issue - 1}轮）.xlsx")
         path = outdir / name

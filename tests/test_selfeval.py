@@ -140,3 +140,22 @@ def test_cli_from_the_tidy_export_with_an_execution_roster(tmp_path):
         assert a[addr].value == b[addr].value, addr
     assert (a["D6"].value, a["E6"].value, a["E7"].value) == (12, 11.6, 11.6)
     assert a["D6"].protection.locked and a["D7"].protection.locked is False
+
+
+def test_feedback_for_a_selfeval_keeps_the_units_entries(targets, tmp_path):
+    from perftables.feedback import write_feedback
+    rec = next(t for t in targets if t.unit_code == "307001")
+    rows = [dict(r) for r in WORKED_EXAMPLE["indicators"]]
+    rows[1] = {"actual": 85}                                       # short, no reason: a finding
+    fill = {"fields": dict(WORKED_EXAMPLE["fields"]), "indicators": rows}
+    generate_selfeval([rec], tmp_path / "in", Options(year=2025), fills={"307001": {"projects": {"自评1": fill}}})
+    col = collect([tmp_path / "in"])
+    [path] = write_feedback(col, tmp_path / "fb")
+    again = collect([path]).returns[0]
+    first = col.returns[0]
+    assert [i.extra["actual"] for i in again.projects[0].indicators] == \
+        [i.extra["actual"] for i in first.projects[0].indicators]
+    assert again.projects[0].values["spent_total"] == 11.6
+    assert again.scores["自评1"].total == first.scores["自评1"].total
+    ws = openpyxl.load_workbook(path)["自评1"]
+    assert "偏差原因" in ws["I14"].comment.text
