@@ -145,8 +145,9 @@ class WorkbookWriter:
 
     def write(self) -> bytes:
         buf = io.BytesIO()
-        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False,
-                                       "strings_to_formulas": False, "strings_to_urls": False})
+        wb = LockedWorkbook(buf, {"in_memory": True, "strings_to_numbers": False,
+                                  "strings_to_formulas": False, "strings_to_urls": False})
+        wb.structure_password = self.opts.password
         self.wb, self.st = wb, Styles(wb, self.form.meta.get("font", "宋体"))
         created = self.opts.created or dt.datetime.now().replace(microsecond=0)
         wb.set_properties({"title": f"{self.opts.year}年{self.form.name}", "subject": self.unit.name,
@@ -166,7 +167,7 @@ class WorkbookWriter:
         self._stamp_sheet()
         (findings_sheet or guide).activate()
         wb.close()
-        return protect_structure(buf.getvalue(), self.opts.password)
+        return buf.getvalue()
 
     # ---- sheets
     def _protect(self, ws):
@@ -581,18 +582,19 @@ def legacy_password_hash(password: str) -> str:
     return f"{h ^ len(password) ^ 0xCE4B:X}"
 
 
-def protect_structure(data: bytes, password: str | None) -> bytes:
-    """Add <workbookProtection lockStructure="1"/>, which xlsxwriter cannot write."""
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    pw = f' workbookPassword="{legacy_password_hash(password)}"' if password else ""
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == "xl/workbook.xml":
-                body = body.replace(b"<bookViews>", f'<workbookProtection{pw} lockStructure="1"/><bookViews>'.encode(), 1)
-            dst.writestr(info, body)
-    return out.getvalue()
+class LockedWorkbook(xlsxwriter.Workbook):
+    """An xlsxwriter workbook that also writes <workbookProtection lockStructure="1"/>,
+    which xlsxwriter has no option for (sheets cannot be added, deleted, renamed or unhidden)."""
+
+    structure_password: str | None = None
+
+    def _write_book_views(self) -> None:
+        attributes = []
+        if self.structure_password:
+            attributes.append(("workbookPassword", legacy_password_hash(self.structure_password)))
+        attributes.append(("lockStructure", "1"))
+        self._xml_empty_tag("workbookProtection", attributes)
+        super()._write_book_views()
 
 
 # --------------------------------------------------------------------------- public API
