@@ -173,6 +173,81 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline):
         click.echo(f"退改工作簿 {len(written)} 份：{feedback_dir}")
 
 
+@cli.command()
+@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
+@click.option("--roster", required=True, type=click.Path(exists=True, dir_okay=False), help="名单（取邮箱）")
+@click.option("--feedback", is_flag=True, help="OUTDIR 是 collect --feedback 的退改文件夹：以审核意见为正文")
+@click.option("--from", "sender", default="perftables@localhost", show_default=True, help="发件人邮箱")
+@click.option("--from-name", default="", help="发件人名称，如“某某市科协计划财务部”")
+@click.option("--subject", default=None, help="邮件主题（可用 {unit_name} {year}）")
+@click.option("--letter", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="邮件正文模板（UTF-8 文本，可用 {unit_name} {year} {deadline} {contact} {sender} {date}）")
+@click.option("--year", default="", help="年度，用于主题和正文")
+@click.option("--deadline", default="（见通知）", help="截止时间")
+@click.option("--contact", default="", help="联系人及电话")
+@click.option("--dry-run", is_flag=True, help="只列出将要发出的邮件，不写草稿、不发送")
+@click.option("--send", "do_send", is_flag=True, help="通过 SMTP 发送（已发送的不会重发）")
+@click.option("--smtp", default="", help="SMTP 服务器，如 smtp.example.cn")
+@click.option("--port", type=int, default=None, help="端口（默认 ssl 465，starttls 587，none 25）")
+@click.option("--security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True)
+@click.option("--user", default=None, help="登录名（默认同发件人）")
+@click.option("--interval", type=float, default=2.0, show_default=True, help="两封邮件之间的间隔（秒）")
+def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, dry_run, do_send,
+         smtp, port, security, user, interval):
+    """为每个单位生成邮件草稿（.eml，附模板或退改工作簿），或直接发送。
+
+    \b
+    密码从环境变量 PERFTABLES_SMTP_PASSWORD 读取，没有则提示输入，从不写入磁盘。
+    示例：
+        perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --year 2025 --deadline "1月15日"
+        perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --send --smtp smtp.example.cn
+        perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
+    """
+    import datetime as _dt
+    import os
+
+    from . import mail as m
+
+    try:
+        ros = read_roster(roster)
+    except RosterError as exc:
+        raise click.ClickException(str(exc))
+    context = {"year": year, "deadline": deadline, "contact": contact, "sender": from_name or sender,
+               "date": _dt.date.today().strftime("%Y年%m月%d日"), "form_title": "预算绩效目标表"}
+    try:
+        if feedback:
+            messages, missing = m.plan_feedback(outdir, ros, subject or "{unit_name}绩效表审核意见（请修改后发回）", context)
+        else:
+            text = Path(letter).read_text(encoding="utf-8") if letter else m.DEFAULT_LETTER
+            messages, missing = m.plan_templates(outdir, ros, text, subject or "{year}年度预算绩效目标表（{unit_name}）",
+                                                 context)
+    except (FileNotFoundError, KeyError) as exc:
+        raise click.ClickException(f"无法生成邮件：{exc}")
+    for line in missing:
+        click.echo(f"未生成：{line}")
+    if dry_run:
+        for msg in messages:
+            click.echo(f"将发给 {msg.unit_name} <{msg.to}>：{msg.subject}，附件 {msg.attachment.name}")
+        click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
+        return
+    drafts = m.write_drafts(messages, Path(outdir) / "邮件草稿", sender, from_name)
+    click.echo(f"邮件草稿 {len(drafts)} 封：{Path(outdir) / '邮件草稿'}")
+    if do_send:
+        if not smtp:
+            raise click.ClickException("发送需要 --smtp 服务器")
+        password = os.environ.get(m.PASSWORD_ENV)
+        if password is None and security != "none":
+            password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
+        port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
+        try:
+            counts = m.send(messages, Path(outdir) / m.SENT_LOG, smtp, port, sender, password, user=user,
+                            security=security, interval=interval, sender_name=from_name, echo=click.echo)
+        except (OSError, m.smtplib.SMTPException) as exc:
+            raise click.ClickException(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {m.SENT_LOG}，重试不会重发）")
+        click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
+                   f"记录：{Path(outdir) / m.SENT_LOG}")
+
+
 def echo_collection(col):
     from collections import Counter
 

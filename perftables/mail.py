@@ -1,0 +1,173 @@
+"""mail: the e-mails that carry templates and feedback to units — drafts (.eml) and, if asked, sending.
+
+Drafts open in Outlook, Foxmail or any client. Sending goes over SMTP with SSL or
+STARTTLS; the password comes from an environment variable or a prompt and is never
+written anywhere. A 发送记录.csv makes sending resumable: what went out is not sent again.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import mimetypes
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from .generate import safe_file_name
+from .roster import Roster
+
+DEFAULT_LETTER = """{unit_name}：
+
+    现将{year}年度{form_title}发给贵单位，请按附件“填报说明”工作表的要求填写，于{deadline}前将填好的文件直接回复本邮件发回（文件名可以修改，请勿另存为其他格式的模板）。
+
+    填写时只需填黄色单元格，灰色内容已按预算数据预填并锁定；如预填内容有误，请来电说明，不要自行修改。
+
+    联系人：{contact}
+
+{sender}
+{date}
+"""
+FEEDBACK_LETTER = """{review_text}
+{sender}
+{date}
+"""
+SENT_LOG = "发送记录.csv"
+PASSWORD_ENV = "PERFTABLES_SMTP_PASSWORD"
+
+
+@dataclass
+class Outgoing:
+    unit_code: str
+    unit_name: str
+    to: str
+    subject: str
+    body: str
+    attachment: Path
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.attachment.read_bytes()).hexdigest()
+
+    def message(self, sender: str, sender_name: str = "") -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
+        msg["To"] = formataddr((self.unit_name, self.to))
+        msg["Subject"] = self.subject
+        msg["Date"] = formatdate(localtime=True)
+        msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "perftables")
+        msg.set_content(self.body)
+        ctype, _ = mimetypes.guess_type(self.attachment.name)
+        maintype, subtype = (ctype or "application/octet-stream").split("/", 1)
+        msg.add_attachment(self.attachment.read_bytes(), maintype=maintype, subtype=subtype,
+                           filename=self.attachment.name)
+        return msg
+
+
+def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
+    """One message per unit for the templates of `generate` (read from its 发送清单.csv)."""
+    outdir = Path(outdir)
+    listing = outdir / "发送清单.csv"
+    if not listing.is_file():
+        raise FileNotFoundError(f"{outdir} 中没有发送清单.csv（请先运行 perftables generate）")
+    with listing.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out, missing = [], []
+    for row in rows:
+        unit = roster.unit(row["单位编码"])
+        email = unit.email if unit else row.get("邮箱", "")   # the roster given now is authoritative
+        if not email:
+            missing.append(f"{row['单位编码']} {row['单位名称']}：名单中没有邮箱，未生成邮件")
+            continue
+        ctx = {**context, "unit_name": row["单位名称"], "unit_code": row["单位编码"], "file": row["文件"]}
+        out.append(Outgoing(row["单位编码"], row["单位名称"], email, subject.format(**ctx), letter.format(**ctx),
+                            outdir / row["文件"]))
+    return out, missing
+
+
+def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
+    """One message per unit for the feedback workbooks of `collect --feedback`, the 审核意见 as the body."""
+    folder = Path(folder)
+    out, missing = [], []
+    for book in sorted(folder.glob("*.xlsx")):
+        code = book.name.split("_", 1)[0]
+        unit = roster.unit(code)
+        name = unit.name if unit else book.name.split("_")[1]
+        if unit is None or not unit.email:
+            missing.append(f"{code} {name}：名单中没有邮箱，未生成邮件")
+            continue
+        text_file = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
+        review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
+        ctx = {**context, "unit_name": name, "unit_code": code, "review_text": review, "file": book.name}
+        out.append(Outgoing(code, name, unit.email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book))
+    return out, missing
+
+
+def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str = "") -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for m in messages:
+        path = folder / safe_file_name(f"{m.unit_code}_{m.unit_name}.eml")
+        path.write_bytes(bytes(m.message(sender, sender_name)))
+        paths.append(path)
+    return paths
+
+
+def already_sent(log: Path) -> set[tuple[str, str, str]]:
+    if not log.is_file():
+        return set()
+    with log.open(encoding="utf-8-sig", newline="") as fh:
+        return {(r["单位编码"], r["收件人"], r["附件SHA-256"]) for r in csv.DictReader(fh) if r["结果"] == "已发送"}
+
+
+def send(messages: list[Outgoing], log, host: str, port: int, sender: str, password: str | None,
+         user: str | None = None, security: str = "ssl", interval: float = 2.0, sender_name: str = "",
+         echo=print, timeout: float = 30) -> dict:
+    """Send what has not been sent yet, one message every `interval` seconds; log every attempt."""
+    log = Path(log)
+    done = already_sent(log)
+    new_log = not log.is_file()
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    pending = [m for m in messages if (m.unit_code, m.to, m.digest) not in done]
+    counts["skipped"] = len(messages) - len(pending)
+    if not pending:
+        return counts
+    with log.open("a", encoding="utf-8-sig" if new_log else "utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        if new_log:
+            w.writerow(["时间", "单位编码", "单位名称", "收件人", "主题", "附件", "附件SHA-256", "结果", "说明"])
+        context = ssl.create_default_context()
+        if security == "ssl":
+            server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        else:
+            server = smtplib.SMTP(host, port, timeout=timeout)
+            if security == "starttls":
+                server.starttls(context=context)
+        try:
+            if password:
+                server.login(user or sender, password)
+            for i, m in enumerate(pending):
+                if i:
+                    time.sleep(interval)
+                now = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+                try:
+                    server.send_message(m.message(sender, sender_name))
+                    result, note = "已发送", ""
+                    counts["sent"] += 1
+                except smtplib.SMTPException as exc:
+                    result, note = "失败", f"{type(exc).__name__}: {exc}"[:200]
+                    counts["failed"] += 1
+                w.writerow([now, m.unit_code, m.unit_name, m.to, m.subject, m.attachment.name, m.digest, result, note])
+                fh.flush()
+                echo(f"  [{result}] {m.unit_code} {m.unit_name} <{m.to}> {note}")
+        finally:
+            try:
+                server.quit()
+            except smtplib.SMTPException:
+                pass
+    return counts

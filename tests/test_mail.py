@@ -1,0 +1,105 @@
+"""mail: drafts and real sending through an SMTP server started on loopback."""
+import email
+import os
+from email import policy
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLES
+from perftables.cli import cli
+
+aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = Inbox()
+    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def templates(tmp_path):
+    out = tmp_path / "下发"
+    r = CliRunner().invoke(cli, ["generate", str(EXAMPLES / "roster.csv"), "-o", str(out), "--year", "2025"])
+    assert r.exit_code == 0, r.output
+    return out
+
+
+def test_drafts_open_as_mail_with_the_template_attached(templates):
+    r = CliRunner().invoke(cli, ["mail", str(templates), "--roster", str(EXAMPLES / "roster.csv"), "--from",
+                                 "kx@example.cn", "--year", "2025", "--deadline", "2025年1月15日"])
+    assert r.exit_code == 0, r.output
+    drafts = sorted((templates / "邮件草稿").glob("*.eml"))
+    assert len(drafts) == 5
+    msg = email.message_from_bytes(drafts[0].read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "bdhkx@example.cn"
+    assert "2025年度预算绩效目标表" in msg["Subject"] and "2025年1月15日" in msg.get_body().get_content()
+    [att] = list(msg.iter_attachments())
+    assert att.get_content() == (templates / att.get_filename()).read_bytes()
+
+
+def test_units_without_email_are_listed(templates, tmp_path):
+    roster = tmp_path / "r.csv"
+    text = (EXAMPLES / "roster.csv").read_text(encoding="utf-8-sig").replace("bdhkpzx@example.cn", "")
+    roster.write_text(text, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["mail", str(templates), "--roster", str(roster), "--dry-run"])
+    assert "未生成：306002 秦皇岛市北戴河区科普服务中心：名单中没有邮箱" in r.output
+    assert "共 4 封（未写草稿、未发送）" in r.output and not (templates / "邮件草稿").exists()
+
+
+def test_send_over_smtp_is_complete_and_resumable(templates, smtp_server, monkeypatch):
+    handler, port = smtp_server
+    monkeypatch.delenv("PERFTABLES_SMTP_PASSWORD", raising=False)
+    args = ["mail", str(templates), "--roster", str(EXAMPLES / "roster.csv"), "--from", "kx@example.cn",
+            "--year", "2025", "--send", "--smtp", "127.0.0.1", "--port", str(port), "--security", "none",
+            "--interval", "0.01"]
+    r = CliRunner().invoke(cli, args)
+    assert r.exit_code == 0, r.output
+    assert "已发送 5 封" in r.output
+    assert len(handler.messages) == 5
+    from perftables.roster import read_roster
+    codes = {u.email: u.code for u in read_roster(EXAMPLES / "roster.csv").units}
+    for rcpt, msg in handler.messages:
+        [att] = list(msg.iter_attachments())
+        assert att.get_content() == (templates / att.get_filename()).read_bytes()
+        assert rcpt == [msg["To"].addresses[0].addr_spec]
+        assert att.get_filename().startswith(codes[rcpt[0]] + "_")     # each unit gets its own workbook
+    # resumable: nothing is sent twice
+    r = CliRunner().invoke(cli, args)
+    assert "已发送 0 封，此前已发送跳过 5 封" in r.output and len(handler.messages) == 5
+    log = (templates / "发送记录.csv").read_text(encoding="utf-8-sig")
+    assert log.count("已发送") == 5 and "bdhkx@example.cn" in log
+
+
+def test_feedback_mail_has_the_review_as_body(tmp_path, smtp_server):
+    handler, port = smtp_server
+    r = CliRunner().invoke(cli, ["collect", str(EXAMPLES / "returns"), "-o", str(tmp_path / "s.xlsx"),
+                                 "--feedback", str(tmp_path / "退改")])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(cli, ["mail", str(tmp_path / "退改"), "--roster", str(EXAMPLES / "roster.csv"),
+                                 "--feedback", "--from", "kx@example.cn", "--send", "--smtp", "127.0.0.1",
+                                 "--port", str(port), "--security", "none", "--interval", "0"],
+                           env={"PERFTABLES_SMTP_PASSWORD": ""})
+    assert r.exit_code == 0, r.output
+    bodies = {msg["To"].addresses[0].addr_spec: msg.get_body().get_content() for _, msg in handler.messages}
+    assert "“%”是占位符" in bodies["bdkx@example.cn"] and "12月底" in bodies["bdkx@example.cn"]
+    assert len(handler.messages) == 4
