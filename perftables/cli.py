@@ -248,6 +248,33 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
                    f"记录：{Path(outdir) / m.SENT_LOG}")
 
 
+@cli.command()
+@click.argument("inbox", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单")
+@click.option("--year", type=int, default=None, help="年度（默认取多数文件的年度）")
+@click.option("--no-pdf", is_flag=True, help="不转换 PDF（转换需要 LibreOffice）")
+def publish(inbox, outdir, roster, year, no_pdf):
+    """把收回并审核过的表做成公开用的文本：每个单位的部门预算绩效文本（docx、xlsx、pdf）和全县汇总。
+
+    \b
+    示例：
+        perftables publish 收件箱/ -o 公开/ --roster examples/roster.csv
+    """
+    from .collect import collect as run
+    from .publish import publish as run_publish
+
+    try:
+        ros = read_roster(roster) if roster else None
+    except RosterError as exc:
+        raise click.ClickException(str(exc))
+    col = run(inbox, roster=ros, year=year)
+    written = run_publish(col, outdir, pdf=not no_pdf)
+    for path in written:
+        click.echo(str(path))
+    click.echo(f"共 {len(written)} 个文件")
+
+
 def echo_collection(col):
     from collections import Counter
 

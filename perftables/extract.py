@@ -183,6 +183,7 @@ class Extractor:
         plan_cells = form.plan_fields()
         pr.plan = self._plan(sheet, [(pr.cells.get(c.field), self._plan_raw.get(c.field), form.target_of(c.field))
                                      for c in plan_cells])
+        pr.values.update((c.field, v) for c, v in zip(plan_cells, pr.plan))
         self._grid(sheet, rows, anchors, pr)
         if pr.spare and not (pr.code or pr.name or pr.indicators):
             return  # an unused spare sheet

@@ -116,7 +116,7 @@ def _target_tables(col: Collection) -> list[Table]:
     units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"),
                               ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
                               *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
-                              ("警告数", "int")], total=True)
+                              ("警告数", "int")], total=True, chart=("bar", 1, 3, "各单位预算数（万元）"))
     plan_n = max((len(r.form.plan_fields()) for r in col.returns), default=4)
     projects = Table("项目汇总", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                  ("项目名称", "text"), ("预算数（万元）", "amount"), ("财政资金（万元）", "amount"),

@@ -1,0 +1,411 @@
+"""publish: the official-layout tables for 预算公开 — per unit .docx, .xlsx and (with LibreOffice) .pdf,
+and a county-level summary document.
+
+The printed table is laid out from the same form description the template was made
+from: its rows, merged cells and labels; the grid in its official single-column 指标值
+form, 一级 merged down its block as the official table prints it.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import xlsxwriter
+
+from .collect import Collection
+from .extract import ProjectReturn, UnitReturn
+from .forms import Form
+from .generate import context, safe_file_name
+from .value import format_number
+
+CN_NUMBERS = "一二三四五六七八九十"
+
+
+@dataclass
+class PrintCell:
+    col: int
+    last_col: int
+    text: str
+    rows: int = 1
+    label: bool = False
+
+
+@dataclass
+class PrintedTable:
+    title: str
+    lines: list[tuple[str, str]]         # paragraphs above the table: (left, right)
+    rows: list[list[PrintCell]]
+    header_rows: tuple[int, int]         # the grid header, repeated on every page
+
+
+def _number_text(value, fmt: str | None) -> str:
+    """A number as the table prints it, after an Excel number format like 0.00 or 0.00"%"."""
+    if value is None:
+        return ""
+    if fmt and fmt.startswith("0"):
+        head, _, tail = fmt.partition('"')
+        decimals = len(head.split(".")[1]) if "." in head else 0
+        return f"{value:.{decimals}f}" + tail.rstrip('"')
+    return format_number(value)
+
+
+def _amount_text(value) -> str:
+    if value is None:
+        return ""
+    return "0" if value == 0 else f"{value:.2f}"
+
+
+def _field_text(cell, pr: ProjectReturn) -> str:
+    key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
+    if cell.type == "plan":
+        return _number_text(pr.values.get(cell.field), cell.fmt)
+    if cell.type == "amount":
+        return _amount_text(getattr(pr, key, None) if hasattr(pr, key) else pr.values.get(cell.field))
+    value = getattr(pr, key, None) if hasattr(pr, key) else pr.values.get(cell.field)
+    return "" if value is None else str(value)
+
+
+def grid_rows(form: Form, pr: ProjectReturn) -> list[list[str]]:
+    """The indicator rows as printed; forms that keep every 二级 print the unused ones with full-width spaces."""
+    keys = [c.key for c in form.grid_columns]
+    rows = []
+    for ind in pr.indicators:
+        values = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
+                  "value": ind.value.render(), "basis": ind.basis, "target": ind.value.render()}
+        rows.append([values.get(k, str(ind.extra.get(k) or "")) for k in keys])
+    if form.meta.get("seed_all_level2"):
+        tax, by = form.taxonomy, {}
+        for row in rows:
+            l1 = tax.find_level1(row[0])
+            l2 = tax.find_level2(l1, row[1]) if l1 else None
+            by.setdefault((l1.name if l1 else row[0], l2.name if l2 else row[1]), []).append(row)
+        full = []
+        for l1, l2 in tax.seed_rows(True):
+            full += by.pop((l1, l2), [[l1, l2] + ["\u3000"] * (len(keys) - 2)])
+        rows = full + [r for rest in by.values() for r in rest]
+    return rows
+
+
+def official_table(form: Form, ret: UnitReturn, pr: ProjectReturn) -> PrintedTable:
+    ctx = context(ret.payload, {"name": pr.name, "seq": pr.seq}, pr.seq)
+    title, lines, rows = "", [], []
+    for row in form.rows:
+        if all(c.style in ("title", "plain", "plain_right", "plain_center") for c in row.cells):
+            texts = [c.value.format(**ctx) if c.value else (c.label or "") for c in row.cells]
+            if row.cells[0].style == "title":
+                title = texts[0]
+            else:
+                lines.append((texts[0], texts[1] if len(texts) > 1 else ""))
+            continue
+        printed = []
+        for c in row.cells:
+            if c.label is not None:
+                printed.append(PrintCell(c.col, c.last_col, c.label, c.rows, label=True))
+            elif c.value is not None:
+                printed.append(PrintCell(c.col, c.last_col, c.value.format(**ctx), c.rows))
+            elif c.formula is None:
+                printed.append(PrintCell(c.col, c.last_col, _field_text(c, pr), c.rows))
+        rows.append(printed)
+    header = len(rows)
+    rows.append([PrintCell(c.col, c.last_col, c.label, label=True) for c in form.grid_columns])
+    body = grid_rows(form, pr)
+    for i, values in enumerate(body):
+        cells = []
+        for j, (c, text) in enumerate(zip(form.grid_columns, values)):
+            if j == 0:   # 一级 printed once per block, merged down
+                if i and values[0] == body[i - 1][0]:
+                    continue
+                span = 1
+                while i + span < len(body) and body[i + span][0] == values[0]:
+                    span += 1
+                cells.append(PrintCell(c.col, c.last_col, text, span))
+            else:
+                cells.append(PrintCell(c.col, c.last_col, text))
+        rows.append(cells)
+    return PrintedTable(title=title, lines=lines, rows=rows, header_rows=(header, header))
+
+
+# --------------------------------------------------------------------------- docx
+
+def _docx():
+    try:
+        import docx  # noqa: F401
+    except ImportError as exc:  # pragma: no cover
+        raise RuntimeError("生成 Word 文档需要 python-docx：pip install python-docx") from exc
+    return __import__("docx")
+
+
+def _set_font(run, name="宋体", size=None, bold=None):
+    from docx.oxml.ns import qn
+    from docx.shared import Pt
+    run.font.name = name
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), name)
+    if size:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.bold = bold
+
+
+def _new_document():
+    docx = _docx()
+    from docx.shared import Mm
+    doc = docx.Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.left_margin = section.right_margin = Mm(20)
+    section.top_margin = section.bottom_margin = Mm(20)
+    return doc
+
+
+def _para(doc, text, size=12, bold=False, align=None, heading=None):
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    p = doc.add_heading("", level=heading) if heading is not None else doc.add_paragraph()
+    _set_font(p.add_run(text), size=size, bold=bold)
+    if align:
+        p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
+    return p
+
+
+def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+    t = doc.add_table(rows=len(table.rows), cols=ncols)
+    t.style = "Table Grid"
+    t.autofit = False
+    total = sum(widths)
+    for row in t.rows:   # column widths in proportion to the form's, over the 170 mm text width
+        for i, cell in enumerate(row.cells):
+            cell.width = Mm(170 * widths[i] / total)
+    for r, row in enumerate(table.rows):
+        for cell in row:
+            target = t.cell(r, cell.col)
+            last = t.cell(r + cell.rows - 1, cell.last_col)
+            if target._tc is not last._tc:
+                target = target.merge(last)
+            target.text = ""
+            lines = cell.text.split("\n")
+            par = target.paragraphs[0]
+            for k, line in enumerate(lines):
+                if k:
+                    par = target.add_paragraph()
+                if cell.label:
+                    par.alignment = 1   # centred, as the official labels are
+                _set_font(par.add_run(line), size=10.5)
+    first, last = table.header_rows
+    for r in range(first, last + 1):   # repeat the indicator header on every page
+        tr_pr = t.rows[r]._tr.get_or_add_trPr()
+        el = OxmlElement("w:tblHeader")
+        el.set(qn("w:val"), "true")
+        tr_pr.append(el)
+    return t
+
+
+def read_docx_tables(path) -> list[list[list[str]]]:
+    """Every table as rows of distinct printed cells (a merged cell once; a vertically continued one as "")."""
+    docx = _docx()
+    from docx.oxml.ns import qn
+    out = []
+    for table in docx.Document(str(path)).tables:
+        rows = []
+        for tr in table._tbl.tr_lst:
+            cells = []
+            for tc in tr.tc_lst:
+                v = tc.tcPr.find(qn("w:vMerge")) if tc.tcPr is not None else None
+                cont = v is not None and v.get(qn("w:val"), "continue") == "continue"
+                text = "\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.iter(qn("w:p")))
+                cells.append("" if cont else text)
+            rows.append(cells)
+        out.append(rows)
+    return out
+
+
+def unit_document(ret: UnitReturn, path: Path) -> Path:
+    form, year = ret.form, ret.payload["year"]
+    doc = _new_document()
+    for _ in range(6):
+        doc.add_paragraph()
+    _para(doc, ret.unit_name, size=22, bold=True, align="center")
+    _para(doc, f"{year}年部门预算绩效文本", size=22, bold=True, align="center")
+    doc.add_page_break()
+    _para(doc, "目  录", size=16, bold=True, align="center")
+    _para(doc, f"第一部分  {year}年部门整体绩效目标")
+    _para(doc, "第二部分  预算项目绩效目标")
+    for pr in ret.projects:
+        _para(doc, f"    {pr.seq}、{pr.name}绩效目标表")
+    doc.add_page_break()
+    _para(doc, "第一部分", size=16, bold=True, align="center")
+    _para(doc, f"{year}年部门整体绩效目标", size=16, bold=True, align="center")
+    for i, spec in enumerate(form.unit_sheet.get("rows", [])):
+        _para(doc, f"{CN_NUMBERS[i]}、{spec['anchor']}", size=14, bold=True)
+        for line in (ret.texts.get(spec["field"]) or "").split("\n"):
+            if line.strip():
+                _para(doc, line, size=12)
+    doc.add_page_break()
+    _para(doc, "第二部分", size=16, bold=True, align="center")
+    _para(doc, "预算项目绩效目标", size=16, bold=True, align="center")
+    for pr in ret.projects:
+        table = official_table(form, ret, pr)
+        _para(doc, table.title, size=14, bold=True)
+        for left, right in table.lines:
+            _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
+        add_table(doc, table, form.ncols, form.meta["columns"])
+        doc.add_paragraph()
+    doc.save(str(path))
+    return path
+
+
+# --------------------------------------------------------------------------- xlsx
+
+def unit_workbook(ret: UnitReturn, path: Path) -> Path:
+    form = ret.form
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
+                                         "strings_to_urls": False})
+    base = {"font_name": form.meta.get("font", "宋体"), "font_size": 10, "valign": "vcenter", "text_wrap": True}
+    cell_fmt = wb.add_format({**base, "border": 1})
+    label_fmt = wb.add_format({**base, "border": 1, "align": "center"})
+    title_fmt = wb.add_format({**base, "bold": True, "font_size": 14, "align": "center"})
+    plain = wb.add_format(base)
+    right = wb.add_format({**base, "align": "right"})
+    for pr in ret.projects:
+        table = official_table(form, ret, pr)
+        ws = wb.add_worksheet(safe_file_name(pr.sheet)[:31])
+        for i, width in enumerate(form.meta["columns"]):
+            ws.set_column(i, i, width)
+        last_col = form.ncols - 1
+        ws.merge_range(0, 0, 0, last_col, table.title, title_fmt)
+        ws.set_row(0, 28)
+        r = 1
+        for left, text_right in table.lines:
+            ws.merge_range(r, 0, r, last_col - 3, left, plain)
+            ws.merge_range(r, last_col - 2, r, last_col, text_right, right)
+            r += 1
+        top = r
+        for row in table.rows:
+            longest = max((len(c.text) * 2.1 / max(sum(form.meta["columns"][c.col:c.last_col + 1]), 1)
+                           for c in row), default=1)
+            ws.set_row(r, max(18, min(400, 14 * (int(longest) + 1) + 4)))
+            for c in row:
+                fmt = label_fmt if c.label else cell_fmt
+                if c.col != c.last_col or c.rows > 1:
+                    ws.merge_range(r, c.col, r + c.rows - 1, c.last_col, c.text, fmt)
+                else:
+                    ws.write_string(r, c.col, c.text, fmt)
+            r += 1
+        ws.set_paper(9)
+        ws.set_portrait()
+        ws.fit_to_pages(1, 0)
+        ws.center_horizontally()
+        ws.repeat_rows(top + table.header_rows[0], top + table.header_rows[1])
+        ws.print_area(0, 0, r - 1, last_col)
+        ws.hide_gridlines(2)
+    wb.close()
+    return path
+
+
+# --------------------------------------------------------------------------- pdf
+
+def to_pdf(path: Path) -> Path | None:
+    """Convert with a headless LibreOffice when it is installed; None otherwise."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        return None
+    with tempfile.TemporaryDirectory(prefix="perftables-lo-") as profile:
+        work = Path(profile) / "in"
+        work.mkdir()
+        src = work / ("document" + path.suffix)    # LibreOffice may not take non-ASCII paths
+        shutil.copyfile(path, src)
+        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}/user", "--convert-to", "pdf",
+                        "--outdir", str(work), str(src)], check=True, timeout=300,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        out = path.with_suffix(".pdf")
+        shutil.move(str(work / "document.pdf"), out)
+    return out
+
+
+# --------------------------------------------------------------------------- county summary
+
+def chart_png(categories: list[str], values: list[float], title: str, path: Path) -> Path | None:
+    """A bar chart as PNG for the Word summary (matplotlib, if installed; CJK font if one is found)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        from matplotlib import font_manager
+        from matplotlib import pyplot as plt
+    except ImportError:
+        return None
+    for name in ("Noto Sans CJK SC", "Noto Serif CJK SC", "SimHei", "Microsoft YaHei", "WenQuanYi Zen Hei", "SimSun"):
+        try:
+            font_manager.findfont(name, fallback_to_default=False)
+            plt.rcParams["font.family"] = name
+            break
+        except ValueError:
+            continue
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=150)
+    ax.barh(categories[::-1], values[::-1], color="#4472C4")
+    ax.set_title(title)
+    for i, v in enumerate(values[::-1]):
+        ax.text(v, i, f" {format_number(round(v, 2))}", va="center", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def county_document(col: Collection, tables, path: Path) -> Path:
+    doc = _new_document()
+    _para(doc, f"{col.year or ''}年{'绩效自评' if col.kind == 'project_selfeval' else '预算绩效目标'}汇总",
+          size=18, bold=True, align="center")
+    charts = {"单位汇总": (1, 3, "各单位预算数（万元）"), "单位自评": (1, 6, "各单位自评平均分")}
+    for t in tables:
+        if t.name not in ("报送情况", "单位汇总", "指标结构", "单位自评", "等级分布"):
+            continue
+        _para(doc, t.name, size=14, bold=True)
+        cols = [i for i, (h, kind) in enumerate(t.columns) if kind != "long"][:9]
+        d = doc.add_table(rows=1, cols=len(cols))
+        d.style = "Table Grid"
+        for j, i in enumerate(cols):
+            d.cell(0, j).text = t.columns[i][0]
+        for row in t.rows + ([t.total_row()] if t.total and t.rows else []):
+            cells = d.add_row().cells
+            for j, i in enumerate(cols):
+                v = row[i]
+                kind = t.columns[i][1]
+                cells[j].text = "" if v is None else f"{v:.1%}" if kind == "pct" else \
+                    f"{v:,.2f}" if kind.startswith("amount") and isinstance(v, float) else \
+                    format_number(v) if isinstance(v, float) else str(v)
+        if t.name in charts and t.rows:
+            cat, val, title = charts[t.name]
+            png = chart_png([str(r[cat]) for r in t.rows], [float(r[val] or 0) for r in t.rows], title,
+                            path.with_name(f"{path.stem}_{t.name}.png"))
+            if png:
+                from docx.shared import Mm
+                doc.add_picture(str(png), width=Mm(160))
+                png.unlink()
+    doc.save(str(path))
+    return path
+
+
+def publish(col: Collection, outdir, pdf: bool = True) -> list[Path]:
+    from .summary import build_tables, write_xlsx
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    if col.kind == "project_target":
+        for ret in sorted(col.returns, key=lambda r: r.unit_code):
+            stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.payload['year']}年部门预算绩效文本")
+            docx_path = unit_document(ret, outdir / f"{stem}.docx")
+            written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]
+            if pdf:
+                p = to_pdf(docx_path)
+                if p:
+                    written.append(p)
+    tables = build_tables(col)
+    stem = safe_file_name(f"{col.year or ''}年汇总")
+    written.append(county_document(col, tables, outdir / f"{stem}.docx"))
+    write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)
+    written.append(outdir / f"{stem}.xlsx")
+    return written

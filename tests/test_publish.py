@@ -1,0 +1,83 @@
+"""publish: the official tables for 预算公开 — docx read back cell by cell against the seeds; xlsx and PDF rendered."""
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import EXAMPLES, SEEDS, libreoffice_available
+from perftables.collect import collect
+from perftables.publish import publish, read_docx_tables
+from seedtext import project_tables
+
+docx = pytest.importorskip("docx")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, roster):
+    out = tmp_path_factory.mktemp("pub")
+    col = collect([EXAMPLES / "returns"], roster=roster)
+    return out, publish(col, out, pdf=libreoffice_available())
+
+
+def norm(text):
+    return re.sub(r"\s+", "", text.replace("\u3000", "　"))
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the project")
+@pytest.mark.parametrize("seed,code", [("000", "306001"), ("001", "405002")])
+def test_docx_reproduces_the_seed_tables_cell_by_cell(published, seed, code):
+    out, _ = published
+    [path] = out.glob(f"{code}_*.docx")
+    got = read_docx_tables(path)
+    want = project_tables(next(SEEDS.glob(f"{seed}_*.txt")).read_text(encoding="utf-8"))
+    assert len(got) == len(want) == 4
+    for g, w in zip(got, want):
+        assert len(g) == len(w)
+        for grow, wrow in zip(g, w):
+            assert [norm(c) for c in grow] == [norm(c) for c in wrow], (grow, wrow)
+
+
+def test_docx_structure(published):
+    out, _ = published
+    [path] = out.glob("306001_*.docx")
+    text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    for part in ("2025年部门预算绩效文本", "目  录", "第一部分", "一、总体绩效目标", "二、分项绩效目标",
+                 "三、工作保障措施", "第二部分", "1.科学技术普及活动经费绩效目标表",
+                 "306001秦皇岛市北戴河区科学技术协会(本级)"):
+        assert part in text, part
+    d = docx.Document(str(path))
+    assert d.tables[0].rows[6]._tr.trPr.xml.count("tblHeader") == 1     # the grid header repeats
+    assert abs(d.sections[0].page_width.mm - 210) < 1
+
+
+def test_county_summary(published):
+    out, written = published
+    summary = out / "2025年汇总.docx"
+    d = docx.Document(str(summary))
+    assert "单位汇总" in [p.text for p in d.paragraphs]
+    pytest.importorskip("matplotlib")
+    assert len(d.inline_shapes) >= 1                 # the PNG chart of budgets by unit
+    import openpyxl
+    wb = openpyxl.load_workbook(out / "2025年汇总.xlsx")
+    assert wb["单位汇总"]._charts
+
+
+@pytest.mark.skipif(not libreoffice_available() or not shutil.which("pdftoppm"), reason="LibreOffice/pdftoppm")
+def test_pdf_and_xlsx_render_on_a4(published, tmp_path):
+    out, _ = published
+    [pdf] = out.glob("306001_*.pdf")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(pdf), str(tmp_path / "p")], check=True, timeout=120)
+    pages = sorted(tmp_path.glob("p-*.png"))
+    assert len(pages) >= 6                          # cover, contents, part one, four tables
+    import struct
+    width, height = struct.unpack(">II", pages[0].read_bytes()[16:24])
+    assert abs(width / 50 * 25.4 - 210) < 3 and abs(height / 50 * 25.4 - 297) < 3    # A4 portrait
+    from perftables.publish import to_pdf
+    [xlsx] = out.glob("306001_*.xlsx")
+    xpdf = to_pdf(shutil.copy(xlsx, tmp_path / "t.xlsx") and tmp_path / "t.xlsx")
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(xpdf), str(tmp_path / "x")], check=True, timeout=120)
+    xpages = sorted(tmp_path.glob("x-*.png"))
+    assert len(xpages) == 4                         # one page per project table, fitted to the width
+    width, _ = struct.unpack(">II", xpages[0].read_bytes()[16:24])
+    assert abs(width / 50 * 25.4 - 210) < 3
