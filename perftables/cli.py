@@ -103,10 +103,11 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
     except RosterError as exc:
         raise click.ClickException(str(exc))
     from pathlib import Path as _P
-    from .selfeval import targets_from_export
-    exported = [t for t in targets if (_P(t) / "指标明细.csv").is_file()]
-    if exported:   # the tidy export of an earlier collect
-        accepted = [r for folder in exported for r in targets_from_export(folder)]
+    from .summary import returns_from_summary
+    exported = [t for t in targets if (_P(t) / "指标明细.csv").is_file() or str(t).endswith(".xlsx") and
+                _is_summary(t)]
+    if exported:   # the summary (xlsx) or tidy export (CSV folder) of an earlier collect
+        accepted = [r for source in exported for r in returns_from_summary(source)]
     else:
         col = run(targets, roster=ros, year=year, kind="project_target")
         accepted = col.accepted
@@ -248,6 +249,16 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
                    f"记录：{Path(outdir) / m.SENT_LOG}")
 
 
+def _is_summary(path) -> bool:
+    """A summary workbook written by collect (it has 文件清单 and 指标明细 sheets, no stamp)."""
+    try:
+        from python_calamine import CalamineWorkbook
+        names = set(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:
+        return False
+    return {"文件清单", "指标明细"} <= names
+
+
 @cli.command()
 @click.argument("inbox", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
@@ -257,18 +268,29 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
 def publish(inbox, outdir, roster, year, no_pdf):
     """把收回并审核过的表做成公开用的文本：每个单位的部门预算绩效文本（docx、xlsx、pdf）和全县汇总。
 
+    输入可以是收件箱（文件、文件夹），也可以是 collect 写出的汇总工作簿或 CSV 导出文件夹。
+
     \b
     示例：
         perftables publish 收件箱/ -o 公开/ --roster examples/roster.csv
+        perftables publish 汇总.xlsx -o 公开/
     """
+    from .collect import Collection
     from .collect import collect as run
     from .publish import publish as run_publish
+    from .summary import returns_from_summary
 
     try:
         ros = read_roster(roster) if roster else None
     except RosterError as exc:
         raise click.ClickException(str(exc))
-    col = run(inbox, roster=ros, year=year)
+    summaries = [s for s in inbox if (Path(s) / "指标明细.csv").is_file() or str(s).endswith(".xlsx") and _is_summary(s)]
+    if summaries:
+        col = Collection(roster=ros)
+        col.files = [r for s in summaries for r in returns_from_summary(s)]
+        col.year = year or next((r.payload["year"] for r in col.files), None)
+    else:
+        col = run(inbox, roster=ros, year=year)
     written = run_publish(col, outdir, pdf=not no_pdf)
     for path in written:
         click.echo(str(path))

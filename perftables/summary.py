@@ -123,7 +123,7 @@ def _target_tables(col: Collection) -> list[Table]:
                                  ("其他资金（万元）", "amount"),
                                  *[(f"累计支出进度{i}（%）", "amount_plain") for i in range(1, plan_n + 1)],
                                  ("指标数", "int"), *block_cols, ("定量指标占比", "pct"), ("错误数", "int"),
-                                 ("警告数", "int"), ("绩效目标", "long")], total=True)
+                                 ("警告数", "int"), ("资金用途", "long"), ("绩效目标", "long")], total=True)
     details = Table("指标明细", [("单位编码", "text"), ("单位名称", "text"), ("项目编码", "text"), ("项目名称", "text"),
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
@@ -154,7 +154,7 @@ def _target_tables(col: Collection) -> list[Table]:
             plan = (p.plan + [None] * plan_n)[:plan_n]
             projects.rows.append([ret.unit_code, ret.unit_name, p.sheet, p.code, p.name, p.budget, p.fiscal, p.other,
                                   *plan, len(p.indicators), *_block_counts(ret, p.indicators, blocks),
-                                  _quant_share(p.indicators), errors, warnings, p.goal])
+                                  _quant_share(p.indicators), errors, warnings, p.use, p.goal])
             for ind in p.indicators:
                 v = ind.value
                 details.rows.append([ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1,
@@ -362,3 +362,62 @@ def _csv_value(value):
     if isinstance(value, str):
         return _safe_text(value)
     return value
+
+
+# --------------------------------------------------------------------------- reading them back
+
+def read_summary_tables(source) -> dict[str, list[dict]]:
+    """The summary's tables as dicts, from SUMMARY.xlsx or a CSV export folder (formula guards removed)."""
+    source = Path(source)
+    tables: dict[str, list[dict]] = {}
+    if source.is_dir():
+        for path in source.glob("*.csv"):
+            with path.open(encoding="utf-8-sig", newline="") as fh:
+                tables[path.stem] = list(csv.DictReader(fh))
+    else:
+        from python_calamine import CalamineWorkbook
+        wb = CalamineWorkbook.from_path(str(source))
+        for name in wb.sheet_names:
+            rows = wb.get_sheet_by_name(name).to_python()
+            head = [str(h) for h in rows[0]] if rows else []
+            tables[name] = [{h: ("" if v is None else format_number(v) if isinstance(v, float) else str(v))
+                             for h, v in zip(head, r)} for r in rows[1:]]
+    for rows in tables.values():
+        for r in rows:
+            for k, v in r.items():
+                if isinstance(v, str) and v[:1] == "'" and v[1:2] in FORMULA_START:
+                    r[k] = v[1:]
+    return tables
+
+
+def returns_from_summary(source) -> list:
+    """The accepted target returns a summary holds, as the collector would have extracted them."""
+    from .collect import ACCEPTED, FileRecord
+    from .extract import Indicator, ProjectReturn, UnitReturn
+    from .forms import load_form
+    from .value import parse, parse_amount
+
+    t = read_summary_tables(source)
+    files = {r["单位编码"]: r for r in t.get("文件清单", []) if r["处理结果"].startswith("已采用")}
+    texts = {r["单位编码"]: r for r in t.get("整体绩效目标", [])}
+    out = []
+    for code, f in sorted(files.items()):
+        form = load_form(f["表式"] or "hebei-project")
+        payload = {"unit_code": code, "unit_name": f["单位名称"], "form": form.id, "year": int(f["年度"])}
+        ret = UnitReturn(payload=payload, form=form)
+        ret.texts = {s["field"]: texts.get(code, {}).get(s["anchor"], "") for s in form.unit_sheet.get("rows", [])}
+        for p in (p for p in t.get("项目汇总", []) if p["单位编码"] == code and p["项目编码"]):
+            amount = {k: parse_amount(p[h]).value for k, h in (("budget", "预算数（万元）"), ("fiscal", "财政资金（万元）"),
+                                                                 ("other", "其他资金（万元）"))}
+            pr = ProjectReturn(sheet=p["工作表"], seq=len(ret.projects) + 1, spare=False, code=p["项目编码"],
+                               name=p["项目名称"], goal=p.get("绩效目标", ""), use=p.get("资金用途", ""), **amount)
+            pr.plan = [parse_amount(p.get(f"累计支出进度{i}（%）", "")).value for i in range(1, len(form.plan_fields()) + 1)]
+            pr.values.update((c.field, v) for c, v in zip(form.plan_fields(), pr.plan))
+            pr.indicators = [Indicator(row=int(i["行号"]), level1=i["一级指标"], level2=i["二级指标"], name=i["三级指标"],
+                                       description=i["绩效指标描述"], value=parse(i["指标值"]), basis=i["指标值确定依据"])
+                             for i in t.get("指标明细", []) if i["单位编码"] == code and i["工作表"] == pr.sheet]
+            ret.projects.append(pr)
+        out.append(FileRecord(path=None, display=f"{Path(source).name}：{code} {f['单位名称']}", sha256=f["SHA-256"],
+                              fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, result=ret,
+                              format="summary"))
+    return out

@@ -81,3 +81,22 @@ def test_pdf_and_xlsx_render_on_a4(published, tmp_path):
     assert len(xpages) == 4                         # one page per project table, fitted to the width
     width, _ = struct.unpack(">II", xpages[0].read_bytes()[16:24])
     assert abs(width / 50 * 25.4 - 210) < 3
+
+
+def test_publish_from_the_summary_workbook_gives_the_same_tables(tmp_path, published):
+    from click.testing import CliRunner
+
+    from perftables.cli import cli
+    out, _ = published
+    runner = CliRunner()
+    r = runner.invoke(cli, ["collect", str(EXAMPLES / "returns"), "-o", str(tmp_path / "汇总.xlsx"),
+                            "--export", str(tmp_path / "csv")], catch_exceptions=False)
+    assert r.exit_code == 0
+    for source in (tmp_path / "汇总.xlsx", tmp_path / "csv"):
+        dest = tmp_path / ("from-" + source.suffix.strip(".") or "csv")
+        r = runner.invoke(cli, ["publish", str(source), "-o", str(dest), "--no-pdf"], catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        for code in ("306001", "405002", "731002", "307001"):
+            [a] = dest.glob(f"{code}_*.docx")
+            [b] = out.glob(f"{code}_*.docx")
+            assert read_docx_tables(a) == read_docx_tables(b), (source, code)
