@@ -70,7 +70,7 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
         if bar:
             bar.__exit__(None, None, None)
     except (RosterError, FormError) as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位；发送清单：{Path(outdir) / '发送清单.csv'}")
@@ -101,7 +101,7 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
     try:
         ros = read_roster(roster) if roster else None
     except RosterError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     from pathlib import Path as _P
     from .summary import returns_from_summary
     exported = [t for t in targets if (_P(t) / "指标明细.csv").is_file() or str(t).endswith(".xlsx") and
@@ -152,7 +152,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline):
     try:
         ros = read_roster(roster) if roster else None
     except RosterError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     bar, tick = _progress(len(inputs), "收集")
     col = run(inbox, roster=ros, year=year, progress=tick)
     if bar:
@@ -212,7 +212,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
     try:
         ros = read_roster(roster)
     except RosterError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     context = {"year": year, "deadline": deadline, "contact": contact, "sender": from_name or sender,
                "date": _dt.date.today().strftime("%Y年%m月%d日"), "form_title": "预算绩效目标表"}
     try:
@@ -223,7 +223,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
             messages, missing = m.plan_templates(outdir, ros, text, subject or "{year}年度预算绩效目标表（{unit_name}）",
                                                  context)
     except (FileNotFoundError, KeyError) as exc:
-        raise click.ClickException(f"无法生成邮件：{exc}")
+        raise click.ClickException(f"无法生成邮件：{exc}") from None
     for line in missing:
         click.echo(f"未生成：{line}")
     if dry_run:
@@ -244,7 +244,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
             counts = m.send(messages, Path(outdir) / m.SENT_LOG, smtp, port, sender, password, user=user,
                             security=security, interval=interval, sender_name=from_name, echo=click.echo)
         except (OSError, m.smtplib.SMTPException) as exc:
-            raise click.ClickException(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {m.SENT_LOG}，重试不会重发）")
+            raise click.ClickException(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {m.SENT_LOG}，重试不会重发）") from None
         click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
                    f"记录：{Path(outdir) / m.SENT_LOG}")
 
@@ -283,7 +283,7 @@ def publish(inbox, outdir, roster, year, no_pdf):
     try:
         ros = read_roster(roster) if roster else None
     except RosterError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     summaries = [s for s in inbox if (Path(s) / "指标明细.csv").is_file() or str(s).endswith(".xlsx") and _is_summary(s)]
     if summaries:
         col = Collection(roster=ros)

@@ -5,7 +5,6 @@ import csv
 import datetime as dt
 import io
 import re
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -234,7 +233,7 @@ class WorkbookWriter:
         self._protect(ws)
 
     def _project_sheet(self, name: str, project: dict | None, seq: int | None = None):
-        form, st = self.form, self.st
+        form = self.form
         ws = self.wb.add_worksheet(name)
         for i, width in enumerate(form.meta["columns"]):
             ws.set_column(i, i, width)

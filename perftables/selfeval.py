@@ -6,7 +6,6 @@ review: every score is recomputed by perftables.scoring and compared with the fi
 """
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from conftest import FIXED, libreoffice_available, patch_zip, seed_return  # noqa: E402
 from perftables.forms import load_form  # noqa: E402
 from perftables.generate import Options, workbook_bytes  # noqa: E402
-from perftables.roster import Project, Unit  # noqa: E402
+from perftables.roster import Unit  # noqa: E402
 
 OK, BAD, OLD, ZIP = "accepted", "rejected", "superseded", "unpacked"
 

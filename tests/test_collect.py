@@ -1,5 +1,4 @@
 import hashlib
-import json
 import os
 import re
 
@@ -117,7 +116,7 @@ def test_bad_files_each_get_their_message(inbox, roster, seed_tables, small_unit
 
 def encrypt(data: bytes) -> bytes:
     import io
-    msoffcrypto = pytest.importorskip("msoffcrypto")
+    pytest.importorskip("msoffcrypto")
     from msoffcrypto.format.ooxml import OOXMLFile
     out = io.BytesIO()
     OOXMLFile(io.BytesIO(data)).encrypt("secret", out)

@@ -1,6 +1,5 @@
 """mail: drafts and real sending through an SMTP server started on loopback."""
 import email
-import os
 from email import policy
 
 import pytest
