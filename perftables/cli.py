@@ -52,7 +52,9 @@ def forms():
 @click.option("--indicator-rows", type=int, default=None, help="每个项目表的指标行数")
 @click.option("--deadline", default="", help="填报截止时间，写入填报说明")
 @click.option("--contact", default="", help="联系人及电话，写入填报说明")
-def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact):
+@click.option("--workers", type=int, default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
+def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact,
+             workers):
     """按名单为每个单位生成一份锁定的绩效目标表工作簿。
 
     \b
@@ -66,7 +68,10 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
         opts = Options(year=year, password=password, extra_projects=extra_projects, indicator_rows=indicator_rows,
                        deadline=deadline, contact=contact)
         bar, tick = _progress(len(ros.units), "生成")
-        written = run(ros, outdir, opts, form_id=form_id, taxonomy=taxonomy, progress=tick)
+        if opts.created is None:   # one creation time for every workbook of the run
+            import datetime as _dt
+            opts.created = _dt.datetime.now().replace(microsecond=0)
+        written = run(ros, outdir, opts, form_id=form_id, taxonomy=taxonomy, progress=tick, workers=workers)
         if bar:
             bar.__exit__(None, None, None)
     except (RosterError, FormError) as exc:
@@ -131,7 +136,8 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), default=None,
               help="为有问题的单位生成退改工作簿和审核意见的文件夹")
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
-def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline):
+@click.option("--workers", type=int, default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
@@ -154,7 +160,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline):
     except RosterError as exc:
         raise click.ClickException(str(exc)) from None
     bar, tick = _progress(len(inputs), "收集")
-    col = run(inbox, roster=ros, year=year, progress=tick)
+    col = run(inbox, roster=ros, year=year, progress=tick, workers=workers)
     if bar:
         bar.__exit__(None, None, None)
     tables = build_tables(col)

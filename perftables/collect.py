@@ -43,6 +43,7 @@ class FileRecord:
     saved: dt.datetime | None = None
     mtime: dt.datetime | None = None
     result: UnitReturn | None = None
+    error: str = ""                        # extraction failed: why
 
     @property
     def unit_code(self) -> str:
@@ -172,14 +173,16 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None):
     return book
 
 
-def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
-            progress=None) -> Collection:
-    """kind: the form kind collected (project_target, project_selfeval); by default the most common one."""
-    col = Collection(roster=roster, year=year)
-    books = {}
+def read_input(path: Path, display: str, roster: Roster | None = None) -> list[FileRecord]:
+    """All that one input needs on its own: hashed, unpacked, identified, extracted and reviewed.
+
+    Runs in a worker process when collect uses several; the decisions across files
+    (year, kind, duplicates) are taken afterwards by collect itself.
+    """
+    records: list[FileRecord] = []
 
     def ingest(rec: FileRecord, data: bytes, depth: int = 0):
-        col.files.append(rec)
+        records.append(rec)
         rec.sha256, rec.size = hashlib.sha256(data).hexdigest(), len(data)
         if rec.reason:   # a member that could not even be taken out of its archive
             return
@@ -194,27 +197,81 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             return
         book = identify(rec, data, roster)
         if book is not None:
-            books[id(rec)] = book
+            _extract(rec, book)
 
-    for path, display in walk_inputs(inputs):
-        rec = FileRecord(path=path, display=display)
+    rec = FileRecord(path=path, display=display)
+    if not path.is_file():
+        rec.reason = "文件不存在或不是普通文件"
+        return [rec]
+    stat = path.stat()
+    rec.mtime = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+    if stat.st_size > MAX_FILE_BYTES:
+        rec.size, rec.reason = stat.st_size, f"文件过大（{stat.st_size // (1 << 20)} MB），未读取"
+        with path.open("rb") as fh:
+            digest = hashlib.sha256()
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                digest.update(chunk)
+        rec.sha256 = digest.hexdigest()
+        return [rec]
+    ingest(rec, path.read_bytes())
+    return records
+
+
+def _extract(rec: FileRecord, book) -> None:
+    p = rec.payload
+    try:
+        form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
+    except FormError:
+        return   # reported when the fates are decided
+    if form.version != p.get("form_version"):
+        return
+    try:
+        result = extract(book, form, p)
+        result.findings.extend(review(result))
+    except Exception as exc:  # a file is a message, never a crash
+        rec.error = f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
+        return
+    for f in result.findings:
+        f.file, f.unit_code, f.unit_name = rec.display, result.unit_code, result.unit_name
+    rec.result = result
+
+
+def default_workers() -> int:
+    env = os.environ.get("PERFTABLES_WORKERS")
+    return max(1, int(env)) if env and env.isdigit() else (os.cpu_count() or 1)
+
+
+def parallel_map(func, items: list, workers: int | None, progress=None, min_items: int = 8):
+    """func over items in input order: in worker processes when it pays, else (or if that fails) serially."""
+    workers = default_workers() if workers is None else workers
+    if workers > 1 and len(items) >= min_items:
+        from concurrent.futures import ProcessPoolExecutor
+        try:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                out = []
+                for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 8))):
+                    out.append(result)
+                    if progress:
+                        progress(1)
+                return out
+        except (OSError, RuntimeError, ImportError):   # no processes here (sandbox, frozen app)
+            pass
+    out = []
+    for args in items:
+        out.append(func(*args))
         if progress:
             progress(1)
-        if not path.is_file():
-            col.files.append(rec)
-            rec.reason = "文件不存在或不是普通文件"
-            continue
-        rec.mtime = dt.datetime.fromtimestamp(path.stat().st_mtime).replace(microsecond=0)
-        if path.stat().st_size > MAX_FILE_BYTES:
-            col.files.append(rec)
-            rec.size, rec.reason = path.stat().st_size, f"文件过大（{path.stat().st_size // (1 << 20)} MB），未读取"
-            with path.open("rb") as fh:
-                digest = hashlib.sha256()
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            rec.sha256 = digest.hexdigest()
-            continue
-        ingest(rec, path.read_bytes())
+    return out
+
+
+def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
+            progress=None, workers: int | None = None) -> Collection:
+    """kind: the form kind collected (project_target, project_selfeval); by default the most common one.
+    workers: processes reading the files (default: every core); the result is the same for any number."""
+    col = Collection(roster=roster, year=year)
+    items = [(path, display, roster) for path, display in walk_inputs(inputs)]
+    for records in parallel_map(read_input, items, workers, progress):
+        col.files.extend(records)
     stamped = [f for f in col.files if f.payload]
     if kind is None:
         kinds = Counter(f.payload.get("kind", "project_target") for f in stamped)
@@ -246,6 +303,9 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             if form.version != p.get("form_version"):
                 rec.reason = f"模板版本不符：文件是 {p.get('form_version')} 版，当前为 {form.version} 版，请用新模板重填"
                 continue
+            if rec.result is None:
+                rec.reason = rec.error or "读取内容时出错，请人工查看"
+                continue
             rec.fate = ACCEPTED
     # several returns of one unit: the newest wins (the file's own saved time, then mtime)
     by_unit: dict[str, list[FileRecord]] = {}
@@ -260,25 +320,15 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
                             else f"同一单位有更新的文件：{recs[0].display}")
     for rec in col.files:
         if rec.fate != ACCEPTED:
+            rec.result = None if rec.fate == REJECTED else rec.result
             continue
-        p = rec.payload
-        form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
-        try:
-            result = extract(books[id(rec)], form, p)
-            result.findings.extend(review(result))
-        except Exception as exc:  # a file is a message, never a crash
-            rec.fate, rec.reason = REJECTED, f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
-            continue
-        for f in result.findings:
-            f.file, f.unit_code, f.unit_name = rec.display, result.unit_code, result.unit_name
-        rec.result = result
-        errors = sum(f.severity == ERROR for f in result.findings)
-        if result.findings:
+        findings = rec.result.findings
+        errors = sum(f.severity == ERROR for f in findings)
+        if findings:
             rec.fate = ACCEPTED_FINDINGS
-            rec.reason = f"审核发现 {errors} 个错误、{len(result.findings) - errors} 个警告"
+            rec.reason = f"审核发现 {errors} 个错误、{len(findings) - errors} 个警告"
         else:
             rec.reason = "审核通过"
-    books.clear()
     return col
 
 

@@ -251,3 +251,26 @@ def test_a_retyped_copy_without_stamp_is_read_by_its_labels(tmp_path, roster, se
     assert [(i.name, i.value.render()) for i in ret.projects[0].indicators] == \
         [(r[2], r[4]) for r in seed["projects"][0]["indicators"]]
     assert ret.projects[0].budget == 12 and ret.projects[0].plan == [10, 60, 90, 100]
+
+
+def test_parallel_and_serial_give_the_same_result(tmp_path, roster):
+    """Worker processes change the speed, never the output."""
+    import shutil
+
+    from perftables.summary import build_tables, write_csv
+    inbox = tmp_path / "inbox"
+    for i in range(3):
+        shutil.copytree(EXAMPLES / "returns", inbox / f"批次{i}")
+    outs = []
+    for workers in (1, 2):
+        col = collect([inbox], roster=roster, workers=workers)
+        write_csv(build_tables(col), tmp_path / f"w{workers}")
+        outs.append({p.name: p.read_bytes() for p in (tmp_path / f"w{workers}").iterdir()})
+    assert outs[0] == outs[1]
+    from perftables.generate import Options, generate
+    a = generate(roster, tmp_path / "g1", Options(year=2025, created=FIXED_TIME), workers=1)
+    b = generate(roster, tmp_path / "g2", Options(year=2025, created=FIXED_TIME), workers=2)
+    assert [p.read_bytes() for _, p in a] == [p.read_bytes() for _, p in b]
+
+
+FIXED_TIME = __import__("datetime").datetime(2025, 1, 10, 9, 30)
