@@ -78,6 +78,18 @@ class UnitReturn:
     def unit_code(self) -> str:
         return self.payload["unit_code"]
 
+    def __getstate__(self):
+        """Sent between processes without its Form: the description is loaded again by id (cached)."""
+        state = dict(self.__dict__)
+        state["form"] = (self.form.id, self.form.taxonomy_id)
+        return state
+
+    def __setstate__(self, state):
+        from .forms import load_form
+        form_id, taxonomy = state["form"]
+        state["form"] = load_form(form_id).with_taxonomy(taxonomy)
+        self.__dict__.update(state)
+
     @property
     def unit_name(self) -> str:
         return self.payload["unit_name"]
