@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .forms import Form, cell_name, norm_label
+from .forms import Form, cell_name, norm_label, record_key
 from .generate import locked_value
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
@@ -225,7 +225,7 @@ class Extractor:
             value = actual
         if not cell.field or cell.value is not None:
             return
-        key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
+        key = record_key(cell.field)
         if cell.type == "amount":
             amount = parse_amount(value)
             if amount.error:

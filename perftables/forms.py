@@ -19,6 +19,14 @@ if not TEMPLATES_DIR.is_dir():  # installed as a wheel: templates are package da
     TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
+# form fields whose project record key (roster, stamp, ProjectReturn attribute) is shorter
+FIELD_KEYS = {"project_code": "code", "project_name": "name"}
+
+
+def record_key(field_key: str) -> str:
+    return FIELD_KEYS.get(field_key, field_key)
+
+
 class FormError(Exception):
     """A form description is missing or inconsistent."""
 

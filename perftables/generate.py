@@ -10,7 +10,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .forms import Form, load_form, span
+from .forms import Form, load_form, record_key, span
 from .roster import Roster, Unit
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
 from .value import clean, format_number
@@ -101,7 +101,7 @@ def locked_value(cell, payload: dict, project: dict | None, seq: int | None = No
     if cell.value is not None:
         return cell.value.format(**context(payload, project, seq))
     if cell.source == "roster" and project:
-        key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
+        key = record_key(cell.field)
         value = project.get(key)
         return None if value in (None, "") else value
     return None

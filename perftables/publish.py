@@ -17,7 +17,7 @@ import xlsxwriter
 
 from .collect import Collection
 from .extract import ProjectReturn, UnitReturn
-from .forms import Form
+from .forms import Form, record_key
 from .generate import context, safe_file_name
 from .value import format_number
 
@@ -59,7 +59,7 @@ def _amount_text(value) -> str:
 
 
 def _field_text(cell, pr: ProjectReturn) -> str:
-    key = {"project_code": "code", "project_name": "name"}.get(cell.field, cell.field)
+    key = record_key(cell.field)
     if cell.type == "plan":
         return _number_text(pr.values.get(cell.field), cell.fmt)
     if cell.type == "amount":

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn
-from .forms import Form, norm_label
+from .forms import Form, norm_label, record_key
 from .value import format_number
 
 VAGUE = ("有效提升", "进一步", "明显提升", "显著提升", "逐步提高", "不断提高", "有所提高", "较好")
@@ -46,7 +46,7 @@ def _required(form: Form, pr: ProjectReturn) -> list[Finding]:
     for key, (_, cell) in fields.items():
         if key not in form.review.get("required_text", []) and not (cell.required and cell.type == "amount"):
             continue
-        attr = {"project_code": "code", "project_name": "name"}.get(key, key)
+        attr = record_key(key)
         value = getattr(pr, attr, None) if hasattr(pr, attr) else pr.values.get(key)
         if value in (None, ""):
             out.append(Finding(pr.sheet, pr.cells.get(key, ""), "必填项为空", ERROR, f"“{cell.title}”未填写",
@@ -173,9 +173,9 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
                     and (v.unit in (None, "%", "％")):
                 add("num", "满意度目标偏低", WARNING, f"{where}满意度目标 {text} 低于 {sat_min}%")
         elif v.kind == "qual" and l1 is not None and l1.block in ("output", "cost"):
-            vague = any(w in text for w in VAGUE)
+            vague = any(w in text for w in params.get("vague_words", VAGUE))
             add("num", "宜量化", WARNING, f"{where}产出类指标“{text}”为定性表述{'且较笼统' if vague else ''}，宜细化量化")
-        elif v.kind == "qual" and any(w in text for w in VAGUE):
+        elif v.kind == "qual" and any(w in text for w in params.get("vague_words", VAGUE)):
             add("num", "宜量化", WARNING, f"{where}指标值“{text}”表述笼统，宜细化量化")
         if ind.basis and basis_known:
             b = norm_label(ind.basis)

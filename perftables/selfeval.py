@@ -167,6 +167,7 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         add(form.target_of("budget_score"), pr.cells.get("budget_score", ""), "得分与复核不符", ERROR,
             f"预算执行得分：文件中为 {format_number(fig)}，复核为 {format_number(ps.budget_score)}")
     block_sum: dict[str, float] = {}
+    labels = {c.key: c.label for c in form.input_columns}
     for i, ind in enumerate(pr.indicators):
         ref = approved[i] if i < len(approved) else None
         e = ind.extra
@@ -182,8 +183,7 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             got = ind.value.render() if key == "target" else getattr(ind, key)
             if _text(got) != _text(ref[key]):
                 add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
-                    f"{where}的{ {'level1': '一级指标', 'level2': '二级指标', 'name': '三级指标', 'target': '年度指标值'}[key]}"
-                    f"被改动：批复为“{ref[key]}”，实为“{_text(got)}”")
+                    f"{where}的{labels[key]}被改动：批复为“{ref[key]}”，实为“{_text(got)}”")
         weight = _number(e.get("weight"))
         actual_text = _text(e.get("actual"))
         applicable = actual_text != NOT_APPLICABLE
