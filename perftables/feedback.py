@@ -13,6 +13,7 @@ from .collect import ACCEPTED_FINDINGS, Collection, FileRecord
 from .extract import ERROR, UnitReturn
 from .generate import Options, file_name_for, safe_file_name, workbook_bytes
 from .roster import Project, Unit
+from .value import value_cells
 
 
 def unit_from_payload(payload: dict) -> Unit:
@@ -36,13 +37,7 @@ def fill_from_return(ret: UnitReturn) -> dict:
         for ind in pr.indicators:
             row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
                    "basis": ind.basis}
-            v = ind.value
-            if v.kind == "quant" and v.op and v.canonical() == v.raw:
-                row.update(op=v.op, num=v.num_text, unit=v.unit or "")
-            elif v.kind in ("qual", "question"):
-                row.update(op="定性", num=v.raw)
-            else:
-                row["num"] = v.raw
+            row.update(value_cells(ind.value))
             row.update({k: x for k, x in ind.extra.items() if x not in (None, "")})   # self-evaluation inputs
             indicators.append(row)
         projects[pr.sheet] = {"fields": fields, "indicators": indicators}

@@ -210,7 +210,7 @@ class GridColumn:
     list: str | None = None
     strict: bool = False
     prompt: str = ""
-    parts: "list[GridColumn]" = field(default_factory=lambda: [])
+    parts: "list[GridColumn]" = field(default_factory=lambda: [])  # noqa: PIE807 (the field `list` shadows the builtin)
     source: str = "unit"            # "target": pre-filled and locked from the approved target
     validate: str | None = None     # number | number_or_na | score_band
     quant: dict | None = None       # per-row variants, chosen by the row's kind

@@ -639,7 +639,7 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
 
 def fill_from_record(form: Form, record: dict) -> dict:
     """Turn a transcribed table (examples/seed_tables.json shape) into generator fill values."""
-    from .value import parse
+    from .value import parse, value_cells
 
     projects = {}
     for i, p in enumerate(record["projects"], 1):
@@ -650,13 +650,7 @@ def fill_from_record(form: Form, record: dict) -> dict:
         indicators = []
         for l1, l2, name, desc, value, basis in p["indicators"]:
             row = {"level1": l1, "level2": l2, "name": name, "description": desc, "basis": basis}
-            v = parse(value)
-            if v.kind == "quant" and v.canonical() == value and v.op:
-                row.update(op=v.op, num=v.num_text, unit=v.unit or "")
-            elif v.kind == "qual":
-                row.update(op="定性", num=value)
-            else:
-                row["num"] = value   # typed whole into the value cell
+            row.update(value_cells(parse(value)))
             indicators.append(row)
         projects[form.meta["sheet_name"].format(seq=i)] = {"fields": fields, "indicators": indicators}
     return {"texts": record.get("texts", {}), "projects": projects}

@@ -160,9 +160,9 @@ def _new_document():
     return doc
 
 
-def _para(doc, text, size=12, bold=False, align=None, heading=None):
+def _para(doc, text, size=12, bold=False, align=None):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
-    p = doc.add_heading("", level=heading) if heading is not None else doc.add_paragraph()
+    p = doc.add_paragraph()
     _set_font(p.add_run(text), size=size, bold=bold)
     if align:
         p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]

@@ -78,7 +78,7 @@ class IndicatorValue:
 def parse(raw, placeholders=("%", "*", "-", "_", "/"), question_prefix="是否") -> IndicatorValue:
     text = clean(raw)
     if not text:
-        return IndicatorValue(raw="", kind="empty")
+        return IndicatorValue(raw="" if raw is None else str(raw), kind="empty")
     norm = text.translate(_DIGITS)
     if norm in placeholders or not re.search(r"[\w]", norm.replace("_", "")):
         return IndicatorValue(raw=text, kind="placeholder")
@@ -151,6 +151,16 @@ def compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
     if unit and num.endswith(unit):
         unit = ""
     return parse(op + num + unit, **kw)
+
+
+def value_cells(v: IndicatorValue) -> dict:
+    """How a clerk enters a value in the template's 符号 / 数值 / 单位 cells: split where it prints back
+    exactly, 定性 for words, else the whole text in the value cell."""
+    if v.kind == "quant" and v.op and v.canonical() == v.raw:
+        return {"op": v.op, "num": v.num_text, "unit": v.unit or ""}
+    if v.kind in ("qual", "question"):
+        return {"op": QUAL_OPTION, "num": v.raw}
+    return {"num": v.raw}
 
 
 @dataclass
