@@ -12,9 +12,8 @@ import sys
 from pathlib import Path
 
 from .collect import collect
-from .forms import load_form
 from .scoring import ACHIEVED, PARTIAL
-from .selfeval import generate_selfeval, unit_for_selfeval
+from .selfeval import generate_selfeval
 from .generate import Options, file_name_for, fill_from_record, form_for_unit, generate, workbook_bytes
 from .roster import read_roster
 from .summary import build_tables, write_csv, write_xlsx
@@ -81,11 +80,8 @@ def selfeval_fill(unit) -> dict:
 
 
 def build_selfeval_returns(targets, outdir: Path) -> list[Path]:
-    fills = {}
-    for rec in targets:
-        unit = unit_for_selfeval(rec.result, load_form("hebei-selfeval"), {})
-        fills[unit.code] = selfeval_fill(unit)
-    return [p for _, p in generate_selfeval(targets, outdir, Options(year=YEAR, created=FIXED_TIME), fills=fills)]
+    return [p for _, p in generate_selfeval(targets, outdir, Options(year=YEAR, created=FIXED_TIME),
+                                            fills=selfeval_fill)]
 
 
 def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
