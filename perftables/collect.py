@@ -147,10 +147,11 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
     return members
 
 
-def identify(rec: FileRecord, data: bytes, roster: Roster | None = None):
-    """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None."""
+def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: str | None = None):
+    """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None.
+    kind: what sniff(data) said, when already known."""
     try:
-        book = read_book(data)
+        book = read_book(data, kind)
     except ReadError as exc:
         rec.format, rec.reason = exc.kind, exc.reason
         return None
@@ -195,7 +196,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None) -> list[F
         if kind in ("rar", "7z"):
             rec.format, rec.reason = kind, f"{kind.upper()} 压缩包无法直接读取，请解压后放入收件箱"
             return
-        book = identify(rec, data, roster)
+        book = identify(rec, data, roster, kind)
         if book is not None:
             _extract(rec, book)
 

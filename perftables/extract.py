@@ -6,6 +6,7 @@ hold, and every number is re-read from its text if it had to be typed as text.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .forms import Form, cell_name, norm_label, record_key
@@ -41,9 +42,30 @@ class Indicator:
     description: str
     value: IndicatorValue
     basis: str
-    cells: dict[str, str] = field(default_factory=dict)   # key → "F12"
+    cells: Mapping[str, str] = field(default_factory=dict)   # key → "F12"
     op_cell: str = ""                                      # the 符号 cell as typed
     extra: dict = field(default_factory=dict)              # other grid columns as read (实际完成值, 分值…)
+
+
+class RowCells(Mapping):
+    """The addresses of one grid row's cells ("F12" by column key), named only when asked for."""
+
+    __slots__ = ("row", "cols")
+
+    def __init__(self, row: int, cols: dict[str, int]):
+        self.row, self.cols = row, cols
+
+    def __getitem__(self, key: str) -> str:
+        return cell_name(self.row, self.cols[key])
+
+    def __iter__(self):
+        return iter(self.cols)
+
+    def __len__(self) -> int:
+        return len(self.cols)
+
+    def __reduce__(self):
+        return RowCells, (self.row, self.cols)
 
 
 @dataclass
@@ -297,7 +319,7 @@ class Extractor:
             pr.indicators.append(Indicator(
                 row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
                 name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
-                basis=_text(raw.get("basis")), cells={k: cell_name(r, c) for k, c in cols.items()},
+                basis=_text(raw.get("basis")), cells=RowCells(r, cols),
                 op_cell=_text(raw.get("op")), extra={k: v for k, v in raw.items() if k not in standard}))
 
 
