@@ -137,20 +137,21 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
               help="为有问题的单位生成退改工作簿和审核意见的文件夹")
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
 @click.option("--workers", type=int, default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
-def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers):
+@click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers, no_cache):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
     示例：
         perftables collect 收件箱/ -o 汇总.xlsx --roster examples/roster.csv --export 导出/ --feedback 退改/
     """
-    from .collect import collect as run
-    from .collect import quarantine, walk_inputs
-    from .summary import build_tables, write_csv, write_xlsx
+    from .cache import cache_path_for
+    from .collect import walk_inputs
+    from .summary import run_collect
 
     output = Path(output)
     inputs = [p.resolve() for p, _ in walk_inputs(inbox) if p.exists()]
-    targets = [output.resolve(), (output.parent / "待处理").resolve()]
+    targets = [output.resolve(), (output.parent / "待处理").resolve(), cache_path_for(output).resolve()]
     targets += [Path(d).resolve() for d in (export_dir, feedback_dir) if d]
     for target in targets:
         if any(p == target or target in p.parents for p in inputs):
@@ -160,20 +161,20 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
     except RosterError as exc:
         raise click.ClickException(str(exc)) from None
     bar, tick = _progress(len(inputs), "收集")
-    col = run(inbox, roster=ros, year=year, progress=tick, workers=workers)
+    result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
+                         progress=tick, use_cache=not no_cache)
     if bar:
         bar.__exit__(None, None, None)
-    tables = build_tables(col)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+    col = result.collection
     echo_collection(col)
-    click.echo(f"汇总工作簿：{output}")
-    if export_dir:
-        write_csv(tables, export_dir)
-        click.echo(f"CSV 导出：{export_dir}")
-    held = quarantine(col, output.parent / "待处理")
-    if held:
-        click.echo(f"未采用的文件已复制到：{held}（原件未动）")
+    if result.reused:
+        click.echo(f"收件箱与上次相同，汇总未重写：{output}")
+    else:
+        click.echo(f"汇总工作簿：{output}")
+        if export_dir:
+            click.echo(f"CSV 导出：{export_dir}")
+    if result.held:
+        click.echo(f"未采用的文件已复制到：{result.held}（原件未动）")
     if feedback_dir:
         from .feedback import write_feedback
         written = write_feedback(col, feedback_dir, deadline=deadline)

@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import CollectCache, file_sha256
 from .extract import ERROR, UnitReturn, extract
 from .extract import payload_from_labels
 from .forms import FormError, list_forms, load_form
@@ -205,7 +206,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None) -> list[F
         rec.reason = "文件不存在或不是普通文件"
         return [rec]
     stat = path.stat()
-    rec.mtime = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+    rec.mtime = _mtime(path, stat)
     if stat.st_size > MAX_FILE_BYTES:
         rec.size, rec.reason = stat.st_size, f"文件过大（{stat.st_size // (1 << 20)} MB），未读取"
         with path.open("rb") as fh:
@@ -216,6 +217,10 @@ def read_input(path: Path, display: str, roster: Roster | None = None) -> list[F
         return [rec]
     ingest(rec, path.read_bytes())
     return records
+
+
+def _mtime(path: Path, stat=None) -> dt.datetime:
+    return dt.datetime.fromtimestamp((stat or path.stat()).st_mtime).replace(microsecond=0)
 
 
 def _extract(rec: FileRecord, book) -> None:
@@ -266,12 +271,31 @@ def parallel_map(func, items: list, workers: int | None, progress=None, min_item
 
 
 def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
-            progress=None, workers: int | None = None) -> Collection:
+            progress=None, workers: int | None = None, cache: CollectCache | None = None) -> Collection:
     """kind: the form kind collected (project_target, project_selfeval); by default the most common one.
-    workers: processes reading the files (default: every core); the result is the same for any number."""
+    workers: processes reading the files (default: every core); the result is the same for any number.
+    cache: files read before (same bytes) are taken from it, new ones are added to it."""
     col = Collection(roster=roster, year=year)
-    items = [(path, display, roster) for path, display in walk_inputs(inputs)]
-    for records in parallel_map(read_input, items, workers, progress):
+    walked = walk_inputs(inputs)
+    found: list[list[FileRecord] | None] = [None] * len(walked)
+    todo: list[tuple[int, str]] = []   # (index, SHA-256 when the cache is asked)
+    for i, (path, display) in enumerate(walked):
+        if cache is not None and path.is_file():
+            sha = file_sha256(path)
+            found[i] = cache.get(sha, path, display, _mtime(path))
+            if found[i] is not None:
+                if progress:
+                    progress(1)
+                continue
+            todo.append((i, sha))
+        else:
+            todo.append((i, ""))
+    items = [(*walked[i], roster) for i, _ in todo]
+    for (i, sha), records in zip(todo, parallel_map(read_input, items, workers, progress)):
+        found[i] = records
+        if cache is not None and sha and records[0].sha256 == sha:
+            cache.put(sha, records)
+    for records in found:
         col.files.extend(records)
     stamped = [f for f in col.files if f.payload]
     if kind is None:

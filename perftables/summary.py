@@ -275,10 +275,19 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
         rows = list(table.rows)
         for c, (head, kind) in enumerate(table.columns):
             ws.write_string(0, c, head, fmt["head"])
-            ws.set_column(c, c, _width(head, kind, [row[c] for row in rows[:500]]))
-        for r, row in enumerate(rows, start=1):
+            ws.set_column(c, c, _width(head, kind, [row[c] for row in rows[:500]]), fmt[kind])
+        col_fmt = [fmt[kind] for _, kind in table.columns]
+        by_type = {str: ws.write_string, float: ws.write_number, int: ws.write_number,
+                   dt.datetime: ws.write_datetime}
+        for r, row in enumerate(rows, start=1):   # the hot loop of the summary: ~2,000 cells a unit
             for c, value in enumerate(row):
-                _write(ws, r, c, value, fmt[table.columns[c][1]])
+                if value is None:
+                    continue   # blank: the column's format shows through
+                write = by_type.get(type(value))
+                if write is None:
+                    _write(ws, r, c, value, col_fmt[c])
+                else:
+                    write(r, c, value, col_fmt[c])
         if table.total and rows:
             r = len(rows) + 1
             for c, value in enumerate(table.total_row()):
@@ -421,3 +430,79 @@ def returns_from_summary(source) -> list:
                               fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, result=ret,
                               format="summary"))
     return out
+
+
+# --------------------------------------------------------------------------- the collect run
+
+@dataclass
+class CollectRun:
+    collection: Collection
+    written: list[Path]          # the files this run wrote (summary, exports, 待处理)
+    reused: bool = False         # the inbox had not changed: the outputs of the last run still stand
+    held: Path | None = None     # the 待处理 folder, when some file was not used
+
+
+def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
+                progress=None, use_cache: bool = True) -> CollectRun:
+    """collect → summary workbook (+ CSV export) → 待处理, as the CLI runs it.
+
+    Files read before are taken from the cache beside the output; when nothing in the
+    inbox (names, bytes, times) nor the options changed and the outputs are as written,
+    they are left as they are."""
+    from .cache import CollectCache, cache_path_for, run_signature
+    from .collect import collect, quarantine
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    cache = CollectCache(cache_path_for(output)) if use_cache else None
+    try:
+        col = collect(inbox, roster=roster, year=year, progress=progress, workers=workers, cache=cache)
+        held_dir = output.parent / "待处理"
+        signature = run_signature(
+            [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
+            roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()))
+        if cache is not None and cache.unchanged(output, signature):
+            has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
+            return CollectRun(col, [], reused=True, held=held_dir if has_held else None)
+        tables = build_tables(col)
+        background = _in_background(write_csv, tables, export_dir, workers) if export_dir else None
+        write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+        written = [output]
+        if export_dir:
+            _wait(background, write_csv, tables, export_dir)
+            written += [Path(export_dir) / f"{t.name}.csv" for t in tables]
+        held = quarantine(col, held_dir)
+        if held:
+            written += sorted(p for p in held.iterdir() if p.is_file())
+        if cache is not None:
+            cache.wrote(output, signature, written)
+        return CollectRun(col, written, held=held)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _in_background(func, *args_and_workers):
+    """Run func(*args) in a forked process while this one goes on (None: not possible, run it later)."""
+    import multiprocessing as mp
+
+    from .collect import default_workers
+
+    *args, workers = args_and_workers
+    if (default_workers() if workers is None else workers) < 2 or "fork" not in mp.get_all_start_methods():
+        return None
+    try:
+        proc = mp.get_context("fork").Process(target=func, args=args, daemon=True)
+        proc.start()
+        return proc
+    except OSError:
+        return None
+
+
+def _wait(proc, func, *args):
+    """The background job's end; if it could not run or failed, run it here (and see its error)."""
+    if proc is not None:
+        proc.join()
+        if proc.exitcode == 0:
+            return
+    func(*args)
