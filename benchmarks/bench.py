@@ -1,39 +1,72 @@
-"""Benchmark: generate N synthetic units, fill them as returns, collect them; workbooks per second.
+"""Benchmark: perftables against the floors of the libraries it stands on.
 
-    python benchmarks/bench.py --units 200
+    python benchmarks/bench.py --units 1000
 
-Not a test: it prints timings for the machine it runs on.
+N synthetic units of realistic shape (1–12 projects, 5–20 indicators each, Chinese
+texts) are generated, filled as returns and collected. Timed, in one run:
+
+  (a) generate — every unit's locked workbook, as `perftables generate` does it;
+  (b) bare xlsxwriter writing the same cells, formats, validations and protection: the
+      calls perftables made for a unit are recorded and replayed on a plain
+      xlsxwriter.Workbook (on a sample of units, one process; scaled to N);
+  (c) collect end to end, as `perftables collect --export` does it: read, review, summary
+      workbook, CSV export; then (c') the same command again on the unchanged inbox;
+  (d) bare python-calamine reading every cell of every returned file (one process);
+  (e) bare xlsxwriter writing the cells of the summary workbook (replayed calls, on a sample,
+      one process; scaled to N) — the summary is part of (c), and no reader floor covers it.
+
+Printed: workbooks per second, the ratios a/b and c/d, c'/c, and the peak memory of the
+main process and of the largest worker. Not a test: the numbers are this machine's.
 """
 from __future__ import annotations
 
 import argparse
+import inspect
+import io
+import json
+import os
 import random
+import resource
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+import xlsxwriter
+import xlsxwriter.chart
+import xlsxwriter.workbook
+import xlsxwriter.worksheet
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from perftables.collect import collect  # noqa: E402
+from perftables.collect import default_workers, parallel_map  # noqa: E402
 from perftables.generate import Options, file_name_for, form_for_unit, generate, workbook_bytes  # noqa: E402
 from perftables.roster import Project, Roster, Unit  # noqa: E402
-from perftables.summary import build_tables, write_csv, write_xlsx  # noqa: E402
+from perftables.collect import Collection, fewer_gc_passes  # noqa: E402
+from perftables.generate import LockedWorkbook  # noqa: E402
+from perftables.summary import build_tables, run_collect, write_xlsx  # noqa: E402
 
-WORDS = "科普 活动 培训 宣传 学会 服务 展品 场馆 调研 竞赛 青少年 科技 工作者 满意度 完成率 覆盖率".split()
+WORDS = ["科普", "活动", "培训", "宣传", "学会", "服务", "展品", "场馆", "调研", "竞赛", "青少年", "科技",
+         "工作者", "满意度", "完成率", "覆盖率", "基层", "农村", "社区", "学校", "讲座", "义诊", "志愿者"]
+B_SAMPLE = 200
+STEPS = {"read": "读取与审核", "tables": "汇总表", "xlsx": "汇总工作簿", "csv": "等 CSV", "finish": "待处理与缓存"}
 
+
+# --------------------------------------------------------------------------- synthetic units
 
 def synthetic_roster(n: int, rng: random.Random) -> Roster:
     units = []
     for u in range(n):
         projects = [Project(code=f"B{u:05d}P{p:02d}", name="".join(rng.sample(WORDS, 3)) + "经费",
-                            budget=(b := round(rng.uniform(1, 500), 2)), fiscal=b, other=0.0, use="用于" + "、".join(rng.sample(WORDS, 4)))
+                            budget=(b := round(rng.uniform(1, 500), 2)), fiscal=b, other=0.0,
+                            use="用于" + "、".join(rng.sample(WORDS, 4)))
                     for p in range(rng.randint(1, 12))]
         units.append(Unit(code=f"{100000 + u}", name=f"测试县第{u}科学技术协会", projects=projects))
     return Roster(units)
 
 
-def synthetic_fill(form, unit, rng: random.Random) -> dict:
+def synthetic_fill(form, unit, seed: int) -> dict:
+    rng = random.Random(seed)
     tax = form.taxonomy
     projects = {}
     for i, _ in enumerate(unit.projects, 1):
@@ -42,60 +75,244 @@ def synthetic_fill(form, unit, rng: random.Random) -> dict:
             l1 = rng.choice(tax.level1)
             l2 = rng.choice(l1.level2)
             inds.append({"level1": l1.name, "level2": l2.name, "name": "".join(rng.sample(WORDS, 2)),
-                         "description": "反映" + "".join(rng.sample(WORDS, 5)), "op": "≥",
+                         "description": "反映" + "".join(rng.sample(WORDS, 5)), "op": rng.choice(["≥", "≤", "="]),
                          "num": str(rng.randint(1, 100)), "unit": rng.choice(["%", "次", "人次", "场"]),
-                         "basis": "年度工作计划"})
+                         "basis": rng.choice(["计划标准", "历史标准", "行业标准"])})
         projects[form.meta["sheet_name"].format(seq=i)] = {
             "fields": {"goal": "1." + "".join(rng.sample(WORDS, 6)), "plan1": 25.0, "plan2": 50.0, "plan3": 75.0,
                        "plan4": 100.0}, "indicators": inds}
-    return {"texts": {"overall_goal": "总体目标", "item_goals": "分项目标", "measures": "保障措施"},
-            "projects": projects}
+    return {"texts": {"overall_goal": "总体目标：" + "".join(rng.sample(WORDS, 8)), "item_goals": "分项目标",
+                      "measures": "保障措施"}, "projects": projects}
 
 
-def rate(n, seconds):
-    return f"{n / seconds:8.1f} 个/秒（{seconds:.2f} 秒）"
+def write_return(unit, folder, opts, seed):
+    form = form_for_unit(unit, "hebei-project")
+    (folder / file_name_for(form, unit, opts.year)).write_bytes(
+        workbook_bytes(form, unit, opts, synthetic_fill(form, unit, seed)))
+
+
+# --------------------------------------------------------------------------- (b) record and replay
+
+class Recorder:
+    """Records the public xlsxwriter calls made while a workbook is written, for a bare replay."""
+
+    def __init__(self):
+        self.calls: list = []
+        self.ids: dict[int, tuple] = {}   # id(object made by a call) -> ("obj", index)
+        self.made = 0
+        self.depth = 0
+        self.saved = []
+
+    def __enter__(self):
+        for cls in (xlsxwriter.workbook.Workbook, xlsxwriter.worksheet.Worksheet, xlsxwriter.chart.Chart):
+            for name, fn in list(vars(cls).items()):
+                if inspect.isfunction(fn) and not name.startswith("_") and name != "close":
+                    self.saved.append((cls, name, fn))
+                    setattr(cls, name, self._wrap(fn, name))
+        return self
+
+    def __exit__(self, *exc):
+        for cls, name, fn in self.saved:
+            setattr(cls, name, fn)
+
+    def _wrap(self, fn, name):
+        rec = self
+
+        def wrapper(obj, *args, **kwargs):
+            # only what perftables itself asks for (not xlsxwriter calling its own methods)
+            if rec.depth or not sys._getframe(1).f_globals.get("__name__", "").startswith("perftables"):
+                return fn(obj, *args, **kwargs)
+            rec.depth += 1
+            try:
+                result = fn(obj, *args, **kwargs)
+            finally:
+                rec.depth -= 1
+            target = rec.ids.get(id(obj), "wb")
+            rec.calls.append((target, name, rec._sub(args), rec._sub(kwargs)))
+            if result is not None and not isinstance(result, (int, str, float)):
+                rec.ids[id(result)] = ("obj", rec.made)
+                rec.calls[-1] += (rec.made,)
+                rec.made += 1
+            return result
+        return wrapper
+
+    def _sub(self, value):
+        if isinstance(value, dict):
+            return {k: self._sub(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._sub(v) for v in value)
+        if id(value) in self.ids:
+            return self.ids[id(value)]
+        return value
+
+
+def compile_calls(calls) -> list:
+    """Calls with the places of made objects listed, so that replaying costs almost nothing of its own."""
+    out = []
+    for call in calls:
+        target, name, args, kwargs = call[:4]
+        flat = [(i, a[1]) for i, a in enumerate(args) if isinstance(a, tuple) and len(a) == 2 and a[0] == "obj"]
+        nested = any(isinstance(a, (dict, list)) for a in args) or bool(kwargs)
+        out.append((None if target == "wb" else target[1], name, args, kwargs, flat, nested,
+                    call[4] if len(call) > 4 else None))
+    return out
+
+
+def replay(calls, worksheet_class=None) -> bytes:
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False})
+    if worksheet_class is not None:
+        wb.worksheet_class = worksheet_class
+    made = {}
+
+    def sub(value):
+        if isinstance(value, tuple) and len(value) == 2 and value[0] == "obj":
+            return made[value[1]]
+        if isinstance(value, dict):
+            return {k: sub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [sub(v) for v in value]
+        return value
+
+    for target, name, args, kwargs, flat, nested, makes in calls:
+        obj = wb if target is None else made[target]
+        if nested:
+            args, kwargs = [sub(a) for a in args], {k: sub(v) for k, v in kwargs.items()}
+        elif flat:
+            args = list(args)
+            for i, k in flat:
+                args[i] = made[k]
+        result = getattr(obj, name)(*args, **kwargs)
+        if makes is not None:
+            made[makes] = result
+    wb.close()
+    return buf.getvalue()
+
+
+def bare_xlsxwriter(units, opts) -> tuple[float, float, float]:
+    """Seconds per workbook on these units, one process: perftables, the bare replay, and the bare
+    replay with perftables' formula cache (xlsxwriter's own cost of the same cells)."""
+    ours = bare = cached = 0.0
+    for unit in units:
+        form = form_for_unit(unit, "hebei-project")
+        t = time.perf_counter()
+        workbook_bytes(form, unit, opts, None)
+        ours += time.perf_counter() - t
+        with Recorder() as rec:
+            workbook_bytes(form, unit, opts, None)
+        calls = compile_calls(rec.calls)
+        t = time.perf_counter()
+        replay(calls)
+        bare += time.perf_counter() - t
+        t = time.perf_counter()
+        replay(calls, LockedWorkbook.worksheet_class)
+        cached += time.perf_counter() - t
+    return ours / len(units), bare / len(units), cached / len(units)
+
+
+def bare_summary(collection, k: int) -> tuple[float, float]:
+    """Seconds per unit for the summary workbook of k units: perftables' write_xlsx, and the bare
+    replay of the xlsxwriter calls it made (the floor of writing those cells at all)."""
+    part = Collection(files=[f for f in collection.files if f.result is not None][:k], kind=collection.kind,
+                      year=collection.year)
+    tables = build_tables(part)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.perf_counter()
+        write_xlsx(tables, Path(tmp) / "s.xlsx")
+        ours = time.perf_counter() - t
+        with Recorder() as rec:
+            write_xlsx(tables, Path(tmp) / "s.xlsx")
+    calls = compile_calls(rec.calls)
+    t = time.perf_counter()
+    replay(calls)
+    return ours / k, (time.perf_counter() - t) / k
+
+
+# --------------------------------------------------------------------------- (d)
+
+def bare_calamine(folder: Path) -> float:
+    from python_calamine import CalamineWorkbook
+
+    t = time.perf_counter()
+    for p in sorted(folder.iterdir()):
+        wb = CalamineWorkbook.from_path(str(p))
+        for name in wb.sheet_names:
+            wb.get_sheet_by_name(name).to_python()
+    return time.perf_counter() - t
+
+
+def peak_mb() -> tuple[float, float]:
+    """High-water marks (MB): this process, and the largest child it waited for."""
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--units", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
+    ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = ap.parse_args()
+    n, workers = args.units, args.workers or default_workers()
     rng = random.Random(args.seed)
-    roster = synthetic_roster(args.units, rng)
+    roster = synthetic_roster(n, rng)
+    opts = Options(year=2025)
+    out = {"units": n, "workers": workers, "cpus": os.cpu_count()}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        (tmp / "blank").mkdir()
-        (tmp / "returns").mkdir()
-        opts = Options(year=2025)
+        for name in ("blank", "returns", "out"):
+            (tmp / name).mkdir()
         t = time.perf_counter()
-        generate(roster, tmp / "blank", opts, form_id="hebei-project", workers=args.workers)
-        gen = time.perf_counter() - t
-        for unit in roster.units:   # the returns, filled (not timed)
-            form = form_for_unit(unit, "hebei-project")
-            (tmp / "returns" / file_name_for(form, unit, 2025)).write_bytes(
-                workbook_bytes(form, unit, opts, synthetic_fill(form, unit, rng)))
+        generate(roster, tmp / "blank", opts, form_id="hebei-project", workers=workers)
+        out["a"] = time.perf_counter() - t
+        sample = random.Random(args.seed).sample(roster.units, min(B_SAMPLE, n))
+        ours_one, bare_one, cached_one = bare_xlsxwriter(sample, opts)
+        out["a_serial_per_unit"], out["b_per_unit"], out["b_cached_per_unit"] = ours_one, bare_one, cached_one
+        out["b"], out["b_cached"] = bare_one * n, cached_one * n
+        parallel_map(write_return, [(u, tmp / "returns", opts, i) for i, u in enumerate(roster.units)], workers)
+        out["inbox_mb"] = sum(p.stat().st_size for p in (tmp / "returns").iterdir()) / 1e6
         t = time.perf_counter()
-        col = collect([tmp / "returns"], workers=args.workers)
-        read = time.perf_counter() - t
-        tables = build_tables(col)
-        write_xlsx(tables, tmp / "summary.xlsx")
-        write_csv(tables, tmp / "csv")
-        coll = time.perf_counter() - t
-        from python_calamine import CalamineWorkbook
+        run = run_collect([tmp / "returns"], tmp / "out" / "汇总.xlsx", export_dir=tmp / "out" / "csv", workers=workers)
+        out["c"] = time.perf_counter() - t
+        out["c_steps"] = run.seconds
         t = time.perf_counter()
-        for p in sorted((tmp / "returns").iterdir()):
-            wb = CalamineWorkbook.from_path(str(p))
-            for name in wb.sheet_names:
-                wb.get_sheet_by_name(name).to_python()
-        bare = time.perf_counter() - t
-    n = args.units
-    indicators = sum(len(p.indicators) for r in col.returns for p in r.projects)
-    print(f"{n} 个单位，{sum(len(u.projects) for u in roster.units)} 个项目，{indicators} 条指标")
-    print(f"generate            {rate(n, gen)}")
-    print(f"collect（端到端）   {rate(n, coll)}   其中读取与审核 {read:.2f} 秒，汇总与导出 {coll - read:.2f} 秒")
-    print(f"calamine 裸读全部单元格 {rate(n, bare)}   collect/裸读 = {coll / bare:.1f}")
+        again = run_collect([tmp / "returns"], tmp / "out" / "汇总.xlsx", export_dir=tmp / "out" / "csv",
+                            workers=workers)
+        out["c_again"] = time.perf_counter() - t
+        assert again.reused and len(again.collection.accepted) == n, "the re-collect did not find its cache"
+        out["d"] = bare_calamine(tmp / "returns")
+        out["peak_main_mb"], out["peak_worker_mb"] = peak_mb()   # before the sampled measurements below
+        with fewer_gc_passes():
+            ours_sum, bare_sum = bare_summary(run.collection, min(B_SAMPLE, n))
+        out["summary_per_unit"], out["e_per_unit"], out["e"] = ours_sum, bare_sum, bare_sum * n
+        out["summary_mb"] = (tmp / "out" / "汇总.xlsx").stat().st_size / 1e6
+    out["projects"] = sum(len(u.projects) for u in roster.units)
+    out["indicators"] = sum(len(p.indicators) for r in run.collection.returns for p in r.projects)
+    report(out)
+    if args.json:
+        args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def report(o: dict):
+    def rate(seconds):
+        return f"{o['units'] / seconds:8.1f} 个/秒（{seconds:7.2f} 秒）"
+
+    print(f"{o['units']} 个单位，{o['projects']} 个项目，{o['indicators']} 条指标；回执共 {o['inbox_mb']:.1f} MB；"
+          f"{o['workers']} 个进程，{o['cpus']} 核")
+    print(f"(a) generate                    {rate(o['a'])}")
+    print(f"(b) 裸 xlsxwriter（同样的调用）  {rate(o['b'])}   单进程每个 {o['b_per_unit'] * 1000:.1f} 毫秒；"
+          f"去掉公式改写 {o['b_cached_per_unit'] * 1000:.1f} 毫秒；perftables 单进程 {o['a_serial_per_unit'] * 1000:.1f} 毫秒")
+    print(f"(c) collect 端到端              {rate(o['c'])}   汇总工作簿 {o['summary_mb']:.1f} MB")
+    print("    其中 " + "，".join(f"{STEPS.get(k, k)} {v:.2f} 秒" for k, v in o["c_steps"].items()))
+    print(f"(c') 再次 collect（收件箱未变）  {rate(o['c_again'])}")
+    print(f"(d) calamine 裸读全部单元格      {rate(o['d'])}")
+    print(f"(e) 裸 xlsxwriter 写汇总工作簿的同样单元格 {rate(o['e'])}   每个单位 {o['e_per_unit'] * 1000:.1f} 毫秒"
+          f"（perftables {o['summary_per_unit'] * 1000:.1f} 毫秒）")
+    print(f"a/b = {o['a'] / o['b']:.2f}（对去掉公式改写的 xlsxwriter：{o['a'] / o['b_cached']:.2f}）   "
+          f"c/d = {o['c'] / o['d']:.2f}   c/(d+e) = {o['c'] / (o['d'] + o['e']):.2f}   c'/c = {o['c_again'] / o['c']:.1%}")
+    print(f"峰值内存：主进程 {o['peak_main_mb']:.0f} MB，最大的子进程 {o['peak_worker_mb']:.0f} MB")
 
 
 if __name__ == "__main__":

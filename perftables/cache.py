@@ -124,9 +124,6 @@ def relabel(records: list, path: Path, display: str, mtime) -> list:
         rec.display = display + rec.display[len(old):]
         rec.path = path if rec is records[0] else None
         rec.mtime = mtime
-        if rec.result is not None:
-            for f in rec.result.findings:
-                f.file = rec.display
     return records
 
 

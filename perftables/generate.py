@@ -645,14 +645,15 @@ def write_unit(unit: Unit, outdir: Path, opts: Options, form_id: str | None, tax
 def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
              taxonomy: str | None = None, progress=None, workers: int | None = None) -> list[tuple[Unit, Path]]:
     """One workbook per unit (in worker processes when there are many; the files are the same either way)."""
-    from .collect import parallel_map
+    from .collect import fewer_gc_passes, parallel_map
 
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     for unit in roster.units:   # an unknown form fails here, before any work is handed out
         form_for_unit(unit, form_id, taxonomy)
     items = [(unit, outdir, opts, form_id, taxonomy) for unit in roster.units]
-    written = list(zip(roster.units, parallel_map(write_unit, items, workers, progress)))
+    with fewer_gc_passes():
+        written = list(zip(roster.units, parallel_map(write_unit, items, workers, progress)))
     with (outdir / "发送清单.csv").open("w", newline="", encoding="utf-8-sig") as fh:
         w = csv.writer(fh)
         w.writerow(["单位编码", "单位名称", "文件", "联系人", "联系电话", "邮箱"])

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 
 import xlsxwriter
@@ -24,6 +27,15 @@ class Table:
     rows: list[list] = field(default_factory=list)
     total: bool = False                     # add a 合计 row over amount and int columns
     chart: tuple | None = None              # (type, category column, value column, title): a native chart
+    source: Callable[[], Iterator[list]] | None = None   # rows made on demand instead of held (指标明细)
+    size: int = 0                           # how many rows the source makes
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.rows) if self.source is None else self.size
+
+    def iter_rows(self) -> Iterator[list]:
+        return iter(self.rows) if self.source is None else self.source()
 
     def total_row(self) -> list:
         out = []
@@ -37,11 +49,19 @@ class Table:
         return out
 
 
+def _forms(col: Collection) -> list:
+    """Every form (with its taxonomy) the accepted returns were filled on, once each."""
+    seen = {}
+    for rec in col.accepted:
+        seen.setdefault((rec.payload["form"], rec.payload.get("taxonomy")), rec)
+    return [rec.form for rec in seen.values()]
+
+
 def _blocks(col: Collection) -> list[tuple[str, str]]:
     """(block id, printed 一级 name) in taxonomy order, over every accepted form."""
     seen: dict[str, str] = {}
-    for ret in col.returns:
-        for l1 in ret.form.taxonomy.level1:
+    for form in _forms(col):
+        for l1 in form.taxonomy.level1:
             seen.setdefault(l1.block, l1.name)
     return list(seen.items())
 
@@ -68,12 +88,23 @@ def _severity_counts(findings, sheet=None) -> tuple[int, int]:
 
 
 def build_tables(col: Collection) -> list[Table]:
+    """The summary's tables. Each return is unpacked once for them (and once more while 指标明细
+    is written, which is never held whole)."""
+    accepted = sorted(col.accepted, key=lambda r: r.unit_code)
+    findings: dict[int, list] = {}
+
+    def unpacked():
+        for rec in accepted:
+            ret = rec.result
+            findings[id(rec)] = ret.findings
+            yield ret
+
     tables = _status_tables(col)
     if col.kind == "project_selfeval":
-        tables += _selfeval_tables(col)
+        tables += _selfeval_tables(col, unpacked())
     else:
-        tables += _target_tables(col)
-    tables.append(_issues_table(col))
+        tables += _target_tables(col, unpacked(), accepted)
+    tables.append(_issues_table(col, findings))
     if col.kind != "project_selfeval":
         tables.append(tables.pop(-2))   # 整体绩效目标 last, after 审核问题
     return tables
@@ -92,10 +123,9 @@ def _status_tables(col: Collection) -> list[Table]:
                 t.rows.append([unit.code, unit.name, "未报送", None, None, None, None, None,
                                unit.contact, unit.phone, unit.email])
                 continue
-            errors, warnings = _severity_counts(rec.result.findings)
-            status = "已报送（有错误）" if errors else "已报送（有警告）" if warnings else "已报送"
-            t.rows.append([unit.code, unit.name, status, rec.display, rec.when, len(rec.result.projects),
-                           errors, warnings, unit.contact, unit.phone, unit.email])
+            status = "已报送（有错误）" if rec.errors else "已报送（有警告）" if rec.warnings else "已报送"
+            t.rows.append([unit.code, unit.name, status, rec.display, rec.when, rec.n_projects,
+                           rec.errors, rec.warnings, unit.contact, unit.phone, unit.email])
         tables.append(t)
     t = Table("文件清单", [("文件", "text"), ("处理结果", "text"), ("说明", "long"), ("单位编码", "text"),
                           ("单位名称", "text"), ("年度", "text"), ("表式", "text"), ("格式", "text"),
@@ -108,7 +138,7 @@ def _status_tables(col: Collection) -> list[Table]:
     return tables
 
 
-def _target_tables(col: Collection) -> list[Table]:
+def _target_tables(col: Collection, returns: Iterator, accepted: list) -> list[Table]:
     blocks = _blocks(col)
     block_cols = [(f"{name}数", "int") for _, name in blocks]
     tables = []
@@ -117,7 +147,7 @@ def _target_tables(col: Collection) -> list[Table]:
                               ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
                               *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
                               ("警告数", "int")], total=True, chart=("bar", 1, 3, "各单位预算数（万元）"))
-    plan_n = max((len(r.form.plan_fields()) for r in col.returns), default=4)
+    plan_n = max((len(f.plan_fields()) for f in _forms(col)), default=4)
     projects = Table("项目汇总", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                  ("项目名称", "text"), ("预算数（万元）", "amount"), ("财政资金（万元）", "amount"),
                                  ("其他资金（万元）", "amount"),
@@ -128,17 +158,18 @@ def _target_tables(col: Collection) -> list[Table]:
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
                                 ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
-                                ("指标值确定依据", "text")])
+                                ("指标值确定依据", "text")], source=lambda: _detail_rows(accepted),
+                    size=sum(r.n_indicators for r in accepted))
     structure: dict[tuple[str, str], dict[str, int]] = {}
     texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text")])
     text_specs = []
-    for ret in col.returns:
-        for spec in ret.form.unit_sheet.get("rows", []):
+    for form in _forms(col):
+        for spec in form.unit_sheet.get("rows", []):
             if spec["field"] not in [s["field"] for s in text_specs]:
                 text_specs.append(spec)
     texts.columns += [(s["anchor"], "long") for s in text_specs]
     unit_names = []
-    for ret in sorted(col.returns, key=lambda r: r.unit_code):
+    for ret in returns:
         unit_names.append(ret.unit_name)
         all_ind = [i for p in ret.projects for i in p.indicators]
         errors, warnings = _severity_counts(ret.findings)
@@ -156,11 +187,6 @@ def _target_tables(col: Collection) -> list[Table]:
                                   *plan, len(p.indicators), *_block_counts(ret, p.indicators, blocks),
                                   _quant_share(p.indicators), errors, warnings, p.use, p.goal])
             for ind in p.indicators:
-                v = ind.value
-                details.rows.append([ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1,
-                                     ind.level2, ind.name, ind.description, v.render(), v.op or "",
-                                     v.num, v.unit or "", " ".join(x for x in (v.suffix, v.note) if x),
-                                     KIND_NAMES.get(v.kind, v.kind), ind.basis])
                 key = (ind.level1, ind.level2)
                 structure.setdefault(key, {}).setdefault(ret.unit_name, 0)
                 structure[key][ret.unit_name] += 1
@@ -168,8 +194,8 @@ def _target_tables(col: Collection) -> list[Table]:
     st = Table("指标结构", [("一级指标", "text"), ("二级指标", "text"), *[(n, "int") for n in unit_names],
                             ("合计", "int")], total=True)
     order = {}
-    for ret in col.returns:
-        for i, l1 in enumerate(ret.form.taxonomy.level1):
+    for form in _forms(col):
+        for i, l1 in enumerate(form.taxonomy.level1):
             for j, l2 in enumerate(l1.level2):
                 order.setdefault((l1.name, l2.name), (i, j))
     for (l1, l2) in sorted(structure, key=lambda k: (order.get(k, (99, 99)), k)):
@@ -180,17 +206,29 @@ def _target_tables(col: Collection) -> list[Table]:
     return tables
 
 
-def _issues_table(col: Collection) -> Table:
+def _detail_rows(accepted: list) -> Iterator[list]:
+    """指标明细: every indicator of every accepted return, a return at a time."""
+    for rec in accepted:
+        ret = rec.result
+        for p in ret.projects:
+            for ind in p.indicators:
+                v = ind.value
+                yield [ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2,
+                       ind.name, ind.description, v.render(), v.op or "", v.num, v.unit or "",
+                       " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis]
+
+
+def _issues_table(col: Collection, findings: dict[int, list]) -> Table:
     issues = Table("审核问题", [("文件", "text"), ("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
                                ("单元格", "text"), ("规则", "text"), ("级别", "text"), ("说明", "long")])
     for rec in col.files:
         if rec.fate == ACCEPTED_FINDINGS:
-            for f in rec.result.findings:
+            for f in findings[id(rec)] if id(rec) in findings else rec.result.findings:
                 issues.rows.append([f.file, f.unit_code, f.unit_name, f.sheet, f.cell, f.rule, f.severity, f.message])
     return issues
 
 
-def _selfeval_tables(col: Collection) -> list[Table]:
+def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
     from .scoring import Rules, grade_of, r2
     scores = Table("自评得分", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                ("项目名称", "text"), ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"),
@@ -207,7 +245,7 @@ def _selfeval_tables(col: Collection) -> list[Table]:
                              ("得分（复核）", "amount_plain"), ("偏差原因分析及改进措施", "long")])
     grades = Table("等级分布", [("等级", "text"), ("项目数", "int")], chart=("column", 0, 1, "自评等级分布（项目数）"))
     counts: dict[str, int] = {}
-    for ret in sorted(col.returns, key=lambda r: r.unit_code):
+    for ret in returns:
         rules = Rules.from_form(ret.form.scoring)
         weighted, weights, per_grade = 0.0, 0.0, {}
         budget = spent = 0.0
@@ -250,9 +288,15 @@ def _safe_text(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
+BIG_SUMMARY_CELLS = 2_000_000   # ≈ 1,000 units: above it, rows are written out as they come
+
+
 def write_xlsx(tables: list[Table], path, title: str = "") -> None:
+    # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
+    # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower)
+    big = sum(t.n_rows * len(t.columns) for t in tables) > BIG_SUMMARY_CELLS
     wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "in_memory": True})
+                                         "strings_to_urls": False, "constant_memory": big, "in_memory": not big})
     base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
     fmt = {
         "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
@@ -272,47 +316,46 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
     for table in tables:
         ws = wb.add_worksheet(table.name)
-        rows = list(table.rows)
+        sample = list(islice(table.iter_rows(), 500))
+        ws.set_row(0, 30)   # before any row is written: constant_memory writes rows out in order
         for c, (head, kind) in enumerate(table.columns):
             ws.write_string(0, c, head, fmt["head"])
-            ws.set_column(c, c, _width(head, kind, [row[c] for row in rows[:500]]), fmt[kind])
+            ws.set_column(c, c, _width(head, kind, [row[c] for row in sample]), fmt[kind])
         col_fmt = [fmt[kind] for _, kind in table.columns]
         by_type = {str: ws.write_string, float: ws.write_number, int: ws.write_number,
                    dt.datetime: ws.write_datetime}
-        for r, row in enumerate(rows, start=1):   # the hot loop of the summary: ~2,000 cells a unit
+        n = 0
+        for n, row in enumerate(table.iter_rows(), start=1):   # the hot loop: ~2,000 cells a unit
             for c, value in enumerate(row):
-                if value is None:
+                if value is None or value == "":
                     continue   # blank: the column's format shows through
                 write = by_type.get(type(value))
                 if write is None:
-                    _write(ws, r, c, value, col_fmt[c])
+                    _write(ws, n, c, value, col_fmt[c])
                 else:
-                    write(r, c, value, col_fmt[c])
-        if table.total and rows:
-            r = len(rows) + 1
+                    write(n, c, value, col_fmt[c])
+        if table.total and n:
             for c, value in enumerate(table.total_row()):
-                _write(ws, r, c, value, total_fmt[table.columns[c][1]])
-        if table.chart and rows:
+                _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
+        if table.chart and n:
             kind, cat, val, title = table.chart
             chart = wb.add_chart({"type": kind})
-            n = len(rows)
             chart.add_series({"name": table.columns[val][0], "categories": [table.name, 1, cat, n, cat],
                               "values": [table.name, 1, val, n, val], "data_labels": {"value": True}})
             chart.set_title({"name": title})
             chart.set_legend({"none": True})
             ws.insert_chart(1, len(table.columns) + 1, chart)
         ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(len(rows), 1), len(table.columns) - 1)
-        ws.set_row(0, 30)
+        ws.autofilter(0, 0, max(n, 1), len(table.columns) - 1)
         ws.set_landscape()
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
         for head, bad in (("级别", "错误"), ("状态", "未报送"), ("处理结果", "未采用")):
             heads = [h for h, _ in table.columns]
-            if head in heads and rows:
+            if head in heads and n:
                 c = heads.index(head)
-                ws.conditional_format(1, c, len(rows), c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
+                ws.conditional_format(1, c, n, c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
                                                           "format": fmt["bad"]})
     wb.close()
 
@@ -354,9 +397,10 @@ def write_csv(tables: list[Table], folder) -> list[Path]:
         with path.open("w", newline="", encoding="utf-8-sig") as fh:
             w = csv.writer(fh)
             w.writerow([h for h, _ in table.columns])
-            rows = table.rows + ([table.total_row()] if table.total and table.rows else [])
-            for row in rows:
+            for row in table.iter_rows():
                 w.writerow([_csv_value(v) for v in row])
+            if table.total and table.rows:
+                w.writerow([_csv_value(v) for v in table.total_row()])
         paths.append(path)
     return paths
 
@@ -426,9 +470,10 @@ def returns_from_summary(source) -> list:
                                        description=i["绩效指标描述"], value=parse(i["指标值"]), basis=i["指标值确定依据"])
                              for i in t.get("指标明细", []) if i["单位编码"] == code and i["工作表"] == pr.sheet]
             ret.projects.append(pr)
-        out.append(FileRecord(path=None, display=f"{Path(source).name}：{code} {f['单位名称']}", sha256=f["SHA-256"],
-                              fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, result=ret,
-                              format="summary"))
+        rec = FileRecord(path=None, display=f"{Path(source).name}：{code} {f['单位名称']}", sha256=f["SHA-256"],
+                         fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, format="summary")
+        rec.result = ret
+        out.append(rec)
     return out
 
 
@@ -440,6 +485,7 @@ class CollectRun:
     written: list[Path]          # the files this run wrote (summary, exports, 待处理)
     reused: bool = False         # the inbox had not changed: the outputs of the last run still stand
     held: Path | None = None     # the 待处理 folder, when some file was not used
+    seconds: dict[str, float] = field(default_factory=dict)   # where the time went, by step
 
 
 def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
@@ -449,34 +495,53 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
     Files read before are taken from the cache beside the output; when nothing in the
     inbox (names, bytes, times) nor the options changed and the outputs are as written,
     they are left as they are."""
+    from .collect import fewer_gc_passes
+
+    with fewer_gc_passes():
+        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache)
+
+
+def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache) -> CollectRun:
     from .cache import CollectCache, cache_path_for, run_signature
     from .collect import collect, quarantine
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     cache = CollectCache(cache_path_for(output)) if use_cache else None
+    seconds, start = {}, time.perf_counter()
+
+    def step(name):
+        nonlocal start
+        now = time.perf_counter()
+        seconds[name], start = now - start, now
+
     try:
         col = collect(inbox, roster=roster, year=year, progress=progress, workers=workers, cache=cache)
+        step("read")
         held_dir = output.parent / "待处理"
         signature = run_signature(
             [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
             roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()))
         if cache is not None and cache.unchanged(output, signature):
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
-            return CollectRun(col, [], reused=True, held=held_dir if has_held else None)
+            return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds)
         tables = build_tables(col)
+        step("tables")
         background = _in_background(write_csv, tables, export_dir, workers) if export_dir else None
         write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+        step("xlsx")
         written = [output]
         if export_dir:
             _wait(background, write_csv, tables, export_dir)
             written += [Path(export_dir) / f"{t.name}.csv" for t in tables]
+            step("csv")
         held = quarantine(col, held_dir)
         if held:
             written += sorted(p for p in held.iterdir() if p.is_file())
         if cache is not None:
             cache.wrote(output, signature, written)
-        return CollectRun(col, written, held=held)
+        step("finish")
+        return CollectRun(col, written, held=held, seconds=seconds)
     finally:
         if cache is not None:
             cache.close()
