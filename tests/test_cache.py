@@ -107,3 +107,31 @@ def test_a_damaged_cache_is_started_again(inbox, tmp_path):
     cache_path_for(out / "汇总.xlsx").write_bytes(b"not a database" * 100)
     run = go(inbox, out)
     assert not run.reused and {f.unit_code for f in run.collection.accepted} == {"306001", "405002", "731002", "307001"}
+
+
+def test_a_big_summary_written_row_by_row_holds_the_same(inbox, tmp_path, monkeypatch):
+    """Above BIG_SUMMARY_CELLS the workbook is written in constant_memory mode: same sheets, same cells."""
+    from perftables import summary
+
+    from perftables.summary import read_summary_tables
+
+    go(inbox, tmp_path / "small", use_cache=False)
+    monkeypatch.setattr(summary, "BIG_SUMMARY_CELLS", 0)
+    go(inbox, tmp_path / "big", use_cache=False)
+    small = read_summary_tables(tmp_path / "small" / "汇总.xlsx")
+    big = read_summary_tables(tmp_path / "big" / "汇总.xlsx")
+    assert list(big) == list(small) and big == small
+    assert len(big["指标明细"]) > 100
+    import zipfile
+    names = zipfile.ZipFile(tmp_path / "big" / "汇总.xlsx").namelist()
+    assert "xl/sharedStrings.xml" not in names            # really the row-by-row mode (inline strings)
+    assert "xl/sharedStrings.xml" in zipfile.ZipFile(tmp_path / "small" / "汇总.xlsx").namelist()
+
+
+def test_returns_are_held_packed(inbox, tmp_path):
+    run = go(inbox, tmp_path / "out", use_cache=False)
+    rec = run.collection.accepted[0]
+    assert isinstance(rec.packed, bytes) and len(rec.packed) < 20_000
+    one, two = rec.result, rec.result
+    assert one is not two and one.projects[0].indicators == two.projects[0].indicators
+    assert rec.n_projects == len(one.projects) and rec.errors == sum(f.severity == "错误" for f in one.findings)

@@ -80,3 +80,47 @@ def test_demo(tmp_path):
     assert units.freeze_panes == "A2" and units.auto_filter.ref
     total = [c.value for c in units[units.max_row]]
     assert total[0] == "合计" and total[2] == 17 and abs(total[3] - 3658.88) < 1e-6
+
+
+def _run_on_terminal(cmd) -> str:
+    """Run cmd with its stderr on a pseudo-terminal; what the terminal showed."""
+    import os
+    import pty
+    import subprocess
+    import threading
+
+    master, slave = pty.openpty()
+    shown = []
+
+    def drain():
+        while True:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            shown.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    subprocess.run(cmd, stderr=slave, stdout=subprocess.DEVNULL, timeout=300, check=True)
+    os.close(slave)
+    reader.join(5)
+    os.close(master)
+    return b"".join(shown).decode("utf-8", "replace")
+
+
+def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
+    import subprocess
+    import sys
+
+    gen = [sys.executable, "-m", "perftables", "generate", str(EXAMPLES / "roster.csv"), "-o", str(tmp_path / "out"),
+           "--year", "2025"]
+    col = [sys.executable, "-m", "perftables", "collect", str(tmp_path / "out"), "-o", str(tmp_path / "s.xlsx")]
+    assert "生成" in _run_on_terminal(gen) and "100%" in _run_on_terminal(gen)
+    piped = subprocess.run(col + ["--no-cache"], capture_output=True, timeout=300, check=True)
+    assert b"100%" not in piped.stderr and "收集".encode() not in piped.stderr
+    shown = _run_on_terminal(col)
+    assert "收集" in shown and "100%" in shown
+    assert "收件箱与上次相同，汇总未重写" in subprocess.run(col, capture_output=True, text=True, timeout=300).stdout
