@@ -105,6 +105,7 @@ class Level2:
     seed: bool = False
     pct: bool = False
     reverse: bool = False
+    standard: list[str] = field(default_factory=list)   # 三级 names pre-seeded on new forms (部门整体: 运行成本…)
 
 
 @dataclass
@@ -144,8 +145,10 @@ class Taxonomy:
                 return l1, l2
         return None
 
-    def seed_rows(self, all_level2: bool) -> list[tuple[str, str]]:
-        return [(l1.name, l2.name) for l1 in self.level1 for l2 in l1.level2 if all_level2 or l2.seed]
+    def seed_rows(self, all_level2: bool) -> list[tuple[str, str, str]]:
+        """(一级, 二级, 三级) rows a new form starts with: a row per seeded 二级, or per standard 三级."""
+        return [(l1.name, l2.name, name) for l1 in self.level1 for l2 in l1.level2 if all_level2 or l2.seed
+                for name in (l2.standard or [""])]
 
 
 @lru_cache(maxsize=None)
@@ -199,6 +202,7 @@ class Row:
     cells: list[Cell]
     offset: int = 0                 # rows below its anchor row (negative: above the first anchor)
     anchor_of: str | None = None    # the anchor this row is addressed from
+    table: str | None = None        # this row stands for an inline table of that key (its rows grow)
 
 
 @dataclass
@@ -215,12 +219,38 @@ class GridColumn:
     validate: str | None = None     # number | number_or_na | score_band
     quant: dict | None = None       # per-row variants, chosen by the row's kind
     qual: dict | None = None
+    joined: bool = True             # parts print as one value (符号|数值|单位), not as separate columns
+
+    def depth(self) -> int:
+        return 1 + max((p.depth() for p in self.parts), default=0)
+
+    def leaves(self) -> "list[GridColumn]":
+        return [leaf for p in self.parts for leaf in p.leaves()] if self.parts else [self]
 
     def variant(self, kind: str | None) -> dict:
         """The column's settings for one row: its own, overridden by the row kind's variant."""
         base = {"list": self.list, "validate": self.validate, "prompt": self.prompt, "formula": None}
         extra = (self.quant if kind == "quant" else self.qual if kind == "qual" else None) or {}
         return {**base, **extra}
+
+
+@dataclass
+class Grid:
+    """A block of repeating rows under a header: the indicator grid, or an inline table."""
+    key: str
+    anchor: str
+    columns: list[GridColumn]
+    blank_rows: int = 5
+    spec: dict = field(default_factory=dict)     # side, end_anchor, formulas, kind, rows_from…
+
+    @property
+    def header_rows(self) -> int:
+        return max((c.depth() for c in self.columns), default=1)
+
+    @property
+    def input_columns(self) -> list[GridColumn]:
+        """The columns as the clerk fills them: parts expanded."""
+        return [leaf for c in self.columns for leaf in c.leaves()]
 
 
 @dataclass
@@ -243,6 +273,7 @@ class Form:
     grid: dict = field(default_factory=dict)        # side, end_anchor, formulas
     footer: list[Row] = field(default_factory=list)
     scoring: dict = field(default_factory=dict)
+    tables: dict[str, Grid] = field(default_factory=dict)   # inline tables among the rows, by key
 
     @property
     def taxonomy(self) -> Taxonomy:
@@ -261,16 +292,17 @@ class Form:
         return len(self.meta["columns"])
 
     @property
+    def main_grid(self) -> Grid:
+        return Grid("indicators", self.grid_anchor, self.grid_columns, self.grid_blank_rows, self.grid)
+
+    @property
     def grid_header_rows(self) -> int:
-        return 2 if any(c.parts for c in self.grid_columns) else 1
+        return self.main_grid.header_rows
 
     @property
     def input_columns(self) -> list[GridColumn]:
         """Grid columns as the clerk fills them: parts expanded."""
-        out = []
-        for c in self.grid_columns:
-            out.extend(c.parts or [c])
-        return out
+        return self.main_grid.input_columns
 
     def cells(self):
         """Every (row, cell) above the grid, then below it."""
@@ -297,9 +329,15 @@ class Form:
         return key in self.fields()
 
 
-def _compile_rows(raw_rows: list[dict], ncols: int) -> list[Row]:
+def _compile_rows(raw_rows: list[dict], ncols: int, tables: dict | None = None) -> list[Row]:
     rows: list[Row] = []
     for raw in raw_rows:
+        if "table" in raw:
+            table = (tables or {}).get(raw["table"])
+            if table is None:
+                raise FormError(f"表式描述中没有表格“{raw['table']}”")
+            rows.append(Row(table.anchor, None, [], table=raw["table"]))
+            continue
         if "plan" in raw:
             plan = raw["plan"]
             label_cells = [Cell(*span("A"), rows=2, label=raw["anchor"])]
@@ -327,6 +365,9 @@ def _compile_rows(raw_rows: list[dict], ncols: int) -> list[Row]:
     anchors = [i for i, r in enumerate(rows) if r.anchor]
     if not anchors:
         raise FormError("表式描述中没有任何锚点行")
+    for i, row in enumerate(rows[:-1]):
+        if row.table and not rows[i + 1].anchor:
+            raise FormError(f"表格“{row.table}”后面的一行须有锚点（表格行数可变，只能靠标签找到它）")
     for i, row in enumerate(rows):
         above = [a for a in anchors if a <= i]
         base = above[-1] if above else anchors[0]
@@ -340,18 +381,22 @@ def _compile_rows(raw_rows: list[dict], ncols: int) -> list[Row]:
     return rows
 
 
+def _compile_column(c: dict) -> GridColumn:
+    a, b = span(c["at"])
+    return GridColumn(key=c.get("key", ""), label=c["label"], col=a, last_col=b, list=c.get("list"),
+                      strict=c.get("strict", c.get("list") in ("level1", "level2")), prompt=c.get("prompt", ""),
+                      parts=[_compile_column(p) for p in c.get("parts", [])], source=c.get("source", "unit"),
+                      validate=c.get("validate"), quant=c.get("quant"), qual=c.get("qual"),
+                      joined=c.get("joined", True))
+
+
 def _compile_grid(raw: dict) -> list[GridColumn]:
-    cols = []
-    for c in raw["columns"]:
-        a, b = span(c["at"])
-        parts = [GridColumn(key=p["key"], label=p["label"], col=span(p["at"])[0], last_col=span(p["at"])[1],
-                            list=p.get("list"), strict=p.get("strict", False), prompt=p.get("prompt", ""))
-                 for p in c.get("parts", [])]
-        cols.append(GridColumn(key=c["key"], label=c["label"], col=a, last_col=b, list=c.get("list"),
-                               strict=c.get("strict", c.get("list") in ("level1", "level2")),
-                               prompt=c.get("prompt", ""), parts=parts, source=c.get("source", "unit"),
-                               validate=c.get("validate"), quant=c.get("quant"), qual=c.get("qual")))
-    return cols
+    return [_compile_column(c) for c in raw["columns"]]
+
+
+def _compile_tables(raw: dict) -> dict[str, Grid]:
+    return {key: Grid(key, t["anchor"], _compile_grid(t), t.get("blank_rows", 2),
+                      {k: v for k, v in t.items() if k != "columns"}) for key, t in raw.items()}
 
 
 @lru_cache(maxsize=None)
@@ -364,14 +409,15 @@ def load_form(form_id: str) -> Form:
     meta = data["form"]
     ncols = len(meta["columns"])
     sheet = data["sheet"]
+    tables = _compile_tables(sheet.get("tables", {}))
     form = Form(id=meta["id"], name=meta["name"], kind=meta["kind"], version=str(meta["version"]),
                 taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}), guide=data.get("guide", {}),
-                unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols),
+                unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols, tables),
                 grid_anchor=sheet["grid"]["anchor"], grid_blank_rows=sheet["grid"].get("blank_rows", 5),
                 grid_columns=_compile_grid(sheet["grid"]), review=data.get("review", {}), path=path,
                 grid={k: v for k, v in sheet["grid"].items() if k != "columns"},
                 footer=_compile_rows(sheet["footer"], ncols) if sheet.get("footer") else [],
-                scoring=data.get("scoring", {}))
+                scoring=data.get("scoring", {}), tables=tables)
     load_taxonomy(form.taxonomy_id)
     return form
 

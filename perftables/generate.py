@@ -59,7 +59,36 @@ def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dic
         return [{**row, **(extra[i] if i < len(extra) else {})} for i, row in enumerate(approved)]
     if filled is not None:
         return filled
-    return [{"level1": a, "level2": b} for a, b in form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False))]
+    return [{"level1": a, "level2": b, **({"name": c} if c else {})}
+            for a, b, c in form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False))]
+
+
+LOCKED_KEYS = "_locked"   # in a pre-filled row: the keys whose cells are locked (roster, previous years)
+
+
+def table_rows(grid, project: dict | None, filled: list | None, taxonomy=None) -> list[dict]:
+    """An inline table's rows: pre-filled from the roster (their given cells locked), what the unit
+    entered over them, else the seeded rows."""
+    pre = (project or {}).get("tables", {}).get(grid.key)
+    fill = filled or []
+    if pre is not None:
+        keys = {c.key for c in grid.input_columns if c.source != "unit"}
+        rows = []
+        for i, row in enumerate(pre):
+            locked = tuple(k for k in keys if row.get(k) not in (None, ""))
+            over = {k: v for k, v in (fill[i] if i < len(fill) else {}).items() if k not in locked}
+            rows.append({**row, **over, LOCKED_KEYS: locked})
+        return rows + fill[len(pre):]
+    if filled is not None:
+        return list(filled)
+    if grid.spec.get("seed") == "taxonomy" and taxonomy is not None:
+        return [{"level1": a, "level2": b, **({"name": c} if c else {})} for a, b, c in taxonomy.seed_rows(False)]
+    return [dict(r) for r in grid.spec.get("seed", [])]
+
+
+def header_context(year: int) -> dict:
+    """Names a header label may use: {year}, {y1} (last year), {y2} (the year before)."""
+    return {"year": year, "y1": year - 1, "y2": year - 2}
 
 
 def grid_rows_for(form: Form, opts: Options, rows: list) -> int:
@@ -70,14 +99,36 @@ def grid_rows_for(form: Form, opts: Options, rows: list) -> int:
 
 
 def sheet_names(form: Form, unit: Unit, opts: Options) -> tuple[list[str], list[str]]:
+    if form.kind == "dept_target":   # one sheet: the department itself
+        return [form.meta["sheet_name"]], []
     extra = form.meta.get("extra_projects", 0) if opts.extra_projects is None else opts.extra_projects
     projects = [form.meta["sheet_name"].format(seq=i) for i in range(1, len(unit.projects) + 1)]
     spares = [form.meta["spare_sheet_name"].format(seq=i) for i in range(1, extra + 1)]
     return projects, spares
 
 
+def dept_record(form: Form, unit: Unit) -> dict:
+    """The department as the one "project" of its sheet: its figures and texts from the department
+    roster, its project list from the project roster, its indicators' history from earlier years."""
+    category = form.meta.get("project_category", "")
+    rows = [{"name": p.name, "category": p.extra.get("category") or category,
+             "total_budget": p.extra.get("total_budget", p.budget), "budget": p.budget, "use": p.use}
+            for p in unit.projects]
+    record = {"code": unit.code, "name": unit.name, **unit.extra.get("dept", {}), "tables": {"projects": rows}}
+    if unit.extra.get("history"):
+        record["indicators"] = unit.extra["history"]
+    return record
+
+
 def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
     projects, spares = sheet_names(form, unit, opts)
+    if form.kind == "dept_target":
+        return {
+            "tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
+            "taxonomy": form.taxonomy_id, "year": opts.year, "unit_code": unit.code, "unit_name": unit.name,
+            "issue": opts.issue, "projects": [dict(dept_record(form, unit), sheet=projects[0], seq=1)], "spares": [],
+            **({"links": opts.links} if opts.links else {}),
+        }
     return {
         "tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
         "taxonomy": form.taxonomy_id, "year": opts.year, "unit_code": unit.code, "unit_name": unit.name,
@@ -88,8 +139,16 @@ def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
     }
 
 
+def _prior_years(year) -> dict:
+    try:
+        return {"y1": int(year) - 1, "y2": int(year) - 2}
+    except (TypeError, ValueError):   # a workbook read without a stamp: the year is decided later
+        return {"y1": "", "y2": ""}
+
+
 def context(payload: dict, project: dict | None, seq: int | None = None) -> dict:
     return {"unit_code": payload["unit_code"], "unit_name": payload["unit_name"], "year": payload["year"],
+            **_prior_years(payload.get("year")),
             "seq": seq if seq is not None else (project or {}).get("seq", ""),
             "project_name": (project or {}).get("name") or "新增项目"}
 
@@ -244,12 +303,22 @@ class WorkbookWriter:
         values = filled.get("fields", {})
         rows = grid_rows(form, project, filled.get("indicators"))
         n = grid_rows_for(form, self.opts, rows)
-        header = len(form.rows)
+        tables = {key: table_rows(g, project, filled.get("tables", {}).get(key), form.taxonomy)
+                  for key, g in form.tables.items()}
+        sizes = {key: len(t) + form.tables[key].blank_rows for key, t in tables.items()}
+        pos, r = [], 0
+        for row in form.rows:   # inline tables push the rows below them down
+            pos.append(r)
+            r += form.tables[row.table].header_rows + sizes[row.table] if row.table else 1
+        header = r
         first = header + form.grid_header_rows
         last = first + n - 1
-        refs = self._refs(header, first, last)
-        for r, row in enumerate(form.rows + form.footer):
-            r = r if r < header else last + 1 + (r - header)
+        pos += [last + 1 + i for i in range(len(form.footer))]
+        refs = self._refs(pos, first, last)
+        for row, r in zip(form.rows + form.footer, pos):
+            if row.table:
+                self._grid(ws, r, tables[row.table], sizes[row.table], refs, form.tables[row.table])
+                continue
             texts = [(values.get(c.field) or (project or {}).get(c.field), self._width(c)) for c in row.cells if c.field]
             height = fit_height(texts, row.height or 15)
             if height != 15:
@@ -257,19 +326,22 @@ class WorkbookWriter:
             for cell in row.cells:
                 self._write_cell(ws, r, cell, locked_value(cell, self.payload, project, seq), values.get(cell.field),
                                  refs)
-        self._grid(ws, header, rows, n, refs)
+        self._grid(ws, header, rows, n, refs, form.main_grid)
         cols = {c.key: c.col for c in form.input_columns}
-        self._mark(ws, name, lambda t: (t[1], t[2]) if t[0] == "at" else
+        table_at = {row.table: pos[i] + form.tables[row.table].header_rows for i, row in enumerate(form.rows)
+                    if row.table}
+        table_cols = {key: {c.key: c.col for c in g.input_columns} for key, g in form.tables.items()}
+        self._mark(ws, name, lambda t: (pos[t[1]], t[2]) if t[0] == "at" else
                    (first + t[1], cols.get(t[2], 0)) if t[0] == "grid" else
-                   (last + 1 + t[1], t[2]) if t[0] == "footer" else None)
-        self._page(ws, last + len(form.footer), form.ncols - 1, repeat=(header, first - 1))
+                   (pos[len(form.rows) + t[1]], t[2]) if t[0] == "footer" else
+                   (table_at[t[1]] + t[2], table_cols[t[1]].get(t[3], 0)) if t[0] == "table" else None)
+        self._page(ws, pos[-1] if form.footer else last, form.ncols - 1, repeat=(header, first - 1))
         self._protect(ws)
 
-    def _refs(self, header: int, first: int, last: int) -> dict:
+    def _refs(self, pos: list[int], first: int, last: int) -> dict:
         """Addresses a formula may name: every field, each grid column's range, scoring parameters."""
         form, refs = self.form, {}
-        for r, row in enumerate(form.rows + form.footer):
-            r = r if r < header else last + 1 + (r - header)
+        for row, r in zip(form.rows + form.footer, pos):
             for cell in row.cells:
                 if cell.field:
                     refs[cell.field] = f"${_col(cell.col)}${r + 1}"
@@ -393,34 +465,39 @@ class WorkbookWriter:
             "type": "formula", "criteria": "=OR(" + ",".join(rules) + ")",
             "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})
 
-    def _grid(self, ws, r: int, rows: list[dict], n: int, refs: dict):
-        form, st = self.form, self.st
+    def _grid(self, ws, r: int, rows: list[dict], n: int, refs: dict, grid):
+        """A grid (the indicators, or an inline table) at sheet row r: its header, then n rows."""
+        st = self.st
         header = st.label(bold=True, bg_color=COLORS["header"])
-        two = form.grid_header_rows == 2
-        for col in form.grid_columns:
-            if col.parts:
-                if col.col != col.last_col:
-                    ws.merge_range(r, col.col, r, col.last_col, col.label, header)
-                else:
-                    ws.write_string(r, col.col, col.label, header)
-                for part in col.parts:
-                    ws.write_string(r + 1, part.col, part.label, header)
-            elif two or col.col != col.last_col:
-                ws.merge_range(r, col.col, r + form.grid_header_rows - 1, col.last_col, col.label, header)
+        depth = grid.header_rows
+        ctx = header_context(self.opts.year)
+
+        def head(col, level):
+            label = col.label.format(**ctx)
+            bottom = r + level if col.parts else r + depth - 1
+            if bottom != r + level or col.col != col.last_col:
+                ws.merge_range(r + level, col.col, bottom, col.last_col, label, header)
             else:
-                ws.write_string(r, col.col, col.label, header)
-        first = r + form.grid_header_rows
+                ws.write_string(r + level, col.col, label, header)
+            for part in col.parts:
+                head(part, level + 1)
+
+        for col in grid.columns:
+            head(col, 0)
+        first = r + depth
         last = first + n - 1
-        if form.grid.get("side"):   # the label printed down the left of the whole grid (绩效指标)
-            side = span(form.grid["side"])[0]
-            ws.merge_range(r, side, last, side, form.grid_anchor, header)
-        inputs = form.input_columns
-        last_part = {c.parts[-1].key for c in form.grid_columns if c.parts}
-        first_part = {c.parts[0].key for c in form.grid_columns if c.parts}
-        mid_part = {p.key for c in form.grid_columns for p in c.parts} - last_part - first_part
+        if grid.spec.get("side"):   # the label printed down the left of the whole grid (绩效指标)
+            side = span(grid.spec["side"])[0]
+            ws.merge_range(r, side, last, side, grid.anchor, header)
+        inputs = grid.input_columns
+        joined = [c for c in grid.columns if c.parts and c.joined]
+        last_part = {c.parts[-1].key for c in joined}
+        first_part = {c.parts[0].key for c in joined}
+        mid_part = {p.key for c in joined for p in c.parts} - last_part - first_part
         for i in range(n):
             data = rows[i] if i < len(rows) else {}
             kind = data.get("kind")
+            locked = data.get(LOCKED_KEYS, ())
             ws.set_row(first + i, fit_height([(data.get(c.key), self._width(c)) for c in inputs], 20))
             for col in inputs:
                 kw = {"align": "left"}
@@ -436,15 +513,17 @@ class WorkbookWriter:
                     ws.write_formula(rr, col.col, "=" + self._rule_formula(data, rr, refs),
                                      st.locked(align="center", num_format="0.00"), "")
                     continue
-                if col.source == "target":
-                    self._put(ws, rr, col.col, data.get(col.key), st.locked(**kw))
-                    continue
+                is_locked = col.source == "target" or col.key in locked
                 numeric = spec.get("validate") in ("number", "score_band")
-                self._put(ws, rr, col.col, data.get(col.key),
-                          st.input(num_format="0.00" if numeric else "@", **kw))
+                fmt = st.locked(**kw) if is_locked else st.input(num_format="0.00" if numeric else "@", **kw)
+                if col.col != col.last_col:
+                    ws.merge_range(rr, col.col, rr, col.last_col, "", fmt)
+                self._put(ws, rr, col.col, data.get(col.key), fmt)
+                if is_locked:
+                    continue
                 if col.quant or col.qual:
-                    self._cell_validation(ws, rr, col, spec)
-        self._grid_validations(ws, first, last)
+                    self._cell_validation(ws, rr, col, spec, grid)
+        self._grid_validations(ws, first, last, grid)
         return last
 
     def _rule_formula(self, data: dict, r: int, refs: dict) -> str:
@@ -460,7 +539,7 @@ class WorkbookWriter:
         cols = {c.key: _col(c.col) for c in self.form.input_columns}
         return formulas[rule].format(a=f"{cols['actual']}{r + 1}", w=f"{cols['weight']}{r + 1}", t=format_number(t))
 
-    def _cell_validation(self, ws, r: int, col, spec: dict):
+    def _cell_validation(self, ws, r: int, col, spec: dict, grid):
         prompt = _prompt(col.label, spec.get("prompt", ""))
         ref = f"{_col(col.col)}{r + 1}"
         if spec.get("list"):
@@ -470,7 +549,7 @@ class WorkbookWriter:
             opts = {"validate": "custom", "value": f'=OR(ISNUMBER({ref}),{ref}="不适用")', **prompt,
                     "error_title": "请填数字", "error_message": "定量指标的实际完成值只填数字；不适用的填“不适用”。"}
         elif spec.get("validate") == "score_band":
-            weight = next(c for c in self.form.input_columns if c.key == "weight")
+            weight = next(c for c in grid.input_columns if c.key == "weight")
             opts = {"validate": "decimal", "criteria": "between", "minimum": 0,
                     "maximum": f"=N({_col(weight.col)}{r + 1})", **prompt,
                     "error_title": "得分有误", "error_message": "得分应在0到本指标分值之间。"}
@@ -478,17 +557,17 @@ class WorkbookWriter:
             opts = {"validate": "any", **prompt}
         ws.data_validation(r, col.col, r, col.col, opts)
 
-    def _grid_validations(self, ws, first: int, last: int):
+    def _grid_validations(self, ws, first: int, last: int, grid):
         form = self.form
         by_list = {}
-        for col in form.input_columns:
+        for col in grid.input_columns:
             if col.quant or col.qual or col.source == "target":
                 continue   # validated row by row, or locked
             prompt = _prompt(col.label, col.prompt)
             if col.list == "level1":
                 source = "=PT_L1"
             elif col.list == "level2":
-                l1 = next(c for c in form.input_columns if c.list == "level1")
+                l1 = next(c for c in grid.input_columns if c.list == "level1")
                 source = f"=INDIRECT(VLOOKUP(${_col(l1.col)}{first + 1},PT_MAP,2,FALSE))"
             elif col.list:
                 source = f"=PT_{col.list.upper()}"

@@ -83,7 +83,7 @@ def grid_rows(form: Form, pr: ProjectReturn) -> list[list[str]]:
             l2 = tax.find_level2(l1, row[1]) if l1 else None
             by.setdefault((l1.name if l1 else row[0], l2.name if l2 else row[1]), []).append(row)
         full = []
-        for l1, l2 in tax.seed_rows(True):
+        for l1, l2, _ in tax.seed_rows(True):
             full += by.pop((l1, l2), [[l1, l2] + ["\u3000"] * (len(keys) - 2)])
         rows = full + [r for rest in by.values() for r in rest]
     return rows

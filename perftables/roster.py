@@ -26,6 +26,8 @@ COLUMNS = {
     "contact": ["联系人", "contact"],
     "phone": ["联系电话", "phone", "tel"],
     "email": ["邮箱", "电子邮箱", "email", "e-mail", "mail"],
+    "category": ["支出项目类别", "项目类别", "category"],
+    "total_budget": ["项目总预算", "total_budget"],
     "form": ["表式", "form"],
     "taxonomy": ["指标体系", "taxonomy"],
 }
@@ -64,6 +66,7 @@ class Unit:
     form: str = ""
     taxonomy: str = ""
     projects: list[Project] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)   # form-specific data: "dept" figures, indicator "history"
 
     @property
     def budget(self) -> float:
@@ -180,8 +183,16 @@ def read_roster(path) -> Roster:
             if abs(budget - (fiscal + other)) > AMOUNT_TOLERANCE:
                 problems.append(f"{where}“{title('budget')}”列：预算数 {format_number(budget)} ≠ 财政资金 "
                                 f"{format_number(fiscal)} + 其他资金 {format_number(other)}")
+        extra = {}
+        if get.get("category"):
+            extra["category"] = get["category"]
+        if get.get("total_budget"):
+            total = parse_amount(raw["total_budget"])
+            if total.error:
+                problems.append(f"{where}“{title('total_budget')}”列：{total.error}")
+            extra["total_budget"] = total.value
         unit.projects.append(Project(code=pcode, name=pname, budget=budget, fiscal=fiscal, other=other,
-                                     use=get.get("use", "")))
+                                     use=get.get("use", ""), extra=extra))
     if problems:
         raise RosterError(problems)
     if not units:
