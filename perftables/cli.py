@@ -52,9 +52,13 @@ def forms():
 @click.option("--indicator-rows", type=int, default=None, help="每个项目表的指标行数")
 @click.option("--deadline", default="", help="填报截止时间，写入填报说明")
 @click.option("--contact", default="", help="联系人及电话，写入填报说明")
+@click.option("--department", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="部门整体表的部门数据（CSV/xlsx，列名即表上的名称，如“财政拨款”“财政拨款（上年）”“填报人”）")
+@click.option("--history", multiple=True, type=click.Path(exists=True),
+              help="往年收回的部门整体表（收件箱、汇总工作簿或导出文件夹，可给两次）：预填并锁定近两年指标值")
 @click.option("--workers", type=int, default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact,
-             workers):
+             department, history, workers):
     """按名单为每个单位生成一份锁定的绩效目标表工作簿。
 
     \b
@@ -65,6 +69,8 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
 
     try:
         ros = read_roster(roster)
+        if department or history:
+            _attach_department_data(ros, form_id, department, history, year)
         opts = Options(year=year, password=password, extra_projects=extra_projects, indicator_rows=indicator_rows,
                        deadline=deadline, contact=contact)
         bar, tick = _progress(len(ros.units), "生成")
@@ -79,6 +85,24 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位；发送清单：{Path(outdir) / '发送清单.csv'}")
+
+
+def _attach_department_data(ros, form_id, department, history, year):
+    from .dept import attach_history, read_history
+    from .generate import form_for_unit
+    from .roster import attach_department, read_department
+
+    forms = {u.code: form_for_unit(u, form_id) for u in ros.units}
+    dept_forms = {f.id: f for f in forms.values() if f.kind == "dept_target"}
+    if not dept_forms:
+        raise click.ClickException("--department / --history 只用于部门整体表（如 --form hubei-dept）")
+    form = next(iter(dept_forms.values()))
+    if department:
+        unknown = attach_department(ros, read_department(department, form))
+        if unknown:
+            click.echo("部门数据中这些单位编码不在名单中，已忽略：" + "、".join(unknown), err=True)
+    if history:
+        attach_history(ros, read_history(history), year)
 
 
 @cli.command()

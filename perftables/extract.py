@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .forms import Form, cell_name, norm_label, record_key
-from .generate import locked_value
+from .generate import header_context, locked_value
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from .value import IndicatorValue, clean, compose, format_number, parse_amount
@@ -45,6 +45,9 @@ class Indicator:
     cells: Mapping[str, str] = field(default_factory=dict)   # key → "F12"
     op_cell: str = ""                                      # the 符号 cell as typed
     extra: dict = field(default_factory=dict)              # other grid columns as read (实际完成值, 分值…)
+
+
+STANDARD_KEYS = {"level1", "level2", "name", "description", "op", "num", "unit", "value", "basis"}
 
 
 class RowCells(Mapping):
@@ -85,6 +88,7 @@ class ProjectReturn:
     cells: dict[str, str] = field(default_factory=dict)    # field → "C5"
     values: dict = field(default_factory=dict)             # every field as read (amounts parsed)
     figures: dict = field(default_factory=dict)            # formula cells: the file's own cached results
+    tables: dict = field(default_factory=dict)             # inline tables: key → Indicators or row dicts
 
 
 @dataclass
@@ -218,7 +222,8 @@ class Extractor:
         pr.plan = self._plan(sheet, [(pr.cells.get(c.field), self._plan_raw.get(c.field), form.target_of(c.field))
                                      for c in plan_cells])
         pr.values.update((c.field, v) for c, v in zip(plan_cells, pr.plan))
-        self._grid(sheet, rows, anchors, pr)
+        self._grid(sheet, rows, anchors, pr, project)
+        self._tables(sheet, rows, anchors, pr, project)
         if pr.spare and not (pr.code or pr.name or pr.indicators):
             return  # an unused spare sheet
         if project:
@@ -285,42 +290,118 @@ class Extractor:
             values = [None if v is None else round(v * 100, 6) for v in values]
         return values
 
-    def _grid(self, sheet, rows, anchors, pr: ProjectReturn):
+    def _header(self, sheet, rows, header: int, grid, at: int, target_of):
+        """Every header label of a grid where the form puts it (a changed one is tampering)."""
+        ctx = header_context(self.payload.get("year"))
+
+        def check(col, level):
+            label = col.label.format(**ctx)
+            if not _same(label, _get(rows, header + level, col.col)):
+                self.add(sheet, header + level, col.col, "锁定单元格被改动", ERROR,
+                         f"表头“{label}”被改动：实为{_shown(_get(rows, header + level, col.col))}",
+                         target_of(at + level, col.col))
+            for part in col.parts:
+                check(part, level + 1)
+
+        for col in grid.columns:
+            check(col, 0)
+
+    def _grid_rows(self, rows, grid, start: int, end: int):
+        """(sheet row, raw values by column key) of every grid row holding something."""
+        cols = {c.key: c.col for c in grid.input_columns}
+        content_keys = [k for k in cols if k not in ("level1", "level2")]
+        for r in range(start, end):
+            raw = {k: _get(rows, r, c) for k, c in cols.items()}
+            if any(_text(raw[k]) for k in content_keys):
+                yield r, raw, cols
+
+    def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
+        form = self.form
+        review = form.review
+        kw = {"placeholders": tuple(review.get("placeholders", ())), "question_prefix": review.get("question_prefix", "是否")}
+        if "op" in cols:
+            value = compose(raw.get("op"), raw.get("num"), raw.get("unit"), **kw)
+        else:
+            value = compose(None, raw.get("value", raw.get("target")), None, **kw)
+        return Indicator(
+            row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
+            name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
+            basis=_text(raw.get("basis")), cells=RowCells(r, cols),
+            op_cell=_text(raw.get("op")), extra={k: v for k, v in raw.items() if k not in STANDARD_KEYS})
+
+    def _grid(self, sheet, rows, anchors, pr: ProjectReturn, project: dict | None):
         form = self.form
         header = anchors.get(norm_label(form.grid_anchor))
         if header is None:
             self.add(sheet, None, None, "结构被改动", ERROR, f"找不到指标表头“{form.grid_anchor}”，绩效指标未读取")
             return
-        for col in form.grid_columns:
-            if not _same(col.label, _get(rows, header, col.col)):
-                self.add(sheet, header, col.col, "锁定单元格被改动", ERROR,
-                         f"表头“{col.label}”被改动：实为{_shown(_get(rows, header, col.col))}",
-                         ("at", len(form.rows), col.col))
-            for part in col.parts:
-                if not _same(part.label, _get(rows, header + 1, part.col)):
-                    self.add(sheet, header + 1, part.col, "锁定单元格被改动", ERROR,
-                             f"表头“{part.label}”被改动：实为{_shown(_get(rows, header + 1, part.col))}",
-                             ("at", len(form.rows) + 1, part.col))
-        review = form.review
-        kw = {"placeholders": tuple(review.get("placeholders", ())), "question_prefix": review.get("question_prefix", "是否")}
-        cols = {c.key: c.col for c in form.input_columns}
-        content_keys = [k for k in cols if k not in ("level1", "level2")]
+        self._header(sheet, rows, header, form.main_grid, len(form.rows), lambda r, c: ("at", r, c))
         end = anchors.get(norm_label(form.grid.get("end_anchor", "")), len(rows)) if form.grid.get("end_anchor") \
             else len(rows)
-        standard = {"level1", "level2", "name", "description", "op", "num", "unit", "value", "basis"}
-        for r in range(header + form.grid_header_rows, end):
-            raw = {k: _get(rows, r, c) for k, c in cols.items()}
-            if not any(_text(raw[k]) for k in content_keys):
+        for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end):
+            pr.indicators.append(self._indicator(r, raw, cols))
+        if not any(c.source == "target" for c in form.input_columns):   # self-evaluation checks its own
+            self._check_locked_rows(sheet, (project or {}).get("indicators"), pr.indicators, form.main_grid,
+                                    lambda i, key: ("grid", i, key))
+
+    def _tables(self, sheet, rows, anchors, pr: ProjectReturn, project: dict | None):
+        form = self.form
+        for i, row in enumerate(form.rows):
+            if not row.table:
                 continue
-            if "op" in cols:
-                value = compose(raw.get("op"), raw.get("num"), raw.get("unit"), **kw)
+            grid = form.tables[row.table]
+            header = anchors.get(norm_label(grid.anchor))
+            if header is None:
+                continue   # reported with the rows
+            self._header(sheet, rows, header, grid, 0, lambda r, c, key=row.table: ("table", key, r - grid.header_rows, c))
+            following = form.rows[i + 1].anchor if i + 1 < len(form.rows) else form.grid_anchor
+            end = anchors.get(norm_label(following), len(rows))
+            found = []
+            for r, raw, cols in self._grid_rows(rows, grid, header + grid.header_rows, end):
+                if grid.spec.get("kind") == "indicators":
+                    found.append(self._indicator(r, raw, cols))
+                else:
+                    found.append(self._table_row(sheet, r, raw, cols, grid, row.table, len(found)))
+            pr.tables[row.table] = found
+            pre = ((project or {}).get("tables") or {}).get(row.table)
+            self._check_locked_rows(sheet, pre, found, grid, lambda j, key, k=row.table: ("table", k, j, key))
+
+    def _table_row(self, sheet, r: int, raw: dict, cols: dict, grid, key: str, index: int) -> dict:
+        out = {"row": r + 1, "cells": RowCells(r, cols)}
+        for col in grid.input_columns:
+            value = raw.get(col.key)
+            if col.validate == "number":
+                amount = parse_amount(value)
+                if amount.error:
+                    self.add(sheet, r, col.col, "数字格式", ERROR, f"“{col.label}”{amount.error}，未计入",
+                             ("table", key, index, col.key))
+                out[col.key] = amount.value
             else:
-                value = compose(None, raw.get("value", raw.get("target")), None, **kw)
-            pr.indicators.append(Indicator(
-                row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
-                name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
-                basis=_text(raw.get("basis")), cells=RowCells(r, cols),
-                op_cell=_text(raw.get("op")), extra={k: v for k, v in raw.items() if k not in standard}))
+                out[col.key] = _text(value)
+        return out
+
+    def _check_locked_rows(self, sheet, pre: list | None, found: list, grid, target):
+        """Cells a pre-filled row had locked (roster, earlier years) must still hold what was given."""
+        if not pre:
+            return
+        keys = [c for c in grid.input_columns if c.source in ("roster", "history")]
+        for i, given in enumerate(pre):
+            got = found[i] if i < len(found) else None
+            for col in keys:
+                expected = given.get(col.key)
+                if expected in (None, ""):
+                    continue
+                if got is None:
+                    actual, address = None, ""
+                elif isinstance(got, Indicator):
+                    actual, address = got.extra.get(col.key), got.cells.get(col.key, "")
+                else:
+                    actual, address = got.get(col.key), got["cells"].get(col.key, "")
+                if not _same(expected, actual if actual is not None else ""):
+                    self.out.findings.append(Finding(
+                        sheet, address, "锁定单元格被改动", ERROR,
+                        f"锁定单元格“{col.label.format(**header_context(self.payload.get('year')))}”被改动："
+                        f"应为{_shown(expected)}，实为{_shown(actual)}", target=target(i, col.key)))
 
 
 def extract(book: Book, form: Form, payload: dict) -> UnitReturn:

@@ -56,7 +56,13 @@ def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dic
     approved = (project or {}).get("indicators")
     if approved is not None:
         extra = filled or []
-        return [{**row, **(extra[i] if i < len(extra) else {})} for i, row in enumerate(approved)]
+        given = [c.key for c in form.input_columns if c.source in ("roster", "history")]
+        rows = []
+        for i, row in enumerate(approved):
+            locked = tuple(k for k in given if row.get(k) not in (None, ""))
+            over = {k: v for k, v in (extra[i] if i < len(extra) else {}).items() if k not in locked}
+            rows.append({**row, **over, **({LOCKED_KEYS: locked} if locked else {})})
+        return rows + extra[len(approved):]
     if filled is not None:
         return filled
     return [{"level1": a, "level2": b, **({"name": c} if c else {})}
@@ -86,9 +92,9 @@ def table_rows(grid, project: dict | None, filled: list | None, taxonomy=None) -
     return [dict(r) for r in grid.spec.get("seed", [])]
 
 
-def header_context(year: int) -> dict:
+def header_context(year) -> dict:
     """Names a header label may use: {year}, {y1} (last year), {y2} (the year before)."""
-    return {"year": year, "y1": year - 1, "y2": year - 2}
+    return {"year": year, **_prior_years(year)}
 
 
 def grid_rows_for(form: Form, opts: Options, rows: list) -> int:

@@ -34,6 +34,9 @@ def review(ret: UnitReturn) -> list[Finding]:
     if form.kind == "project_selfeval":
         from .selfeval import review_selfeval
         return out + [f for pr in ret.projects for f in _required(form, pr)] + review_selfeval(ret)
+    if form.kind == "dept_target":
+        from .dept import review_dept
+        return out + [f for pr in ret.projects for f in _required(form, pr)] + review_dept(ret)
     for pr in ret.projects:
         out.extend(_required(form, pr))
         out.extend(review_project(form, pr))
@@ -112,7 +115,12 @@ def _review_plan(form: Form, pr: ProjectReturn) -> list[Finding]:
     return out
 
 
-def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
+def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=None, owner=None) -> list[Finding]:
+    """The indicator rules over the main grid (or over an inline table of indicators: its rows,
+    where its findings point, and what to call it in the 缺少一级指标 message)."""
+    indicators = pr.indicators if indicators is None else indicators
+    target = target or (lambda i, key: ("grid", i, key))
+    owner = owner or f"项目“{pr.name}”"
     out = []
     params, tax = form.review, form.taxonomy
     basis_known = [norm_label(b) for b in form.lists.get("basis", [])]
@@ -120,11 +128,11 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
     seen_blocks = set()
     ops = form.lists.get("ops", [])
     placeholders = {norm_label(p) for p in params.get("placeholders", [])}
-    for index, ind in enumerate(pr.indicators):
+    for index, ind in enumerate(indicators):
         def add(key, rule, severity, message):
             key = key if key in ind.cells else "num" if "num" in ind.cells else "value"
             out.append(Finding(pr.sheet, ind.cells.get(key, ""), rule, severity, message,
-                               target=("grid", index, key)))
+                               target=target(index, key)))
 
         where = f"第{ind.row}行“{ind.name or ind.level2 or '（未命名）'}”"
         l1 = tax.find_level1(ind.level1) if ind.level1 else None
@@ -188,6 +196,6 @@ def _review_indicators(form: Form, pr: ProjectReturn) -> list[Finding]:
     first = pr.cells.get("goal", "")
     for l1 in tax.level1:
         if l1.required and l1.name not in seen_blocks:
-            out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"项目“{pr.name}”没有{l1.name}",
-                               target=("grid", 0, "level1")))
+            out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"{owner}没有{l1.name}",
+                               target=target(0, "level1")))
     return out

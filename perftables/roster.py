@@ -198,3 +198,61 @@ def read_roster(path) -> Roster:
     if not units:
         raise RosterError([f"{path.name}：名单中没有任何单位"])
     return Roster(units=list(units.values()), path=str(path))
+
+
+def department_columns(form) -> dict[str, tuple[str, str]]:
+    """Column title → (field, type) of what a department roster may give: the form's roster fields,
+    named as the form names them (previous years as “…（上年）”“…（前年）”)."""
+    return {cell.title: (cell.field, cell.type) for _, cell in form.cells() if cell.source == "roster" and cell.field}
+
+
+def read_department(path, form) -> dict[str, dict]:
+    """单位编码 → the department's figures and texts, from a CSV/xlsx whose columns are the form's titles."""
+    path = Path(path)
+    if not path.is_file():
+        raise RosterError([f"找不到部门数据文件：{path}"])
+    rows = read_rows(path)
+    if not rows:
+        raise RosterError([f"{path.name}：文件是空的"])
+    header = [_cell_text(h) for h in rows[0]]
+    known = department_columns(form)
+    code_col = next((i for i, h in enumerate(header) if h.lower() in COLUMNS["unit_code"]), None)
+    problems = [] if code_col is not None else [f"{path.name}：缺少“单位编码”列"]
+    unknown = [h for i, h in enumerate(header) if h and i != code_col and h not in known
+               and h.lower() not in COLUMNS["unit_name"]]
+    if unknown:
+        problems.append(f"{path.name}：不认识的列 " + "、".join(f"“{h}”" for h in unknown) +
+                        "（可用的列：" + "、".join(known) + "）")
+    if problems:
+        raise RosterError(problems)
+    out: dict[str, dict] = {}
+    for rowno, row in enumerate(rows[1:], start=2):
+        cells = {h: (row[i] if i < len(row) else None) for i, h in enumerate(header)}
+        code = _cell_text(row[code_col]) if code_col < len(row) else ""
+        if not code:
+            if any(_cell_text(v) for v in row):
+                problems.append(f"{path.name} 第{rowno}行：单位编码为空")
+            continue
+        record = {}
+        for title, (field_key, kind) in known.items():
+            if title not in cells or _cell_text(cells[title]) == "":
+                continue
+            if kind == "amount":
+                amount = parse_amount(cells[title])
+                if amount.error:
+                    problems.append(f"{path.name} 第{rowno}行“{title}”列：{amount.error}")
+                record[field_key] = amount.value
+            else:
+                record[field_key] = _cell_text(cells[title]) if not isinstance(cells[title], str) else cells[title].strip()
+        out[code] = record
+    if problems:
+        raise RosterError(problems)
+    return out
+
+
+def attach_department(roster: Roster, department: dict[str, dict]) -> list[str]:
+    """Give each unit its department data; the codes of the data that matched no unit are returned."""
+    for unit in roster.units:
+        if unit.code in department:
+            unit.extra["dept"] = department[unit.code]
+    return sorted(set(department) - {u.code for u in roster.units})
