@@ -31,7 +31,8 @@ ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = "已采用", "已采用（�
 UNPACKED = "已展开（压缩包）"
 MAX_MEMBERS = 1000
 MAX_DEPTH = 2
-KIND_NAMES = {"project_target": "项目支出绩效目标表", "project_selfeval": "项目支出绩效自评表"}
+KIND_NAMES = {"project_target": "项目支出绩效目标表", "project_selfeval": "项目支出绩效自评表",
+              "dept_target": "部门整体绩效目标表", "dept_selfeval": "部门整体支出绩效自评表"}
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 

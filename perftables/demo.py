@@ -15,7 +15,7 @@ from .collect import collect
 from .scoring import ACHIEVED, PARTIAL
 from .selfeval import generate_selfeval
 from .generate import Options, file_name_for, fill_from_record, form_for_unit, generate, workbook_bytes
-from .roster import read_roster
+from .roster import attach_department, read_department, read_roster
 from .summary import build_tables, write_csv, write_xlsx
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -84,6 +84,36 @@ def build_selfeval_returns(targets, outdir: Path) -> list[Path]:
                                             fills=selfeval_fill)]
 
 
+DEPT_YEAR = 2024   # seed 004 is 鄂州市科协's 2024 table
+
+
+def dept_roster(examples: Path = EXAMPLES):
+    """The Hubei example: a project roster on the department form, and the department figures."""
+    from .forms import load_form
+
+    roster = read_roster(examples / "dept" / "名单.csv")
+    attach_department(roster, read_department(examples / "dept" / "部门数据.csv", load_form("hubei-dept")))
+    return roster
+
+
+def build_dept_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
+    """Seed 004 entered into its unit's generated department template."""
+    from .dept import dept_fill
+
+    roster = dept_roster(examples)
+    seeds = json.loads((examples / "seed_dept.json").read_text(encoding="utf-8"))
+    outdir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for record in seeds["units"]:
+        unit = roster.unit(record["code"])
+        form = form_for_unit(unit, None)
+        data = workbook_bytes(form, unit, Options(year=DEPT_YEAR, created=FIXED_TIME), dept_fill(form, record))
+        path = outdir / file_name_for(form, unit, DEPT_YEAR)
+        path.write_bytes(data)
+        paths.append(path)
+    return paths
+
+
 def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
     col = collect([inbox], roster=roster)
     tables = build_tables(col)
@@ -126,6 +156,22 @@ def run_demo(outdir: Path, examples: Path = EXAMPLES):
     yield f"6. 自评汇总：{outdir / '7-自评汇总.xlsx'}（CSV：{outdir / '8-自评导出'}）"
     for row in next(t for t in se_tables if t.name == "单位自评").rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，执行率 {row[5]:.2%}，预算加权平均分 {row[6]}（{row[7]}）"
+    # the department-overall table (Hubei form, seed 004)
+    droster = dept_roster(examples)
+    generate(droster, outdir / "9-部门整体下发", Options(year=DEPT_YEAR, deadline=f"{DEPT_YEAR - 1}年12月31日"))
+    yield f"7. 已生成部门整体绩效目标表：{outdir / '9-部门整体下发'}"
+    d_returns = examples / "dept" / "returns"
+    if not d_returns.is_dir():
+        d_returns = outdir / "10-部门整体收回"
+        build_dept_returns(d_returns, examples)
+    dcol, d_tables = roll_up(d_returns, droster, outdir / "11-部门整体汇总.xlsx", outdir / "12-部门整体导出",
+                             f"{DEPT_YEAR}年部门整体绩效目标汇总")
+    yield f"8. 部门整体汇总：{outdir / '11-部门整体汇总.xlsx'}"
+    for row in next(t for t in d_tables if t.name == "部门资金").rows:
+        yield (f"   {row[0]} {row[1]}：收入合计 {row[5]:,.2f} 万元，支出合计 {row[9]:,.2f} 万元，"
+               f"项目清单合计 {row[-3]:,.2f} 万元，错误 {row[-2]}，警告 {row[-1]}")
+    for f in (f for r in dcol.returns for f in r.findings):
+        yield f"   【{f.severity}】{f.cell or f.sheet}：{f.message}"
 
 
 if __name__ == "__main__":
@@ -134,4 +180,6 @@ if __name__ == "__main__":
             print(p)
         targets = collect([EXAMPLES / "returns"], roster=read_roster(EXAMPLES / "roster.csv")).accepted
         for p in build_selfeval_returns(targets, EXAMPLES / "selfeval_returns"):
+            print(p)
+        for p in build_dept_returns(EXAMPLES / "dept" / "returns"):
             print(p)

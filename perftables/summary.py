@@ -26,7 +26,7 @@ class Table:
     columns: list[tuple[str, str]]          # (header, kind): text | amount | int | pct | time | long
     rows: list[list] = field(default_factory=list)
     total: bool = False                     # add a 合计 row over amount and int columns
-    chart: tuple | None = None              # (type, category column, value column, title): a native chart
+    chart: tuple | None = None              # (type, category column, value column(s), title): a native chart
     source: Callable[[], Iterator[list]] | None = None   # rows made on demand instead of held (指标明细)
     size: int = 0                           # how many rows the source makes
 
@@ -102,10 +102,12 @@ def build_tables(col: Collection) -> list[Table]:
     tables = _status_tables(col)
     if col.kind == "project_selfeval":
         tables += _selfeval_tables(col, unpacked())
+    elif col.kind == "dept_target":
+        tables += _dept_tables(col, unpacked())
     else:
         tables += _target_tables(col, unpacked(), accepted)
     tables.append(_issues_table(col, findings))
-    if col.kind != "project_selfeval":
+    if col.kind == "project_target":
         tables.append(tables.pop(-2))   # 整体绩效目标 last, after 审核问题
     return tables
 
@@ -204,6 +206,78 @@ def _target_tables(col: Collection, returns: Iterator, accepted: list) -> list[T
     tables.append(st)
     tables.append(texts)
     return tables
+
+
+def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
+    """部门资金 (structure and the two earlier years), 部门指标 (every indicator with its history),
+    部门指标结构, 部门项目, 部门目标."""
+    from .dept import EXPENDITURE, INCOME
+
+    year = col.year or 0
+    labels = {"income_fiscal": "财政拨款", "income_special": "财政专户管理资金", "income_unit": "单位资金",
+              "income_total": "收入合计", "exp_staff": "人员类项目支出", "exp_operation": "运转类项目支出",
+              "exp_project": "特定目标类项目支出", "exp_total": "支出合计"}
+    keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
+    money = Table("部门资金", [("单位编码", "text"), ("单位名称", "text"),
+                              *[(f"{labels[k]}（万元）", "amount") for k in keys],
+                              ("特定目标类占比", "pct"),
+                              (f"{year - 2}年支出合计（万元）", "amount"), (f"{year - 1}年支出合计（万元）", "amount"),
+                              (f"{year}年支出合计（万元）", "amount"), ("比上年增减", "pct"),
+                              ("项目清单合计（万元）", "amount"), ("错误数", "int"), ("警告数", "int")],
+                  total=True, chart=("column", 1, [len(keys) + 3, len(keys) + 4, len(keys) + 5],
+                                     "各单位近三年支出合计（万元）"))
+    indicators = Table("部门指标", [("单位编码", "text"), ("单位名称", "text"), ("年度", "int_plain"), ("表格", "text"),
+                                   ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
+                                   ("前年指标值", "text"), ("上年指标值", "text"), ("指标值", "text"), ("符号", "text"),
+                                   ("数值", "number"), ("计量单位", "text"), ("指标类型", "text"),
+                                   ("指标值确定依据", "text"), ("指标分类", "text")])
+    projects = Table("部门项目", [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("支出项目类别", "text"),
+                                 ("项目总预算（万元）", "amount"), ("项目本年度预算（万元）", "amount"),
+                                 ("项目主要支出方向和用途", "long")], total=True)
+    goals = Table("部门目标", [("单位编码", "text"), ("单位名称", "text"), ("部门职能概述", "long"),
+                              ("年度工作任务", "long"), ("长期目标", "long"), ("年度目标", "long")])
+    counts: dict[str, list[int]] = {}
+    for ret in returns:
+        errors, warnings = _severity_counts(ret.findings)
+        for pr in ret.projects:
+            v = pr.values
+            spent = [v.get("exp_total_y2"), v.get("exp_total_y1"), v.get("exp_total")]
+            total = v.get("exp_total")
+            listed = round(sum(r.get("budget") or 0 for r in pr.tables.get("projects", [])), 2)
+            money.rows.append([ret.unit_code, ret.unit_name, *[v.get(k) for k in keys],
+                               (v.get("exp_project") or 0) / total if total else None, *spent,
+                               (total - spent[1]) / spent[1] if total is not None and spent[1] else None,
+                               listed, errors, warnings])
+            for r in pr.tables.get("projects", []):
+                projects.rows.append([ret.unit_code, ret.unit_name, r.get("name"), r.get("category"),
+                                      r.get("total_budget"), r.get("budget"), r.get("use")])
+            goals.rows.append([ret.unit_code, ret.unit_name, v.get("functions", ""), v.get("tasks", ""),
+                               v.get("long_goals", ""), v.get("annual_goals", "")])
+            for table, inds in (("长期绩效指标", pr.tables.get("long_term", [])), ("年度绩效指标", pr.indicators)):
+                for ind in inds:
+                    val = ind.value
+                    indicators.rows.append([ret.unit_code, ret.unit_name, int(ret.payload.get("year") or year), table,
+                                            ind.row, ind.level1, ind.level2, ind.name,
+                                            _plain(ind.extra.get("hist2")), _plain(ind.extra.get("hist1")),
+                                            val.render(), val.op or "", val.num, val.unit or "",
+                                            KIND_NAMES.get(val.kind, val.kind), ind.basis,
+                                            _plain(ind.extra.get("category"))])
+                    if table == "年度绩效指标":
+                        c = counts.setdefault(ind.level1 or "（未选）", [0, 0, 0])
+                        c[0] += 1
+                        c[1] += _plain(ind.extra.get("category")) == "绩效基本型"
+                        c[2] += _plain(ind.extra.get("category")) == "绩效创新型"
+    structure = Table("部门指标结构", [("一级指标", "text"), ("年度指标数", "int"), ("绩效基本型", "int"),
+                                      ("绩效创新型", "int")], total=True, chart=("bar", 0, 1, "年度绩效指标按一级指标（条）"))
+    order = {l1.name: i for form in _forms(col) for i, l1 in enumerate(form.taxonomy.level1)}
+    structure.rows = [[k, *v] for k, v in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))]
+    return [money, indicators, structure, projects, goals]
+
+
+def _plain(value) -> str:
+    if value is None:
+        return ""
+    return format_number(value) if isinstance(value, float) else str(value).strip()
 
 
 def _detail_rows(accepted: list) -> Iterator[list]:
@@ -338,12 +412,14 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
             for c, value in enumerate(table.total_row()):
                 _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
         if table.chart and n:
-            kind, cat, val, title = table.chart
+            kind, cat, vals, title = table.chart
+            vals = vals if isinstance(vals, (list, tuple)) else [vals]
             chart = wb.add_chart({"type": kind})
-            chart.add_series({"name": table.columns[val][0], "categories": [table.name, 1, cat, n, cat],
-                              "values": [table.name, 1, val, n, val], "data_labels": {"value": True}})
+            for val in vals:
+                chart.add_series({"name": table.columns[val][0], "categories": [table.name, 1, cat, n, cat],
+                                  "values": [table.name, 1, val, n, val], "data_labels": {"value": len(vals) == 1}})
             chart.set_title({"name": title})
-            chart.set_legend({"none": True})
+            chart.set_legend({"position": "bottom"} if len(vals) > 1 else {"none": True})
             ws.insert_chart(1, len(table.columns) + 1, chart)
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(n, 1), len(table.columns) - 1)

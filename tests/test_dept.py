@@ -1,0 +1,243 @@
+"""部门整体绩效目标表 (Hubei, seed 004): generated, filled, collected, reviewed, summarised."""
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import EXAMPLES, SEEDS, libreoffice_available
+from perftables.collect import ACCEPTED_FINDINGS, collect
+from perftables.demo import DEPT_YEAR, FIXED_TIME, dept_roster
+from perftables.dept import attach_history, dept_fill, read_history, review_dept
+from perftables.extract import extract
+from perftables.forms import load_form
+from perftables.generate import Options, file_name_for, workbook_bytes
+from perftables.read import read_book
+from perftables.stamp import read_stamp
+from perftables.summary import build_tables, run_collect
+from perftables.value import clean
+
+FORM = load_form("hubei-dept")
+SHEET = FORM.meta["sheet_name"]
+
+
+@pytest.fixture(scope="module")
+def seed():
+    return json.loads((EXAMPLES / "seed_dept.json").read_text(encoding="utf-8"))["units"][0]
+
+
+@pytest.fixture(scope="module")
+def droster():
+    return dept_roster()
+
+
+@pytest.fixture(scope="module")
+def collected():
+    return collect([EXAMPLES / "dept" / "returns"], roster=dept_roster())
+
+
+def rows_of(data: bytes, sheet=SHEET) -> list[list]:
+    return read_book(data).sheets[sheet]
+
+
+def find(rows, label, col=0) -> int:
+    return next(i for i, r in enumerate(rows) if r and clean(r[col]).replace(" ", "") == label)
+
+
+def test_the_generated_workbook_mirrors_seed_004(droster):
+    data = workbook_bytes(FORM, droster.unit("704001"), Options(year=2024))
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    assert wb.sheetnames == ["填报说明", SHEET, "_lists", "_stamp"]
+    ws = wb[SHEET]
+    assert ws.protection.sheet and wb.security.lockStructure
+    rows = rows_of(data)
+    money = find(rows, "部门总体资金情况")
+    assert rows[money][3:6] == ["当年金额", "占比", "近两年收支金额"] and rows[money + 1][5:7] == ["2023年", "2022年"]
+    # amounts from the department roster, locked; 占比 a formula
+    fiscal = money + 2
+    assert rows[fiscal][2:7] == ["财政拨款", 599.83, None, 662.73, 619.44]
+    assert ws.cell(fiscal + 1, 4).protection.locked and ws.cell(fiscal + 1, 5).value.startswith("=IF(N($D$")
+    assert not ws.cell(fiscal + 2, 4).protection.locked          # 财政专户管理资金 not given: the unit fills it
+    # the project list from the project roster: names and amounts locked, the use open
+    head = find(rows, "项目支出情况")
+    assert [rows[head][c] for c in (1, 3, 4, 5, 6)] == ["项目名称", "支出项目类别", "项目总预算", "项目本年度预算",
+                                                        "项目主要支出方向和用途"]
+    assert [rows[head + 1 + i][1] for i in range(4)] == ["科技工作者慰问", "科普经费", "科普展教及运行维护经费", "院士专家工作站"]
+    assert ws.cell(head + 2, 2).protection.locked and ws.cell(head + 2, 6).protection.locked
+    assert not ws.cell(head + 2, 7).protection.locked and not ws.cell(head + 6, 2).protection.locked
+    # the annual grid: a three-row header, the standard 三级 pre-seeded
+    grid = find(rows, "年度绩效指标")
+    assert rows[grid][1:5] + [rows[grid][7], rows[grid][8]] == ["一级指标", "二级指标", "三级指标", "指标值", "指标值确定依据", "指标分类"]
+    assert rows[grid + 1][4] == "近两年指标值" and rows[grid + 1][6] == "预期当年实现值"
+    assert rows[grid + 2][4:6] == ["2022年", "2023年"]
+    assert rows[grid + 3][1:4] == ["运行成本", "公用经费控制", "公用经费控制率"]
+    assert rows[grid + 6][3] == "“三公”经费变动率"
+    kinds = [dv for dv in ws.data_validations.dataValidation if dv.formula1 == "PT_KINDS"]
+    assert {str(dv.sqref).split(":")[0][0] for dv in kinds} == {"I"} and len(kinds) == 2   # both grids
+    level2 = [dv for dv in ws.data_validations.dataValidation if "INDIRECT" in (dv.formula1 or "")]
+    assert len(level2) == 2
+    stamp = read_stamp(read_book(data).sheets["_stamp"])
+    assert stamp["kind"] == "dept_target" and stamp["projects"][0]["income_total"] == 599.83
+
+
+def test_seed_004_comes_back_exactly(collected, seed):
+    rec = next(f for f in collected.files if f.unit_code == "704001")
+    assert rec.fate == ACCEPTED_FINDINGS
+    pr = rec.result.projects[0]
+    for key, text in seed["figures"].items():
+        want = clean(text)
+        got = pr.values.get(key)
+        assert (got is None and want == "") or (isinstance(got, float) and abs(got - float(want)) < 1e-9) \
+            or got == want, key
+    for key, text in seed["texts"].items():
+        assert pr.values[key] == text.strip(), key
+    assert [(r["name"], r["category"], r["total_budget"], r["budget"], r["use"]) for r in pr.tables["projects"]] == \
+        [(p["name"], p["category"], float(p["total_budget"]), float(p["budget"]), p["use"]) for p in seed["projects"]]
+    assert [[i.level1, i.level2, i.name, i.value.render(), i.basis, i.extra["category"]]
+            for i in pr.tables["long_term"]] == seed["long_term"]
+    assert [[i.level1, i.level2, i.name, i.extra["hist2"], i.extra["hist1"], i.value.render(), i.basis,
+             i.extra["category"]] for i in pr.indicators] == seed["annual"]
+
+
+def test_seed_004s_own_defects_are_flagged(collected):
+    findings = [f for r in collected.returns for f in r.findings]
+    listing = next(f for f in findings if f.rule == "项目清单与支出不符")
+    assert listing.severity == "警告" and "200" in listing.message and "219" in listing.message
+    assert re.fullmatch(r"D\d+", listing.cell)
+    # the seed's annual grid ends after 社会效应 (the document is cut there): the missing blocks are errors
+    assert {f.message for f in findings if f.rule == "缺少一级指标"} == {"年度绩效指标没有可持续发展能力", "年度绩效指标没有满意度"}
+    assert not [f for f in findings if f.rule in ("收入合计不符", "支出合计不符", "收支合计不符", "锁定单元格被改动")]
+
+
+def test_seed_004_transcription_stands_in_the_document(seed):
+    if not SEEDS.is_dir():
+        pytest.skip("shared/seeds not beside the project")
+    flat = re.sub(r"\s+", "", next(SEEDS.glob("004_*.txt")).read_text(encoding="utf-8"))
+    cells = [*seed["figures"].values(), *seed["texts"].values(), *[v for p in seed["projects"] for v in p.values()],
+             *[c for r in seed["long_term"] + seed["annual"] for c in r]]
+    for cell in cells:
+        assert re.sub(r"\s+", "", cell) in flat, cell
+
+
+def _review(figures: dict, shares: dict | None = None, projects=None):
+    """review_dept over the seed's return with some figures replaced."""
+    book = read_book((next((EXAMPLES / "dept" / "returns").iterdir())).read_bytes())
+    ret = extract(book, FORM, read_stamp(book.sheets["_stamp"]))
+    pr = ret.projects[0]
+    pr.values.update(figures)
+    pr.figures.update(shares or {})
+    if projects is not None:
+        pr.tables["projects"] = projects
+    return {(f.rule, f.cell): f for f in review_dept(ret)}
+
+
+def test_arithmetic_rules():
+    found = _review({"income_fiscal": 500.0, "exp_total_y1": 600.0})
+    assert found[("收入合计不符", "D9")].severity == "错误"
+    assert "当年收入合计 599.83 ≠ 财政拨款 500 + 财政专户管理资金 0 + 单位资金 0（= 500）" == found[("收入合计不符", "D9")].message
+    assert ("支出合计不符", "F13") in found and ("收支合计不符", "F13") in found   # 上年: parts 662.73, total 600
+    shares = _review({}, {"exp_staff_share": 0.5640, "exp_project_share": "36.51%", "exp_operation_share": 0.0711})
+    assert ("占比与金额不符", "E10") not in shares and ("占比与金额不符", "E12") not in shares   # within ±0.01 %
+    assert "为 7.11%，按金额应为 7.10%" in shares[("占比与金额不符", "E11")].message
+    ok = _review({}, projects=[{"row": 17, "cells": {}, "name": "a", "category": "特定目标类", "budget": 219.0,
+                                "total_budget": 219.0, "use": "x"}])
+    assert not [k for k in ok if k[0] == "项目清单与支出不符"]
+
+
+def test_history_fills_and_locks_the_two_earlier_years(tmp_path, droster, seed):
+    export = tmp_path / "2024"
+    run_collect([EXAMPLES / "dept" / "returns"], tmp_path / "2024.xlsx", export_dir=export, use_cache=False)
+    history = read_history([export])
+    assert len(history[("704001", 2024)]) == len(seed["annual"])
+    assert read_history([EXAMPLES / "dept" / "returns"]) == history        # from the returns themselves: the same
+    ros = dept_roster()
+    attach_history(ros, history, 2025)
+    unit = ros.unit("704001")
+    data = workbook_bytes(FORM, unit, Options(year=2025, created=FIXED_TIME))
+    rows = rows_of(data)
+    grid = find(rows, "年度绩效指标")
+    assert rows[grid + 2][4:6] == ["2023年", "2024年"]
+    first = rows[grid + 3]
+    assert first[1:7] == ["运行成本", "公用经费控制", "公用经费控制率", "100%", "100%", None]
+    buy = next(r for r in rows[grid + 3:] if r[3] == "政府采购执行率")
+    assert buy[4:6] == ["99.7%", "90%"]            # 2023 from the 2024 table's history, 2024 its target
+    ws = openpyxl.load_workbook(io.BytesIO(data))[SHEET]
+    assert ws.cell(grid + 4, 5).protection.locked and not ws.cell(grid + 4, 7).protection.locked
+    # a clerk who unprotects the sheet and rewrites last year's value is caught
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    wb[SHEET].cell(grid + 4, 6).value = "80%"
+    out = io.BytesIO()
+    wb.save(out)
+    book = read_book(out.getvalue())
+    ret = extract(book, FORM, read_stamp(book.sheets["_stamp"]))
+    tampered = [f for f in ret.findings if f.rule == "锁定单元格被改动"]
+    assert len(tampered) == 1 and tampered[0].cell == f"F{grid + 4}" and "应为“100%”" in tampered[0].message
+
+
+def test_department_summary_sheets(collected):
+    tables = {t.name: t for t in build_tables(collected)}
+    assert ["报送情况", "文件清单", "部门资金", "部门指标", "部门指标结构", "部门项目", "部门目标", "审核问题"] == list(tables)
+    money = tables["部门资金"].rows[0]
+    assert money[:3] == ["704001", "鄂州市科学技术协会", 599.83] and money[-3] == 200.0
+    assert tables["部门资金"].chart[2] == [11, 12, 13]
+    heads = [h for h, _ in tables["部门资金"].columns]
+    assert heads[11:14] == ["2022年支出合计（万元）", "2023年支出合计（万元）", "2024年支出合计（万元）"]
+    assert money[11:14] == [619.44, 662.73, 599.83]
+    inds = tables["部门指标"].rows
+    assert len(inds) == 44 + 34 and {r[3] for r in inds} == {"长期绩效指标", "年度绩效指标"}
+    buy = next(r for r in inds if r[3] == "年度绩效指标" and r[7] == "政府采购执行率")
+    assert buy[8:11] == ["98.9%", "99.7%", "90%"]
+    status = {r[0]: r[2] for r in tables["报送情况"].rows}
+    assert status == {"704001": "已报送（有错误）", "704002": "未报送"}
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
+def test_libreoffice_fills_a_department_table(tmp_path, droster):
+    template = tmp_path / "template.xlsx"
+    data = workbook_bytes(FORM, droster.unit("704001"), Options(year=DEPT_YEAR, created=FIXED_TIME))
+    template.write_bytes(data)
+    rows = rows_of(data)
+    tasks, grid = find(rows, "年度工作任务"), find(rows, "年度绩效指标")
+    lt = find(rows, "长期绩效指标")
+    projects = find(rows, "项目支出情况")
+    special = find(rows, "部门总体资金情况") + 3
+    cells = [[SHEET, f"C{tasks + 1}", "1、开展科普活动。"], [SHEET, f"D{special + 1}", 12.5],
+             [SHEET, f"G{projects + 2}", "慰问困难科技工作者"],
+             [SHEET, f"E{lt + 2}", "100%"], [SHEET, f"H{lt + 2}", "预算支出标准"], [SHEET, f"I{lt + 2}", "绩效基本型"],
+             [SHEET, f"G{grid + 4}", "≥95%"], [SHEET, f"E{grid + 4}", "90%"], [SHEET, f"I{grid + 4}", "绩效基本型"]]
+    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "xls", "ods")}
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"input": str(template), "cells": cells, "outputs": outputs}, ensure_ascii=False),
+                   encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(job)], check=True, timeout=300)
+    seen = []
+    for fmt, path in outputs.items():
+        book = read_book(Path(path).read_bytes())
+        ret = extract(book, FORM, read_stamp(book.sheets["_stamp"]))
+        pr = ret.projects[0]
+        first = pr.indicators[0]
+        seen.append((pr.values["tasks"], pr.values["income_special"], pr.tables["projects"][0]["use"],
+                     pr.tables["long_term"][0].value.render(), first.value.render(), first.extra["hist2"],
+                     first.extra["category"], round(pr.figures["income_special_share"], 6)))
+        assert not [f for f in review_dept(ret) if f.rule == "占比与金额不符"], fmt   # recalculated by LibreOffice
+    assert seen[0] == seen[1] == seen[2]
+    assert seen[0] == ("1、开展科普活动。", 12.5, "慰问困难科技工作者", "100%", "≥95%", "90%", "绩效基本型",
+                       round(12.5 / 599.83, 6))
+
+
+def test_golden_department_sheet(droster):
+    """The department sheet's XML; refresh with PERFTABLES_UPDATE_GOLDEN=1 when the layout changes on purpose."""
+    import os
+    import zipfile
+
+    data = workbook_bytes(FORM, droster.unit("704001"), Options(year=2024, created=FIXED_TIME))
+    body = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet2.xml").decode("utf-8").replace("><", ">\n<")
+    golden = Path(__file__).parent / "golden" / "dept__sheet2.xml"
+    if os.environ.get("PERFTABLES_UPDATE_GOLDEN"):
+        golden.write_text(body, encoding="utf-8")
+    assert body == golden.read_text(encoding="utf-8"), "layout changed; if intended: PERFTABLES_UPDATE_GOLDEN=1 pytest"
+    assert 'mergeCell ref="E67:G67"' in body and 'mergeCell ref="E68:F68"' in body   # 指标值 → 近两年指标值
