@@ -112,12 +112,12 @@ def _attach_department_data(ros, form_id, department, history, year):
 @click.option("--execution", type=click.Path(exists=True, dir_okay=False), default=None,
               help="执行数据 CSV：项目编码、全年预算数、全年执行数（可含年初预算数、主管部门、实施单位）")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单（用于发送清单）")
-@click.option("--form", "form_id", default="hebei-selfeval", show_default=True, help="自评表式")
+@click.option("--form", "form_id", default=None, help="自评表式（默认按目标表的表式：项目 hebei-selfeval，部门整体 hubei-dept-selfeval）")
 @click.option("--password", default=None, help="工作表保护密码（可不设）")
 @click.option("--deadline", default="", help="填报截止时间")
 @click.option("--contact", default="", help="联系人及电话")
 def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact):
-    """按批复的绩效目标表（收回的目标表文件）为每个单位生成项目支出绩效自评表。
+    """按批复的绩效目标表（收回的目标表文件）为每个单位生成绩效自评表（项目支出或部门整体）。
 
     \b
     示例：
@@ -138,12 +138,15 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
     if exported:   # the summary (xlsx) or tidy export (CSV folder) of an earlier collect
         accepted = [r for source in exported for r in returns_from_summary(source)]
     else:
-        col = run(targets, roster=ros, year=year, kind="project_target")
+        col = run(targets, roster=ros, year=year)
+        if col.kind not in ("project_target", "dept_target"):
+            col = run(targets, roster=ros, year=year, kind="project_target")
         accepted = col.accepted
     if not accepted and not exported:
         raise click.ClickException("没有找到可用的绩效目标表（见下方文件清单）\n" +
                                    "\n".join(f"  {f.display}：{f.reason}" for f in col.files))
     opts = Options(year=year, password=password, deadline=deadline, contact=contact)
+    form_id = form_id or accepted[0].form.meta.get("selfeval", "hebei-selfeval")
     written = generate_selfeval(accepted, outdir, opts, form_id=form_id,
                                 execution=read_execution(execution, form_id) if execution else None)
     for unit, path in written:

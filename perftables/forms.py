@@ -19,6 +19,9 @@ if not TEMPLATES_DIR.is_dir():  # installed as a wheel: templates are package da
     TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
+# the kinds of form that are self-evaluations (scored by perftables.scoring)
+SELFEVAL_KINDS = ("project_selfeval", "dept_selfeval")
+
 # form fields whose project record key (roster, stamp, ProjectReturn attribute) is shorter
 FIELD_KEYS = {"project_code": "code", "project_name": "name"}
 
@@ -73,9 +76,14 @@ def span(at: str) -> tuple[int, int]:
 
 
 def _merge(base: dict, over: dict) -> dict:
+    """A child description over its parent: tables merge key by key, everything else replaces;
+    a table's `replace = ["key", …]` makes those sub-tables replace too."""
     out = copy.deepcopy(base)
+    replace = set(over.get("replace", ()))
     for k, v in over.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
+        if k == "replace":
+            continue
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in replace:
             out[k] = _merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)

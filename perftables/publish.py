@@ -17,7 +17,7 @@ import xlsxwriter
 
 from .collect import Collection
 from .extract import ProjectReturn, UnitReturn
-from .forms import Form, record_key
+from .forms import SELFEVAL_KINDS, Form, record_key
 from .generate import context, safe_file_name
 from .value import format_number
 
@@ -357,7 +357,7 @@ def chart_png(categories: list[str], values: list[float], title: str, path: Path
 
 def county_document(col: Collection, tables, path: Path) -> Path:
     doc = _new_document()
-    _para(doc, f"{col.year or ''}年{'绩效自评' if col.kind == 'project_selfeval' else '预算绩效目标'}汇总",
+    _para(doc, f"{col.year or ''}年{'绩效自评' if col.kind in SELFEVAL_KINDS else '预算绩效目标'}汇总",
           size=18, bold=True, align="center")
     charts = {"单位汇总": (1, 3, "各单位预算数（万元）"), "单位自评": (1, 6, "各单位自评平均分")}
     for t in tables:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn
-from .forms import Form, norm_label, record_key
+from .forms import SELFEVAL_KINDS, Form, norm_label, record_key
 from .value import format_number
 
 VAGUE = ("有效提升", "进一步", "明显提升", "显著提升", "逐步提高", "不断提高", "有所提高", "较好")
@@ -31,7 +31,7 @@ def review(ret: UnitReturn) -> list[Finding]:
         if not ret.texts.get(spec["field"]):
             out.append(Finding(form.unit_sheet["name"], "B" + str(form.unit_sheet["rows"].index(spec) + 3),
                                "必填项为空", ERROR, f"“{spec['anchor']}”未填写", target=("text", spec["field"])))
-    if form.kind == "project_selfeval":
+    if form.kind in SELFEVAL_KINDS:
         from .selfeval import review_selfeval
         return out + [f for pr in ret.projects for f in _required(form, pr)] + review_selfeval(ret)
     if form.kind == "dept_target":

@@ -24,7 +24,7 @@ DEFAULT_FORM = "hebei-selfeval"
 def execution_columns(form: Form) -> dict[str, str]:
     """Headers an execution roster may use: every amount field's title in the form description
     (e.g. 当年财政拨款全年执行数), the totals also without their row name (全年执行数)."""
-    cols = {"项目编码": "code", "主管部门": "department", "实施单位": "implementer"}
+    cols = {"项目编码": "code", "单位编码": "code", "主管部门": "department", "实施单位": "implementer"}
     for key, (_, cell) in form.fields().items():
         if cell.type == "amount":
             cols[cell.title] = key
@@ -74,9 +74,21 @@ def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dic
     return rows
 
 
+# department self-evaluation: its 年初预算数 from the approved department table
+DEPT_START = {"start_total": "income_total", "start_fiscal": "income_fiscal", "start_special": "income_special",
+              "start_unit": "income_unit", "start_staff": "exp_staff", "start_operation": "exp_operation",
+              "start_project": "exp_project", "filler": "filler", "phone": "phone", "goal": "annual_goals"}
+
+
 def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
     projects = []
     for pr in target.projects:
+        if form.kind == "dept_selfeval":
+            extra = {key: pr.values.get(source) for key, source in DEPT_START.items()}
+            extra["indicators"] = approved_rows(target, pr, form)
+            extra.update(execution.get(target.unit_code, {}))
+            projects.append(Project(code=target.unit_code, name=target.unit_name, extra=extra))
+            continue
         extra = {"department": target.unit_name, "implementer": target.unit_name, "goal": pr.goal,
                  "start_total": pr.budget, "start_fiscal": pr.fiscal, "start_other": pr.other,
                  "indicators": approved_rows(target, pr, form)}
@@ -158,12 +170,13 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
                 f"预算执行率 {ps.rate:.2%} 低于 {rules.rate_reason_below:.0%}，须在实际完成情况中说明原因")
     elif v.get("budget_total") == 0:
         add(form.target_of("budget_total"), pr.cells.get("budget_total", ""), "预算执行率", ERROR, "全年预算数为 0，无法计算执行率")
-    for part in ("start", "budget", "spent"):
-        total = v.get(f"{part}_total")
-        parts = [v.get(f"{part}_{k}") for k in ("fiscal", "carry", "other")]
-        if total is not None and any(p is not None for p in parts) and abs(total - sum(p or 0 for p in parts)) > 0.005:
-            add(form.target_of(f"{part}_total"), pr.cells.get(f"{part}_total", ""), "资金合计不符", ERROR,
-                f"年度资金总额 {format_number(total)} ≠ 各项之和 {format_number(sum(p or 0 for p in parts))}")
+    for group, keys in form.scoring.get("fund_parts", [["资金来源", ["fiscal", "carry", "other"]]]):
+        for part in ("start", "budget", "spent"):
+            total = v.get(f"{part}_total")
+            parts = [v.get(f"{part}_{k}") for k in keys]
+            if total is not None and any(p is not None for p in parts) and abs(total - sum(p or 0 for p in parts)) > 0.005:
+                add(form.target_of(f"{part}_total"), pr.cells.get(f"{part}_total", ""), "资金合计不符", ERROR,
+                    f"年度资金总额 {format_number(total)} ≠ {group}各项之和 {format_number(sum(p or 0 for p in parts))}")
     fig = _number(pr.figures.get("budget_score"))
     if fig is not None and ps.budget_score is not None and abs(fig - ps.budget_score) > tol:
         add(form.target_of("budget_score"), pr.cells.get("budget_score", ""), "得分与复核不符", ERROR,

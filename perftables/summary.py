@@ -13,6 +13,7 @@ import xlsxwriter
 
 from .collect import ACCEPTED_FINDINGS, Collection
 from .extract import ERROR, WARNING
+from .forms import SELFEVAL_KINDS
 from .value import format_number
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
@@ -100,7 +101,7 @@ def build_tables(col: Collection) -> list[Table]:
             yield ret
 
     tables = _status_tables(col)
-    if col.kind == "project_selfeval":
+    if col.kind in SELFEVAL_KINDS:
         tables += _selfeval_tables(col, unpacked())
     elif col.kind == "dept_target":
         tables += _dept_tables(col, unpacked())
