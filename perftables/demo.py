@@ -53,11 +53,11 @@ WORKED_EXAMPLE = {
 SHORT_REASON = "受场地和时间安排影响未完全达到目标，下年度提前谋划、加强调度。"
 
 
-def selfeval_fill(unit) -> dict:
+def selfeval_fill(unit, form) -> dict:
     """Plausible actuals for the seed projects: most targets met, every few a shortfall with its reason."""
     projects = {}
     for i, project in enumerate(unit.projects):
-        sheet = f"自评{i + 1}"
+        sheet = form.meta["sheet_name"].format(seq=i + 1)
         if (unit.code, i) == ("307001", 0):
             projects[sheet] = WORKED_EXAMPLE
             continue
@@ -73,15 +73,20 @@ def selfeval_fill(unit) -> dict:
                 rows.append({"actual": PARTIAL, "score": round(row["weight"] * 0.7, 2), "reason": SHORT_REASON})
             else:
                 rows.append({"actual": ACHIEVED, "score": row["weight"]})
-        budget = project.budget or 0
+        budget = project.budget or project.extra.get("start_total") or 0
         projects[sheet] = {"fields": {"budget_total": budget, "spent_total": round(budget * (0.97 if i % 3 else 1), 2),
                                       "achieved": "按计划完成年度目标任务。"}, "indicators": rows}
     return {"projects": projects}
 
 
-def build_selfeval_returns(targets, outdir: Path) -> list[Path]:
-    return [p for _, p in generate_selfeval(targets, outdir, Options(year=YEAR, created=FIXED_TIME),
-                                            fills=selfeval_fill)]
+def build_selfeval_returns(targets, outdir: Path, year: int = YEAR) -> list[Path]:
+    """Self-evaluations of the approved targets (project or department form, as the targets' own form says)."""
+    written = []
+    for rec in targets:
+        form_id = rec.form.meta.get("selfeval", "hebei-selfeval")
+        written += [p for _, p in generate_selfeval([rec], outdir, Options(year=year, created=FIXED_TIME),
+                                                    form_id=form_id, fills=selfeval_fill)]
+    return written
 
 
 DEPT_YEAR = 2024   # seed 004 is 鄂州市科协's 2024 table
@@ -172,6 +177,16 @@ def run_demo(outdir: Path, examples: Path = EXAMPLES):
                f"项目清单合计 {row[-3]:,.2f} 万元，错误 {row[-2]}，警告 {row[-1]}")
     for f in (f for r in dcol.returns for f in r.findings):
         yield f"   【{f.severity}】{f.cell or f.sheet}：{f.message}"
+    generate_selfeval(dcol.accepted, outdir / "13-部门整体自评下发", Options(year=DEPT_YEAR), form_id="hubei-dept-selfeval")
+    d_se = examples / "dept" / "selfeval_returns"
+    if not d_se.is_dir():
+        d_se = outdir / "14-部门整体自评收回"
+        build_selfeval_returns(dcol.accepted, d_se, DEPT_YEAR)
+    _, dse_tables = roll_up(d_se, droster, outdir / "15-部门整体自评汇总.xlsx", outdir / "16-部门整体自评导出",
+                            f"{DEPT_YEAR}年部门整体支出绩效自评汇总")
+    yield f"9. 部门整体支出绩效自评汇总：{outdir / '15-部门整体自评汇总.xlsx'}"
+    for row in next(t for t in dse_tables if t.name == "单位自评").rows:
+        yield f"   {row[0]} {row[1]}：执行率 {row[5]:.2%}，总分 {row[6]}（{row[7]}）"
 
 
 if __name__ == "__main__":
@@ -182,4 +197,7 @@ if __name__ == "__main__":
         for p in build_selfeval_returns(targets, EXAMPLES / "selfeval_returns"):
             print(p)
         for p in build_dept_returns(EXAMPLES / "dept" / "returns"):
+            print(p)
+        dept_targets = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster()).accepted
+        for p in build_selfeval_returns(dept_targets, EXAMPLES / "dept" / "selfeval_returns", DEPT_YEAR):
             print(p)

@@ -101,7 +101,7 @@ def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
 def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FORM, execution=None,
                       fills=None) -> list[tuple[Unit, Path]]:
     """targets: FileRecords of accepted target returns (collect() results).
-    fills: what to pre-enter, by unit code (a dict) or made from the unit (a function) — examples, tests."""
+    fills: what to pre-enter, by unit code (a dict) or made from the unit and form (a function) — examples, tests."""
     form = load_form(form_id)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
@@ -112,7 +112,7 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
                  "target_fingerprint": fingerprint(rec.payload) if "tool" in rec.payload else "",
                  "target_file_sha256": rec.sha256, "target_year": rec.payload["year"]}
         o = Options(**{**opts.__dict__, "links": links})
-        fill = fills(unit) if callable(fills) else (fills or {}).get(unit.code)
+        fill = fills(unit, form) if callable(fills) else (fills or {}).get(unit.code)
         data = workbook_bytes(form, unit, o, fill)
         path = outdir / file_name_for(form, unit, opts.year)
         path.write_bytes(data)

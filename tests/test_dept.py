@@ -241,3 +241,66 @@ def test_golden_department_sheet(droster):
         golden.write_text(body, encoding="utf-8")
     assert body == golden.read_text(encoding="utf-8"), "layout changed; if intended: PERFTABLES_UPDATE_GOLDEN=1 pytest"
     assert 'mergeCell ref="E67:G67"' in body and 'mergeCell ref="E68:F68"' in body   # 指标值 → 近两年指标值
+
+
+# --------------------------------------------------------------------------- 部门整体支出绩效自评表
+
+SE_FORM = load_form("hubei-dept-selfeval")
+SE_SHEET = SE_FORM.meta["sheet_name"]
+
+
+def test_department_selfeval_is_made_from_the_approved_table(tmp_path, collected, seed):
+    from perftables.selfeval import generate_selfeval
+
+    written = generate_selfeval(collected.accepted, tmp_path, Options(year=DEPT_YEAR), form_id="hubei-dept-selfeval")
+    data = written[0][1].read_bytes()
+    rows = rows_of(data, SE_SHEET)
+    funds = find(rows, "部门资金（万元）")
+    assert rows[funds + 1][1:5] == ["年度资金总额", 599.83, None, None]        # 年初预算数 from the approved table
+    assert [r[1] for r in rows[funds + 2:funds + 8]] == ["其中：财政拨款", "财政专户管理资金", "单位资金",
+                                                         "人员类项目支出", "运转类项目支出", "特定目标类项目支出"]
+    assert rows[funds + 5][2] == 338.25 and rows[funds + 7][2] == 219.0
+    goal = find(rows, "年度总体目标")
+    assert rows[goal + 1][1] == seed["texts"]["annual_goals"].strip()
+    grid = find(rows, "绩效指标")
+    approved = [(r[0], r[1], r[2], r[5]) for r in seed["annual"]]
+    got = [(r[1], r[2], r[3], r[4]) for r in rows[grid + 1:grid + 1 + len(approved)]]
+    assert got == approved
+    weights = [r[6] for r in rows[grid + 1:grid + 1 + len(approved)]]
+    assert weights[:4] == [2.5, 2.5, 2.5, 2.5] and round(sum(weights[:4]), 2) == 10     # 运行成本 10 分
+    ws = openpyxl.load_workbook(io.BytesIO(data))[SE_SHEET]
+    assert ws.cell(grid + 2, 5).protection.locked and not ws.cell(grid + 2, 6).protection.locked
+    stamp = read_stamp(read_book(data).sheets["_stamp"])
+    assert stamp["kind"] == "dept_selfeval" and stamp["links"]["target_form"] == "hubei-dept"
+
+
+def test_department_selfeval_is_scored_and_reviewed():
+    col = collect([EXAMPLES / "dept" / "selfeval_returns"], roster=dept_roster())
+    assert col.kind == "dept_selfeval"
+    ret = col.accepted[0].result
+    score = ret.scores[SE_SHEET]
+    assert (score.total, score.grade, score.budget_score) == (79.47, "中", 10.0)
+    tables = {t.name: t for t in build_tables(col)}
+    assert tables["单位自评"].rows[0][6:8] == [79.47, "中"]
+    # the expenditure parts must add up to the total too
+    book = read_book(next((EXAMPLES / "dept" / "selfeval_returns").iterdir()).read_bytes())
+    from perftables.selfeval import review_selfeval
+    ret = extract(book, SE_FORM, read_stamp(book.sheets["_stamp"]))
+    ret.projects[0].values["start_staff"] = 300.0
+    found = [f for f in review_selfeval(ret) if f.rule == "资金合计不符"]
+    assert [f.message for f in found] == ["年度资金总额 599.83 ≠ 支出各项之和 561.58"]
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
+def test_libreoffice_recalculates_the_department_selfeval_as_perftables_scores(tmp_path):
+    source = next((EXAMPLES / "dept" / "selfeval_returns").iterdir())
+    job = tmp_path / "job.json"
+    out = tmp_path / "recalculated.xlsx"
+    job.write_text(json.dumps({"input": str(source), "cells": [], "outputs": {"xlsx": str(out)}}), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(job)], check=True, timeout=300)
+    col = collect([out])
+    ret = col.accepted[0].result
+    score = ret.scores[SE_SHEET]
+    assert score.file_total == score.total == 79.47
+    assert not [f for f in ret.findings if f.rule == "得分与复核不符"]
