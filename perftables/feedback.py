@@ -17,6 +17,18 @@ from .value import value_cells
 
 
 def unit_from_payload(payload: dict) -> Unit:
+    if payload.get("kind") == "dept_target":   # the department record: its figures, project list, history
+        record = dict(payload["projects"][0])
+        rows = record.pop("tables", {}).get("projects", [])
+        history = record.pop("indicators", None)
+        extra = {k: v for k, v in record.items() if k not in ("code", "name", "sheet", "seq")}
+        unit = Unit(code=payload["unit_code"], name=payload["unit_name"], extra={"dept": extra}, projects=[
+            Project(code=f"{payload['unit_code']}-{i}", name=r.get("name", ""), budget=r.get("budget"),
+                    use=r.get("use", ""), extra={"category": r.get("category"), "total_budget": r.get("total_budget")})
+            for i, r in enumerate(rows, 1)])
+        if history:
+            unit.extra["history"] = history
+        return unit
     own = {"code", "name", "budget", "fiscal", "other", "use", "sheet", "seq"}
     return Unit(code=payload["unit_code"], name=payload["unit_name"], projects=[
         Project(code=p["code"], name=p["name"], budget=p.get("budget"), fiscal=p.get("fiscal"),
@@ -24,23 +36,31 @@ def unit_from_payload(payload: dict) -> Unit:
         for p in payload["projects"]])
 
 
+def _indicator_row(ind, keys) -> dict:
+    row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
+           "basis": ind.basis}
+    row.update(value_cells(ind.value) if "op" in keys else {"value": ind.value.raw})
+    row.update({k: x for k, x in ind.extra.items() if x not in (None, "")})   # self-evaluation inputs, history
+    return row
+
+
 def fill_from_return(ret: UnitReturn) -> dict:
     """What the unit typed, in the generator's fill shape."""
     form = ret.form
+    keys = {c.key for c in form.input_columns}
     projects = {}
     for pr in ret.projects:
         fields = {**pr.values, "project_code": pr.code, "project_name": pr.name, "budget": pr.budget,
                   "fiscal": pr.fiscal, "other": pr.other, "use": pr.use, "goal": pr.goal}
         for cell, value in zip(form.plan_fields(), pr.plan):
             fields[cell.field] = value
-        indicators = []
-        for ind in pr.indicators:
-            row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
-                   "basis": ind.basis}
-            row.update(value_cells(ind.value))
-            row.update({k: x for k, x in ind.extra.items() if x not in (None, "")})   # self-evaluation inputs
-            indicators.append(row)
-        projects[pr.sheet] = {"fields": fields, "indicators": indicators}
+        indicators = [_indicator_row(ind, keys) for ind in pr.indicators]
+        tables = {}
+        for key, rows in pr.tables.items():
+            grid_keys = {c.key for c in form.tables[key].input_columns}
+            tables[key] = [_indicator_row(r, grid_keys) if hasattr(r, "value") else
+                           {k: v for k, v in r.items() if k in grid_keys} for r in rows]
+        projects[pr.sheet] = {"fields": fields, "indicators": indicators, "tables": tables}
     return {"texts": dict(ret.texts), "projects": projects}
 
 

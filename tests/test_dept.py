@@ -304,3 +304,21 @@ def test_libreoffice_recalculates_the_department_selfeval_as_perftables_scores(t
     score = ret.scores[SE_SHEET]
     assert score.file_total == score.total == 79.47
     assert not [f for f in ret.findings if f.rule == "得分与复核不符"]
+
+
+def test_feedback_workbook_carries_the_whole_department_table_back(tmp_path, collected):
+    from perftables.feedback import write_feedback
+
+    written = write_feedback(collected, tmp_path)
+    again = collect(written)
+    old, new = collected.accepted[0].result.projects[0], again.accepted[0].result.projects[0]
+    assert again.accepted[0].payload["issue"] == 2
+    assert {k: v for k, v in old.values.items()} == {k: v for k, v in new.values.items()}
+    assert [(i.level1, i.level2, i.name, i.value.render(), i.basis, i.extra) for i in old.indicators] == \
+        [(i.level1, i.level2, i.name, i.value.render(), i.basis, i.extra) for i in new.indicators]
+    assert [(i.name, i.value.render(), i.extra) for i in old.tables["long_term"]] == \
+        [(i.name, i.value.render(), i.extra) for i in new.tables["long_term"]]
+    assert [r["use"] for r in old.tables["projects"]] == [r["use"] for r in new.tables["projects"]]
+    ws = openpyxl.load_workbook(written[0])[SHEET]
+    cell = next(f for f in collected.accepted[0].result.findings if f.rule == "项目清单与支出不符").cell
+    assert "219" in ws[cell].comment.text                                   # the problem cell carries its message
