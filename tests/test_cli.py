@@ -124,3 +124,26 @@ def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
     shown = _run_on_terminal(col)
     assert "收集" in shown and "100%" in shown
     assert "收件箱与上次相同，汇总未重写" in subprocess.run(col, capture_output=True, text=True, timeout=300).stdout
+
+
+def test_department_cycle_from_the_command_line(tmp_path):
+    from perftables.read import read_book
+
+    dept = EXAMPLES / "dept"
+    r = run("generate", str(dept / "名单.csv"), "-o", str(tmp_path / "2025"), "--year", "2025",
+            "--department", str(dept / "部门数据.csv"), "--history", str(dept / "returns"))
+    assert r.exit_code == 0, r.output
+    made = sorted((tmp_path / "2025").glob("*部门整体绩效目标表.xlsx"))
+    assert len(made) == 2
+    rows = read_book(made[0].read_bytes()).sheets["部门整体绩效目标表"]
+    buy = next(row for row in rows if row[3] == "政府采购执行率" and row[4] == "99.7%")
+    assert buy[5] == "90%"                                   # 2024's target as this year's 上年指标值
+    assert any(row[2] == "财政拨款" and row[3] == 599.83 for row in rows)
+    r = run("selfeval", str(dept / "returns"), "-o", str(tmp_path / "自评"), "--year", "2024")
+    assert r.exit_code == 0, r.output
+    assert [p.name for p in (tmp_path / "自评").iterdir()] == ["704001_鄂州市科学技术协会_2024年部门整体支出绩效自评表.xlsx"]
+    bad = tmp_path / "bad.csv"
+    bad.write_text("单位编码,财政拨款,经费\n704001,abc,1\n", encoding="utf-8")
+    r = CliRunner().invoke(cli, ["generate", str(dept / "名单.csv"), "-o", str(tmp_path / "x"), "--year", "2025",
+                                 "--department", str(bad)])
+    assert r.exit_code == 1 and "不认识的列 “经费”" in r.output
