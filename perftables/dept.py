@@ -53,16 +53,12 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
                     f"{year}支出合计 {format_number(spend)} ≠ 收入合计 {format_number(income)}")
         # 占比: recomputed from the amounts; what the file shows must agree within ±0.01 %
         share_tol = params.get("share_tolerance", 0.0001)
-        for parts, total in ((INCOME, "income_total"), (EXPENDITURE, "exp_total")):
-            whole = amount(total)
-            for key in (*parts, total):
-                shown = _share(pr.figures.get(key + "_share"))
-                if shown is None or not whole:
-                    continue
-                want = (sum(amount(k) or 0 for k in parts) if key == total else amount(key) or 0) / whole
-                if abs(shown - want) > share_tol:
-                    add(key + "_share", "占比与金额不符", WARNING,
-                        f"“{form.fields()[key + '_share'][1].title}”为 {shown:.2%}，按金额应为 {want:.2%}")
+        for key, want in shares(pr).items():
+            key = key[:-len("_share")]
+            shown = _share(pr.figures.get(key + "_share"))
+            if shown is not None and want is not None and abs(shown - want) > share_tol:
+                add(key + "_share", "占比与金额不符", WARNING,
+                    f"“{form.fields()[key + '_share'][1].title}”为 {shown:.2%}，按金额应为 {want:.2%}")
         # the project list against the 特定目标类 line
         rows = pr.tables.get("projects", [])
         category = form.meta.get("project_category", "")
@@ -109,6 +105,17 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
                     ("table", "long_term", index - len(pr.indicators), "category")
                 out.append(Finding(pr.sheet, ind.cells.get("category", ""), "不在下拉列表内", ERROR,
                                    f"第{ind.row}行指标分类“{kind}”不在下拉列表内", target=target))
+    return out
+
+
+def shares(pr) -> dict[str, float | None]:
+    """Every 占比 field, recomputed from the amounts (None where the total is missing or 0)."""
+    out = {}
+    for parts, total in ((INCOME, "income_total"), (EXPENDITURE, "exp_total")):
+        whole = pr.values.get(total)
+        for key in (*parts, total):
+            part = sum(pr.values.get(k) or 0 for k in parts) if key == total else pr.values.get(key)
+            out[key + "_share"] = (part or 0) / whole if whole and (part is not None) else None
     return out
 
 

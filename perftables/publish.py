@@ -68,15 +68,51 @@ def _field_text(cell, pr: ProjectReturn) -> str:
     return "" if value is None else str(value)
 
 
-def grid_rows(form: Form, pr: ProjectReturn) -> list[list[str]]:
-    """The indicator rows as printed; forms that keep every 二级 print the unused ones with full-width spaces."""
-    keys = [c.key for c in form.grid_columns]
-    rows = []
-    for ind in pr.indicators:
-        values = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
-                  "value": ind.value.render(), "basis": ind.basis, "target": ind.value.render()}
-        rows.append([values.get(k, str(ind.extra.get(k) or "")) for k in keys])
-    if form.meta.get("seed_all_level2"):
+def print_columns(grid) -> list:
+    """The grid's printed columns: a joined value (符号|数值|单位) as one column, other parts each their own."""
+    out = []
+    for c in grid.columns:
+        if c.parts and not c.joined:
+            out += [leaf for p in c.parts for leaf in ([p] if p.parts and p.joined else p.leaves())]
+        else:
+            out.append(c)
+    return out
+
+
+def _header_rows(grid, ctx: dict) -> list[list[PrintCell]]:
+    """The grid header as printed: one row per level of nested (not joined) parts."""
+    depth = max((c.depth() if c.parts and not c.joined else 1 for c in grid.columns), default=1)
+    rows: list[list[PrintCell]] = [[] for _ in range(depth)]
+
+    def place(col, level):
+        nested = col.parts and not col.joined
+        rows[level].append(PrintCell(col.col, col.last_col, col.label.format(**ctx), 1 if nested else depth - level,
+                                     label=True))
+        if nested:
+            for part in col.parts:
+                place(part, level + 1)
+
+    for col in grid.columns:
+        place(col, 0)
+    return rows
+
+
+def _values(item) -> dict:
+    """One grid row's printed texts by column key (an Indicator, or a table row read as a dict)."""
+    if isinstance(item, dict):
+        return {k: (format_number(v) if isinstance(v, float) else "" if v is None else str(v)) for k, v in item.items()}
+    return {"level1": item.level1, "level2": item.level2, "name": item.name, "description": item.description,
+            "value": item.value.render(), "basis": item.basis, "target": item.value.render(),
+            **{k: format_number(v) if isinstance(v, float) else str(v or "") for k, v in item.extra.items()}}
+
+
+def grid_rows(form: Form, pr: ProjectReturn, grid=None, items=None) -> list[list[str]]:
+    """The grid's rows as printed; forms that keep every 二级 print the unused ones with full-width spaces."""
+    grid = grid or form.main_grid
+    keys = [c.key for c in print_columns(grid)]
+    items = pr.indicators if items is None else items
+    rows = [[_values(item).get(k, "") for k in keys] for item in items]
+    if form.meta.get("seed_all_level2") and grid.key == "indicators":
         tax, by = form.taxonomy, {}
         for row in rows:
             l1 = tax.find_level1(row[0])
@@ -89,10 +125,41 @@ def grid_rows(form: Form, pr: ProjectReturn) -> list[list[str]]:
     return rows
 
 
+def _grid_block(form: Form, grid, body: list[list[str]], ctx: dict) -> list[list[PrintCell]]:
+    """A grid's header and rows as printed: 一级 merged down its block, the side label down the whole grid."""
+    head = _header_rows(grid, ctx)
+    columns = print_columns(grid)
+    level1 = next((j for j, c in enumerate(columns) if c.key == "level1"), None)
+    depth = len(head)
+    rows = list(head)
+    for i, values in enumerate(body):
+        cells = []
+        for j, (c, text) in enumerate(zip(columns, values)):
+            if j == level1:   # 一级 printed once per block, merged down
+                if i and values[j] == body[i - 1][j]:
+                    continue
+                span = 1
+                while i + span < len(body) and body[i + span][j] == values[j]:
+                    span += 1
+                cells.append(PrintCell(c.col, c.last_col, text, span))
+            else:
+                cells.append(PrintCell(c.col, c.last_col, text))
+        rows.append(cells)
+    if grid.spec.get("side"):
+        col = span_of(grid.spec["side"])
+        rows[0].insert(0, PrintCell(col, col, grid.anchor, depth + len(body), label=True))
+    return rows
+
+
 def official_table(form: Form, ret: UnitReturn, pr: ProjectReturn) -> PrintedTable:
     ctx = context(ret.payload, {"name": pr.name, "seq": pr.seq}, pr.seq)
+    computed = _computed(form, pr)
     title, lines, rows = "", [], []
     for row in form.rows:
+        if row.table:
+            grid = form.tables[row.table]
+            rows += _grid_block(form, grid, grid_rows(form, pr, grid, pr.tables.get(row.table, [])), ctx)
+            continue
         if all(c.style in ("title", "plain", "plain_right", "plain_center") for c in row.cells):
             texts = [c.value.format(**ctx) if c.value else (c.label or "") for c in row.cells]
             if row.cells[0].style == "title":
@@ -108,24 +175,26 @@ def official_table(form: Form, ret: UnitReturn, pr: ProjectReturn) -> PrintedTab
                 printed.append(PrintCell(c.col, c.last_col, c.value.format(**ctx), c.rows))
             elif c.formula is None:
                 printed.append(PrintCell(c.col, c.last_col, _field_text(c, pr), c.rows))
+            elif c.field in computed:
+                printed.append(PrintCell(c.col, c.last_col, computed[c.field], c.rows))
         rows.append(printed)
     header = len(rows)
-    rows.append([PrintCell(c.col, c.last_col, c.label, label=True) for c in form.grid_columns])
-    body = grid_rows(form, pr)
-    for i, values in enumerate(body):
-        cells = []
-        for j, (c, text) in enumerate(zip(form.grid_columns, values)):
-            if j == 0:   # 一级 printed once per block, merged down
-                if i and values[0] == body[i - 1][0]:
-                    continue
-                span = 1
-                while i + span < len(body) and body[i + span][0] == values[0]:
-                    span += 1
-                cells.append(PrintCell(c.col, c.last_col, text, span))
-            else:
-                cells.append(PrintCell(c.col, c.last_col, text))
-        rows.append(cells)
-    return PrintedTable(title=title, lines=lines, rows=rows, header_rows=(header, header))
+    block = _grid_block(form, form.main_grid, grid_rows(form, pr), ctx)
+    depth = len(_header_rows(form.main_grid, ctx))
+    return PrintedTable(title=title, lines=lines, rows=rows + block, header_rows=(header, header + depth - 1))
+
+
+def _computed(form: Form, pr: ProjectReturn) -> dict[str, str]:
+    """Formula cells the printed table shows, recomputed (never the file's cached results)."""
+    if form.kind == "dept_target":
+        from .dept import shares
+        return {k: ("" if v is None else f"{v:.2%}") for k, v in shares(pr).items()}
+    return {}
+
+
+def span_of(at: str) -> int:
+    from .forms import span
+    return span(at)[0]
 
 
 # --------------------------------------------------------------------------- docx
@@ -229,6 +298,17 @@ def unit_document(ret: UnitReturn, path: Path) -> Path:
     for _ in range(6):
         doc.add_paragraph()
     _para(doc, ret.unit_name, size=22, bold=True, align="center")
+    if form.kind == "dept_target":   # the department table is the whole document
+        _para(doc, f"{year}年部门整体绩效目标", size=22, bold=True, align="center")
+        doc.add_page_break()
+        for pr in ret.projects:
+            table = official_table(form, ret, pr)
+            _para(doc, table.title, size=16, bold=True, align="center")
+            for left, right in table.lines:
+                _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
+            add_table(doc, table, form.ncols, form.meta["columns"])
+        doc.save(str(path))
+        return path
     _para(doc, f"{year}年部门预算绩效文本", size=22, bold=True, align="center")
     doc.add_page_break()
     _para(doc, "目  录", size=16, bold=True, align="center")
@@ -361,7 +441,7 @@ def county_document(col: Collection, tables, path: Path) -> Path:
           size=18, bold=True, align="center")
     charts = {"单位汇总": (1, 3, "各单位预算数（万元）"), "单位自评": (1, 6, "各单位自评平均分")}
     for t in tables:
-        if t.name not in ("报送情况", "单位汇总", "指标结构", "单位自评", "等级分布"):
+        if t.name not in ("报送情况", "单位汇总", "指标结构", "单位自评", "等级分布", "部门资金", "部门指标结构"):
             continue
         _para(doc, t.name, size=14, bold=True)
         cols = [i for i, (h, kind) in enumerate(t.columns) if kind != "long"][:9]
@@ -394,9 +474,10 @@ def publish(col: Collection, outdir, pdf: bool = True) -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    if col.kind == "project_target":
+    if col.kind in ("project_target", "dept_target"):
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
-            stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.payload['year']}年部门预算绩效文本")
+            what = "部门整体绩效目标" if col.kind == "dept_target" else "部门预算绩效文本"
+            stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.payload['year']}年{what}")
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
             written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]
             if pdf:

@@ -322,3 +322,21 @@ def test_feedback_workbook_carries_the_whole_department_table_back(tmp_path, col
     ws = openpyxl.load_workbook(written[0])[SHEET]
     cell = next(f for f in collected.accepted[0].result.findings if f.rule == "项目清单与支出不符").cell
     assert "219" in ws[cell].comment.text                                   # the problem cell carries its message
+
+
+def test_published_department_table_reads_as_seed_004(tmp_path, collected, seed):
+    from perftables.publish import publish, read_docx_tables
+
+    written = publish(collected, tmp_path, pdf=False)
+    doc = next(p for p in written if p.name.endswith("部门整体绩效目标.docx"))
+    rows = read_docx_tables(doc)[0]
+    texts = [[c for c in r if c] for r in rows]
+    assert ["支出构成", "人员类项目支出", "338.25", "56.39%", "355.74", "317.98"] in texts
+    assert ["特定目标类项目支出", "219.00", "36.51%", "264.15", "259.39"] in texts
+    assert ["科普经费", "特定目标类", "110", "110", "科普宣传、推广工作"] in texts
+    head = next(i for i, r in enumerate(rows) if r and r[0] == "年度绩效指标")
+    assert [c for c in rows[head + 2] if c] == ["2022年", "2023年"]
+    body = [r[1:] for r in rows[head + 3:]]
+    assert len(body) == len(seed["annual"])
+    for got, want in zip(body, seed["annual"]):
+        assert got[1:] == [clean(x) for x in want[1:]] and got[0] in ("", want[0])   # 一级 merged down its block
