@@ -283,14 +283,21 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
                    f"记录：{Path(outdir) / m.SENT_LOG}")
 
 
-def _is_summary(path) -> bool:
-    """A summary workbook written by collect (it has 文件清单 and 指标明细 sheets, no stamp)."""
+def _sheet_names(path) -> set[str]:
+    """The sheets of a workbook, or the tables of a CSV export folder (empty when neither)."""
+    path = Path(path)
+    if path.is_dir():
+        return {p.stem for p in path.glob("*.csv")}
     try:
         from python_calamine import CalamineWorkbook
-        names = set(CalamineWorkbook.from_path(str(path)).sheet_names)
+        return set(CalamineWorkbook.from_path(str(path)).sheet_names)
     except Exception:
-        return False
-    return {"文件清单", "指标明细"} <= names
+        return set()
+
+
+def _is_summary(path) -> bool:
+    """A summary workbook written by collect (it has 文件清单 and 指标明细 sheets, no stamp)."""
+    return {"文件清单", "指标明细"} <= _sheet_names(path) if str(path).endswith(".xlsx") else False
 
 
 @cli.command()
@@ -319,6 +326,10 @@ def publish(inbox, outdir, roster, year, no_pdf):
     except RosterError as exc:
         raise click.ClickException(str(exc)) from None
     summaries = [s for s in inbox if (Path(s) / "指标明细.csv").is_file() or str(s).endswith(".xlsx") and _is_summary(s)]
+    dept = [s for s in inbox if {"文件清单", "部门指标"} <= _sheet_names(s)]
+    if dept:
+        raise click.ClickException(f"“{dept[0]}”是部门整体表的汇总：部门整体表请从收回的文件（收件箱）发布，"
+                                   "汇总里没有逐格的原表内容")
     if summaries:
         col = Collection(roster=ros)
         col.files = [r for s in summaries for r in returns_from_summary(s)]

@@ -147,3 +147,14 @@ def test_department_cycle_from_the_command_line(tmp_path):
     r = CliRunner().invoke(cli, ["generate", str(dept / "名单.csv"), "-o", str(tmp_path / "x"), "--year", "2025",
                                  "--department", str(bad)])
     assert r.exit_code == 1 and "不认识的列 “经费”" in r.output
+
+
+def test_publishing_a_department_summary_says_to_use_the_inbox(tmp_path):
+    dept = EXAMPLES / "dept"
+    r = run("collect", str(dept / "returns"), "-o", str(tmp_path / "部门汇总.xlsx"), "--export", str(tmp_path / "csv"))
+    assert r.exit_code == 0, r.output
+    for source in (tmp_path / "部门汇总.xlsx", tmp_path / "csv"):
+        r = CliRunner().invoke(cli, ["publish", str(source), "-o", str(tmp_path / "pub"), "--no-pdf"])
+        assert r.exit_code == 1 and "请从收回的文件（收件箱）发布" in r.output
+    r = run("publish", str(dept / "returns"), "-o", str(tmp_path / "pub"), "--no-pdf")
+    assert r.exit_code == 0 and "部门整体绩效目标.docx" in r.output
