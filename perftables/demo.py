@@ -23,20 +23,25 @@ YEAR = 2025
 FIXED_TIME = dt.datetime(2025, 1, 10, 9, 30)
 
 
-def build_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
-    """Enter each seed's tables into its unit's generated template."""
-    roster = read_roster(examples / "roster.csv")
-    seeds = json.loads((examples / "seed_tables.json").read_text(encoding="utf-8"))
+def enter_seeds(roster, seeds_file: Path, fill, year: int, outdir: Path) -> list[Path]:
+    """Enter each transcribed seed table into its unit's generated template, as its clerk would."""
+    seeds = json.loads(seeds_file.read_text(encoding="utf-8"))
     outdir.mkdir(parents=True, exist_ok=True)
     paths = []
     for record in seeds["units"]:
         unit = roster.unit(record["code"])
         form = form_for_unit(unit, None)
-        data = workbook_bytes(form, unit, Options(year=YEAR, created=FIXED_TIME), fill_from_record(form, record))
-        path = outdir / file_name_for(form, unit, YEAR)
+        data = workbook_bytes(form, unit, Options(year=year, created=FIXED_TIME), fill(form, record))
+        path = outdir / file_name_for(form, unit, year)
         path.write_bytes(data)
         paths.append(path)
     return paths
+
+
+def build_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
+    """The project seeds (000–003) entered into their units' templates."""
+    return enter_seeds(read_roster(examples / "roster.csv"), examples / "seed_tables.json", fill_from_record, YEAR,
+                       outdir)
 
 
 # reference §5.6: 丰宁 科学技术普及经费, the worked example (→ 92.76, 优)
@@ -105,18 +110,7 @@ def build_dept_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
     """Seed 004 entered into its unit's generated department template."""
     from .dept import dept_fill
 
-    roster = dept_roster(examples)
-    seeds = json.loads((examples / "seed_dept.json").read_text(encoding="utf-8"))
-    outdir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for record in seeds["units"]:
-        unit = roster.unit(record["code"])
-        form = form_for_unit(unit, None)
-        data = workbook_bytes(form, unit, Options(year=DEPT_YEAR, created=FIXED_TIME), dept_fill(form, record))
-        path = outdir / file_name_for(form, unit, DEPT_YEAR)
-        path.write_bytes(data)
-        paths.append(path)
-    return paths
+    return enter_seeds(dept_roster(examples), examples / "seed_dept.json", dept_fill, DEPT_YEAR, outdir)
 
 
 def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):

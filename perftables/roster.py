@@ -108,14 +108,19 @@ def read_rows(path: Path) -> list[list]:
     return [row for row in csv.reader(io.StringIO(text))]
 
 
-def read_roster(path) -> Roster:
+def _table(path, what: str) -> tuple[Path, list[list], list[str]]:
+    """(path, rows, header texts) of a roster-like file; a missing or empty file is a RosterError."""
     path = Path(path)
     if not path.is_file():
-        raise RosterError([f"找不到名单文件：{path}"])
+        raise RosterError([f"找不到{what}：{path}"])
     rows = read_rows(path)
     if not rows:
         raise RosterError([f"{path.name}：文件是空的"])
-    header = [_cell_text(h) for h in rows[0]]
+    return path, rows, [_cell_text(h) for h in rows[0]]
+
+
+def read_roster(path) -> Roster:
+    path, rows, header = _table(path, "名单文件")
     lookup = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
     colmap: dict[str, int] = {}
     for i, h in enumerate(header):
@@ -208,13 +213,7 @@ def department_columns(form) -> dict[str, tuple[str, str]]:
 
 def read_department(path, form) -> dict[str, dict]:
     """单位编码 → the department's figures and texts, from a CSV/xlsx whose columns are the form's titles."""
-    path = Path(path)
-    if not path.is_file():
-        raise RosterError([f"找不到部门数据文件：{path}"])
-    rows = read_rows(path)
-    if not rows:
-        raise RosterError([f"{path.name}：文件是空的"])
-    header = [_cell_text(h) for h in rows[0]]
+    path, rows, header = _table(path, "部门数据文件")
     known = department_columns(form)
     code_col = next((i for i, h in enumerate(header) if h.lower() in COLUMNS["unit_code"]), None)
     problems = [] if code_col is not None else [f"{path.name}：缺少“单位编码”列"]
