@@ -381,27 +381,47 @@ class Extractor:
         return out
 
     def _check_locked_rows(self, sheet, pre: list | None, found: list, grid, target):
-        """Cells a pre-filled row had locked (roster, earlier years) must still hold what was given."""
+        """Cells a pre-filled row had locked (roster, earlier years) must still hold what was given.
+        Each pre-filled row is looked for by what names it (project name; 一级/二级/三级), so rows
+        inserted or removed around it do not shift the comparison."""
         if not pre:
             return
         keys = [c for c in grid.input_columns if c.source in ("roster", "history")]
+        ctx = header_context(self.payload.get("year"))
+        used: set[int] = set()
+
+        def ident(item) -> tuple:
+            get = (lambda k: getattr(item, k)) if isinstance(item, Indicator) else (lambda k: item.get(k, ""))
+            names = ("level1", "level2", "name") if isinstance(item, Indicator) or "level1" in item else ("name",)
+            return tuple(norm_label(_text(get(k))) for k in names)
+
         for i, given in enumerate(pre):
-            got = found[i] if i < len(found) else None
+            want = ident(given)
+            j = next((j for j, got in enumerate(found) if j not in used and ident(got) == want), None)
+            if j is None and i < len(found) and i not in used:
+                j = i   # renamed in place: compare with the row where it was
+            if j is not None:
+                used.add(j)
+            got = found[j] if j is not None else None
             for col in keys:
                 expected = given.get(col.key)
                 if expected in (None, ""):
                     continue
                 if got is None:
-                    actual, address = None, ""
-                elif isinstance(got, Indicator):
+                    self.out.findings.append(Finding(
+                        sheet, "", "锁定单元格被改动", ERROR,
+                        f"预填的第{i + 1}行“{given.get('name') or ''}”不见了（被删除），其“{col.label.format(**ctx)}”"
+                        f"应为{_shown(expected)}", target=target(min(i, max(len(found) - 1, 0)), col.key)))
+                    break
+                if isinstance(got, Indicator):
                     actual, address = got.extra.get(col.key), got.cells.get(col.key, "")
                 else:
                     actual, address = got.get(col.key), got["cells"].get(col.key, "")
                 if not _same(expected, actual if actual is not None else ""):
                     self.out.findings.append(Finding(
                         sheet, address, "锁定单元格被改动", ERROR,
-                        f"锁定单元格“{col.label.format(**header_context(self.payload.get('year')))}”被改动："
-                        f"应为{_shown(expected)}，实为{_shown(actual)}", target=target(i, col.key)))
+                        f"锁定单元格“{col.label.format(**ctx)}”被改动：应为{_shown(expected)}，实为{_shown(actual)}",
+                        target=target(j, col.key)))
 
 
 def extract(book: Book, form: Form, payload: dict) -> UnitReturn:

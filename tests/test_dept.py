@@ -340,3 +340,39 @@ def test_published_department_table_reads_as_seed_004(tmp_path, collected, seed)
     assert len(body) == len(seed["annual"])
     for got, want in zip(body, seed["annual"]):
         assert got[1:] == [clean(x) for x in want[1:]] and got[0] in ("", want[0])   # 一级 merged down its block
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
+def test_rows_inserted_in_libreoffice_between_prefilled_rows(tmp_path):
+    """A clerk unprotects the sheet and inserts a project between two listed ones and an indicator among
+    the history rows: everything is read, nothing pre-filled is reported as changed."""
+    history = read_history([EXAMPLES / "dept" / "returns"])
+    ros = dept_roster()
+    attach_history(ros, history, 2025)
+    data = workbook_bytes(FORM, ros.unit("704001"), Options(year=2025, created=FIXED_TIME))
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(data)
+    rows = rows_of(data)
+    projects, grid = find(rows, "项目支出情况"), find(rows, "年度绩效指标")
+    # rows are inserted from the bottom up so the addresses above stay as read
+    insert = [[SHEET, grid + 4, 1], [SHEET, projects + 2, 1]]
+    new_grid_row = grid + 4 + 1 + 1        # 1-based, after the project row was inserted above it
+    cells = [[SHEET, f"B{projects + 3}", "新增科普项目"], [SHEET, f"D{projects + 3}", "特定目标类"],
+             [SHEET, f"F{projects + 3}", 19.0], [SHEET, f"G{projects + 3}", "科普活动"],
+             [SHEET, f"B{new_grid_row}", "运行成本"], [SHEET, f"C{new_grid_row}", "公用经费控制"],
+             [SHEET, f"D{new_grid_row}", "水电费控制率"], [SHEET, f"G{new_grid_row}", "≤100%"]]
+    out = tmp_path / "return.xlsx"
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"input": str(template), "insert_rows": insert, "cells": cells,
+                               "outputs": {"xlsx": str(out)}}, ensure_ascii=False), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(job)], check=True, timeout=300)
+    book = read_book(out.read_bytes())
+    ret = extract(book, FORM, read_stamp(book.sheets["_stamp"]))
+    pr = ret.projects[0]
+    assert [r["name"] for r in pr.tables["projects"]] == ["科技工作者慰问", "新增科普项目", "科普经费",
+                                                          "科普展教及运行维护经费", "院士专家工作站"]
+    assert [i.name for i in pr.indicators[:3]] == ["公用经费控制率", "水电费控制率", "在职人员控制率"]
+    assert not [f for f in ret.findings if f.rule == "锁定单元格被改动"]
+    found = {f.rule for f in review_dept(ret)}
+    assert "项目清单与支出不符" not in found          # 200 + 19 = 219 now
