@@ -546,7 +546,8 @@ class WorkbookWriter:
         return formulas[rule].format(a=f"{cols['actual']}{r + 1}", w=f"{cols['weight']}{r + 1}", t=format_number(t))
 
     def _cell_validation(self, ws, r: int, col, spec: dict, grid):
-        prompt = _prompt(col.label, spec.get("prompt", ""))
+        ctx = header_context(self.opts.year)
+        prompt = _prompt(col.label.format(**ctx), spec.get("prompt", "").format(**ctx))
         ref = f"{_col(col.col)}{r + 1}"
         if spec.get("list"):
             opts = {"validate": "list", "source": f"=PT_{spec['list'].upper()}", **prompt,
@@ -569,7 +570,8 @@ class WorkbookWriter:
         for col in grid.input_columns:
             if col.quant or col.qual or col.source == "target":
                 continue   # validated row by row, or locked
-            prompt = _prompt(col.label, col.prompt)
+            ctx = header_context(self.opts.year)
+            prompt = _prompt(col.label.format(**ctx), col.prompt.format(**ctx))
             if col.list == "level1":
                 source = "=PT_L1"
             elif col.list == "level2":

@@ -376,3 +376,11 @@ def test_rows_inserted_in_libreoffice_between_prefilled_rows(tmp_path):
     assert not [f for f in ret.findings if f.rule == "锁定单元格被改动"]
     found = {f.rule for f in review_dept(ret)}
     assert "项目清单与支出不符" not in found          # 200 + 19 = 219 now
+
+
+def test_input_prompts_name_the_years(droster):
+    data = workbook_bytes(FORM, droster.unit("704001"), Options(year=2024))
+    ws = openpyxl.load_workbook(io.BytesIO(data))[SHEET]
+    texts = [(dv.promptTitle or "") + (dv.prompt or "") for dv in ws.data_validations.dataValidation]
+    assert not [t for t in texts if "{" in t]
+    assert any(t.startswith("2022年2022年的指标值") for t in texts)
