@@ -353,7 +353,7 @@ class Extractor:
             header = anchors.get(norm_label(grid.anchor))
             if header is None:
                 continue   # reported with the rows
-            self._header(sheet, rows, header, grid, 0, lambda r, c, key=row.table: ("table", key, r - grid.header_rows, c))
+            self._header(sheet, rows, header, grid, 0, lambda level, c, key=row.table: ("table_head", key, level, c))
             following = form.rows[i + 1].anchor if i + 1 < len(form.rows) else form.grid_anchor
             end = anchors.get(norm_label(following), len(rows))
             found = []

@@ -340,7 +340,8 @@ class WorkbookWriter:
         self._mark(ws, name, lambda t: (pos[t[1]], t[2]) if t[0] == "at" else
                    (first + t[1], cols.get(t[2], 0)) if t[0] == "grid" else
                    (pos[len(form.rows) + t[1]], t[2]) if t[0] == "footer" else
-                   (table_at[t[1]] + t[2], table_cols[t[1]].get(t[3], 0)) if t[0] == "table" else None)
+                   (table_at[t[1]] + t[2], table_cols[t[1]].get(t[3], 0)) if t[0] == "table" else
+                   (table_at[t[1]] - form.tables[t[1]].header_rows + t[2], t[3]) if t[0] == "table_head" else None)
         self._page(ws, pos[-1] if form.footer else last, form.ncols - 1, repeat=(header, first - 1))
         self._protect(ws)
 
