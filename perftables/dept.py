@@ -68,11 +68,11 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
             s = round(sum(r.get("budget") or 0 for r in listed), 2)
             if abs(s - spend) > tol:
                 add("exp_project", "项目清单与支出不符", WARNING,
-                    f"项目支出情况中{category}项目的本年度预算合计 {format_number(s)} 万元，"
-                    f"与“特定目标类项目支出” {format_number(spend)} 万元不一致")
+                    f"{form.tables['projects'].anchor}中{category}项目的本年度预算合计 {format_number(s)} 万元，"
+                    f"与“{form.fields()['exp_project'][1].title}” {format_number(spend)} 万元不一致")
         grid = form.tables.get("projects")
         for i, r in enumerate(rows):
-            where = f"项目支出情况第{r['row']}行“{r.get('name') or '（未命名）'}”"
+            where = f"{grid.anchor}第{r['row']}行“{r.get('name') or '（未命名）'}”"
 
             def add_row(key, rule, severity, message, i=i, r=r):
                 out.append(Finding(pr.sheet, r["cells"].get(key, ""), rule, severity, message,
