@@ -153,6 +153,7 @@ def test_history_fills_and_locks_the_two_earlier_years(tmp_path, droster, seed):
     history = read_history([export])
     assert len(history[("704001", 2024)]) == len(seed["annual"])
     assert read_history([EXAMPLES / "dept" / "returns"]) == history        # from the returns themselves: the same
+    assert read_history([tmp_path / "2024.xlsx"]) == history               # from the summary workbook: the same
     ros = dept_roster()
     attach_history(ros, history, 2025)
     unit = ros.unit("704001")
