@@ -159,6 +159,9 @@ class Extractor:
     def __init__(self, book: Book, form: Form, payload: dict):
         self.book, self.form, self.payload = book, form, payload
         self.out = UnitReturn(payload=payload, form=form)
+        review = form.review   # how 指标值 texts are read: what counts as a placeholder, a question
+        self.value_options = {"placeholders": tuple(review.get("placeholders", ())),
+                              "question_prefix": review.get("question_prefix", "是否")}
 
     def add(self, sheet, r, c, rule, severity, message, target=()):
         self.out.findings.append(Finding(sheet, cell_name(r, c) if r is not None else "", rule, severity, message,
@@ -316,9 +319,7 @@ class Extractor:
                 yield r, raw, cols
 
     def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
-        form = self.form
-        review = form.review
-        kw = {"placeholders": tuple(review.get("placeholders", ())), "question_prefix": review.get("question_prefix", "是否")}
+        kw = self.value_options
         if "op" in cols:
             value = compose(raw.get("op"), raw.get("num"), raw.get("unit"), **kw)
         else:

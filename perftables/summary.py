@@ -215,10 +215,9 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
     from .dept import EXPENDITURE, INCOME
 
     year = col.year or 0
-    labels = {"income_fiscal": "财政拨款", "income_special": "财政专户管理资金", "income_unit": "单位资金",
-              "income_total": "收入合计", "exp_staff": "人员类项目支出", "exp_operation": "运转类项目支出",
-              "exp_project": "特定目标类项目支出", "exp_total": "支出合计"}
     keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
+    fields = next((f.fields() for f in _forms(col) if f.kind == "dept_target"), {})
+    labels = {k: fields[k][1].title if k in fields else k for k in keys}   # as the form names them
     money = Table("部门资金", [("单位编码", "text"), ("单位名称", "text"),
                               *[(f"{labels[k]}（万元）", "amount") for k in keys],
                               ("特定目标类占比", "pct"),
