@@ -198,7 +198,7 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: s
         return None
     rec.format, rec.saved = book.format, book.saved
     if STAMP_SHEET not in book.sheets:
-        forms = [f for f in list_forms() if f.kind == "project_target"]
+        forms = [f for f in list_forms() if f.kind in ("project_target", "dept_target")]
         rec.payload = payload_from_labels(book, forms, roster)
         if rec.payload is None:
             rec.reason = "没有 perftables 标识，也认不出是哪张表、哪个单位的（不是本次下发的模板）"
@@ -356,7 +356,7 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     if col.year is None and years:
         col.year = Counter(years).most_common(1)[0][0]
     for rec in stamped:
-        if rec.payload.get("stampless"):
+        if rec.payload.get("stampless") and not rec.payload.get("year"):
             rec.payload["year"] = col.year
     for rec in stamped:
         p = rec.payload

@@ -454,6 +454,8 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
     if best is None:
         return None
     form, sheets = best
+    if form.kind == "dept_target":
+        return _dept_payload_from_labels(book, form, sheets[0], roster)
     projects, unit_code, unit_name = [], "", ""
     for seq, name in enumerate(sheets, 1):
         rows = book.sheets[name]
@@ -475,3 +477,25 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
     return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
             "taxonomy": form.taxonomy_id, "year": None, "unit_code": unit_code, "unit_name": unit_name,
             "issue": 0, "projects": projects, "spares": [], "stampless": True}
+
+
+def _dept_payload_from_labels(book: Book, form: Form, sheet: str, roster) -> dict | None:
+    """A department table without a stamp: the unit is the roster's unit of that name; the year is the
+    one the table prints (its 年度 line, else the year after the 近两年 columns)."""
+    import re
+
+    rows = book.sheets[sheet]
+    values = _field_values(rows, form, find_anchors(rows))
+    name = _text(values.get("unit_name_cell"))
+    unit = next((u for u in roster.units if norm_label(u.name) == norm_label(name)), None) if roster else None
+    if unit is None:
+        return None
+    years = [int(y) for y in re.findall(r"(20\d\d)", _text(values.get("year_line")))]
+    if not years:   # 近两年: the later of the two years printed there, plus one
+        seen = [int(y) for r in rows for v in r if isinstance(v, str) for y in re.findall(r"^(20\d\d)\s*年$", v.strip())]
+        years = [max(seen) + 1] if seen else []
+    return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
+            "taxonomy": form.taxonomy_id, "year": years[0] if years else None, "unit_code": unit.code,
+            "unit_name": unit.name, "issue": 0, "projects": [{"sheet": sheet, "seq": 1, "code": unit.code,
+                                                              "name": unit.name}],
+            "spares": [], "stampless": True}

@@ -385,3 +385,21 @@ def test_input_prompts_name_the_years(droster):
     texts = [(dv.promptTitle or "") + (dv.prompt or "") for dv in ws.data_validations.dataValidation]
     assert not [t for t in texts if "{" in t]
     assert any(t.startswith("2022年2022年的指标值") for t in texts)
+
+
+def test_a_department_table_without_its_stamp_is_read_by_its_labels(tmp_path, droster, seed):
+    from conftest import patch_zip
+
+    source = next((EXAMPLES / "dept" / "returns").iterdir())
+    (tmp_path / "旧模板.xlsx").write_bytes(patch_zip(source.read_bytes(), "xl/workbook.xml", b'name="_stamp"',
+                                                     b'name="_gone"'))
+    col = collect([tmp_path], roster=droster)
+    rec = col.files[0]
+    assert rec.fate == ACCEPTED_FINDINGS and rec.payload["stampless"] and rec.payload["year"] == 2024
+    ret = rec.result
+    assert "无标识" in {f.rule for f in ret.findings}
+    assert not [f for f in ret.findings if f.rule == "锁定单元格被改动"]
+    pr = ret.projects[0]
+    assert pr.values["exp_project"] == 219.0 and len(pr.indicators) == len(seed["annual"])
+    assert [r["name"] for r in pr.tables["projects"]] == [p["name"] for p in seed["projects"]]
+    assert collect([tmp_path]).files[0].reason.startswith("没有 perftables 标识")   # no roster: no unit to name
