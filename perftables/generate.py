@@ -13,7 +13,7 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.worksheet
 
-from .forms import Form, load_form, record_key, span
+from .forms import Form, load_form, norm_label, record_key, span
 from .roster import Roster, Unit
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
 from .value import clean, format_number
@@ -54,15 +54,31 @@ def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dic
     """The grid's pre-filled rows: what the unit entered (feedback, examples), else the approved
     indicators (self-evaluation), else the taxonomy's standard 二级 structure."""
     approved = (project or {}).get("indicators")
-    if approved is not None:
-        extra = filled or []
+    if approved is not None and any(c.source == "target" for c in form.input_columns):
+        extra = filled or []   # self-evaluation: exactly the approved rows, the unit's entries beside them
+        return [{**row, **(extra[i] if i < len(extra) else {})} for i, row in enumerate(approved)]
+    if approved is not None:   # rows given from earlier years: their given cells locked
         given = [c.key for c in form.input_columns if c.source in ("roster", "history")]
-        rows = []
-        for i, row in enumerate(approved):
+
+        def lock(row, over=None):
             locked = tuple(k for k in given if row.get(k) not in (None, ""))
-            over = {k: v for k, v in (extra[i] if i < len(extra) else {}).items() if k not in locked}
-            rows.append({**row, **over, **({LOCKED_KEYS: locked} if locked else {})})
-        return rows + extra[len(approved):]
+            over = {k: v for k, v in (over or {}).items() if k not in locked}
+            return {**row, **over, **({LOCKED_KEYS: locked} if locked else {})}
+
+        if filled is None:
+            return [lock(row) for row in approved]
+        # the unit's rows in its order, each given row joined to the entry that names it (rows may
+        # have been inserted or deleted around them); given rows the unit dropped come back at the end
+        left = list(approved)
+        rows = []
+        for entry in filled:
+            match = next((row for row in left if _names(row) == _names(entry)), None)
+            if match is None:
+                rows.append(entry)
+            else:
+                left.remove(match)
+                rows.append(lock(match, entry))
+        return rows + [lock(row) for row in left]
     if filled is not None:
         return filled
     return [{"level1": a, "level2": b, **({"name": c} if c else {})}
@@ -70,6 +86,11 @@ def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dic
 
 
 LOCKED_KEYS = "_locked"   # in a pre-filled row: the keys whose cells are locked (roster, previous years)
+
+
+def _names(row: dict) -> tuple:
+    """What names an indicator row: its 一级, 二级 and 三级, as compared everywhere."""
+    return tuple(norm_label(str(row.get(k) or "")) for k in ("level1", "level2", "name"))
 
 
 def table_rows(grid, project: dict | None, filled: list | None, taxonomy=None) -> list[dict]:

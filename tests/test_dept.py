@@ -377,6 +377,13 @@ def test_rows_inserted_in_libreoffice_between_prefilled_rows(tmp_path):
     assert not [f for f in ret.findings if f.rule == "锁定单元格被改动"]
     found = {f.rule for f in review_dept(ret)}
     assert "项目清单与支出不符" not in found          # 200 + 19 = 219 now
+    # its feedback workbook keeps each earlier year's value with its own indicator
+    from perftables.feedback import write_feedback
+    col = collect([out])
+    again = collect(write_feedback(col, tmp_path / "退改")).accepted[0].result.projects[0]
+    pairs = [(i.name, i.extra.get("hist2"), i.extra.get("hist1"), i.value.render()) for i in pr.indicators]
+    assert [(i.name, i.extra.get("hist2"), i.extra.get("hist1"), i.value.render()) for i in again.indicators] == pairs
+    assert not [f for f in collect([tmp_path / "退改"]).accepted[0].result.findings if f.rule == "锁定单元格被改动"]
 
 
 def test_input_prompts_name_the_years(droster):
