@@ -410,3 +410,13 @@ def test_a_department_table_without_its_stamp_is_read_by_its_labels(tmp_path, dr
     assert pr.values["exp_project"] == 219.0 and len(pr.indicators) == len(seed["annual"])
     assert [r["name"] for r in pr.tables["projects"]] == [p["name"] for p in seed["projects"]]
     assert collect([tmp_path]).files[0].reason.startswith("没有 perftables 标识")   # no roster: no unit to name
+
+
+def test_department_example_returns_are_current(tmp_path):
+    """examples/dept/ is what the generator makes today (else: python -m perftables.demo --rebuild)."""
+    from perftables.demo import build_dept_returns, build_selfeval_returns
+    for path in build_dept_returns(tmp_path / "t"):
+        assert path.read_bytes() == (EXAMPLES / "dept" / "returns" / path.name).read_bytes(), path.name
+    targets = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster()).accepted
+    for path in build_selfeval_returns(targets, tmp_path / "s", DEPT_YEAR):
+        assert path.read_bytes() == (EXAMPLES / "dept" / "selfeval_returns" / path.name).read_bytes(), path.name
