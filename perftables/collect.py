@@ -246,11 +246,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None) -> list[F
     rec.mtime = _mtime(path, stat)
     if stat.st_size > MAX_FILE_BYTES:
         rec.size, rec.reason = stat.st_size, f"文件过大（{stat.st_size // (1 << 20)} MB），未读取"
-        with path.open("rb") as fh:
-            digest = hashlib.sha256()
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(chunk)
-        rec.sha256 = digest.hexdigest()
+        rec.sha256 = file_sha256(path)
         return [rec]
     ingest(rec, path.read_bytes())
     return records

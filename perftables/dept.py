@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .extract import ERROR, WARNING, Finding, UnitReturn
+from .extract import ERROR, WARNING, Finding, UnitReturn, _text
 from .review import _review_indicators
 from .value import format_number, parse_amount
 
@@ -174,11 +174,6 @@ def read_history(sources) -> dict[tuple[str, int], list[dict]]:
     return out
 
 
-def _text(value) -> str:
-    from .extract import _text as text
-    return text(value)
-
-
 def attach_history(roster, history: dict, year: int) -> None:
     """Each unit's 年度绩效指标 start from last year's rows, with last year's target as {y1} and the
     year before's as {y2} (from last year's own history, or from that year's table)."""
@@ -207,5 +202,6 @@ def dept_fill(form, record: dict) -> dict:
               for r in record["annual"]]
     return {"projects": {sheet: {"fields": fields, "indicators": annual,
                                  "tables": {"long_term": long_term,
-                                            "projects": [{"use": p["use"]} for p in record["projects"]]}}}}
+                                            "projects": [{"name": p["name"], "use": p["use"]}
+                                                         for p in record["projects"]]}}}}
 

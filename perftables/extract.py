@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .forms import Form, cell_name, norm_label, record_key
-from .generate import header_context, locked_value
+from .generate import header_context, locked_value, row_names
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from .value import IndicatorValue, clean, compose, format_number, parse_amount
@@ -390,15 +390,9 @@ class Extractor:
         keys = [c for c in grid.input_columns if c.source in ("roster", "history")]
         ctx = header_context(self.payload.get("year"))
         used: set[int] = set()
-
-        def ident(item) -> tuple:
-            get = (lambda k: getattr(item, k)) if isinstance(item, Indicator) else (lambda k: item.get(k, ""))
-            names = ("level1", "level2", "name") if isinstance(item, Indicator) or "level1" in item else ("name",)
-            return tuple(norm_label(_text(get(k))) for k in names)
-
         for i, given in enumerate(pre):
-            want = ident(given)
-            j = next((j for j, got in enumerate(found) if j not in used and ident(got) == want), None)
+            want = row_names(given)
+            j = next((j for j, got in enumerate(found) if j not in used and row_names(got) == want), None)
             if j is None and i < len(found) and i not in used:
                 j = i   # renamed in place: compare with the row where it was
             if j is not None:

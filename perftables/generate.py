@@ -57,28 +57,8 @@ def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dic
     if approved is not None and any(c.source == "target" for c in form.input_columns):
         extra = filled or []   # self-evaluation: exactly the approved rows, the unit's entries beside them
         return [{**row, **(extra[i] if i < len(extra) else {})} for i, row in enumerate(approved)]
-    if approved is not None:   # rows given from earlier years: their given cells locked
-        given = [c.key for c in form.input_columns if c.source in ("roster", "history")]
-
-        def lock(row, over=None):
-            locked = tuple(k for k in given if row.get(k) not in (None, ""))
-            over = {k: v for k, v in (over or {}).items() if k not in locked}
-            return {**row, **over, **({LOCKED_KEYS: locked} if locked else {})}
-
-        if filled is None:
-            return [lock(row) for row in approved]
-        # the unit's rows in its order, each given row joined to the entry that names it (rows may
-        # have been inserted or deleted around them); given rows the unit dropped come back at the end
-        left = list(approved)
-        rows = []
-        for entry in filled:
-            match = next((row for row in left if _names(row) == _names(entry)), None)
-            if match is None:
-                rows.append(entry)
-            else:
-                left.remove(match)
-                rows.append(lock(match, entry))
-        return rows + [lock(row) for row in left]
+    if approved is not None:   # rows given from earlier years
+        return join_given(approved, filled, [c.key for c in form.input_columns if c.source in ("roster", "history")])
     if filled is not None:
         return filled
     return [{"level1": a, "level2": b, **({"name": c} if c else {})}
@@ -88,24 +68,41 @@ def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dic
 LOCKED_KEYS = "_locked"   # in a pre-filled row: the keys whose cells are locked (roster, previous years)
 
 
-def _names(row: dict) -> tuple:
-    """What names an indicator row: its 一级, 二级 and 三级, as compared everywhere."""
-    return tuple(norm_label(str(row.get(k) or "")) for k in ("level1", "level2", "name"))
+def row_names(item) -> tuple:
+    """What names a grid row (a dict or an extracted Indicator): its 一级, 二级 and 三级, as compared everywhere."""
+    get = item.get if isinstance(item, dict) else (lambda k: getattr(item, k, ""))
+    return tuple(norm_label(str(get(k) or "")) for k in ("level1", "level2", "name"))
+
+
+def join_given(given: list[dict], filled: list | None, keys) -> list[dict]:
+    """Rows given in advance (roster, earlier years) with their given cells (of `keys`) locked, joined to
+    the unit's entries by what names each row — rows may have been inserted or deleted around them.
+    Entries naming no given row keep their place; given rows the unit dropped come back at the end."""
+    def lock(row, over=None):
+        locked = tuple(k for k in keys if row.get(k) not in (None, ""))
+        over = {k: v for k, v in (over or {}).items() if k not in locked}
+        return {**row, **over, **({LOCKED_KEYS: locked} if locked else {})}
+
+    if filled is None:
+        return [lock(row) for row in given]
+    left = list(given)
+    rows = []
+    for entry in filled:
+        match = next((row for row in left if row_names(row) == row_names(entry)), None)
+        if match is None:
+            rows.append(entry)
+        else:
+            left.remove(match)
+            rows.append(lock(match, entry))
+    return rows + [lock(row) for row in left]
 
 
 def table_rows(grid, project: dict | None, filled: list | None, taxonomy=None) -> list[dict]:
     """An inline table's rows: pre-filled from the roster (their given cells locked), what the unit
     entered over them, else the seeded rows."""
     pre = (project or {}).get("tables", {}).get(grid.key)
-    fill = filled or []
     if pre is not None:
-        keys = {c.key for c in grid.input_columns if c.source != "unit"}
-        rows = []
-        for i, row in enumerate(pre):
-            locked = tuple(k for k in keys if row.get(k) not in (None, ""))
-            over = {k: v for k, v in (fill[i] if i < len(fill) else {}).items() if k not in locked}
-            rows.append({**row, **over, LOCKED_KEYS: locked})
-        return rows + fill[len(pre):]
+        return join_given(pre, filled, [c.key for c in grid.input_columns if c.source != "unit"])
     if filled is not None:
         return list(filled)
     if grid.spec.get("seed") == "taxonomy" and taxonomy is not None:

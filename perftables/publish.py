@@ -17,7 +17,7 @@ import xlsxwriter
 
 from .collect import Collection
 from .extract import ProjectReturn, UnitReturn
-from .forms import SELFEVAL_KINDS, Form, record_key
+from .forms import SELFEVAL_KINDS, Form, record_key, span
 from .generate import context, safe_file_name
 from .value import format_number
 
@@ -138,15 +138,15 @@ def _grid_block(form: Form, grid, body: list[list[str]], ctx: dict) -> list[list
             if j == level1:   # 一级 printed once per block, merged down
                 if i and values[j] == body[i - 1][j]:
                     continue
-                span = 1
-                while i + span < len(body) and body[i + span][j] == values[j]:
-                    span += 1
-                cells.append(PrintCell(c.col, c.last_col, text, span))
+                down = 1
+                while i + down < len(body) and body[i + down][j] == values[j]:
+                    down += 1
+                cells.append(PrintCell(c.col, c.last_col, text, down))
             else:
                 cells.append(PrintCell(c.col, c.last_col, text))
         rows.append(cells)
     if grid.spec.get("side"):
-        col = span_of(grid.spec["side"])
+        col = span(grid.spec["side"])[0]
         rows[0].insert(0, PrintCell(col, col, grid.anchor, depth + len(body), label=True))
     return rows
 
@@ -190,11 +190,6 @@ def _computed(form: Form, pr: ProjectReturn) -> dict[str, str]:
         from .dept import shares
         return {k: ("" if v is None else f"{v:.2%}") for k, v in shares(pr).items()}
     return {}
-
-
-def span_of(at: str) -> int:
-    from .forms import span
-    return span(at)[0]
 
 
 # --------------------------------------------------------------------------- docx

@@ -106,17 +106,9 @@ def _saved_time(fmt: str, zf: zipfile.ZipFile) -> dt.datetime | None:
     return None
 
 
-def normalise(value):
-    """One cell value as perftables sees it: None, str, float, bool or date."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return float(value)
-    return value
-
-
 def normalise_row(row: list) -> list:
-    """normalise() over a row, inlined: it runs on every cell of every return."""
+    """Cell values as perftables sees them — None (for empty), str, float, bool or date; inlined, as it
+    runs on every cell of every return."""
     return [None if v == "" else float(v) if type(v) is int else v for v in row]
 
 
