@@ -37,6 +37,8 @@ def code_version() -> str:
         h.update(version("python-calamine").encode())
     except PackageNotFoundError:
         pass
+    for path in sorted(Path(__file__).parent.glob("*.py")):   # the code that reads and reviews
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     for path in sorted(TEMPLATES_DIR.rglob("*.toml")):
         h.update(str(path.relative_to(TEMPLATES_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()

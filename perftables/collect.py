@@ -28,6 +28,7 @@ from .roster import Roster
 from .stamp import STAMP_SHEET, StampError, read_stamp
 
 ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = "已采用", "已采用（有问题）", "已被替代", "未采用"
+BLANK = "未填写"   # our template came back as it was sent: nothing to review, the unit still has to fill it in
 UNPACKED = "已展开（压缩包）"
 MAX_MEMBERS = 1000
 MAX_DEPTH = 2
@@ -56,6 +57,7 @@ class FileRecord:
     warnings: int = 0
     n_projects: int = 0
     n_indicators: int = 0
+    entered: int = 0                       # cells the unit filled in
 
     @property
     def result(self) -> UnitReturn | None:
@@ -70,12 +72,14 @@ class FileRecord:
     def result(self, ret: UnitReturn | None) -> None:
         if ret is None:
             self.packed, self.errors, self.warnings, self.n_projects, self.n_indicators = None, 0, 0, 0, 0
+            self.entered = 0
             return
         self.packed = zlib.compress(pickle.dumps(ret, pickle.HIGHEST_PROTOCOL), 1)
         self.errors = sum(f.severity == ERROR for f in ret.findings)
         self.warnings = len(ret.findings) - self.errors
         self.n_projects = len(ret.projects)
         self.n_indicators = sum(len(p.indicators) for p in ret.projects)
+        self.entered = ret.entered
 
     @property
     def form(self):
@@ -376,6 +380,10 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
                 continue
             if rec.packed is None:
                 rec.reason = rec.error or "读取内容时出错，请人工查看"
+                continue
+            if not rec.entered and not p.get("stampless"):
+                rec.fate, rec.reason = BLANK, "模板原样发回，没有填写任何内容（请催报）"
+                rec.result = None
                 continue
             rec.fate = ACCEPTED
     # several returns of one unit: the newest wins (the file's own saved time, then mtime)

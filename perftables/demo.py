@@ -18,7 +18,7 @@ from .generate import Options, file_name_for, fill_from_record, form_for_unit, g
 from .roster import attach_department, read_department, read_roster
 from .summary import build_tables, write_csv, write_xlsx
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+from .resources import EXAMPLES_DIR as EXAMPLES
 YEAR = 2025
 FIXED_TIME = dt.datetime(2025, 1, 10, 9, 30)
 

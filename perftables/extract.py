@@ -99,6 +99,7 @@ class UnitReturn:
     projects: list[ProjectReturn] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     scores: dict = field(default_factory=dict)      # self-evaluation: sheet → recomputed ProjectScore
+    entered: int = 0                                # cells the unit filled in (0: the template came back blank)
 
     @property
     def unit_code(self) -> str:
@@ -202,6 +203,8 @@ class Extractor:
                 self.add(sheet, None, None, "结构被改动", ERROR, f"找不到“{spec['anchor']}”行")
                 continue
             self.out.texts[spec["field"]] = _text(_get(rows, r, 1))
+            if self.out.texts[spec["field"]] and spec.get("source", "unit") == "unit":
+                self.out.entered += 1
 
     # ---- one project sheet
     def _project(self, sheet: str, project: dict | None, seq: int):
@@ -253,6 +256,8 @@ class Extractor:
             value = expected
         else:
             value = actual
+            if cell.is_input and _text(actual):
+                self.out.entered += 1
         if not cell.field or cell.value is not None:
             return
         key = record_key(cell.field)
@@ -313,10 +318,21 @@ class Extractor:
         """(sheet row, raw values by column key) of every grid row holding something."""
         cols = {c.key: c.col for c in grid.input_columns}
         content_keys = [k for k in cols if k not in ("level1", "level2")]
+        # what the unit itself fills (not pre-filled from the roster, earlier years or the approved target)
+        own = [c.key for c in grid.input_columns if c.source == "unit" and c.key not in ("level1", "level2")]
         for r in range(start, end):
             raw = {k: _get(rows, r, c) for k, c in cols.items()}
             if any(_text(raw[k]) for k in content_keys):
+                if any(_text(raw[k]) for k in own if not (k == "name" and self._seeded(raw))):
+                    self.out.entered += 1
                 yield r, raw, cols
+
+    def _seeded(self, raw: dict) -> bool:
+        """The row's 三级 is the standard one a new form is pre-seeded with (not the unit's own words)."""
+        if not hasattr(self, "_standard"):
+            tax = getattr(self.form, "taxonomy", None)
+            self._standard = {norm_label(n) for *_, n in tax.seed_rows(True) if n} if tax is not None else set()
+        return norm_label(_text(raw.get("name"))) in self._standard
 
     def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
         kw = self.value_options

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
-if not TEMPLATES_DIR.is_dir():  # installed as a wheel: templates are package data
-    TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+from .resources import TEMPLATES_DIR
 
 
 # the kinds of form that are self-evaluations (scored by perftables.scoring)

@@ -89,14 +89,30 @@ def _cell_text(value) -> str:
     return clean(value)
 
 
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et", ".ods")
+
+
 def read_rows(path: Path) -> list[list]:
-    """The first sheet of an xlsx/xls, or a CSV in UTF-8 (with or without BOM) or GBK, as rows."""
+    """The first sheet of an xlsx/xls/et/ods, or a CSV in UTF-8 (with or without BOM) or GBK, as rows."""
     path = Path(path)
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        from .files import describe_os_error
+        raise RosterError([describe_os_error(exc, "读取")]) from None
     if data[:2] == b"PK" or data[:4] == b"\xd0\xcf\x11\xe0":
         from python_calamine import CalamineWorkbook
-        wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)]
+        try:
+            wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
+            return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)]
+        except Exception as exc:   # a damaged or encrypted workbook, a zip that is not one
+            raise RosterError([f"{path.name}：不是能读取的电子表格（{type(exc).__name__}），"
+                               "请用 Excel/WPS 打开确认后另存为 .xlsx 或 CSV"]) from None
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        raise RosterError([f"{path.name}：文件名是 {path.suffix}，但内容不是电子表格（可能是改了扩展名的其他文件），"
+                           "请用 Excel/WPS 打开确认后另存为 .xlsx 或 CSV"])
+    if b"\0" in data[:4096]:
+        raise RosterError([f"{path.name}：不是电子表格，也不是 CSV 文本文件"])
     for enc in ("utf-8-sig", "gb18030"):
         try:
             text = data.decode(enc)
@@ -104,8 +120,11 @@ def read_rows(path: Path) -> list[list]:
         except UnicodeDecodeError:
             continue
     else:
-        raise RosterError([f"{path.name}：无法识别文件编码（应为 UTF-8 或 GBK）"])
-    return [row for row in csv.reader(io.StringIO(text))]
+        raise RosterError([f"{path.name}：无法识别文件编码（应为 UTF-8 或 GBK 的 CSV）"])
+    try:
+        return [row for row in csv.reader(io.StringIO(text))]
+    except csv.Error as exc:
+        raise RosterError([f"{path.name}：CSV 格式有误（{exc}）"]) from None
 
 
 def _table(path, what: str) -> tuple[Path, list[list], list[str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .collect import ACCEPTED_FINDINGS, Collection
+from .collect import ACCEPTED_FINDINGS, BLANK, Collection
 from .extract import ERROR, WARNING
 from .forms import SELFEVAL_KINDS
 from .value import format_number
@@ -120,11 +120,13 @@ def _status_tables(col: Collection) -> list[Table]:
         t = Table("报送情况", [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("文件", "text"),
                               ("保存时间", "time"), ("项目数", "int"), ("错误数", "int"), ("警告数", "int"),
                               ("联系人", "text"), ("联系电话", "text"), ("邮箱", "text")], total=False)
+        blank = {f.unit_code: f for f in col.files if f.fate == BLANK}
         for unit in col.roster.units:
             rec = by_unit.get(unit.code)
             if rec is None:
-                t.rows.append([unit.code, unit.name, "未报送", None, None, None, None, None,
-                               unit.contact, unit.phone, unit.email])
+                sent = blank.get(unit.code)
+                t.rows.append([unit.code, unit.name, BLANK if sent else "未报送", sent.display if sent else None,
+                               sent.when if sent else None, None, None, None, unit.contact, unit.phone, unit.email])
                 continue
             status = "已报送（有错误）" if rec.errors else "已报送（有警告）" if rec.warnings else "已报送"
             t.rows.append([unit.code, unit.name, status, rec.display, rec.when, rec.n_projects,
@@ -427,7 +429,7 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> None:
         ws.set_paper(9)
         ws.fit_to_pages(1, 0)
         ws.repeat_rows(0)
-        for head, bad in (("级别", "错误"), ("状态", "未报送"), ("处理结果", "未采用")):
+        for head, bad in (("级别", "错误"), ("状态", "未报送"), ("状态", BLANK), ("处理结果", "未采用")):
             heads = [h for h, _ in table.columns]
             if head in heads and n:
                 c = heads.index(head)

@@ -29,7 +29,7 @@ def test_generate_and_collect(tmp_path):
     assert r.exit_code == 0, r.output
     assert "共 6 个文件" in r.output and "发送清单.csv" in r.output     # even the CSV is accounted for
     status = list(csv.DictReader((tmp_path / "csv" / "报送情况.csv").open(encoding="utf-8-sig")))
-    assert {row["状态"] for row in status} == {"已报送（有错误）"}     # blank templates: everything missing
+    assert {row["状态"] for row in status} == {"未填写"}     # templates sent back as they were
 
 
 def test_roster_errors_are_messages(tmp_path):

@@ -1,0 +1,161 @@
+"""Writing the coordinator's files safely: atomically, never over an input, with one CSV writer.
+
+Every file perftables writes goes through here:
+- `atomic_path` / `write_bytes`: written under a temporary name in the same folder
+  (`~$perftables-…`, a name collect skips like Office's own lock files), flushed, then renamed
+  over the target in one step — an interrupted run leaves the old file or the new one, never half;
+- `guard_outputs`: an output that equals or lies inside an input the command reads, or equals
+  any file it reads (roster, department data, letter), is refused before anything is written;
+- `check_writable`: an output folder that cannot be created or written is a message naming it,
+  found before the work starts;
+- `write_csv`: the one CSV writer (UTF-8 with BOM for Excel/WPS); every cell that a spreadsheet
+  would run as a formula (= + - @, tab, CR) is written as text.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+TEMP_PREFIX = "~$perftables-"
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+class OutputError(Exception):
+    """An output cannot be written where it was asked for (a Chinese message naming the path)."""
+
+
+def describe_os_error(exc: OSError, action: str = "写入") -> str:
+    """An OS error as a Chinese sentence naming the path."""
+    import errno
+
+    where = exc.filename if exc.filename is not None else ""
+    reasons = {errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOSPC: "磁盘已满",
+               errno.EROFS: "磁盘只读", errno.ENOENT: "路径不存在", errno.EEXIST: "已存在",
+               errno.EISDIR: "是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EBUSY: "文件被占用",
+               errno.ENAMETOOLONG: "文件名太长", errno.EDQUOT: "超出磁盘配额"}
+    reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
+    if getattr(exc, "winerror", None) == 32:   # ERROR_SHARING_VIOLATION: open in Excel/WPS
+        reason = "文件被其他程序占用（是否在 Excel 或 WPS 中打开着？请关闭后重试）"
+    return f"无法{action}“{where}”：{reason}" if where else f"无法{action}：{reason}"
+
+
+def _temp_for(path: Path) -> Path:
+    return path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(4)}-{path.name}")
+
+
+@contextmanager
+def atomic_path(path):
+    """Yields a temporary path beside `path`; when the block ends without error it becomes `path`."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temp_for(path)
+    try:
+        yield tmp
+        _sync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def _sync(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_bytes(path, data: bytes) -> Path:
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
+def write_text(path, text: str, encoding: str = "utf-8") -> Path:
+    return write_bytes(path, text.encode(encoding))
+
+
+def safe_cell(value) -> str:
+    """A CSV cell as text; one that a spreadsheet would run as a formula is kept as text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
+def csv_bytes(rows) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for row in rows:
+        w.writerow([safe_cell(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def write_csv(path, rows) -> Path:
+    """The one CSV writer: header and rows, every cell guarded, written atomically."""
+    return write_bytes(path, csv_bytes(rows))
+
+
+def unguard(text: str) -> str:
+    """A cell read back from our CSV: the formula guard removed."""
+    return text[1:] if isinstance(text, str) and text[:1] == "'" and text[1:2] in FORMULA_START else text
+
+
+# --------------------------------------------------------------------------- where outputs may go
+
+def _real(path) -> Path:
+    return Path(os.path.realpath(os.path.abspath(path)))
+
+
+def _same_or_inside(path: Path, other: Path) -> bool:
+    return path == other or other in path.parents
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def guard_outputs(outputs: dict[str, object], inputs=(), reads=()) -> None:
+    """Refuse any output (name → path) that equals or lies inside an input (file or folder), or equals
+    a file the command reads, or that contains an input folder's files under its own name."""
+    ins = [(p, _real(p)) for p in inputs if p]
+    files = [(p, _real(p)) for p in reads if p]
+    for what, out in outputs.items():
+        if not out:
+            continue
+        real = _real(out)
+        for shown, inp in ins:
+            if _same_or_inside(real, inp) or _same_file(real, inp):
+                raise OutputError(f"{what}“{out}”与输入“{shown}”相同或在其中（会覆盖或混入原件），请换一个位置")
+        for shown, inp in files:
+            if real == inp or _same_file(real, inp):
+                raise OutputError(f"{what}“{out}”就是要读取的文件“{shown}”，会把它覆盖，请换一个位置")
+
+
+def check_writable(folder, what: str = "输出文件夹") -> None:
+    """The folder exists or can be made, and a file can be written in it."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{what}“{folder}”已是一个文件，不是文件夹")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = _temp_for(folder / "probe")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        exc.filename = str(folder)
+        raise OutputError(describe_os_error(exc)) from None
