@@ -1,29 +1,149 @@
-"""The perftables command line: a thin click layer over the library."""
+"""The perftables command line: a thin click layer over the library.
+
+Exit codes: 0 done; 1 the work failed (disk full, a file in use, an internal error); 2 bad input or
+usage (a missing file, an output over an input, a mistyped option); 130 interrupted (Ctrl-C).
+Every message is Chinese, click's own included (perftables.clizh).
+"""
 from __future__ import annotations
 
+import datetime as _dt
+import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, clizh
+from .files import OutputError, check_writable, describe_os_error, guard_outputs
 from .forms import FormError, list_forms, list_taxonomies
 from .roster import RosterError, read_roster
 
+clizh.install()
 
-def _progress(total: int, label: str):
-    """A progress bar on a terminal, nothing when piped."""
-    if not sys.stderr.isatty():
-        return None, None
-    bar = click.progressbar(length=total, label=label, file=sys.stderr)
-    bar.__enter__()
-    return bar, bar.update
+EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 
 
-@click.group()
-@click.version_option(__version__, prog_name="perftables")
+class UserError(click.ClickException):
+    """Bad input: a message, exit code 2."""
+    exit_code = EXIT_USAGE
+
+
+class Year(click.ParamType):
+    """A budget year: four digits, 2000–2099."""
+    name = "年度"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()):
+            self.fail(f"“{value}”不是年份，应写四位数字，如 2025", param, ctx)
+        year = int(text)
+        if not 2000 <= year <= 2099:
+            self.fail(f"“{value}”不是合理的预算年度，应写四位数字，如 2025", param, ctx)
+        return year
+
+
+YEAR = Year()
+
+
+class App(click.Group):
+    """The group: every failure a Chinese message with its exit code, never a traceback."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            rv = super().main(args, prog_name or "perftables", complete_var, False, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code if exc.exit_code != 1 or isinstance(exc, click.UsageError) else EXIT_USAGE)
+        except (click.Abort, KeyboardInterrupt):
+            _restore_terminal()
+            click.echo("\n已中断：没有写完的文件都已丢弃，已写完的文件完整可用；可以重新运行。", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except OutputError as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except (RosterError, FormError) as exc:
+            click.echo(f"错误：{exc}", err=True)
+            sys.exit(EXIT_USAGE)
+        except OSError as exc:
+            _restore_terminal()
+            click.echo(f"错误：{describe_os_error(exc)}", err=True)
+            sys.exit(EXIT_FAILED)
+        except MemoryError:
+            click.echo("错误：内存不足。可减少并行进程数（--workers 2）或分批处理后重试。", err=True)
+            sys.exit(EXIT_FAILED)
+        except Exception as exc:   # a bug of ours: a message and a report file, never a traceback
+            _restore_terminal()
+            if os.environ.get("PERFTABLES_DEBUG"):
+                raise
+            report = _crash_report(exc)
+            click.echo(f"perftables 内部错误（{type(exc).__name__}）。请把这个文件发给维护者：{report}", err=True)
+            sys.exit(EXIT_FAILED)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _restore_terminal() -> None:
+    """A progress bar hides the cursor until it ends: show it again after an interruption."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\033[?25h")
+        sys.stderr.flush()
+
+
+def _crash_report(exc: BaseException) -> str:
+    import tempfile
+    import traceback
+    try:
+        fd, path = tempfile.mkstemp(prefix="perftables-错误报告-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"perftables {__version__}  {_dt.datetime.now():%Y-%m-%d %H:%M:%S}\n{sys.argv}\n\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        return path
+    except OSError:
+        return "（无法写出错误报告）"
+
+
+@contextmanager
+def progress(total: int, label: str):
+    """A progress bar on a terminal (its update function), nothing when piped."""
+    if not sys.stderr.isatty() or total <= 0:
+        yield None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        yield bar.update
+
+
+def guard(outputs: dict, inputs=(), reads=()) -> None:
+    try:
+        guard_outputs(outputs, inputs, reads)
+    except OutputError as exc:
+        raise UserError(str(exc)) from None
+
+
+def writable(folder, what: str = "输出文件夹") -> None:
+    try:
+        check_writable(folder, what)
+    except OutputError as exc:
+        raise UserError(str(exc)) from None
+
+
+def missing_inputs(paths) -> None:
+    """A mistyped inbox or file is an error before anything is written."""
+    missing = [str(p) for p in paths if not os.path.lexists(p)]
+    if missing:
+        raise UserError("找不到输入：" + "、".join(f"“{m}”" for m in missing) + "（路径写错了？）")
+
+
+@click.group(cls=App, context_settings=CONTEXT)
+@click.version_option(__version__, "-V", "--version", prog_name="perftables")
 def cli():
-    """perftables：预算绩效目标表的下发、回收、审核与汇总。"""
+    """perftables：预算绩效目标表的下发、回收、审核与汇总。
+
+    \b
+    退出码：0 完成；1 执行失败（磁盘满、文件被占用等）；2 输入或用法有误；130 被中断（Ctrl-C）。
+    """
 
 
 @cli.command()
@@ -44,44 +164,44 @@ def forms():
 @cli.command()
 @click.argument("roster", type=click.Path(exists=True, dir_okay=False))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
-@click.option("--year", required=True, type=int, help="预算年度，如 2025")
+@click.option("--year", required=True, type=YEAR, help="预算年度，如 2025")
 @click.option("--form", "form_id", default=None, help="表式（见 perftables forms）；名单中“表式”列优先")
 @click.option("--taxonomy", default=None, help="指标体系：classic / effect / mof2021；名单中“指标体系”列优先")
 @click.option("--password", default=None, help="工作表保护密码（可不设）")
-@click.option("--extra-projects", type=int, default=None, help="每个单位附加的空白“新增项目”表数")
-@click.option("--indicator-rows", type=int, default=None, help="每个项目表的指标行数")
+@click.option("--extra-projects", type=click.IntRange(0, 50), default=None, help="每个单位附加的空白“新增项目”表数")
+@click.option("--indicator-rows", type=click.IntRange(1, 500), default=None, help="每个项目表的指标行数")
 @click.option("--deadline", default="", help="填报截止时间，写入填报说明")
 @click.option("--contact", default="", help="联系人及电话，写入填报说明")
 @click.option("--department", type=click.Path(exists=True, dir_okay=False), default=None,
               help="部门整体表的部门数据（CSV/xlsx，列名即表上的名称，如“财政拨款”“财政拨款（上年）”“填报人”）")
 @click.option("--history", multiple=True, type=click.Path(exists=True),
               help="往年收回的部门整体表（收件箱、汇总工作簿或导出文件夹，可给两次）：预填并锁定近两年指标值")
-@click.option("--workers", type=int, default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
+@click.option("--unit", "units", multiple=True, help="只为这些单位编码重新生成（可给多次），其他单位的文件不动")
+@click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白模板（已填写的回执从不覆盖）")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact,
-             department, history, workers):
+             department, history, units, overwrite, workers):
     """按名单为每个单位生成一份锁定的绩效目标表工作簿。
 
     \b
+    输出文件夹里已有同名文件时不覆盖（除非加 --overwrite；已填写的回执任何时候都不覆盖）。
     示例：
         perftables generate examples/roster.csv -o 下发 --year 2025 --deadline "2025年1月15日"
+        perftables generate examples/roster.csv -o 下发 --year 2025 --unit 306001    （只重发一个单位）
     """
     from .generate import Options, generate as run
 
-    try:
-        ros = read_roster(roster)
-        if department or history:
-            _attach_department_data(ros, form_id, department, history, year)
-        opts = Options(year=year, password=password, extra_projects=extra_projects, indicator_rows=indicator_rows,
-                       deadline=deadline, contact=contact)
-        bar, tick = _progress(len(ros.units), "生成")
-        if opts.created is None:   # one creation time for every workbook of the run
-            import datetime as _dt
-            opts.created = _dt.datetime.now().replace(microsecond=0)
-        written = run(ros, outdir, opts, form_id=form_id, taxonomy=taxonomy, progress=tick, workers=workers)
-        if bar:
-            bar.__exit__(None, None, None)
-    except (RosterError, FormError) as exc:
-        raise click.ClickException(str(exc)) from None
+    guard({"输出文件夹": outdir}, inputs=history, reads=[roster, department])
+    ros = read_roster(roster)
+    if department or history:
+        _attach_department_data(ros, form_id, department, history, year)
+    writable(outdir)
+    opts = Options(year=year, password=password, extra_projects=extra_projects, indicator_rows=indicator_rows,
+                   deadline=deadline, contact=contact, created=_dt.datetime.now().replace(microsecond=0))
+    n = len(units) if units else len(ros.units)
+    with progress(n, "生成") as tick:
+        written = run(ros, outdir, opts, form_id=form_id, taxonomy=taxonomy, progress=tick, workers=workers,
+                      units=list(units) or None, overwrite=overwrite)
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位；发送清单：{Path(outdir) / '发送清单.csv'}")
@@ -95,7 +215,7 @@ def _attach_department_data(ros, form_id, department, history, year):
     forms = {u.code: form_for_unit(u, form_id) for u in ros.units}
     dept_forms = {f.id: f for f in forms.values() if f.kind == "dept_target"}
     if not dept_forms:
-        raise click.ClickException("--department / --history 只用于部门整体表（如 --form hubei-dept）")
+        raise UserError("--department / --history 只用于部门整体表（如 --form hubei-dept）")
     form = next(iter(dept_forms.values()))
     if department:
         unknown = attach_department(ros, read_department(department, form))
@@ -108,7 +228,7 @@ def _attach_department_data(ros, form_id, department, history, year):
 @cli.command()
 @click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
-@click.option("--year", required=True, type=int, help="自评年度（与批复的目标表年度相同）")
+@click.option("--year", required=True, type=YEAR, help="自评年度（与批复的目标表年度相同）")
 @click.option("--execution", type=click.Path(exists=True, dir_okay=False), default=None,
               help="执行数据 CSV：项目编码、全年预算数、全年执行数（可含年初预算数、主管部门、实施单位）")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单（用于发送清单）")
@@ -116,7 +236,8 @@ def _attach_department_data(ros, form_id, department, history, year):
 @click.option("--password", default=None, help="工作表保护密码（可不设）")
 @click.option("--deadline", default="", help="填报截止时间")
 @click.option("--contact", default="", help="联系人及电话")
-def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact):
+@click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白自评表（已填写的从不覆盖）")
+def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact, overwrite):
     """按批复的绩效目标表（收回的目标表文件）为每个单位生成绩效自评表（项目支出或部门整体）。
 
     \b
@@ -126,14 +247,11 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
     from .collect import collect as run
     from .generate import Options
     from .selfeval import generate_selfeval, read_execution
-
-    try:
-        ros = read_roster(roster) if roster else None
-    except RosterError as exc:
-        raise click.ClickException(str(exc)) from None
-    from pathlib import Path as _P
     from .summary import returns_from_summary
-    exported = [t for t in targets if (_P(t) / "指标明细.csv").is_file() or str(t).endswith(".xlsx") and
+
+    guard({"输出文件夹": outdir}, inputs=targets, reads=[execution, roster])
+    ros = read_roster(roster) if roster else None
+    exported = [t for t in targets if (Path(t) / "指标明细.csv").is_file() or str(t).endswith(".xlsx") and
                 _is_summary(t)]
     if exported:   # the summary (xlsx) or tidy export (CSV folder) of an earlier collect
         accepted = [r for source in exported for r in returns_from_summary(source)]
@@ -143,12 +261,14 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
             col = run(targets, roster=ros, year=year, kind="project_target")
         accepted = col.accepted
     if not accepted and not exported:
-        raise click.ClickException("没有找到可用的绩效目标表（见下方文件清单）\n" +
-                                   "\n".join(f"  {f.display}：{f.reason}" for f in col.files))
+        raise UserError("没有找到可用的绩效目标表（见下方文件清单）\n" +
+                        "\n".join(f"  {f.display}：{f.reason}" for f in col.files))
+    writable(outdir)
     opts = Options(year=year, password=password, deadline=deadline, contact=contact)
     form_id = form_id or accepted[0].form.meta.get("selfeval", "hebei-selfeval")
     written = generate_selfeval(accepted, outdir, opts, form_id=form_id,
-                                execution=read_execution(execution, form_id) if execution else None)
+                                execution=read_execution(execution, form_id) if execution else None,
+                                overwrite=overwrite)
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位的自评表")
@@ -159,11 +279,11 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="汇总工作簿（.xlsx）")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单，用于报送情况")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None, help="同时导出 CSV 的文件夹")
-@click.option("--year", type=int, default=None, help="收集的年度（默认取多数文件的年度）")
+@click.option("--year", type=YEAR, default=None, help="收集的年度（默认取多数文件的年度）")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), default=None,
               help="为有问题的单位生成退改工作簿和审核意见的文件夹")
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
-@click.option("--workers", type=int, default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
+@click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
 def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers, no_cache):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
@@ -176,24 +296,26 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
     from .collect import walk_inputs
     from .summary import run_collect
 
+    missing_inputs(inbox)
     output = Path(output)
-    inputs = [p.resolve() for p, _ in walk_inputs(inbox) if p.exists()]
-    targets = [output.resolve(), (output.parent / "待处理").resolve(), cache_path_for(output).resolve()]
-    targets += [Path(d).resolve() for d in (export_dir, feedback_dir) if d]
-    for target in targets:
-        if any(p == target or target in p.parents for p in inputs):
-            raise click.ClickException(f"输出“{target}”与收件文件重叠（会覆盖或混入原件），请换一个位置")
-    try:
-        ros = read_roster(roster) if roster else None
-    except RosterError as exc:
-        raise click.ClickException(str(exc)) from None
-    bar, tick = _progress(len(inputs), "收集")
-    result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
-                         progress=tick, use_cache=not no_cache)
-    if bar:
-        bar.__exit__(None, None, None)
+    if output.suffix.lower() != ".xlsx":
+        raise UserError(f"汇总文件“{output}”应以 .xlsx 结尾")
+    guard({"汇总工作簿": output, "待处理文件夹": output.parent / "待处理", "缓存": cache_path_for(output),
+           "导出文件夹": export_dir, "退改文件夹": feedback_dir}, inputs=inbox, reads=[roster])
+    files = [p for p, _ in walk_inputs(inbox)]
+    if not files:
+        raise UserError("输入中没有任何文件：" + "、".join(f"“{i}”" for i in inbox))
+    ros = read_roster(roster) if roster else None
+    for folder, what in ((output.parent, "汇总文件夹"), (export_dir, "导出文件夹"), (feedback_dir, "退改文件夹")):
+        if folder:
+            writable(folder, what)
+    with progress(len(files), "收集") as tick:
+        result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
+                             progress=tick, use_cache=not no_cache)
     col = result.collection
     echo_collection(col)
+    if not any(f.payload for f in col.files):
+        click.echo("注意：输入中没有一个能认出的绩效表（xlsx、xls、et、ods 或其压缩包），请检查收件箱是否选对", err=True)
     if result.reused:
         click.echo(f"收件箱与上次相同，汇总未重写：{output}")
     else:
@@ -214,50 +336,55 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
 @click.option("--feedback", is_flag=True, help="OUTDIR 是 collect --feedback 的退改文件夹：以审核意见为正文")
 @click.option("--from", "sender", default="perftables@localhost", show_default=True, help="发件人邮箱")
 @click.option("--from-name", default="", help="发件人名称，如“某某市科协计划财务部”")
-@click.option("--subject", default=None, help="邮件主题（可用 {unit_name} {year}）")
+@click.option("--subject", default=None, help="邮件主题（可用 {unit_name} {year} {form_title}）")
 @click.option("--letter", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="邮件正文模板（UTF-8 文本，可用 {unit_name} {year} {deadline} {contact} {sender} {date}）")
-@click.option("--year", default="", help="年度，用于主题和正文")
+              help="邮件正文模板（UTF-8 文本，可用 {unit_name} {year} {form_title} {deadline} {contact} {sender} {date}）")
+@click.option("--year", type=YEAR, default=None, help="年度（默认取附件模板里的年度）")
 @click.option("--deadline", default="（见通知）", help="截止时间")
 @click.option("--contact", default="", help="联系人及电话")
+@click.option("--mail-dir", type=click.Path(file_okay=False), default=None,
+              help="草稿和发送记录的文件夹（默认：OUTDIR 旁的“OUTDIR名_邮件”）")
 @click.option("--dry-run", is_flag=True, help="只列出将要发出的邮件，不写草稿、不发送")
 @click.option("--send", "do_send", is_flag=True, help="通过 SMTP 发送（已发送的不会重发）")
 @click.option("--smtp", default="", help="SMTP 服务器，如 smtp.example.cn")
-@click.option("--port", type=int, default=None, help="端口（默认 ssl 465，starttls 587，none 25）")
-@click.option("--security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 ssl 465，starttls 587，none 25）")
+@click.option("--security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True,
+              help="加密方式")
 @click.option("--user", default=None, help="登录名（默认同发件人）")
-@click.option("--interval", type=float, default=2.0, show_default=True, help="两封邮件之间的间隔（秒）")
-def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, dry_run, do_send,
-         smtp, port, security, user, interval):
+@click.option("--interval", type=click.FloatRange(0, 3600), default=2.0, show_default=True, help="两封邮件之间的间隔（秒）")
+def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
+         do_send, smtp, port, security, user, interval):
     """为每个单位生成邮件草稿（.eml，附模板或退改工作簿），或直接发送。
 
     \b
+    草稿写在 OUTDIR 旁的“OUTDIR名_邮件”文件夹（用 Outlook、Foxmail 打开即为待发送的草稿），
+    发送记录（发送记录.csv）也在那里。年度和表名取自附件模板。
     密码从环境变量 PERFTABLES_SMTP_PASSWORD 读取，没有则提示输入，从不写入磁盘。
     示例：
-        perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --year 2025 --deadline "1月15日"
+        perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --deadline "1月15日"
         perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --send --smtp smtp.example.cn
         perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
     """
-    import datetime as _dt
-    import os
-
     from . import mail as m
 
-    try:
-        ros = read_roster(roster)
-    except RosterError as exc:
-        raise click.ClickException(str(exc)) from None
-    context = {"year": year, "deadline": deadline, "contact": contact, "sender": from_name or sender,
-               "date": _dt.date.today().strftime("%Y年%m月%d日"), "form_title": "预算绩效目标表"}
+    folder = Path(mail_dir) if mail_dir else m.mail_dir_for(outdir)
+    guard({"邮件文件夹": folder}, inputs=[outdir], reads=[roster, letter])
+    ros = read_roster(roster)
+    context = {"year": year or "", "deadline": deadline, "contact": contact, "sender": from_name or sender,
+               "date": _dt.date.today().strftime("%Y年%m月%d日"), "form_title": ""}
     try:
         if feedback:
-            messages, missing = m.plan_feedback(outdir, ros, subject or "{unit_name}绩效表审核意见（请修改后发回）", context)
+            messages, missing = m.plan_feedback(outdir, ros, subject or "{unit_name}{form_title}审核意见（请修改后发回）",
+                                                context)
         else:
             text = Path(letter).read_text(encoding="utf-8") if letter else m.DEFAULT_LETTER
-            messages, missing = m.plan_templates(outdir, ros, text, subject or "{year}年度预算绩效目标表（{unit_name}）",
+            messages, missing = m.plan_templates(outdir, ros, text, subject or "{year}年度{form_title}（{unit_name}）",
                                                  context)
-    except (FileNotFoundError, KeyError) as exc:
-        raise click.ClickException(f"无法生成邮件：{exc}") from None
+    except FileNotFoundError as exc:
+        raise UserError(f"无法生成邮件：{exc}") from None
+    except (KeyError, ValueError, IndexError) as exc:
+        raise UserError(f"主题或正文模板有误：{{{exc}}} 不是可用的名称（可用 unit_name、year、form_title、deadline、"
+                        "contact、sender、date）") from None
     for line in missing:
         click.echo(f"未生成：{line}")
     if dry_run:
@@ -265,22 +392,24 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
             click.echo(f"将发给 {msg.unit_name} <{msg.to}>：{msg.subject}，附件 {msg.attachment.name}")
         click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
         return
-    drafts = m.write_drafts(messages, Path(outdir) / "邮件草稿", sender, from_name)
-    click.echo(f"邮件草稿 {len(drafts)} 封：{Path(outdir) / '邮件草稿'}")
+    writable(folder, "邮件文件夹")
+    drafts = m.write_drafts(messages, folder, sender, from_name)
+    click.echo(f"邮件草稿 {len(drafts)} 封：{folder}（用 Outlook、Foxmail 打开即可检查后发送）")
     if do_send:
         if not smtp:
-            raise click.ClickException("发送需要 --smtp 服务器")
+            raise UserError("发送需要 --smtp 服务器")
         password = os.environ.get(m.PASSWORD_ENV)
         if password is None and security != "none":
             password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
         port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
+        log = folder / m.SENT_LOG
         try:
-            counts = m.send(messages, Path(outdir) / m.SENT_LOG, smtp, port, sender, password, user=user,
+            counts = m.send(messages, log, smtp, port, sender, password, user=user,
                             security=security, interval=interval, sender_name=from_name, echo=click.echo)
         except (OSError, m.smtplib.SMTPException) as exc:
-            raise click.ClickException(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {m.SENT_LOG}，重试不会重发）") from None
+            raise click.ClickException(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {log}，重试不会重发）") from None
         click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
-                   f"记录：{Path(outdir) / m.SENT_LOG}")
+                   f"记录：{log}")
 
 
 def _sheet_names(path) -> set[str]:
@@ -304,7 +433,7 @@ def _is_summary(path) -> bool:
 @click.argument("inbox", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单")
-@click.option("--year", type=int, default=None, help="年度（默认取多数文件的年度）")
+@click.option("--year", type=YEAR, default=None, help="年度（默认取多数文件的年度）")
 @click.option("--no-pdf", is_flag=True, help="不转换 PDF（转换需要 LibreOffice）")
 def publish(inbox, outdir, roster, year, no_pdf):
     """把收回并审核过的表做成公开用的文本：每个单位的部门预算绩效文本（docx、xlsx、pdf）和全县汇总。
@@ -318,32 +447,42 @@ def publish(inbox, outdir, roster, year, no_pdf):
     """
     from .collect import Collection
     from .collect import collect as run
-    from .publish import publish as run_publish
+    from .publish import PublishError, publish as run_publish
     from .summary import returns_from_summary
 
-    try:
-        ros = read_roster(roster) if roster else None
-    except RosterError as exc:
-        raise click.ClickException(str(exc)) from None
+    guard({"输出文件夹": outdir}, inputs=inbox, reads=[roster])
+    ros = read_roster(roster) if roster else None
     summaries = [s for s in inbox if (Path(s) / "指标明细.csv").is_file() or str(s).endswith(".xlsx") and _is_summary(s)]
     dept = [s for s in inbox if {"文件清单", "部门指标"} <= _sheet_names(s)]
     if dept:
-        raise click.ClickException(f"“{dept[0]}”是部门整体表的汇总：部门整体表请从收回的文件（收件箱）发布，"
-                                   "汇总里没有逐格的原表内容")
+        raise UserError(f"“{dept[0]}”是部门整体表的汇总：部门整体表请从收回的文件（收件箱）发布，"
+                        "汇总里没有逐格的原表内容")
     if summaries:
         col = Collection(roster=ros)
         col.files = [r for s in summaries for r in returns_from_summary(s)]
         col.year = year or next((r.payload["year"] for r in col.files), None)
     else:
-        col = run(inbox, roster=ros, year=year)
-    written = run_publish(col, outdir, pdf=not no_pdf)
+        from .collect import walk_inputs
+        with progress(len(walk_inputs(inbox)), "读取") as tick:
+            col = run(inbox, roster=ros, year=year, progress=tick)
+    writable(outdir)
+    notes: list[str] = []
+    try:
+        with progress(len(col.accepted), "发布") as tick:
+            written = run_publish(col, outdir, pdf=not no_pdf, progress=tick, notes=notes)
+    except PublishError as exc:
+        raise UserError(str(exc)) from None
     for path in written:
         click.echo(str(path))
+    for note in notes:
+        click.echo(f"注意：{note}", err=True)
     click.echo(f"共 {len(written)} 个文件")
 
 
 def echo_collection(col):
     from collections import Counter
+
+    from .collect import BLANK
 
     fates = Counter(f.fate for f in col.files)
     click.echo(f"共 {len(col.files)} 个文件：" + "，".join(f"{k} {v}" for k, v in sorted(fates.items())))
@@ -351,7 +490,11 @@ def echo_collection(col):
         click.echo(f"  [{f.fate}] {f.display}：{f.reason}")
     if col.roster is not None:
         returned = {f.unit_code for f in col.accepted}
-        missing = [u for u in col.roster.units if u.code not in returned]
+        blank = {f.unit_code for f in col.files if f.fate == BLANK} - returned
+        missing = [u for u in col.roster.units if u.code not in returned and u.code not in blank]
+        if blank:
+            click.echo("交回空白模板（未填写）：" + "、".join(f"{u.code} {u.name}" for u in col.roster.units
+                                                   if u.code in blank))
         if missing:
             click.echo("未报送：" + "、".join(f"{u.code} {u.name}" for u in missing))
 
@@ -360,16 +503,19 @@ def echo_collection(col):
 @click.option("-o", "--outdir", default="perftables-demo", type=click.Path(file_okay=False), show_default=True,
               help="演示输出文件夹")
 def demo(outdir):
-    """用示例名单和四份种子文本走一遍：生成 → 填报 → 收集 → 汇总。
+    """用示例名单和种子文本走一遍全过程：下发 → 收集审核 → 退改 → 自评 → 部门整体表 → 公开 → 邮件草稿。
 
     \b
     示例：
         perftables demo -o 演示
     """
-    from .demo import run_demo
+    from .demo import DemoError, run_demo
 
-    for line in run_demo(Path(outdir)):
-        click.echo(line)
+    try:
+        for line in run_demo(Path(outdir)):
+            click.echo(line)
+    except DemoError as exc:
+        raise UserError(str(exc)) from None
 
 
 def main():

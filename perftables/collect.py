@@ -297,21 +297,36 @@ def default_workers() -> int:
     return max(1, int(env)) if env and env.isdigit() else (os.cpu_count() or 1)
 
 
+def _worker_init() -> None:
+    """Worker processes leave Ctrl-C to the main process (which stops them) and print no traceback."""
+    import signal
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def parallel_map(func, items: list, workers: int | None, progress=None, min_items: int = 8):
     """func over items in input order: in worker processes when it pays, else (or if that fails) serially."""
     workers = default_workers() if workers is None else workers
     if workers > 1 and len(items) >= min_items:
         from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
         try:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                out = []
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
+        except (OSError, RuntimeError, ImportError, NotImplementedError):   # no processes here (sandbox)
+            pool = None
+        if pool is not None:
+            out = []
+            try:
                 for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 8))):
                     out.append(result)
                     if progress:
                         progress(1)
+                pool.shutdown()
                 return out
-        except (OSError, RuntimeError, ImportError):   # no processes here (sandbox, frozen app)
-            pass
+            except BaseException as exc:
+                # Ctrl-C or a failure: drop what is queued, do not wait for it
+                pool.shutdown(wait=False, cancel_futures=True)
+                if not isinstance(exc, (BrokenProcessPool, OSError)):
+                    raise
     out = []
     for args in items:
         out.append(func(*args))
@@ -410,29 +425,67 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     return col
 
 
-def quarantine(col: Collection, folder) -> Path | None:
-    """Copy every file that was not used into 待处理/, with a list of why. Nothing is deleted."""
-    import csv
+HELD_LIST = "待处理清单.csv"
 
+
+def held_folder_problem(folder) -> str | None:
+    """待处理/ is rewritten by every collect: it may only hold what an earlier collect put there."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return f"“{folder}”已是一个文件，collect 要在这里放未采用文件的副本"
+    ours = {HELD_LIST}
+    listing = folder / HELD_LIST
+    if listing.is_file():
+        from .roster import read_rows
+        try:
+            ours |= {r[1] for r in read_rows(listing)[1:] if len(r) > 1 and r[1]}
+        except Exception:
+            pass
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in ours)
+    if foreign:
+        return (f"“{folder}”里有不是 collect 放进去的文件（{'、'.join(foreign[:5])}{'……' if len(foreign) > 5 else ''}），"
+                "collect 每次都会重写这个文件夹；请把这些文件移走，或把汇总写到别的文件夹")
+    return None
+
+
+def quarantine(col: Collection, folder) -> Path | None:
+    """Copy every file that was not used into 待处理/, with a list of why. Nothing is deleted from the
+    inputs. The folder and its list belong to this run: built beside it, then swapped in whole."""
+    import secrets
+    import shutil
+
+    from .files import TEMP_PREFIX, write_bytes, write_csv
     from .generate import safe_file_name
 
-    rejected = [f for f in col.files if f.fate == REJECTED]
-    if not rejected:
-        return None
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    archives = {f.display: f for f in col.files}
-    with (folder / "待处理清单.csv").open("w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh)
-        w.writerow(["序号", "副本", "原文件", "SHA-256", "原因"])
-        for i, f in enumerate(rejected, 1):
-            copy_name = ""
-            data = _bytes_of(f, archives)
-            if data is not None:
-                copy_name = f"{i:03d}_" + safe_file_name(Path(f.display.replace("!", "_")).name)
-                (folder / copy_name).write_bytes(data)
-            w.writerow([i, copy_name, f.display, f.sha256, f.reason])
-    return folder
+    rejected = [f for f in col.files if f.fate == REJECTED]
+    token = secrets.token_hex(4)
+    staging = folder.with_name(f"{TEMP_PREFIX}{token}-{folder.name}")
+    try:
+        if rejected:
+            staging.mkdir(parents=True)
+            archives = {f.display: f for f in col.files}
+            rows = [["序号", "副本", "原文件", "SHA-256", "原因"]]
+            for i, f in enumerate(rejected, 1):
+                copy_name = ""
+                data = _bytes_of(f, archives)
+                if data is not None:
+                    copy_name = f"{i:03d}_" + safe_file_name(Path(f.display.replace("!", "_")).name)
+                    write_bytes(staging / copy_name, data)
+                rows.append([i, copy_name, f.display, f.sha256, f.reason])
+            write_csv(staging / HELD_LIST, rows)
+        old = folder.with_name(f"{TEMP_PREFIX}{token}-old-{folder.name}")
+        if folder.exists():
+            os.replace(folder, old)
+        if rejected:
+            os.replace(staging, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder if rejected else None
 
 
 def _bytes_of(rec: FileRecord, records: dict) -> bytes | None:

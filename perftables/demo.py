@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from .collect import collect
+from .files import write_bytes
 from .scoring import ACHIEVED, PARTIAL
 from .selfeval import generate_selfeval
 from .generate import Options, file_name_for, fill_from_record, form_for_unit, generate, workbook_bytes
@@ -33,7 +34,7 @@ def enter_seeds(roster, seeds_file: Path, fill, year: int, outdir: Path) -> list
         form = form_for_unit(unit, None)
         data = workbook_bytes(form, unit, Options(year=year, created=FIXED_TIME), fill(form, record))
         path = outdir / file_name_for(form, unit, year)
-        path.write_bytes(data)
+        write_bytes(path, data)
         paths.append(path)
     return paths
 
@@ -113,6 +114,23 @@ def build_dept_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
     return enter_seeds(dept_roster(examples), examples / "seed_dept.json", dept_fill, DEPT_YEAR, outdir)
 
 
+class DemoError(Exception):
+    """The demo cannot run where it was asked to (a Chinese message)."""
+
+
+MARKER = ".perftables-demo"
+
+
+def _demo_folder(outdir: Path) -> None:
+    """The demo writes only into an empty folder or one it made before (it re-runs over its own outputs)."""
+    if outdir.exists() and not outdir.is_dir():
+        raise DemoError(f"“{outdir}”是一个文件，演示需要一个文件夹")
+    if outdir.is_dir() and any(outdir.iterdir()) and not (outdir / MARKER).is_file():
+        raise DemoError(f"“{outdir}”里已有别的文件，演示不会写进去；请换一个新的文件夹（-o 演示）")
+    outdir.mkdir(parents=True, exist_ok=True)
+    write_bytes(outdir / MARKER, "perftables demo\n".encode())
+
+
 def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
     col = collect([inbox], roster=roster)
     tables = build_tables(col)
@@ -122,65 +140,93 @@ def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
 
 
 def run_demo(outdir: Path, examples: Path = EXAMPLES):
+    from .feedback import write_feedback
+    from .mail import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
+    from .publish import publish
+    from .summary import run_collect
+
+    outdir = Path(outdir)
+    _demo_folder(outdir)
     roster_path = examples / "roster.csv"
     roster = read_roster(roster_path)
     templates = outdir / "1-下发模板"
-    generate(roster, templates, Options(year=YEAR, deadline=f"{YEAR - 1}年12月31日", contact="市科协计划财务部 0312-0000000"))
-    yield f"1. 已为 {len(roster.units)} 个单位生成模板：{templates}"
+    generate(roster, templates, Options(year=YEAR, deadline=f"{YEAR - 1}年12月31日", contact="市科协计划财务部 0312-0000000"),
+             overwrite=True)
+    yield f"1. 下发：已为 {len(roster.units)} 个单位生成模板：{templates}"
+    messages, _ = plan_templates(templates, roster, DEFAULT_LETTER, "{year}年度{form_title}（{unit_name}）",
+                                 {"year": "", "form_title": "", "deadline": f"{YEAR - 1}年12月31日",
+                                  "contact": "市科协计划财务部 0312-0000000", "sender": "市科协计划财务部",
+                                  "date": f"{YEAR - 1}年12月1日"})
+    drafts = write_drafts(messages, mail_dir_for(templates), "kx@example.cn", "市科协计划财务部")
+    yield f"2. 邮件草稿 {len(drafts)} 封（附模板，Outlook/Foxmail 可直接打开）：{mail_dir_for(templates)}"
     returns = examples / "returns"
     if not returns.is_dir():
-        returns = outdir / "2-收回文件"
+        returns = outdir / "收回文件"
         build_returns(returns, examples)
-    yield f"2. 收回的文件（种子文本填入模板）：{returns}"
-    col, tables = roll_up(returns, roster, outdir / "3-汇总.xlsx", outdir / "4-导出", f"{YEAR}年绩效目标汇总")
-    yield f"3. 汇总工作簿：{outdir / '3-汇总.xlsx'}"
-    yield f"4. CSV 导出：{outdir / '4-导出'}"
+    yield f"3. 收回的文件（种子文本填入模板）：{returns}"
+    summary = outdir / "3-汇总" / "汇总.xlsx"
+    run = run_collect([returns], summary, roster=roster, export_dir=outdir / "3-汇总" / "导出", workers=1)
+    col = run.collection
+    tables = build_tables(col)
+    yield f"4. 汇总工作簿：{summary}（CSV：{outdir / '3-汇总' / '导出'}）"
     units = next(t for t in tables if t.name == "单位汇总")
-    yield "单位汇总："
+    yield "   单位汇总："
     for row in units.rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，预算 {row[3]:,.2f} 万元，指标 {row[6]} 条，错误 {row[-2]}，警告 {row[-1]}"
     status = next((t for t in tables if t.name == "报送情况"), None)
     if status:
         missing = [r[1] for r in status.rows if r[2] == "未报送"]
-        yield "未报送：" + ("、".join(missing) if missing else "无")
+        yield "   未报送：" + ("、".join(missing) if missing else "无")
+    feedback = write_feedback(col, outdir / "4-退改", deadline=f"{YEAR}年1月20日")
+    yield f"5. 退改工作簿 {len(feedback)} 份（问题单元格标红并批注，附审核意见文字）：{outdir / '4-退改'}"
+    notes: list[str] = []
+    published = publish(col, outdir / "5-公开", notes=notes)
+    yield f"6. 公开文本 {len(published)} 个文件（每个单位的 docx、xlsx" + ("、pdf" if not notes else "") + \
+        f"，全县汇总）：{outdir / '5-公开'}"
+    for note in notes:
+        yield f"   注意：{note}"
     # the year-end cycle: self-evaluations pre-filled from the approved targets
-    blank = outdir / "5-自评下发"
-    generate_selfeval(col.accepted, blank, Options(year=YEAR))
-    yield f"5. 已按批复的目标表生成自评表：{blank}"
+    blank = outdir / "6-自评下发"
+    generate_selfeval(col.accepted, blank, Options(year=YEAR), overwrite=True)
+    yield f"7. 已按批复的目标表生成自评表：{blank}"
     se_returns = examples / "selfeval_returns"
     if not se_returns.is_dir():
-        se_returns = outdir / "6-自评收回"
+        se_returns = outdir / "自评收回"
         build_selfeval_returns(col.accepted, se_returns)
-    _, se_tables = roll_up(se_returns, roster, outdir / "7-自评汇总.xlsx", outdir / "8-自评导出", f"{YEAR}年绩效自评汇总")
-    yield f"6. 自评汇总：{outdir / '7-自评汇总.xlsx'}（CSV：{outdir / '8-自评导出'}）"
+    _, se_tables = roll_up(se_returns, roster, outdir / "7-自评汇总" / "自评汇总.xlsx", outdir / "7-自评汇总" / "导出",
+                           f"{YEAR}年绩效自评汇总")
+    yield f"8. 自评汇总：{outdir / '7-自评汇总' / '自评汇总.xlsx'}"
     for row in next(t for t in se_tables if t.name == "单位自评").rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，执行率 {row[5]:.2%}，预算加权平均分 {row[6]}（{row[7]}）"
     # the department-overall table (Hubei form, seed 004)
     droster = dept_roster(examples)
-    generate(droster, outdir / "9-部门整体下发", Options(year=DEPT_YEAR, deadline=f"{DEPT_YEAR - 1}年12月31日"))
-    yield f"7. 已生成部门整体绩效目标表：{outdir / '9-部门整体下发'}"
+    generate(droster, outdir / "8-部门整体下发", Options(year=DEPT_YEAR, deadline=f"{DEPT_YEAR - 1}年12月31日"),
+             overwrite=True)
+    yield f"9. 已生成部门整体绩效目标表：{outdir / '8-部门整体下发'}"
     d_returns = examples / "dept" / "returns"
     if not d_returns.is_dir():
-        d_returns = outdir / "10-部门整体收回"
+        d_returns = outdir / "部门整体收回"
         build_dept_returns(d_returns, examples)
-    dcol, d_tables = roll_up(d_returns, droster, outdir / "11-部门整体汇总.xlsx", outdir / "12-部门整体导出",
-                             f"{DEPT_YEAR}年部门整体绩效目标汇总")
-    yield f"8. 部门整体汇总：{outdir / '11-部门整体汇总.xlsx'}"
+    dcol, d_tables = roll_up(d_returns, droster, outdir / "9-部门整体汇总" / "部门整体汇总.xlsx",
+                             outdir / "9-部门整体汇总" / "导出", f"{DEPT_YEAR}年部门整体绩效目标汇总")
+    yield f"10. 部门整体汇总：{outdir / '9-部门整体汇总' / '部门整体汇总.xlsx'}"
     for row in next(t for t in d_tables if t.name == "部门资金").rows:
         yield (f"   {row[0]} {row[1]}：收入合计 {row[5]:,.2f} 万元，支出合计 {row[9]:,.2f} 万元，"
                f"项目清单合计 {row[-3]:,.2f} 万元，错误 {row[-2]}，警告 {row[-1]}")
     for f in (f for r in dcol.returns for f in r.findings):
         yield f"   【{f.severity}】{f.cell or f.sheet}：{f.message}"
-    generate_selfeval(dcol.accepted, outdir / "13-部门整体自评下发", Options(year=DEPT_YEAR), form_id="hubei-dept-selfeval")
+    generate_selfeval(dcol.accepted, outdir / "10-部门整体自评下发", Options(year=DEPT_YEAR),
+                      form_id="hubei-dept-selfeval", overwrite=True)
     d_se = examples / "dept" / "selfeval_returns"
     if not d_se.is_dir():
-        d_se = outdir / "14-部门整体自评收回"
+        d_se = outdir / "部门整体自评收回"
         build_selfeval_returns(dcol.accepted, d_se, DEPT_YEAR)
-    _, dse_tables = roll_up(d_se, droster, outdir / "15-部门整体自评汇总.xlsx", outdir / "16-部门整体自评导出",
-                            f"{DEPT_YEAR}年部门整体支出绩效自评汇总")
-    yield f"9. 部门整体支出绩效自评汇总：{outdir / '15-部门整体自评汇总.xlsx'}"
+    _, dse_tables = roll_up(d_se, droster, outdir / "11-部门整体自评汇总" / "部门整体自评汇总.xlsx",
+                            outdir / "11-部门整体自评汇总" / "导出", f"{DEPT_YEAR}年部门整体支出绩效自评汇总")
+    yield f"11. 部门整体支出绩效自评汇总：{outdir / '11-部门整体自评汇总' / '部门整体自评汇总.xlsx'}"
     for row in next(t for t in dse_tables if t.name == "单位自评").rows:
         yield f"   {row[0]} {row[1]}：执行率 {row[5]:.2%}，总分 {row[6]}（{row[7]}）"
+    yield f"全部输出在：{outdir.resolve()}"
 
 
 if __name__ == "__main__":

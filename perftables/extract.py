@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .forms import Form, cell_name, norm_label, record_key
-from .generate import header_context, locked_value, row_names
+from .generate import grid_rows, header_context, locked_value, row_names, table_rows
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from .value import IndicatorValue, clean, compose, format_number, parse_amount
@@ -314,25 +314,19 @@ class Extractor:
         for col in grid.columns:
             check(col, 0)
 
-    def _grid_rows(self, rows, grid, start: int, end: int):
-        """(sheet row, raw values by column key) of every grid row holding something."""
+    def _grid_rows(self, rows, grid, start: int, end: int, prefilled: list[dict]):
+        """(sheet row, raw values by column key) of every grid row holding something.
+        prefilled: the rows the blank template had (to tell the unit's entries from what was given)."""
         cols = {c.key: c.col for c in grid.input_columns}
         content_keys = [k for k in cols if k not in ("level1", "level2")]
-        # what the unit itself fills (not pre-filled from the roster, earlier years or the approved target)
-        own = [c.key for c in grid.input_columns if c.source == "unit" and c.key not in ("level1", "level2")]
+        given = {row_names(p): p for p in prefilled}
         for r in range(start, end):
             raw = {k: _get(rows, r, c) for k, c in cols.items()}
             if any(_text(raw[k]) for k in content_keys):
-                if any(_text(raw[k]) for k in own if not (k == "name" and self._seeded(raw))):
+                pre = given.get(row_names(raw), {})
+                if any(_text(raw[k]) and not _same(pre.get(k, ""), raw[k]) for k in content_keys):
                     self.out.entered += 1
                 yield r, raw, cols
-
-    def _seeded(self, raw: dict) -> bool:
-        """The row's 三级 is the standard one a new form is pre-seeded with (not the unit's own words)."""
-        if not hasattr(self, "_standard"):
-            tax = getattr(self.form, "taxonomy", None)
-            self._standard = {norm_label(n) for *_, n in tax.seed_rows(True) if n} if tax is not None else set()
-        return norm_label(_text(raw.get("name"))) in self._standard
 
     def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
         kw = self.value_options
@@ -355,7 +349,8 @@ class Extractor:
         self._header(sheet, rows, header, form.main_grid, len(form.rows), lambda r, c: ("at", r, c))
         end = anchors.get(norm_label(form.grid.get("end_anchor", "")), len(rows)) if form.grid.get("end_anchor") \
             else len(rows)
-        for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end):
+        prefilled = grid_rows(form, project, None)
+        for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end, prefilled):
             pr.indicators.append(self._indicator(r, raw, cols))
         if not any(c.source == "target" for c in form.input_columns):   # self-evaluation checks its own
             self._check_locked_rows(sheet, (project or {}).get("indicators"), pr.indicators, form.main_grid,
@@ -374,7 +369,8 @@ class Extractor:
             following = form.rows[i + 1].anchor if i + 1 < len(form.rows) else form.grid_anchor
             end = anchors.get(norm_label(following), len(rows))
             found = []
-            for r, raw, cols in self._grid_rows(rows, grid, header + grid.header_rows, end):
+            prefilled = table_rows(grid, project, None, form.taxonomy)
+            for r, raw, cols in self._grid_rows(rows, grid, header + grid.header_rows, end, prefilled):
                 if grid.spec.get("kind") == "indicators":
                     found.append(self._indicator(r, raw, cols))
                 else:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .collect import ACCEPTED_FINDINGS, Collection, FileRecord
 from .extract import ERROR, UnitReturn
+from .files import write_bytes, write_text
 from .generate import Options, file_name_for, safe_file_name, workbook_bytes
 from .roster import Project, Unit
 from .value import value_cells
@@ -92,8 +93,7 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
         name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{opts.issue - 1}轮）.xlsx")
         path = outdir / name
-        path.write_bytes(data)
-        (outdir / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt")).write_text(
-            review_text(rec, deadline), encoding="utf-8")
+        write_bytes(path, data)
+        write_text(outdir / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt"), review_text(rec, deadline))
         written.append(path)
     return written

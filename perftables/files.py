@@ -14,7 +14,6 @@ Every file perftables writes goes through here:
 from __future__ import annotations
 
 import csv
-import io
 import os
 import secrets
 from contextlib import contextmanager
@@ -94,17 +93,15 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def csv_bytes(rows) -> bytes:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    for row in rows:
-        w.writerow([safe_cell(v) for v in row])
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
 def write_csv(path, rows) -> Path:
-    """The one CSV writer: header and rows, every cell guarded, written atomically."""
-    return write_bytes(path, csv_bytes(rows))
+    """The one CSV writer (UTF-8 with BOM, as Excel and WPS open it): header and rows streamed to a
+    temporary file, every cell guarded, renamed when complete."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
+            w = csv.writer(fh)
+            for row in rows:
+                w.writerow([safe_cell(v) for v in row])
+    return Path(path)
 
 
 def unguard(text: str) -> str:

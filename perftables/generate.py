@@ -1,7 +1,6 @@
 """generate: one locked workbook per unit, written with xlsxwriter from the form description."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
 import io
@@ -13,6 +12,7 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.worksheet
 
+from .files import unguard, write_bytes, write_csv
 from .forms import Form, load_form, norm_label, record_key, span
 from .roster import Roster, Unit
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
@@ -741,30 +741,88 @@ def file_name_for(form: Form, unit: Unit, year: int) -> str:
     return safe_file_name(form.meta["file_name"].format(unit_code=unit.code, unit_name=unit.name, year=year))
 
 
+def refuse_existing(paths, overwrite: bool = False) -> None:
+    """Before anything is written: files already at the output paths are not overwritten unless asked;
+    a return that has been filled in is never overwritten (it is somebody's work)."""
+    from .files import OutputError
+
+    existing = [Path(p) for p in paths if Path(p).exists()]
+    if not existing:
+        return
+    filled = [p for p in existing if is_filled(p)]
+    if filled:
+        raise OutputError("这些文件已填写过内容（是单位的回执），不会被覆盖；请先把它们移到收件箱，或换一个输出文件夹：\n"
+                          + "\n".join(f"  {p}（已填写的回执）" for p in filled))
+    if not overwrite:
+        raise OutputError(f"输出文件夹里已有 {len(existing)} 个同名文件，未覆盖任何文件：\n"
+                          + "\n".join(f"  {p}" for p in existing[:20])
+                          + (f"\n  ……共 {len(existing)} 个" if len(existing) > 20 else "")
+                          + "\n要重新生成请加 --overwrite，只重发个别单位请用 --unit 单位编码，或换一个输出文件夹")
+
+
+def is_filled(path: Path) -> bool:
+    """A workbook at an output path that a unit has filled in (not a template as generated)."""
+    from .collect import read_input
+
+    if not path.is_file():
+        return True   # a folder or something else: never overwritten
+    try:
+        records = read_input(path, path.name)
+    except Exception:   # unreadable: treat it as somebody's file
+        return True
+    rec = records[0]
+    if rec.payload is None:
+        return rec.format not in ("empty",)   # not our template: somebody's file
+    return rec.entered > 0
+
+
 def write_unit(unit: Unit, outdir: Path, opts: Options, form_id: str | None, taxonomy: str | None) -> Path:
     form = form_for_unit(unit, form_id, taxonomy)
     path = outdir / file_name_for(form, unit, opts.year)
-    path.write_bytes(workbook_bytes(form, unit, opts))
+    write_bytes(path, workbook_bytes(form, unit, opts))
     return path
 
 
+LISTING = "发送清单.csv"
+LISTING_HEAD = ["单位编码", "单位名称", "文件", "联系人", "联系电话", "邮箱"]
+
+
 def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
-             taxonomy: str | None = None, progress=None, workers: int | None = None) -> list[tuple[Unit, Path]]:
-    """One workbook per unit (in worker processes when there are many; the files are the same either way)."""
+             taxonomy: str | None = None, progress=None, workers: int | None = None,
+             units: list[str] | None = None, overwrite: bool = False) -> list[tuple[Unit, Path]]:
+    """One workbook per unit (in worker processes when there are many; the files are the same either way).
+    units: re-issue only these unit codes (the 发送清单 keeps the others' lines).
+    Files already there are refused before anything is written (see refuse_existing)."""
     from .collect import fewer_gc_passes, parallel_map
+    from .files import OutputError
 
     outdir = Path(outdir)
-    outdir.mkdir(parents=True, exist_ok=True)
-    for unit in roster.units:   # an unknown form fails here, before any work is handed out
+    chosen = roster.units
+    if units:
+        unknown = [c for c in units if roster.unit(c) is None]
+        if unknown:
+            raise OutputError("名单中没有这些单位编码：" + "、".join(unknown))
+        chosen = [u for u in roster.units if u.code in set(units)]
+    for unit in chosen:   # an unknown form fails here, before any work is handed out
         form_for_unit(unit, form_id, taxonomy)
-    items = [(unit, outdir, opts, form_id, taxonomy) for unit in roster.units]
+    targets = [outdir / file_name_for(form_for_unit(u, form_id, taxonomy), u, opts.year) for u in chosen]
+    if len(set(targets)) < len(targets):
+        dup = next(t for t in targets if targets.count(t) > 1)
+        raise OutputError(f"名单中有两个单位会生成同名文件“{dup.name}”（单位编码和名称相同？），请检查名单")
+    refuse_existing(targets, overwrite or bool(units))
+    outdir.mkdir(parents=True, exist_ok=True)
+    items = [(unit, outdir, opts, form_id, taxonomy) for unit in chosen]
     with fewer_gc_passes():
-        written = list(zip(roster.units, parallel_map(write_unit, items, workers, progress)))
-    with (outdir / "发送清单.csv").open("w", newline="", encoding="utf-8-sig") as fh:
-        w = csv.writer(fh)
-        w.writerow(["单位编码", "单位名称", "文件", "联系人", "联系电话", "邮箱"])
-        for unit, path in written:
-            w.writerow([unit.code, unit.name, path.name, unit.contact, unit.phone, unit.email])
+        written = list(zip(chosen, parallel_map(write_unit, items, workers, progress)))
+    rows = {unit.code: [unit.code, unit.name, path.name, unit.contact, unit.phone, unit.email]
+            for unit, path in written}
+    listing = outdir / LISTING
+    if units and listing.is_file():   # re-issue: the other units' lines stay as they were
+        from .roster import read_rows
+        old = read_rows(listing)
+        kept = [[unguard(v) for v in r] for r in old[1:] if r and unguard(r[0]) not in rows]
+        rows = {r[0]: r for r in kept} | rows
+    write_csv(listing, [LISTING_HEAD, *rows.values()])
     return written
 
 

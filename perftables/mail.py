@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
+from .files import safe_cell, unguard, write_bytes
 from .generate import safe_file_name
 from .roster import Roster
 
@@ -37,6 +38,12 @@ FEEDBACK_LETTER = """{review_text}
 {date}
 """
 SENT_LOG = "发送记录.csv"
+
+
+def mail_dir_for(outdir) -> Path:
+    """Where the drafts and the sending log of an outbox go: beside it, never inside it."""
+    outdir = Path(outdir).resolve()
+    return outdir.parent / f"{outdir.name}_邮件"
 PASSWORD_ENV = "PERFTABLES_SMTP_PASSWORD"
 
 
@@ -68,6 +75,36 @@ class Outgoing:
         return msg
 
 
+def stamp_context(path: Path) -> dict:
+    """Year and form title of a workbook we generated, from its stamp ({} when it has none)."""
+    from .collect import KIND_NAMES
+    from .read import read_book
+    from .stamp import STAMP_SHEET, read_stamp
+
+    try:
+        book = read_book(path.read_bytes())
+        payload = read_stamp(book.sheets[STAMP_SHEET])
+    except Exception:
+        return {}
+    out = {}
+    if isinstance(payload.get("year"), int):
+        out["year"] = payload["year"]
+    kind = payload.get("kind", "project_target")
+    if kind in KIND_NAMES:
+        out["form_title"] = KIND_NAMES[kind]
+    return out
+
+
+def _context(context: dict, attachment: Path) -> dict:
+    """The caller's context, with year and form title from the attachment's stamp where not given."""
+    found = stamp_context(attachment)
+    ctx = dict(context)
+    for key in ("year", "form_title"):
+        if not ctx.get(key) and found.get(key):
+            ctx[key] = found[key]
+    return ctx
+
+
 def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
     """One message per unit for the templates of `generate` (read from its 发送清单.csv)."""
     outdir = Path(outdir)
@@ -75,7 +112,7 @@ def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: d
     if not listing.is_file():
         raise FileNotFoundError(f"{outdir} 中没有发送清单.csv（请先运行 perftables generate）")
     with listing.open(encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+        rows = [{k: unguard(v) for k, v in r.items()} for r in csv.DictReader(fh)]
     out, missing = [], []
     for row in rows:
         unit = roster.unit(row["单位编码"])
@@ -83,9 +120,10 @@ def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: d
         if not email:
             missing.append(f"{row['单位编码']} {row['单位名称']}：名单中没有邮箱，未生成邮件")
             continue
-        ctx = {**context, "unit_name": row["单位名称"], "unit_code": row["单位编码"], "file": row["文件"]}
+        ctx = {**_context(context, outdir / row["文件"]), "unit_name": row["单位名称"], "unit_code": row["单位编码"],
+               "file": row["文件"]}
         out.append(Outgoing(row["单位编码"], row["单位名称"], email, subject.format(**ctx), letter.format(**ctx),
-                            outdir / row["文件"]))
+                            outdir / Path(row["文件"]).name))
     return out, missing
 
 
@@ -102,7 +140,8 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
             continue
         text_file = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
         review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
-        ctx = {**context, "unit_name": name, "unit_code": code, "review_text": review, "file": book.name}
+        ctx = {**_context(context, book), "unit_name": name, "unit_code": code, "review_text": review,
+               "file": book.name}
         out.append(Outgoing(code, name, unit.email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book))
     return out, missing
 
@@ -113,7 +152,9 @@ def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str
     paths = []
     for m in messages:
         path = folder / safe_file_name(f"{m.unit_code}_{m.unit_name}.eml")
-        path.write_bytes(bytes(m.message(sender, sender_name)))
+        msg = m.message(sender, sender_name)
+        msg["X-Unsent"] = "1"   # Outlook and Foxmail open it as a draft to send, not as a received mail
+        write_bytes(path, bytes(msg))
         paths.append(path)
     return paths
 
@@ -122,7 +163,8 @@ def already_sent(log: Path) -> set[tuple[str, str, str]]:
     if not log.is_file():
         return set()
     with log.open(encoding="utf-8-sig", newline="") as fh:
-        return {(r["单位编码"], r["收件人"], r["附件SHA-256"]) for r in csv.DictReader(fh) if r["结果"] == "已发送"}
+        return {(unguard(r["单位编码"]), unguard(r["收件人"]), r["附件SHA-256"]) for r in csv.DictReader(fh)
+                if r["结果"] == "已发送"}
 
 
 def send(messages: list[Outgoing], log, host: str, port: int, sender: str, password: str | None,
@@ -162,7 +204,8 @@ def send(messages: list[Outgoing], log, host: str, port: int, sender: str, passw
                 except smtplib.SMTPException as exc:
                     result, note = "失败", f"{type(exc).__name__}: {exc}"[:200]
                     counts["failed"] += 1
-                w.writerow([now, m.unit_code, m.unit_name, m.to, m.subject, m.attachment.name, m.digest, result, note])
+                w.writerow([safe_cell(v) for v in (now, m.unit_code, m.unit_name, m.to, m.subject, m.attachment.name,
+                                                    m.digest, result, note)])
                 fh.flush()
                 echo(f"  [{result}] {m.unit_code} {m.unit_name} <{m.to}> {note}")
         finally:

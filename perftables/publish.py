@@ -7,6 +7,7 @@ form, 一级 merged down its block as the official table prints it.
 """
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tempfile
@@ -17,6 +18,7 @@ import xlsxwriter
 
 from .collect import Collection
 from .extract import ProjectReturn, UnitReturn
+from .files import atomic_path, write_bytes
 from .forms import SELFEVAL_KINDS, Form, record_key, span
 from .generate import context, safe_file_name
 from .value import format_number
@@ -302,7 +304,7 @@ def unit_document(ret: UnitReturn, path: Path) -> Path:
             for left, right in table.lines:
                 _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
             add_table(doc, table, form.ncols, form.meta["columns"])
-        doc.save(str(path))
+        save_document(doc, path)
         return path
     _para(doc, f"{year}年部门预算绩效文本", size=22, bold=True, align="center")
     doc.add_page_break()
@@ -329,7 +331,7 @@ def unit_document(ret: UnitReturn, path: Path) -> Path:
             _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
         add_table(doc, table, form.ncols, form.meta["columns"])
         doc.add_paragraph()
-    doc.save(str(path))
+    save_document(doc, path)
     return path
 
 
@@ -337,8 +339,9 @@ def unit_document(ret: UnitReturn, path: Path) -> Path:
 
 def unit_workbook(ret: UnitReturn, path: Path) -> Path:
     form = ret.form
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False})
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                   "strings_to_urls": False, "in_memory": True})
     base = {"font_name": form.meta.get("font", "宋体"), "font_size": 10, "valign": "vcenter", "text_wrap": True}
     cell_fmt = wb.add_format({**base, "border": 1})
     label_fmt = wb.add_format({**base, "border": 1, "align": "center"})
@@ -378,14 +381,39 @@ def unit_workbook(ret: UnitReturn, path: Path) -> Path:
         ws.print_area(0, 0, r - 1, last_col)
         ws.hide_gridlines(2)
     wb.close()
+    write_bytes(path, buf.getvalue())
+    return path
+
+
+def save_document(doc, path: Path) -> Path:
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
     return path
 
 
 # --------------------------------------------------------------------------- pdf
 
+def find_soffice() -> str | None:
+    """LibreOffice's soffice: on PATH, or where the Windows installer puts it."""
+    import os
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    for base in (os.environ.get("PROGRAMFILES"), os.environ.get("PROGRAMFILES(X86)")):
+        if base:
+            exe = Path(base) / "LibreOffice" / "program" / "soffice.exe"
+            if exe.is_file():
+                return str(exe)
+    return None
+
+
+class PdfError(Exception):
+    """LibreOffice could not convert a document (a Chinese message)."""
+
+
 def to_pdf(path: Path) -> Path | None:
     """Convert with a headless LibreOffice when it is installed; None otherwise."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    soffice = find_soffice()
     if not soffice:
         return None
     with tempfile.TemporaryDirectory(prefix="perftables-lo-") as profile:
@@ -393,11 +421,17 @@ def to_pdf(path: Path) -> Path | None:
         work.mkdir()
         src = work / ("document" + path.suffix)    # LibreOffice may not take non-ASCII paths
         shutil.copyfile(path, src)
-        subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{profile}/user", "--convert-to", "pdf",
-                        "--outdir", str(work), str(src)], check=True, timeout=300,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            subprocess.run([soffice, "--headless", f"-env:UserInstallation={(Path(profile) / 'user').as_uri()}",
+                            "--convert-to", "pdf", "--outdir", str(work), str(src)], check=True, timeout=300,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise PdfError(f"LibreOffice 转换 PDF 失败（{type(exc).__name__}）：{path.name}") from None
+        if not (work / "document.pdf").is_file():
+            raise PdfError(f"LibreOffice 没有生成 PDF：{path.name}")
         out = path.with_suffix(".pdf")
-        shutil.move(str(work / "document.pdf"), out)
+        with atomic_path(out) as tmp:
+            shutil.copyfile(work / "document.pdf", tmp)
     return out
 
 
@@ -460,15 +494,30 @@ def county_document(col: Collection, tables, path: Path) -> Path:
                 from docx.shared import Mm
                 doc.add_picture(str(png), width=Mm(160))
                 png.unlink()
-    doc.save(str(path))
+    save_document(doc, path)
     return path
 
 
-def publish(col: Collection, outdir, pdf: bool = True) -> list[Path]:
+class PublishError(Exception):
+    """Nothing can be published from what was given (a Chinese message)."""
+
+
+def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: list | None = None) -> list[Path]:
+    """Per unit the published document (docx, xlsx, pdf) and the county summary.
+    notes: what the caller should tell the user (PDFs skipped and why)."""
     from .summary import build_tables, write_xlsx
+    notes = notes if notes is not None else []
+    if not col.accepted:
+        raise PublishError("没有可公开的表：输入中没有已采用的回执（先用 collect 查看各文件的处理结果）")
+    if not col.year:
+        raise PublishError("无法确定年度，请用 --year 指定")
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
+    if pdf and not find_soffice():
+        notes.append("未生成 PDF：没有找到 LibreOffice（soffice）。安装 LibreOffice 后重新运行即可生成 PDF；"
+                     "docx 和 xlsx 已生成，也可在 WPS/Word 中另存为 PDF")
+        pdf = False
     if col.kind in ("project_target", "dept_target"):
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
             what = "部门整体绩效目标" if col.kind == "dept_target" else "部门预算绩效文本"
@@ -476,11 +525,14 @@ def publish(col: Collection, outdir, pdf: bool = True) -> list[Path]:
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
             written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]
             if pdf:
-                p = to_pdf(docx_path)
-                if p:
-                    written.append(p)
+                try:
+                    written.append(to_pdf(docx_path))
+                except PdfError as exc:
+                    notes.append(str(exc))
+            if progress:
+                progress(1)
     tables = build_tables(col)
-    stem = safe_file_name(f"{col.year or ''}年汇总")
+    stem = safe_file_name(f"{col.year}年汇总")
     written.append(county_document(col, tables, outdir / f"{stem}.docx"))
     write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)
     written.append(outdir / f"{stem}.xlsx")

@@ -99,15 +99,19 @@ def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
 
 
 def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FORM, execution=None,
-                      fills=None) -> list[tuple[Unit, Path]]:
+                      fills=None, overwrite: bool = False) -> list[tuple[Unit, Path]]:
     """targets: FileRecords of accepted target returns (collect() results).
     fills: what to pre-enter, by unit code (a dict) or made from the unit and form (a function) — examples, tests."""
+    from .files import write_bytes
+    from .generate import refuse_existing
+
     form = load_form(form_id)
     outdir = Path(outdir)
+    units = [(rec, unit_for_selfeval(rec.result, form, execution or {})) for rec in targets]
+    refuse_existing([outdir / file_name_for(form, unit, opts.year) for _, unit in units], overwrite)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for rec in targets:
-        unit = unit_for_selfeval(rec.result, form, execution or {})
+    for rec, unit in units:
         links = {"target_form": rec.payload["form"],
                  "target_fingerprint": fingerprint(rec.payload) if "tool" in rec.payload else "",
                  "target_file_sha256": rec.sha256, "target_year": rec.payload["year"]}
@@ -115,7 +119,7 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
         fill = fills(unit, form) if callable(fills) else (fills or {}).get(unit.code)
         data = workbook_bytes(form, unit, o, fill)
         path = outdir / file_name_for(form, unit, opts.year)
-        path.write_bytes(data)
+        write_bytes(path, data)
         written.append((unit, path))
     return written
 

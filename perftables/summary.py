@@ -6,11 +6,13 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 import xlsxwriter
 
+from . import files
+from .files import atomic_path
 from .collect import ACCEPTED_FINDINGS, BLANK, Collection
 from .extract import ERROR, WARNING
 from .forms import SELFEVAL_KINDS
@@ -18,7 +20,6 @@ from .value import format_number
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
               "empty": "空"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass
@@ -359,15 +360,16 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
 
 # --------------------------------------------------------------------------- writers
 
-def _safe_text(value: str) -> str:
-    """CSV cells that a spreadsheet would run as a formula are written as text."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
 BIG_SUMMARY_CELLS = 2_000_000   # ≈ 1,000 units: above it, rows are written out as they come
 
 
 def write_xlsx(tables: list[Table], path, title: str = "") -> None:
+    """The summary workbook, written under a temporary name and renamed when complete."""
+    with atomic_path(path) as tmp:
+        _write_xlsx(tables, tmp, title)
+
+
+def _write_xlsx(tables: list[Table], path, title: str = "") -> None:
     # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
     # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower)
     big = sum(t.n_rows * len(t.columns) for t in tables) > BIG_SUMMARY_CELLS
@@ -472,13 +474,9 @@ def write_csv(tables: list[Table], folder) -> list[Path]:
     paths = []
     for table in tables:
         path = folder / f"{table.name}.csv"
-        with path.open("w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.writer(fh)
-            w.writerow([h for h, _ in table.columns])
-            for row in table.iter_rows():
-                w.writerow([_csv_value(v) for v in row])
-            if table.total and table.rows:
-                w.writerow([_csv_value(v) for v in table.total_row()])
+        rows = ([_csv_value(v) for v in row] for row in table.iter_rows())
+        total = [[_csv_value(v) for v in table.total_row()]] if table.total and table.rows else []
+        files.write_csv(path, chain([[h for h, _ in table.columns]], rows, total))
         paths.append(path)
     return paths
 
@@ -490,8 +488,6 @@ def _csv_value(value):
         return format_number(round(value, 6))
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, str):
-        return _safe_text(value)
     return value
 
 
@@ -516,8 +512,7 @@ def read_summary_tables(source) -> dict[str, list[dict]]:
     for rows in tables.values():
         for r in rows:
             for k, v in r.items():
-                if isinstance(v, str) and v[:1] == "'" and v[1:2] in FORMULA_START:
-                    r[k] = v[1:]
+                r[k] = files.unguard(v)
     return tables
 
 
@@ -581,10 +576,14 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
 
 def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache) -> CollectRun:
     from .cache import CollectCache, cache_path_for, run_signature
-    from .collect import collect, quarantine
+    from .collect import collect, held_folder_problem, quarantine
+    from .files import OutputError
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    problem = held_folder_problem(output.parent / "待处理")
+    if problem:
+        raise OutputError(problem)
     cache = CollectCache(cache_path_for(output)) if use_cache else None
     seconds, start = {}, time.perf_counter()
 

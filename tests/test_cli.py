@@ -36,13 +36,13 @@ def test_roster_errors_are_messages(tmp_path):
     bad = tmp_path / "r.csv"
     bad.write_text("单位编码,单位名称,项目编码,项目名称,预算数\n1,甲,P1,x,abc\n", encoding="utf-8")
     r = CliRunner().invoke(cli, ["generate", str(bad), "-o", str(tmp_path / "o"), "--year", "2025"])
-    assert r.exit_code == 1 and "第2行“预算数”列：“abc”不是数字" in r.output
+    assert r.exit_code == 2 and "第2行“预算数”列：“abc”不是数字" in r.output
 
 
 def test_output_never_overwrites_an_input(tmp_path, small_unit):
     (tmp_path / "a.xlsx").write_bytes(make_workbook(small_unit))
     r = CliRunner().invoke(cli, ["collect", str(tmp_path), "-o", str(tmp_path / "a.xlsx")])
-    assert r.exit_code == 1 and "覆盖" in r.output
+    assert r.exit_code == 2 and "覆盖" in r.output
 
 
 def test_exports_never_start_a_formula(tmp_path, small_unit):
@@ -72,9 +72,10 @@ def test_demo(tmp_path):
     assert "预算 20.48 万元" in r.output and "预算 3,208.40 万元" in r.output
     assert "预算 408.00 万元" in r.output and "预算 22.00 万元" in r.output
     assert "未报送：秦皇岛市北戴河区科普服务中心" in r.output
-    assert (tmp_path / "d" / "3-汇总.xlsx").is_file()
+    summary = tmp_path / "d" / "3-汇总" / "汇总.xlsx"
+    assert summary.is_file()
     import openpyxl
-    wb = openpyxl.load_workbook(tmp_path / "d" / "3-汇总.xlsx")
+    wb = openpyxl.load_workbook(summary)
     assert wb.sheetnames == ["报送情况", "文件清单", "单位汇总", "项目汇总", "指标明细", "指标结构", "审核问题", "整体绩效目标"]
     units = wb["单位汇总"]
     assert units.freeze_panes == "A2" and units.auto_filter.ref
@@ -118,7 +119,7 @@ def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
     gen = [sys.executable, "-m", "perftables", "generate", str(EXAMPLES / "roster.csv"), "-o", str(tmp_path / "out"),
            "--year", "2025"]
     col = [sys.executable, "-m", "perftables", "collect", str(tmp_path / "out"), "-o", str(tmp_path / "s.xlsx")]
-    assert "生成" in _run_on_terminal(gen) and "100%" in _run_on_terminal(gen)
+    assert "生成" in _run_on_terminal(gen) and "100%" in _run_on_terminal(gen[:5] + [str(tmp_path / "again")] + gen[6:])
     piped = subprocess.run(col + ["--no-cache"], capture_output=True, timeout=300, check=True)
     assert b"100%" not in piped.stderr and "收集".encode() not in piped.stderr
     shown = _run_on_terminal(col)
@@ -146,7 +147,7 @@ def test_department_cycle_from_the_command_line(tmp_path):
     bad.write_text("单位编码,财政拨款,经费\n704001,abc,1\n", encoding="utf-8")
     r = CliRunner().invoke(cli, ["generate", str(dept / "名单.csv"), "-o", str(tmp_path / "x"), "--year", "2025",
                                  "--department", str(bad)])
-    assert r.exit_code == 1 and "不认识的列 “经费”" in r.output
+    assert r.exit_code == 2 and "不认识的列 “经费”" in r.output
 
 
 def test_publishing_a_department_summary_says_to_use_the_inbox(tmp_path):
@@ -155,6 +156,6 @@ def test_publishing_a_department_summary_says_to_use_the_inbox(tmp_path):
     assert r.exit_code == 0, r.output
     for source in (tmp_path / "部门汇总.xlsx", tmp_path / "csv"):
         r = CliRunner().invoke(cli, ["publish", str(source), "-o", str(tmp_path / "pub"), "--no-pdf"])
-        assert r.exit_code == 1 and "请从收回的文件（收件箱）发布" in r.output
+        assert r.exit_code == 2 and "请从收回的文件（收件箱）发布" in r.output
     r = run("publish", str(dept / "returns"), "-o", str(tmp_path / "pub"), "--no-pdf")
     assert r.exit_code == 0 and "部门整体绩效目标.docx" in r.output

@@ -47,11 +47,11 @@ def test_drafts_open_as_mail_with_the_template_attached(templates):
     r = CliRunner().invoke(cli, ["mail", str(templates), "--roster", str(EXAMPLES / "roster.csv"), "--from",
                                  "kx@example.cn", "--year", "2025", "--deadline", "2025年1月15日"])
     assert r.exit_code == 0, r.output
-    drafts = sorted((templates / "邮件草稿").glob("*.eml"))
+    drafts = sorted((templates.parent / "下发_邮件").glob("*.eml"))
     assert len(drafts) == 5
     msg = email.message_from_bytes(drafts[0].read_bytes(), policy=policy.default)
     assert msg["To"].addresses[0].addr_spec == "bdhkx@example.cn"
-    assert "2025年度预算绩效目标表" in msg["Subject"] and "2025年1月15日" in msg.get_body().get_content()
+    assert msg["Subject"].startswith("2025年度项目支出绩效目标表（") and "2025年1月15日" in msg.get_body().get_content()
     [att] = list(msg.iter_attachments())
     assert att.get_content() == (templates / att.get_filename()).read_bytes()
 
@@ -62,7 +62,7 @@ def test_units_without_email_are_listed(templates, tmp_path):
     roster.write_text(text, encoding="utf-8")
     r = CliRunner().invoke(cli, ["mail", str(templates), "--roster", str(roster), "--dry-run"])
     assert "未生成：306002 秦皇岛市北戴河区科普服务中心：名单中没有邮箱" in r.output
-    assert "共 4 封（未写草稿、未发送）" in r.output and not (templates / "邮件草稿").exists()
+    assert "共 4 封（未写草稿、未发送）" in r.output and not (templates.parent / "下发_邮件").exists()
 
 
 def test_send_over_smtp_is_complete_and_resumable(templates, smtp_server, monkeypatch):
@@ -85,7 +85,7 @@ def test_send_over_smtp_is_complete_and_resumable(templates, smtp_server, monkey
     # resumable: nothing is sent twice
     r = CliRunner().invoke(cli, args)
     assert "已发送 0 封，此前已发送跳过 5 封" in r.output and len(handler.messages) == 5
-    log = (templates / "发送记录.csv").read_text(encoding="utf-8-sig")
+    log = (templates.parent / "下发_邮件" / "发送记录.csv").read_text(encoding="utf-8-sig")
     assert log.count("已发送") == 5 and "bdhkx@example.cn" in log
 
 
