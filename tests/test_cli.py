@@ -119,7 +119,7 @@ def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
     gen = [sys.executable, "-m", "perftables", "generate", str(EXAMPLES / "roster.csv"), "-o", str(tmp_path / "out"),
            "--year", "2025"]
     col = [sys.executable, "-m", "perftables", "collect", str(tmp_path / "out"), "-o", str(tmp_path / "s.xlsx")]
-    assert "生成" in _run_on_terminal(gen) and "100%" in _run_on_terminal(gen[:5] + [str(tmp_path / "again")] + gen[6:])
+    assert "生成" in _run_on_terminal(gen) and "100%" in _run_on_terminal(gen[:6] + [str(tmp_path / "again")] + gen[7:])
     piped = subprocess.run(col + ["--no-cache"], capture_output=True, timeout=300, check=True)
     assert b"100%" not in piped.stderr and "收集".encode() not in piped.stderr
     shown = _run_on_terminal(col)
