@@ -117,7 +117,7 @@ def progress(total: int, label: str):
 
 def guard(outputs: dict, inputs=(), reads=()) -> None:
     try:
-        guard_outputs(outputs, inputs, reads)
+        guard_outputs(outputs, inputs, reads, folders=[k for k in outputs if "文件夹" in k])
     except OutputError as exc:
         raise UserError(str(exc)) from None
 

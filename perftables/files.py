@@ -126,9 +126,9 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def guard_outputs(outputs: dict[str, object], inputs=(), reads=()) -> None:
+def guard_outputs(outputs: dict[str, object], inputs=(), reads=(), folders=()) -> None:
     """Refuse any output (name → path) that equals or lies inside an input (file or folder), or equals
-    a file the command reads, or that contains an input folder's files under its own name."""
+    a file the command reads; an output folder (named in `folders`) may not hold a file the command reads."""
     ins = [(p, _real(p)) for p in inputs if p]
     files = [(p, _real(p)) for p in reads if p]
     for what, out in outputs.items():
@@ -141,6 +141,8 @@ def guard_outputs(outputs: dict[str, object], inputs=(), reads=()) -> None:
         for shown, inp in files:
             if real == inp or _same_file(real, inp):
                 raise OutputError(f"{what}“{out}”就是要读取的文件“{shown}”，会把它覆盖，请换一个位置")
+            if what in folders and inp.parent == real:
+                raise OutputError(f"{what}“{out}”里有要读取的文件“{shown}”（可能被同名输出覆盖），请换一个位置")
 
 
 def check_writable(folder, what: str = "输出文件夹") -> None:

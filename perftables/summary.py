@@ -634,11 +634,22 @@ def _in_background(func, *args_and_workers):
     if (default_workers() if workers is None else workers) < 2 or "fork" not in mp.get_all_start_methods():
         return None
     try:
-        proc = mp.get_context("fork").Process(target=func, args=args, daemon=True)
+        proc = mp.get_context("fork").Process(target=_quietly, args=(func, *args), daemon=True)
         proc.start()
         return proc
     except OSError:
         return None
+
+
+def _quietly(func, *args):
+    """In the background process: Ctrl-C is the main process's to handle; being stopped (SIGTERM, when the
+    main process ends early) unwinds normally, so a file being written is removed, not left half-written."""
+    import signal
+    import sys
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    func(*args)
 
 
 def _wait(proc, func, *args):
