@@ -246,13 +246,19 @@ def read_input(path: Path, display: str, roster: Roster | None = None) -> list[F
     if not path.is_file():
         rec.reason = "文件不存在或不是普通文件"
         return [rec]
-    stat = path.stat()
-    rec.mtime = _mtime(path, stat)
-    if stat.st_size > MAX_FILE_BYTES:
-        rec.size, rec.reason = stat.st_size, f"文件过大（{stat.st_size // (1 << 20)} MB），未读取"
-        rec.sha256 = file_sha256(path)
+    try:
+        stat = path.stat()
+        rec.mtime = _mtime(path, stat)
+        if stat.st_size > MAX_FILE_BYTES:
+            rec.size, rec.reason = stat.st_size, f"文件过大（{stat.st_size // (1 << 20)} MB），未读取"
+            rec.sha256 = file_sha256(path)
+            return [rec]
+        data = path.read_bytes()
+    except OSError as exc:
+        from .files import describe_os_error
+        rec.format, rec.reason = "unreadable", describe_os_error(exc, "读取") + "，请检查文件权限或是否被其他程序占用"
         return [rec]
-    ingest(rec, path.read_bytes())
+    ingest(rec, data)
     return records
 
 
@@ -345,9 +351,13 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     found: list[list[FileRecord] | None] = [None] * len(walked)
     todo: list[tuple[int, str]] = []   # (index, SHA-256 when the cache is asked)
     for i, (path, display) in enumerate(walked):
-        if cache is not None and path.is_file():
-            sha = file_sha256(path)
-            found[i] = cache.get(sha, path, display, _mtime(path))
+        if cache is not None and path.is_file() and os.access(path, os.R_OK):
+            try:
+                sha = file_sha256(path)
+                found[i] = cache.get(sha, path, display, _mtime(path))
+            except OSError:   # read as any other file below: the reason is reported there
+                todo.append((i, ""))
+                continue
             if found[i] is not None:
                 if progress:
                     progress(1)
