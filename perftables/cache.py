@@ -57,33 +57,85 @@ def cache_path_for(output: Path) -> Path:
 
 
 class CollectCache:
-    def __init__(self, path: Path):
+    """Never trusted, never fatal: an entry is used only when its HMAC (the coordinator's signing key)
+    verifies — a cache file planted or edited by someone else is never unpickled; a cache that cannot
+    be opened, has another schema or is damaged is set aside (renamed *.unusable-…) and rebuilt; if even
+    that fails (a read-only folder, a full disk) the run goes on without a cache."""
+
+    TABLES = {"meta": ["key", "value"], "files": ["sha256", "data", "mac"], "runs": ["output", "signature", "written"]}
+
+    def __init__(self, path: Path, key=None):
+        from .keys import load_key
+
         self.path = Path(path)
-        self.db = sqlite3.connect(self.path)
+        self.key = key if key is not None else load_key()
+        self.db = None
+        self.note = ""
+        if self.key is None:
+            self.note = "本机没有签名密钥，不使用缓存"
+            return
+        for attempt in range(2):
+            try:
+                self.db = sqlite3.connect(self.path, timeout=10)
+                self._open()
+                return
+            except sqlite3.Error as exc:
+                self._drop_connection()
+                if attempt == 0 and self.path.exists():
+                    self._set_aside(exc)
+                    continue
+                self.note = f"缓存文件“{self.path}”无法使用（{exc}），本次不用缓存"
+                return
+
+    def _drop_connection(self):
+        if self.db is not None:
+            try:
+                self.db.close()
+            except sqlite3.Error:
+                pass
+        self.db = None
+
+    def _set_aside(self, exc) -> None:
+        import time
+        aside = self.path.with_name(f"{self.path.name}.unusable-{time.strftime('%Y%m%d%H%M%S')}")
         try:
-            self._open()
-        except sqlite3.DatabaseError:   # not a cache (or a damaged one): start again
-            self.db.close()
-            self.path.unlink()
-            self.db = sqlite3.connect(self.path)
-            self._open()
+            self.path.replace(aside)
+            self.note = f"缓存文件无法使用（{exc}），已改名为“{aside.name}”并重建"
+        except OSError:
+            pass
 
     def _open(self):
+        found = {t: [r[1] for r in self.db.execute(f"PRAGMA table_info({t})")] for t in self.TABLES}
+        if any(cols and cols != self.TABLES[t] for t, cols in found.items()):
+            raise sqlite3.DatabaseError("表结构不同")
         self.db.executescript("""
             CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
-            CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, data BLOB);
+            CREATE TABLE IF NOT EXISTS files (sha256 TEXT PRIMARY KEY, data BLOB, mac TEXT);
             CREATE TABLE IF NOT EXISTS runs (output TEXT PRIMARY KEY, signature TEXT, written TEXT);
         """)
+        version = code_version() + "|" + self.key.id
         row = self.db.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()
-        if row is None or row[0] != code_version():
+        if row is None or row[0] != version:
             self.db.executescript("DELETE FROM files; DELETE FROM runs;")
-            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (code_version(),))
+            self.db.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (version,))
             self.db.commit()
+
+    def _safely(self, func, default=None):
+        """A cache operation; on any database error the cache is dropped for the rest of the run."""
+        if self.db is None:
+            return default
+        try:
+            return func()
+        except (sqlite3.Error, ValueError, TypeError) as exc:
+            self.note = f"缓存出错（{exc}），本次其余部分不用缓存"
+            self._drop_connection()
+            return default
 
     # ---- per input file
     def get(self, sha256: str, path: Path, display: str, mtime) -> list | None:
-        row = self.db.execute("SELECT data FROM files WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is None:
+        row = self._safely(lambda: self.db.execute("SELECT data, mac FROM files WHERE sha256 = ?",
+                                                   (sha256,)).fetchone())
+        if row is None or not isinstance(row[0], bytes) or not self.key.verify(sha256.encode() + row[0], row[1]):
             return None
         try:
             records = pickle.loads(zlib.decompress(row[0]))
@@ -95,28 +147,38 @@ class CollectCache:
         if any(r.payload and r.payload.get("stampless") for r in records) or any(
                 r.format in ("xlsx", "xls", "ods") and not r.payload for r in records):
             return   # identified through the roster (or not at all): may change with it
-        self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?)",
-                        (sha256, zlib.compress(pickle.dumps(records, pickle.HIGHEST_PROTOCOL), 1)))
+        data = zlib.compress(pickle.dumps(records, pickle.HIGHEST_PROTOCOL), 1)
+        self._safely(lambda: self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
+                                             (sha256, data, self.key.sign(sha256.encode() + data))))
 
     # ---- per output
     def unchanged(self, output: Path, signature: str) -> bool:
         """The output was written by a run with this signature and nobody has touched what it wrote."""
-        row = self.db.execute("SELECT signature, written FROM runs WHERE output = ?", (str(output),)).fetchone()
+        row = self._safely(lambda: self.db.execute("SELECT signature, written FROM runs WHERE output = ?",
+                                                   (str(output),)).fetchone())
         if row is None or row[0] != signature:
             return False
-        for name, digest in json.loads(row[1]).items():
-            p = Path(name)
-            if not p.is_file() or file_sha256(p) != digest:
-                return False
+        try:
+            written = json.loads(row[1])
+            for name, digest in written.items():
+                p = Path(name)
+                if not p.is_file() or file_sha256(p) != digest:
+                    return False
+        except (ValueError, AttributeError, TypeError, OSError):
+            return False
         return True
 
     def wrote(self, output: Path, signature: str, paths: list[Path]) -> None:
         written = {str(p): file_sha256(p) for p in paths}
-        self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)", (str(output), signature, json.dumps(written)))
+        self._safely(lambda: self.db.execute("INSERT OR REPLACE INTO runs VALUES (?, ?, ?)",
+                                             (str(output), signature, json.dumps(written))))
 
     def close(self) -> None:
-        self.db.commit()
-        self.db.close()
+        def finish():
+            self.db.commit()
+            self.db.close()
+        self._safely(finish)
+        self.db = None
 
 
 def relabel(records: list, path: Path, display: str, mtime) -> list:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import sqlite3
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ import click
 from . import __version__, clizh
 from .files import OutputError, check_writable, describe_os_error, guard_outputs
 from .forms import FormError, list_forms, list_taxonomies
+from .keys import KeyError_
 from .roster import RosterError, read_roster
 
 clizh.install()
@@ -65,9 +67,12 @@ class App(click.Group):
         except OutputError as exc:
             click.echo(f"错误：{exc}", err=True)
             sys.exit(EXIT_USAGE)
-        except (RosterError, FormError) as exc:
+        except (RosterError, FormError, KeyError_) as exc:
             click.echo(f"错误：{exc}", err=True)
             sys.exit(EXIT_USAGE)
+        except sqlite3.Error as exc:
+            click.echo(f"错误：数据库文件无法读写（{exc}）", err=True)
+            sys.exit(EXIT_FAILED)
         except OSError as exc:
             _restore_terminal()
             click.echo(f"错误：{describe_os_error(exc)}", err=True)
@@ -314,6 +319,12 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
                              progress=tick, use_cache=not no_cache)
     col = result.collection
     echo_collection(col)
+    for note in result.notes:
+        click.echo(f"注意：{note}", err=True)
+    if any(f.payload and not f.payload.get("stampless") and not f.verified for f in col.files):
+        from .keys import KEY_ENV, key_path
+        click.echo(f"注意：本机没有签名密钥（{key_path()}），无法核验各文件的标识是否伪造。请把生成模板那台电脑上的"
+                   f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它", err=True)
     if not any(f.payload for f in col.files):
         click.echo("注意：输入中没有一个能认出的绩效表（xlsx、xls、et、ods 或其压缩包），请检查收件箱是否选对", err=True)
     if result.reused:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import CollectCache, file_sha256
-from .extract import ERROR, UnitReturn, extract
+from .extract import ERROR, WARNING, Finding, UnitReturn, extract
 from .extract import payload_from_labels
 from .forms import FormError, list_forms, load_form
 from .read import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
@@ -58,6 +58,7 @@ class FileRecord:
     n_projects: int = 0
     n_indicators: int = 0
     entered: int = 0                       # cells the unit filled in
+    verified: bool = False                 # the stamp's signature was checked with the coordinator's key
 
     @property
     def result(self) -> UnitReturn | None:
@@ -189,9 +190,9 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
     return members
 
 
-def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: str | None = None):
+def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: str | None = None, key=None):
     """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None.
-    kind: what sniff(data) said, when already known."""
+    kind: what sniff(data) said, when already known. key: the coordinator's signing key (None: none here)."""
     try:
         book = read_book(data, kind)
     except ReadError as exc:
@@ -209,14 +210,15 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: s
             return None
         return book
     try:
-        rec.payload = read_stamp(book.sheets[STAMP_SHEET])
+        rec.payload = read_stamp(book.sheets[STAMP_SHEET], key)
+        rec.verified = key is not None
     except StampError as exc:
         rec.reason = str(exc)
         return None
     return book
 
 
-def read_input(path: Path, display: str, roster: Roster | None = None) -> list[FileRecord]:
+def read_input(path: Path, display: str, roster: Roster | None = None, key=None) -> list[FileRecord]:
     """All that one input needs on its own: hashed, unpacked, identified, extracted and reviewed.
 
     Runs in a worker process when collect uses several; the decisions across files
@@ -238,7 +240,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None) -> list[F
         if kind in ("rar", "7z"):
             rec.format, rec.reason = kind, f"{kind.upper()} 压缩包无法直接读取，请解压后放入收件箱"
             return
-        book = identify(rec, data, roster, kind)
+        book = identify(rec, data, roster, kind, key)
         if book is not None:
             _extract(rec, book)
 
@@ -280,6 +282,11 @@ def _extract(rec: FileRecord, book) -> None:
     except Exception as exc:  # a file is a message, never a crash
         rec.error = f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
         return
+    if not p.get("stampless") and not rec.verified:
+        from .keys import KEY_ENV, key_path
+        result.findings.append(Finding("", "", "标识签名", WARNING,
+                                       f"无法核验标识签名：本机没有签名密钥（{key_path()}）。请把生成模板那台电脑上的"
+                                       f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它"))
     for f in result.findings:
         f.unit_code, f.unit_name = result.unit_code, result.unit_name
     rec.result = result
@@ -365,7 +372,9 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             todo.append((i, sha))
         else:
             todo.append((i, ""))
-    items = [(*walked[i], roster) for i, _ in todo]
+    from .keys import load_key
+    key = load_key()
+    items = [(*walked[i], roster, key) for i, _ in todo]
     for (i, sha), records in zip(todo, parallel_map(read_input, items, workers, progress)):
         found[i] = records
         if cache is not None and sha and records[0].sha256 == sha:

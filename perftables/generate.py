@@ -46,6 +46,11 @@ class Options:
     created: dt.datetime | None = None
     issue: int = 1                       # stamp version: feedback workbooks count up
     links: dict | None = None            # what this workbook was made from (self-evaluation: the target returns)
+    key: object = None                   # the signing key (perftables.keys.Key); None: the coordinator's own
+
+    def signing_key(self):
+        from .keys import load_key
+        return self.key if self.key is not None else load_key(create=True)
 
 
 # --------------------------------------------------------------------------- payload
@@ -225,7 +230,8 @@ def _prompt(title: str, text: str) -> dict:
 class WorkbookWriter:
     def __init__(self, form: Form, unit: Unit, opts: Options, fill: dict | None = None, marks=None):
         self.form, self.unit, self.opts, self.fill = form, unit, opts, fill or {}
-        self.payload = build_payload(form, unit, opts)
+        self.key = opts.signing_key()
+        self.payload = {**build_payload(form, unit, opts), "key_id": self.key.id}
         self.marks = marks or []   # findings to show on the cells (feedback workbooks)
 
     def write(self) -> bytes:
@@ -238,8 +244,9 @@ class WorkbookWriter:
         wb.set_properties({"title": f"{self.opts.year}年{self.form.name}", "subject": self.unit.name,
                            "author": "perftables", "company": self.unit.name, "created": created,
                            "comments": "由 perftables 生成；请勿删除隐藏的标识页。"})
-        for key, value in stamp_rows(self.payload)[:-1]:
-            wb.set_custom_property(f"perftables_{key}", value)
+        for key, value in stamp_rows(self.payload):
+            if key not in ("payload", "signature"):
+                wb.set_custom_property(f"perftables_{key}", value)
         findings_sheet = self._findings_sheet() if self.marks else None
         guide = self._guide_sheet()
         if self.form.unit_sheet:
@@ -647,7 +654,7 @@ class WorkbookWriter:
 
     def _stamp_sheet(self):
         ws = self.wb.add_worksheet(STAMP_SHEET)
-        for i, (k, v) in enumerate(stamp_rows(self.payload)):
+        for i, (k, v) in enumerate(stamp_rows(self.payload, self.key)):
             ws.write_string(i, 0, k)
             ws.write_string(i, 1, v)
         ws.very_hidden()
@@ -810,6 +817,8 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
         dup = next(t for t in targets if targets.count(t) > 1)
         raise OutputError(f"名单中有两个单位会生成同名文件“{dup.name}”（单位编码和名称相同？），请检查名单")
     refuse_existing(targets, overwrite or bool(units))
+    import dataclasses
+    opts = dataclasses.replace(opts, key=opts.signing_key())   # made once, here, before the workers start
     outdir.mkdir(parents=True, exist_ok=True)
     items = [(unit, outdir, opts, form_id, taxonomy) for unit in chosen]
     with fewer_gc_passes():

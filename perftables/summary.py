@@ -559,6 +559,7 @@ class CollectRun:
     reused: bool = False         # the inbox had not changed: the outputs of the last run still stand
     held: Path | None = None     # the 待处理 folder, when some file was not used
     seconds: dict[str, float] = field(default_factory=dict)   # where the time went, by step
+    notes: list[str] = field(default_factory=list)             # to tell the user (the cache was rebuilt…)
 
 
 def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
@@ -601,7 +602,8 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
             roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()))
         if cache is not None and cache.unchanged(output, signature):
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
-            return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds)
+            return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
+                              notes=_notes(cache))
         tables = build_tables(col)
         step("tables")
         background = _in_background(write_csv, tables, export_dir, workers) if export_dir else None
@@ -618,10 +620,14 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         if cache is not None:
             cache.wrote(output, signature, written)
         step("finish")
-        return CollectRun(col, written, held=held, seconds=seconds)
+        return CollectRun(col, written, held=held, seconds=seconds, notes=_notes(cache))
     finally:
         if cache is not None:
             cache.close()
+
+
+def _notes(cache) -> list[str]:
+    return [cache.note] if cache is not None and cache.note and "没有签名密钥" not in cache.note else []
 
 
 def _in_background(func, *args_and_workers):

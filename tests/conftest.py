@@ -14,6 +14,8 @@ from perftables.generate import Options, fill_from_record, form_for_unit, workbo
 from perftables.roster import Project, Unit, read_roster
 
 ROOT = Path(__file__).resolve().parent.parent
+# every test signs and verifies with the published example key, as the bundled example returns do
+os.environ["PERFTABLES_KEY"] = str(EXAMPLES / "示例签名密钥.key")
 SEEDS = ROOT.parent / "shared" / "seeds"
 FIXED = dt.datetime(2025, 1, 10, 9, 30)
 
