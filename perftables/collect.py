@@ -394,7 +394,9 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             rec.payload["year"] = col.year
     for rec in stamped:
         p = rec.payload
-        if p.get("kind", "project_target") != kind:
+        if not p.get("year"):
+            rec.reason = "文件没有标识，表上也没有年度，无法确定是哪一年的表（可用 --year 指定本次收集的年度）"
+        elif p.get("kind", "project_target") != kind:
             rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{KIND_NAMES.get(kind, kind)}）"
         elif int(p.get("year") or 0) != (col.year or 0):
             rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
@@ -420,6 +422,8 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
                 rec.result = None
                 continue
             rec.fate = ACCEPTED
+            if roster is not None and not p.get("stampless"):
+                _check_against_roster(rec, roster.unit(p["unit_code"]))
     # several returns of one unit: the newest wins (the file's own saved time, then mtime)
     by_unit: dict[str, list[FileRecord]] = {}
     for rec in col.files:
@@ -442,6 +446,32 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         else:
             rec.reason = "审核通过"
     return col
+
+
+def _check_against_roster(rec: FileRecord, unit) -> None:
+    """The stamped unit and its projects are those the roster names now (a renamed unit, a project
+    dropped from the budget, a template made from another roster)."""
+    from .forms import norm_label
+
+    p = rec.payload
+    problems = []
+    if norm_label(unit.name) != norm_label(p.get("unit_name", "")):
+        problems.append(f"模板中的单位名称“{p.get('unit_name')}”与名单中的“{unit.name}”不同（单位改名，或用了别的名单生成的模板）")
+    listed = {pr.code for pr in unit.projects if pr.code}
+    stamped = [pr.get("code") for pr in p.get("projects", []) if pr.get("code")]
+    if listed:
+        for code in stamped:
+            if code not in listed:
+                problems.append(f"模板中的项目 {code} 不在名单中")
+        for code in sorted(listed - set(stamped)):
+            problems.append(f"名单中的项目 {code} 不在模板中（模板生成后名单又增加了项目？可用 generate --unit 重发）")
+    if not problems:
+        return
+    ret = rec.result
+    for message in problems:
+        ret.findings.append(Finding("", "", "名单核对", WARNING, message))
+        ret.findings[-1].unit_code, ret.findings[-1].unit_name = ret.unit_code, ret.unit_name
+    rec.result = ret
 
 
 HELD_LIST = "待处理清单.csv"

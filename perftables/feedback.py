@@ -91,7 +91,7 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
         opts = Options(year=int(payload["year"]), password=password, issue=int(payload.get("issue", 1)) + 1,
                        extra_projects=len(payload.get("spares", [])), deadline=deadline, links=payload.get("links"))
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
-        name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{opts.issue - 1}轮）.xlsx")
+        name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
         path = outdir / name
         write_bytes(path, data)
         write_text(outdir / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt"), review_text(rec, deadline))
