@@ -307,7 +307,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
         raise UserError(f"汇总文件“{output}”应以 .xlsx 结尾")
     guard({"汇总工作簿": output, "待处理文件夹": output.parent / "待处理", "缓存": cache_path_for(output),
            "导出文件夹": export_dir, "退改文件夹": feedback_dir}, inputs=inbox, reads=[roster])
-    files = [p for p, _ in walk_inputs(inbox)]
+    files = [i.path for i in walk_inputs(inbox)]
     if not files:
         raise UserError("输入中没有任何文件：" + "、".join(f"“{i}”" for i in inbox))
     ros = read_roster(roster) if roster else None

@@ -11,12 +11,14 @@ import hashlib
 import io
 import os
 import pickle
+import stat
 import zipfile
 import zlib
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from .cache import CollectCache, file_sha256
 from .extract import ERROR, WARNING, Finding, UnitReturn, extract
@@ -117,24 +119,57 @@ class Collection:
         return [f.result for f in self.accepted]
 
 
-def walk_inputs(inputs) -> list[tuple[Path, str]]:
-    """Files under the given files and folders, sorted, each with the name shown in reports."""
+class Input(NamedTuple):
+    path: Path
+    display: str
+    named: bool = True      # the user named this path itself (not found inside a named folder)
+
+
+def is_link(path: Path) -> bool:
+    """A symbolic link, or on Windows a junction or other reparse point."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if stat.S_ISLNK(st.st_mode):
+        return True
+    return bool(getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0))
+
+
+def walk_inputs(inputs) -> list[Input]:
+    """Files under the given files and folders, sorted, each with the name shown in reports.
+
+    Links: a path the user names is used as named; a link (to a file or a folder) found inside a named
+    folder is never followed — it is listed, with where it points, and not read (a link could carry any
+    file of this machine into the inbox, and from there into 待处理/ and the mail)."""
     found = []
     for item in inputs:
         item = Path(item)
         if item.is_dir():
             for root, dirs, files in os.walk(item):
                 dirs.sort()
+                for name in list(dirs):
+                    if is_link(Path(root) / name):
+                        dirs.remove(name)
+                        files.append(name)
                 for name in sorted(files):
                     if name in IGNORED_NAMES or name.startswith("~$"):
                         continue
                     p = Path(root) / name
-                    found.append((p, str(p.relative_to(item.parent))))
-        elif item.exists():
-            found.append((item, item.name))
+                    found.append(Input(p, str(p.relative_to(item.parent)), named=False))
+        elif item.exists() or is_link(item):
+            found.append(Input(item, item.name))
         else:
-            found.append((item, str(item)))
+            found.append(Input(item, str(item)))
     return found
+
+
+def _link_reason(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"这是一个链接（快捷方式，指向“{target}”），收件箱里的链接不跟随读取；请把文件本身放进收件箱"
 
 
 def _member_name(info: zipfile.ZipInfo) -> str:
@@ -218,7 +253,7 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: s
     return book
 
 
-def read_input(path: Path, display: str, roster: Roster | None = None, key=None) -> list[FileRecord]:
+def read_input(path: Path, display: str, roster: Roster | None = None, key=None, named: bool = True) -> list[FileRecord]:
     """All that one input needs on its own: hashed, unpacked, identified, extracted and reviewed.
 
     Runs in a worker process when collect uses several; the decisions across files
@@ -245,6 +280,9 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None)
             _extract(rec, book)
 
     rec = FileRecord(path=path, display=display)
+    if not named and is_link(path):
+        rec.format, rec.reason = "link", _link_reason(path)
+        return [rec]
     if not path.is_file():
         rec.reason = "文件不存在或不是普通文件"
         return [rec]
@@ -357,8 +395,8 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     walked = walk_inputs(inputs)
     found: list[list[FileRecord] | None] = [None] * len(walked)
     todo: list[tuple[int, str]] = []   # (index, SHA-256 when the cache is asked)
-    for i, (path, display) in enumerate(walked):
-        if cache is not None and path.is_file() and os.access(path, os.R_OK):
+    for i, (path, display, named) in enumerate(walked):
+        if cache is not None and (named or not is_link(path)) and path.is_file() and os.access(path, os.R_OK):
             try:
                 sha = file_sha256(path)
                 found[i] = cache.get(sha, path, display, _mtime(path))
@@ -374,7 +412,7 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             todo.append((i, ""))
     from .keys import load_key
     key = load_key()
-    items = [(*walked[i], roster, key) for i, _ in todo]
+    items = [(walked[i].path, walked[i].display, roster, key, walked[i].named) for i, _ in todo]
     for (i, sha), records in zip(todo, parallel_map(read_input, items, workers, progress)):
         found[i] = records
         if cache is not None and sha and records[0].sha256 == sha:
@@ -539,6 +577,8 @@ def quarantine(col: Collection, folder) -> Path | None:
 
 def _bytes_of(rec: FileRecord, records: dict) -> bytes | None:
     if rec.path is not None:
+        if rec.format == "link":   # never read through a link
+            return None
         try:
             return rec.path.read_bytes() if rec.path.is_file() and rec.size <= MAX_FILE_BYTES else None
         except OSError:

@@ -202,7 +202,8 @@ class Extractor:
             if r is None:
                 self.add(sheet, None, None, "结构被改动", ERROR, f"找不到“{spec['anchor']}”行")
                 continue
-            self.out.texts[spec["field"]] = _text(_get(rows, r, 1))
+            formula = self._formula(sheet, r, 1, spec["anchor"], ("text", spec["field"]))
+            self.out.texts[spec["field"]] = "" if formula else _text(_get(rows, r, 1))
             if self.out.texts[spec["field"]] and spec.get("source", "unit") == "unit":
                 self.out.entered += 1
 
@@ -239,6 +240,17 @@ class Extractor:
                     setattr(pr, key, project[key])
         self.out.projects.append(pr)
 
+    def _formula(self, sheet: str, r: int, c: int, title: str, target=()) -> bool:
+        """A formula where the unit should have typed a value: reported at its cell; its cached result
+        is never taken as data."""
+        text = self.book.formulas.get(sheet, {}).get((r, c))
+        if text is None:
+            return False
+        shown = f"“={text[:60]}”" if text else ""
+        self.add(sheet, r, c, "公式", ERROR, f"“{title}”里是公式{shown}，不是填写的值；公式的计算结果不作为数据读取，"
+                 "请直接填写数值或文字", target)
+        return True
+
     def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn, where: tuple):
         actual = _get(rows, r, cell.col)
         target = (*where, cell.col)
@@ -246,6 +258,8 @@ class Extractor:
             pr.cells[cell.field] = cell_name(r, cell.col)
             pr.figures[cell.field] = actual
             return
+        if cell.is_input and self._formula(sheet, r, cell.col, cell.title or cell.label or cell.field or "", target):
+            actual = None
         if cell.field:
             pr.cells[cell.field] = cell_name(r, cell.col)
         expected = locked_value(cell, self.payload, project, seq)
@@ -314,18 +328,29 @@ class Extractor:
         for col in grid.columns:
             check(col, 0)
 
-    def _grid_rows(self, rows, grid, start: int, end: int, prefilled: list[dict]):
+    def _grid_rows(self, rows, grid, start: int, end: int, prefilled: list[dict], sheet: str = "", target=None):
         """(sheet row, raw values by column key) of every grid row holding something.
         prefilled: the rows the blank template had (to tell the unit's entries from what was given)."""
         cols = {c.key: c.col for c in grid.input_columns}
         content_keys = [k for k in cols if k not in ("level1", "level2")]
         given = {row_names(p): p for p in prefilled}
+        formulas = self.book.formulas.get(sheet, {})
+        # columns the form never fills with a formula of its own: a formula there was typed by the unit
+        typed = {c.key: c for c in grid.input_columns
+                 if not any((v or {}).get("formula") for v in (c.quant, c.qual))}
+        n = 0
         for r in range(start, end):
             raw = {k: _get(rows, r, c) for k, c in cols.items()}
+            if formulas:
+                for k, col in typed.items():
+                    if (r, col.col) in formulas and self._formula(sheet, r, col.col, col.label,
+                                                                 target(n, k) if target else ()):
+                        raw[k] = None
             if any(_text(raw[k]) for k in content_keys):
                 pre = given.get(row_names(raw), {})
                 if any(_text(raw[k]) and not _same(pre.get(k, ""), raw[k]) for k in content_keys):
                     self.out.entered += 1
+                n += 1
                 yield r, raw, cols
 
     def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
@@ -350,7 +375,8 @@ class Extractor:
         end = anchors.get(norm_label(form.grid.get("end_anchor", "")), len(rows)) if form.grid.get("end_anchor") \
             else len(rows)
         prefilled = grid_rows(form, project, None)
-        for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end, prefilled):
+        for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end, prefilled,
+                                            sheet, lambda i, key: ("grid", i, key)):
             pr.indicators.append(self._indicator(r, raw, cols))
         if not any(c.source == "target" for c in form.input_columns):   # self-evaluation checks its own
             self._check_locked_rows(sheet, (project or {}).get("indicators"), pr.indicators, form.main_grid,
@@ -370,7 +396,8 @@ class Extractor:
             end = anchors.get(norm_label(following), len(rows))
             found = []
             prefilled = table_rows(grid, project, None, form.taxonomy)
-            for r, raw, cols in self._grid_rows(rows, grid, header + grid.header_rows, end, prefilled):
+            for r, raw, cols in self._grid_rows(rows, grid, header + grid.header_rows, end, prefilled, sheet,
+                                                lambda j, key, k=row.table: ("table", k, j, key)):
                 if grid.spec.get("kind") == "indicators":
                     found.append(self._indicator(r, raw, cols))
                 else:

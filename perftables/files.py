@@ -56,11 +56,18 @@ def atomic_path(path):
         yield tmp
         _sync(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             tmp.unlink()
         except OSError:
             pass
+        # xlsxwriter wraps the OS error; either way, name the file the user asked for, not the temporary one
+        cause = exc.args[0] if type(exc).__name__ == "FileCreateError" and exc.args and \
+            isinstance(exc.args[0], OSError) else exc
+        if isinstance(cause, OSError):
+            cause.filename = str(path)
+            if cause is not exc:
+                raise cause from None
         raise
 
 

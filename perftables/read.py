@@ -37,6 +37,8 @@ class Book:
     sheets: dict[str, list[list]] = field(default_factory=dict)
     hidden: set[str] = field(default_factory=set)
     saved: dt.datetime | None = None     # the application's own "last saved" time, when it has one
+    # cells holding a formula (xlsx): sheet → {(row, col): formula text}; their cached results are never data
+    formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
 
 
 def sniff(data: bytes) -> str:
@@ -66,6 +68,53 @@ def sniff(data: bytes) -> str:
     if data[:6] == b"7z\xbc\xaf\x27\x1c":
         return "7z"
     return "unknown"
+
+
+_SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
+_SHEET_TAG2 = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
+_REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
+_REL_TAG2 = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
+_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*>\s*<(?:\w+:)?f\b([^>]*?)(/?)>'
+                           rb'([^<]{0,300})')
+
+
+def _xml_text(raw: bytes) -> str:
+    import html
+    return html.unescape(raw.decode("utf-8", "replace"))
+
+
+def _xlsx_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int], str]]:
+    """Every cell that holds a formula, by sheet: matched as text in the sheet parts (never parsed as XML,
+    so nothing in them is expanded). A damaged part gives what could be found."""
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    if zf is None:
+        return out
+    try:
+        book = zf.read("xl/workbook.xml")
+        rels = zf.read("xl/_rels/workbook.xml.rels")
+    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError):
+        return out
+    targets = {i: t for i, t in _REL_TAG.findall(rels)} | {i: t for t, i in _REL_TAG2.findall(rels)}
+    sheets = {n: i for n, i in _SHEET_TAG.findall(book)} | {n: i for i, n in _SHEET_TAG2.findall(book)}
+    for name, rid in sheets.items():
+        target = targets.get(rid, b"").decode("utf-8", "replace")
+        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        try:
+            with zf.open(part) as fh:
+                xml = fh.read(MAX_UNZIPPED_BYTES)
+        except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+            continue
+        if b"<f" not in xml and b":f" not in xml:
+            continue
+        found = {}
+        for letters, row, attrs, empty, text in _FORMULA_CELL.findall(xml):
+            col = 0
+            for ch in letters:
+                col = col * 26 + ch - 64
+            found[(int(row) - 1, col - 1)] = "" if empty else _xml_text(text)
+        if found:
+            out[_xml_text(name)] = found
+    return out
 
 
 def _check_zip(data: bytes):
@@ -135,6 +184,8 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
         book = Book(format=fmt, saved=_saved_time(fmt, zf) if zf else None)
+        if fmt == "xlsx":
+            book.formulas = _xlsx_formulas(zf)
         for meta in wb.sheets_metadata:
             sheet = wb.get_sheet_by_name(meta.name)
             book.sheets[meta.name] = [normalise_row(row) for row in sheet.to_python(skip_empty_area=False)]

@@ -25,9 +25,9 @@ def reads(monkeypatch):
     seen = []
     real = collect_module.read_input
 
-    def counting(path, display, roster=None, key=None):
+    def counting(path, display, *rest):
         seen.append(display)
-        return real(path, display, roster, key)
+        return real(path, display, *rest)
 
     monkeypatch.setattr(collect_module, "read_input", counting)
     return seen
