@@ -378,6 +378,9 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
     """
     from . import mail as m
 
+    problem = m.header_problem(sender, from_name)
+    if problem:
+        raise UserError(f"--from / --from-name：{problem}")
     folder = Path(mail_dir) if mail_dir else m.mail_dir_for(outdir)
     guard({"邮件文件夹": folder}, inputs=[outdir], reads=[roster, letter])
     ros = read_roster(roster)

@@ -306,6 +306,9 @@ class Extractor:
                                                      f"支出进度“{text}”不是数字", target=target))
             else:
                 values.append(amount.value)
+                self.out.findings.append(Finding(sheet, address or "", "数字格式", WARNING,
+                                                 f"支出进度“{text}”以文本形式填写，已按 {format_number(amount.value)} 读取",
+                                                 target=target))
         nums = [v for v in values if v is not None]
         # "25%" typed into a number cell arrives as 0.25: a plan that never exceeds 1 is a fraction
         if nums and max(nums) <= 1 and max(nums) > 0:

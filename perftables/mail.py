@@ -63,7 +63,7 @@ class Outgoing:
     def message(self, sender: str, sender_name: str = "") -> EmailMessage:
         msg = EmailMessage()
         msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
-        msg["To"] = formataddr((self.unit_name, self.to))
+        msg["To"] = ", ".join(formataddr((self.unit_name, addr)) for addr in self.to.split(";"))
         msg["Subject"] = self.subject
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "perftables")
@@ -73,6 +73,25 @@ class Outgoing:
         msg.add_attachment(self.attachment.read_bytes(), maintype=maintype, subtype=subtype,
                            filename=self.attachment.name)
         return msg
+
+
+def header_problem(*texts: str) -> str | None:
+    """Text that would go into a mail header: a line break or control character is refused, never sent."""
+    import re
+    for text in texts:
+        if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", str(text)):
+            return f"“{str(text)[:40]!s}”含有换行或控制字符，不能作为邮件的收件人或主题"
+    return None
+
+
+def _recipient(unit, row_email: str) -> tuple[str, str | None]:
+    """The unit's addresses as a checked list (the roster given now is authoritative)."""
+    from .roster import parse_emails
+    text = unit.email if unit else row_email
+    if not text:
+        return "", None
+    addresses, problem = parse_emails(text)
+    return ";".join(addresses), problem
 
 
 def stamp_context(path: Path) -> dict:
@@ -116,14 +135,20 @@ def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: d
     out, missing = [], []
     for row in rows:
         unit = roster.unit(row["单位编码"])
-        email = unit.email if unit else row.get("邮箱", "")   # the roster given now is authoritative
+        name = unit.name if unit else row["单位名称"]
+        email, problem = _recipient(unit, row.get("邮箱", ""))
         if not email:
-            missing.append(f"{row['单位编码']} {row['单位名称']}：名单中没有邮箱，未生成邮件")
+            missing.append(f"{row['单位编码']} {name}：{problem or '名单中没有邮箱'}，未生成邮件")
             continue
-        ctx = {**_context(context, outdir / row["文件"]), "unit_name": row["单位名称"], "unit_code": row["单位编码"],
+        ctx = {**_context(context, outdir / Path(row["文件"]).name), "unit_name": name, "unit_code": row["单位编码"],
                "file": row["文件"]}
-        out.append(Outgoing(row["单位编码"], row["单位名称"], email, subject.format(**ctx), letter.format(**ctx),
-                            outdir / Path(row["文件"]).name))
+        message = Outgoing(row["单位编码"], name, email, subject.format(**ctx), letter.format(**ctx),
+                           outdir / Path(row["文件"]).name)
+        problem = header_problem(message.subject, message.unit_name, message.attachment.name)
+        if problem:
+            missing.append(f"{row['单位编码']}：{problem}，未生成邮件")
+            continue
+        out.append(message)
     return out, missing
 
 
@@ -135,14 +160,20 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
         code = book.name.split("_", 1)[0]
         unit = roster.unit(code)
         name = unit.name if unit else book.name.split("_")[1]
-        if unit is None or not unit.email:
-            missing.append(f"{code} {name}：名单中没有邮箱，未生成邮件")
+        email, problem = _recipient(unit, "") if unit else ("", None)
+        if not email:
+            missing.append(f"{code} {name}：{problem or '名单中没有邮箱'}，未生成邮件")
             continue
         text_file = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
         review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
         ctx = {**_context(context, book), "unit_name": name, "unit_code": code, "review_text": review,
                "file": book.name}
-        out.append(Outgoing(code, name, unit.email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book))
+        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book)
+        problem = header_problem(message.subject, message.unit_name, book.name)
+        if problem:
+            missing.append(f"{code}：{problem}，未生成邮件")
+            continue
+        out.append(message)
     return out, missing
 
 

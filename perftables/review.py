@@ -9,7 +9,9 @@ import re
 
 from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn
 from .forms import SELFEVAL_KINDS, Form, norm_label, record_key
-from .value import format_number
+from .value import FULLWIDTH_DIGITS, chinese_numeral, format_number
+
+_FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
 VAGUE = ("有效提升", "进一步", "明显提升", "显著提升", "逐步提高", "不断提高", "有所提高", "较好")
 
@@ -159,6 +161,10 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
             add("op", "不在下拉列表内", ERROR, f"{where}符号“{ind.op_cell}”不在下拉列表内（可能是粘贴覆盖了下拉框）")
         v = ind.value
         text = v.raw
+        if v.kind == "qual" and chinese_numeral(text):
+            add("num", "数字格式", ERROR, f"{where}指标值“{text}”的数字是中文数字，请改写成阿拉伯数字（如“≥20万人次”“3次”）")
+        elif FULLWIDTH_DIGITS & set(text):
+            add("num", "数字格式", WARNING, f"{where}指标值“{text}”用了全角数字，已按“{text.translate(_FULL)}”读取")
         if v.kind == "empty":
             add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
         elif v.kind == "placeholder" or norm_label(text) in placeholders:

@@ -7,6 +7,7 @@ problems are reported at once.
 from __future__ import annotations
 
 import csv
+import re
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,6 +139,28 @@ def _table(path, what: str) -> tuple[Path, list[list], list[str]]:
     return path, rows, [_cell_text(h) for h in rows[0]]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
+
+
+def parse_emails(text: str) -> tuple[list[str], str | None]:
+    """The addresses of an e-mail cell: one, or several separated by semicolons (; or ；).
+    Returns (addresses, problem); a comma, a name or anything else than plain addresses is a problem."""
+    text = text.strip()
+    if _CONTROL.search(text):
+        return [], "邮箱含有换行或控制字符"
+    if "," in text or "，" in text:
+        return [], f"邮箱“{text}”中有逗号：多个邮箱请用分号“;”分隔"
+    parts = [p.strip() for p in re.split(r"[;；]", text) if p.strip()]
+    for part in parts:
+        if not _ADDRESS.match(part):
+            return [], f"“{part}”不是有效的邮箱地址（应形如 name@example.cn；多个用分号分隔）"
+    if len(parts) > 10:
+        return [], "邮箱超过 10 个"
+    return parts, None
+
+
 def read_roster(path) -> Roster:
     path, rows, header = _table(path, "名单文件")
     lookup = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
@@ -161,6 +184,17 @@ def read_roster(path) -> Roster:
         if not any(get.values()):
             continue
         where = f"{path.name} 第{rowno}行"
+        bad = [k for k, v in get.items() if _CONTROL.search(v) and k not in ("use",)]
+        for key in bad:   # a line break or control character ends up in a file name or a mail header
+            problems.append(f"{where}“{title(key)}”列：含有换行或控制字符，请删掉（单元格内不要换行）")
+        if bad:
+            continue
+        if get.get("email"):
+            addresses, problem = parse_emails(get["email"])
+            if problem:
+                problems.append(f"{where}“{title('email')}”列：{problem}")
+                continue
+            get["email"] = ";".join(addresses)
         code, name = get.get("unit_code", ""), get.get("unit_name", "")
         if not code:
             problems.append(f"{where}“{title('unit_code')}”列：单位编码为空")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -363,13 +364,14 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
 BIG_SUMMARY_CELLS = 2_000_000   # ≈ 1,000 units: above it, rows are written out as they come
 
 
-def write_xlsx(tables: list[Table], path, title: str = "") -> None:
-    """The summary workbook, written under a temporary name and renamed when complete."""
+def write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
+    """The summary workbook, written under a temporary name and renamed when complete.
+    Returns what the user should be told (tables continued over several sheets)."""
     with atomic_path(path) as tmp:
-        _write_xlsx(tables, tmp, title)
+        return _write_xlsx(tables, tmp, title)
 
 
-def _write_xlsx(tables: list[Table], path, title: str = "") -> None:
+def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
     # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
     # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower)
     big = sum(t.n_rows * len(t.columns) for t in tables) > BIG_SUMMARY_CELLS
@@ -392,18 +394,38 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> None:
                                                                       if hasattr(v, "num_format") else {})})
                  for k, v in fmt.items()}
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
+    # Excel holds 1,048,576 rows a sheet: a longer table goes on in further sheets, said on a first sheet
+    plan = {}
     for table in tables:
-        ws = wb.add_worksheet(table.name)
+        per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
+        parts = max(1, -(-table.n_rows // per_sheet))
+        if parts > 1:
+            plan[table.name] = [table.name] + [_part_name(table.name, i) for i in range(2, parts + 1)]
+    if plan:
+        ws = wb.add_worksheet("说明")
+        ws.set_column(0, 0, 110)
+        ws.write_string(0, 0, "说明", fmt["head"])
+        for i, table in enumerate(t for t in tables if t.name in plan):
+            ws.write_string(i + 1, 0, f"“{table.name}”共 {table.n_rows:,} 行，超过 Excel 每张工作表 {MAX_SHEET_ROWS:,} "
+                                      f"行的上限，依次分在：{'、'.join(plan[table.name])}（一行不少；CSV 导出中是一个完整的文件）",
+                            fmt["long"])
+    split: list[tuple[str, int, list[str]]] = []
+    for table in tables:
+        per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
         sample = list(islice(table.iter_rows(), 500))
-        ws.set_row(0, 30)   # before any row is written: constant_memory writes rows out in order
-        for c, (head, kind) in enumerate(table.columns):
-            ws.write_string(0, c, head, fmt["head"])
-            ws.set_column(c, c, _width(head, kind, [row[c] for row in sample]), fmt[kind])
+        widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
         col_fmt = [fmt[kind] for _, kind in table.columns]
-        by_type = {str: ws.write_string, float: ws.write_number, int: ws.write_number,
-                   dt.datetime: ws.write_datetime}
-        n = 0
-        for n, row in enumerate(table.iter_rows(), start=1):   # the hot loop: ~2,000 cells a unit
+        names = [table.name]
+        ws, by_type = _start_sheet(wb, table, table.name, widths, col_fmt, fmt)
+        n = total = 0
+        for row in table.iter_rows():   # the hot loop: ~2,000 cells a unit
+            if n == per_sheet:   # never drop a row: go on in another sheet
+                _finish_sheet(wb, ws, table, n, fmt, chart=False)
+                names.append(_part_name(table.name, len(names) + 1))
+                ws, by_type = _start_sheet(wb, table, names[-1], widths, col_fmt, fmt)
+                n = 0
+            n += 1
+            total += 1
             for c, value in enumerate(row):
                 if value is None or value == "":
                     continue   # blank: the column's format shows through
@@ -415,29 +437,54 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> None:
         if table.total and n:
             for c, value in enumerate(table.total_row()):
                 _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
-        if table.chart and n:
-            kind, cat, vals, title = table.chart
-            vals = vals if isinstance(vals, (list, tuple)) else [vals]
-            chart = wb.add_chart({"type": kind})
-            for val in vals:
-                chart.add_series({"name": table.columns[val][0], "categories": [table.name, 1, cat, n, cat],
-                                  "values": [table.name, 1, val, n, val], "data_labels": {"value": len(vals) == 1}})
-            chart.set_title({"name": title})
-            chart.set_legend({"position": "bottom"} if len(vals) > 1 else {"none": True})
-            ws.insert_chart(1, len(table.columns) + 1, chart)
-        ws.freeze_panes(1, 0)
-        ws.autofilter(0, 0, max(n, 1), len(table.columns) - 1)
-        ws.set_landscape()
-        ws.set_paper(9)
-        ws.fit_to_pages(1, 0)
-        ws.repeat_rows(0)
-        for head, bad in (("级别", "错误"), ("状态", "未报送"), ("状态", BLANK), ("处理结果", "未采用")):
-            heads = [h for h, _ in table.columns]
-            if head in heads and n:
-                c = heads.index(head)
-                ws.conditional_format(1, c, n, c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
-                                                          "format": fmt["bad"]})
+        _finish_sheet(wb, ws, table, n, fmt, chart=len(names) == 1)
+        if len(names) > 1:
+            split.append((table.name, total, names))
     wb.close()
+    return [f"“{name}”共 {total:,} 行，超过 Excel 每张工作表的行数上限，分在 {len(names)} 张工作表中（见“说明”页）"
+            for name, total, names in split]
+
+
+MAX_SHEET_ROWS = 1_048_576   # Excel's rows per sheet (the header included)
+
+
+def _part_name(name: str, part: int) -> str:
+    return f"{name}（{part}）"[:31]
+
+
+def _start_sheet(wb, table: Table, name: str, widths, col_fmt, fmt):
+    ws = wb.add_worksheet(name)
+    ws.set_row(0, 30)   # before any row is written: constant_memory writes rows out in order
+    for c, (head, kind) in enumerate(table.columns):
+        ws.write_string(0, c, head, fmt["head"])
+        ws.set_column(c, c, widths[c], col_fmt[c])
+    by_type = {str: ws.write_string, float: ws.write_number, int: ws.write_number, dt.datetime: ws.write_datetime}
+    return ws, by_type
+
+
+def _finish_sheet(wb, ws, table: Table, n: int, fmt, chart: bool) -> None:
+    if table.chart and n and chart:
+        kind, cat, vals, title = table.chart
+        vals = vals if isinstance(vals, (list, tuple)) else [vals]
+        ch = wb.add_chart({"type": kind})
+        for val in vals:
+            ch.add_series({"name": table.columns[val][0], "categories": [ws.name, 1, cat, n, cat],
+                           "values": [ws.name, 1, val, n, val], "data_labels": {"value": len(vals) == 1}})
+        ch.set_title({"name": title})
+        ch.set_legend({"position": "bottom"} if len(vals) > 1 else {"none": True})
+        ws.insert_chart(1, len(table.columns) + 1, ch)
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(n, 1), len(table.columns) - 1)
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0)
+    heads = [h for h, _ in table.columns]
+    for head, bad in (("级别", "错误"), ("状态", "未报送"), ("状态", BLANK), ("处理结果", "未采用")):
+        if head in heads and n:
+            c = heads.index(head)
+            ws.conditional_format(1, c, n, c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
+                                               "format": fmt["bad"]})
 
 
 def _display_width(value) -> int:
@@ -507,7 +554,11 @@ def read_summary_tables(source) -> dict[str, list[dict]]:
         for name in wb.sheet_names:
             rows = wb.get_sheet_by_name(name).to_python()
             head = [str(h) for h in rows[0]] if rows else []
-            tables[name] = [{h: ("" if v is None else format_number(v) if isinstance(v, float) else str(v))
+            part = re.match(r"^(.*)（(\d+)）$", name)
+            if part and part.group(1) in tables:   # a table continued over several sheets
+                name = part.group(1)
+            tables.setdefault(name, [])
+            tables[name] += [{h: ("" if v is None else format_number(v) if isinstance(v, float) else str(v))
                              for h, v in zip(head, r)} for r in rows[1:]]
     for rows in tables.values():
         for r in rows:
@@ -607,7 +658,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         tables = build_tables(col)
         step("tables")
         background = _in_background(write_csv, tables, export_dir, workers) if export_dir else None
-        write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+        split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
         step("xlsx")
         written = [output]
         if export_dir:
@@ -620,7 +671,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         if cache is not None:
             cache.wrote(output, signature, written)
         step("finish")
-        return CollectRun(col, written, held=held, seconds=seconds, notes=_notes(cache))
+        return CollectRun(col, written, held=held, seconds=seconds, notes=_notes(cache) + split_notes)
     finally:
         if cache is not None:
             cache.close()
@@ -655,7 +706,10 @@ def _quietly(func, *args):
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    func(*args)
+    try:
+        func(*args)
+    except BaseException:   # the main process runs it again and reports the error itself
+        sys.exit(1)
 
 
 def _wait(proc, func, *args):

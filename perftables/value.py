@@ -128,6 +128,25 @@ def _parse_quant(text: str, norm: str) -> IndicatorValue | None:
                           num_text=num_text, unit=unit, suffix=suffix, note=note)
 
 
+FULLWIDTH_DIGITS = set("０１２３４５６７８９")
+_CN_NUM = "零〇一二三四五六七八九十百千万亿两点"
+_CN_RE = None
+
+
+def chinese_numeral(text: str) -> bool:
+    """A quantity whose number is written in Chinese numerals (“≥二十万人次”, “三次”, “百分之九十”)."""
+    global _CN_RE
+    if _CN_RE is None:
+        ops = "|".join(re.escape(k) for k in sorted(OPS, key=len, reverse=True))
+        units = "|".join(re.escape(u) for u in KNOWN_UNITS)
+        _CN_RE = re.compile(rf"^(?:({ops})\s*)?(?:百分之)?[{_CN_NUM}]+\s*({units})?\s*(?:以上|以下|以内)?$")
+    t = clean(text)
+    if t.startswith("百分之") and len(t) > 3 and all(ch in _CN_NUM for ch in t[3:]):
+        return True
+    m = _CN_RE.match(t)
+    return bool(m and (m.group(1) or m.group(2) or all(ch in _CN_NUM for ch in t)) and len(t) <= 30)
+
+
 def compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
     """Join the three template cells (符号, 数值/文字, 单位) into one value.
 
