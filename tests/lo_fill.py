@@ -2,7 +2,8 @@
 
 Run with the interpreter that has the UNO bridge (Debian's /usr/bin/python3):
     /usr/bin/python3 tests/lo_fill.py job.json
-job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "outputs": {"xlsx": path, ...},
+job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "formulas": [[sheet, "C9", "=SUM(A1:A3)"], ...],
+           "outputs": {"xlsx": path, ...},
            "insert_rows": [[sheet, 0-based row, count], ...], "delete_rows": [[sheet, row, count], ...]}
 A number is entered as a number, anything else as text; values set over UNO bypass
 sheet protection, as a clerk who unprotected the sheet would.
@@ -74,6 +75,9 @@ def main(job_path):
                 cell.setValue(value)
             else:
                 cell.setString(value)
+        for sheet, address, formula in job.get("formulas", []):   # a clerk typing "=…" into a cell
+            sheets.getByName(sheet).unprotect("")
+            sheets.getByName(sheet).getCellRangeByName(address).setFormula(formula)
         if job.get("recalculate"):
             doc.calculateAll()
         for fmt, path in job["outputs"].items():

@@ -130,3 +130,27 @@ def test_selfeval_recalculated_in_libreoffice_matches_perftables(tmp_path, roste
     assert pr.figures["grade"] == ps.grade == "优"
     assert [i.extra["score"] for i in pr.indicators] == [r.score for r in ps.rows]
     assert not [f for f in ret.findings if f.sheet == s]
+
+
+def test_formulas_typed_in_libreoffice_are_reported_in_xlsx_and_ods(tmp_path, roster, seed_tables):
+    """A clerk types "=SUM(…)" into a plan cell and "=1/0" into an indicator value: the file's cached
+    results are never read as data, in either format LibreOffice saves."""
+    unit = roster.unit("307001")
+    form = load_form("hebei-project")
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(make_workbook(unit))
+    seed = next(u for u in seed_tables["units"] if u["code"] == "307001")["projects"][0]
+    cells = clerk_cells(form, seed)
+    book = read_book(template.read_bytes())
+    probe = extract(book, form, read_stamp(book.sheets["_stamp"])).projects[0]
+    plan1 = probe.cells["plan1"]
+    num = next(c for s, c, v in cells if v == seed["indicators"][1][4])
+    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "ods")}
+    run_lo({"input": str(template), "cells": cells, "outputs": outputs, "recalculate": True,
+            "formulas": [["项目1", plan1, "=SUM(5;5)"], ["项目1", num, "=1/0"]]}, tmp_path)
+    for fmt, path in outputs.items():
+        book = read_book(Path(path).read_bytes())
+        ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
+        found = {(f.cell, f.rule) for f in ret.findings}
+        assert (plan1, "公式") in found and (num, "公式") in found, (fmt, sorted(found))
+        assert ret.projects[0].plan[0] is None, fmt   # not the cached 10
