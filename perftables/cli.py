@@ -197,6 +197,9 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
     from .generate import Options, generate as run
 
     guard({"输出文件夹": outdir}, inputs=history, reads=[roster, department])
+    if form_id:
+        from .forms import load_form
+        load_form(form_id).with_taxonomy(taxonomy)   # a mistyped form or taxonomy: said before anything
     ros = read_roster(roster)
     if department or history:
         _attach_department_data(ros, form_id, department, history, year)

@@ -95,6 +95,7 @@ def _load_toml(path: Path, seen=()) -> dict:
         data = tomllib.load(fh)
     parent = data.pop("extends", None)
     if parent:
+        _check_id("继承的表式", parent)
         if parent in seen:
             raise FormError(f"表式描述循环继承：{parent}")
         base = _load_toml(path.with_name(parent + ".toml"), seen + (parent,))
@@ -159,6 +160,7 @@ class Taxonomy:
 
 @lru_cache(maxsize=None)
 def load_taxonomy(tax_id: str) -> Taxonomy:
+    _check_id("指标体系", tax_id)
     data = _load_toml(TEMPLATES_DIR / "taxonomies" / f"{tax_id}.toml")
     rename = data.get("rename", {})
     level1 = []
@@ -405,8 +407,18 @@ def _compile_tables(raw: dict) -> dict[str, Grid]:
                       {k: v for k, v in t.items() if k != "columns"}) for key, t in raw.items()}
 
 
+_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _check_id(kind: str, name) -> None:
+    """A form or taxonomy id is a name, never a path."""
+    if not isinstance(name, str) or not _ID.match(name):
+        raise FormError(f"{kind}名称“{name}”不对：只能用小写字母、数字、-、_（如 hebei-project）")
+
+
 @lru_cache(maxsize=None)
 def load_form(form_id: str) -> Form:
+    _check_id("表式", form_id)
     path = TEMPLATES_DIR / f"{form_id}.toml"
     if not path.is_file():
         known = "、".join(p.stem for p in sorted(TEMPLATES_DIR.glob("*.toml")))

@@ -445,3 +445,11 @@ def test_ctrl_c_exits_130_in_chinese_with_the_cursor_shown_and_nothing_half_writ
     assert "已中断" in text and "Traceback" not in text and "KeyboardInterrupt" not in text and "Aborted" not in text
     assert "\x1b[?25h" in text.split("已中断")[0][-40:] + text   # the cursor is shown again
     assert not out.exists() and no_temp_files(tmp_path)
+
+
+@pytest.mark.parametrize("flag, value", [("--form", "../pyproject"), ("--form", "C:\\x"), ("--taxonomy", "../../etc/passwd"),
+                                         ("--form", "nosuch")])
+def test_form_and_taxonomy_ids_are_names_never_paths(tmp_path, flag, value):
+    r = run("generate", ROSTER, "-o", tmp_path / "o", "--year", 2025, flag, value)
+    assert r.exit_code == 2 and ("不对" in r.output or "未知表式" in r.output) and "Traceback" not in r.output, r.output
+    assert not (tmp_path / "o").exists()
