@@ -197,9 +197,11 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
     from .generate import Options, generate as run
 
     guard({"输出文件夹": outdir}, inputs=history, reads=[roster, department])
-    if form_id:
-        from .forms import load_form
-        load_form(form_id).with_taxonomy(taxonomy)   # a mistyped form or taxonomy: said before anything
+    from .forms import load_form, load_taxonomy
+    if form_id:   # a mistyped form or taxonomy: said before anything
+        load_form(form_id)
+    if taxonomy:
+        load_taxonomy(taxonomy)
     ros = read_roster(roster)
     if department or history:
         _attach_department_data(ros, form_id, department, history, year)
