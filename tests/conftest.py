@@ -51,18 +51,27 @@ def seed_return(roster, seed_tables, code, year=2025, **opts) -> bytes:
     return workbook_bytes(form, unit, Options(year=year, created=FIXED, **opts), fill_from_record(form, record))
 
 
-def patch_zip(data: bytes, member: str, old: bytes, new: bytes) -> bytes:
-    """Edit one part of an xlsx as a clerk with an unprotect tool would."""
+def rewrite_zip(data: bytes, member: str, change) -> bytes:
+    """The zip (xlsx) with one member's bytes changed: change(body) → new body, or None to drop it."""
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             body = src.read(info.filename)
             if info.filename == member:
-                assert old in body, f"{old!r} not in {member}"
-                body = body.replace(old, new, 1)
+                body = change(body)
+                if body is None:
+                    continue
             dst.writestr(info, body)
     return out.getvalue()
+
+
+def patch_zip(data: bytes, member: str, old: bytes, new: bytes) -> bytes:
+    """Edit one part of an xlsx as a clerk with an unprotect tool would."""
+    def replace(body):
+        assert old in body, f"{old!r} not in {member}"
+        return body.replace(old, new, 1)
+    return rewrite_zip(data, member, replace)
 
 
 def libreoffice_available() -> bool:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLES, make_workbook, patch_zip
+from conftest import EXAMPLES, make_workbook, patch_zip, rewrite_zip
 from perftables import collect as collect_module
 from perftables.cli import cli
 from perftables.collect import ACCEPTED, REJECTED, collect, read_input
@@ -384,18 +384,12 @@ def test_fuzz_stamp_fields(tmp_path, base_return, field, value):
        at=st.floats(0, 1), cut=st.integers(0, 64), insert=st.binary(max_size=64), drop=st.booleans())
 def test_fuzz_zip_members_and_xml_parts(tmp_path, base_return, member, at, cut, insert, drop):
     _, data = base_return
-    src = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for info in src.infolist():
-            body = src.read(info.filename)
-            if info.filename == member:
-                if drop:
-                    continue
-                i = int(at * len(body))
-                body = body[:i] + insert + body[i + cut:]
-            dst.writestr(info, body)
-    _check(tmp_path, out.getvalue())
+
+    def mutate(body):
+        i = int(at * len(body))
+        return None if drop else body[:i] + insert + body[i + cut:]
+
+    _check(tmp_path, rewrite_zip(data, member, mutate))
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
