@@ -330,8 +330,8 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
         from .keys import KEY_ENV, key_path
         click.echo(f"注意：本机没有签名密钥（{key_path()}），无法核验各文件的标识是否伪造。请把生成模板那台电脑上的"
                    f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它", err=True)
-    if not any(f.payload for f in col.files):
-        click.echo("注意：输入中没有一个能认出的绩效表（xlsx、xls、et、ods 或其压缩包），请检查收件箱是否选对", err=True)
+    if not any(f.payload or f.format in ("xlsx", "xls", "ods") for f in col.files):
+        click.echo("注意：输入中没有一个电子表格（xlsx、xls、et、ods 或其压缩包），请检查收件箱是否选对", err=True)
     if result.reused:
         click.echo(f"收件箱与上次相同，汇总未重写：{output}")
     else:

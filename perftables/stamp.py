@@ -56,7 +56,7 @@ def _stamp_values(rows: list[list]) -> dict:
     return kv
 
 
-def read_stamp(rows: list[list], key=None, need_key: bool = True) -> dict:
+def read_stamp(rows: list[list], key=None) -> dict:
     """Parse, validate and verify the stamp sheet's rows; raise StampError with a Chinese reason.
     key: the coordinator's key (None: none on this machine — the signature cannot be checked, and
     the caller says so). A payload of the wrong shape is 标识无效, never a crash later on."""

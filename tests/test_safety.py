@@ -149,7 +149,9 @@ def test_an_inbox_without_spreadsheets_says_so(tmp_path):
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "说明.txt").write_text("请查收", encoding="utf-8")
     r = run("collect", tmp_path / "in", "-o", tmp_path / "s.xlsx")
-    assert r.exit_code == 0 and "没有一个能认出的绩效表" in r.output and "说明.txt" in r.output
+    assert r.exit_code == 0 and "没有一个电子表格" in r.output and "说明.txt" in r.output
+    r = run("collect", EXAMPLES / "returns", "-o", tmp_path / "t.xlsx")
+    assert "没有一个电子表格" not in r.output
 
 
 def test_outputs_over_inputs_are_refused_before_anything_is_written(tmp_path, small_unit):
