@@ -242,6 +242,9 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
             book.formulas = _xlsx_formulas(zf)
         elif fmt == "ods":
             book.formulas = _ods_formulas(zf)
+        elif fmt == "xls":
+            from .biff import xls_formulas
+            book.formulas = xls_formulas(data)
         for meta in wb.sheets_metadata:
             sheet = wb.get_sheet_by_name(meta.name)
             book.sheets[meta.name] = [normalise_row(row) for row in sheet.to_python(skip_empty_area=False)]

@@ -398,3 +398,37 @@ def test_fuzz_raw_bytes(tmp_path, base_return, at, flips):
     _, data = base_return
     i = int(at * (len(data) - len(flips)))
     _check(tmp_path, data[:i] + bytes(a ^ b for a, b in zip(data[i:i + len(flips)], flips)) + data[i + len(flips):])
+
+
+@pytest.fixture(scope="module")
+def xls_return(tmp_path_factory, base_return):
+    """An .xls as LibreOffice (and WPS, as .et) saves it, with a formula typed into a cell."""
+    from conftest import libreoffice_available
+    if not libreoffice_available():
+        pytest.skip("LibreOffice not installed")
+    import json
+    folder = tmp_path_factory.mktemp("xls")
+    (folder / "in.xlsx").write_bytes(base_return[1])
+    job = {"input": str(folder / "in.xlsx"), "formulas": [["项目1", "B7", "=SUM(1;2)"]],
+           "outputs": {"xls": str(folder / "out.xls")}}
+    (folder / "job.json").write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(folder / "job.json")],
+                   check=True, timeout=300)
+    return (folder / "out.xls").read_bytes()
+
+
+def test_xls_formula_cells_are_found(xls_return):
+    from perftables.biff import xls_formulas
+    assert (6, 1) in xls_formulas(xls_return)["项目1"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(at=st.floats(0, 1), flips=st.binary(min_size=1, max_size=32), cut=st.integers(0, 4096))
+def test_fuzz_xls_container(tmp_path, xls_return, at, flips, cut):
+    from perftables.biff import xls_formulas
+    data = xls_return
+    i = int(at * (len(data) - len(flips)))
+    mutant = data[:i] + bytes(a ^ b for a, b in zip(data[i:i + len(flips)], flips)) + data[i + len(flips):]
+    xls_formulas(mutant)                 # never raises
+    xls_formulas(mutant[:len(mutant) - cut])
+    _check(tmp_path, mutant)

@@ -132,9 +132,9 @@ def test_selfeval_recalculated_in_libreoffice_matches_perftables(tmp_path, roste
     assert not [f for f in ret.findings if f.sheet == s]
 
 
-def test_formulas_typed_in_libreoffice_are_reported_in_xlsx_and_ods(tmp_path, roster, seed_tables):
+def test_formulas_typed_in_libreoffice_are_reported_in_every_format(tmp_path, roster, seed_tables):
     """A clerk types "=SUM(…)" into a plan cell and "=1/0" into an indicator value: the file's cached
-    results are never read as data, in either format LibreOffice saves."""
+    results are never read as data, in any format LibreOffice saves (xlsx, ods, xls as WPS's .et is)."""
     unit = roster.unit("307001")
     form = load_form("hebei-project")
     template = tmp_path / "template.xlsx"
@@ -145,7 +145,7 @@ def test_formulas_typed_in_libreoffice_are_reported_in_xlsx_and_ods(tmp_path, ro
     probe = extract(book, form, read_stamp(book.sheets["_stamp"])).projects[0]
     plan1 = probe.cells["plan1"]
     num = next(c for s, c, v in cells if v == seed["indicators"][1][4])
-    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "ods")}
+    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "ods", "xls")}
     run_lo({"input": str(template), "cells": cells, "outputs": outputs, "recalculate": True,
             "formulas": [["项目1", plan1, "=SUM(5;5)"], ["项目1", num, "=1/0"]]}, tmp_path)
     for fmt, path in outputs.items():

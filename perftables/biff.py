@@ -1,0 +1,130 @@
+"""Which cells of an .xls / WPS .et workbook hold a formula.
+
+python-calamine reads an .xls's values (a formula cell gives its cached result) but does not say
+which cells are formulas. This reads just enough of the file to tell: the compound-file container
+(its sector tables and directory), then the BIFF8 records of the Workbook stream — BOUNDSHEET for
+each sheet's name and where its records start, FORMULA for each formula cell. Everything is bounded
+by the data's length; a damaged file gives what could be found, never an exception.
+"""
+from __future__ import annotations
+
+import struct
+
+FREE, END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
+MAX_SECTORS = 1 << 20
+
+
+class _Bad(Exception):
+    pass
+
+
+def _chain(fat: list[int], start: int) -> list[int]:
+    out, seen = [], set()
+    s = start
+    while s not in (FREE, END_OF_CHAIN) and s < len(fat) and s not in seen and len(out) < MAX_SECTORS:
+        seen.add(s)
+        out.append(s)
+        s = fat[s]
+    return out
+
+
+def _stream(data: bytes, name: str) -> bytes | None:
+    """The bytes of a stream of the compound file (Workbook, Book), or None."""
+    if len(data) < 512 or data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return None
+    shift = struct.unpack_from("<H", data, 0x1E)[0]
+    mini_shift = struct.unpack_from("<H", data, 0x20)[0]
+    if shift not in (9, 12) or mini_shift != 6:
+        return None
+    size = 1 << shift
+    n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
+    cutoff, first_mini, n_mini, first_difat, n_difat = struct.unpack_from("<5I", data, 0x38)
+
+    def sector(i: int) -> bytes:
+        at = (i + 1) << shift
+        if i >= MAX_SECTORS or at + size > len(data) + size:
+            raise _Bad
+        return data[at:at + size]
+
+    fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (FREE, END_OF_CHAIN)]
+    d, hops = first_difat, 0
+    while d not in (FREE, END_OF_CHAIN) and hops < n_difat + 1 and hops < 10_000:
+        block = sector(d)
+        ids = struct.unpack_from(f"<{size // 4}I", block)
+        fat_sectors += [s for s in ids[:-1] if s not in (FREE, END_OF_CHAIN)]
+        d, hops = ids[-1], hops + 1
+    fat: list[int] = []
+    for s in fat_sectors[:max(n_fat, 0) or len(fat_sectors)]:
+        fat += struct.unpack_from(f"<{size // 4}I", sector(s))
+    directory = b"".join(sector(s) for s in _chain(fat, first_dir))
+    entries = []
+    for off in range(0, len(directory) - 127, 128):
+        e = directory[off:off + 128]
+        n = struct.unpack_from("<H", e, 64)[0]
+        ename = e[:max(0, min(n, 64) - 2)].decode("utf-16-le", "replace")
+        etype = e[66]
+        start, length = struct.unpack_from("<IQ", e, 116)
+        if shift == 9:
+            length &= 0xFFFFFFFF
+        entries.append((ename, etype, start, length))
+    if not entries:
+        return None
+    root = entries[0]
+    for ename, etype, start, length in entries:
+        if etype != 2 or ename != name:
+            continue
+        length = min(length, len(data))
+        if length >= cutoff:
+            return b"".join(sector(s) for s in _chain(fat, start))[:length]
+        # a small stream lives in the mini stream (64-byte sectors inside the root entry's stream)
+        mini_fat: list[int] = []
+        for s in _chain(fat, first_mini)[:max(n_mini, 0) or None]:
+            mini_fat += struct.unpack_from(f"<{size // 4}I", sector(s))
+        mini_stream = b"".join(sector(s) for s in _chain(fat, root[2]))
+        return b"".join(mini_stream[m << 6:(m + 1) << 6] for m in _chain(mini_fat, start))[:length]
+    return None
+
+
+def xls_formulas(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    """sheet name → {(row, col): ""} for every FORMULA record (the formula's text is not decoded)."""
+    try:
+        stream = _stream(data, "Workbook") or _stream(data, "Book")
+    except (_Bad, struct.error, ValueError, IndexError):
+        return {}
+    if not stream:
+        return {}
+    try:
+        return _scan(stream)
+    except (struct.error, ValueError, IndexError):
+        return {}
+
+
+def _scan(stream: bytes) -> dict[str, dict[tuple[int, int], str]]:
+    sheets: list[tuple[int, str]] = []
+    pos, n = 0, len(stream)
+    # the workbook globals: BOUNDSHEET records name each sheet and where its records start
+    while pos + 4 <= n:
+        rtype, rlen = struct.unpack_from("<HH", stream, pos)
+        body = stream[pos + 4:pos + 4 + rlen]
+        if rtype == 0x0085 and rlen >= 8:
+            offset, _vis, _kind, cch, flags = struct.unpack_from("<IBBBB", body, 0)
+            raw = body[8:]
+            name = raw[:cch * 2].decode("utf-16-le", "replace") if flags & 1 else raw[:cch].decode("latin-1")
+            sheets.append((offset, name))
+        elif rtype == 0x000A:   # EOF of the globals
+            break
+        pos += 4 + rlen
+    out: dict[str, dict[tuple[int, int], str]] = {}
+    for offset, name in sheets:
+        pos, found = offset, {}
+        while pos + 4 <= n:
+            rtype, rlen = struct.unpack_from("<HH", stream, pos)
+            if rtype == 0x0006 and rlen >= 4:
+                row, col = struct.unpack_from("<HH", stream, pos + 4)
+                found[(row, col)] = ""
+            elif rtype == 0x000A:
+                break
+            pos += 4 + rlen
+        if found:
+            out[name] = found
+    return out
