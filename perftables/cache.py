@@ -24,13 +24,17 @@ from pathlib import Path
 SCHEMA = 1
 
 
-@lru_cache(maxsize=1)
 def code_version() -> str:
     """Changes whenever the results of reading a file could change."""
+    from .forms import template_dirs
+    return _code_version(template_dirs())
+
+
+@lru_cache(maxsize=4)
+def _code_version(dirs) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     from . import __version__
-    from .forms import TEMPLATES_DIR
 
     h = hashlib.sha256(f"{SCHEMA}|{__version__}".encode())
     try:
@@ -39,8 +43,12 @@ def code_version() -> str:
         pass
     for path in sorted(Path(__file__).parent.glob("*.py")):   # the code that reads and reviews
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    for path in sorted(TEMPLATES_DIR.rglob("*.toml")):
-        h.update(str(path.relative_to(TEMPLATES_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in dirs:
+        for path in sorted(folder.rglob("*.toml")):
+            try:
+                h.update(str(path.relative_to(folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+            except OSError:
+                pass
     return h.hexdigest()
 
 

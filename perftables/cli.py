@@ -151,19 +151,76 @@ def cli():
     """
 
 
+def _use_templates(ctx, param, value):
+    """--templates DIR (may be given several times): the user's form folders, searched before the packaged
+    ones — for this process and the worker processes it starts (through PERFTABLES_TEMPLATES)."""
+    if value:
+        from .forms import TEMPLATES_ENV
+        before = os.environ.get(TEMPLATES_ENV)
+        old = [p for p in (before or "").split(os.pathsep) if p]
+        os.environ[TEMPLATES_ENV] = os.pathsep.join([str(Path(v).resolve()) for v in value] + old)
+
+        def restore():
+            if before is None:
+                os.environ.pop(TEMPLATES_ENV, None)
+            else:
+                os.environ[TEMPLATES_ENV] = before
+        ctx.call_on_close(restore)
+    return value
+
+
+templates_option = click.option(
+    "--templates", multiple=True, type=click.Path(exists=True, file_okay=False), expose_value=False,
+    is_eager=True, callback=_use_templates,
+    help="自己的表式描述文件夹（可给多次），先于内置表式查找；也可用环境变量 PERFTABLES_TEMPLATES")
+
+
 @cli.command()
-def forms():
-    """列出可用的表式和指标体系。
+@click.option("--check", "check", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="检查这些表式描述文件（可给多次），有错误时退出码为 2")
+@templates_option
+def forms(check):
+    """列出可用的表式和指标体系；--check 检查表式描述文件。
 
     \b
     示例：
         perftables forms
+        perftables forms --templates 我的表式/
+        perftables forms --check 我的表式/hunan-project.toml
     """
+    from .forms import TEMPLATES_ENV, broken_forms, load_form_file
+
+    if check:
+        bad = 0
+        for name in check:
+            path = Path(name).resolve()
+            old = os.environ.get(TEMPLATES_ENV, "")
+            os.environ[TEMPLATES_ENV] = os.pathsep.join(p for p in (str(path.parent), old) if p)
+            try:
+                form = load_form_file(path)
+                click.echo(f"通过：{name}（{form.id}：{form.name}）")
+            except FormError as exc:
+                bad += 1
+                click.echo(f"有错误：{name}", err=True)
+                for line in str(exc).splitlines():
+                    click.echo(f"  {line}", err=True)
+            finally:
+                os.environ[TEMPLATES_ENV] = old
+        if bad:
+            raise click.exceptions.Exit(EXIT_USAGE)
+        return
     for form in list_forms():
-        click.echo(f"{form.id:<20} {form.name}（{form.version} 版，默认指标体系 {form.taxonomy_id}）")
+        click.echo(f"{form.id:<20} {form.name}（{form.version} 版，默认指标体系 {form.taxonomy_id}；{form.path}）")
     click.echo("")
     for tax in list_taxonomies():
         click.echo(f"指标体系 {tax.id:<12} {tax.name}：" + "、".join(l.name for l in tax.level1))
+    broken = broken_forms()
+    if broken:
+        click.echo("", err=True)
+        click.echo(f"有 {len(broken)} 个表式描述有错误，未列出（用 perftables forms --check 文件 查看详情）：", err=True)
+        for path, message in broken:
+            first = message.splitlines()[0]
+            click.echo(f"  {first if str(path) in first else f'{path}：{first}'}", err=True)
 
 
 @cli.command()
@@ -184,6 +241,7 @@ def forms():
 @click.option("--unit", "units", multiple=True, help="只为这些单位编码重新生成（可给多次），其他单位的文件不动")
 @click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白模板（已填写的回执从不覆盖）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
+@templates_option
 def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact,
              department, history, units, overwrite, workers):
     """按名单为每个单位生成一份锁定的绩效目标表工作簿。
@@ -247,6 +305,7 @@ def _attach_department_data(ros, form_id, department, history, year):
 @click.option("--deadline", default="", help="填报截止时间")
 @click.option("--contact", default="", help="联系人及电话")
 @click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白自评表（已填写的从不覆盖）")
+@templates_option
 def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact, overwrite):
     """按批复的绩效目标表（收回的目标表文件）为每个单位生成绩效自评表（项目支出或部门整体）。
 
@@ -295,6 +354,7 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
+@templates_option
 def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers, no_cache):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
@@ -454,6 +514,7 @@ def _is_summary(path) -> bool:
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单")
 @click.option("--year", type=YEAR, default=None, help="年度（默认取多数文件的年度）")
 @click.option("--no-pdf", is_flag=True, help="不转换 PDF（转换需要 LibreOffice）")
+@templates_option
 def publish(inbox, outdir, roster, year, no_pdf):
     """把收回并审核过的表做成公开用的文本：每个单位的部门预算绩效文本（docx、xlsx、pdf）和全县汇总。
 

@@ -88,17 +88,55 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def _load_toml(path: Path, seen=()) -> dict:
+TEMPLATES_ENV = "PERFTABLES_TEMPLATES"
+
+
+def template_dirs() -> tuple[Path, ...]:
+    """Where descriptions are looked for, in order: the user's folders (PERFTABLES_TEMPLATES, a path list;
+    `--templates` sets it), then the packaged templates/."""
+    import os
+    extra = [Path(p) for p in os.environ.get(TEMPLATES_ENV, "").split(os.pathsep) if p.strip()]
+    return tuple(extra) + (TEMPLATES_DIR,)
+
+
+def _find(kind: str, name: str, sub: str = "", dirs: tuple[Path, ...] | None = None) -> Path | None:
+    for d in dirs or template_dirs():
+        path = d / sub / f"{name}.toml" if sub else d / f"{name}.toml"
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_toml(path: Path) -> tuple[dict, str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FormError(f"{path}：无法读取（{type(exc).__name__}；描述文件须为 UTF-8 文本）") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f" 第{m.group(1)}行第{m.group(2)}列" if m else ""
+        raise FormError(f"{path}{where}：TOML 语法错误（{str(exc).split(' (at')[0]}）；"
+                        "常见原因：引号不成对、逗号缺失、同一个键写了两次") from None
+
+
+def _load_toml(path: Path, seen=(), sources=None) -> dict:
+    """A description with what it `extends` merged in. sources: collects (path, text), child first."""
     if not path.is_file():
         raise FormError(f"找不到表式描述文件：{path}")
-    with path.open("rb") as fh:
-        data = tomllib.load(fh)
+    data, text = _read_toml(path)
+    if sources is not None:
+        sources.append((path, text))
     parent = data.pop("extends", None)
     if parent:
         _check_id("继承的表式", parent)
         if parent in seen:
-            raise FormError(f"表式描述循环继承：{parent}")
-        base = _load_toml(path.with_name(parent + ".toml"), seen + (parent,))
+            raise FormError(f"{path}：表式描述循环继承：{parent}")
+        base_path = path.with_name(parent + ".toml")
+        if not base_path.is_file():
+            base_path = _find("表式", parent) or base_path
+        base = _load_toml(base_path, seen + (parent,), sources)
         data = _merge(base, data)
     return data
 
@@ -158,10 +196,22 @@ class Taxonomy:
                 for name in (l2.standard or [""])]
 
 
-@lru_cache(maxsize=None)
 def load_taxonomy(tax_id: str) -> Taxonomy:
     _check_id("指标体系", tax_id)
-    data = _load_toml(TEMPLATES_DIR / "taxonomies" / f"{tax_id}.toml")
+    return _load_taxonomy(tax_id, template_dirs())
+
+
+@lru_cache(maxsize=None)
+def _load_taxonomy(tax_id: str, dirs: tuple[Path, ...]) -> Taxonomy:
+    path = _find("指标体系", tax_id, "taxonomies", dirs)
+    if path is None:
+        known = "、".join(sorted({p.stem for d in dirs for p in (d / "taxonomies").glob("*.toml")}))
+        raise FormError(f"没有指标体系“{tax_id}”。可用：{known}")
+    data = _load_toml(path)
+    from .formcheck import check_taxonomy
+    problems = check_taxonomy(data, path)
+    if problems:
+        raise FormError("\n".join(map(str, problems)))
     rename = data.get("rename", {})
     level1 = []
     for raw in data["level1"]:
@@ -175,7 +225,16 @@ def load_taxonomy(tax_id: str) -> Taxonomy:
 
 
 def list_taxonomies() -> list[Taxonomy]:
-    return [load_taxonomy(p.stem) for p in sorted((TEMPLATES_DIR / "taxonomies").glob("*.toml"))]
+    out, seen = [], set()
+    for d in template_dirs():
+        for p in sorted((d / "taxonomies").glob("*.toml")):
+            if p.stem not in seen:
+                seen.add(p.stem)
+                try:
+                    out.append(load_taxonomy(p.stem))
+                except FormError:
+                    pass
+    return out
 
 
 # --------------------------------------------------------------------------- layout
@@ -416,19 +475,55 @@ def _check_id(kind: str, name) -> None:
         raise FormError(f"{kind}名称“{name}”不对：只能用小写字母、数字、-、_（如 hebei-project）")
 
 
-@lru_cache(maxsize=None)
 def load_form(form_id: str) -> Form:
     _check_id("表式", form_id)
-    path = TEMPLATES_DIR / f"{form_id}.toml"
-    if not path.is_file():
-        known = "、".join(p.stem for p in sorted(TEMPLATES_DIR.glob("*.toml")))
+    return _load_form(form_id, template_dirs())
+
+
+def form_exists(form_id: str) -> bool:
+    return bool(_ID.match(str(form_id))) and _find("表式", form_id) is not None
+
+
+def taxonomy_exists(tax_id: str) -> bool:
+    return bool(_ID.match(str(tax_id))) and _find("指标体系", tax_id, "taxonomies") is not None
+
+
+@lru_cache(maxsize=None)
+def _load_form(form_id: str, dirs: tuple[Path, ...]) -> Form:
+    path = _find("表式", form_id, "", dirs)
+    if path is None:
+        known = "、".join(sorted({p.stem for d in dirs for p in d.glob("*.toml")}))
         raise FormError(f"未知表式“{form_id}”。可用表式：{known}")
-    data = _load_toml(path)
+    return load_form_file(path)
+
+
+def load_form_file(path: Path) -> Form:
+    """A description file, checked against the language (perftables.formcheck) and compiled;
+    any mistake is a FormError naming the file, line and key."""
+    from .formcheck import check
+
+    path = Path(path)
+    sources: list[tuple[Path, str]] = []
+    data = _load_toml(path, (path.stem,), sources)
+    problems = check(data, sources, form_exists, taxonomy_exists)
+    if problems:
+        raise FormError("\n".join(map(str, problems)))
+    try:
+        form = _compile(data, path)
+    except FormError as exc:
+        raise FormError(f"{path}：{exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        raise FormError(f"{path}：表式描述有误（{type(exc).__name__}: {exc}）") from None
+    load_taxonomy(form.taxonomy_id)
+    return form
+
+
+def _compile(data: dict, path: Path) -> Form:
     meta = data["form"]
     ncols = len(meta["columns"])
     sheet = data["sheet"]
     tables = _compile_tables(sheet.get("tables", {}))
-    form = Form(id=meta["id"], name=meta["name"], kind=meta["kind"], version=str(meta["version"]),
+    return Form(id=meta["id"], name=meta["name"], kind=meta["kind"], version=str(meta["version"]),
                 taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}), guide=data.get("guide", {}),
                 unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols, tables),
                 grid_anchor=sheet["grid"]["anchor"], grid_blank_rows=sheet["grid"].get("blank_rows", 5),
@@ -436,9 +531,36 @@ def load_form(form_id: str) -> Form:
                 grid={k: v for k, v in sheet["grid"].items() if k != "columns"},
                 footer=_compile_rows(sheet["footer"], ncols) if sheet.get("footer") else [],
                 scoring=data.get("scoring", {}), tables=tables)
-    load_taxonomy(form.taxonomy_id)
-    return form
+
+
+def form_files() -> list[Path]:
+    """Every description file on the search path (a user's file hides a packaged one of the same id)."""
+    out, seen = [], set()
+    for d in template_dirs():
+        for p in sorted(d.glob("*.toml")):
+            if p.stem not in seen:
+                seen.add(p.stem)
+                out.append(p)
+    return out
 
 
 def list_forms() -> list[Form]:
-    return [load_form(p.stem) for p in sorted(TEMPLATES_DIR.glob("*.toml"))]
+    """The forms that load; broken descriptions are left out (see broken_forms)."""
+    out = []
+    for p in form_files():
+        try:
+            out.append(load_form(p.stem))
+        except FormError:
+            pass
+    return out
+
+
+def broken_forms() -> list[tuple[Path, str]]:
+    """(file, what is wrong) of every description on the search path that does not load."""
+    out = []
+    for p in form_files():
+        try:
+            load_form(p.stem)
+        except FormError as exc:
+            out.append((p, str(exc)))
+    return out

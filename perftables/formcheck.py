@@ -1,0 +1,383 @@
+"""The form-description language, checked: every key against its schema, every reference resolved.
+
+A description file is checked when it loads (and by `perftables forms --check FILE…`). A mistake is a
+Chinese message naming the file, the line and the key — an unknown key with a "did you mean",
+a missing required key, a value of the wrong type, a column beyond the form's columns, two rows with
+the same anchor, a list, field, anchor, formula or taxonomy that does not exist — never a description
+that silently loses what a clerk types.
+
+The schema below is the language: README's form-language section describes the same keys.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+KINDS = ("project_target", "project_selfeval", "dept_target", "dept_selfeval")
+CELL_TYPES = ("text", "longtext", "amount", "plan")
+SOURCES_CELL = ("unit", "roster")
+SOURCES_COLUMN = ("unit", "roster", "target", "history")
+VALIDATES = ("number", "number_or_na", "score_band")
+BUILTIN_LISTS = ("level1", "level2")
+STYLES = ("title", "plain", "plain_right", "label", "locked", "input", "note")
+# names a label or value template may use ({year}, {y1}…) and what a file name may use
+VALUE_NAMES = {"unit_code", "unit_name", "year", "y1", "y2", "seq", "project_name"}
+GUIDE_NAMES = {"year", "deadline", "contact", "unit_name", "unit_code", "y1", "y2"}
+
+S, I, N, B, ANY = "str", "int", "num", "bool", "any"
+
+
+def T(fields: dict, required=(), free=None) -> tuple:
+    """A table: its keys and their specs, which of them are required, and the spec of any other key."""
+    return ("table", fields, set(required), free)
+
+
+def L(item) -> tuple:
+    return ("list", item)
+
+
+def E(*values) -> tuple:
+    return ("enum", values)
+
+
+AT = "at"   # a column ("B") or a range ("D:H")
+
+CELL = T({"at": AT, "rows": I, "label": S, "value": S, "field": S, "source": E(*SOURCES_CELL), "type": E(*CELL_TYPES),
+          "required": B, "prompt": S, "style": S, "format": S, "title": S, "formula": S}, required=["at"])
+PLAN = T({"labels": L(S), "at": L(AT), "format": S, "prompt": S}, required=["labels", "at"])
+ROW = T({"anchor": S, "height": N, "cells": L(CELL), "plan": PLAN, "table": S})
+VARIANT = T({"list": S, "validate": E(*VALIDATES), "prompt": S, "formula": S})
+COLUMN = T({"at": AT, "key": S, "label": S, "list": S, "strict": B, "prompt": S, "source": E(*SOURCES_COLUMN),
+            "validate": E(*VALIDATES), "quant": VARIANT, "qual": VARIANT, "joined": B}, required=["at", "label"])
+COLUMN[1]["parts"] = L(COLUMN)
+GRID = T({"anchor": S, "blank_rows": I, "columns": L(COLUMN), "end_anchor": S, "side": ANY,
+          "formulas": T({}, free=S), "kind": S, "seed": ANY, "rows_from": S}, required=["anchor", "columns"])
+SCHEMA = T({
+    "form": T({"id": S, "name": S, "kind": E(*KINDS), "selfeval": S, "version": (S, N), "taxonomy": S,
+               "file_name": S, "sheet_name": S, "spare_sheet_name": S, "extra_projects": I, "columns": L(N),
+               "font": S, "seed_all_level2": B, "project_category": S},
+              required=["id", "name", "kind", "version", "taxonomy", "file_name", "sheet_name", "columns"]),
+    "lists": T({}, free=L(S)),
+    "guide": T({"name": S, "title": S, "lines": L(S), "legend": L(L(S))}),
+    "unit_sheet": T({"name": S, "title": S, "rows": L(T({"anchor": S, "field": S, "height": N, "prompt": S,
+                                                         "source": S}, required=["anchor", "field"]))}),
+    "sheet": T({"rows": L(ROW), "grid": GRID, "footer": L(ROW), "tables": T({}, free=GRID)},
+               required=["rows", "grid"]),
+    "review": T({"amount_tolerance": N, "required_text": L(S), "placeholders": L(S), "question_prefix": S,
+                 "max_name_length": I, "over_percent": N, "satisfaction_min": N, "vague_words": L(S),
+                 "required_grids": L(S), "score_tolerance": N, "share_tolerance": N, "amount_in_text": ANY}),
+    "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
+                  "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
+                  "fund_parts": ANY}),
+}, required=["form", "sheet"])
+
+
+@dataclass
+class Problem:
+    path: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}" + (f" 第{self.line}行" if self.line else "")
+        return f"{where}（{self.key}）：{self.message}" if self.key else f"{where}：{self.message}"
+
+
+class Checker:
+    def __init__(self, sources: list[tuple[Path, str]]):
+        self.sources = sources          # (path, text) of the file and the files it extends, child first
+        self.problems: list[Problem] = []
+
+    # ---- where
+    def line_of(self, key: str, value=None, nth: int = 1) -> tuple[str, int | None]:
+        """The file and line where `key = value` (or just `key`) is written (its nth occurrence)."""
+        patterns = []
+        if value is not None and isinstance(value, (str, int, float)):
+            patterns.append(re.compile(rf'(^|[\s{{,]){re.escape(key)}\s*=\s*["\']?{re.escape(str(value))}'))
+        patterns.append(re.compile(rf'(^|[\s{{,\[."]){re.escape(key)}"?\s*[=\]]'))
+        for pattern in patterns:
+            seen = 0
+            for path, text in self.sources:
+                for n, line in enumerate(text.splitlines(), 1):
+                    if pattern.search(line.split("#", 1)[0] if "#" in line and '"' not in line else line):
+                        seen += 1
+                        if seen == nth:
+                            return str(path), n
+        return str(self.sources[0][0]), None
+
+    def add(self, key: str, message: str, value=None, where_key: str | None = None, nth: int = 1) -> None:
+        path, line = self.line_of(where_key or key.rsplit(".", 1)[-1].split("[")[0], value, nth)
+        self.problems.append(Problem(path, line, key, message))
+
+    # ---- types
+    def check(self, value, spec, key: str) -> None:
+        if isinstance(spec, tuple) and spec and spec[0] == "table":
+            _, fields, required, free = spec
+            if not isinstance(value, dict):
+                self.add(key, f"应为一个表（{{ … }}），实为{_kind(value)}")
+                return
+            for k, v in value.items():
+                if k == "replace" and isinstance(v, list):
+                    continue   # a merge directive of `extends`
+                if k in fields:
+                    self.check(v, fields[k], f"{key}.{k}" if key else k)
+                elif free is not None:
+                    self.check(v, free, f"{key}.{k}" if key else k)
+                else:
+                    near = difflib.get_close_matches(k, list(fields), n=1, cutoff=0.6)
+                    hint = f"，是不是“{near[0]}”？" if near else f"。可用的键：{'、'.join(fields)}"
+                    self.add(f"{key}.{k}" if key else k, f"不认识的键“{k}”{hint}", where_key=k)
+            for k in sorted(required - set(value)):
+                self.add(f"{key}.{k}" if key else k, f"缺少必需的键“{k}”", where_key=key.rsplit(".", 1)[-1] or k)
+            return
+        if isinstance(spec, tuple) and spec and spec[0] == "list":
+            if not isinstance(value, list):
+                self.add(key, f"应为一个列表（[ … ]），实为{_kind(value)}")
+                return
+            for i, item in enumerate(value):
+                self.check(item, spec[1], f"{key}[{i}]")
+            return
+        if isinstance(spec, tuple) and spec and spec[0] == "enum":
+            if value not in spec[1]:
+                near = difflib.get_close_matches(str(value), [str(v) for v in spec[1]], n=1, cutoff=0.6)
+                hint = f"，是不是“{near[0]}”？" if near else ""
+                self.add(key, f"“{value}”不是可用的值（可用：{'、'.join(map(str, spec[1]))}）{hint}", value)
+            return
+        if isinstance(spec, tuple):   # one of several scalar types
+            if not any(_is(value, s) for s in spec):
+                self.add(key, f"类型不对：实为{_kind(value)}", value)
+            return
+        if spec == AT:
+            if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{1,2}(:[A-Z]{1,2})?", value.strip()):
+                self.add(key, f"列“{value}”的写法不对（应为 \"B\" 或 \"D:H\"）", value)
+            return
+        if not _is(value, spec):
+            self.add(key, f"应为{_NAMES[spec]}，实为{_kind(value)}", value)
+
+
+_NAMES = {S: "文字", I: "整数", N: "数字", B: "true/false", ANY: "任意值"}
+
+
+def _is(value, spec) -> bool:
+    if spec == ANY:
+        return True
+    if spec == S:
+        return isinstance(value, str)
+    if spec == I:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if spec == N:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if spec == B:
+        return isinstance(value, bool)
+    return False
+
+
+def _kind(value) -> str:
+    return {dict: "表", list: "列表", str: "文字", bool: "true/false", int: "数字", float: "数字"}.get(
+        type(value), type(value).__name__)
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + (ord(ch) - 64)
+    return n - 1
+
+
+def _names(template: str) -> set[str]:
+    """{name} references of a text template (not {{ }})."""
+    return set(re.findall(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[^{}]*)\}(?!\})", template))
+
+
+def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonomy_exists=None) -> list[Problem]:
+    """All problems of one (merged) description. form_exists / taxonomy_exists: look-ups by id."""
+    c = Checker(sources)
+    c.check(data, SCHEMA, "")
+    if c.problems:
+        return c.problems   # the references below assume the shapes are right
+    meta, sheet = data["form"], data["sheet"]
+    stem = Path(sources[0][0]).stem
+    if meta["id"] != stem:
+        c.add("form.id", f"表式 id “{meta['id']}”应与文件名“{stem}”相同", meta["id"], "id")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", meta["id"]):
+        c.add("form.id", "表式 id 只能用小写字母、数字、-、_", meta["id"], "id")
+    if taxonomy_exists and not taxonomy_exists(meta["taxonomy"]):
+        c.add("form.taxonomy", f"没有指标体系“{meta['taxonomy']}”", meta["taxonomy"], "taxonomy")
+    if meta.get("selfeval") and form_exists and not form_exists(meta["selfeval"]):
+        c.add("form.selfeval", f"没有自评表式“{meta['selfeval']}”", meta["selfeval"], "selfeval")
+    ncols = len(meta["columns"])
+    if not ncols:
+        c.add("form.columns", "至少要有一列", where_key="columns")
+    for name in ("file_name",):
+        unknown = _names(meta[name]) - VALUE_NAMES
+        if unknown:
+            c.add(f"form.{name}", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}（可用：{'、'.join(sorted(VALUE_NAMES))}）",
+                  meta[name], name)
+    lists = set(data.get("lists", {})) | set(BUILTIN_LISTS)
+    for key in data.get("lists", {}):
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
+            c.add(f"lists.{key}", "列表名只能用小写字母、数字和 _（它会成为工作簿中的名称）", where_key=key)
+
+    def at_range(key: str, at: str) -> tuple[int, int]:
+        a, _, b = at.strip().partition(":")
+        first, last = _col_index(a), _col_index(b or a)
+        if last < first or last >= ncols:
+            c.add(key, f"列“{at}”超出表格的 {ncols} 列（A–{chr(64 + min(ncols, 26))}）", at, "at")
+        return first, last
+
+    anchors: dict[str, str] = {}
+    anchor_count: dict[str, int] = {}
+
+    def anchor(key: str, text: str) -> None:
+        from .forms import norm_label
+        norm = norm_label(text)
+        anchor_count[text] = anchor_count.get(text, 0) + 1
+        if norm in anchors:
+            c.add(key, f"锚点“{text}”与“{anchors[norm]}”重复：收表时无法分辨是哪一行", text, "anchor",
+                  nth=anchor_count[text])
+        else:
+            anchors[norm] = key
+
+    fields: dict[str, str] = {}
+    used: dict[str, int] = {}
+    tables = sheet.get("tables", {})
+    for part in ("rows", "footer"):
+        for i, row in enumerate(sheet.get(part, [])):
+            key = f"sheet.{part}[{i}]"
+            kinds = [k for k in ("cells", "plan", "table") if k in row]
+            if len(kinds) != 1:
+                c.add(key, "每行须有且只有 cells、plan、table 之一", where_key="anchor" if "anchor" in row else part)
+                continue
+            if row.get("anchor"):
+                anchor(f"{key}.anchor", row["anchor"])
+            if "plan" in row:
+                if not row.get("anchor"):
+                    c.add(key, "资金支出计划行须有锚点（anchor）", where_key="plan")
+                if len(row["plan"]["labels"]) != len(row["plan"]["at"]):
+                    c.add(f"{key}.plan", "labels 与 at 的个数不同", where_key="labels")
+                for j, at in enumerate(row["plan"]["at"]):
+                    at_range(f"{key}.plan.at[{j}]", at)
+                for j in range(1, len(row["plan"]["labels"]) + 1):
+                    fields.setdefault(f"plan{j}", key)
+            if "table" in row:
+                if row["table"] not in tables:
+                    c.add(f"{key}.table", f"没有内嵌表格“{row['table']}”（在 [sheet.tables.{row['table']}] 中描述）",
+                          row["table"], "table")
+                else:
+                    anchor(f"sheet.tables.{row['table']}.anchor", tables[row["table"]]["anchor"])
+                nxt = sheet[part][i + 1] if i + 1 < len(sheet[part]) else None
+                if nxt is not None and not nxt.get("anchor"):
+                    c.add(key, "内嵌表格后面的一行须有锚点（表格行数可变，只能靠标签找到它）", where_key="table")
+            for j, cell in enumerate(row.get("cells", [])):
+                ck = f"{key}.cells[{j}]"
+                at_range(ck, cell["at"])
+                roles = [k for k in ("label", "value", "field", "formula") if k in cell]
+                if not roles:
+                    c.add(ck, "单元格须有 label（固定文字）、value（预填文字）、field（数据）或 formula（公式）之一",
+                          cell["at"], "at")
+                if "label" in cell and "field" in cell:
+                    c.add(ck, "同一单元格不能既是固定文字（label）又是数据（field）", cell["label"], "label")
+                if cell.get("field"):
+                    if cell["field"] in fields:
+                        used[cell["field"]] = used.get(cell["field"], 1) + 1
+                        c.add(f"{ck}.field", f"字段“{cell['field']}”重复（也在 {fields[cell['field']]}）",
+                              cell["field"], "field", nth=used[cell["field"]])
+                    fields[cell["field"]] = ck
+                if cell.get("value"):
+                    unknown = _names(cell["value"]) - VALUE_NAMES
+                    if unknown:
+                        c.add(f"{ck}.value", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}"
+                              f"（可用：{'、'.join(sorted(VALUE_NAMES))}）", cell["value"], "value")
+    if not anchors:
+        c.add("sheet.rows", "至少要有一行带锚点（anchor）：收表时靠它找到各行", where_key="rows")
+    grid = sheet["grid"]
+    anchor("sheet.grid.anchor", grid["anchor"])
+    grid_keys: set[str] = set()
+
+    def columns(key: str, cols: list, keys: set) -> None:
+        for i, col in enumerate(cols):
+            ck = f"{key}[{i}]"
+            at_range(ck, col["at"])
+            if col.get("parts"):
+                columns(f"{ck}.parts", col["parts"], keys)
+                continue
+            if not col.get("key"):
+                c.add(ck, f"列“{col['label']}”缺少 key（数据的名称）", col["label"], "label")
+                continue
+            if col["key"] in keys:
+                c.add(f"{ck}.key", f"列的 key “{col['key']}”重复", col["key"], "key")
+            keys.add(col["key"])
+            for where, spec in (("", col), (".quant", col.get("quant") or {}), (".qual", col.get("qual") or {})):
+                if spec.get("list") and spec["list"] not in lists:
+                    near = difflib.get_close_matches(spec["list"], sorted(lists), n=1, cutoff=0.5)
+                    c.add(f"{ck}{where}.list", f"没有列表“{spec['list']}”（在 [lists] 中定义）"
+                          + (f"，是不是“{near[0]}”？" if near else ""), spec["list"], "list")
+                if spec.get("formula") and spec["formula"] != "rule":
+                    c.add(f"{ck}{where}.formula", f"逐行公式只能是 \"rule\"（按批复的符号选用 [sheet.grid.formulas] 中的规则）",
+                          spec["formula"], "formula")
+                if spec.get("formula") == "rule" and not grid.get("formulas"):
+                    c.add(f"{ck}{where}.formula", "用了 \"rule\"，但没有 [sheet.grid.formulas]", "rule", "formula")
+
+    columns("sheet.grid.columns", grid["columns"], grid_keys)
+    for key, table in tables.items():
+        columns(f"sheet.tables.{key}.columns", table["columns"], set())
+    if grid.get("end_anchor"):
+        from .forms import norm_label
+        below = {norm_label(r.get("anchor", "")) for r in sheet.get("footer", []) if r.get("anchor")}
+        if norm_label(grid["end_anchor"]) not in below:
+            c.add("sheet.grid.end_anchor", f"结束锚点“{grid['end_anchor']}”不是表尾（footer）任何一行的锚点"
+                  + (f"（表尾的锚点：{'、'.join(sorted(below))}）" if below else "（没有表尾行）"),
+                  grid["end_anchor"], "end_anchor")
+    elif sheet.get("footer"):
+        c.add("sheet.grid", "有表尾（footer）时须写 end_anchor：指标表到哪一行为止", where_key="grid")
+    # formulas name fields ({field}), grid columns ({grid_key}) and scoring parameters
+    known = set(fields) | {f"grid_{k}" for k in grid_keys} | {"budget_weight", "grades", "total"}
+    for part in ("rows", "footer"):
+        for i, row in enumerate(sheet.get(part, [])):
+            for j, cell in enumerate(row.get("cells", [])):
+                if cell.get("formula"):
+                    unknown = _names(cell["formula"]) - known
+                    if unknown:
+                        c.add(f"sheet.{part}[{i}].cells[{j}].formula",
+                              f"公式中的 {{{'}、{'.join(sorted(unknown))}}} 不是本表的字段或指标表的列", cell["formula"],
+                              "formula")
+    for name in ("required_text",):
+        for f in data.get("review", {}).get(name, []):
+            if f not in fields:
+                c.add(f"review.{name}", f"必填字段“{f}”不是本表的字段", f, name)
+    for f in data.get("review", {}).get("required_grids", []):
+        if f not in tables and f != "indicators":
+            c.add("review.required_grids", f"“{f}”不是本表的内嵌表格", f, "required_grids")
+    for i, spec in enumerate(data.get("unit_sheet", {}).get("rows", [])):
+        anchor_u = spec["anchor"]
+        if sum(1 for s in data["unit_sheet"]["rows"] if s["anchor"] == anchor_u) > 1:
+            c.add(f"unit_sheet.rows[{i}].anchor", f"锚点“{anchor_u}”重复", anchor_u, "anchor")
+    return c.problems
+
+
+LEVEL2 = T({"name": S, "aliases": L(S), "seed": B, "pct": B, "reverse": B, "standard": L(S)}, required=["name"])
+TAXONOMY = T({"id": S, "name": S, "rename": T({}, free=S),
+              "level1": L(T({"name": S, "block": S, "required": B, "aliases": L(S), "level2": L(LEVEL2)},
+                            required=["name", "level2"]))}, required=["id", "level1"])
+
+
+def check_taxonomy(data: dict, path: Path) -> list[Problem]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        text = ""
+    c = Checker([(Path(path), text)])
+    c.check(data, TAXONOMY, "")
+    if c.problems:
+        return c.problems
+    if data["id"] != Path(path).stem:
+        c.add("id", f"指标体系 id “{data['id']}”应与文件名“{Path(path).stem}”相同", data["id"], "id")
+    names = [l1["name"] for l1 in data["level1"]]
+    for name in names:
+        if names.count(name) > 1:
+            c.add("level1.name", f"一级指标“{name}”重复", name, "name")
+            break
+    return c.problems

@@ -1,0 +1,144 @@
+"""Form descriptions are checked when they load: every mistake a describer makes is a Chinese message
+naming the file, the line and the key — never a description that silently loses a clerk's entries.
+User form folders are searched before the packaged forms."""
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLES
+from perftables.cli import cli
+from perftables.forms import FormError, load_form_file
+from perftables.resources import TEMPLATES_DIR
+
+PROJECT = (TEMPLATES_DIR / "hebei-project.toml").read_text(encoding="utf-8")
+SELFEVAL = (TEMPLATES_DIR / "hebei-selfeval.toml").read_text(encoding="utf-8")
+
+
+def run(*args, **env):
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env or None)
+
+
+def described(tmp_path, text: str, form_id: str = "mine") -> Path:
+    path = tmp_path / f"{form_id}.toml"
+    text = re.sub(r'^id = "[^"]+"', f'id = "{form_id}"', text, count=1, flags=re.M)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(path: Path, needle, nth: int = 1) -> int:
+    """The line of the nth occurrence of needle."""
+    lines = [n for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if needle in line]
+    return lines[nth - 1]
+
+
+# (what the describer wrote, the words of the message, the text on the line it must name)
+MISTAKES = [
+    ("field typo", PROJECT.replace('{ at = "B:H", field = "goal"', '{ at = "B:H", feild = "goal"'),
+     "不认识的键“feild”，是不是“field”", 'feild = "goal"'),
+    ("anchor typo", PROJECT.replace('anchor = "绩效目标"\nheight', 'anchr = "绩效目标"\nheight'),
+     "不认识的键“anchr”，是不是“anchor”", 'anchr = "绩效目标"'),
+    ("duplicate anchor", PROJECT.replace('anchor = "绩效目标"\nheight', 'anchor = "项目编码"\nheight'),
+     "锚点“项目编码”", ('anchor = "项目编码"', 2)),
+    ("end_anchor typo", SELFEVAL.replace('end_anchor = "总分"', 'end_anchor = "总份"'),
+     "结束锚点“总份”", 'end_anchor = "总份"'),
+    ("unknown list", PROJECT.replace('list = "basis"\nprompt', 'list = "basiss"\nprompt'),
+     "没有列表“basiss”", 'list = "basiss"'),
+    ("column beyond the form", PROJECT.replace('at = "H"\nkey = "basis"', 'at = "K"\nkey = "basis"'),
+     "超出表格的 8 列", 'at = "K"'),
+    ("missing grid anchor", PROJECT.replace('[sheet.grid]\nanchor = "一级指标"\n', '[sheet.grid]\n'),
+     "缺少必需的键“anchor”", "[sheet.grid]"),
+    ("missing kind", PROJECT.replace('kind = "project_target"\n', ''), "缺少必需的键“kind”", "[form]"),
+    ("unknown kind", PROJECT.replace('kind = "project_target"', 'kind = "project_targets"'),
+     "是不是“project_target”", 'kind = "project_targets"'),
+    ("unknown value name", PROJECT.replace('{seq}.{project_name}绩效目标表', '{seq}.{project}绩效目标表'),
+     "不认识的名称 {project}", "{project}绩效目标表"),
+    ("unknown formula name", SELFEVAL.replace("{budget_weight}+SUM({grid_weight})", "{budget_wieght}+SUM({grid_weight})"),
+     "{budget_wieght}", "budget_wieght"),
+    ("unknown taxonomy", PROJECT.replace('taxonomy = "classic"', 'taxonomy = "clasic"'), "没有指标体系“clasic”",
+     'taxonomy = "clasic"'),
+    ("wrong type", PROJECT.replace("blank_rows = 6", 'blank_rows = "六"'), "应为整数", 'blank_rows = "六"'),
+    ("duplicate field", PROJECT.replace('field = "goal", type = "longtext"', 'field = "use", type = "longtext"'),
+     "字段“use”重复", ('field = "use"', 2)),
+    ("a cell that is nothing", PROJECT.replace('{ at = "F:H", label = "单位：万元", style = "plain_right" }',
+                                               '{ at = "F:H", style = "plain_right" }'),
+     "须有 label", 'at = "F:H", style'),
+    ("toml syntax", PROJECT.replace('name = "项目支出绩效目标表（河北绩效文本式）"', 'name = "项目支出绩效目标表'),
+     "TOML 语法错误", 'name = "项目支出绩效目标表'),
+    ("list name not a name", PROJECT.replace("basis = [", '"依据" = [', 1), "列表名只能用", '"依据" = ['),
+]
+
+
+@pytest.mark.parametrize("name, text, words, line_text", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_each_mistake_is_a_message_with_file_line_and_key(tmp_path, name, text, words, line_text):
+    assert text not in (PROJECT, SELFEVAL), "the mistake was not made"
+    path = described(tmp_path, text)
+    with pytest.raises(FormError) as err:
+        load_form_file(path)
+    message = str(err.value)
+    assert words in message and str(path) in message, message
+    expected = line_of(path, *line_text) if isinstance(line_text, tuple) else line_of(path, line_text)
+    assert f"第{expected}行" in message, (expected, message)
+    r = run("forms", "--check", path)
+    assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output
+
+
+def test_the_packaged_forms_pass_the_check():
+    paths = sorted(TEMPLATES_DIR.glob("*.toml"))
+    r = run("forms", "--check", *[a for p in paths for a in ("--check", p)][1:])
+    assert r.exit_code == 0 and r.output.count("通过：") == len(paths), r.output
+
+
+def test_a_broken_file_is_named_and_the_good_forms_still_listed(tmp_path):
+    described(tmp_path, PROJECT.replace('field = "goal"', 'feild = "goal"'), "broken")
+    described(tmp_path, PROJECT, "mine")
+    r = run("forms", "--templates", tmp_path)
+    assert r.exit_code == 0 and "Traceback" not in r.output
+    listed = [line.split()[0] for line in r.output.splitlines() if line and line[0].isalnum()]
+    assert "mine" in listed and "hebei-project" in listed and "broken" not in listed
+    assert "有 1 个表式描述有错误" in r.output and "broken.toml" in r.output and "feild" in r.output
+
+
+def test_a_broken_form_used_by_generate_is_a_message(tmp_path):
+    described(tmp_path / "f" if (tmp_path / "f").mkdir() is None else tmp_path, PROJECT.replace(
+        'field = "goal"', 'feild = "goal"'), "broken")
+    r = run("generate", EXAMPLES / "dept" / "名单.csv", "-o", tmp_path / "o", "--year", 2025, "--form", "broken",
+            "--templates", tmp_path / "f")
+    assert r.exit_code == 2 and "feild" in r.output and not (tmp_path / "o").exists(), r.output
+
+
+def test_a_users_form_folder_is_searched_first_through_the_whole_cycle(tmp_path):
+    """A coordinator's own variant: generate, fill, collect with --templates (and PERFTABLES_TEMPLATES)."""
+    folder = tmp_path / "我的表式"
+    folder.mkdir()
+    (folder / "taxonomies").mkdir()
+    shutil.copy(TEMPLATES_DIR / "taxonomies" / "classic.toml", folder / "taxonomies" / "county.toml")
+    tax = (folder / "taxonomies" / "county.toml").read_text(encoding="utf-8").replace('id = "classic"', 'id = "county"')
+    (folder / "taxonomies" / "county.toml").write_text(tax, encoding="utf-8")
+    text = PROJECT.replace('name = "项目支出绩效目标表（河北绩效文本式）"', 'name = "项目支出绩效目标表（本县式）"') \
+        .replace('taxonomy = "classic"', 'taxonomy = "county"').replace('label = "指标值确定依据"', 'label = "目标值依据"')
+    described(folder, text, "county-project")
+    roster = tmp_path / "名单.csv"
+    roster.write_text((EXAMPLES / "roster.csv").read_text(encoding="utf-8-sig")
+                      .replace("hebei-project", "county-project").replace("tangshan-project", "county-project"),
+                      encoding="utf-8")
+    r = run("generate", roster, "-o", tmp_path / "下发", "--year", 2025, "--templates", folder)
+    assert r.exit_code == 0, r.output
+    made = sorted((tmp_path / "下发").glob("*.xlsx"))
+    from perftables.read import read_book
+    rows = read_book(made[0].read_bytes()).sheets["项目1"]
+    assert any("目标值依据" in [str(v) for v in row] for row in rows)
+    # without the folder the form is unknown: the files are not taken, with the reason
+    r = run("collect", tmp_path / "下发", "-o", tmp_path / "s1.xlsx")
+    assert r.exit_code == 0 and "未知表式“county-project”" in r.output
+    r = run("collect", tmp_path / "下发", "-o", tmp_path / "s2.xlsx", PERFTABLES_TEMPLATES=str(folder))
+    assert r.exit_code == 0 and "未填写 5" in r.output, r.output
+    r = run("forms", "--templates", folder)
+    assert "county-project" in r.output and "指标体系 county" in r.output
+
+
+def test_a_form_id_is_never_a_path(tmp_path):
+    r = run("generate", EXAMPLES / "roster.csv", "-o", tmp_path / "o", "--year", 2025, "--form", "../../pyproject")
+    assert r.exit_code == 2 and "只能用小写字母" in r.output
