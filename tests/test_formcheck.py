@@ -142,3 +142,15 @@ def test_a_users_form_folder_is_searched_first_through_the_whole_cycle(tmp_path)
 def test_a_form_id_is_never_a_path(tmp_path):
     r = run("generate", EXAMPLES / "roster.csv", "-o", tmp_path / "o", "--year", 2025, "--form", "../../pyproject")
     assert r.exit_code == 2 and "只能用小写字母" in r.output
+
+
+def test_the_readme_example_description_loads(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    block = readme.split("例：某县", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "county-project.toml"
+    path.write_text(block, encoding="utf-8")
+    form = load_form_file(path)
+    assert form.id == "county-project" and "县委县政府决定" in form.lists["basis"]
+    r = run("generate", EXAMPLES / "dept" / "名单.csv", "-o", tmp_path / "o", "--year", 2025, "--form",
+            "county-project", "--templates", tmp_path)
+    assert r.exit_code == 0, r.output
