@@ -354,8 +354,10 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
+@click.option("--format", "formats", default="csv", show_default=True,
+              help="导出格式，可多选，用逗号分隔：csv（Excel/WPS 直接打开）、sqlite（一个数据库文件）、parquet（需 pyarrow）")
 @templates_option
-def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers, no_cache):
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers, no_cache, formats):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
@@ -367,6 +369,18 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
     from .summary import run_collect
 
     missing_inputs(inbox)
+    formats = tuple(dict.fromkeys(f.strip().lower() for f in formats.replace("，", ",").split(",") if f.strip()))
+    unknown = [f for f in formats if f not in ("csv", "sqlite", "parquet")]
+    if unknown or not formats:
+        raise UserError(f"--format 只能是 csv、sqlite、parquet（逗号分隔），不认识：{'、'.join(unknown) or '（空）'}")
+    if formats != ("csv",) and not export_dir:
+        raise UserError("--format 需要和 --export 文件夹一起用")
+    if "parquet" in formats:
+        from .data import DataError, _arrow
+        try:
+            _arrow()
+        except DataError as exc:
+            raise UserError(str(exc)) from None
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
         raise UserError(f"汇总文件“{output}”应以 .xlsx 结尾")
@@ -381,7 +395,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
             writable(folder, what)
     with progress(len(files), "收集") as tick:
         result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
-                             progress=tick, use_cache=not no_cache)
+                             progress=tick, use_cache=not no_cache, formats=formats)
     col = result.collection
     echo_collection(col)
     for note in result.notes:
@@ -397,7 +411,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
     else:
         click.echo(f"汇总工作簿：{output}")
         if export_dir:
-            click.echo(f"CSV 导出：{export_dir}")
+            click.echo(f"导出（{'、'.join(formats)}）：{export_dir}")
     if result.held:
         click.echo(f"未采用的文件已复制到：{result.held}（原件未动）")
     if feedback_dir:
@@ -557,6 +571,42 @@ def publish(inbox, outdir, roster, year, no_pdf):
     for note in notes:
         click.echo(f"注意：{note}", err=True)
     click.echo(f"共 {len(written)} 个文件")
+
+
+@cli.command()
+@click.argument("last", type=click.Path(exists=True))
+@click.argument("this", type=click.Path(exists=True))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="对比工作簿（.xlsx）")
+@click.option("--actual", type=click.Path(exists=True), default=None,
+              help="去年的自评汇总（可选）：今年目标低于去年实际完成值的也列出")
+def compare(last, this, output, actual):
+    """今年与去年对比：单位、项目的增减和改名，预算变化，目标比去年低的指标，各一级指标的指标数，两年预算图。
+
+    LAST、THIS 是两年 collect 写出的汇总工作簿（或 CSV 导出文件夹）。
+
+    \b
+    示例：
+        perftables compare 2024汇总.xlsx 2025汇总.xlsx -o 对比.xlsx
+    """
+    from .compare import CompareError, compare as run
+    from .summary import write_xlsx
+
+    output = Path(output)
+    if output.suffix.lower() != ".xlsx":
+        raise UserError(f"对比文件“{output}”应以 .xlsx 结尾")
+    guard({"对比工作簿": output}, inputs=[last, this] + ([actual] if actual else []))
+    try:
+        tables = run(last, this, actual)
+    except CompareError as exc:
+        raise UserError(str(exc)) from None
+    writable(output.parent, "输出文件夹")
+    write_xlsx(tables, output, title="年度对比")
+    units, projects, lower, structure = tables
+    changed = [r for r in units.rows if r[3] != "不变"]
+    click.echo(f"单位 {len(units.rows)} 个，其中有变化 {len(changed)} 个；项目 {len(projects.rows)} 个，"
+               f"新增 {sum(r[6] == '新增' for r in projects.rows)}、取消 {sum(r[6] == '取消' for r in projects.rows)}、"
+               f"改名 {sum(r[6] == '改名' for r in projects.rows)}；目标比去年低的指标 {len(lower.rows)} 条")
+    click.echo(f"对比工作簿：{output}")
 
 
 def echo_collection(col):

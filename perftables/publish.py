@@ -537,3 +537,8 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)
     written.append(outdir / f"{stem}.xlsx")
     return written
+
+
+from .api import make_callable  # noqa: E402  (perftables.publish(…) calls the API)
+
+make_callable(__name__)

@@ -614,8 +614,8 @@ class CollectRun:
 
 
 def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
-                progress=None, use_cache: bool = True) -> CollectRun:
-    """collect → summary workbook (+ CSV export) → 待处理, as the CLI runs it.
+                progress=None, use_cache: bool = True, formats=("csv",)) -> CollectRun:
+    """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理, as the CLI runs it.
 
     Files read before are taken from the cache beside the output; when nothing in the
     inbox (names, bytes, times) nor the options changed and the outputs are as written,
@@ -623,10 +623,10 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
     from .collect import fewer_gc_passes
 
     with fewer_gc_passes():
-        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache)
+        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats))
 
 
-def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache) -> CollectRun:
+def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats) -> CollectRun:
     from .cache import CollectCache, cache_path_for, run_signature
     from .collect import collect, held_folder_problem, quarantine
     from .files import OutputError
@@ -650,21 +650,31 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         held_dir = output.parent / "待处理"
         signature = run_signature(
             [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
-            roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()))
+            roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats)
         if cache is not None and cache.unchanged(output, signature):
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
             return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
                               notes=_notes(cache))
         tables = build_tables(col)
         step("tables")
-        background = _in_background(write_csv, tables, export_dir, workers) if export_dir else None
+        csv_out = export_dir and "csv" in formats
+        background = _in_background(write_csv, tables, export_dir, workers) if csv_out else None
         split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
         step("xlsx")
         written = [output]
-        if export_dir:
+        if csv_out:
+            from .data import write_kinds
             _wait(background, write_csv, tables, export_dir)
-            written += [Path(export_dir) / f"{t.name}.csv" for t in tables]
+            written += [Path(export_dir) / f"{t.name}.csv" for t in tables] + [write_kinds(tables, export_dir)]
             step("csv")
+        if export_dir and "sqlite" in formats:
+            from .data import SQLITE_NAME, write_sqlite
+            written.append(write_sqlite(tables, Path(export_dir) / SQLITE_NAME))
+            step("sqlite")
+        if export_dir and "parquet" in formats:
+            from .data import write_parquet
+            written += write_parquet(tables, export_dir)
+            step("parquet")
         held = quarantine(col, held_dir)
         if held:
             written += sorted(p for p in held.iterdir() if p.is_file())
