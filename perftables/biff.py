@@ -28,8 +28,13 @@ def _chain(fat: list[int], start: int) -> list[int]:
     return out
 
 
-def _stream(data: bytes, name: str) -> bytes | None:
-    """The bytes of a stream of the compound file (Workbook, Book), or None."""
+def _directory(data: bytes) -> list[tuple[str, int, int, int]]:
+    """(name, type, start sector, size) of every directory entry."""
+    return _stream(data, None) or []
+
+
+def _stream(data: bytes, name: str | None):
+    """The bytes of a stream of the compound file (Workbook, Book), or None. name None: the directory."""
     if len(data) < 512 or data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         return None
     shift = struct.unpack_from("<H", data, 0x1E)[0]
@@ -67,6 +72,8 @@ def _stream(data: bytes, name: str) -> bytes | None:
         if shift == 9:
             length &= 0xFFFFFFFF
         entries.append((ename, etype, start, length))
+    if name is None:
+        return entries
     if not entries:
         return None
     root = entries[0]
@@ -85,8 +92,35 @@ def _stream(data: bytes, name: str) -> bytes | None:
     return None
 
 
-def xls_formulas(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
-    """sheet name → {(row, col): ""} for every FORMULA record (the formula's text is not decoded)."""
+def cfb_problem(data: bytes) -> str | None:
+    """What in the container's header or directory declares more than the file holds (a reader that
+    trusts those sizes would try to allocate it), or None when the sizes are sane."""
+    if len(data) < 512 or data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return "不是 xls 文件结构"
+    shift, mini_shift = struct.unpack_from("<HH", data, 0x1E)
+    if shift not in (9, 12) or mini_shift != 6:
+        return "文件头中的扇区大小不对"
+    size = 1 << shift
+    n_fat, _first_dir = struct.unpack_from("<II", data, 0x2C)
+    _cutoff, _first_mini, n_mini, _first_difat, n_difat = struct.unpack_from("<5I", data, 0x38)
+    limit = len(data) // size + 1
+    if n_fat > limit or n_mini > limit or n_difat > limit:
+        return "文件头中的表大小超出文件本身"
+    try:
+        entries = _directory(data)
+    except (_Bad, struct.error, ValueError, IndexError):
+        return "目录无法读取"
+    if not entries:
+        return "目录为空"
+    for ename, etype, start, length in entries:
+        if etype in (1, 2, 5) and length > len(data) + size:
+            return f"目录项“{ename[:20]}”声明的大小超出文件本身"
+    return None
+
+
+def xls_formulas(data: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
+    """sheet name → {(row, col): ""} for every FORMULA record (the formula's text is not decoded).
+    extent: filled with each sheet's used range (rows, cols) from its cell records."""
     try:
         stream = _stream(data, "Workbook") or _stream(data, "Book")
     except (_Bad, struct.error, ValueError, IndexError):
@@ -94,12 +128,16 @@ def xls_formulas(data: bytes) -> dict[str, dict[tuple[int, int], str]]:
     if not stream:
         return {}
     try:
-        return _scan(stream)
+        return _scan(stream, extent)
     except (struct.error, ValueError, IndexError):
         return {}
 
 
-def _scan(stream: bytes) -> dict[str, dict[tuple[int, int], str]]:
+CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6}   # row, col first
+MULTI_RECORDS = {0x00BD, 0x00BE}                                                 # row, first col … last col
+
+
+def _scan(stream: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
     sheets: list[tuple[int, str]] = []
     pos, n = 0, len(stream)
     # the workbook globals: BOUNDSHEET records name each sheet and where its records start
@@ -117,14 +155,24 @@ def _scan(stream: bytes) -> dict[str, dict[tuple[int, int], str]]:
     out: dict[str, dict[tuple[int, int], str]] = {}
     for offset, name in sheets:
         pos, found = offset, {}
+        rows = cols = 0
         while pos + 4 <= n:
             rtype, rlen = struct.unpack_from("<HH", stream, pos)
-            if rtype == 0x0006 and rlen >= 4:
+            if rlen >= 4 and (rtype in CELL_RECORDS or rtype in MULTI_RECORDS):
                 row, col = struct.unpack_from("<HH", stream, pos + 4)
-                found[(row, col)] = ""
+                if rtype in MULTI_RECORDS and rlen >= 6:
+                    col = max(col, struct.unpack_from("<H", stream, pos + 4 + rlen - 2)[0])
+                rows, cols = max(rows, row + 1), max(cols, col + 1)
+                if rtype == 0x0006:
+                    found[(row, col)] = ""
+            elif rtype == 0x0200 and rlen >= 14:   # DIMENSIONS: what a reader may reserve room for
+                first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", stream, pos + 4)
+                rows, cols = max(rows, last_row), max(cols, last_col)
             elif rtype == 0x000A:
                 break
             pos += 4 + rlen
+        if extent is not None:
+            extent[name] = (rows, cols)
         if found:
             out[name] = found
     return out

@@ -60,6 +60,7 @@ class FileRecord:
     n_projects: int = 0
     n_indicators: int = 0
     entered: int = 0                       # cells the unit filled in
+    n_notes: int = 0                       # notes the clerk left on cells
     verified: bool = False                 # the stamp's signature was checked with the coordinator's key
 
     @property
@@ -75,7 +76,7 @@ class FileRecord:
     def result(self, ret: UnitReturn | None) -> None:
         if ret is None:
             self.packed, self.errors, self.warnings, self.n_projects, self.n_indicators = None, 0, 0, 0, 0
-            self.entered = 0
+            self.entered = self.n_notes = 0
             return
         self.packed = zlib.compress(pickle.dumps(ret, pickle.HIGHEST_PROTOCOL), 1)
         self.errors = sum(f.severity == ERROR for f in ret.findings)
@@ -83,6 +84,7 @@ class FileRecord:
         self.n_projects = len(ret.projects)
         self.n_indicators = sum(len(p.indicators) for p in ret.projects)
         self.entered = ret.entered
+        self.n_notes = len(getattr(ret, "notes", ()))
 
     @property
     def form(self):

@@ -25,7 +25,7 @@ TABLE_IDS = {"报送情况": "status", "文件清单": "files", "单位汇总": 
              "指标明细": "indicators", "指标结构": "structure", "审核问题": "findings", "整体绩效目标": "unit_goals",
              "部门资金": "dept_funds", "部门指标": "dept_indicators", "部门项目": "dept_projects",
              "部门目标": "dept_goals", "部门指标结构": "dept_structure", "自评得分": "scores",
-             "单位自评": "unit_scores", "偏差分析": "gaps", "等级分布": "grades"}
+             "单位自评": "unit_scores", "偏差分析": "gaps", "等级分布": "grades", "单位备注": "notes"}
 INDEXED = ("单位编码", "项目编码", "一级指标")
 
 

@@ -94,7 +94,7 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
             if not found:
                 out.append(Finding(pr.sheet, "", "必填项为空", ERROR, f"“{name}”没有任何指标",
                                    target=("grid", 0, "level1") if key == "indicators" else ("table", key, 0, "level1")))
-        out.extend(_review_indicators(form, pr, owner="年度绩效指标"))
+        out.extend(_review_indicators(form, pr, owner="年度绩效指标", year=ret.payload.get("year")))
         long_term = pr.tables.get("long_term", [])
         if long_term:
             out.extend(_review_indicators(form, pr, long_term, lambda i, k: ("table", "long_term", i, k), "长期绩效指标"))

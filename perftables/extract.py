@@ -100,6 +100,7 @@ class UnitReturn:
     findings: list[Finding] = field(default_factory=list)
     scores: dict = field(default_factory=dict)      # self-evaluation: sheet → recomputed ProjectScore
     entered: int = 0                                # cells the unit filled in (0: the template came back blank)
+    notes: list = field(default_factory=list)       # notes the clerk left on cells: (sheet, cell, author, text)
 
     @property
     def unit_code(self) -> str:
@@ -183,6 +184,7 @@ class Extractor:
         extra = [s for s in self.book.sheets if s not in expected and s not in known]
         for name in extra:
             self.add(name, None, None, "结构被改动", WARNING, f"多出工作表“{name}”，其内容未读取")
+        self._integrity(expected)
         if self.form.unit_sheet and self.form.unit_sheet["name"] in self.book.sheets:
             self._unit_texts(self.form.unit_sheet["name"])
         for p in self.payload["projects"]:
@@ -192,6 +194,28 @@ class Extractor:
             if name in self.book.sheets:
                 self._project(name, None, len(self.payload["projects"]) + i)
         return self.out
+
+    def _integrity(self, expected: list[str]) -> None:
+        """What the file carries besides its values: links to other workbooks, sheets, rows or columns the
+        clerk hid, notes left on cells (questions to the coordinator: kept, shown in 单位备注)."""
+        book = self.book
+        for target in book.external_links:
+            self.add("", None, None, "外部链接", ERROR, f"文件引用了其他工作簿“{target}”（外部链接）：有的数值可能取自"
+                     "填表人电脑上的其他文件，打开时会变；请改为直接填写数值后重新保存")
+        for name in expected:
+            if name in book.hidden:
+                self.add(name, None, None, "隐藏内容", WARNING, f"工作表“{name}”被隐藏了（内容照常读取，请确认）")
+            rows, cols = book.hidden_rows.get(name, []), book.hidden_cols.get(name, [])
+            if rows:
+                self.add(name, rows[0], 0, "隐藏内容", WARNING,
+                         f"有 {len(rows)} 行被隐藏（第 {'、'.join(str(r + 1) for r in rows[:5])}{'……' if len(rows) > 5 else ''} 行），"
+                         "隐藏的内容同样被读取，请确认")
+            if cols:
+                self.add(name, 0, cols[0], "隐藏内容", WARNING, f"有 {len(cols)} 列被隐藏，隐藏的内容同样被读取，请确认")
+        for sheet, cell, author, text in book.comments:
+            if author == "审核" and text.startswith("【"):
+                continue   # our own marks on a feedback workbook
+            self.out.notes.append((sheet, cell, author, text))
 
     # ---- unit-level text
     def _unit_texts(self, sheet: str):
@@ -257,6 +281,10 @@ class Extractor:
         if cell.formula:   # never trusted: kept only to compare with the recomputation
             pr.cells[cell.field] = cell_name(r, cell.col)
             pr.figures[cell.field] = actual
+            if self.book.format in ("xlsx", "ods", "xls") and actual not in (None, "") and \
+                    (r, cell.col) not in self.book.formulas.get(sheet, {}):
+                self.add(sheet, r, cell.col, "公式被改动", WARNING, f"“{cell.title or cell.field}”应是自动计算的公式，"
+                         f"被改成了填写的值 {_shown(actual)}（本系统自己重算，不采用该值）", target)
             return
         if cell.is_input and self._formula(sheet, r, cell.col, cell.title or cell.label or cell.field or "", target):
             actual = None

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass, field
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_ROWS, MAX_COLS, MAX_CELLS = 1_048_576, 16_384, 4_000_000   # a sheet's used range, as read into memory
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -39,6 +40,11 @@ class Book:
     saved: dt.datetime | None = None     # the application's own "last saved" time, when it has one
     # cells holding a formula (xlsx): sheet → {(row, col): formula text}; their cached results are never data
     formulas: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    # what else the file carries (xlsx): links to other workbooks, notes left on cells, hidden rows/columns
+    external_links: list[str] = field(default_factory=list)
+    comments: list[tuple[str, str, str, str]] = field(default_factory=list)    # (sheet, cell, author, text)
+    hidden_rows: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based rows
+    hidden_cols: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based columns
 
 
 def sniff(data: bytes) -> str:
@@ -83,38 +89,117 @@ def _xml_text(raw: bytes) -> str:
     return html.unescape(raw.decode("utf-8", "replace"))
 
 
-def _xlsx_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int], str]]:
-    """Every cell that holds a formula, by sheet: matched as text in the sheet parts (never parsed as XML,
-    so nothing in them is expanded). A damaged part gives what could be found."""
-    out: dict[str, dict[tuple[int, int], str]] = {}
-    if zf is None:
-        return out
+_ROW_HIDDEN = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d{1,7})"[^>]*?\bhidden="(?:1|true)"')
+_ROW_HIDDEN2 = re.compile(rb'<(?:\w+:)?row\b[^>]*?\bhidden="(?:1|true)"[^>]*?\br="(\d{1,7})"')
+_COL_HIDDEN = re.compile(rb'<(?:\w+:)?col\b[^>]*?\bmin="(\d{1,5})"[^>]*?\bmax="(\d{1,5})"[^>]*?\bhidden="(?:1|true)"')
+_COMMENT = re.compile(rb'<(?:\w+:)?comment\b[^>]*?\bref="([A-Z]{1,3}\d{1,7})"[^>]*?\bauthorId="(\d+)"[^>]*>(.*?)</(?:\w+:)?comment>',
+                      re.S)
+_AUTHOR = re.compile(rb'<(?:\w+:)?author>([^<]*)</(?:\w+:)?author>')
+_T = re.compile(rb'<(?:\w+:)?t\b[^>]*>([^<]*)</(?:\w+:)?t>')
+_TYPE_TARGET = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*>')
+
+
+def _rels(zf: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
+    """(Id, Type, Target) of a part's relationships (matched as text)."""
+    folder, _, name = part.rpartition("/")
     try:
-        book = zf.read("xl/workbook.xml")
-        rels = zf.read("xl/_rels/workbook.xml.rels")
-    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError):
-        return out
-    targets = {i: t for i, t in _REL_TAG.findall(rels)} | {i: t for t, i in _REL_TAG2.findall(rels)}
-    sheets = {n: i for n, i in _SHEET_TAG.findall(book)} | {n: i for i, n in _SHEET_TAG2.findall(book)}
-    for name, rid in sheets.items():
-        target = targets.get(rid, b"").decode("utf-8", "replace")
-        part = target.lstrip("/") if target.startswith("/") else "xl/" + target
+        xml = zf.read(f"{folder}/_rels/{name}.rels")
+    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return []
+    out = []
+    for tag in _TYPE_TARGET.findall(xml):
+        attrs = dict(re.findall(rb'\b(Id|Type|Target)="([^"]*)"', tag))
+        out.append(tuple(_xml_text(attrs.get(k, b"")) for k in (b"Id", b"Type", b"Target")))
+    return out
+
+
+def _resolve(base: str, target: str) -> str:
+    if target.startswith("/"):
+        return target.lstrip("/")
+    parts = base.rsplit("/", 1)[0].split("/") if "/" in base else []
+    for piece in target.split("/"):
+        if piece == "..":
+            parts = parts[:-1]
+        elif piece and piece != ".":
+            parts.append(piece)
+    return "/".join(parts)
+
+
+_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+
+
+def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = None) -> None:
+    """From the xlsx's parts, matched as text (never parsed as XML, so nothing in them is expanded):
+    every formula cell, hidden row and column by sheet; notes on cells; links to other workbooks.
+    A damaged part gives what could be found."""
+    if zf is None:
+        return
+    try:
+        workbook = zf.read("xl/workbook.xml")
+    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        return
+    rels = _rels(zf, "xl/workbook.xml")
+    targets = {i: t for i, _, t in rels}
+    for _, kind, target in rels:
+        if kind.endswith("/externalLink"):
+            link_part = _resolve("xl/workbook.xml", target)
+            outside = [t for _, k, t in _rels(zf, link_part) if k.endswith("/externalLinkPath") or "externalLink" in k]
+            book.external_links += outside or [link_part]
+    sheets = {n: i for n, i in _SHEET_TAG.findall(workbook)} | {n: i for i, n in _SHEET_TAG2.findall(workbook)}
+    for raw_name, rid in sheets.items():
+        name = _xml_text(raw_name)
+        part = _resolve("xl/workbook.xml", targets.get(rid.decode("utf-8", "replace"), ""))
         try:
             with zf.open(part) as fh:
                 xml = fh.read(MAX_UNZIPPED_BYTES)
         except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
             continue
-        if b"<f" not in xml and b":f" not in xml:
-            continue
+        if extent is not None:
+            rows = cols = 0
+            for letters, row in _CELL_REF.findall(xml):
+                r = int(row)
+                if r > rows:
+                    rows = r
+                c = 0
+                for ch in letters:
+                    c = c * 26 + ch - 64
+                if c > cols:
+                    cols = c
+            extent[name] = (rows, cols)
         found = {}
-        for letters, row, attrs, empty, text in _FORMULA_CELL.findall(xml):
-            col = 0
-            for ch in letters:
-                col = col * 26 + ch - 64
-            found[(int(row) - 1, col - 1)] = "" if empty else _xml_text(text)
+        if b"<f" in xml or b":f" in xml:
+            for letters, row, attrs, empty, text in _FORMULA_CELL.findall(xml):
+                col = 0
+                for ch in letters:
+                    col = col * 26 + ch - 64
+                found[(int(row) - 1, col - 1)] = "" if empty else _xml_text(text)
         if found:
-            out[_xml_text(name)] = found
-    return out
+            book.formulas[name] = found
+        if b"hidden=" in xml:
+            rows = sorted({int(r) - 1 for r in _ROW_HIDDEN.findall(xml) + _ROW_HIDDEN2.findall(xml)})
+            cols = sorted({c - 1 for a, b in _COL_HIDDEN.findall(xml) for c in range(int(a), min(int(b), int(a) + 64) + 1)})
+            if rows:
+                book.hidden_rows[name] = rows
+            if cols:
+                book.hidden_cols[name] = cols
+        for _, kind, target in _rels(zf, part):
+            if not kind.endswith("/comments"):
+                continue
+            try:
+                cxml = zf.read(_resolve(part, target))
+            except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+                continue
+            authors = [_xml_text(a) for a in _AUTHOR.findall(cxml)]
+            for ref, author_id, body in _COMMENT.findall(cxml):
+                text = "".join(_xml_text(t) for t in _T.findall(body)).strip()
+                i = int(author_id)
+                book.comments.append((name, ref.decode(), authors[i] if i < len(authors) else "", text))
+
+
+def _xlsx_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int], str]]:
+    book = Book(format="xlsx")
+    _xlsx_parts(zf, book)
+    return book.formulas
 
 
 _ODS_TAG = re.compile(rb'<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>')
@@ -129,7 +214,10 @@ def _count(raw: bytes | None) -> int:
         return 1
 
 
-def _ods_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int], str]]:
+_ODS_VALUE = re.compile(rb'office:value-type=|table:formula=')
+
+
+def _ods_formulas(zf: zipfile.ZipFile | None, extent: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
     """Cells holding a formula in an .ods, found by walking content.xml's table, row and cell tags as text
     (never parsed as XML). Repeated rows and columns are counted as LibreOffice writes them."""
     out: dict[str, dict[tuple[int, int], str]] = {}
@@ -140,9 +228,10 @@ def _ods_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int],
             xml = fh.read(MAX_UNZIPPED_BYTES)
     except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
         return out
-    if b"table:formula" not in xml:
+    if b"table:formula" not in xml and extent is None:
         return out
     sheet, found, row, next_row, col = None, {}, 0, 0, 0
+    row_repeat = 1
     for close, tag, attrs, empty in _ODS_TAG.findall(xml):
         try:
             a = dict(_ODS_ATTR.findall(attrs)) if attrs else {}
@@ -158,9 +247,13 @@ def _ods_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int],
         elif tag == b"table-row":
             if not close:
                 row, col = next_row, 0
-                next_row += _count(a.get(b"number-rows-repeated"))
+                row_repeat = _count(a.get(b"number-rows-repeated"))
+                next_row += row_repeat
         elif not close:   # a cell (covered or not)
             repeat = _count(a.get(b"number-columns-repeated"))
+            if extent is not None and sheet is not None and _ODS_VALUE.search(attrs or b""):
+                rows, cols = extent.get(sheet, (0, 0))
+                extent[sheet] = (max(rows, row + row_repeat), max(cols, col + repeat))
             formula = a.get(b"formula")
             if formula is not None and sheet is not None:
                 text = _xml_text(formula)
@@ -234,17 +327,28 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
     if fmt in reasons:
         raise ReadError(*reasons[fmt])
     zf = _check_zip(data) if fmt in ("xlsx", "ods") else None
+    # Before python-calamine sees the file: what it would allocate must be sane. A declared size or a
+    # cell far out (A1 and XFD1048576: a dense range of 17 billion cells) makes it abort the whole
+    # process — the run, not just this file — so such a file is refused here, with the reason.
+    book = Book(format=fmt, saved=_saved_time(fmt, zf) if zf else None)
+    extent: dict[str, tuple[int, int]] = {}
+    if fmt == "xlsx":
+        _xlsx_parts(zf, book, extent)
+    elif fmt == "ods":
+        book.formulas = _ods_formulas(zf, extent)
+    elif fmt == "xls":
+        from .biff import cfb_problem, xls_formulas
+        problem = cfb_problem(data)
+        if problem:
+            raise ReadError(f"文件已损坏（{problem}），无法读取", "damaged")
+        book.formulas = xls_formulas(data, extent)
+    for name, (rows, cols) in extent.items():
+        if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS:
+            raise ReadError(f"工作表“{name}”的数据区域过大（{rows:,} 行 × {cols:,} 列），疑似损坏或恶意构造的文件，"
+                            "未读取；请对方把数据复制到下发的模板中重新发送", "too-large")
     from python_calamine import CalamineWorkbook
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        book = Book(format=fmt, saved=_saved_time(fmt, zf) if zf else None)
-        if fmt == "xlsx":
-            book.formulas = _xlsx_formulas(zf)
-        elif fmt == "ods":
-            book.formulas = _ods_formulas(zf)
-        elif fmt == "xls":
-            from .biff import xls_formulas
-            book.formulas = xls_formulas(data)
         for meta in wb.sheets_metadata:
             sheet = wb.get_sheet_by_name(meta.name)
             book.sheets[meta.name] = [normalise_row(row) for row in sheet.to_python(skip_empty_area=False)]
@@ -253,8 +357,10 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
         return book
     except ReadError:
         raise
-    except Exception as exc:  # calamine raises several types for damaged files
-        text = str(exc)
+    except (KeyboardInterrupt, SystemExit, GeneratorExit):
+        raise
+    except BaseException as exc:  # calamine raises several types for damaged files, and a panic (PanicException
+        text = str(exc)           # is a BaseException) on some: a damaged file, never the end of the run
         if "password" in text.lower() or "encrypt" in text.lower():
             raise ReadError("文件设置了密码（已加密），无法读取", "encrypted") from None
         raise ReadError(f"文件已损坏，无法读取（{type(exc).__name__}: {text[:120]}）", "damaged") from None

@@ -14,6 +14,28 @@ from .value import FULLWIDTH_DIGITS, chinese_numeral, format_number
 _FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
 VAGUE = ("有效提升", "进一步", "明显提升", "显著提升", "逐步提高", "不断提高", "有所提高", "较好")
+# what an indicator's own name says it measures
+COUNT_WORDS = ("次数", "人次", "场次", "人数", "个数", "份数", "册数", "篇数", "期数", "项数", "场数", "户数", "家数",
+               "数量", "件数", "批次")
+RATE_WORDS = ("率", "满意度", "比例", "占比", "比重")
+COUNT_UNITS = ("次", "人次", "万人次", "场", "场次", "个", "份", "篇", "册", "人", "名", "期", "项", "件", "家", "户",
+               "所", "站", "批", "条", "本", "套", "台", "座", "处", "间")
+PERCENT_UNITS = ("%", "％", "百分比")
+COST_WORDS = ("变动率", "结转结余率", "结余率", "控制率", "成本", "费用", "超支")
+# leftovers of a template or of a copied table: never a finished name or value
+LEFTOVER = re.compile(r"[XxＸｘ×]{2,}|…{2,}|……|\.{3,}|指标\s*\d+\s*[:：]|[（(]\s*[)）]")
+AMOUNT_IN_TEXT = r"([0-9][0-9,]*(?:\.[0-9]+)?)\s*万元"
+
+
+def cost_like(name: str, l2=None) -> bool:
+    """A cost-type indicator (smaller is better): its 二级 says so, or its name does."""
+    return bool(l2 is not None and l2.reverse) or any(w in (name or "") for w in COST_WORDS)
+
+
+def leftover(text: str) -> str | None:
+    """The leftover template text in a name or value (XX, ××, ……, 指标1：, empty brackets), if any."""
+    m = LEFTOVER.search(text or "")
+    return m.group(0) if m else None
 
 
 def _edit1(a: str, b: str) -> bool:
@@ -41,7 +63,7 @@ def review(ret: UnitReturn) -> list[Finding]:
         return out + [f for pr in ret.projects for f in _required(form, pr)] + review_dept(ret)
     for pr in ret.projects:
         out.extend(_required(form, pr))
-        out.extend(review_project(form, pr))
+        out.extend(review_project(form, pr, ret.payload.get("year")))
     return out
 
 
@@ -59,7 +81,7 @@ def _required(form: Form, pr: ProjectReturn) -> list[Finding]:
     return out
 
 
-def review_project(form: Form, pr: ProjectReturn) -> list[Finding]:
+def review_project(form: Form, pr: ProjectReturn, year: int | None = None) -> list[Finding]:
     out: list[Finding] = []
     params = form.review
     sheet = pr.sheet
@@ -74,14 +96,22 @@ def review_project(form: Form, pr: ProjectReturn) -> list[Finding]:
         if abs(pr.budget - parts) > tol:
             add("budget", "预算数与分项不符", ERROR,
                 f"预算数 {format_number(pr.budget)} ≠ 财政资金 {format_number(pr.fiscal or 0)} + 其他资金 {format_number(pr.other or 0)}")
-    pattern = params.get("amount_in_text")
-    if pattern and pr.use and pr.budget is not None:
-        m = re.search(pattern, pr.use)
-        if m and abs(float(m.group(1).replace(",", "")) - pr.budget) > tol:
-            add("use", "预算数与分项不符", WARNING,
-                f"资金用途中写的预算金额 {m.group(1)} 万元与项目预算数 {format_number(pr.budget)} 万元不一致")
+    if form.has_field("use") and pr.use and pr.budget is not None:
+        # the amounts the use text names (the form's own pattern, else every “N 万元”): one of them is the
+        # budget, or together they add up to it
+        pattern = params.get("amount_in_text") or AMOUNT_IN_TEXT
+        amounts = [float(m.group(1).replace(",", "")) for m in re.finditer(pattern, pr.use)]
+        if amounts and all(abs(a - pr.budget) > tol for a in amounts) and abs(sum(amounts) - pr.budget) > tol:
+            named = "、".join(f"{format_number(a)} 万元" for a in amounts)
+            add("use", "资金用途与预算数不符", WARNING,
+                f"资金用途中写的金额 {named}" + (f"（合计 {format_number(sum(amounts))} 万元）" if len(amounts) > 1 else "")
+                + f"与项目预算数 {format_number(pr.budget)} 万元不一致")
+    for key in ("goal", "use"):
+        left = leftover(getattr(pr, key, "") or "")
+        if left and form.has_field(key):
+            add(key, "模板占位文字", WARNING, f"“{form.fields()[key][1].title}”中有未替换的模板文字“{left}”")
     out.extend(_review_plan(form, pr))
-    out.extend(_review_indicators(form, pr))
+    out.extend(_review_indicators(form, pr, year=year))
     return out
 
 
@@ -117,7 +147,8 @@ def _review_plan(form: Form, pr: ProjectReturn) -> list[Finding]:
     return out
 
 
-def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=None, owner=None) -> list[Finding]:
+def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=None, owner=None,
+                       year: int | None = None) -> list[Finding]:
     """The indicator rules over the main grid (or over an inline table of indicators: its rows,
     where its findings point, and what to call it in the 缺少一级指标 message)."""
     indicators = pr.indicators if indicators is None else indicators
@@ -165,6 +196,30 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
             add("num", "数字格式", ERROR, f"{where}指标值“{text}”的数字是中文数字，请改写成阿拉伯数字（如“≥20万人次”“3次”）")
         elif FULLWIDTH_DIGITS & set(text):
             add("num", "数字格式", WARNING, f"{where}指标值“{text}”用了全角数字，已按“{text.translate(_FULL)}”读取")
+        for key, text_ in (("name", ind.name), ("description", ind.description), ("num", text)):
+            left = leftover(text_)
+            if left:
+                add(key, "模板占位文字", WARNING if left.startswith(("（", "(")) else ERROR,
+                    f"{where}{'指标值' if key == 'num' else '名称' if key == 'name' else '描述'}“{text_}”中有"
+                    f"{'空括号' if left.startswith(('（', '(')) else '未替换的模板文字'}“{left}”")
+        if v.kind == "date" and v.date and isinstance(year, int):
+            y, _m = v.date
+            if y < year:
+                add("num", "时效目标早于年度", WARNING, f"{where}时效目标“{text}”早于预算年度 {year} 年（是沿用了往年的表？）")
+            elif y > year:
+                add("num", "时效目标晚于年度", WARNING, f"{where}时效目标“{text}”晚于 {year} 年底，年度目标应在当年内完成")
+        if v.kind == "quant" and v.unit:
+            name = ind.name or ""
+            counts = any(w in name for w in COUNT_WORDS) and not any(w in name for w in RATE_WORDS)
+            rates = any(w in name for w in RATE_WORDS) and not any(w in name for w in COUNT_WORDS)
+            if counts and v.unit in PERCENT_UNITS:
+                add("unit", "单位与指标不符", WARNING, f"{where}是计数（次数、人次、场次……），指标值“{text}”却用了“{v.unit}”")
+            elif rates and v.unit in COUNT_UNITS and not (l2 is not None and l2.pct):   # else 应为百分比 says it
+                add("unit", "单位与指标不符", WARNING, f"{where}是比率（率、满意度……），指标值“{text}”却用了“{v.unit}”")
+        if v.kind == "quant" and not v.op and cost_like(ind.name, tax.find_level2(l1, ind.level2) if l1 and ind.level2
+                                                         else None):
+            add("op", "成本类指标无符号", WARNING, f"{where}是成本类指标，指标值“{text}”没有写“≤”：自评时会按正向"
+                "（越大越好）打分")
         if v.kind == "empty":
             add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
         elif v.kind == "placeholder" or norm_label(text) in placeholders:

@@ -15,6 +15,7 @@ from .generate import Options, file_name_for, workbook_bytes
 from .roster import Project, Unit, read_rows
 from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_grade, qual_band, qual_default,
                       quant_score, r2, total_score)
+from .review import cost_like
 from .stamp import fingerprint
 from .value import format_number, parse, parse_amount
 
@@ -203,6 +204,10 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             if _text(got) != _text(ref[key]):
                 add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
                     f"{where}的{labels[key]}被改动：批复为“{ref[key]}”，实为“{_text(got)}”")
+        if ref["kind"] == "quant" and not ref.get("op") and cost_like(ref["name"]):
+            add(("grid", i, "target"), cell("target"), "成本类指标无符号", WARNING,
+                f"{where}是成本类指标，批复的年度指标值“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
+                "如应越小越好，下年度的目标请写明“≤”")
         weight = _number(e.get("weight"))
         actual_text = _text(e.get("actual"))
         applicable = actual_text != NOT_APPLICABLE
@@ -278,6 +283,7 @@ def block_name(form: Form, block: str) -> str:
 
 
 def review_selfeval(ret: UnitReturn) -> list[Finding]:
+    """Every project scored by the form's rules (perftables.scoring), with what the unit must fix."""
     rules = Rules.from_form(ret.form.scoring)
     approved = {p["sheet"]: p.get("indicators", []) for p in ret.payload["projects"]}
     findings = []

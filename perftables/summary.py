@@ -112,6 +112,9 @@ def build_tables(col: Collection) -> list[Table]:
     tables.append(_issues_table(col, findings))
     if col.kind == "project_target":
         tables.append(tables.pop(-2))   # 整体绩效目标 last, after 审核问题
+    notes = _notes_table(col)
+    if notes.rows:   # right after 审核问题
+        tables.insert(next(i for i, t in enumerate(tables) if t.name == "审核问题") + 1, notes)
     return tables
 
 
@@ -294,6 +297,18 @@ def _detail_rows(accepted: list) -> Iterator[list]:
                 yield [ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2,
                        ind.name, ind.description, v.render(), v.op or "", v.num, v.unit or "",
                        " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis]
+
+
+def _notes_table(col: Collection) -> Table:
+    """单位备注: the notes clerks left on cells — questions to the coordinator, never dropped."""
+    t = Table("单位备注", [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
+                          ("单元格", "text"), ("作者", "text"), ("备注", "long")])
+    for rec in sorted(col.accepted, key=lambda r: r.unit_code):
+        if not rec.n_notes:
+            continue
+        for sheet, cell, author, text in rec.result.notes:
+            t.rows.append([rec.unit_code, rec.unit_name, rec.display, sheet, cell, author, text])
+    return t
 
 
 def _issues_table(col: Collection, findings: dict[int, list]) -> Table:

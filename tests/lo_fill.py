@@ -78,6 +78,16 @@ def main(job_path):
         for sheet, address, formula in job.get("formulas", []):   # a clerk typing "=…" into a cell
             sheets.getByName(sheet).unprotect("")
             sheets.getByName(sheet).getCellRangeByName(address).setFormula(formula)
+        for sheet, address, text in job.get("notes", []):        # a clerk's note on a cell
+            sheets.getByName(sheet).unprotect("")
+            cell = sheets.getByName(sheet).getCellRangeByName(address)
+            sheets.getByName(sheet).getAnnotations().insertNew(cell.getCellAddress(), text)
+        for sheet, index in job.get("hide_rows", []):
+            sheets.getByName(sheet).unprotect("")
+            sheets.getByName(sheet).getRows().getByIndex(index).IsVisible = False
+        for sheet, address, value in job.get("values_over_formulas", []):   # a typed number over a formula
+            sheets.getByName(sheet).unprotect("")
+            sheets.getByName(sheet).getCellRangeByName(address).setValue(value)
         if job.get("recalculate"):
             doc.calculateAll()
         for fmt, path in job["outputs"].items():

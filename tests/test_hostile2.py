@@ -422,7 +422,7 @@ def test_xls_formula_cells_are_found(xls_return):
     assert (6, 1) in xls_formulas(xls_return)["项目1"]
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(at=st.floats(0, 1), flips=st.binary(min_size=1, max_size=32), cut=st.integers(0, 4096))
 def test_fuzz_xls_container(tmp_path, xls_return, at, flips, cut):
     from perftables.biff import xls_formulas
@@ -432,3 +432,84 @@ def test_fuzz_xls_container(tmp_path, xls_return, at, flips, cut):
     xls_formulas(mutant)                 # never raises
     xls_formulas(mutant[:len(mutant) - cut])
     _check(tmp_path, mutant)
+
+
+def test_a_link_to_another_workbook_is_an_error(tmp_path, small_unit):
+    data = make_workbook(small_unit, fill=filled_fill())
+    rel = (b'<Relationship Id="rId999" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+           b'externalLink" Target="externalLinks/externalLink1.xml"/></Relationships>')
+    data = rewrite_zip(data, "xl/_rels/workbook.xml.rels", lambda body: body.replace(b"</Relationships>", rel))
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            dst.writestr(info, src.read(info.filename))
+        dst.writestr("xl/externalLinks/externalLink1.xml",
+                     '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+                     'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+                     '<externalBook r:id="rId1"/></externalLink>')
+        dst.writestr("xl/externalLinks/_rels/externalLink1.xml.rels",
+                     '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+                     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                     'relationships/externalLinkPath" Target="file:///C:/Users/张三/Desktop/预算底稿.xlsx" '
+                     'TargetMode="External"/></Relationships>')
+    ret = read_input_ret(tmp_path, out.getvalue())
+    hits = [f for f in ret.findings if f.rule == "外部链接"]
+    assert hits and hits[0].severity == "错误" and "预算底稿.xlsx" in hits[0].message
+
+
+def test_a_cell_far_out_is_refused_before_the_reader_allocates_it(tmp_path):
+    """Two cells, A1 and XFD1048576: a reader that builds the dense range would need ~17 billion cells and
+    abort the whole run. Refused with its reason; the other files are collected."""
+    import xlsxwriter
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    wb = xlsxwriter.Workbook(str(inbox / "角落.xlsx"))
+    ws = wb.add_worksheet()
+    ws.write("A1", 1)
+    ws.write("XFD1048576", 2)
+    wb.close()
+    shutil.copy(next((EXAMPLES / "returns").glob("405002_*.xlsx")), inbox)
+    r = subprocess.run([sys.executable, "-m", "perftables", "collect", str(inbox), "-o", str(tmp_path / "s.xlsx")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "[未采用] in/角落.xlsx：工作表“Sheet1”的数据区域过大" in r.stdout and "[已采用" in r.stdout
+
+
+def test_an_xls_declaring_a_huge_range_is_refused(xls_return):
+    """A DIMENSIONS record claiming billions of rows (what one reader reserves memory for)."""
+    import struct
+    from perftables.biff import _stream
+    from perftables.read import ReadError, read_book
+    data = bytearray(xls_return)
+    stream = _stream(bytes(data), "Workbook")
+    pos = stream.find(b"\x00\x02\x0e\x00")   # a DIMENSIONS record of a sheet
+    assert pos > 0
+    needle = stream[pos:pos + 18]
+    at = bytes(data).find(needle)
+    assert at > 0
+    data[at + 8:at + 12] = struct.pack("<I", 0x7FFFFFF0)
+    with pytest.raises(ReadError) as err:
+        read_book(bytes(data))
+    assert "数据区域过大" in err.value.reason
+
+
+def test_an_ods_repeating_a_value_a_million_times_is_refused(tmp_path):
+    from perftables.read import ReadError, read_book
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:spreadsheet>'
+               '<table:table table:name="表1"><table:table-row table:number-rows-repeated="1000000">'
+               '<table:table-cell table:number-columns-repeated="1000" office:value-type="float" office:value="1">'
+               '<text:p>1</text:p></table:table-cell></table:table-row></table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+        z.writestr("META-INF/manifest.xml", '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:'
+                   'manifest:1.0"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/'
+                   'vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+    with pytest.raises(ReadError) as err:
+        read_book(out.getvalue())
+    assert "数据区域过大" in err.value.reason

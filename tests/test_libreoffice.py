@@ -90,7 +90,7 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "审核意见" and wb.active.title == "审核意见"
     listed = [(r[1], r[2]) for r in wb["审核意见"].iter_rows(min_row=2, values_only=True)]
-    assert set(listed) == {("项目3", "F15"), ("项目5", "E7"), ("项目4", "H15"), ("项目5", "E11")}
+    assert set(listed) == {("项目3", "F15"), ("项目5", "E7"), ("项目4", "H15"), ("项目5", "E11"), ("项目2", "F13")}
     assert "占位符" in wb["项目3"]["F15"].comment.text
     assert wb["项目5"]["E7"].protection.locked is False
     assert (EXAMPLES / "returns").is_dir()
@@ -98,7 +98,8 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
     assert payload["issue"] == 2
     fixed = tmp_path / "回复：修改后.xlsx"
     cells = [["项目3", "E15", "≥"], ["项目3", "F15", "90"], ["项目3", "G15", "%"], ["项目5", "E7", 100],
-             ["项目4", "H15", "社会调研"], ["项目5", "E11", "≤"], ["项目5", "F11", "2"], ["项目5", "G11", "个"]]
+             ["项目4", "H15", "社会调研"], ["项目5", "E11", "≤"], ["项目5", "F11", "2"], ["项目5", "G11", "个"],
+             ["项目2", "E13", "≥"], ["项目2", "F13", "1000"], ["项目2", "G13", "份"]]
     run_lo({"input": str(path), "cells": cells, "outputs": {"xlsx": str(fixed)}}, tmp_path)
     second = collect([EXAMPLES / "returns", fixed], roster=roster)
     fates = {f.display.rsplit("/", 1)[-1]: (f.fate, f.reason) for f in second.files if f.unit_code == "731002"}
@@ -154,3 +155,26 @@ def test_formulas_typed_in_libreoffice_are_reported_in_every_format(tmp_path, ro
         found = {(f.cell, f.rule) for f in ret.findings}
         assert (plan1, "公式") in found and (num, "公式") in found, (fmt, sorted(found))
         assert ret.projects[0].plan[0] is None, fmt   # not the cached 10
+
+
+def test_notes_hidden_rows_and_typed_over_formulas_are_reported(tmp_path, roster):
+    """What a clerk leaves in LibreOffice besides values: a note (kept for the coordinator in 单位备注),
+    a hidden row, a number typed over the 预算执行得分 formula."""
+    from perftables.summary import build_tables
+    src = next((EXAMPLES / "selfeval_returns").glob("405002_*.xlsx"))
+    book = read_book(src.read_bytes())
+    form = load_form("hebei-selfeval")
+    ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
+    score_cell = ret.projects[0].cells["budget_score"]
+    out = tmp_path / "回执.xlsx"
+    run_lo({"input": str(src), "outputs": {"xlsx": str(out)},
+            "notes": [["自评1", "B3", "执行数以财政局12月对账单为准，是否可以？"]],
+            "hide_rows": [["自评1", 20]], "values_over_formulas": [["自评1", score_cell, 10]]}, tmp_path)
+    col = collect([out], roster=roster)
+    rec = col.accepted[0]
+    findings = {(f.rule, f.cell) for f in rec.result.findings}
+    assert ("公式被改动", score_cell) in findings
+    assert any(rule == "隐藏内容" for rule, _ in findings)
+    assert rec.result.notes and rec.result.notes[0][:2] == ("自评1", "B3") and "对账单" in rec.result.notes[0][3]
+    notes = next(t for t in build_tables(col) if t.name == "单位备注")
+    assert notes.rows[0][0] == "405002" and "对账单" in notes.rows[0][-1]
