@@ -391,17 +391,21 @@ class WorkbookWriter:
     def _findings_sheet(self):
         st = self.st
         ws = self.wb.add_worksheet(FINDINGS_SHEET)
-        for c, (head, width) in enumerate((("序号", 6), ("工作表", 14), ("单元格", 8), ("级别", 8), ("问题", 90))):
+        from .rules import fix
+        heads = (("序号", 6), ("工作表", 14), ("单元格", 8), ("级别", 8), ("问题", 60), ("怎么改", 50))
+        for c, (head, width) in enumerate(heads):
             ws.write_string(0, c, head, st.label(bold=True, bg_color=COLORS["header"]))
             ws.set_column(c, c, width)
+        wrap = st(border=1, text_wrap=True, valign="top")
         for i, f in enumerate(self.marks, 1):
             ws.write_number(i, 0, i, st(border=1, align="center"))
             ws.write_string(i, 1, f.sheet, st(border=1))
             ws.write_blank(i, 2, None, st(border=1, align="center"))
             ws.write_string(i, 3, f.severity, st(border=1, align="center"))
-            ws.write_string(i, 4, f.message, st(border=1))
+            ws.write_string(i, 4, f.message, wrap)
+            ws.write_string(i, 5, fix(f.rule), wrap)
         self._findings_ws = ws
-        self._page(ws, len(self.marks), 4, repeat=(0, 0), landscape=True)
+        self._page(ws, len(self.marks), len(heads) - 1, repeat=(0, 0), landscape=True)
         self._protect(ws)
         return ws
 
@@ -414,7 +418,9 @@ class WorkbookWriter:
                 if where is not None:
                     by_cell.setdefault(where, []).append(f)
         for (r, c), found in by_cell.items():
-            ws.write_comment(r, c, "\n".join(f"【{f.severity}】{f.message}" for f in found),
+            from .rules import fix
+            ws.write_comment(r, c, "\n".join(f"【{f.severity}】{f.message}" + (f"\n怎么改：{fix(f.rule)}" if fix(f.rule) else "")
+                                             for f in found),
                              {"author": "审核", "x_scale": 3, "y_scale": 2})
             ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=TRUE",
                                                "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})

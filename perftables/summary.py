@@ -312,12 +312,16 @@ def _notes_table(col: Collection) -> Table:
 
 
 def _issues_table(col: Collection, findings: dict[int, list]) -> Table:
-    issues = Table("审核问题", [("文件", "text"), ("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
-                               ("单元格", "text"), ("规则", "text"), ("级别", "text"), ("说明", "long")])
-    for rec in col.files:
+    from .rules import lookup
+    issues = Table("审核问题", [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
+                               ("单元格", "text"), ("规则编号", "text"), ("规则", "text"), ("级别", "text"),
+                               ("说明", "long"), ("怎么改", "long")])
+    for rec in sorted(col.files, key=lambda r: (r.unit_code, r.display)):   # by unit; filter by rule
         if rec.fate == ACCEPTED_FINDINGS:
             for f in findings[id(rec)] if id(rec) in findings else rec.result.findings:
-                issues.rows.append([f.file, f.unit_code, f.unit_name, f.sheet, f.cell, f.rule, f.severity, f.message])
+                rid, how = lookup(f.rule)
+                issues.rows.append([f.unit_code, f.unit_name, f.file, f.sheet, f.cell, rid, f.rule, f.severity,
+                                    f.message, how])
     return issues
 
 

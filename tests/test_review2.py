@@ -74,3 +74,39 @@ def test_unsigned_cost_like_targets(seed_findings, roster):
     se = collect([EXAMPLES / "selfeval_returns"], roster=roster)
     tangshan = next(f for f in se.accepted if f.unit_code == "405002").result.findings
     assert found(tangshan, "成本类指标无符号", "年运营成本", "正向")
+
+
+def test_every_rule_the_code_reports_has_an_id_and_a_fix():
+    """The catalogue is complete: each rule named in a finding anywhere in the package has its entry."""
+    import re
+    from pathlib import Path
+
+    from perftables.rules import RULES, lookup
+    package = Path(__file__).resolve().parent.parent / "perftables"
+    used = set()
+    for path in package.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        used |= {m.group(1) for m in re.finditer(r'"([^"\n]{2,14})",\s*(?:ERROR|WARNING)\b', text)}
+        used |= {m.group(1) for m in re.finditer(r'Finding\([^\n]*?,\s*"([^"\n]{2,14})",', text)}
+    used = {u.replace("{name}", "收入") for u in used}
+    missing = sorted(u for u in used if not lookup(u)[0])
+    assert not missing, missing
+    ids = [rid for rid, _ in RULES.values()]
+    assert len(ids) == len(set(ids))   # one id a rule
+
+
+def test_findings_say_how_to_fix_in_summary_feedback_and_letter(tmp_path, roster):
+    from perftables.feedback import review_text, write_feedback
+    from perftables.summary import build_tables
+    col = collect([EXAMPLES / "returns"], roster=roster)
+    issues = next(t for t in build_tables(col) if t.name == "审核问题")
+    heads = [h for h, _ in issues.columns]
+    assert heads[:2] == ["单位编码", "单位名称"] and "规则编号" in heads and heads[-1] == "怎么改"
+    assert all(row[heads.index("规则编号")] and row[-1] for row in issues.rows)
+    assert [r[0] for r in issues.rows] == sorted(r[0] for r in issues.rows)   # sorted by unit
+    rec = next(f for f in col.accepted if f.unit_code == "731002")
+    assert "怎么改：" in review_text(rec)
+    [path] = [p for p in write_feedback(col, tmp_path) if p.name.startswith("731002")]
+    import openpyxl
+    ws = openpyxl.load_workbook(path)["审核意见"]
+    assert ws.cell(1, 6).value == "怎么改" and all(ws.cell(r, 6).value for r in range(2, ws.max_row + 1))
