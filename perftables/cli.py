@@ -32,6 +32,11 @@ class UserError(click.ClickException):
     exit_code = EXIT_USAGE
 
 
+class Failed(click.ClickException):
+    """The work failed for a reason outside the input (a server down): a message, exit code 1."""
+    exit_code = EXIT_FAILED
+
+
 class Year(click.ParamType):
     """A budget year: four digits, 2000–2099."""
     name = "年度"
@@ -59,7 +64,8 @@ class App(click.Group):
             rv = super().main(args, prog_name or "perftables", complete_var, False, **extra)
         except click.ClickException as exc:
             exc.show()
-            sys.exit(exc.exit_code if exc.exit_code != 1 or isinstance(exc, click.UsageError) else EXIT_USAGE)
+            plain = type(exc) is click.ClickException   # click's own input errors: usage
+            sys.exit(EXIT_USAGE if plain else exc.exit_code)
         except (click.Abort, KeyboardInterrupt):
             _restore_terminal()
             click.echo("\n已中断：没有写完的文件都已丢弃，已写完的文件完整可用；可以重新运行。", err=True)
@@ -500,7 +506,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
             counts = m.send(messages, log, smtp, port, sender, password, user=user,
                             security=security, interval=interval, sender_name=from_name, echo=click.echo)
         except (OSError, m.smtplib.SMTPException) as exc:
-            raise click.ClickException(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {log}，重试不会重发）") from None
+            raise Failed(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {log}，重试不会重发）") from None
         click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
                    f"记录：{log}")
 

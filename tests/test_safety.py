@@ -455,3 +455,16 @@ def test_form_and_taxonomy_ids_are_names_never_paths(tmp_path, flag, value):
     r = run("generate", ROSTER, "-o", tmp_path / "o", "--year", 2025, flag, value)
     assert r.exit_code == 2 and ("不对" in r.output or "未知表式" in r.output) and "Traceback" not in r.output, r.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_mail_server_that_cannot_be_reached_is_exit_code_1(tmp_path, monkeypatch):
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]   # nothing listens here once closed
+    monkeypatch.setenv("PERFTABLES_SMTP_PASSWORD", "x")
+    out = tmp_path / "下发"
+    assert run("generate", ROSTER, "-o", out, "--year", 2025).exit_code == 0
+    r = run("mail", out, "--roster", ROSTER, "--from", "kx@example.cn", "--send", "--smtp", "127.0.0.1", "--port",
+            port, "--security", "none", "--interval", "0")
+    assert r.exit_code == 1 and "连接或登录 SMTP 服务器失败" in r.output and "Traceback" not in r.output
