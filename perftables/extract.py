@@ -323,7 +323,14 @@ class Extractor:
         values = []
         for address, raw, target in cells:
             if raw is None or isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                values.append(None if raw is None else float(raw))
+                value = None if raw is None else float(raw)
+                if value is not None and 0 < value <= 1:   # 25% typed is stored as 0.25 by every spreadsheet
+                    self.out.findings.append(Finding(
+                        sheet, address or "", "数字格式", WARNING,
+                        f"支出进度填的是 {format_number(value)}（或 {format_number(round(value * 100, 6))}%），"
+                        f"按 {format_number(round(value * 100, 6))}% 读取", target=target))
+                    value = round(value * 100, 6)
+                values.append(value)
                 continue
             text = _text(raw)
             amount = parse_amount(text.rstrip("%％"))
@@ -337,10 +344,6 @@ class Extractor:
                 self.out.findings.append(Finding(sheet, address or "", "数字格式", WARNING,
                                                  f"支出进度“{text}”以文本形式填写，已按 {format_number(amount.value)} 读取",
                                                  target=target))
-        nums = [v for v in values if v is not None]
-        # "25%" typed into a number cell arrives as 0.25: a plan that never exceeds 1 is a fraction
-        if nums and max(nums) <= 1 and max(nums) > 0:
-            values = [None if v is None else round(v * 100, 6) for v in values]
         return values
 
     def _header(self, sheet, rows, header: int, grid, at: int, target_of):

@@ -488,17 +488,28 @@ class WorkbookWriter:
             ws.data_validation(r, cell.col, r, cell.col, {"validate": "any", **prompt})
 
     def _plan_alarm(self, ws, r, cell):
-        """Turn a plan cell red when it is out of range, decreasing, or the last one is not 100."""
+        """Turn a plan cell red when it is out of range, decreasing, or the last one is not 100.
+
+        A clerk types 25, 25% or 0.25: Excel, WPS and LibreOffice store 25% as 0.25, so a value in (0, 1]
+        is a fraction — shown as a percentage by a conditional number format, compared as ×100 here, and
+        read as ×100 (with a notice) by the collector."""
         plan = self.form.plan_fields()
         i = next(k for k, c in enumerate(plan) if c.field == cell.field)
         ref = f"${_col(cell.col)}${r + 1}"
-        rules = [f"N({ref})<0", f"N({ref})>100"]
+
+        def pct(x):
+            return f"IF(AND(N({x})>0,N({x})<=1),N({x})*100,N({x}))"
+
+        rules = [f"{pct(ref)}<0", f"{pct(ref)}>100"]
         if i > 0:
             prev = f"${_col(plan[i - 1].col)}${r + 1}"
-            rules.append(f"AND(ISNUMBER({ref}),ISNUMBER({prev}),{ref}<{prev})")
+            rules.append(f"AND(ISNUMBER({ref}),ISNUMBER({prev}),{pct(ref)}<{pct(prev)})")
         if i == len(plan) - 1:
             first = f"${_col(plan[0].col)}${r + 1}"
-            rules.append(f"AND(COUNT({first}:{ref})>0,N({ref})<>100)")
+            rules.append(f"AND(COUNT({first}:{ref})>0,{pct(ref)}<>100)")
+        ws.conditional_format(r, cell.col, r, cell.last_col, {
+            "type": "formula", "criteria": f"=AND(ISNUMBER({ref}),{ref}>0,{ref}<=1)",
+            "format": self.st(num_format="0.00%")})
         ws.conditional_format(r, cell.col, r, cell.last_col, {
             "type": "formula", "criteria": "=OR(" + ",".join(rules) + ")",
             "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})

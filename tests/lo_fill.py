@@ -20,7 +20,7 @@ import time
 import uno
 from com.sun.star.beans import PropertyValue
 
-FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "xls": "MS Excel 97", "ods": "calc8"}
+FILTERS = {"xlsx": "Calc MS Excel 2007 XML", "xls": "MS Excel 97", "ods": "calc8", "pdf": "calc_pdf_Export"}
 
 
 def prop(name, value):
@@ -75,6 +75,8 @@ def main(job_path):
                 cell.setValue(value)
             else:
                 cell.setString(value)
+        for sheet, address, text in job.get("typed", []):         # as typed at the keyboard: "25%" → 0.25
+            sheets.getByName(sheet).getCellRangeByName(address).setFormula(text)
         for sheet, address, formula in job.get("formulas", []):   # a clerk typing "=…" into a cell
             sheets.getByName(sheet).unprotect("")
             sheets.getByName(sheet).getCellRangeByName(address).setFormula(formula)

@@ -130,7 +130,10 @@ def test_print_setup(generated):
 def test_plan_turns_red_rules(generated):
     _, data, _ = generated
     xml = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet3.xml").decode()
-    assert "N($E$7)&lt;&gt;100" in xml and "$C$7&lt;$B$7" in xml
+    # compared as percentages whether 25 or 0.25 (25% typed) was entered
+    assert "IF(AND(N($E$7)&gt;0,N($E$7)&lt;=1),N($E$7)*100,N($E$7))&lt;&gt;100" in xml
+    assert "IF(AND(N($C$7)&gt;0,N($C$7)&lt;=1),N($C$7)*100,N($C$7))&lt;IF(AND(N($B$7)&gt;0" in xml
+    assert "AND(ISNUMBER($B$7),$B$7&gt;0,$B$7&lt;=1)" in xml          # a fraction shown as a percentage
 
 
 def test_tangshan_variant_keeps_all_eight_level2(roster):

@@ -178,3 +178,28 @@ def test_notes_hidden_rows_and_typed_over_formulas_are_reported(tmp_path, roster
     assert rec.result.notes and rec.result.notes[0][:2] == ("自评1", "B3") and "对账单" in rec.result.notes[0][3]
     notes = next(t for t in build_tables(col) if t.name == "单位备注")
     assert notes.rows[0][0] == "405002" and "对账单" in notes.rows[0][-1]
+
+
+def test_spending_plan_shows_and_reads_25_percent_however_typed(tmp_path, roster):
+    """25, 25% (stored as 0.25) and 0.25 all show as a percentage of 25 on paper and are read as 25."""
+    import shutil
+    if not shutil.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    form = load_form("hebei-project")
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(make_workbook(roster.unit("307001")))
+    book = read_book(template.read_bytes())
+    cells = extract(book, form, read_stamp(book.sheets["_stamp"])).projects[0].cells
+    out = {"xlsx": str(tmp_path / "r.xlsx"), "pdf": str(tmp_path / "r.pdf")}
+    run_lo({"input": str(template), "outputs": out,
+            "cells": [["项目1", cells["plan1"], 25], ["项目1", cells["plan3"], 0.75], ["项目1", cells["plan4"], 100]],
+            "typed": [["项目1", cells["plan2"], "50%"]]}, tmp_path)
+    book = read_book(Path(out["xlsx"]).read_bytes())
+    ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
+    assert ret.projects[0].plan == [25, 50, 75, 100]
+    notes = [f for f in ret.findings if f.rule == "数字格式"]
+    assert {f.cell for f in notes} == {cells["plan2"], cells["plan3"]}
+    text = subprocess.run(["pdftotext", "-layout", out["pdf"], "-"], capture_output=True, text=True).stdout
+    for shown in ("25.00%", "50.00%", "75.00%", "100.00%"):
+        assert shown in text, (shown, text[:2000])
+    assert "0.50%" not in text and "0.75%" not in text
