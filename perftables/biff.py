@@ -133,6 +133,19 @@ def xls_formulas(data: bytes, extent: dict | None = None) -> dict[str, dict[tupl
         return {}
 
 
+def _declared(body: bytes) -> tuple[int, int]:
+    """The (rows, cols) a DIMENSIONS record makes python-calamine reserve, computed as it does
+    (u32 arithmetic that wraps when the first row or column lies after the last)."""
+    if len(body) == 14:
+        rf, rl, cf, cl = struct.unpack_from("<IIHH", body, 0)
+    else:
+        rf, rl, cf, cl = struct.unpack_from("<HHHH", body, 0)
+    if cf > 0xFF or cl < cf:
+        cf = 0
+    end_row, end_col = (rl - 1, cl - 1) if rl >= 1 and cl >= 1 else (rf, cf)
+    return (end_row - rf + 1) % (1 << 32), (end_col - cf + 1) % (1 << 32)
+
+
 CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6}   # row, col first
 MULTI_RECORDS = {0x00BD, 0x00BE}                                                 # row, first col … last col
 
@@ -165,9 +178,9 @@ def _scan(stream: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int
                 rows, cols = max(rows, row + 1), max(cols, col + 1)
                 if rtype == 0x0006:
                     found[(row, col)] = ""
-            elif rtype == 0x0200 and rlen >= 14:   # DIMENSIONS: what a reader may reserve room for
-                first_row, last_row, first_col, last_col = struct.unpack_from("<IIHH", stream, pos + 4)
-                rows, cols = max(rows, last_row), max(cols, last_col)
+            elif rtype == 0x0200 and rlen in (10, 14):   # DIMENSIONS: what a reader reserves room for
+                declared = _declared(stream[pos + 4:pos + 4 + rlen])
+                rows, cols = max(rows, declared[0]), max(cols, declared[1])
             elif rtype == 0x000A:
                 break
             pos += 4 + rlen

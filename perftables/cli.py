@@ -358,12 +358,13 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), default=None,
               help="为有问题的单位生成退改工作簿和审核意见的文件夹")
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
+@click.option("--contact", default="", help="联系人及电话，写入退改工作簿的审核意见")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
 @click.option("--format", "formats", default="csv", show_default=True,
               help="导出格式，可多选，用逗号分隔：csv（Excel/WPS 直接打开）、sqlite（一个数据库文件）、parquet（需 pyarrow）")
 @templates_option
-def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, workers, no_cache, formats):
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, contact, workers, no_cache, formats):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
@@ -422,7 +423,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, wor
         click.echo(f"未采用的文件已复制到：{result.held}（原件未动）")
     if feedback_dir:
         from .feedback import write_feedback
-        written = write_feedback(col, feedback_dir, deadline=deadline)
+        written = write_feedback(col, feedback_dir, deadline=deadline, contact=contact)
         click.echo(f"退改工作簿 {len(written)} 份：{feedback_dir}")
 
 

@@ -185,7 +185,7 @@ def _run_demo(outdir: Path, examples: Path = EXAMPLES):
     if status:
         missing = [r[1] for r in status.rows if r[2] == "未报送"]
         yield "   未报送：" + ("、".join(missing) if missing else "无")
-    feedback = write_feedback(col, outdir / "4-退改", deadline=f"{YEAR}年1月20日")
+    feedback = write_feedback(col, outdir / "4-退改", deadline=f"{YEAR}年1月20日", contact="市科协计划财务部 0312-0000000")
     yield f"5. 退改工作簿 {len(feedback)} 份（问题单元格标红并批注，附审核意见文字）：{outdir / '4-退改'}"
     notes: list[str] = []
     published = publish(col, outdir / "5-公开", notes=notes)

@@ -82,7 +82,8 @@ def review_text(rec: FileRecord, deadline: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_feedback(col: Collection, outdir, deadline: str = "", password: str | None = None) -> list[Path]:
+def write_feedback(col: Collection, outdir, deadline: str = "", password: str | None = None,
+                   contact: str = "") -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -92,7 +93,8 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
         ret, payload = rec.result, rec.payload
         unit = unit_from_payload(payload)
         opts = Options(year=int(payload["year"]), password=password, issue=int(payload.get("issue", 1)) + 1,
-                       extra_projects=len(payload.get("spares", [])), deadline=deadline, links=payload.get("links"))
+                       extra_projects=len(payload.get("spares", [])), deadline=deadline, contact=contact,
+                       links=payload.get("links"))
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
         name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
         path = outdir / name

@@ -393,19 +393,39 @@ class WorkbookWriter:
         ws = self.wb.add_worksheet(FINDINGS_SHEET)
         from .rules import fix
         heads = (("序号", 6), ("工作表", 14), ("单元格", 8), ("级别", 8), ("问题", 60), ("怎么改", 50))
-        for c, (head, width) in enumerate(heads):
-            ws.write_string(0, c, head, st.label(bold=True, bg_color=COLORS["header"]))
+        for c, (_, width) in enumerate(heads):
             ws.set_column(c, c, width)
+        # the letter first: whose table, how many problems, what to do, by when, whom to call
+        errors = sum(f.severity == "错误" for f in self.marks)
+        warnings = len(self.marks) - errors
+        o = self.opts
+        letter = [
+            (f"{self.unit.name}：{o.year}年{self.form.name} 审核意见（第{max(o.issue - 1, 1)}轮）", st(bold=True, font_size=14)),
+            (f"贵单位报送的表已审核，发现 {errors} 个错误、{warnings} 个警告，逐条列在下表，问题单元格在各工作表中标红并附批注。"
+             "错误必须修改；警告请核实，确有依据的可以不改。", None),
+            ("怎么改：直接在本工作簿中修改标红的单元格（不要另存为其他模板，不要删改工作表；文件名可以改），"
+             "保存后把本文件发回" + (f"，截止时间：{o.deadline}" if o.deadline else "") + "。", None),
+            ("联系人：" + (o.contact or "见通知或发文邮件"), None),
+        ]
+        plain = st(text_wrap=True, valign="top")
+        for i, (text, fmt) in enumerate(letter):
+            ws.merge_range(i, 0, i, len(heads) - 1, text, fmt or plain)
+            ws.set_row(i, 24 if i == 0 else fit_height([(text, sum(w for _, w in heads))], 18))
+        top = len(letter) + 1
+        self._findings_top = top
+        for c, (head, _) in enumerate(heads):
+            ws.write_string(top, c, head, st.label(bold=True, bg_color=COLORS["header"]))
         wrap = st(border=1, text_wrap=True, valign="top")
         for i, f in enumerate(self.marks, 1):
-            ws.write_number(i, 0, i, st(border=1, align="center"))
-            ws.write_string(i, 1, f.sheet, st(border=1))
-            ws.write_blank(i, 2, None, st(border=1, align="center"))
-            ws.write_string(i, 3, f.severity, st(border=1, align="center"))
-            ws.write_string(i, 4, f.message, wrap)
-            ws.write_string(i, 5, fix(f.rule), wrap)
+            ws.write_number(top + i, 0, i, st(border=1, align="center"))
+            ws.write_string(top + i, 1, f.sheet, st(border=1))
+            ws.write_blank(top + i, 2, None, st(border=1, align="center"))
+            ws.write_string(top + i, 3, f.severity, st(border=1, align="center"))
+            ws.write_string(top + i, 4, f.message, wrap)
+            ws.write_string(top + i, 5, fix(f.rule), wrap)
+            ws.set_row(top + i, fit_height([(f.message, 60), (fix(f.rule), 50)], 15))
         self._findings_ws = ws
-        self._page(ws, len(self.marks), len(heads) - 1, repeat=(0, 0), landscape=True)
+        self._page(ws, top + len(self.marks), len(heads) - 1, repeat=(top, top), landscape=True)
         self._protect(ws)
         return ws
 
@@ -425,7 +445,7 @@ class WorkbookWriter:
             ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=TRUE",
                                                "format": self.st(bg_color=COLORS["error"], font_color=COLORS["error_font"])})
             for f in found:
-                row = self.marks.index(f) + 1
+                row = self._findings_top + self.marks.index(f) + 1
                 self._findings_ws.write_string(row, 2, _col(c) + str(r + 1), self.st(border=1, align="center"))
 
     def _write_cell(self, ws, r, cell, locked_value, fill_value, refs=None):

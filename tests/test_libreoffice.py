@@ -89,7 +89,10 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
     [path] = [p for p in write_feedback(first, tmp_path / "退改") if p.name.startswith("731002")]
     wb = openpyxl.load_workbook(path)
     assert wb.sheetnames[0] == "审核意见" and wb.active.title == "审核意见"
-    listed = [(r[1], r[2]) for r in wb["审核意见"].iter_rows(min_row=2, values_only=True)]
+    rows = list(wb["审核意见"].iter_rows(values_only=True))
+    assert "审核意见" in rows[0][0] and "个错误" in rows[1][0] and "怎么改" in rows[2][0]   # the letter first
+    top = next(i for i, r in enumerate(rows) if r[0] == "序号")
+    listed = [(r[1], r[2]) for r in rows[top + 1:]]
     assert set(listed) == {("项目3", "F15"), ("项目5", "E7"), ("项目4", "H15"), ("项目5", "E11"), ("项目2", "F13")}
     assert "占位符" in wb["项目3"]["F15"].comment.text
     assert wb["项目5"]["E7"].protection.locked is False

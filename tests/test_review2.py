@@ -109,4 +109,5 @@ def test_findings_say_how_to_fix_in_summary_feedback_and_letter(tmp_path, roster
     [path] = [p for p in write_feedback(col, tmp_path) if p.name.startswith("731002")]
     import openpyxl
     ws = openpyxl.load_workbook(path)["审核意见"]
-    assert ws.cell(1, 6).value == "怎么改" and all(ws.cell(r, 6).value for r in range(2, ws.max_row + 1))
+    top = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "序号")
+    assert ws.cell(top, 6).value == "怎么改" and all(ws.cell(r, 6).value for r in range(top + 1, ws.max_row + 1))
