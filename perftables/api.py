@@ -13,29 +13,17 @@ The command line is a thin layer over the same functions (perftables.summary.run
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 
-@contextmanager
 def _templates(templates):
     """User form folders for the duration of a call (as --templates does on the command line)."""
-    from .forms import TEMPLATES_ENV
-
+    from .forms import with_templates
     if not templates:
-        yield
-        return
-    dirs = [templates] if isinstance(templates, (str, os.PathLike)) else list(templates)
-    before = os.environ.get(TEMPLATES_ENV)
-    os.environ[TEMPLATES_ENV] = os.pathsep.join([str(Path(d).resolve()) for d in dirs] + ([before] if before else []))
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop(TEMPLATES_ENV, None)
-        else:
-            os.environ[TEMPLATES_ENV] = before
+        return nullcontext()
+    return with_templates([templates] if isinstance(templates, (str, os.PathLike)) else list(templates))
 
 
 def _roster(roster):

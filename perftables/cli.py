@@ -161,17 +161,8 @@ def _use_templates(ctx, param, value):
     """--templates DIR (may be given several times): the user's form folders, searched before the packaged
     ones — for this process and the worker processes it starts (through PERFTABLES_TEMPLATES)."""
     if value:
-        from .forms import TEMPLATES_ENV
-        before = os.environ.get(TEMPLATES_ENV)
-        old = [p for p in (before or "").split(os.pathsep) if p]
-        os.environ[TEMPLATES_ENV] = os.pathsep.join([str(Path(v).resolve()) for v in value] + old)
-
-        def restore():
-            if before is None:
-                os.environ.pop(TEMPLATES_ENV, None)
-            else:
-                os.environ[TEMPLATES_ENV] = before
-        ctx.call_on_close(restore)
+        from .forms import with_templates
+        ctx.with_resource(with_templates(value))
     return value
 
 
@@ -194,24 +185,21 @@ def forms(check):
         perftables forms --templates 我的表式/
         perftables forms --check 我的表式/hunan-project.toml
     """
-    from .forms import TEMPLATES_ENV, broken_forms, load_form_file
+    from .forms import broken_forms, load_form_file, with_templates
 
     if check:
         bad = 0
         for name in check:
             path = Path(name).resolve()
-            old = os.environ.get(TEMPLATES_ENV, "")
-            os.environ[TEMPLATES_ENV] = os.pathsep.join(p for p in (str(path.parent), old) if p)
             try:
-                form = load_form_file(path)
+                with with_templates([path.parent]):   # what it extends or names may lie beside it
+                    form = load_form_file(path)
                 click.echo(f"通过：{name}（{form.id}：{form.name}）")
             except FormError as exc:
                 bad += 1
                 click.echo(f"有错误：{name}", err=True)
                 for line in str(exc).splitlines():
                     click.echo(f"  {line}", err=True)
-            finally:
-                os.environ[TEMPLATES_ENV] = old
         if bad:
             raise click.exceptions.Exit(EXIT_USAGE)
         return

@@ -26,8 +26,6 @@ def _tables(source) -> dict:
         raise CompareError(f"“{source}”不是 collect 写出的汇总（{type(exc).__name__}）") from None
     if "项目汇总" not in t or "指标明细" not in t:
         raise CompareError(f"“{source}”不是绩效目标表的汇总（没有“项目汇总”“指标明细”表）")
-    for name, rows in t.items():   # the 合计 rows are for people
-        t[name] = [r for r in rows if not r or next(iter(r.values()), "") != "合计"]
     return t
 
 

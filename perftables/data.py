@@ -62,10 +62,6 @@ def _value(value, kind: str):
     return str(value)
 
 
-def table_columns(table) -> list[tuple[str, str]]:
-    return list(table.columns)
-
-
 def rows_of(table):
     """The data rows of a table, typed (never its 合计 row: sums are computed by whoever reads)."""
     kinds = [k for _, k in table.columns]
@@ -222,8 +218,6 @@ def read_csv_folder(folder) -> dict:
     out = {}
     for name, rows in read_summary_tables(folder).items():
         cols = dict(kinds.get(name, []))
-        if rows and rows[-1] and next(iter(rows[-1].values()), "") == "合计":
-            rows = rows[:-1]   # the CSV's 合计 row is for people, not data
         df = pd.DataFrame(rows, columns=list(cols) or None)
         for c in df.columns:
             df[c] = df[c].map(lambda v: None if v == "" else v)
@@ -235,30 +229,13 @@ INT_HEADS = ("数", "行号", "年度", "大小（字节）")
 
 
 def read_xlsx(path) -> dict:
-    """A summary workbook's tables, typed from the cells themselves (codes are stored as text; a table
-    continued over several sheets is joined; the 合计 row is left out)."""
-    import re
-
+    """A summary workbook's tables, typed from the cells themselves (codes are stored as text)."""
     import pandas as pd
-    from python_calamine import CalamineWorkbook
 
-    wb = CalamineWorkbook.from_path(str(path))
-    raw: dict[str, tuple[list[str], list[list]]] = {}
-    for name in wb.sheet_names:
-        rows = wb.get_sheet_by_name(name).to_python()
-        if not rows or name == "说明":
-            continue
-        head = [str(h) for h in rows[0]]
-        body = [[None if v == "" else v for v in r] + [None] * (len(head) - len(r)) for r in rows[1:]]
-        part = re.match(r"^(.*)（(\d+)）$", name)
-        if part and part.group(1) in raw:
-            raw[part.group(1)][1].extend(body)
-        else:
-            raw[name] = (head, body)
+    from .summary import workbook_sheets
+
     out = {}
-    for name, (head, body) in raw.items():
-        if body and body[-1] and body[-1][0] == "合计":
-            body = body[:-1]
+    for name, (head, body) in workbook_sheets(path).items():
         columns = {}
         for j, h in enumerate(head):
             values = [r[j] for r in body]

@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .resources import ID_RE
+
 KINDS = ("project_target", "project_selfeval", "dept_target", "dept_selfeval")
 CELL_TYPES = ("text", "longtext", "amount", "plan")
 SOURCES_CELL = ("unit", "roster")
@@ -180,13 +182,6 @@ def _kind(value) -> str:
         type(value), type(value).__name__)
 
 
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + (ord(ch) - 64)
-    return n - 1
-
-
 def _names(template: str) -> set[str]:
     """{name} references of a text template (not {{ }})."""
     return set(re.findall(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)(?:[^{}]*)\}(?!\})", template))
@@ -194,6 +189,7 @@ def _names(template: str) -> set[str]:
 
 def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonomy_exists=None) -> list[Problem]:
     """All problems of one (merged) description. form_exists / taxonomy_exists: look-ups by id."""
+    from .forms import col_index, norm_label
     c = Checker(sources)
     c.check(data, SCHEMA, "")
     if c.problems:
@@ -202,7 +198,7 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     stem = Path(sources[0][0]).stem
     if meta["id"] != stem:
         c.add("form.id", f"表式 id “{meta['id']}”应与文件名“{stem}”相同", meta["id"], "id")
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", meta["id"]):
+    if not ID_RE.match(meta["id"]):
         c.add("form.id", "表式 id 只能用小写字母、数字、-、_", meta["id"], "id")
     if taxonomy_exists and not taxonomy_exists(meta["taxonomy"]):
         c.add("form.taxonomy", f"没有指标体系“{meta['taxonomy']}”", meta["taxonomy"], "taxonomy")
@@ -223,7 +219,7 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
 
     def at_range(key: str, at: str) -> tuple[int, int]:
         a, _, b = at.strip().partition(":")
-        first, last = _col_index(a), _col_index(b or a)
+        first, last = col_index(a), col_index(b or a)
         if last < first or last >= ncols:
             c.add(key, f"列“{at}”超出表格的 {ncols} 列（A–{chr(64 + min(ncols, 26))}）", at, "at")
         return first, last
@@ -232,7 +228,6 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     anchor_count: dict[str, int] = {}
 
     def anchor(key: str, text: str) -> None:
-        from .forms import norm_label
         norm = norm_label(text)
         anchor_count[text] = anchor_count.get(text, 0) + 1
         if norm in anchors:
@@ -325,7 +320,6 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     for key, table in tables.items():
         columns(f"sheet.tables.{key}.columns", table["columns"], set())
     if grid.get("end_anchor"):
-        from .forms import norm_label
         below = {norm_label(r.get("anchor", "")) for r in sheet.get("footer", []) if r.get("anchor")}
         if norm_label(grid["end_anchor"]) not in below:
             c.add("sheet.grid.end_anchor", f"结束锚点“{grid['end_anchor']}”不是表尾（footer）任何一行的锚点"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from .resources import TEMPLATES_DIR
+from .resources import ID_RE, TEMPLATES_DIR
 
 
 # the kinds of form that are self-evaluations (scored by perftables.scoring)
@@ -97,6 +97,15 @@ def template_dirs() -> tuple[Path, ...]:
     import os
     extra = [Path(p) for p in os.environ.get(TEMPLATES_ENV, "").split(os.pathsep) if p.strip()]
     return tuple(extra) + (TEMPLATES_DIR,)
+
+
+def with_templates(dirs):
+    """Within the block, these folders are searched first (before PERFTABLES_TEMPLATES and the packaged forms)."""
+    import os
+
+    from .resources import environ
+    before = os.environ.get(TEMPLATES_ENV)
+    return environ(TEMPLATES_ENV, os.pathsep.join([str(Path(d).resolve()) for d in dirs] + ([before] if before else [])))
 
 
 def _find(kind: str, name: str, sub: str = "", dirs: tuple[Path, ...] | None = None) -> Path | None:
@@ -466,7 +475,7 @@ def _compile_tables(raw: dict) -> dict[str, Grid]:
                       {k: v for k, v in t.items() if k != "columns"}) for key, t in raw.items()}
 
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_ID = ID_RE
 
 
 def _check_id(kind: str, name) -> None:

@@ -47,22 +47,10 @@ class Key:
 EXAMPLE_KEY_NAME = "示例签名密钥.key"
 
 
-class using:
+def using(path):
     """Within the block, the key at `path` is the coordinator's key (the demo, tests)."""
-
-    def __init__(self, path):
-        self.path = str(path)
-
-    def __enter__(self):
-        self.old = os.environ.get(KEY_ENV)
-        os.environ[KEY_ENV] = self.path
-        return self
-
-    def __exit__(self, *exc):
-        if self.old is None:
-            os.environ.pop(KEY_ENV, None)
-        else:
-            os.environ[KEY_ENV] = self.old
+    from .resources import environ
+    return environ(KEY_ENV, str(path))
 
 
 def default_key_path() -> Path:

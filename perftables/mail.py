@@ -77,9 +77,9 @@ class Outgoing:
 
 def header_problem(*texts: str) -> str | None:
     """Text that would go into a mail header: a line break or control character is refused, never sent."""
-    import re
+    from .resources import CONTROL_RE
     for text in texts:
-        if re.search(r"[\x00-\x1f\x7f\u2028\u2029]", str(text)):
+        if CONTROL_RE.search(str(text)):
             return f"“{str(text)[:40]!s}”含有换行或控制字符，不能作为邮件的收件人或主题"
     return None
 

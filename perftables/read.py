@@ -84,6 +84,14 @@ _FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]
                            rb'([^<]{0,300})')
 
 
+def _col_number(letters: bytes) -> int:
+    """b"A" → 1, b"AB" → 28."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
 def _xml_text(raw: bytes) -> str:
     import html
     return html.unescape(raw.decode("utf-8", "replace"))
@@ -157,22 +165,12 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
         if extent is not None:
             rows = cols = 0
             for letters, row in _CELL_REF.findall(xml):
-                r = int(row)
-                if r > rows:
-                    rows = r
-                c = 0
-                for ch in letters:
-                    c = c * 26 + ch - 64
-                if c > cols:
-                    cols = c
+                rows, cols = max(rows, int(row)), max(cols, _col_number(letters))
             extent[name] = (rows, cols)
         found = {}
         if b"<f" in xml or b":f" in xml:
             for letters, row, attrs, empty, text in _FORMULA_CELL.findall(xml):
-                col = 0
-                for ch in letters:
-                    col = col * 26 + ch - 64
-                found[(int(row) - 1, col - 1)] = "" if empty else _xml_text(text)
+                found[(int(row) - 1, _col_number(letters) - 1)] = "" if empty else _xml_text(text)
         if found:
             book.formulas[name] = found
         if b"hidden=" in xml:
@@ -194,12 +192,6 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
                 text = "".join(_xml_text(t) for t in _T.findall(body)).strip()
                 i = int(author_id)
                 book.comments.append((name, ref.decode(), authors[i] if i < len(authors) else "", text))
-
-
-def _xlsx_formulas(zf: zipfile.ZipFile | None) -> dict[str, dict[tuple[int, int], str]]:
-    book = Book(format="xlsx")
-    _xlsx_parts(zf, book)
-    return book.formulas
 
 
 _ODS_TAG = re.compile(rb'<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>')

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .resources import CONTROL_RE
 from .value import clean, format_number, parse_amount
 
 # canonical key → accepted headers (Chinese first: it is what the user sees in messages)
@@ -139,7 +140,7 @@ def _table(path, what: str) -> tuple[Path, list[list], list[str]]:
     return path, rows, [_cell_text(h) for h in rows[0]]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL = CONTROL_RE
 _ADDRESS = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
                       r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)+$")
 

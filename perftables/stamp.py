@@ -11,6 +11,8 @@ import hashlib
 import json
 import re
 
+from .resources import ID_RE
+
 STAMP_SHEET = "_stamp"
 LISTS_SHEET = "_lists"
 FINDINGS_SHEET = "审核意见"   # first sheet of a feedback workbook
@@ -82,7 +84,7 @@ def read_stamp(rows: list[list], key=None) -> dict:
     return payload
 
 
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_NAME = ID_RE
 _CODE = re.compile(r"^[^\x00-\x1f/\\]{1,64}$")
 
 

@@ -559,26 +559,47 @@ def _csv_value(value):
 
 # --------------------------------------------------------------------------- reading them back
 
+def _data_rows(rows: list) -> list:
+    """A table's rows without its 合计 row (for people, not data)."""
+    return rows[:-1] if rows and rows[-1] and rows[-1][0] == "合计" else rows
+
+
+def workbook_sheets(path) -> dict[str, tuple[list[str], list[list]]]:
+    """A summary workbook's tables as written: header and rows of cell values (a table continued over
+    several sheets joined, the 说明 sheet and 合计 rows left out)."""
+    from python_calamine import CalamineWorkbook
+
+    wb = CalamineWorkbook.from_path(str(path))
+    out: dict[str, tuple[list[str], list[list]]] = {}
+    for name in wb.sheet_names:
+        rows = wb.get_sheet_by_name(name).to_python()
+        if name == "说明" or not rows:
+            continue
+        head = [str(h) for h in rows[0]]
+        body = [[None if v == "" else v for v in r] + [None] * (len(head) - len(r)) for r in rows[1:]]
+        part = re.match(r"^(.*)（(\d+)）$", name)
+        if part and part.group(1) in out:   # a table continued over several sheets
+            out[part.group(1)][1].extend(body)
+        else:
+            out[name] = (head, body)
+    return {name: (head, _data_rows(body)) for name, (head, body) in out.items()}
+
+
 def read_summary_tables(source) -> dict[str, list[dict]]:
-    """The summary's tables as dicts, from SUMMARY.xlsx or a CSV export folder (formula guards removed)."""
+    """The summary's tables as dicts of text, from SUMMARY.xlsx or a CSV export folder (formula guards
+    removed, 合计 rows left out)."""
     source = Path(source)
     tables: dict[str, list[dict]] = {}
     if source.is_dir():
         for path in source.glob("*.csv"):
             with path.open(encoding="utf-8-sig", newline="") as fh:
-                tables[path.stem] = list(csv.DictReader(fh))
+                rows = list(csv.reader(fh))
+            if rows:
+                tables[path.stem] = [dict(zip(rows[0], r)) for r in _data_rows(rows[1:])]
     else:
-        from python_calamine import CalamineWorkbook
-        wb = CalamineWorkbook.from_path(str(source))
-        for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python()
-            head = [str(h) for h in rows[0]] if rows else []
-            part = re.match(r"^(.*)（(\d+)）$", name)
-            if part and part.group(1) in tables:   # a table continued over several sheets
-                name = part.group(1)
-            tables.setdefault(name, [])
-            tables[name] += [{h: ("" if v is None else format_number(v) if isinstance(v, float) else str(v))
-                             for h, v in zip(head, r)} for r in rows[1:]]
+        for name, (head, body) in workbook_sheets(source).items():
+            tables[name] = [{h: ("" if v is None else format_number(v) if isinstance(v, float) else str(v))
+                             for h, v in zip(head, r)} for r in body]
     for rows in tables.values():
         for r in rows:
             for k, v in r.items():
