@@ -154,3 +154,10 @@ def test_the_stamped_unit_is_checked_against_the_roster(tmp_path, two_units):
     rec = collected(tmp_path, filled(a), renamed)
     messages = [f.message for f in rec.result.findings if f.rule == "名单核对"]
     assert any("甲县科协（新名称）" in m for m in messages) and any("P1" in m for m in messages)
+
+
+def test_department_tables_are_not_checked_as_project_lists():
+    """The department record is not a project: no 名单核对 warnings on the example department return."""
+    from perftables.demo import dept_roster
+    col = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster())
+    assert not [f for f in col.accepted[0].result.findings if f.rule == "名单核对"]
