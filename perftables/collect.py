@@ -62,6 +62,7 @@ class FileRecord:
     entered: int = 0                       # cells the unit filled in
     n_notes: int = 0                       # notes the clerk left on cells
     verified: bool = False                 # the stamp's signature was checked with the coordinator's key
+    rows: bytes | None = None              # what it adds to the summary tables, made while it was read
 
     @property
     def result(self) -> UnitReturn | None:
@@ -74,6 +75,7 @@ class FileRecord:
 
     @result.setter
     def result(self, ret: UnitReturn | None) -> None:
+        self.rows = None   # made from the return as it was
         if ret is None:
             self.packed, self.errors, self.warnings, self.n_projects, self.n_indicators = None, 0, 0, 0, 0
             self.entered = self.n_notes = 0
@@ -330,6 +332,8 @@ def _extract(rec: FileRecord, book) -> None:
     for f in result.findings:
         f.unit_code, f.unit_name = result.unit_code, result.unit_name
     rec.result = result
+    from .summary import own_rows
+    rec.rows = own_rows(result)
 
 
 @contextmanager

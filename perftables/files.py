@@ -14,8 +14,10 @@ Every file perftables writes goes through here:
 from __future__ import annotations
 
 import csv
+import io
 import os
 import secrets
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -100,15 +102,28 @@ def safe_cell(value) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-def write_csv(path, rows) -> Path:
+def write_csv(path, *parts) -> Path:
     """The one CSV writer (UTF-8 with BOM, as Excel and WPS open it): header and rows streamed to a
-    temporary file, every cell guarded, renamed when complete."""
+    temporary file, every cell guarded, renamed when complete. parts: rows (lists of cells), or a binary
+    file holding rows made elsewhere by csv_text (UTF-8), written in order."""
     with atomic_path(path) as tmp:
         with open(tmp, "w", newline="", encoding="utf-8-sig") as fh:
-            w = csv.writer(fh)
-            for row in rows:
-                w.writerow([safe_cell(v) for v in row])
+            for rows in parts:
+                if hasattr(rows, "read"):
+                    fh.flush()
+                    rows.seek(0)
+                    shutil.copyfileobj(rows, fh.buffer)
+                else:
+                    csv.writer(fh).writerows([safe_cell(v) for v in row] for row in rows)
     return Path(path)
+
+
+def csv_text(rows) -> str:
+    """Rows as write_csv writes them (guarded), as text: made in a worker, spooled to a file and
+    given to write_csv."""
+    buf = io.StringIO(newline="")
+    csv.writer(buf).writerows([safe_cell(v) for v in row] for row in rows)
+    return buf.getvalue()
 
 
 def unguard(text: str) -> str:

@@ -80,8 +80,15 @@ _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="
 _SHEET_TAG2 = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\br:id="([^"]*)"[^>]*?\bname="([^"]*)"')
 _REL_TAG = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bId="([^"]*)"[^>]*?\bTarget="([^"]*)"')
 _REL_TAG2 = re.compile(rb'<(?:\w+:)?Relationship\b[^>]*?\bTarget="([^"]*)"[^>]*?\bId="([^"]*)"')
-_FORMULA_CELL = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"[^>]*>\s*<(?:\w+:)?f\b([^>]*?)(/?)>'
-                           rb'([^<]{0,300})')
+# A formula element and what follows it; found by its literal start (fast), its cell then looked up backwards.
+# `<f\b` never matches a data validation's <formula1>.
+_FORMULA = re.compile(rb'<(?:\w+:)?f\b([^>]*?)(/?)>([^<]{0,300})')
+_FORMULA_PLAIN = re.compile(rb'<f\b([^>]*?)(/?)>([^<]{0,300})')
+_CELL_R = re.compile(rb'\sr=["\']([A-Z]{1,3})(\d{1,7})["\']')
+# a cell's reference; one far out (two letters, five digits) asks for the full count
+_CELL_TAG = re.compile(rb'<(?:\w+:)?c[\s>/]')
+_REF = re.compile(rb'r=["\']([A-Z]+)(\d+)')
+_FAR_REF = re.compile(rb'r=["\'](?:[A-Z]{2}|[A-Z]+\d{5})')
 
 
 def _col_number(letters: bytes) -> int:
@@ -133,7 +140,32 @@ def _resolve(base: str, target: str) -> str:
     return "/".join(parts)
 
 
-_CELL_REF = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]{1,3})(\d{1,7})"')
+def _extent(xml: bytes) -> tuple[int, int]:
+    """(rows, columns) a sheet part reaches, by every cell reference in it (as python-calamine will
+    place them). Most sheets reach neither column AA nor row 10000: one search says so."""
+    if _FAR_REF.search(xml) is None:
+        return 9999, 26
+    found = _REF.findall(xml)
+    if not found:
+        return 0, 0
+    letters, rows = zip(*found)
+    return max(map(int, set(rows))), max(map(_col_number, set(letters)))
+
+
+def _formula_cells(xml: bytes) -> dict[tuple[int, int], str]:
+    """(row, column) → formula text of every cell holding a formula, 0-based."""
+    found: dict[tuple[int, int], str] = {}
+    pattern = _FORMULA if b":f" in xml else _FORMULA_PLAIN   # a namespace prefix on the elements
+    for m in pattern.finditer(xml):
+        start = xml.rfind(b"<", 0, m.start())
+        while start >= 0 and m.start() - start < 4096 and not _CELL_TAG.match(xml, start):
+            start = xml.rfind(b"<", 0, start)   # the enclosing cell's own tag (past <v>, </v> …)
+        ref = _CELL_R.search(xml, start, m.start()) if start >= 0 and _CELL_TAG.match(xml, start) else None
+        if ref is None:
+            continue
+        attrs, empty, text = m.groups()
+        found[(int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1)] = "" if empty else _xml_text(text)
+    return found
 
 
 def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = None) -> None:
@@ -163,14 +195,8 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
         except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
             continue
         if extent is not None:
-            rows = cols = 0
-            for letters, row in _CELL_REF.findall(xml):
-                rows, cols = max(rows, int(row)), max(cols, _col_number(letters))
-            extent[name] = (rows, cols)
-        found = {}
-        if b"<f" in xml or b":f" in xml:
-            for letters, row, attrs, empty, text in _FORMULA_CELL.findall(xml):
-                found[(int(row) - 1, _col_number(letters) - 1)] = "" if empty else _xml_text(text)
+            extent[name] = _extent(xml)
+        found = _formula_cells(xml)
         if found:
             book.formulas[name] = found
         if b"hidden=" in xml:

@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import pickle
 import re
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain, islice
 from pathlib import Path
 
@@ -32,24 +35,28 @@ class Table:
     chart: tuple | None = None              # (type, category column, value column(s), title): a native chart
     source: Callable[[], Iterator[list]] | None = None   # rows made on demand instead of held (指标明细)
     size: int = 0                           # how many rows the source makes
+    # made in parallel, never held (see `_fill`): the worksheet rows of each sheet part, ready for
+    # sheetxml.splice; the CSV rows spooled to a file; the column sums of the 合计 row
+    parts: list | None = None
+    csv: object = None
+    sums: list | None = None
+    sample: list = field(default_factory=list)   # its first rows, to fit the column widths
 
     @property
     def n_rows(self) -> int:
-        return len(self.rows) if self.source is None else self.size
+        return len(self.rows) if self.source is None and self.parts is None else self.size
 
     def iter_rows(self) -> Iterator[list]:
         return iter(self.rows) if self.source is None else self.source()
 
     def total_row(self) -> list:
-        out = []
-        for i, (_, kind) in enumerate(self.columns):
-            if i == 0:
-                out.append("合计")
-            elif kind in ("amount", "int"):
-                out.append(round(sum(r[i] or 0 for r in self.rows), 2))
-            else:
-                out.append(None)
-        return out
+        sums = self.sums if self.sums is not None else [sum(r[i] or 0 for r in self.rows) for i in self.sum_columns]
+        by_col = dict(zip(self.sum_columns, sums))
+        return ["合计" if i == 0 else round(by_col[i], 2) if i in by_col else None for i in range(len(self.columns))]
+
+    @property
+    def sum_columns(self) -> list[int]:
+        return [i for i, (_, kind) in enumerate(self.columns) if i and kind in ("amount", "int")]
 
 
 def _forms(col: Collection) -> list:
@@ -90,28 +97,29 @@ def _severity_counts(findings, sheet=None) -> tuple[int, int]:
     return sum(f.severity == ERROR for f in fs), sum(f.severity == WARNING for f in fs)
 
 
-def build_tables(col: Collection) -> list[Table]:
-    """The summary's tables. Each return is unpacked once for them (and once more while 指标明细
-    is written, which is never held whole)."""
-    accepted = sorted(col.accepted, key=lambda r: r.unit_code)
-    findings: dict[int, list] = {}
+def build_tables(col: Collection, workers: int | None = 1, render: dict | None = None) -> list[Table]:
+    """The summary's tables.
 
-    def unpacked():
-        for rec in accepted:
-            ret = rec.result
-            findings[id(rec)] = ret.findings
-            yield ret
-
+    A project target collection's tables are made a return at a time (`_target_pieces`), each return
+    unpacked once, in `workers` processes. render: when the tables go to a workbook (and CSV files),
+    a table of more than SPLICE_ROWS rows is not held but written there and then, in the workers, as
+    deflated worksheet rows and CSV text — {"export": whether CSV files are wanted, "spool": a folder
+    for the spooled CSV}. Without it every row is held, for the data API and publishing."""
+    accepted = sorted(col.accepted, key=lambda r: (r.unit_code, r.display))
     tables = _status_tables(col)
-    if col.kind in SELFEVAL_KINDS:
-        tables += _selfeval_tables(col, unpacked())
-    elif col.kind == "dept_target":
-        tables += _dept_tables(col, unpacked())
+    if col.kind in SELFEVAL_KINDS or col.kind == "dept_target":
+        findings: dict[int, list] = {}
+
+        def unpacked():
+            for rec in accepted:
+                ret = rec.result
+                findings[id(rec)] = ret.findings
+                yield ret
+
+        tables += (_selfeval_tables if col.kind in SELFEVAL_KINDS else _dept_tables)(col, unpacked())
+        tables.append(_issues_table(col, findings))
     else:
-        tables += _target_tables(col, unpacked(), accepted)
-    tables.append(_issues_table(col, findings))
-    if col.kind == "project_target":
-        tables.append(tables.pop(-2))   # 整体绩效目标 last, after 审核问题
+        tables += _target_tables(col, accepted, workers, render)
     notes = _notes_table(col)
     if notes.rows:   # right after 审核问题
         tables.insert(next(i for i, t in enumerate(tables) if t.name == "审核问题") + 1, notes)
@@ -148,11 +156,13 @@ def _status_tables(col: Collection) -> list[Table]:
     return tables
 
 
-def _target_tables(col: Collection, returns: Iterator, accepted: list) -> list[Table]:
+STRUCTURE = "指标结构"
+SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the workbook as XML (sheetxml)
+
+
+def _target_tables(col: Collection, accepted: list, workers: int | None, render: dict | None) -> list[Table]:
     blocks = _blocks(col)
     block_cols = [(f"{name}数", "int") for _, name in blocks]
-    tables = []
-
     units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"),
                               ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
                               *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
@@ -168,52 +178,199 @@ def _target_tables(col: Collection, returns: Iterator, accepted: list) -> list[T
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
                                 ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
-                                ("指标值确定依据", "text")], source=lambda: _detail_rows(accepted),
-                    size=sum(r.n_indicators for r in accepted))
-    structure: dict[tuple[str, str], dict[str, int]] = {}
-    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text")])
+                                ("指标值确定依据", "text")])
     text_specs = []
     for form in _forms(col):
         for spec in form.unit_sheet.get("rows", []):
             if spec["field"] not in [s["field"] for s in text_specs]:
                 text_specs.append(spec)
-    texts.columns += [(s["anchor"], "long") for s in text_specs]
-    unit_names = []
-    for ret in returns:
-        unit_names.append(ret.unit_name)
-        all_ind = [i for p in ret.projects for i in p.indicators]
-        errors, warnings = _severity_counts(ret.findings)
-        units.rows.append([ret.unit_code, ret.unit_name, len(ret.projects),
-                           round(sum(p.budget or 0 for p in ret.projects), 2),
-                           round(sum(p.fiscal or 0 for p in ret.projects), 2),
-                           round(sum(p.other or 0 for p in ret.projects), 2), len(all_ind),
-                           *_block_counts(ret, all_ind, blocks), sum(i.value.is_quantitative for i in all_ind),
-                           _quant_share(all_ind), errors, warnings])
-        texts.rows.append([ret.unit_code, ret.unit_name, *[ret.texts.get(s["field"], "") for s in text_specs]])
-        for p in ret.projects:
-            errors, warnings = _severity_counts(ret.findings, p.sheet)
-            plan = (p.plan + [None] * plan_n)[:plan_n]
-            projects.rows.append([ret.unit_code, ret.unit_name, p.sheet, p.code, p.name, p.budget, p.fiscal, p.other,
-                                  *plan, len(p.indicators), *_block_counts(ret, p.indicators, blocks),
-                                  _quant_share(p.indicators), errors, warnings, p.use, p.goal])
-            for ind in p.indicators:
-                key = (ind.level1, ind.level2)
-                structure.setdefault(key, {}).setdefault(ret.unit_name, 0)
-                structure[key][ret.unit_name] += 1
-    tables += [units, projects, details]
-    st = Table("指标结构", [("一级指标", "text"), ("二级指标", "text"), *[(n, "int") for n in unit_names],
-                            ("合计", "int")], total=True)
+    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(s["anchor"], "long") for s in text_specs]])
+    issues = _issues_table(col, {})
+    layout = target_layout(_forms(col))
+    rows_of = {units.name: lambda rec: 1, texts.name: lambda rec: 1, projects.name: lambda rec: rec.n_projects,
+               details.name: lambda rec: rec.n_indicators, issues.name: lambda rec: rec.errors + rec.warnings}
+    structure = _fill([units, projects, details, issues, texts], rows_of, accepted, layout, workers, render)
+    st = Table(STRUCTURE, [("一级指标", "text"), ("二级指标", "text"), *[(rec.unit_name, "int") for rec in accepted],
+                           ("合计", "int")], total=True)
     order = {}
     for form in _forms(col):
         for i, l1 in enumerate(form.taxonomy.level1):
             for j, l2 in enumerate(l1.level2):
                 order.setdefault((l1.name, l2.name), (i, j))
-    for (l1, l2) in sorted(structure, key=lambda k: (order.get(k, (99, 99)), k)):
-        counts = [structure[(l1, l2)].get(n, 0) for n in unit_names]
-        st.rows.append([l1, l2, *counts, sum(counts)])
-    tables.append(st)
-    tables.append(texts)
-    return tables
+    for key in sorted(structure, key=lambda k: (order.get(k, (99, 99)), k)):
+        counts = structure[key]
+        st.rows.append([*key, *counts, sum(counts)])
+    return [units, projects, details, st, issues, texts]   # 整体绩效目标 last, after 审核问题
+
+
+def target_layout(forms) -> tuple:
+    """What the columns of the target tables depend on: the 一级 blocks, the number of spending-plan
+    fields, the unit sheet's text fields — over every form collected."""
+    blocks, texts = {}, {}
+    for form in forms:
+        for l1 in form.taxonomy.level1:
+            blocks.setdefault(l1.block, None)
+        for spec in form.unit_sheet.get("rows", []):
+            texts.setdefault(spec["field"], None)
+    return list(blocks), max((len(f.plan_fields()) for f in forms), default=4), list(texts)
+
+
+def own_rows(ret) -> bytes | None:
+    """In the worker that has just read a target return: what it adds to each table, laid out by its own
+    form (the common case: every return on one form), packed. Collect then needs not unpack the return
+    again; the file name in 审核问题 is the record's, put in when the rows are used."""
+    if ret.form.kind != "project_target":
+        return None
+    layout = target_layout([ret.form])
+    return zlib.compress(pickle.dumps((layout, _target_pieces(ret, layout)), pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _target_pieces(ret, layout) -> dict:
+    """What one return adds to each table (and to 指标结构: its indicators by 一级 and 二级)."""
+    blocks, plan_n, text_fields = layout
+    tax = ret.form.taxonomy
+
+    def by_block(indicators) -> list[int]:
+        counts = dict.fromkeys(blocks, 0)
+        for ind in indicators:
+            l1 = tax.find_level1(ind.level1)
+            if l1 is not None and l1.block in counts:
+                counts[l1.block] += 1
+        return list(counts.values())
+
+    all_ind = [i for p in ret.projects for i in p.indicators]
+    errors, warnings = _severity_counts(ret.findings)
+    code, name = ret.unit_code, ret.unit_name
+    projects, details, structure = [], [], {}
+    for p in ret.projects:
+        e, w = _severity_counts(ret.findings, p.sheet)
+        projects.append([code, name, p.sheet, p.code, p.name, p.budget, p.fiscal, p.other,
+                         *(p.plan + [None] * plan_n)[:plan_n], len(p.indicators), *by_block(p.indicators),
+                         _quant_share(p.indicators), e, w, p.use, p.goal])
+        for ind in p.indicators:
+            v = ind.value
+            details.append([code, name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2, ind.name,
+                            ind.description, v.render(), v.op or "", v.num, v.unit or "",
+                            " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis])
+            structure[(ind.level1, ind.level2)] = structure.get((ind.level1, ind.level2), 0) + 1
+    return {
+        "单位汇总": [[code, name, len(ret.projects), round(sum(p.budget or 0 for p in ret.projects), 2),
+                   round(sum(p.fiscal or 0 for p in ret.projects), 2), round(sum(p.other or 0 for p in ret.projects), 2),
+                   len(all_ind), *by_block(all_ind), sum(i.value.is_quantitative for i in all_ind),
+                   _quant_share(all_ind), errors, warnings]],
+        "项目汇总": projects, "指标明细": details, "审核问题": _issue_rows(ret.findings),
+        "整体绩效目标": [[code, name, *[ret.texts.get(f, "") for f in text_fields]]], STRUCTURE: structure}
+
+
+def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: int | None,
+          render: dict | None) -> dict:
+    """Every table's rows from the records, a chunk of records per worker, each return unpacked once.
+    A table of more than SPLICE_ROWS rows, when rendering, becomes worksheet XML and CSV text in the
+    workers, each row at the place counted for it beforehand (rows_of: rows a record adds, known
+    without unpacking it). Returns 指标结构's counts: (一级, 二级) → count per record."""
+    from .collect import default_workers, parallel_map
+    from .sheetxml import Splice
+
+    workers = default_workers() if workers is None else workers
+    n = len(records)
+    structure: dict[tuple, list[int]] = {}
+    jobs, spools = {}, {}
+    styles = _style_indices() if render is not None else {}
+    for t in tables:
+        expected = sum(rows_of[t.name](rec) for rec in records)
+        if render is None or expected <= SPLICE_ROWS:
+            jobs[t.name] = None
+            continue
+        per_sheet = MAX_SHEET_ROWS - 1 - (1 if t.total else 0)
+        n_parts = max(1, -(-expected // per_sheet))
+        t.parts = [Splice(min(per_sheet, expected - i * per_sheet) + 1, len(t.columns)) for i in range(n_parts)]
+        t.size, t.sums = expected, [0.0] * len(t.sum_columns)
+        jobs[t.name] = (per_sheet, [styles[k] for _, k in t.columns], bool(render.get("export")), t.sum_columns)
+        t.source = partial(_rows_again, t.name, records, layout)   # for SQLite, Parquet: made again, serially
+        if render.get("export"):
+            import tempfile
+            t.csv = spools[t.name] = tempfile.TemporaryFile(dir=render.get("spool"))
+    # chunks of about equal work, several per worker so that all finish together
+    n_chunks = max(1, min(n, workers * 4)) if workers > 1 else 1
+    weights = [1 + rec.n_indicators for rec in records]
+    step, chunks, acc, begin = sum(weights) / n_chunks, [], 0.0, 0
+    for i, w in enumerate(weights):
+        acc += w
+        if acc >= step * (len(chunks) + 1) or i == n - 1:
+            chunks.append((begin, i + 1))
+            begin = i + 1
+    starts = {name: 0 for name in jobs}
+    items = []
+    for a, b in chunks:
+        todo = {}
+        for name, job in jobs.items():
+            todo[name] = None if job is None else (starts[name], *job)
+            starts[name] += sum(rows_of[name](rec) for rec in records[a:b])
+        items.append((records[a:b], layout, todo))
+    for (a, b), result in zip(chunks, parallel_map(_fill_chunk, items, workers, min_items=2)):
+        for name, got in result.items():
+            if name == STRUCTURE:
+                for key, counts in got.items():
+                    structure.setdefault(key, [0] * n)[a:b] = counts
+                continue
+            t = next(t for t in tables if t.name == name)
+            if jobs[name] is None:
+                t.rows.extend(got)
+                continue
+            made, pieces, text, sums, sample = got
+            t.sample += sample[:500 - len(t.sample)]
+            if made != sum(rows_of[name](rec) for rec in records[a:b]):   # rows would be misplaced
+                raise RuntimeError(f"{name}: {made} rows made where others were counted")
+            for part, piece in pieces:
+                t.parts[part].pieces.append(piece)
+            if text is not None:
+                spools[name].write(text.encode("utf-8"))
+            t.sums = [x + y for x, y in zip(t.sums, sums)]
+    return structure
+
+
+def _fill_chunk(records: list, layout, todo: dict) -> dict:
+    """In a worker: the rows these records add to each table; a rendered table's as deflated XML by sheet
+    part, CSV text and column sums."""
+    from .sheetxml import deflate, render
+
+    rows: dict[str, list] = {name: [] for name in todo}
+    structure: dict[tuple, list[int]] = {}
+    for i, rec in enumerate(records):
+        pieces = None
+        if rec.rows is not None:
+            own_layout, pieces = pickle.loads(zlib.decompress(rec.rows))
+            pieces = pieces if own_layout == layout else None
+        if pieces is None:
+            pieces = _target_pieces(rec.result, layout)
+        for row in pieces["审核问题"]:
+            row[2] = rec.display
+        for name in todo:
+            rows[name] += pieces[name]
+        for key, count in pieces[STRUCTURE].items():
+            structure.setdefault(key, [0] * len(records))[i] = count
+    out: dict = {STRUCTURE: structure}
+    for name, job in todo.items():
+        if job is None:
+            out[name] = rows[name]
+            continue
+        start, per_sheet, styles, export, sum_cols = job
+        got = rows[name]
+        pieces, i = [], 0
+        while i < len(got):
+            part, within = divmod(start + i, per_sheet)
+            take = min(len(got) - i, per_sheet - within)
+            pieces.append((part, deflate(render(got[i:i + take], within + 2, styles).encode("utf-8"))))
+            i += take
+        text = files.csv_text([_csv_value(v) for v in row] for row in got) if export else None
+        out[name] = (len(got), pieces, text, [sum(r[c] or 0 for r in got) for c in sum_cols],
+                     got[:500 - start] if start < 500 else [])
+    return out
+
+
+def _rows_again(name: str, records: list, layout) -> Iterator[list]:
+    for rec in records:
+        yield from _target_pieces(rec.result, layout)[name]
 
 
 def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
@@ -287,18 +444,6 @@ def _plain(value) -> str:
     return format_number(value) if isinstance(value, float) else str(value).strip()
 
 
-def _detail_rows(accepted: list) -> Iterator[list]:
-    """指标明细: every indicator of every accepted return, a return at a time."""
-    for rec in accepted:
-        ret = rec.result
-        for p in ret.projects:
-            for ind in p.indicators:
-                v = ind.value
-                yield [ret.unit_code, ret.unit_name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2,
-                       ind.name, ind.description, v.render(), v.op or "", v.num, v.unit or "",
-                       " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis]
-
-
 def _notes_table(col: Collection) -> Table:
     """单位备注: the notes clerks left on cells — questions to the coordinator, never dropped."""
     t = Table("单位备注", [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
@@ -312,17 +457,24 @@ def _notes_table(col: Collection) -> Table:
 
 
 def _issues_table(col: Collection, findings: dict[int, list]) -> Table:
-    from .rules import lookup
+    """审核问题, by unit (filter by rule); findings: each record's, where they were already unpacked."""
     issues = Table("审核问题", [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
                                ("单元格", "text"), ("规则编号", "text"), ("规则", "text"), ("级别", "text"),
                                ("说明", "long"), ("怎么改", "long")])
-    for rec in sorted(col.files, key=lambda r: (r.unit_code, r.display)):   # by unit; filter by rule
-        if rec.fate == ACCEPTED_FINDINGS:
-            for f in findings[id(rec)] if id(rec) in findings else rec.result.findings:
-                rid, how = lookup(f.rule)
-                issues.rows.append([f.unit_code, f.unit_name, f.file, f.sheet, f.cell, rid, f.rule, f.severity,
-                                    f.message, how])
+    if findings:
+        for rec in sorted(col.files, key=lambda r: (r.unit_code, r.display)):
+            if rec.fate == ACCEPTED_FINDINGS:
+                issues.rows += _issue_rows(findings[id(rec)] if id(rec) in findings else rec.result.findings)
     return issues
+
+
+def _issue_rows(findings) -> list[list]:
+    from .rules import lookup
+    rows = []
+    for f in findings:
+        rid, how = lookup(f.rule)
+        rows.append([f.unit_code, f.unit_name, f.file, f.sheet, f.cell, rid, f.rule, f.severity, f.message, how])
+    return rows
 
 
 def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
@@ -390,12 +542,10 @@ def write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
         return _write_xlsx(tables, tmp, title)
 
 
-def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
-    # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
-    # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower)
-    big = sum(t.n_rows * len(t.columns) for t in tables) > BIG_SUMMARY_CELLS
-    wb = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "constant_memory": big, "in_memory": not big})
+def _formats(wb) -> tuple[dict, dict]:
+    """The summary's cell formats by column kind, and those of its 合计 rows. Their style numbers are fixed
+    here, in this order (as xlsxwriter numbers a format when first used), so that rows made elsewhere
+    (sheetxml) can name them before the workbook is written."""
     base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
     fmt = {
         "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
@@ -412,6 +562,28 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
     total_fmt = {k: wb.add_format({**base, "bold": True, "top": 1, **({"num_format": v.num_format}
                                                                       if hasattr(v, "num_format") else {})})
                  for k, v in fmt.items()}
+    for f in [*fmt.values(), *total_fmt.values()]:
+        f._get_xf_index()   # xlsxwriter's own numbering, called now rather than when first written
+    return fmt, total_fmt
+
+
+def _style_indices() -> dict[str, int]:
+    import io
+    fmt, _ = _formats(xlsxwriter.Workbook(io.BytesIO()))
+    return {k: f._get_xf_index() for k, f in fmt.items()}
+
+
+def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
+    # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
+    # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower).
+    # Tables made in parallel (`parts`) are not written by xlsxwriter but spliced in afterwards.
+    import io
+    big = sum(t.n_rows * len(t.columns) for t in tables if t.parts is None) > BIG_SUMMARY_CELLS
+    spliced = any(t.parts is not None for t in tables)
+    target = io.BytesIO() if spliced else str(path)
+    wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
+                                      "strings_to_urls": False, "constant_memory": big, "in_memory": not big})
+    fmt, total_fmt = _formats(wb)
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
     # Excel holds 1,048,576 rows a sheet: a longer table goes on in further sheets, said on a first sheet
     plan = {}
@@ -429,13 +601,29 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
                                       f"行的上限，依次分在：{'、'.join(plan[table.name])}（一行不少；CSV 导出中是一个完整的文件）",
                             fmt["long"])
     split: list[tuple[str, int, list[str]]] = []
+    splices = {}
     for table in tables:
         per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
-        sample = list(islice(table.iter_rows(), 500))
+        sample = table.sample if table.parts is not None else list(islice(table.iter_rows(), 500))
         widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
         col_fmt = [fmt[kind] for _, kind in table.columns]
         names = [table.name]
         ws, by_type = _start_sheet(wb, table, table.name, widths, col_fmt, fmt)
+        if table.parts is not None:   # made in parallel: header, 合计 and the sheet's settings only
+            for i, part in enumerate(table.parts):
+                if i:
+                    names.append(_part_name(table.name, i + 1))
+                    ws, _ = _start_sheet(wb, table, names[-1], widths, col_fmt, fmt)
+                n = part.last_row - 1
+                if table.total and i == len(table.parts) - 1 and n:
+                    for c, value in enumerate(table.total_row()):
+                        _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
+                    part.last_row = n + 2
+                splices[f"xl/worksheets/sheet{ws.index + 1}.xml"] = part
+                _finish_sheet(wb, ws, table, n, fmt, chart=len(table.parts) == 1)
+            if len(names) > 1:
+                split.append((table.name, table.n_rows, names))
+            continue
         n = total = 0
         for row in table.iter_rows():   # the hot loop: ~2,000 cells a unit
             if n == per_sheet:   # never drop a row: go on in another sheet
@@ -460,6 +648,10 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
         if len(names) > 1:
             split.append((table.name, total, names))
     wb.close()
+    if spliced:
+        from .sheetxml import splice
+        target.seek(0)
+        splice(target, path, splices)
     return [f"“{name}”共 {total:,} 行，超过 Excel 每张工作表的行数上限，分在 {len(names)} 张工作表中（见“说明”页）"
             for name, total, names in split]
 
@@ -540,9 +732,9 @@ def write_csv(tables: list[Table], folder) -> list[Path]:
     paths = []
     for table in tables:
         path = folder / f"{table.name}.csv"
-        rows = ([_csv_value(v) for v in row] for row in table.iter_rows())
-        total = [[_csv_value(v) for v in table.total_row()]] if table.total and table.rows else []
-        files.write_csv(path, chain([[h for h, _ in table.columns]], rows, total))
+        rows = table.csv if table.csv is not None else ([_csv_value(v) for v in row] for row in table.iter_rows())
+        total = [[_csv_value(v) for v in table.total_row()]] if table.total and table.n_rows else []
+        files.write_csv(path, [[h for h, _ in table.columns]], rows, total)
         paths.append(path)
     return paths
 
@@ -695,16 +887,17 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
             return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
                               notes=_notes(cache))
-        tables = build_tables(col)
+        csv_out = bool(export_dir) and "csv" in formats
+        if csv_out:
+            Path(export_dir).mkdir(parents=True, exist_ok=True)
+        tables = build_tables(col, workers, render={"export": csv_out, "spool": export_dir if csv_out else None})
         step("tables")
-        csv_out = export_dir and "csv" in formats
-        background = _in_background(write_csv, tables, export_dir, workers) if csv_out else None
         split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
         step("xlsx")
         written = [output]
         if csv_out:
             from .data import write_kinds
-            _wait(background, write_csv, tables, export_dir)
+            write_csv(tables, export_dir)
             written += [Path(export_dir) / f"{t.name}.csv" for t in tables] + [write_kinds(tables, export_dir)]
             step("csv")
         if export_dir and "sqlite" in formats:
@@ -729,43 +922,3 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
 
 def _notes(cache) -> list[str]:
     return [cache.note] if cache is not None and cache.note and "没有签名密钥" not in cache.note else []
-
-
-def _in_background(func, *args_and_workers):
-    """Run func(*args) in a forked process while this one goes on (None: not possible, run it later)."""
-    import multiprocessing as mp
-
-    from .collect import default_workers
-
-    *args, workers = args_and_workers
-    if (default_workers() if workers is None else workers) < 2 or "fork" not in mp.get_all_start_methods():
-        return None
-    try:
-        proc = mp.get_context("fork").Process(target=_quietly, args=(func, *args), daemon=True)
-        proc.start()
-        return proc
-    except OSError:
-        return None
-
-
-def _quietly(func, *args):
-    """In the background process: Ctrl-C is the main process's to handle; being stopped (SIGTERM, when the
-    main process ends early) unwinds normally, so a file being written is removed, not left half-written."""
-    import signal
-    import sys
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    try:
-        func(*args)
-    except BaseException:   # the main process runs it again and reports the error itself
-        sys.exit(1)
-
-
-def _wait(proc, func, *args):
-    """The background job's end; if it could not run or failed, run it here (and see its error)."""
-    if proc is not None:
-        proc.join()
-        if proc.exitcode == 0:
-            return
-    func(*args)

@@ -157,7 +157,9 @@ def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path):
                             "--export", str(disk / "导出")], capture_output=True, text=True, timeout=300)
         assert r.returncode == 1, r.stdout + r.stderr
         assert "磁盘已满" in r.stderr and str(disk) in r.stderr and "Traceback" not in r.stderr, r.stderr
-        assert not (disk / "汇总.xlsx").exists()
+        if (disk / "汇总.xlsx").exists():   # written whole before the export filled the disk: complete
+            from perftables.summary import workbook_sheets
+            assert "指标明细" in workbook_sheets(disk / "汇总.xlsx")
         assert not [p for p in disk.rglob("*") if p.name.startswith("~$perftables-")]
         # generate onto the full disk: the same
         r = subprocess.run([sys.executable, "-m", "perftables", "generate", str(ROSTER), "-o", str(disk / "下发"),
@@ -473,6 +475,45 @@ def test_a_cell_far_out_is_refused_before_the_reader_allocates_it(tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "[未采用] in/角落.xlsx：工作表“Sheet1”的数据区域过大" in r.stdout and "[已采用" in r.stdout
+
+
+@pytest.mark.parametrize("cell", [
+    '<c r="XFD1048576"><v>2</v></c>',            # as written by any writer
+    "<c r='XFD1048576'><v>2</v></c>",            # single quotes are XML too
+    '<c\n  r="XFD1048576"\n><v>2</v></c>',     # attributes on their own lines
+    '<c s="0" r="A99999999"><v>2</v></c>',       # a row number past 7 digits
+    '<c r="AAAA1"><v>2</v></c>',                 # four letters
+])
+def test_every_spelling_of_a_far_cell_is_seen_before_the_reader_allocates(cell):
+    """The extent guard reads references as text however they are spelled: one it missed would let the
+    reader build a dense range of billions of cells and abort the whole run."""
+    import io
+    import zipfile
+    from perftables.read import ReadError, read_book
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                   'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="'
+                   'application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/'
+                   'officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", '<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/'
+                   'spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/'
+                   'relationships"><sheets><sheet name="表" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.'
+                   'openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+                   '</Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", '<?xml version="1.0"?><worksheet xmlns="http://schemas.'
+                   'openxmlformats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1"><v>1</v></c>'
+                   f'{cell}</row></sheetData></worksheet>')
+    with pytest.raises(ReadError) as err:
+        read_book(buf.getvalue())
+    assert "数据区域过大" in err.value.reason
 
 
 def test_an_xls_declaring_a_huge_range_is_refused(xls_return):
