@@ -15,8 +15,15 @@ texts) are generated, filled as returns and collected. Timed, in one run:
   (e) bare xlsxwriter writing the cells of the summary workbook (replayed calls, on a sample,
       one process; scaled to N) — the summary is part of (c), and no reader floor covers it.
 
-Printed: workbooks per second, the ratios a/b and c/d, c'/c, and the peak memory of the
-main process and of the largest worker. Not a test: the numbers are this machine's.
+  (c1) collect again with one process: its single-core time; the part of (c) during which only
+      the main process works (everything outside the pools of workers) is printed against it;
+  (p) the peer: what a coordinator with Python would otherwise write — pandas.read_excel of every
+      sheet of every return, concatenated, written with to_excel (pandas' default engines).
+
+Printed: workbooks per second, the ratios a/b (serial against serial: perftables' generate in one
+process against the bare replay of the same calls) and c/d, c'/c, the serial share, the peer, and
+the peak memory of the main process and of the largest worker. Not a test: the numbers are this
+machine's.
 """
 from __future__ import annotations
 
@@ -42,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from perftables.collect import default_workers, parallel_map  # noqa: E402
 from perftables.generate import Options, file_name_for, form_for_unit, generate, workbook_bytes  # noqa: E402
 from perftables.roster import Project, Roster, Unit  # noqa: E402
+from perftables import collect as collect_module  # noqa: E402
 from perftables.collect import Collection, fewer_gc_passes  # noqa: E402
 from perftables.generate import LockedWorkbook  # noqa: E402
 from perftables.summary import build_tables, run_collect, write_xlsx  # noqa: E402
@@ -242,6 +250,22 @@ def bare_calamine(folder: Path) -> float:
     return time.perf_counter() - t
 
 
+def peer(folder: Path, out: Path) -> float | None:
+    """What a coordinator with Python would write without perftables: pandas.read_excel of every sheet
+    of every return, concatenated, written with to_excel. Seconds (None without pandas/openpyxl)."""
+    try:
+        import pandas as pd
+    except ImportError:
+        return None
+    t = time.perf_counter()
+    frames = []
+    for p in sorted(folder.iterdir()):
+        for name, frame in pd.read_excel(p, sheet_name=None, header=None).items():
+            frames.append(frame.assign(文件=p.name, 工作表=name))
+    pd.concat(frames, ignore_index=True).to_excel(out, index=False)
+    return time.perf_counter() - t
+
+
 def peak_mb() -> tuple[float, float]:
     """High-water marks (MB): this process, and the largest child it waited for."""
     return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -254,6 +278,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
+    ap.add_argument("--no-peer", action="store_true", help="leave out the pandas peer (slow at large N)")
     args = ap.parse_args()
     n, workers = args.units, args.workers or default_workers()
     rng = random.Random(args.seed)
@@ -274,8 +299,10 @@ def main():
         parallel_map(write_return, [(u, tmp / "returns", opts, i) for i, u in enumerate(roster.units)], workers)
         out["inbox_mb"] = sum(p.stat().st_size for p in (tmp / "returns").iterdir()) / 1e6
         t = time.perf_counter()
+        collect_module.PARALLEL_SECONDS[0] = 0.0
         run = run_collect([tmp / "returns"], tmp / "out" / "汇总.xlsx", export_dir=tmp / "out" / "csv", workers=workers)
         out["c"] = time.perf_counter() - t
+        out["c_serial"] = out["c"] - collect_module.PARALLEL_SECONDS[0] if workers > 1 else out["c"]
         out["c_steps"] = run.seconds
         t = time.perf_counter()
         again = run_collect([tmp / "returns"], tmp / "out" / "汇总.xlsx", export_dir=tmp / "out" / "csv",
@@ -284,6 +311,11 @@ def main():
         assert again.reused and len(again.collection.accepted) == n, "the re-collect did not find its cache"
         out["d"] = bare_calamine(tmp / "returns")
         out["peak_main_mb"], out["peak_worker_mb"] = peak_mb()   # before the sampled measurements below
+        t = time.perf_counter()
+        run_collect([tmp / "returns"], tmp / "one" / "汇总.xlsx", export_dir=tmp / "one" / "csv", workers=1)
+        out["c1"] = time.perf_counter() - t
+        if not args.no_peer:
+            out["peer"] = peer(tmp / "returns", tmp / "peer.xlsx")
         with fewer_gc_passes():
             ours_sum, bare_sum = bare_summary(run.collection, min(B_SAMPLE, n))
         out["summary_per_unit"], out["e_per_unit"], out["e"] = ours_sum, bare_sum, bare_sum * n
@@ -310,7 +342,13 @@ def report(o: dict):
     print(f"(d) calamine 裸读全部单元格      {rate(o['d'])}")
     print(f"(e) 裸 xlsxwriter 写汇总工作簿的同样单元格 {rate(o['e'])}   每个单位 {o['e_per_unit'] * 1000:.1f} 毫秒"
           f"（perftables {o['summary_per_unit'] * 1000:.1f} 毫秒）")
-    print(f"a/b = {o['a'] / o['b']:.2f}（对去掉公式改写的 xlsxwriter：{o['a'] / o['b_cached']:.2f}）   "
+    print(f"(c1) collect 单进程             {rate(o['c1'])}   其中只有主进程在干活的部分：(c) 里的 {o['c_serial']:.2f} 秒，"
+          f"占单进程时间的 {o['c_serial'] / o['c1']:.1%}")
+    if o.get("peer"):
+        print(f"(p) pandas：read_excel 每张表 + concat + to_excel {rate(o['peer'])}   perftables collect 快 "
+              f"{o['peer'] / o['c']:.1f} 倍")
+    print(f"a/b = {o['a_serial_per_unit'] / o['b_per_unit']:.2f}（都是单进程；对去掉公式改写的 xlsxwriter："
+          f"{o['a_serial_per_unit'] / o['b_cached_per_unit']:.2f}）   "
           f"c/d = {o['c'] / o['d']:.2f}   c/(d+e) = {o['c'] / (o['d'] + o['e']):.2f}   c'/c = {o['c_again'] / o['c']:.1%}")
     print(f"峰值内存：主进程 {o['peak_main_mb']:.0f} MB，最大的子进程 {o['peak_worker_mb']:.0f} MB")
 

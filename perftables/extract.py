@@ -13,7 +13,7 @@ from .forms import Form, cell_name, norm_label, record_key
 from .generate import grid_rows, header_context, locked_value, row_names, table_rows
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
-from .value import IndicatorValue, clean, compose, format_number, parse_amount
+from .value import _WS, IndicatorValue, clean, compose, format_number, parse_amount
 
 ERROR, WARNING = "错误", "警告"
 
@@ -135,6 +135,11 @@ def _text(value) -> str:
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return clean(value)
+
+
+def _filled(value) -> bool:
+    """_text(value) != "", without making the text."""
+    return value is not None and (not isinstance(value, str) or value.strip(_WS) != "")
 
 
 def find_anchors(rows: list[list], col: int = 0) -> dict[str, int]:
@@ -373,14 +378,17 @@ class Extractor:
         typed = {c.key: c for c in grid.input_columns
                  if not any((v or {}).get("formula") for v in (c.quant, c.qual))}
         n = 0
+        places = list(cols.items())
         for r in range(start, end):
-            raw = {k: _get(rows, r, c) for k, c in cols.items()}
+            row = rows[r] if 0 <= r < len(rows) else ()
+            width = len(row)
+            raw = {k: row[c] if 0 <= c < width else None for k, c in places}
             if formulas:
                 for k, col in typed.items():
                     if (r, col.col) in formulas and self._formula(sheet, r, col.col, col.label,
                                                                  target(n, k) if target else ()):
                         raw[k] = None
-            if any(_text(raw[k]) for k in content_keys):
+            if any(_filled(raw[k]) for k in content_keys):
                 pre = given.get(row_names(raw), {})
                 if any(_text(raw[k]) and not _same(pre.get(k, ""), raw[k]) for k in content_keys):
                     self.out.entered += 1

@@ -118,11 +118,12 @@ def write_csv(path, *parts) -> Path:
     return Path(path)
 
 
-def csv_text(rows) -> str:
+def csv_text(rows, convert=str) -> str:
     """Rows as write_csv writes them (guarded), as text: made in a worker, spooled to a file and
-    given to write_csv."""
+    given to write_csv. convert: how a cell that is not text becomes text (before the guard)."""
     buf = io.StringIO(newline="")
-    csv.writer(buf).writerows([safe_cell(v) for v in row] for row in rows)
+    csv.writer(buf).writerows([v if type(v) is str and not v.startswith(FORMULA_START) else safe_cell(convert(v))
+                               for v in row] for row in rows)
     return buf.getvalue()
 
 

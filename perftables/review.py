@@ -18,6 +18,7 @@ VAGUE = ("有效提升", "进一步", "明显提升", "显著提升", "逐步提
 COUNT_WORDS = ("次数", "人次", "场次", "人数", "个数", "份数", "册数", "篇数", "期数", "项数", "场数", "户数", "家数",
                "数量", "件数", "批次")
 RATE_WORDS = ("率", "满意度", "比例", "占比", "比重")
+_COUNT_RE, _RATE_RE = (re.compile("|".join(map(re.escape, words))) for words in (COUNT_WORDS, RATE_WORDS))
 COUNT_UNITS = ("次", "人次", "万人次", "场", "场次", "个", "份", "篇", "册", "人", "名", "期", "项", "件", "家", "户",
                "所", "站", "批", "条", "本", "套", "台", "座", "处", "间")
 PERCENT_UNITS = ("%", "％", "百分比")
@@ -210,8 +211,8 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                 add("num", "时效目标晚于年度", WARNING, f"{where}时效目标“{text}”晚于 {year} 年底，年度目标应在当年内完成")
         if v.kind == "quant" and v.unit:
             name = ind.name or ""
-            counts = any(w in name for w in COUNT_WORDS) and not any(w in name for w in RATE_WORDS)
-            rates = any(w in name for w in RATE_WORDS) and not any(w in name for w in COUNT_WORDS)
+            has_count, has_rate = _COUNT_RE.search(name) is not None, _RATE_RE.search(name) is not None
+            counts, rates = has_count and not has_rate, has_rate and not has_count
             if counts and v.unit in PERCENT_UNITS:
                 add("unit", "单位与指标不符", WARNING, f"{where}是计数（次数、人次、场次……），指标值“{text}”却用了“{v.unit}”")
             elif rates and v.unit in COUNT_UNITS and not (l2 is not None and l2.pct):   # else 应为百分比 says it

@@ -362,7 +362,7 @@ def _fill_chunk(records: list, layout, todo: dict) -> dict:
             take = min(len(got) - i, per_sheet - within)
             pieces.append((part, deflate(render(got[i:i + take], within + 2, styles).encode("utf-8"))))
             i += take
-        text = files.csv_text([_csv_value(v) for v in row] for row in got) if export else None
+        text = files.csv_text(got, _csv_value) if export else None
         out[name] = (len(got), pieces, text, [sum(r[c] or 0 for r in got) for c in sum_cols],
                      got[:500 - start] if start < 500 else [])
     return out
