@@ -157,6 +157,7 @@ def _status_tables(col: Collection) -> list[Table]:
 
 
 STRUCTURE = "指标结构"
+WIDE_STRUCTURE_UNITS = 100   # 指标结构 with a column a unit up to this many units
 SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the workbook as XML (sheetxml)
 
 
@@ -190,16 +191,26 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
     rows_of = {units.name: lambda rec: 1, texts.name: lambda rec: 1, projects.name: lambda rec: rec.n_projects,
                details.name: lambda rec: rec.n_indicators, issues.name: lambda rec: rec.errors + rec.warnings}
     structure = _fill([units, projects, details, issues, texts], rows_of, accepted, layout, workers, render)
-    st = Table(STRUCTURE, [("一级指标", "text"), ("二级指标", "text"), *[(rec.unit_name, "int") for rec in accepted],
-                           ("合计", "int")], total=True)
     order = {}
     for form in _forms(col):
         for i, l1 in enumerate(form.taxonomy.level1):
             for j, l2 in enumerate(l1.level2):
                 order.setdefault((l1.name, l2.name), (i, j))
-    for key in sorted(structure, key=lambda k: (order.get(k, (99, 99)), k)):
-        counts = structure[key]
-        st.rows.append([*key, *counts, sum(counts)])
+    keys = sorted(structure, key=lambda k: (order.get(k, (99, 99)), k))
+    if len(accepted) <= WIDE_STRUCTURE_UNITS:   # a county: one column a unit, to read across
+        st = Table(STRUCTURE, [("一级指标", "text"), ("二级指标", "text"), *[(rec.unit_name, "int") for rec in accepted],
+                               ("合计", "int")], total=True)
+        for key in keys:
+            counts = structure[key]
+            st.rows.append([*key, *counts, sum(counts)])
+    else:   # more: one row a unit (Excel has 16,384 columns), pairs not in the taxonomy in one column
+        known = [k for k in keys if k in order]
+        other = [k for k in keys if k not in order]
+        st = Table(STRUCTURE, [("单位编码", "text"), ("单位名称", "text"), *[(f"{l1}/{l2}", "int") for l1, l2 in known],
+                               *([("不在指标体系中", "int")] if other else []), ("合计", "int")], total=True)
+        for i, rec in enumerate(accepted):
+            counts = [structure[k][i] for k in known] + ([sum(structure[k][i] for k in other)] if other else [])
+            st.rows.append([rec.unit_code, rec.unit_name, *counts, sum(counts)])
     return [units, projects, details, st, issues, texts]   # 整体绩效目标 last, after 审核问题
 
 

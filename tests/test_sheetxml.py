@@ -174,3 +174,20 @@ def test_libreoffice_reads_the_spliced_workbook_as_the_plain_one(col, tmp_path, 
         assert values(folder / "fast.ods") == values(folder / "plain.ods")
         pages = [len(re.findall(rb"/Type\s*/Page\b", (folder / f).read_bytes())) for f in ("plain.pdf", "fast.pdf")]
         assert pages[0] == pages[1] > 0
+
+
+def test_past_a_county_the_structure_has_a_row_a_unit(col, monkeypatch):
+    """A column a unit stops at Excel's 16,384 columns (a province has 20,000 units): past a county's
+    size 指标结构 turns to a row a unit, a column a 二级 — every indicator counted once either way."""
+    wide = next(t for t in summary.build_tables(col) if t.name == summary.STRUCTURE)
+    monkeypatch.setattr(summary, "WIDE_STRUCTURE_UNITS", 1)
+    tall = next(t for t in summary.build_tables(col) if t.name == summary.STRUCTURE)
+    accepted = sorted(col.accepted, key=lambda r: r.unit_code)
+    assert [h for h, _ in wide.columns[2:-1]] == [r.unit_name for r in accepted]
+    assert [h for h, _ in tall.columns[:2]] == ["单位编码", "单位名称"] and len(tall.rows) == len(accepted)
+    assert [r[-1] for r in tall.rows] == [r.n_indicators for r in accepted]
+    assert tall.total_row()[-1] == wide.total_row()[-1] == sum(r.n_indicators for r in accepted)
+    pairs = {(r[0], r[1]): r[-1] for r in wide.rows}
+    for (head, _), c in zip(tall.columns[2:-1], range(2, len(tall.columns) - 1)):
+        l1, l2 = head.split("/")
+        assert sum(row[c] for row in tall.rows) == pairs[(l1, l2)]
