@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # textual and ASCII operators → the official sign
 OPS = {
@@ -46,7 +47,7 @@ def format_number(value: float) -> str:
     return f"{value:.10g}"
 
 
-@dataclass
+@dataclass(frozen=True)   # shared: the same text is read once (parse)
 class IndicatorValue:
     raw: str
     kind: str                      # quant | qual | date | question | placeholder | empty
@@ -76,6 +77,17 @@ class IndicatorValue:
 
 
 def parse(raw, placeholders=("%", "*", "-", "_", "/"), question_prefix="是否") -> IndicatorValue:
+    if type(raw) is str:   # the same few values come back in every return: each is read once
+        return _parse_text(raw, tuple(placeholders), question_prefix)
+    return _parse(raw, placeholders, question_prefix)
+
+
+@lru_cache(maxsize=1 << 15)
+def _parse_text(raw: str, placeholders: tuple, question_prefix: str) -> IndicatorValue:
+    return _parse(raw, placeholders, question_prefix)
+
+
+def _parse(raw, placeholders, question_prefix) -> IndicatorValue:
     text = clean(raw)
     if not text:
         return IndicatorValue(raw="" if raw is None else str(raw), kind="empty")
