@@ -23,6 +23,7 @@ import struct
 import zipfile
 import zlib
 
+from .files import OutputError
 from .forms import col_letters
 
 MAX_STRING = 32_767                 # Excel's characters in a cell
@@ -151,11 +152,22 @@ def crc32_combine(crc1: int, crc2: int, len2: int) -> int:
 # --------------------------------------------------------------------------- putting them in
 
 class Splice:
-    """Rows to put into one worksheet of xlsxwriter's file, after its header row."""
+    """Rows to put into one worksheet of xlsxwriter's file, after its header row: the deflated pieces,
+    in order, kept in a temporary file (a province's are hundreds of MB), their CRCs and lengths here."""
 
-    def __init__(self, last_row: int, last_col: int):
-        self.pieces: list[Piece] = []       # in order
+    def __init__(self, last_row: int, last_col: int, folder=None):
         self.last_row, self.last_col = last_row, last_col   # 1-based, for the sheet's <dimension>
+        self.folder = folder
+        self.spool = None
+        self.pieces: list[tuple[int, int]] = []   # (CRC, length) of each piece's data
+
+    def add(self, piece: Piece) -> None:
+        if self.spool is None:
+            import tempfile
+            self.spool = tempfile.TemporaryFile(dir=self.folder)
+        data, crc, n = piece
+        self.spool.write(data)
+        self.pieces.append((crc, n))
 
 
 _DIMENSION = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -171,10 +183,14 @@ def _sheet_member(xml: bytes, splice: Splice, spool) -> tuple[int, int, int]:
     data, crc, size = deflate(head)
     spool.write(data)
     written = len(data)
-    for data, piece_crc, n in splice.pieces:
-        spool.write(data)
-        written += len(data)
+    for piece_crc, n in splice.pieces:
         crc, size = crc32_combine(crc, piece_crc, n), size + n
+    if splice.spool is not None:
+        splice.spool.seek(0)
+        import shutil
+        shutil.copyfileobj(splice.spool, spool, 1 << 20)
+        written += splice.spool.tell()
+        splice.spool.close()
     z = zlib.compressobj(LEVEL, zlib.DEFLATED, -15)
     end = z.compress(tail) + z.flush(zlib.Z_FINISH)
     spool.write(end)
@@ -182,6 +198,7 @@ def _sheet_member(xml: bytes, splice: Splice, spool) -> tuple[int, int, int]:
 
 
 _LIMIT = 0xFFFFFFFF
+_TOO_BIG = "汇总工作簿超过 4 GB，超出 xlsx 文件的大小上限；请分地区收集，或只用 --export 导出的数据"
 
 
 def splice(skeleton, out, splices: dict[str, Splice]) -> None:
@@ -206,7 +223,7 @@ def splice(skeleton, out, splices: dict[str, Splice]) -> None:
                 body = z.compress(data) + z.flush(zlib.Z_FINISH)
                 crc, csize, usize, end = zlib.crc32(data), len(body), len(data), None
             if max(csize, usize, offset) >= _LIMIT:
-                raise OverflowError("汇总工作簿超过 4 GB，超出 xlsx 文件的大小上限")
+                raise OutputError(_TOO_BIG)
             dostime = (info.date_time[3] << 11) | (info.date_time[4] << 5) | (info.date_time[5] // 2)
             dosdate = ((info.date_time[0] - 1980) << 9) | (info.date_time[1] << 5) | info.date_time[2]
             flags = 0x800 if not name.isascii() else 0
@@ -223,5 +240,5 @@ def splice(skeleton, out, splices: dict[str, Splice]) -> None:
             fh.write(entry)
         size = fh.tell() - start
         if start + size >= _LIMIT or len(central) >= 0xFFFF:
-            raise OverflowError("汇总工作簿超过 4 GB，超出 xlsx 文件的大小上限")
+            raise OutputError(_TOO_BIG)
         fh.write(struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(central), len(central), size, start, 0))

@@ -158,6 +158,7 @@ def _status_tables(col: Collection) -> list[Table]:
 
 STRUCTURE = "指标结构"
 WIDE_STRUCTURE_UNITS = 100   # 指标结构 with a column a unit up to this many units
+CHUNK_WORK = 2_000    # indicators (and returns) in a worker's share of the tables
 SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the workbook as XML (sheetxml)
 
 
@@ -294,22 +295,22 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
             continue
         per_sheet = MAX_SHEET_ROWS - 1 - (1 if t.total else 0)
         n_parts = max(1, -(-expected // per_sheet))
-        t.parts = [Splice(min(per_sheet, expected - i * per_sheet) + 1, len(t.columns)) for i in range(n_parts)]
+        t.parts = [Splice(min(per_sheet, expected - i * per_sheet) + 1, len(t.columns), render.get("spool"))
+                   for i in range(n_parts)]
         t.size, t.sums = expected, [0.0] * len(t.sum_columns)
         jobs[t.name] = (per_sheet, [styles[k] for _, k in t.columns], bool(render.get("export")), t.sum_columns)
         t.source = partial(_rows_again, t.name, records, layout)   # for SQLite, Parquet: made again, serially
         if render.get("export"):
             import tempfile
             t.csv = spools[t.name] = tempfile.TemporaryFile(dir=render.get("spool"))
-    # chunks of about equal work, several per worker so that all finish together
-    n_chunks = max(1, min(n, workers * 4)) if workers > 1 else 1
-    weights = [1 + rec.n_indicators for rec in records]
-    step, chunks, acc, begin = sum(weights) / n_chunks, [], 0.0, 0
-    for i, w in enumerate(weights):
-        acc += w
-        if acc >= step * (len(chunks) + 1) or i == n - 1:
+    # chunks of about equal work, many per worker so that all finish together; cut the same way for any
+    # number of workers, so that the workbook is the same to the byte
+    chunks, acc, begin = [], 0, 0
+    for i, rec in enumerate(records):
+        acc += 1 + rec.n_indicators
+        if acc >= CHUNK_WORK or i == n - 1:
             chunks.append((begin, i + 1))
-            begin = i + 1
+            acc, begin = 0, i + 1
     starts = {name: 0 for name in jobs}
     items = []
     for a, b in chunks:
@@ -333,7 +334,7 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
             if made != sum(rows_of[name](rec) for rec in records[a:b]):   # rows would be misplaced
                 raise RuntimeError(f"{name}: {made} rows made where others were counted")
             for part, piece in pieces:
-                t.parts[part].pieces.append(piece)
+                t.parts[part].add(piece)
             if text is not None:
                 spools[name].write(text.encode("utf-8"))
             t.sums = [x + y for x, y in zip(t.sums, sums)]

@@ -124,8 +124,8 @@ def test_every_kind_of_value_is_written_as_xlsxwriter_writes_it(tmp_path):
     styles = summary._style_indices()
     fast = summary.Table("表", columns)
     fast.parts = [Splice(len(rows) + 1, len(columns))]
-    fast.parts[0].pieces += [deflate(render(rows[:5], 2, [styles[k] for _, k in columns]).encode()),
-                             deflate(render(rows[5:], 7, [styles[k] for _, k in columns]).encode())]
+    fast.parts[0].add(deflate(render(rows[:5], 2, [styles[k] for _, k in columns]).encode()))
+    fast.parts[0].add(deflate(render(rows[5:], 7, [styles[k] for _, k in columns]).encode()))
     fast.size, fast.sample = len(rows), rows
     summary.write_xlsx([fast], tmp_path / "fast.xlsx")
     assert values(tmp_path / "plain.xlsx") == values(tmp_path / "fast.xlsx")
@@ -152,8 +152,9 @@ def test_a_member_over_four_gigabytes_is_refused_not_written_wrong(tmp_path):
     wb.add_worksheet("表").write(0, 0, "头")
     wb.close()
     part = Splice(2, 1)
-    part.pieces.append((b"", 0, 0xFFFFFFFF))   # as if it held 4 GB
-    with pytest.raises(OverflowError):
+    part.add((b"", 0, 0xFFFFFFFF))   # as if it held 4 GB
+    from perftables.files import OutputError
+    with pytest.raises(OutputError):
         splice(io.BytesIO(buf.getvalue()), tmp_path / "x.xlsx", {"xl/worksheets/sheet1.xml": part})
 
 
@@ -191,3 +192,22 @@ def test_past_a_county_the_structure_has_a_row_a_unit(col, monkeypatch):
     for (head, _), c in zip(tall.columns[2:-1], range(2, len(tall.columns) - 1)):
         l1, l2 = head.split("/")
         assert sum(row[c] for row in tall.rows) == pairs[(l1, l2)]
+
+
+def test_any_number_of_workers_writes_the_same_workbook(col, tmp_path, monkeypatch):
+    """The rows are cut into the same pieces for one process or several: every member of the workbook
+    the same, deflated to the same bytes (only the time written into its properties differs)."""
+    import zipfile
+    monkeypatch.setattr(summary, "SPLICE_ROWS", 0)
+    monkeypatch.setattr(summary, "CHUNK_WORK", 30)   # several pieces even for four returns
+    members = []
+    for workers in (1, 2):
+        out = tmp_path / f"w{workers}"
+        out.mkdir()
+        tables = summary.build_tables(col, workers=workers, render={"export": True, "spool": out})
+        assert len(next(t for t in tables if t.name == "指标明细").parts[0].pieces) > 2
+        summary.write_xlsx(tables, out / "汇总.xlsx")
+        with zipfile.ZipFile(out / "汇总.xlsx") as z:
+            members.append({i.filename: (i.CRC, i.compress_size) for i in z.infolist()
+                            if i.filename != "docProps/core.xml"})
+    assert members[0] == members[1]
