@@ -364,9 +364,15 @@ def _worker_init() -> None:
 PARALLEL_SECONDS = [0.0]   # time spent with several processes at work (the benchmark's measure of the serial rest)
 
 
-def parallel_map(func, items: list, workers: int | None, progress=None, min_items: int = 8):
+def parallel_map(func, items: list, workers: int | None, progress=None, min_items: int = 8) -> list:
     """func over items in input order: in worker processes when it pays, else (or if that fails) serially."""
+    return list(parallel_iter(func, items, workers, progress, min_items))
+
+
+def parallel_iter(func, items: list, workers: int | None, progress=None, min_items: int = 8):
+    """parallel_map, each result given as soon as it is there (none held for the caller)."""
     workers = default_workers() if workers is None else workers
+    done = 0
     if workers > 1 and len(items) >= min_items:
         from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
@@ -375,27 +381,26 @@ def parallel_map(func, items: list, workers: int | None, progress=None, min_item
         except (OSError, RuntimeError, ImportError, NotImplementedError):   # no processes here (sandbox)
             pool = None
         if pool is not None:
-            out = []
             started = time.perf_counter()
             try:
                 for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 8))):
-                    out.append(result)
+                    done += 1
                     if progress:
                         progress(1)
+                    yield result
                 pool.shutdown()
                 PARALLEL_SECONDS[0] += time.perf_counter() - started
-                return out
+                return
             except BaseException as exc:
-                # Ctrl-C or a failure: drop what is queued, do not wait for it
+                # Ctrl-C, the caller stopping or a failure: drop what is queued, do not wait for it
                 pool.shutdown(wait=False, cancel_futures=True)
                 if not isinstance(exc, (BrokenProcessPool, OSError)):
                     raise
-    out = []
-    for args in items:
-        out.append(func(*args))
+    for args in items[done:]:   # the rest, here
+        result = func(*args)
         if progress:
             progress(1)
-    return out
+        yield result
 
 
 def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,

@@ -8,7 +8,7 @@ import re
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain, islice
 from pathlib import Path
@@ -280,7 +280,7 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
     A table of more than SPLICE_ROWS rows, when rendering, becomes worksheet XML and CSV text in the
     workers, each row at the place counted for it beforehand (rows_of: rows a record adds, known
     without unpacking it). Returns 指标结构's counts: (一级, 二级) → count per record."""
-    from .collect import default_workers, parallel_map
+    from .collect import default_workers, parallel_iter
     from .sheetxml import Splice
 
     workers = default_workers() if workers is None else workers
@@ -318,8 +318,10 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
         for name, job in jobs.items():
             todo[name] = None if job is None else (starts[name], *job)
             starts[name] += sum(rows_of[name](rec) for rec in records[a:b])
-        items.append((records[a:b], layout, todo))
-    for (a, b), result in zip(chunks, parallel_map(_fill_chunk, items, workers, min_items=2)):
+        # what the workers need: the rows made while reading (the whole return only where there are none)
+        items.append(([replace(rec, packed=None) if rec.rows is not None else rec for rec in records[a:b]],
+                      layout, todo))
+    for (a, b), result in zip(chunks, parallel_iter(_fill_chunk, items, workers, min_items=2)):
         for name, got in result.items():
             if name == STRUCTURE:
                 for key, counts in got.items():
