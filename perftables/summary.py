@@ -321,7 +321,8 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
         # what the workers need: the rows made while reading (the whole return only where there are none)
         items.append(([replace(rec, packed=None) if rec.rows is not None else rec for rec in records[a:b]],
                       layout, todo))
-    for (a, b), result in zip(chunks, parallel_iter(_fill_chunk, items, workers, min_items=2)):
+    for k, result in enumerate(parallel_iter(_fill_chunk, items, workers, min_items=2)):   # to its end: the pool shut
+        a, b = chunks[k]
         for name, got in result.items():
             if name == STRUCTURE:
                 for key, counts in got.items():
