@@ -9,8 +9,9 @@ texts) are generated, filled as returns and collected. Timed, in one run:
   (b) bare xlsxwriter writing the same cells, formats, validations and protection: the
       calls perftables made for a unit are recorded and replayed on a plain
       xlsxwriter.Workbook (on a sample of units, one process; scaled to N);
-  (c) collect end to end, as `perftables collect --export` does it: read, review, summary
-      workbook, CSV export; then (c') the same command again on the unchanged inbox;
+  (c) collect end to end, as `perftables collect --export` does it (in a fresh process, whose
+      peak memory is the one printed): read, review, summary workbook, CSV export; then (c') the
+      same command again on the unchanged inbox;
   (d) bare python-calamine reading every cell of every returned file (one process);
   (e) bare xlsxwriter writing the cells of the summary workbook (replayed calls, on a sample,
       one process; scaled to N) — the summary is part of (c), and no reader floor covers it.
@@ -33,7 +34,6 @@ import io
 import json
 import os
 import random
-import resource
 import sys
 import tempfile
 import time
@@ -49,7 +49,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from perftables.collect import default_workers, parallel_map  # noqa: E402
 from perftables.generate import Options, file_name_for, form_for_unit, generate, workbook_bytes  # noqa: E402
 from perftables.roster import Project, Roster, Unit  # noqa: E402
-from perftables import collect as collect_module  # noqa: E402
 from perftables.collect import Collection, fewer_gc_passes  # noqa: E402
 from perftables.generate import LockedWorkbook  # noqa: E402
 from perftables.summary import build_tables, run_collect, write_xlsx  # noqa: E402
@@ -266,10 +265,37 @@ def peer(folder: Path, out: Path) -> float | None:
     return time.perf_counter() - t
 
 
-def peak_mb() -> tuple[float, float]:
-    """High-water marks (MB): this process, and the largest child it waited for."""
-    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+CHILD = """
+import json, sys, time
+from pathlib import Path
+try:
+    import resource
+    peak = lambda who: resource.getrusage(who).ru_maxrss / 1024
+except ImportError:   # Windows
+    resource, peak = None, lambda who: float("nan")
+from perftables import collect
+from perftables.summary import run_collect
+inbox, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+t = time.perf_counter()
+run = run_collect([inbox], out / "汇总.xlsx", export_dir=out / "csv", workers=workers)
+seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "steps": run.seconds, "reused": run.reused,
+                  "serial": seconds - collect.PARALLEL_SECONDS[0] if workers > 1 else seconds,
+                  "accepted": len(run.collection.accepted),
+                  "indicators": sum(f.n_indicators for f in run.collection.accepted),
+                  "peak_main_mb": peak(resource and resource.RUSAGE_SELF),
+                  "peak_worker_mb": peak(resource and resource.RUSAGE_CHILDREN)}))
+"""
+
+
+def collect_in_child(inbox: Path, out: Path, workers: int) -> dict:
+    """(c): run_collect as `perftables collect --export` runs it, in a fresh Python process; its time,
+    steps, the part outside the pools of workers, and the high-water marks of its memory."""
+    import subprocess
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    done = subprocess.run([sys.executable, "-c", CHILD, str(inbox), str(out), str(workers)], env=env, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def main():
@@ -298,30 +324,28 @@ def main():
         out["b"], out["b_cached"] = bare_one * n, cached_one * n
         parallel_map(write_return, [(u, tmp / "returns", opts, i) for i, u in enumerate(roster.units)], workers)
         out["inbox_mb"] = sum(p.stat().st_size for p in (tmp / "returns").iterdir()) / 1e6
-        t = time.perf_counter()
-        collect_module.PARALLEL_SECONDS[0] = 0.0
-        run = run_collect([tmp / "returns"], tmp / "out" / "汇总.xlsx", export_dir=tmp / "out" / "csv", workers=workers)
-        out["c"] = time.perf_counter() - t
-        out["c_serial"] = out["c"] - collect_module.PARALLEL_SECONDS[0] if workers > 1 else out["c"]
-        out["c_steps"] = run.seconds
-        t = time.perf_counter()
-        again = run_collect([tmp / "returns"], tmp / "out" / "汇总.xlsx", export_dir=tmp / "out" / "csv",
-                            workers=workers)
-        out["c_again"] = time.perf_counter() - t
-        assert again.reused and len(again.collection.accepted) == n, "the re-collect did not find its cache"
+        # collect as the command runs it: in a fresh process (nothing of this script's in its memory)
+        c = collect_in_child(tmp / "returns", tmp / "out", workers)
+        out["c"], out["c_steps"], out["c_serial"] = c["seconds"], c["steps"], c["serial"]
+        out["peak_main_mb"], out["peak_worker_mb"] = c["peak_main_mb"], c["peak_worker_mb"]
+        again = collect_in_child(tmp / "returns", tmp / "out", workers)
+        out["c_again"] = again["seconds"]
+        assert again["reused"] and again["accepted"] == n, "the re-collect did not find its cache"
         out["d"] = bare_calamine(tmp / "returns")
-        out["peak_main_mb"], out["peak_worker_mb"] = peak_mb()   # before the sampled measurements below
-        t = time.perf_counter()
-        run_collect([tmp / "returns"], tmp / "one" / "汇总.xlsx", export_dir=tmp / "one" / "csv", workers=1)
-        out["c1"] = time.perf_counter() - t
+        out["c1"] = collect_in_child(tmp / "returns", tmp / "one", 1)["seconds"]
+        out["indicators"] = c["indicators"]
         if not args.no_peer:
             out["peer"] = peer(tmp / "returns", tmp / "peer.xlsx")
-        with fewer_gc_passes():
-            ours_sum, bare_sum = bare_summary(run.collection, min(B_SAMPLE, n))
+        with fewer_gc_passes():   # (e) on a sample of the returns, collected here
+            part = tmp / "sample"
+            part.mkdir()
+            for f in sorted((tmp / "returns").iterdir())[:B_SAMPLE]:
+                os.link(f, part / f.name)
+            ours_sum, bare_sum = bare_summary(run_collect([part], tmp / "s" / "汇总.xlsx", workers=workers).collection,
+                                              min(B_SAMPLE, n))
         out["summary_per_unit"], out["e_per_unit"], out["e"] = ours_sum, bare_sum, bare_sum * n
         out["summary_mb"] = (tmp / "out" / "汇总.xlsx").stat().st_size / 1e6
     out["projects"] = sum(len(u.projects) for u in roster.units)
-    out["indicators"] = sum(len(p.indicators) for r in run.collection.returns for p in r.projects)
     report(out)
     if args.json:
         args.json.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")

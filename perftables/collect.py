@@ -382,6 +382,7 @@ def parallel_iter(func, items: list, workers: int | None, progress=None, min_ite
             pool = None
         if pool is not None:
             started = time.perf_counter()
+            gc.freeze()   # what this process holds now is never scanned by the workers' collector (no copies)
             try:
                 for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 8))):
                     done += 1
@@ -396,6 +397,8 @@ def parallel_iter(func, items: list, workers: int | None, progress=None, min_ite
                 pool.shutdown(wait=False, cancel_futures=True)
                 if not isinstance(exc, (BrokenProcessPool, OSError)):
                     raise
+            finally:
+                gc.unfreeze()
     for args in items[done:]:   # the rest, here
         result = func(*args)
         if progress:

@@ -76,16 +76,6 @@ def _blocks(col: Collection) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def _block_counts(ret, indicators, blocks) -> list[int]:
-    tax = ret.form.taxonomy
-    counts = {b: 0 for b, _ in blocks}
-    for ind in indicators:
-        l1 = tax.find_level1(ind.level1)
-        if l1 is not None and l1.block in counts:
-            counts[l1.block] += 1
-    return [counts[b] for b, _ in blocks]
-
-
 def _quant_share(indicators) -> float | None:
     if not indicators:
         return None
@@ -104,7 +94,8 @@ def build_tables(col: Collection, workers: int | None = 1, render: dict | None =
     unpacked once, in `workers` processes. render: when the tables go to a workbook (and CSV files),
     a table of more than SPLICE_ROWS rows is not held but written there and then, in the workers, as
     deflated worksheet rows and CSV text — {"export": whether CSV files are wanted, "spool": a folder
-    for the spooled CSV}. Without it every row is held, for the data API and publishing."""
+    for the temporary files they are spooled to}. Without it every row is held, for the data API and
+    publishing."""
     accepted = sorted(col.accepted, key=lambda r: (r.unit_code, r.display))
     tables = _status_tables(col)
     if col.kind in SELFEVAL_KINDS or col.kind == "dept_target":

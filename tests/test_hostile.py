@@ -108,3 +108,16 @@ def test_rows_inserted_and_deleted_in_libreoffice_are_read_by_anchors(collected)
     assert len(p1.indicators) == 5                                   # two indicator rows deleted
     assert len(p2.indicators) == 7 and p2.indicators[0].row == 11    # two blank rows inserted inside the grid
     assert not [f for f in ret.findings if f.rule in ("锁定单元格被改动", "结构被改动")]
+
+
+def test_the_hostile_summary_is_the_same_made_in_parallel(collected, tmp_path, monkeypatch):
+    """Every table of the hostile inbox's summary (ten thousand indicators in one return, over-long text,
+    formula-like strings, control characters) made by the workers and spliced in: the workbook
+    xlsxwriter writes alone, cell for cell and format for format, and the same CSV."""
+    from test_sheetxml import both_ways, looks, values
+    col, _ = collected
+    both_ways(col, tmp_path, monkeypatch)
+    assert values(tmp_path / "plain.xlsx") == values(tmp_path / "fast.xlsx")
+    assert looks(tmp_path / "plain.xlsx") == looks(tmp_path / "fast.xlsx")
+    for csv in (tmp_path / "plain").glob("*.csv"):
+        assert csv.read_bytes() == (tmp_path / "fast" / csv.name).read_bytes(), csv.name
