@@ -17,11 +17,10 @@ import hashlib
 import json
 import pickle
 import sqlite3
-import zlib
 from functools import lru_cache
 from pathlib import Path
 
-SCHEMA = 1
+SCHEMA = 2   # 2: entries no longer deflated as a whole (what is big in them is deflated already)
 
 
 def code_version() -> str:
@@ -146,7 +145,7 @@ class CollectCache:
         if row is None or not isinstance(row[0], bytes) or not self.key.verify(sha256.encode() + row[0], row[1]):
             return None
         try:
-            records = pickle.loads(zlib.decompress(row[0]))
+            records = pickle.loads(row[0])
         except Exception:   # a damaged entry is a miss
             return None
         return relabel(records, path, display, mtime)
@@ -155,7 +154,7 @@ class CollectCache:
         if any(r.payload and r.payload.get("stampless") for r in records) or any(
                 r.format in ("xlsx", "xls", "ods") and not r.payload for r in records):
             return   # identified through the roster (or not at all): may change with it
-        data = zlib.compress(pickle.dumps(records, pickle.HIGHEST_PROTOCOL), 1)
+        data = pickle.dumps(records, pickle.HIGHEST_PROTOCOL)
         self._safely(lambda: self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",
                                              (sha256, data, self.key.sign(sha256.encode() + data))))
 
