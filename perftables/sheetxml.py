@@ -9,10 +9,10 @@ into xlsxwriter's file: the deflated pieces are joined as they are (each ends on
 as pigz joins its blocks) and the member's CRC is combined from theirs.
 
 What the rows look like is what xlsxwriter would write: every cell with its reference and the
-column's style; numbers as numbers; text as inline strings (what Apache POI's streaming writer
-writes, opened by Excel, WPS and LibreOffice alike), escaped as xlsxwriter escapes it and cut at
-Excel's 32,767 characters; empty cells left out. A test writes the same tables both ways and
-compares every value and format.
+column's style; numbers as numbers; text as inline strings (as Apache POI's streaming writer
+writes every string by default — the form of the exports of countless Java systems), escaped as
+xlsxwriter escapes it and cut at Excel's 32,767 characters; empty cells left out. A test writes the
+same tables both ways and compares every value and format, and has LibreOffice open both.
 """
 from __future__ import annotations
 
