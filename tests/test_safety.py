@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
 from email import policy
 from pathlib import Path
 
@@ -377,8 +378,10 @@ if __name__ == "__main__":
     multiprocessing.set_start_method("spawn", force=True)
     from perftables.generate import Options, generate
     from perftables.roster import read_roster
+    from perftables import summary
     from perftables.summary import run_collect
     import datetime as dt
+    summary.SPLICE_ROWS, summary.CHUNK_WORK = 0, 20   # every table made by the workers, in several pieces
     import dataclasses
     out, workers = Path(sys.argv[1]), int(sys.argv[2])
     roster = read_roster(sys.argv[3])
@@ -408,7 +411,10 @@ def test_spawn_workers_give_the_same_files_as_a_serial_run(tmp_path):
         out = tmp_path / f"输出 {workers}"
         subprocess.run([sys.executable, str(script), str(out), str(workers), str(big), str(inbox)], check=True,
                        timeout=600, cwd=tmp_path)
-        results[workers] = (tree(out / "下发 模板"), tree(out / "导出 CSV"))
+        with zipfile.ZipFile(out / "汇总 输出" / "汇总.xlsx") as z:
+            sheets = {n: z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/")}
+        assert b"inlineStr" in sheets["xl/worksheets/sheet5.xml"]   # 指标明细, made by the workers
+        results[workers] = (tree(out / "下发 模板"), tree(out / "导出 CSV"), sheets)
     assert results[1] == results[2]
     assert len(results[1][0]) == 16 and "项目汇总.csv" in results[1][1]
 
