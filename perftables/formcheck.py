@@ -311,7 +311,7 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
                     c.add(f"{ck}{where}.list", f"没有列表“{spec['list']}”（在 [lists] 中定义）"
                           + (f"，是不是“{near[0]}”？" if near else ""), spec["list"], "list")
                 if spec.get("formula") and spec["formula"] != "rule":
-                    c.add(f"{ck}{where}.formula", f"逐行公式只能是 \"rule\"（按批复的符号选用 [sheet.grid.formulas] 中的规则）",
+                    c.add(f"{ck}{where}.formula", "逐行公式只能是 \"rule\"（按批复的符号选用 [sheet.grid.formulas] 中的规则）",
                           spec["formula"], "formula")
                 if spec.get("formula") == "rule" and not grid.get("formulas"):
                     c.add(f"{ck}{where}.formula", "用了 \"rule\"，但没有 [sheet.grid.formulas]", "rule", "formula")
