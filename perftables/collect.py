@@ -63,7 +63,8 @@ class FileRecord:
     entered: int = 0                       # cells the unit filled in
     n_notes: int = 0                       # notes the clerk left on cells
     verified: bool = False                 # the stamp's signature was checked with the coordinator's key
-    rows: bytes | None = None              # what it adds to the summary tables, made while it was read
+    rows: tuple | None = None              # what it adds to the summary tables, made while it was read:
+                                           # (what they depend on, packed rows) — see summary.own_rows
 
     @property
     def result(self) -> UnitReturn | None:

@@ -67,15 +67,6 @@ def _forms(col: Collection) -> list:
     return [rec.form for rec in seen.values()]
 
 
-def _blocks(col: Collection) -> list[tuple[str, str]]:
-    """(block id, printed 一级 name) in taxonomy order, over every accepted form."""
-    seen: dict[str, str] = {}
-    for form in _forms(col):
-        for l1 in form.taxonomy.level1:
-            seen.setdefault(l1.block, l1.name)
-    return list(seen.items())
-
-
 def _quant_share(indicators) -> float | None:
     if not indicators:
         return None
@@ -154,13 +145,13 @@ SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the w
 
 
 def _target_tables(col: Collection, accepted: list, workers: int | None, render: dict | None) -> list[Table]:
-    blocks = _blocks(col)
+    layout = target_layout(_forms(col))
+    blocks, plan_n, text_specs = layout
     block_cols = [(f"{name}数", "int") for _, name in blocks]
     units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"),
                               ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
                               *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
                               ("警告数", "int")], total=True, chart=("bar", 1, 3, "各单位预算数（万元）"))
-    plan_n = max((len(f.plan_fields()) for f in _forms(col)), default=4)
     projects = Table("项目汇总", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                  ("项目名称", "text"), ("预算数（万元）", "amount"), ("财政资金（万元）", "amount"),
                                  ("其他资金（万元）", "amount"),
@@ -172,14 +163,8 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
                                 ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
                                 ("指标值确定依据", "text")])
-    text_specs = []
-    for form in _forms(col):
-        for spec in form.unit_sheet.get("rows", []):
-            if spec["field"] not in [s["field"] for s in text_specs]:
-                text_specs.append(spec)
-    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(s["anchor"], "long") for s in text_specs]])
+    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(a, "long") for _, a in text_specs]])
     issues = _issues_table(col, {})
-    layout = target_layout(_forms(col))
     rows_of = {units.name: lambda rec: 1, texts.name: lambda rec: 1, projects.name: lambda rec: rec.n_projects,
                details.name: lambda rec: rec.n_indicators, issues.name: lambda rec: rec.errors + rec.warnings}
     structure = _fill([units, projects, details, issues, texts], rows_of, accepted, layout, workers, render)
@@ -207,25 +192,33 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
 
 
 def target_layout(forms) -> tuple:
-    """What the columns of the target tables depend on: the 一级 blocks, the number of spending-plan
-    fields, the unit sheet's text fields — over every form collected."""
+    """What the columns of the target tables depend on, over every form collected: the 一级 blocks
+    ((id, printed name) in taxonomy order), the number of spending-plan fields, the unit sheet's
+    text fields ((field, anchor))."""
     blocks, texts = {}, {}
     for form in forms:
         for l1 in form.taxonomy.level1:
-            blocks.setdefault(l1.block, None)
+            blocks.setdefault(l1.block, l1.name)
         for spec in form.unit_sheet.get("rows", []):
-            texts.setdefault(spec["field"], None)
-    return list(blocks), max((len(f.plan_fields()) for f in forms), default=4), list(texts)
+            texts.setdefault(spec["field"], spec["anchor"])
+    return (tuple(blocks.items()), max((len(f.plan_fields()) for f in forms), default=4), tuple(texts.items()))
 
 
-def own_rows(ret) -> bytes | None:
+def own_rows(ret) -> tuple | None:
     """In the worker that has just read a target return: what it adds to each table, laid out by its own
     form (the common case: every return on one form), packed. Collect then needs not unpack the return
     again; the file name in 审核问题 is the record's, put in when the rows are used."""
     if ret.form.kind != "project_target":
         return None
     layout = target_layout([ret.form])
-    return zlib.compress(pickle.dumps((layout, _target_pieces(ret, layout)), pickle.HIGHEST_PROTOCOL), 1)
+    return _rows_key(layout), zlib.compress(pickle.dumps(_target_pieces(ret, layout), pickle.HIGHEST_PROTOCOL), 1)
+
+
+def _rows_key(layout) -> tuple:
+    """What a return's rows depend on (the printed names aside): rows made for one key serve another
+    collection only if its key is the same."""
+    blocks, plan_n, texts = layout
+    return tuple(b for b, _ in blocks), plan_n, tuple(f for f, _ in texts)
 
 
 def _target_pieces(ret, layout) -> dict:
@@ -234,7 +227,7 @@ def _target_pieces(ret, layout) -> dict:
     tax = ret.form.taxonomy
 
     def by_block(indicators) -> list[int]:
-        counts = dict.fromkeys(blocks, 0)
+        counts = dict.fromkeys((b for b, _ in blocks), 0)
         for ind in indicators:
             l1 = tax.find_level1(ind.level1)
             if l1 is not None and l1.block in counts:
@@ -262,7 +255,7 @@ def _target_pieces(ret, layout) -> dict:
                    len(all_ind), *by_block(all_ind), sum(i.value.is_quantitative for i in all_ind),
                    _quant_share(all_ind), errors, warnings]],
         "项目汇总": projects, "指标明细": details, "审核问题": _issue_rows(ret.findings),
-        "整体绩效目标": [[code, name, *[ret.texts.get(f, "") for f in text_fields]]], STRUCTURE: structure}
+        "整体绩效目标": [[code, name, *[ret.texts.get(f, "") for f, _ in text_fields]]], STRUCTURE: structure}
 
 
 def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: int | None,
@@ -302,16 +295,16 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
         if acc >= CHUNK_WORK or i == n - 1:
             chunks.append((begin, i + 1))
             acc, begin = 0, i + 1
-    starts = {name: 0 for name in jobs}
+    starts, key = {name: 0 for name in jobs}, _rows_key(layout)
     items = []
     for a, b in chunks:
         todo = {}
         for name, job in jobs.items():
             todo[name] = None if job is None else (starts[name], *job)
             starts[name] += sum(rows_of[name](rec) for rec in records[a:b])
-        # what the workers need: the rows made while reading (the whole return only where there are none)
-        items.append(([replace(rec, packed=None) if rec.rows is not None else rec for rec in records[a:b]],
-                      layout, todo))
+        # what the workers need: the rows made while reading (the whole return where they do not fit)
+        items.append(([replace(rec, packed=None) if rec.rows is not None and rec.rows[0] == key else rec
+                       for rec in records[a:b]], layout, todo))
     for k, result in enumerate(parallel_iter(_fill_chunk, items, workers, min_items=2)):   # to its end: the pool shut
         a, b = chunks[k]
         for name, got in result.items():
@@ -343,11 +336,9 @@ def _fill_chunk(records: list, layout, todo: dict) -> dict:
     rows: dict[str, list] = {name: [] for name in todo}
     structure: dict[tuple, list[int]] = {}
     for i, rec in enumerate(records):
-        pieces = None
-        if rec.rows is not None:
-            own_layout, pieces = pickle.loads(zlib.decompress(rec.rows))
-            pieces = pieces if own_layout == layout else None
-        if pieces is None:
+        if rec.rows is not None and rec.rows[0] == _rows_key(layout):
+            pieces = pickle.loads(zlib.decompress(rec.rows[1]))
+        else:
             pieces = _target_pieces(rec.result, layout)
         for row in pieces["审核问题"]:
             row[2] = rec.display

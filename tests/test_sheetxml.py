@@ -72,9 +72,10 @@ def both_ways(col, tmp_path, monkeypatch, **limits):
     return plain, fast
 
 
-@pytest.mark.parametrize("stored", ["all", "some", "none"])
+@pytest.mark.parametrize("stored", ["all", "some", "none", "other layout"])
 def test_the_spliced_workbook_is_the_one_xlsxwriter_writes(col, tmp_path, monkeypatch, stored):
-    """stored: which returns bring the rows made while they were read (the others are unpacked again)."""
+    """stored: which returns bring the rows made while they were read (the others are unpacked again);
+    "other layout": rows made for other columns (a collection mixing taxonomies) are not used."""
     import copy
     col = copy.copy(col)
     col.files = [copy.copy(f) for f in col.files]
@@ -82,6 +83,8 @@ def test_the_spliced_workbook_is_the_one_xlsxwriter_writes(col, tmp_path, monkey
         assert f.rows is not None
         if stored == "none" or stored == "some" and i % 2:
             f.rows = None
+        elif stored == "other layout" and i % 2:
+            f.rows = (("另一个指标体系的一级",), *f.rows[0][1:]), f.rows[1]
     plain, fast = both_ways(col, tmp_path, monkeypatch)
     assert [t.name for t in plain] == [t.name for t in fast]
     assert [t.n_rows for t in plain] == [t.n_rows for t in fast]
