@@ -13,7 +13,7 @@ from .forms import Form, cell_name, norm_label, record_key
 from .generate import grid_rows, header_context, locked_value, row_names, table_rows
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
-from .value import _WS, IndicatorValue, clean, compose, format_number, parse_amount
+from .value import IndicatorValue, clean, compose, format_number, parse_amount
 
 ERROR, WARNING = "错误", "警告"
 
@@ -139,7 +139,7 @@ def _text(value) -> str:
 
 def _filled(value) -> bool:
     """_text(value) != "", without making the text."""
-    return value is not None and (not isinstance(value, str) or value.strip(_WS) != "")
+    return value is not None and (not isinstance(value, str) or clean(value) != "")
 
 
 def find_anchors(rows: list[list], col: int = 0) -> dict[str, int]:

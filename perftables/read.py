@@ -163,7 +163,7 @@ def _formula_cells(xml: bytes) -> dict[tuple[int, int], str]:
         ref = _CELL_R.search(xml, start, m.start()) if start >= 0 and _CELL_TAG.match(xml, start) else None
         if ref is None:
             continue
-        attrs, empty, text = m.groups()
+        _, empty, text = m.groups()
         found[(int(ref.group(2)) - 1, _col_number(ref.group(1)) - 1)] = "" if empty else _xml_text(text)
     return found
 
