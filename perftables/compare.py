@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from .forms import norm_label
 from .summary import Table, read_summary_tables
-from .value import parse, parse_amount
+from .value import parse, parse_amount, unit_key
 
 
 class CompareError(Exception):
@@ -149,7 +149,7 @@ def _lower(was, now, actual, last_year: str) -> str | None:
     if now.kind != "quant" or now.num is None:
         return None
     same_unit = lambda v: v is not None and v.kind == "quant" and v.num is not None and \
-        norm_label(v.unit or "") == norm_label(now.unit or "")   # noqa: E731
+        unit_key(v.unit) == unit_key(now.unit)   # noqa: E731
     up = now.op not in ("≤", "<")          # more is better, unless the target is an upper bound
     notes = []
     if same_unit(was) and (was.op in ("≤", "<")) == (not up):

@@ -9,7 +9,7 @@ import re
 
 from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn
 from .forms import SELFEVAL_KINDS, Form, norm_label, record_key
-from .value import FULLWIDTH_DIGITS, chinese_numeral, format_number
+from .value import FULLWIDTH_DIGITS, chinese_numeral, format_number, unit_key
 
 _FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
@@ -21,7 +21,6 @@ RATE_WORDS = ("率", "满意度", "比例", "占比", "比重")
 _COUNT_RE, _RATE_RE = (re.compile("|".join(map(re.escape, words))) for words in (COUNT_WORDS, RATE_WORDS))
 COUNT_UNITS = ("次", "人次", "万人次", "场", "场次", "个", "份", "篇", "册", "人", "名", "期", "项", "件", "家", "户",
                "所", "站", "批", "条", "本", "套", "台", "座", "处", "间")
-PERCENT_UNITS = ("%", "％", "百分比")
 COST_WORDS = ("变动率", "结转结余率", "结余率", "控制率", "成本", "费用", "超支")
 # leftovers of a template or of a copied table: never a finished name or value
 LEFTOVER = re.compile(r"[XxＸｘ×]{2,}|…{2,}|……|\.{3,}|指标\s*\d+\s*[:：]|[（(]\s*[)）]")
@@ -213,7 +212,7 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
             name = ind.name or ""
             has_count, has_rate = _COUNT_RE.search(name) is not None, _RATE_RE.search(name) is not None
             counts, rates = has_count and not has_rate, has_rate and not has_count
-            if counts and v.unit in PERCENT_UNITS:
+            if counts and unit_key(v.unit) == "%":
                 add("unit", "单位与指标不符", WARNING, f"{where}是计数（次数、人次、场次……），指标值“{text}”却用了“{v.unit}”")
             elif rates and v.unit in COUNT_UNITS and not (l2 is not None and l2.pct):   # else 应为百分比 says it
                 add("unit", "单位与指标不符", WARNING, f"{where}是比率（率、满意度……），指标值“{text}”却用了“{v.unit}”")

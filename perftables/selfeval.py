@@ -17,7 +17,7 @@ from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_g
                       quant_score, r2, total_score)
 from .review import cost_like
 from .stamp import fingerprint
-from .value import format_number, parse, parse_amount
+from .value import format_number, parse, parse_amount, same_unit
 
 DEFAULT_FORM = "hebei-selfeval"
 
@@ -230,7 +230,7 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             else:
                 parsed = parse(actual_text)
                 target_unit = parse(ref["target"]).unit
-                if parsed.unit and target_unit and parsed.unit != target_unit:
+                if parsed.unit and target_unit and not same_unit(parsed.unit, target_unit):
                     add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
                         f"{where}实际完成值的单位“{parsed.unit}”与年度指标值“{ref['target']}”不一致")
                 score = quant_score(ref["op"], ref["t"], actual, weight, rules)

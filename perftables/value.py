@@ -6,31 +6,45 @@ unit, suffix, note, qualitative text) are what review and scoring use.
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-# textual and ASCII operators → the official sign
+# every spelling of a sign seen in published tables (ASCII, full-width, the ≧/≦ of Japanese fonts, the
+# small-form ﹦﹥﹤, ≮/≯, words) → the official sign
 OPS = {
-    "≥": "≥", ">=": "≥", "＞＝": "≥", "不少于": "≥", "不低于": "≥", "大于等于": "≥", "达到": "≥",
-    "≤": "≤", "<=": "≤", "＜＝": "≤", "不超过": "≤", "不高于": "≤", "不大于": "≤", "小于等于": "≤", "控制在": "≤",
-    ">": ">", "＞": ">", "大于": ">", "<": "<", "＜": "<", "小于": "<", "=": "=", "＝": "=", "等于": "=",
+    "≥": "≥", "≧": "≥", "⩾": "≥", "≮": "≥", ">=": "≥", "=>": "≥", "＞＝": "≥", "＞=": "≥", ">＝": "≥", "﹥=": "≥",
+    "不少于": "≥", "不低于": "≥", "不小于": "≥", "大于等于": "≥", "大于或等于": "≥", "至少": "≥", "达到": "≥",
+    "≤": "≤", "≦": "≤", "⩽": "≤", "≯": "≤", "<=": "≤", "=<": "≤", "＜＝": "≤", "＜=": "≤", "<＝": "≤", "﹤=": "≤",
+    "不超过": "≤", "不高于": "≤", "不大于": "≤", "不多于": "≤", "小于等于": "≤", "小于或等于": "≤", "至多": "≤",
+    "控制在": "≤",
+    ">": ">", "＞": ">", "﹥": ">", "大于": ">", "高于": ">", "超过": ">", "多于": ">",
+    "<": "<", "＜": "<", "﹤": "<", "小于": "<", "低于": "<", "少于": "<",
+    "=": "=", "＝": "=", "﹦": "=", "等于": "=",
 }
+# units written in words that mean a symbol: compared and scored as the symbol, printed as written
+UNIT_ALIASES = {"百分比": "%", "％": "%", "百分之": "%", "千分比": "‰", "平米": "平方米", "㎡": "平方米"}
+PERCENT_UNITS = tuple(u for u, same in UNIT_ALIASES.items() if same == "%") + ("%",)
 SUFFIX_OPS = {"以上": "≥", "以下": "≤", "以内": "≤", "之前": "≤", "前": "≤"}
 KNOWN_UNITS = sorted({
     "%", "‰", "次", "人", "人次", "万人次", "个", "家", "种", "份", "场", "场次", "篇", "篇（条）", "篇(条)",
     "册", "万册", "所", "站", "项", "件", "万元", "元", "万", "天", "日", "个月", "月", "年", "周", "小时",
     "平方米", "平米", "㎡", "米", "公里", "台", "套", "期", "批", "条", "名", "户", "座", "处", "间", "本",
-    "部", "幅", "块", "张", "分", "个/家", "人/次", "次/年",
+    "部", "幅", "块", "张", "分", "个/家", "人/次", "次/年", "百分比", "千分比",
 }, key=len, reverse=True)
 QUAL_OPTION = "定性"
 
 _DIGITS = str.maketrans("０１２３４５６７８９．，％", "0123456789.,%")
 _OP_RE = re.compile("|".join(re.escape(k) for k in sorted(OPS, key=len, reverse=True)))
 _NUM_RE = re.compile(r"\d[\d,]*(?:\.\d+)?|\.\d+")
-_DATE_RE = re.compile(r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:月)?\s*(底|末)?\s*(之前|以前|前)?$")
+_DATE_RE = re.compile(r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:月)?\s*(?:[.\-/]?\s*(\d{1,2})\s*[日号]?)?\s*(底|末)?"
+                      r"\s*(之前|以前|前)?$")
+# a deadline written before a threshold: “11月30日前≧95%”, “2025年6月底前 ≥ 90%”
+_WHEN_RE = re.compile(r"^(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号])?\s*(?:底|末)?\s*(?:之前|以前|前)\s*[,，:：]?\s*")
 _WS = " \t\r\n\u3000\xa0"
+_UNIT_RE = re.compile(r"[^\d\s（(以之，,；;。]{1,5}(?=$|[（(]|以上|以下|以内|之前)")
 
 
 def clean(text) -> str:
@@ -60,6 +74,7 @@ class IndicatorValue:
     note: str | None = None
     qual: str | None = None
     date: tuple[int, int] | None = None
+    when: str | None = None        # a deadline written before the threshold (“11月30日前”), as written
 
     def render(self) -> str:
         """The official single string, exactly as it was written."""
@@ -68,7 +83,7 @@ class IndicatorValue:
     def canonical(self) -> str:
         """Comparable form: normalised sign, no spaces, no note."""
         if self.kind == "quant":
-            return f"{self.op or ''}{self.num_text}{self.unit or ''}"
+            return f"{self.when or ''}{self.op or ''}{self.num_text}{self.unit or ''}"
         return re.sub(r"\s+", "", self.raw)
 
     @property
@@ -99,7 +114,12 @@ def _parse(raw, placeholders, question_prefix) -> IndicatorValue:
     m = _DATE_RE.match(norm)
     if m:
         return IndicatorValue(raw=text, kind="date", op="≤", date=(int(m.group(1)), int(m.group(2))),
-                              suffix=m.group(4))
+                              suffix=m.group(5))
+    m = _WHEN_RE.match(norm)
+    if m and m.end() < len(norm) and _OP_RE.match(norm, m.end()):
+        v = _parse_quant(text[m.end():], norm[m.end():])
+        if v is not None:
+            return dataclasses.replace(v, raw=text, when=text[:m.end()].strip(_WS))
     return _parse_quant(text, norm) or IndicatorValue(raw=text, kind="qual", qual=text)
 
 
@@ -119,9 +139,9 @@ def _parse_quant(text: str, norm: str) -> IndicatorValue | None:
         pos += 1
     rest = norm[pos:]
     unit = next((u for u in KNOWN_UNITS if rest.startswith(u)), None)
-    if unit is None:
-        m2 = re.match(r"[^\d\s（(以之]{1,4}(?=$|[（(]|以上|以下|以内|之前)", rest)
-        unit = m2.group(0) if m2 else None
+    m2 = _UNIT_RE.match(rest)   # a short word standing alone is the unit (“个工作日”), not 个 and a note
+    if m2 and len(m2.group(0)) > len(unit or ""):
+        unit = m2.group(0)
     if unit:
         rest = rest[len(unit):].lstrip(_WS)
     suffix = next((s for s in ("以上", "以下", "以内", "之前") if rest.startswith(s)), None)
@@ -157,6 +177,16 @@ def chinese_numeral(text: str) -> bool:
         return True
     m = _CN_RE.match(t)
     return bool(m and (m.group(1) or m.group(2) or all(ch in _CN_NUM for ch in t)) and len(t) <= 30)
+
+
+def unit_key(unit: str | None) -> str:
+    """A unit as compared: 百分比 and ％ are %, 平米 and ㎡ are 平方米; spaces and width do not count."""
+    u = unicodedata.normalize("NFKC", clean(unit)).replace(" ", "") if unit else ""
+    return UNIT_ALIASES.get(u, u)
+
+
+def same_unit(a: str | None, b: str | None) -> bool:
+    return unit_key(a) == unit_key(b)
 
 
 def compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:

@@ -86,3 +86,67 @@ def test_amounts(cell, value, noted):
 def test_amount_not_a_number_is_never_zero():
     a = parse_amount("十二万")
     assert a.value is None and "不是数字" in a.error
+
+
+# Spellings of 指标值 seen in published tables of other provinces: every one is read into the structured
+# value (sign normalised, number, unit compared as its symbol) and prints back exactly as written.
+PUBLISHED = [
+    # (raw, op, num, unit as compared, deadline written before it)
+    ("≧95%", "≥", 95, "%", None),
+    ("≦3天", "≤", 3, "天", None),
+    ("﹦100%", "=", 100, "%", None),
+    ("﹥80%", ">", 80, "%", None),
+    (">=90%", "≥", 90, "%", None),
+    ("<=5个工作日", "≤", 5, "个工作日", None),
+    ("＞＝98％", "≥", 98, "%", None),
+    ("大于等于90%", "≥", 90, "%", None),
+    ("不低于95%", "≥", 95, "%", None),
+    ("不超过 30 天", "≤", 30, "天", None),
+    ("不小于 2 次", "≥", 2, "次", None),
+    ("超过10次", ">", 10, "次", None),
+    ("≮90%", "≥", 90, "%", None),
+    ("=100百分比", "=", 100, "%", None),
+    ("≥100百分比", "≥", 100, "%", None),
+    ("=300天", "=", 300, "天", None),
+    ("11月30日前≧95%", "≥", 95, "%", "11月30日前"),
+    ("2025年6月底前 ≥ 90%", "≥", 90, "%", "2025年6月底前"),
+    ("12月31日之前，=100%", "=", 100, "%", "12月31日之前，"),
+]
+
+
+@pytest.mark.parametrize("raw,op,num,unit,when", PUBLISHED)
+def test_published_spellings(raw, op, num, unit, when):
+    from perftables.value import unit_key
+    v = parse(raw)
+    assert (v.kind, v.op, v.num, unit_key(v.unit), v.when) == ("quant", op, num, unit, when)
+    assert v.render() == raw
+
+
+def test_dates_with_a_day_are_deadlines():
+    for raw in ("2026年11月30日前", "2025-12-31", "2025.12.31", "2025年12月31日"):
+        v = parse(raw)
+        assert (v.kind, v.op, v.date) == ("date", "≤", (int(raw[:4]), 12 if "12" in raw[4:] else 11)), raw
+        assert v.render() == raw
+    assert parse("高于全省平均水平").kind == "qual"      # a sign word without a number is a sentence
+
+
+def test_published_spellings_round_trip_and_score(tmp_path, small_unit):
+    """Typed by a clerk into the template's value cell, collected back, printed exactly as written, and
+    scored at year end against an actual written with the other spelling of its unit."""
+    from perftables.collect import collect
+    from perftables.scoring import Rules, quant_score
+    from perftables.value import same_unit
+    from conftest import make_workbook
+    rows = [{"level1": "产出指标", "level2": "数量指标", "name": f"指标{i}", "num": raw, "basis": "年度工作计划"}
+            for i, (raw, *_) in enumerate(PUBLISHED)]
+    fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普活动"}, "indicators": rows}}}
+    (tmp_path / "a.xlsx").write_bytes(make_workbook(small_unit, fill=fill))
+    ret = collect([tmp_path / "a.xlsx"]).returns[0]
+    got = [i.value for i in ret.projects[0].indicators]
+    assert [v.render() for v in got] == [raw for raw, *_ in PUBLISHED]
+    assert [(v.op, v.num) for v in got] == [(op, num) for _, op, num, *_ in PUBLISHED]
+    about_values = [f for f in ret.findings if f.cell and f.cell[0] in "EFG" and f.sheet == "项目1"]
+    assert not about_values, [(f.cell, f.rule, f.message) for f in about_values]
+    v = parse("≥100百分比")
+    assert same_unit(parse("98%").unit, v.unit)
+    assert quant_score(v.op, v.num, 98, 10, Rules()) == 9.8
