@@ -500,6 +500,56 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
                    f"记录：{log}")
 
 
+@cli.command()
+@click.option("--imap", "host", required=True, help="IMAP 服务器，如 imap.qq.com、imap.163.com")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 ssl 993，starttls 143）")
+@click.option("--security", type=click.Choice(["ssl", "starttls"]), default="ssl", show_default=True, help="加密方式")
+@click.option("--user", required=True, help="登录名（邮箱地址）")
+@click.option("--folder", default="收件箱", show_default=True, help="邮箱文件夹（收件箱即 INBOX）")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="年-月-日", help="只取这天以后收到的邮件，如 2025-01-01")
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="名单：按“邮箱”列认出发件单位，文件名前加单位名称；名单外的发件人照样保存并列出")
+@click.option("--mark-seen", is_flag=True, help="取完后把邮件标为已读（默认不改动邮箱里的任何东西）")
+@click.option("--max-size", type=click.IntRange(1, 2000), default=50, show_default=True, help="单个附件的上限（MB）")
+@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="收件箱文件夹（附件保存到这里）")
+def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size, outdir):
+    """从邮箱取回各单位发回的附件，存入收件箱文件夹，供 collect 读取。
+
+    \b
+    每个附件以“日期_单位名称_原文件名”保存；每封邮件、每个附件（保存与否）都记在收件箱旁的
+    “收件箱名_取信记录.csv”里（发件人、时间、主题、Message-ID、SHA-256）。再次运行只取新邮件，
+    中断后重新运行会接着取。邮件只读不改（--mark-seen 才标为已读），不删除、不移动。
+    密码（QQ、163 等邮箱是“授权码”）从环境变量 PERFTABLES_IMAP_PASSWORD 读取，没有则提示输入，从不写入磁盘。
+    示例：
+        perftables fetch --imap imap.qq.com --user kx@qq.com -o 收件箱/ --roster 名单.xlsx --since 2025-01-01
+    """
+    from . import fetch as f
+
+    outdir = Path(outdir)
+    log = f.log_path_for(outdir)
+    guard({"收件箱文件夹": outdir, "取信记录": log}, reads=[roster])
+    ros = read_roster(roster) if roster else None
+    writable(outdir, "收件箱文件夹")
+    password = os.environ.get(f.PASSWORD_ENV)
+    if password is None:
+        password = click.prompt("IMAP 密码（授权码）", hide_input=True, default="", show_default=False)
+    try:
+        result = f.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
+                         since=since.date() if since else None, roster=ros, mark_seen=mark_seen,
+                         max_bytes=max_size << 20, echo=click.echo)
+    except f.FetchError as exc:
+        raise Failed(str(exc)) from None
+    click.echo(f"新邮件 {result.mails} 封，保存附件 {len(result.saved)} 个，内容重复未再保存 {result.same} 个；"
+               f"此前已取过 {result.already} 封")
+    for mail, name, why in result.refused:
+        click.echo(f"未保存：{mail.sender}《{mail.subject}》{name}：{why}")
+    if result.unknown:
+        click.echo(f"名单外的发件人 {len(result.unknown)} 封（附件已保存，collect 会按文件内容认出单位）：")
+        for mail in result.unknown:
+            click.echo(f"  {mail.sender_name} <{mail.sender}>《{mail.subject}》附件 {len(mail.attachments)} 个")
+    click.echo(f"收件箱：{outdir}；取信记录：{result.log}")
+
+
 def _sheet_names(path) -> set[str]:
     """The sheets of a workbook, or the tables of a CSV export folder (empty when neither)."""
     path = Path(path)

@@ -77,6 +77,7 @@ MESSAGES = {
     "Arguments take exactly one parameter declaration, got {length}: {decls}.": "参数只能有一个声明，实有 {length} 个：{decls}。",
     "Name '{name}' defined twice": "名称“{name}”定义了两次",
     "Boolean option {decl!r} cannot use the same flag for true/false.": "是/否选项“{decl}”的两个开关不能相同。",
+    "required": "必填",     # shown as [required] in help; click passes it through _() as a variable
 }
 
 PLURALS = {
@@ -92,7 +93,8 @@ PLURALS = {
 # words click fills into its texts
 WORDS = {"option": "选项", "argument": "参数", "parameter": "参数", "integer": "整数", "float": "数字",
          "boolean": "是/否值", "text": "文字", "File": "文件", "Directory": "文件夹", "Path": "路径",
-         "file": "文件", "directory": "文件夹", "path": "路径", "integer range": "整数", "float range": "数字"}
+         "file": "文件", "directory": "文件夹", "path": "路径", "integer range": "整数", "float range": "数字",
+         "datetime": "日期"}
 
 
 class _Text(str):
@@ -125,3 +127,9 @@ def install() -> None:
                 module._ = gettext
             if hasattr(module, "ngettext"):
                 module.ngettext = ngettext
+    # the metavars click prints in help (TEXT, INTEGER RANGE…) are its types' names, upper-cased
+    t = click.types
+    for cls, word in ((t.StringParamType, "文字"), (t.IntParamType, "整数"), (t.IntRange, "整数"),
+                      (t.FloatParamType, "数字"), (t.FloatRange, "数字"), (t.BoolParamType, "是/否"),
+                      (t.DateTime, "日期"), (t.UUIDParameterType, "UUID")):
+        cls.name = word
