@@ -347,12 +347,14 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
               help="为有问题的单位生成退改工作簿和审核意见的文件夹")
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
 @click.option("--contact", default="", help="联系人及电话，写入退改工作簿的审核意见")
+@click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="年-月-日",
+              help="报送截止日期：报送情况据此算逾期天数（记入进度台账，以后不必再给）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
 @click.option("--format", "formats", default="csv", show_default=True,
               help="导出格式，可多选，用逗号分隔：csv（Excel/WPS 直接打开）、sqlite（一个数据库文件）、parquet（需 pyarrow）")
 @templates_option
-def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, contact, workers, no_cache, formats):
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, contact, due, workers, no_cache, formats):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
@@ -361,6 +363,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     """
     from .cache import cache_path_for
     from .collect import walk_inputs
+    from .ledger import LedgerError, ledger_path
     from .summary import run_collect
 
     missing_inputs(inbox)
@@ -380,7 +383,8 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     if output.suffix.lower() != ".xlsx":
         raise UserError(f"汇总文件“{output}”应以 .xlsx 结尾")
     guard({"汇总工作簿": output, "待处理文件夹": output.parent / "待处理", "缓存": cache_path_for(output),
-           "导出文件夹": export_dir, "退改文件夹": feedback_dir}, inputs=inbox, reads=[roster])
+           "进度台账": ledger_path(output), "导出文件夹": export_dir, "退改文件夹": feedback_dir}, inputs=inbox,
+          reads=[roster])
     files = [i.path for i in walk_inputs(inbox)]
     if not files:
         raise UserError("输入中没有任何文件：" + "、".join(f"“{i}”" for i in inbox))
@@ -389,8 +393,14 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
         if folder:
             writable(folder, what)
     with progress(len(files), "收集") as tick:
-        result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
-                             progress=tick, use_cache=not no_cache, formats=formats)
+        try:
+            result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
+                                 progress=tick, use_cache=not no_cache, formats=formats,
+                                 due=due.date() if due else None,
+                                 feedback=dict(outdir=feedback_dir, deadline=deadline, contact=contact)
+                                 if feedback_dir else None)
+        except LedgerError as exc:
+            raise UserError(str(exc)) from None
     col = result.collection
     echo_collection(col)
     for note in result.notes:
@@ -410,9 +420,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     if result.held:
         click.echo(f"未采用的文件已复制到：{result.held}（原件未动）")
     if feedback_dir:
-        from .feedback import write_feedback
-        written = write_feedback(col, feedback_dir, deadline=deadline, contact=contact)
-        click.echo(f"退改工作簿 {len(written)} 份：{feedback_dir}")
+        click.echo(f"退改工作簿 {len(result.feedback)} 份：{feedback_dir}")
 
 
 @cli.command()
@@ -437,8 +445,14 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
               help="加密方式")
 @click.option("--user", default=None, help="登录名（默认同发件人）")
 @click.option("--interval", type=click.FloatRange(0, 3600), default=2.0, show_default=True, help="两封邮件之间的间隔（秒）")
+@click.option("--ledger", type=click.Path(), default=None,
+              help="进度台账（collect 的汇总工作簿、它所在的文件夹或 进度台账.json；还没有时新建）：发送成功的邮件记入台账")
+@click.option("--remind", is_flag=True,
+              help="催报：给未报送的单位再发模板，给问题未改的单位再发退改工作簿（需 --ledger；同一单位一天只催一次）")
+@click.option("--feedback-dir", type=click.Path(exists=True, file_okay=False), default=None,
+              help="催报时取退改工作簿的文件夹（collect --feedback 的文件夹）")
 def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
-         do_send, smtp, port, security, user, interval):
+         do_send, smtp, port, security, user, interval, ledger, remind, feedback_dir):
     """为每个单位生成邮件草稿（.eml，附模板或退改工作簿），或直接发送。
 
     \b
@@ -449,19 +463,38 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --deadline "1月15日"
         perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --send --smtp smtp.example.cn
         perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
+        perftables mail 下发/ --roster examples/roster.csv --remind --ledger 汇总/ --feedback-dir 退改/ --send ...
     """
     from . import mail as m
+    from .ledger import FEEDBACK_SENT, REMINDED, SENT, Ledger, LedgerError
 
     problem = m.header_problem(sender, from_name)
     if problem:
         raise UserError(f"--from / --from-name：{problem}")
     folder = Path(mail_dir) if mail_dir else m.mail_dir_for(outdir)
-    guard({"邮件文件夹": folder}, inputs=[outdir], reads=[roster, letter])
+    if remind and not ledger:
+        raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
+    if remind and feedback:
+        raise UserError("--remind 与 --feedback 不能同用：催报时 OUTDIR 是下发模板的文件夹，退改工作簿用 --feedback-dir 给出")
+    try:
+        book = Ledger.load(ledger) if ledger else None
+    except LedgerError as exc:
+        raise UserError(str(exc)) from None
+    if remind and not book.path.is_file():
+        raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
+    today = _dt.date.today()
+    if remind:
+        folder = folder / f"催报{today.isoformat()}"
+    guard({"邮件文件夹": folder}, inputs=[outdir, feedback_dir] if feedback_dir else [outdir], reads=[roster, letter])
     ros = read_roster(roster)
     context = {"year": year or "", "deadline": deadline, "contact": contact, "sender": from_name or sender,
                "date": _dt.date.today().strftime("%Y年%m月%d日"), "form_title": ""}
     try:
-        if feedback:
+        if remind:
+            messages, missing = m.plan_reminders(outdir, ros, book, feedback_dir,
+                                                 subject or "催报：{year}年度{form_title}（{unit_name}）", context,
+                                                 today=today, log=folder.parent / m.REMIND_LOG)
+        elif feedback:
             messages, missing = m.plan_feedback(outdir, ros, subject or "{unit_name}{form_title}审核意见（请修改后发回）",
                                                 context)
         else:
@@ -490,14 +523,75 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         if password is None and security != "none":
             password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
         port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
-        log = folder / m.SENT_LOG
+        log = folder.parent / m.REMIND_LOG if remind else folder / m.SENT_LOG
+        event = {"模板": SENT, "退改": FEEDBACK_SENT, "催报": REMINDED}
+        sent_now = []
+
+        def on_sent(msg):
+            if book is not None:
+                book.add(msg.unit_code, event[msg.kind], file=msg.attachment.name, note=msg.to)
+                sent_now.append(msg)
+                if len(sent_now) % 50 == 0:
+                    book.save()
         try:
             counts = m.send(messages, log, smtp, port, sender, password, user=user,
-                            security=security, interval=interval, sender_name=from_name, echo=click.echo)
+                            security=security, interval=interval, sender_name=from_name, echo=click.echo,
+                            on_sent=on_sent)
         except (OSError, m.smtplib.SMTPException) as exc:
             raise Failed(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {log}，重试不会重发）") from None
+        finally:
+            if book is not None and sent_now:
+                book.save()
         click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
                    f"记录：{log}")
+
+
+@cli.command()
+@click.argument("summary", type=click.Path(exists=True))
+@click.argument("units", nargs=-1)
+@click.option("--all-clean", is_flag=True, help="所有最新文件没有错误、没有警告的单位都确认通过")
+@click.option("--force", is_flag=True, help="最新文件有错误也确认通过")
+@click.option("--by", default="", help="确认人（记入台账）")
+def approve(summary, units, all_clean, force, by):
+    """确认单位最新报送的文件通过审核，记入进度台账（SUMMARY：collect 的汇总工作簿或它所在的文件夹）。
+
+    \b
+    也可以在汇总工作簿“报送情况”表的“确认通过”列填“是”，下次 collect 时记入台账。
+    单位之后又发来新文件，新文件需要重新确认。
+    示例：
+        perftables approve 汇总/汇总.xlsx 306001 307001
+        perftables approve 汇总/ --all-clean --by 张三
+    """
+    from .ledger import Ledger, LedgerError
+
+    try:
+        book = Ledger.load(summary)
+    except LedgerError as exc:
+        raise UserError(str(exc)) from None
+    if not book.path.is_file():
+        raise UserError(f"没有进度台账“{book.path}”：请先运行 collect（台账写在汇总工作簿旁）")
+    if not units and not all_clean:
+        raise UserError("请给出要确认通过的单位编码，或用 --all-clean")
+    known = {e["unit"] for e in book.events}
+    unknown = [u for u in units if u not in known]
+    if unknown:
+        raise UserError("台账中没有这些单位编码：" + "、".join(unknown) + "（请用单位编码，见汇总表“报送情况”）")
+    todo = list(dict.fromkeys(units))
+    if all_clean:
+        todo += [u for u in dict.fromkeys(e["unit"] for e in book.events) if u not in todo and book.latest(u)
+                 and not book.latest(u).get("errors") and not book.latest(u).get("warnings")
+                 and not book.state(u).approved]
+    refused = 0
+    for unit in todo:
+        try:
+            click.echo(book.approve(unit, by=by, force=force))
+        except LedgerError as exc:
+            refused += 1
+            click.echo(str(exc), err=True)
+    book.save()
+    click.echo(f"进度台账：{book.path}（重新运行 collect，汇总表“报送情况”即显示）")
+    if refused:
+        raise click.exceptions.Exit(EXIT_USAGE)
 
 
 @cli.command()

@@ -114,6 +114,8 @@ class Collection:
     roster: Roster | None = None
     year: int | None = None
     kind: str = "project_target"
+    ledger: object = None                  # perftables.ledger.Ledger kept beside the summary, when there is one
+    today: dt.date | None = None           # the day 逾期天数 counts to (tests fix it)
 
     @property
     def accepted(self) -> list[FileRecord]:

@@ -82,17 +82,25 @@ def review_text(rec: FileRecord, deadline: str = "") -> str:
     return "\n".join(lines) + "\n"
 
 
+def needs_feedback(col: Collection) -> list[FileRecord]:
+    """The returns a feedback workbook is written for: accepted, with findings."""
+    return [rec for rec in col.files if rec.fate == ACCEPTED_FINDINGS]
+
+
+def feedback_issue(rec: FileRecord) -> int:
+    """The version the feedback workbook for a return carries (its stamp's issue + 1)."""
+    return int((rec.payload or {}).get("issue", 1)) + 1
+
+
 def write_feedback(col: Collection, outdir, deadline: str = "", password: str | None = None,
                    contact: str = "") -> list[Path]:
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
-    for rec in col.files:
-        if rec.fate != ACCEPTED_FINDINGS:
-            continue
+    for rec in needs_feedback(col):
         ret, payload = rec.result, rec.payload
         unit = unit_from_payload(payload)
-        opts = Options(year=int(payload["year"]), password=password, issue=int(payload.get("issue", 1)) + 1,
+        opts = Options(year=int(payload["year"]), password=password, issue=feedback_issue(rec),
                        extra_projects=len(payload.get("spares", [])), deadline=deadline, contact=contact,
                        links=payload.get("links"))
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)

@@ -37,7 +37,27 @@ FEEDBACK_LETTER = """{review_text}
 {sender}
 {date}
 """
+REMIND_MISSING_LETTER = """{unit_name}：
+
+    {year}年度{form_title}至今尚未收到贵单位的报送（截止时间：{deadline}）。现将模板再次发给贵单位，请尽快按附件“填报说明”填写，直接回复本邮件发回。如已发送，请忽略本邮件，并告知我们发送的时间和邮箱，以便核对。
+
+    联系人：{contact}
+
+{sender}
+{date}
+"""
+REMIND_PROBLEM_LETTER = """{unit_name}：
+
+    贵单位报送的{year}年度{form_title}经审核有以下问题尚未修改，请按附件退改工作簿（问题单元格已标出）修改后尽快发回。
+
+{review_text}
+    联系人：{contact}
+
+{sender}
+{date}
+"""
 SENT_LOG = "发送记录.csv"
+REMIND_LOG = "催报记录.csv"
 
 
 def mail_dir_for(outdir) -> Path:
@@ -55,6 +75,7 @@ class Outgoing:
     subject: str
     body: str
     attachment: Path
+    kind: str = "模板"          # 模板 / 退改 / 催报: what the ledger records when it is sent
 
     @property
     def digest(self) -> str:
@@ -168,7 +189,7 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
         review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
         ctx = {**_context(context, book), "unit_name": name, "unit_code": code, "review_text": review,
                "file": book.name}
-        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book)
+        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改")
         problem = header_problem(message.subject, message.unit_name, book.name)
         if problem:
             missing.append(f"{code}：{problem}，未生成邮件")
@@ -177,12 +198,77 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
     return out, missing
 
 
+def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, context: dict,
+                   today: dt.date | None = None, log: Path | None = None) -> tuple[list[Outgoing], list[str]]:
+    """Reminders from the ledger: units that have sent nothing get their template again (from the
+    templates folder of `generate`); units whose latest file still has problems get their feedback
+    workbook (from `collect --feedback`) with the review as the letter. Never a second reminder to a
+    unit on the same day (the ledger and the reminder log say who was reminded today)."""
+    from .ledger import PROBLEM, REMINDED
+    today = today or dt.date.today()
+    outdir = Path(outdir)
+    listing = outdir / "发送清单.csv"
+    templates = {}
+    if listing.is_file():
+        with listing.open(encoding="utf-8-sig", newline="") as fh:
+            templates = {unguard(r["单位编码"]): outdir / Path(unguard(r["文件"])).name for r in csv.DictReader(fh)}
+    reminded_today = {code for code, _, when in _log_rows(log) if when[:10] == today.isoformat()} if log else set()
+    out, notes = [], []
+    for unit in roster.units:
+        st = ledger.state(unit.code, today)
+        if st.times and not st.state.startswith(PROBLEM):
+            continue
+        if unit.code in reminded_today or ledger.has(unit.code, REMINDED, "", today.isoformat()):
+            notes.append(f"{unit.code} {unit.name}：今天已催报过，不再发送")
+            continue
+        email, problem = _recipient(unit, "")
+        if not email:
+            notes.append(f"{unit.code} {unit.name}：{problem or '名单中没有邮箱'}，未生成催报邮件")
+            continue
+        if not st.times:
+            attachment = templates.get(unit.code)
+            if attachment is None or not attachment.is_file():
+                notes.append(f"{unit.code} {unit.name}：{outdir} 中没有它的模板（发送清单.csv），未生成催报邮件")
+                continue
+            ctx = {**_context(context, attachment), "unit_name": unit.name, "unit_code": unit.code}
+            body, late = REMIND_MISSING_LETTER.format(**ctx), f"（逾期 {st.days_late} 天）" if st.days_late else ""
+            subj = subject.format(**ctx) + late
+        else:
+            found = sorted(Path(feedback_dir).glob(f"{unit.code}_*审核意见第*轮*.xlsx"),
+                           key=lambda p: p.stat().st_mtime) if feedback_dir else []
+            if not found:
+                notes.append(f"{unit.code} {unit.name}：问题未改，但{'没有给 --feedback-dir' if not feedback_dir else f'{feedback_dir} 中没有它的退改工作簿'}，"
+                             "未生成催报邮件")
+                continue
+            attachment = found[-1]
+            text_file = Path(feedback_dir) / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt")
+            review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
+            ctx = {**_context(context, attachment), "unit_name": unit.name, "unit_code": unit.code,
+                   "review_text": review}
+            body, subj = REMIND_PROBLEM_LETTER.format(**ctx), subject.format(**ctx) + "（问题尚未修改）"
+        message = Outgoing(unit.code, unit.name, email, subj, body, attachment, kind="催报")
+        problem = header_problem(message.subject, message.unit_name, attachment.name)
+        if problem:
+            notes.append(f"{unit.code}：{problem}，未生成催报邮件")
+            continue
+        out.append(message)
+    return out, notes
+
+
+def _log_rows(log: Path | None) -> list[tuple[str, str, str]]:
+    """(unit code, result, time) of every row of a sending log."""
+    if log is None or not Path(log).is_file():
+        return []
+    with Path(log).open(encoding="utf-8-sig", newline="") as fh:
+        return [(unguard(r["单位编码"]), r["结果"], unguard(r["时间"])) for r in csv.DictReader(fh) if r["结果"] == "已发送"]
+
+
 def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str = "") -> list[Path]:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for m in messages:
-        path = folder / safe_file_name(f"{m.unit_code}_{m.unit_name}.eml")
+        path = folder / safe_file_name(f"{m.unit_code}_{m.unit_name}{'_催报' if m.kind == '催报' else ''}.eml")
         msg = m.message(sender, sender_name)
         msg["X-Unsent"] = "1"   # Outlook and Foxmail open it as a draft to send, not as a received mail
         write_bytes(path, bytes(msg))
@@ -191,22 +277,27 @@ def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str
 
 
 def already_sent(log: Path) -> set[tuple[str, str, str]]:
+    """(unit, recipients, attachment) of what this log says went out; a reminder log keys by the day too
+    (a unit is reminded once a day, not once)."""
     if not log.is_file():
         return set()
+    daily = log.name == REMIND_LOG
     with log.open(encoding="utf-8-sig", newline="") as fh:
-        return {(unguard(r["单位编码"]), unguard(r["收件人"]), r["附件SHA-256"]) for r in csv.DictReader(fh)
-                if r["结果"] == "已发送"}
+        return {(unguard(r["单位编码"]), unguard(r["收件人"]), r["附件SHA-256"] + (unguard(r["时间"])[:10] if daily else ""))
+                for r in csv.DictReader(fh) if r["结果"] == "已发送"}
 
 
 def send(messages: list[Outgoing], log, host: str, port: int, sender: str, password: str | None,
          user: str | None = None, security: str = "ssl", interval: float = 2.0, sender_name: str = "",
-         echo=print, timeout: float = 30) -> dict:
-    """Send what has not been sent yet, one message every `interval` seconds; log every attempt."""
+         echo=print, timeout: float = 30, on_sent=None) -> dict:
+    """Send what has not been sent yet, one message every `interval` seconds; log every attempt.
+    on_sent(message): called after each message the server accepted (the ledger records it)."""
     log = Path(log)
     done = already_sent(log)
     new_log = not log.is_file()
     counts = {"sent": 0, "skipped": 0, "failed": 0}
-    pending = [m for m in messages if (m.unit_code, m.to, m.digest) not in done]
+    day = dt.date.today().isoformat() if log.name == REMIND_LOG else ""
+    pending = [m for m in messages if (m.unit_code, m.to, m.digest + day) not in done]
     counts["skipped"] = len(messages) - len(pending)
     if not pending:
         return counts
@@ -232,6 +323,8 @@ def send(messages: list[Outgoing], log, host: str, port: int, sender: str, passw
                     server.send_message(m.message(sender, sender_name))
                     result, note = "已发送", ""
                     counts["sent"] += 1
+                    if on_sent is not None:
+                        on_sent(m)
                 except smtplib.SMTPException as exc:
                     result, note = "失败", f"{type(exc).__name__}: {exc}"[:200]
                     counts["failed"] += 1

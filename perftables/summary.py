@@ -112,20 +112,32 @@ def _status_tables(col: Collection) -> list[Table]:
     tables = []
     by_unit = {f.unit_code: f for f in col.accepted}
     if col.roster is not None:
-        t = Table("报送情况", [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("文件", "text"),
+        from .ledger import APPROVE_COLUMN, Ledger
+        ledger = col.ledger
+        if ledger is None:   # not kept beside a summary (the Python API): this collection's own
+            ledger = Ledger(None)
+            ledger.observe(col)
+        today = col.today or dt.date.today()
+        t = Table("报送情况", [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("进度", "text"),
+                              ("报送次数", "int"), ("逾期天数", "int"), ("文件", "text"),
                               ("保存时间", "time"), ("项目数", "int"), ("错误数", "int"), ("警告数", "int"),
+                              ("经过", "long"), (APPROVE_COLUMN, "text"), ("文件SHA-256", "text"),
                               ("联系人", "text"), ("联系电话", "text"), ("邮箱", "text")], total=False)
         blank = {f.unit_code: f for f in col.files if f.fate == BLANK}
         for unit in col.roster.units:
             rec = by_unit.get(unit.code)
+            st = ledger.state(unit.code, today)
+            progress = [st.state, st.times or None, st.days_late, ]
+            tail = [st.history, "是" if st.approved else None]
             if rec is None:
                 sent = blank.get(unit.code)
-                t.rows.append([unit.code, unit.name, BLANK if sent else "未报送", sent.display if sent else None,
-                               sent.when if sent else None, None, None, None, unit.contact, unit.phone, unit.email])
+                t.rows.append([unit.code, unit.name, BLANK if sent else "未报送", *progress,
+                               sent.display if sent else None, sent.when if sent else None, None, None, None,
+                               *tail, None, unit.contact, unit.phone, unit.email])
                 continue
             status = "已报送（有错误）" if rec.errors else "已报送（有警告）" if rec.warnings else "已报送"
-            t.rows.append([unit.code, unit.name, status, rec.display, rec.when, rec.n_projects,
-                           rec.errors, rec.warnings, unit.contact, unit.phone, unit.email])
+            t.rows.append([unit.code, unit.name, status, *progress, rec.display, rec.when, rec.n_projects,
+                           rec.errors, rec.warnings, *tail, rec.sha256, unit.contact, unit.phone, unit.email])
         tables.append(t)
     t = Table("文件清单", [("文件", "text"), ("处理结果", "text"), ("说明", "long"), ("单位编码", "text"),
                           ("单位名称", "text"), ("年度", "text"), ("表式", "text"), ("格式", "text"),
@@ -840,31 +852,54 @@ class CollectRun:
     held: Path | None = None     # the 待处理 folder, when some file was not used
     seconds: dict[str, float] = field(default_factory=dict)   # where the time went, by step
     notes: list[str] = field(default_factory=list)             # to tell the user (the cache was rebuilt…)
+    ledger: object = None                                      # the ledger beside the summary, as saved
+    feedback: list[Path] = field(default_factory=list)         # the feedback workbooks written
 
 
 def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
-                progress=None, use_cache: bool = True, formats=("csv",)) -> CollectRun:
-    """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理, as the CLI runs it.
+                progress=None, use_cache: bool = True, formats=("csv",), due: dt.date | None = None,
+                today: dt.date | None = None, feedback: dict | None = None) -> CollectRun:
+    """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理 → the ledger beside the
+    summary (perftables.ledger), as the CLI runs it.
 
     Files read before are taken from the cache beside the output; when nothing in the
-    inbox (names, bytes, times) nor the options changed and the outputs are as written,
-    they are left as they are."""
+    inbox (names, bytes, times), the options or the ledger changed and the outputs are as written,
+    they are left as they are. due: the deadline 逾期天数 counts from (kept in the ledger). feedback: the
+    arguments of feedback.write_feedback (outdir, deadline, contact) — written before the summary, so that
+    报送情况 shows what went back."""
     from .collect import fewer_gc_passes
 
     with fewer_gc_passes():
-        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats))
+        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats),
+                            due, today, feedback)
 
 
-def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats) -> CollectRun:
+def _mailed(inbox) -> dict:
+    """What fetch saved into these inbox folders: sha256 → (mail time, sender)."""
+    from .fetch import received
+    out = {}
+    for item in inbox if isinstance(inbox, (list, tuple)) else [inbox]:
+        if Path(item).is_dir():
+            out.update({k: v[:2] for k, v in received(item).items()})
+    return out
+
+
+def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats, due,
+                 today, feedback) -> CollectRun:
     from .cache import CollectCache, cache_path_for, run_signature
     from .collect import collect, held_folder_problem, quarantine
     from .files import OutputError
+    from .ledger import FEEDBACK, Ledger
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     problem = held_folder_problem(output.parent / "待处理")
     if problem:
         raise OutputError(problem)
+    ledger = Ledger.load(output.parent)          # a ledger that cannot be read stops the run here
+    if due:
+        ledger.due = due.isoformat()
+    today = today or dt.date.today()
     cache = CollectCache(cache_path_for(output)) if use_cache else None
     seconds, start = {}, time.perf_counter()
 
@@ -876,14 +911,26 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
     try:
         col = collect(inbox, roster=roster, year=year, progress=progress, workers=workers, cache=cache)
         step("read")
+        if output.is_file():   # what the coordinator marked in the summary's 确认通过 column is kept
+            ledger.approvals_from_summary(output)
+        ledger.observe(col, mailed=_mailed(inbox))
+        col.ledger, col.today = ledger, today
+        sent_back = []
+        if feedback is not None:
+            from .feedback import feedback_issue, needs_feedback, write_feedback
+            sent_back = write_feedback(col, **feedback)
+            for rec in needs_feedback(col):
+                ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display)
+            step("feedback")
         held_dir = output.parent / "待处理"
         signature = run_signature(
             [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
-            roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats)
+            roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats,
+            ledger.digest(), str(today))
         if cache is not None and cache.unchanged(output, signature):
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
             return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
-                              notes=_notes(cache))
+                              notes=_notes(cache), ledger=ledger, feedback=sent_back)
         csv_out = bool(export_dir) and "csv" in formats
         if csv_out:
             Path(export_dir).mkdir(parents=True, exist_ok=True)
@@ -908,10 +955,12 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         held = quarantine(col, held_dir)
         if held:
             written += sorted(p for p in held.iterdir() if p.is_file())
+        written.append(ledger.save())      # last: a run that failed before here leaves the ledger as it was
         if cache is not None:
             cache.wrote(output, signature, written)
         step("finish")
-        return CollectRun(col, written, held=held, seconds=seconds, notes=_notes(cache) + split_notes)
+        return CollectRun(col, written, held=held, seconds=seconds, notes=_notes(cache) + split_notes, ledger=ledger,
+                          feedback=sent_back)
     finally:
         if cache is not None:
             cache.close()
