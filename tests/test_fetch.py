@@ -261,3 +261,18 @@ def test_wrong_password_and_untrusted_certificate_are_messages(server, user, tmp
                            env={"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(server.cert)})
     assert r.exit_code == 0, r.output
     assert "Traceback" not in r.output
+
+
+def test_password_prompt_and_a_mail_too_big_to_download(server, user, tmp_path):
+    server.deliver(user, mail("bdhkx@example.cn", "巨大", [rfc2231_part("大.zip", b"PK\x03\x04" + os.urandom(3 << 20))],
+                              "<huge@x>"))
+    out = tmp_path / "in"
+    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(server.ssl_port), "--user", user,
+                                 "-o", str(out), "--max-size", "1", "--roster", str(ROSTER)], input=PASSWORD + "\n",
+                           env={"SSL_CERT_FILE": str(server.cert), "PERFTABLES_IMAP_PASSWORD": None})
+    assert r.exit_code == 0, r.output
+    assert PASSWORD not in r.output and "IMAP 密码" in r.output
+    assert "（整封邮件）" in r.output and "未下载" in r.output
+    assert not out.exists() or not list(out.iterdir())
+    [row] = [row for row in log_rows(out) if row["结果"] == TOO_BIG]
+    assert row["Message-ID"] == "<huge@x>" and row["发件人"] == "bdhkx@example.cn" and row["单位编码"] == "306001"

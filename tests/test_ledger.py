@@ -263,3 +263,27 @@ def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp, imap)
     history = st["731002"]["经过"].splitlines()
     assert [h.split(" ", 1)[1].split("：")[0] for h in history] == [
         "已下发", "第 1 次报送", "已退改（第 2 版）", "已发退改", "已催报", "第 2 次报送", "通过"]
+
+
+def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
+    import errno
+
+    from perftables import summary
+    from perftables.roster import read_roster
+    inbox, out = tmp_path / "收件箱", tmp_path / "汇总"
+    inbox.mkdir()
+    files = sorted((EXAMPLES / "returns").iterdir())
+    (inbox / files[0].name).write_bytes(files[0].read_bytes())
+    summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
+    before = (out / "进度台账.json").read_bytes()
+    (inbox / files[1].name).write_bytes(files[1].read_bytes())
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(summary, "write_xlsx", full)
+    with pytest.raises(OSError):
+        summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
+    assert (out / "进度台账.json").read_bytes() == before
+    monkeypatch.undo()
+    summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
+    assert len(Ledger.load(out).events) == 2
