@@ -14,6 +14,7 @@ MESSAGES = {
     "Missing command.": "缺少命令。",
     "Options": "选项",
     "Commands": "命令",
+    "Positional arguments": "参数",     # click ≥ 8.5
     "Usage:": "用法：",
     "deprecated": "已停用",
     "Value must be an iterable.": "值必须是一组。",

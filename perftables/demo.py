@@ -48,7 +48,9 @@ def build_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
 # reference §5.6: 丰宁 科学技术普及经费, the worked example (→ 92.76, 优)
 WORKED_EXAMPLE = {
     "fields": {"budget_total": 12.0, "spent_total": 11.6,
-               "achieved": "全年开展科普专题活动3次，受疫情影响部分活动压缩规模，群众满意度88%。"},
+               "achieved": "全年开展科普专题活动3次，受疫情影响部分活动压缩规模，群众满意度88%。",
+               "conclusion": "基本完成年度绩效目标，部分活动受天气影响。", "problems": "活动场地备选不足。",
+               "improvements": "下年度提前落实备选场地。"},
     "indicators": [
         {"actual": 3}, {"actual": 85, "reason": "2次活动因天气改为线上，完成率未达目标；下年度增加备选场地。"},
         {"actual": 100}, {"actual": 11.6},
@@ -72,7 +74,7 @@ def selfeval_fill(unit, form) -> dict:
             short = (i + j) % 5 == 3
             if row["kind"] == "quant":
                 t = row["t"]
-                reverse = row["op"] in ("≤", "<")
+                reverse = row.get("sign", row.get("op")) in ("≤", "<")
                 actual = round(t * (0.95 if reverse else 0.9 if short else 1.0), 2)
                 rows.append({"actual": actual, **({"reason": SHORT_REASON} if short and not reverse else {})})
             elif short:
@@ -81,17 +83,19 @@ def selfeval_fill(unit, form) -> dict:
                 rows.append({"actual": ACHIEVED, "score": row["weight"]})
         budget = project.budget or project.extra.get("start_total") or 0
         projects[sheet] = {"fields": {"budget_total": budget, "spent_total": round(budget * (0.97 if i % 3 else 1), 2),
-                                      "achieved": "按计划完成年度目标任务。"}, "indicators": rows}
+                                      "achieved": "按计划完成年度目标任务。", "conclusion": "项目总体完成年度绩效目标。",
+                                      "problems": "无", "improvements": "无"}, "indicators": rows}
     return {"projects": projects}
 
 
-def build_selfeval_returns(targets, outdir: Path, year: int = YEAR) -> list[Path]:
-    """Self-evaluations of the approved targets (project or department form, as the targets' own form says)."""
+def build_selfeval_returns(targets, outdir: Path, year: int = YEAR, form_id: str | None = None) -> list[Path]:
+    """Self-evaluations of the approved targets (project or department form, as the targets' own form says,
+    or the form named)."""
     written = []
     for rec in targets:
-        form_id = rec.form.meta.get("selfeval", "hebei-selfeval")
+        form = form_id or rec.form.meta.get("selfeval", "hebei-selfeval")
         written += [p for _, p in generate_selfeval([rec], outdir, Options(year=year, created=FIXED_TIME),
-                                                    form_id=form_id, fills=selfeval_fill)]
+                                                    form_id=form, fills=selfeval_fill)]
     return written
 
 
@@ -241,13 +245,16 @@ if __name__ == "__main__":
     from .keys import EXAMPLE_KEY_NAME, using
     using(EXAMPLES / EXAMPLE_KEY_NAME).__enter__()
     if "--rebuild" in sys.argv:   # the example returns are made anew (they are ours, not a unit's)
-        for folder in ("returns", "selfeval_returns", "dept/returns", "dept/selfeval_returns"):
+        for folder in ("returns", "selfeval_returns", "sichuan/selfeval_returns", "dept/returns",
+                       "dept/selfeval_returns"):
             for old in (EXAMPLES / folder).glob("*.xlsx"):
                 old.unlink()
         for p in build_returns(EXAMPLES / "returns"):
             print(p)
         targets = collect([EXAMPLES / "returns"], roster=read_roster(EXAMPLES / "roster.csv")).accepted
         for p in build_selfeval_returns(targets, EXAMPLES / "selfeval_returns"):
+            print(p)
+        for p in build_selfeval_returns(targets, EXAMPLES / "sichuan" / "selfeval_returns", form_id="sichuan-selfeval"):
             print(p)
         for p in build_dept_returns(EXAMPLES / "dept" / "returns"):
             print(p)

@@ -72,7 +72,7 @@ SCHEMA = T({
                  "required_grids": L(S), "score_tolerance": N, "share_tolerance": N, "amount_in_text": ANY}),
     "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
-                  "fund_parts": ANY}),
+                  "rate_reason_field": S, "fund_parts": ANY}),
 }, required=["form", "sheet"])
 
 
@@ -342,6 +342,21 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
         for f in data.get("review", {}).get(name, []):
             if f not in fields:
                 c.add(f"review.{name}", f"必填字段“{f}”不是本表的字段", f, name)
+    scoring = data.get("scoring", {})
+    why = scoring.get("rate_reason_field")
+    if isinstance(why, str) and why not in fields:
+        c.add("scoring.rate_reason_field", f"“{why}”不是本表的字段（执行率偏低时在哪个字段说明原因）", why,
+              "rate_reason_field")
+    for group in scoring.get("fund_parts", []) if isinstance(scoring.get("fund_parts"), list) else []:
+        parts = group[1] if isinstance(group, list) and len(group) == 2 and isinstance(group[1], list) else None
+        if parts is None:
+            c.add("scoring.fund_parts", "fund_parts 的每一项应为 [\"名称\", [\"部分\", …]]", where_key="fund_parts")
+            continue
+        for p in ["total", *parts]:
+            missing = [f"{x}_{p}" for x in ("start", "budget", "spent") if f"{x}_{p}" not in fields]
+            if len(missing) == 3:
+                c.add("scoring.fund_parts", f"“{p}”没有对应的金额字段（start_{p}、budget_{p}、spent_{p} 都不存在）",
+                      p, "fund_parts")
     for f in data.get("review", {}).get("required_grids", []):
         if f not in tables and f != "indicators":
             c.add("review.required_grids", f"“{f}”不是本表的内嵌表格", f, "required_grids")

@@ -598,7 +598,7 @@ class WorkbookWriter:
     def _rule_formula(self, data: dict, r: int, refs: dict) -> str:
         """得分 of a quantitative row: the scoring rule chosen by the approved sign (reference §5.3)."""
         formulas = self.form.grid["formulas"]
-        op, t = data.get("op"), float(data.get("t") or 0)
+        op, t = data.get("sign", data.get("op")), float(data.get("t") or 0)
         if op in ("≤", "<"):
             rule = "reverse_" + self.form.scoring.get("reverse_rule", "deduct")
         elif op == "=" and t == 0:

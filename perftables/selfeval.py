@@ -17,7 +17,7 @@ from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_g
                       quant_score, r2, total_score)
 from .review import cost_like
 from .stamp import fingerprint
-from .value import format_number, parse, parse_amount, same_unit
+from .value import format_number, parse, parse_amount, same_unit, value_cells
 
 DEFAULT_FORM = "hebei-selfeval"
 
@@ -52,18 +52,34 @@ def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
     return out
 
 
+def split_target(form: Form) -> list[str]:
+    """The parts the approved value is shown in when the form splits it (op, num, unit), else []."""
+    keys = [c.key for c in form.input_columns if c.source == "target"]
+    return [k for k in ("op", "num", "unit") if k in keys]
+
+
+def sign_of(ref: dict) -> str | None:
+    """The scoring sign of an approved row (files made before 2026-11 kept it as "op")."""
+    return ref["sign"] if "sign" in ref else ref.get("op")
+
+
 def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dict]:
     """The approved indicators as the self-evaluation grid shows them, with default 分值 per block."""
     tax = target.form.taxonomy
     rules = Rules.from_form(form.scoring)
+    split = split_target(form)
     rows = []
     for ind in pr.indicators:
         v = ind.value
         quant = v.kind == "quant" and v.num is not None
         l1 = tax.find_level1(ind.level1)
-        rows.append({"level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": v.render(),
-                     "kind": "quant" if quant else "qual", "op": v.op if quant else None,
-                     "t": v.num if quant else None, "block": l1.block if l1 else ""})
+        row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": v.render(),
+               "kind": "quant" if quant else "qual", "sign": v.op if quant else None,
+               "t": v.num if quant else None, "block": l1.block if l1 else ""}
+        if split:   # the grid shows the approved value in its parts (指标性质 / 指标值 / 度量单位)
+            cells = value_cells(v)
+            row.update({k: cells.get(k, "") for k in split})
+        rows.append(row)
     for block, weight in rules.block_weights.items():
         members = [r for r in rows if r["block"] == block]
         if not members:
@@ -170,9 +186,10 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         if ps.rate > 1:
             add(form.target_of("spent_total"), pr.cells.get("spent_total", ""), "执行数超过预算", WARNING,
                 f"全年执行数 {format_number(v['spent_total'])} 大于全年预算数 {format_number(v['budget_total'])}")
-        if ps.rate < rules.rate_reason_below and not v.get("achieved"):
-            add(form.target_of("achieved"), pr.cells.get("achieved", ""), "执行率偏低未说明", ERROR,
-                f"预算执行率 {ps.rate:.2%} 低于 {rules.rate_reason_below:.0%}，须在实际完成情况中说明原因")
+        why = form.scoring.get("rate_reason_field", "achieved")   # where a low rate is explained
+        if ps.rate < rules.rate_reason_below and not v.get(why) and form.has_field(why):
+            add(form.target_of(why), pr.cells.get(why, ""), "执行率偏低未说明", ERROR,
+                f"预算执行率 {ps.rate:.2%} 低于 {rules.rate_reason_below:.0%}，须在“{form.fields()[why][1].title or why}”中说明原因")
     elif v.get("budget_total") == 0:
         add(form.target_of("budget_total"), pr.cells.get("budget_total", ""), "预算执行率", ERROR, "全年预算数为 0，无法计算执行率")
     for group, keys in form.scoring.get("fund_parts", [["资金来源", ["fiscal", "carry", "other"]]]):
@@ -188,6 +205,12 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             f"预算执行得分：文件中为 {format_number(fig)}，复核为 {format_number(ps.budget_score)}")
     block_sum: dict[str, float] = {}
     labels = {c.key: c.label for c in form.input_columns}
+    for key, default in (("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("reason", "偏差原因分析及改进措施"),
+                         ("name", "三级指标")):
+        labels.setdefault(key, default)
+    split = split_target(form)
+    target_keys = split or ["target"]
+    target_label = labels.get("target") or labels.get("num") or "年度指标值"   # split: 指标值 names the value
     for i, ind in enumerate(pr.indicators):
         ref = approved[i] if i < len(approved) else None
         e = ind.extra
@@ -199,20 +222,25 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         if ref is None:
             add(("grid", i, "name"), cell("name"), "批复指标被改动", ERROR, f"{where}不是批复的指标（多出的行）")
             continue
-        for key in ("level1", "level2", "name", "target"):
-            got = ind.value.render() if key == "target" else getattr(ind, key)
-            if _text(got) != _text(ref[key]):
+        for key in ("level1", "level2", "name"):
+            if _text(getattr(ind, key)) != _text(ref[key]):
                 add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
-                    f"{where}的{labels[key]}被改动：批复为“{ref[key]}”，实为“{_text(got)}”")
-        if ref["kind"] == "quant" and not ref.get("op") and cost_like(ref["name"]):
-            add(("grid", i, "target"), cell("target"), "成本类指标无符号", WARNING,
-                f"{where}是成本类指标，批复的年度指标值“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
+                    f"{where}的{labels[key]}被改动：批复为“{ref[key]}”，实为“{_text(getattr(ind, key))}”")
+        if _text(ind.value.render()) != _text(ref["target"]):
+            key = "op" if "op" in split and _text(ind.op_cell) != _text(ref.get("op", "")) else \
+                "num" if "num" in split else target_keys[0]
+            add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
+                f"{where}的{target_label}被改动：批复为“{ref['target']}”，实为“{_text(ind.value.render())}”")
+        sign = sign_of(ref)
+        if ref["kind"] == "quant" and not sign and cost_like(ref["name"]):
+            add(("grid", i, target_keys[0]), cell(target_keys[0]), "成本类指标无符号", WARNING,
+                f"{where}是成本类指标，批复的{target_label}“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
                 "如应越小越好，下年度的目标请写明“≤”")
         weight = _number(e.get("weight"))
         actual_text = _text(e.get("actual"))
         applicable = actual_text != NOT_APPLICABLE
         if weight is None:
-            add(("grid", i, "weight"), cell("weight"), "必填项为空", ERROR, f"{where}未填分值")
+            add(("grid", i, "weight"), cell("weight"), "必填项为空", ERROR, f"{where}未填{labels['weight']}")
             ps.rows.append(RowScore(None, None, applicable))
             continue
         if applicable:
@@ -221,31 +249,31 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         if not applicable:
             pass
         elif not actual_text:
-            add(("grid", i, "actual"), cell("actual"), "必填项为空", ERROR, f"{where}未填实际完成值")
+            add(("grid", i, "actual"), cell("actual"), "必填项为空", ERROR, f"{where}未填{labels['actual']}")
         elif ref["kind"] == "quant":
             actual = _number(e.get("actual"))
             if actual is None:
                 add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
-                    f"{where}实际完成值“{actual_text}”不是数字，无法与年度指标值“{ref['target']}”比较")
+                    f"{where}{labels['actual']}“{actual_text}”不是数字，无法与{target_label}“{ref['target']}”比较")
             else:
                 parsed = parse(actual_text)
                 target_unit = parse(ref["target"]).unit
                 if parsed.unit and target_unit and not same_unit(parsed.unit, target_unit):
                     add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
-                        f"{where}实际完成值的单位“{parsed.unit}”与年度指标值“{ref['target']}”不一致")
-                score = quant_score(ref["op"], ref["t"], actual, weight, rules)
-                if ref["op"] not in ("≤", "<") and ref["t"] and actual > rules.over_completion * ref["t"]:
+                        f"{where}{labels['actual']}的单位“{parsed.unit}”与{target_label}“{ref['target']}”不一致")
+                score = quant_score(sign, ref["t"], actual, weight, rules)
+                if sign not in ("≤", "<") and ref["t"] and actual > rules.over_completion * ref["t"]:
                     add(("grid", i, "actual"), cell("actual"), "超额完成", WARNING,
-                        f"{where}实际完成值 {actual_text} 远超年度指标值 {ref['target']}，请核实目标是否定得过低")
+                        f"{where}{labels['actual']} {actual_text} 远超{target_label} {ref['target']}，请核实目标是否定得过低")
                 fig = _number(e.get("score"))
                 if fig is not None and abs(fig - score) > tol:
                     add(("grid", i, "score"), cell("score"), "得分与复核不符", ERROR,
-                        f"{where}得分：文件中为 {format_number(fig)}，复核为 {format_number(score)}")
+                        f"{where}{labels['score']}：文件中为 {format_number(fig)}，复核为 {format_number(score)}")
         else:
             grade = normalise_grade(actual_text) or ""
             if not grade:
                 add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
-                    f"{where}定性指标的实际完成值应为达成/部分达成/未达成，实为“{actual_text}”")
+                    f"{where}定性指标的{labels['actual']}应为达成/部分达成/未达成，实为“{actual_text}”")
             else:
                 lo, hi = qual_band(grade, weight, rules)
                 given = _number(e.get("score"))
@@ -263,12 +291,12 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         short = score is not None and score < weight - 1e-9
         if short and not _text(e.get("reason")):
             add(("grid", i, "reason"), cell("reason"), "缺少偏差原因", ERROR,
-                f"{where}得分 {format_number(score)} 低于分值 {format_number(weight)}，须填写偏差原因分析及改进措施")
+                f"{where}{labels['score']} {format_number(score)} 低于{labels['weight']} {format_number(weight)}，须填写{labels['reason']}")
         ps.rows.append(RowScore(score, weight, applicable, grade, short))
     for block, weight in rules.block_weights.items():
         if block in block_sum and abs(block_sum[block] - weight) > 0.01:
             add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
-                f"{block_name(form, block)}各指标分值合计 {format_number(r2(block_sum[block]))}，应为 {format_number(weight)}")
+                f"{block_name(form, block)}各指标{labels['weight']}合计 {format_number(r2(block_sum[block]))}，应为 {format_number(weight)}")
     ps.total = total_score(ps.budget_score, [(r.score, r.weight or 0, r.applicable) for r in ps.rows], rules)
     ps.grade = grade_of(ps.total, rules)
     ps.file_total = _number(pr.figures.get("total"))

@@ -1,0 +1,110 @@
+"""Layouts of other provinces, described as files only (templates/), each with its example returns: they
+generate, collect, review and score like the packaged Hebei forms, every value back exactly.
+
+sichuan-selfeval: 预算执行情况 10 分 with 财政资金 / 财政专户管理资金 / 单位资金 / 其他资金, the approved value in
+three cells (指标性质 / 指标值 / 度量单位), 完成值 / 权重 / 得分 / 未完成原因分析 (reference S6)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import EXAMPLES, make_workbook
+from perftables.collect import collect
+from perftables.generate import Options
+from perftables.selfeval import generate_selfeval
+
+SICHUAN = EXAMPLES / "sichuan" / "selfeval_returns"
+
+
+def scores(folder) -> dict:
+    return {(rec.unit_code, sheet): ps.total for rec in collect([folder]).accepted
+            for sheet, ps in rec.result.scores.items()}
+
+
+def test_sichuan_examples_score_as_the_national_form():
+    """The same entries in the Sichuan layout and in the 财预〔2020〕10号 layout: the same scores (the worked
+    example of reference §5.6, 92.76, among them), the same findings."""
+    here, there = scores(SICHUAN), scores(EXAMPLES / "selfeval_returns")
+    assert here == there and here[("307001", "自评1")] == 92.76
+    col = collect([SICHUAN])
+    findings = [(f.rule, f.message) for rec in col.accepted for f in rec.result.findings]
+    assert findings == [("成本类指标无符号", "第17行“年运营成本”是成本类指标，批复的指标值“625.87万元”没有符号，"
+                                            "按正向规则（越大越好）打分；如应越小越好，下年度的目标请写明“≤”")]
+
+
+VALUES = [  # (approved 指标值 as the unit wrote it, the three cells the self-evaluation shows)
+    ("≥95%", ("≥", "95", "%")),
+    ("≤3天", ("≤", "3", "天")),
+    ("=100百分比", ("=", "100", "百分比")),
+    ("≧90%", (None, "≧90%", None)),                    # written otherwise than the sign: printed whole
+    ("11月30日前≧95%", (None, "11月30日前≧95%", None)),
+    ("显著提升", ("定性", "显著提升", None)),
+]
+
+
+@pytest.fixture
+def sichuan_books(tmp_path, small_unit):
+    rows = [{"level1": "产出指标", "level2": "数量指标", "name": f"指标{i}", "num": raw, "basis": "年度工作计划"}
+            for i, (raw, _) in enumerate(VALUES)]
+    rows.append({"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "满意度", "num": "≥90%",
+                 "basis": "年度工作计划"})
+    fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普活动"}, "indicators": rows}}}
+    (tmp_path / "t.xlsx").write_bytes(make_workbook(small_unit, fill=fill))
+    targets = [r for r in collect([tmp_path / "t.xlsx"]).accepted]
+    assert targets
+
+    def fills(unit, form):
+        return {"projects": {"自评1": {"fields": {"budget_total": 12, "spent_total": 9, "achieved": "完成。",
+                                                  "conclusion": "基本完成。"},
+                                       "indicators": [{"actual": 85}, {"actual": 4}, {"actual": 100}, {"actual": 81},
+                                                      {"actual": 95}, {"actual": "达成年度指标", "score": 5},
+                                                      {"actual": 92}]}}}
+    [(unit, path)] = generate_selfeval(targets, tmp_path / "自评", Options(year=2025), form_id="sichuan-selfeval",
+                                       fills=fills)
+    return path
+
+
+def test_the_approved_value_in_its_three_locked_cells(sichuan_books):
+    ws = openpyxl.load_workbook(sichuan_books)["自评1"]
+    head = next(r for r in range(1, 40) if ws.cell(r, 5).value == "指标性质")
+    assert [ws.cell(head, c).value for c in range(2, 12)] == [
+        "一级指标", "二级指标", "三级指标", "指标性质", "指标值", "度量单位", "完成值", "权重", "得分", "未完成原因分析"]
+    for i, (raw, cells) in enumerate(VALUES):
+        got = tuple(ws.cell(head + 1 + i, c).value for c in (5, 6, 7))
+        assert got == cells, raw
+        assert all(ws.cell(head + 1 + i, c).protection.locked for c in (5, 6, 7))
+        assert not ws.cell(head + 1 + i, 8).protection.locked          # 完成值 is the unit's
+    assert ws.protection.sheet
+
+
+def test_sichuan_scores_and_messages_in_its_own_words(sichuan_books):
+    [rec] = collect([sichuan_books]).accepted
+    ret = rec.result
+    rows = ret.scores["自评1"].rows
+    w = [r.weight for r in rows]
+    # 85 of ≥95 %: in proportion; 4 of ≤3 天: deducted; ≧90 % read as ≥ 90; 11月30日前≧95 % scored on 95
+    assert [r.score for r in rows[:5]] == [round(w[0] * 85 / 95, 2), round(w[1] * (1 - 1 / 3), 2), w[2],
+                                           round(w[3] * 81 / 90, 2), w[4]]
+    messages = {f.cell: f.message for f in ret.findings}
+    assert any("须在“原因”中说明原因" in m for m in messages.values())           # 9 of 12: 75 %
+    short = [m for m in messages.values() if "须填写" in m]
+    assert short and all("低于权重" in m and "未完成原因分析" in m for m in short)
+    assert not any("分值" in m or "实际完成值" in m or "偏差原因" in m for m in messages.values()), messages
+
+
+def test_a_changed_approved_cell_is_found_where_it_was_changed(sichuan_books):
+    from perftables.extract import extract
+    from perftables.forms import load_form
+    from perftables.read import read_book
+    from perftables.review import review
+    from perftables.stamp import read_stamp
+    book = read_book(Path(sichuan_books).read_bytes())
+    rows = book.sheets["自评1"]
+    head = next(r for r, row in enumerate(rows) if len(row) > 4 and row[4] == "指标性质")
+    rows[head + 1][5] = "80"                      # 指标值 95 → 80: an easier target
+    ret = extract(book, load_form("sichuan-selfeval"), read_stamp(book.sheets["_stamp"]))
+    found = [f for f in review(ret) if f.rule == "批复指标被改动"]
+    assert [(f.cell, f.message) for f in found] == [
+        (f"F{head + 2}", "第{}行“指标0”的指标值被改动：批复为“≥95%”，实为“≥80%”".format(head + 2))]
