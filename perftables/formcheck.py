@@ -69,7 +69,8 @@ SCHEMA = T({
                required=["rows", "grid"]),
     "review": T({"amount_tolerance": N, "required_text": L(S), "placeholders": L(S), "question_prefix": S,
                  "max_name_length": I, "over_percent": N, "satisfaction_min": N, "vague_words": L(S),
-                 "required_grids": L(S), "score_tolerance": N, "share_tolerance": N, "amount_in_text": ANY}),
+                 "required_grids": L(S), "score_tolerance": N, "share_tolerance": N, "amount_in_text": ANY,
+                 "sums": L(T({"total": S, "parts": L(S)}, required=["total", "parts"]))}),
     "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
                   "rate_reason_field": S, "fund_parts": ANY}),
@@ -237,6 +238,7 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
             anchors[norm] = key
 
     fields: dict[str, str] = {}
+    amount_fields: set[str] = set()
     used: dict[str, int] = {}
     tables = sheet.get("tables", {})
     for part in ("rows", "footer"):
@@ -281,6 +283,8 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
                         c.add(f"{ck}.field", f"字段“{cell['field']}”重复（也在 {fields[cell['field']]}）",
                               cell["field"], "field", nth=used[cell["field"]])
                     fields[cell["field"]] = ck
+                    if cell.get("type") == "amount":
+                        amount_fields.add(cell["field"])
                 if cell.get("value"):
                     unknown = _names(cell["value"]) - VALUE_NAMES
                     if unknown:
@@ -342,6 +346,12 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
         for f in data.get("review", {}).get(name, []):
             if f not in fields:
                 c.add(f"review.{name}", f"必填字段“{f}”不是本表的字段", f, name)
+    for i, rule in enumerate(data.get("review", {}).get("sums", [])):
+        for name in [rule.get("total"), *rule.get("parts", [])]:
+            if isinstance(name, str) and name not in fields:
+                c.add(f"review.sums[{i}]", f"求和规则中的“{name}”不是本表的字段", name, "sums")
+            elif isinstance(name, str) and amount_fields is not None and name not in amount_fields:
+                c.add(f"review.sums[{i}]", f"求和规则中的“{name}”不是金额字段（type = \"amount\"）", name, "sums")
     scoring = data.get("scoring", {})
     why = scoring.get("rate_reason_field")
     if isinstance(why, str) and why not in fields:

@@ -89,13 +89,20 @@ def review_project(form: Form, pr: ProjectReturn, year: int | None = None) -> li
     def add(key, rule, severity, message):
         out.append(Finding(sheet, pr.cells.get(key, ""), rule, severity, message, target=form.target_of(key)))
 
-    # budget arithmetic
+    # the sums the form declares ([review] sums): a total and the parts it is made of
     tol = params.get("amount_tolerance", 0.005)
-    if all(form.has_field(k) for k in ("budget", "fiscal", "other")) and pr.budget is not None:
-        parts = (pr.fiscal or 0) + (pr.other or 0)
-        if abs(pr.budget - parts) > tol:
-            add("budget", "预算数与分项不符", ERROR,
-                f"预算数 {format_number(pr.budget)} ≠ 财政资金 {format_number(pr.fiscal or 0)} + 其他资金 {format_number(pr.other or 0)}")
+    fields = form.fields()
+
+    def title(key):
+        return re.sub(r"^其中[：:]\s*", "", fields[key][1].title or key)
+    for rule in params.get("sums", []):
+        total, parts = pr.values.get(rule["total"]), [pr.values.get(k) for k in rule["parts"]]
+        if total is None or all(p is None for p in parts):
+            continue
+        if abs(total - sum(p or 0 for p in parts)) > tol:
+            add(rule["total"], f"{title(rule['total'])}与分项不符", ERROR,
+                f"{title(rule['total'])} {format_number(total)} ≠ "
+                + " + ".join(f"{title(k)} {format_number(p or 0)}" for k, p in zip(rule["parts"], parts)))
     if form.has_field("use") and pr.use and pr.budget is not None:
         # the amounts the use text names (the form's own pattern, else every “N 万元”): one of them is the
         # budget, or together they add up to it
@@ -157,6 +164,7 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
     out = []
     params, tax = form.review, form.taxonomy
     basis_known = [norm_label(b) for b in form.lists.get("basis", [])]
+    has_basis = next((c.label for c in form.input_columns if c.key == "basis"), "")
     max_len = params.get("max_name_length", 100)
     seen_blocks = set()
     ops = form.lists.get("ops", [])
@@ -176,7 +184,9 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
             add("level1", "一级指标不在列表内", ERROR, f"{where}一级指标“{ind.level1}”不是{tax.name}中的一级指标")
         else:
             seen_blocks.add(l1.name)
-        if not ind.level2:
+        if not ind.level2 and l1 is not None and len(l1.level2) == 1:
+            l2 = l1.level2[0]   # its only 二级: a blank cell (or the 一级 merged across both) means it
+        elif not ind.level2:
             add("level2", "必填项为空", ERROR, f"{where}未选择二级指标")
         elif l1 is not None:
             l2 = tax.find_level2(l1, ind.level2)
@@ -252,8 +262,8 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                 (k for k in form.lists["basis"] if _edit1(b, norm_label(k))), None)
             if near:
                 add("basis", "疑似错别字", WARNING, f"{where}指标值确定依据“{ind.basis}”疑为“{near}”")
-        elif not ind.basis:
-            add("basis", "必填项为空", WARNING, f"{where}未填写指标值确定依据")
+        elif not ind.basis and has_basis:
+            add("basis", "必填项为空", WARNING, f"{where}未填写{has_basis}")
     first = pr.cells.get("goal", "")
     for l1 in tax.level1:
         if l1.required and l1.name not in seen_blocks:

@@ -214,6 +214,10 @@ def read_roster(path) -> Roster:
         pcode, pname = get.get("project_code", ""), get.get("project_name", "")
         if not pcode and not pname:
             continue  # a unit without projects yet
+        if not pcode and "project_code" not in colmap:
+            # a province without project codes: the roster has no such column, the form no such cell —
+            # the project is known by its unit and place in the roster (never printed)
+            pcode = f"{code}-{len(unit.projects) + 1:03d}"
         if not pcode or not pname:
             missing = "project_code" if not pcode else "project_name"
             problems.append(f"{where}“{title(missing) if missing in colmap else COLUMNS[missing][0]}”列：项目编码和项目名称须同时填写")

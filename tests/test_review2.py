@@ -111,3 +111,96 @@ def test_findings_say_how_to_fix_in_summary_feedback_and_letter(tmp_path, roster
     ws = openpyxl.load_workbook(path)["审核意见"]
     top = next(r for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "序号")
     assert ws.cell(top, 6).value == "怎么改" and all(ws.cell(r, 6).value for r in range(top + 1, ws.max_row + 1))
+
+
+# ------------------------------------------------------------------------- rules from the description
+
+def _own_form(tmp_path, text: str, form_id: str):
+    from perftables.forms import with_templates
+    folder = tmp_path / "表式"
+    folder.mkdir(exist_ok=True)
+    (folder / f"{form_id}.toml").write_text(text, encoding="utf-8")
+    return with_templates([folder])
+
+
+NO_BASIS = '''extends = "hebei-project"
+[form]
+id = "nobasis"
+name = "没有依据列的目标表"
+version = "1.0"
+[sheet]
+replace = ["grid"]
+[sheet.grid]
+anchor = "一级指标"
+blank_rows = 3
+[[sheet.grid.columns]]
+at = "A"
+key = "level1"
+label = "一级指标"
+list = "level1"
+[[sheet.grid.columns]]
+at = "B"
+key = "level2"
+label = "二级指标"
+list = "level2"
+[[sheet.grid.columns]]
+at = "C"
+key = "name"
+label = "三级指标"
+[[sheet.grid.columns]]
+at = "D"
+key = "description"
+label = "绩效指标描述"
+[[sheet.grid.columns]]
+at = "E:G"
+key = "value"
+label = "指标值"
+parts = [{ at = "E", key = "op", label = "符号", list = "ops" }, { at = "F", key = "num", label = "数值" },
+         { at = "G", key = "unit", label = "单位" }]
+[review]
+sums = [{ total = "budget", parts = ["fiscal", "other"] }, { total = "fiscal", parts = ["other"] }]
+'''
+
+
+def test_rules_take_their_switches_from_the_description(tmp_path, small_unit):
+    """No 指标值确定依据 column: no warning about it. A sum the form declares is checked, in the form's words.
+    A 一级 with a single 二级 needs none written (湖南: 社会公众或服务对象满意度指标 merged over both)."""
+    from perftables.collect import collect
+    from perftables.forms import load_form
+    from perftables.generate import Options, workbook_bytes
+    with _own_form(tmp_path, NO_BASIS, "nobasis"):
+        rows = [{"level1": "产出指标", "level2": "数量指标", "name": "活动次数", "op": "≥", "num": "4", "unit": "次"},
+                {"level1": "效益指标", "level2": "社会效益指标", "name": "科学素质", "num": "有效提升"},
+                {"level1": "社会公众或服务对象满意度指标", "level2": "", "name": "群众满意度", "op": "≥", "num": "90",
+                 "unit": "%"}]
+        fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普活动", "plan1": 25, "plan2": 50, "plan3": 75,
+                                                 "plan4": 100}, "indicators": rows}}}
+        (tmp_path / "a.xlsx").write_bytes(workbook_bytes(load_form("nobasis"), small_unit, Options(year=2025), fill))
+        ret = collect([tmp_path / "a.xlsx"]).returns[0]
+    found = [(f.sheet, f.rule, f.message) for f in ret.findings]
+    assert not [f for f in found if "依据" in f[2]], found
+    assert not [f for f in found if "二级" in f[2] and f[0] == "项目1"], found
+    # 项目1: 预算数 12 = 10 + 2, but 财政资金 10 ≠ 其他资金 2 (the second, declared, sum)
+    assert ("项目1", "财政资金与分项不符", "财政资金 10 ≠ 其他资金 2") in found
+    assert not [f for f in found if f[1] == "预算数与分项不符" and f[0] == "项目1"]
+
+
+def test_a_roster_without_project_codes(tmp_path):
+    """Some provinces have no project code: a roster without the column is read, each project known by its
+    unit and its place; a roster that has the column still may not leave a code out."""
+    from perftables.roster import RosterError, read_roster
+    (tmp_path / "r.csv").write_text("单位编码,单位名称,项目名称,预算数\n101,某县科协,科普经费,10\n101,某县科协,学会经费,5\n",
+                                    encoding="utf-8")
+    ros = read_roster(tmp_path / "r.csv")
+    assert [(p.code, p.name) for p in ros.unit("101").projects] == [("101-001", "科普经费"), ("101-002", "学会经费")]
+    (tmp_path / "s.csv").write_text("单位编码,单位名称,项目编码,项目名称\n101,某县科协,,科普经费\n", encoding="utf-8")
+    with pytest.raises(RosterError, match="项目编码和项目名称须同时填写"):
+        read_roster(tmp_path / "s.csv")
+
+
+def test_a_sum_over_fields_that_do_not_exist_is_a_description_error(tmp_path):
+    from perftables.forms import FormError, load_form_file
+    path = tmp_path / "bad.toml"
+    path.write_text(NO_BASIS.replace('parts = ["other"]', 'parts = ["othr"]'), encoding="utf-8")
+    with pytest.raises(FormError, match="求和规则中的“othr”不是本表的字段"):
+        load_form_file(path)
