@@ -158,18 +158,19 @@ SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the w
 
 def _target_tables(col: Collection, accepted: list, workers: int | None, render: dict | None) -> list[Table]:
     layout = target_layout(_forms(col))
-    blocks, plan_n, text_specs = layout
+    blocks, plan_n, text_specs, _ = layout
     block_cols = [(f"{name}数", "int") for _, name in blocks]
-    units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"),
-                              ("财政资金（万元）", "amount"), ("其他资金（万元）", "amount"), ("指标数", "int"),
+    amount_cols = [(header, "amount") for _, header, _ in _amount_fields(layout)]
+    units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), *amount_cols, ("指标数", "int"),
                               *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
-                              ("警告数", "int")], total=True, chart=("bar", 1, 3, "各单位预算数（万元）"))
+                              ("警告数", "int")], total=True,
+                  chart=("bar", 1, 3, f"各单位{amount_cols[0][0]}") if amount_cols else None)
     projects = Table("项目汇总", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
-                                 ("项目名称", "text"), ("预算数（万元）", "amount"), ("财政资金（万元）", "amount"),
-                                 ("其他资金（万元）", "amount"),
+                                 ("项目名称", "text"), *amount_cols,
                                  *[(f"累计支出进度{i}（%）", "amount_plain") for i in range(1, plan_n + 1)],
                                  ("指标数", "int"), *block_cols, ("定量指标占比", "pct"), ("错误数", "int"),
-                                 ("警告数", "int"), ("资金用途", "long"), ("绩效目标", "long")], total=True)
+                                 ("警告数", "int"), *[(header, kind) for _, header, kind in _text_fields(layout)]],
+                     total=True)
     details = Table("指标明细", [("单位编码", "text"), ("单位名称", "text"), ("项目编码", "text"), ("项目名称", "text"),
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
@@ -203,17 +204,56 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
     return [units, projects, details, st, issues, texts]   # 整体绩效目标 last, after 审核问题
 
 
+IDENTITY_FIELDS = ("project_code", "project_name")   # every project has them: standard columns
+
+
+def project_fields(form) -> list[tuple[str, str, str]]:
+    """The fields a form describes for each project, as summary columns: (field, header, kind) in the
+    order of the form — amounts in 万元 under the form's own title, texts, long texts. The spending plan
+    has columns of its own; the identity fields are standard; templates filled from the roster (表题) are
+    not data. 预算数 is always there: the budget system knows it for every project, and a form that does
+    not print it (唐山: in the prose) still carries it in its stamp."""
+    out = [] if form.has_field("budget") else [("budget", "预算数（万元）", "amount")]
+    for key, (_, cell) in form.fields().items():
+        if key in IDENTITY_FIELDS or cell.value is not None or cell.type == "plan" or cell.formula:
+            continue
+        title = re.sub(r"^其中[：:]\s*", "", cell.title or key)
+        if cell.type == "amount":
+            out.append((key, f"{title}（万元）", "amount"))
+        else:
+            out.append((key, title, "long" if cell.type == "longtext" else "text"))
+    return out
+
+
 def target_layout(forms) -> tuple:
     """What the columns of the target tables depend on, over every form collected: the 一级 blocks
     ((id, printed name) in taxonomy order), the number of spending-plan fields, the unit sheet's
-    text fields ((field, anchor))."""
-    blocks, texts = {}, {}
+    text fields ((field, anchor)), and every project field of every form ((field, header, kind), the
+    first form's header for a field two forms share)."""
+    blocks, texts, fields = {}, {}, {}
     for form in forms:
         for l1 in form.taxonomy.level1:
             blocks.setdefault(l1.block, l1.name)
         for spec in form.unit_sheet.get("rows", []):
             texts.setdefault(spec["field"], spec["anchor"])
-    return (tuple(blocks.items()), max((len(f.plan_fields()) for f in forms), default=4), tuple(texts.items()))
+        for key, header, kind in project_fields(form):
+            fields.setdefault(key, (key, header, kind))
+    return (tuple(blocks.items()), max((len(f.plan_fields()) for f in forms), default=4), tuple(texts.items()),
+            tuple(fields.values()))
+
+
+def _amount(p, key):
+    """An amount of a project: as read, else (budget, fiscal, other) what its stamp carries from the roster."""
+    value = p.values.get(key)
+    return getattr(p, key, None) if value is None and key in ("budget", "fiscal", "other") else value
+
+
+def _amount_fields(layout) -> list:
+    return [f for f in layout[3] if f[2] == "amount"]
+
+
+def _text_fields(layout) -> list:
+    return [f for f in layout[3] if f[2] != "amount"]
 
 
 def own_rows(ret) -> tuple | None:
@@ -229,13 +269,14 @@ def own_rows(ret) -> tuple | None:
 def _rows_key(layout) -> tuple:
     """What a return's rows depend on (the printed names aside): rows made for one key serve another
     collection only if its key is the same."""
-    blocks, plan_n, texts = layout
-    return tuple(b for b, _ in blocks), plan_n, tuple(f for f, _ in texts)
+    blocks, plan_n, texts, fields = layout
+    return tuple(b for b, _ in blocks), plan_n, tuple(f for f, _ in texts), tuple(f for f, _, _ in fields)
 
 
 def _target_pieces(ret, layout) -> dict:
     """What one return adds to each table (and to 指标结构: its indicators by 一级 and 二级)."""
-    blocks, plan_n, text_fields = layout
+    blocks, plan_n, text_fields, _ = layout
+    amounts, texts = [f for f, _, _ in _amount_fields(layout)], [f for f, _, _ in _text_fields(layout)]
     tax = ret.form.taxonomy
 
     def by_block(indicators) -> list[int]:
@@ -252,9 +293,9 @@ def _target_pieces(ret, layout) -> dict:
     projects, details, structure = [], [], {}
     for p in ret.projects:
         e, w = _severity_counts(ret.findings, p.sheet)
-        projects.append([code, name, p.sheet, p.code, p.name, p.budget, p.fiscal, p.other,
+        projects.append([code, name, p.sheet, p.code, p.name, *(_amount(p, f) for f in amounts),
                          *(p.plan + [None] * plan_n)[:plan_n], len(p.indicators), *by_block(p.indicators),
-                         _quant_share(p.indicators), e, w, p.use, p.goal])
+                         _quant_share(p.indicators), e, w, *(p.values.get(f) or "" for f in texts)])
         for ind in p.indicators:
             v = ind.value
             details.append([code, name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2, ind.name,
@@ -262,8 +303,8 @@ def _target_pieces(ret, layout) -> dict:
                             " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis])
             structure[(ind.level1, ind.level2)] = structure.get((ind.level1, ind.level2), 0) + 1
     return {
-        "单位汇总": [[code, name, len(ret.projects), round(sum(p.budget or 0 for p in ret.projects), 2),
-                   round(sum(p.fiscal or 0 for p in ret.projects), 2), round(sum(p.other or 0 for p in ret.projects), 2),
+        "单位汇总": [[code, name, len(ret.projects),
+                   *(round(sum(_amount(p, f) or 0 for p in ret.projects), 2) for f in amounts),
                    len(all_ind), *by_block(all_ind), sum(i.value.is_quantitative for i in all_ind),
                    _quant_share(all_ind), errors, warnings]],
         "项目汇总": projects, "指标明细": details, "审核问题": _issue_rows(ret.findings),
@@ -818,17 +859,27 @@ def returns_from_summary(source) -> list:
     t = read_summary_tables(source)
     files = {r["单位编码"]: r for r in t.get("文件清单", []) if r["处理结果"].startswith("已采用")}
     texts = {r["单位编码"]: r for r in t.get("整体绩效目标", [])}
+    headers: dict[str, list[str]] = {}
+    for f in files.values():
+        for key, header, _ in project_fields(load_form(f["表式"] or "hebei-project")):
+            headers.setdefault(key, []).append(header)
     out = []
     for code, f in sorted(files.items()):
         form = load_form(f["表式"] or "hebei-project")
         payload = {"unit_code": code, "unit_name": f["单位名称"], "form": form.id, "year": int(f["年度"])}
         ret = UnitReturn(payload=payload, form=form)
         ret.texts = {s["field"]: texts.get(code, {}).get(s["anchor"], "") for s in form.unit_sheet.get("rows", [])}
+        fields = project_fields(form)
         for p in (p for p in t.get("项目汇总", []) if p["单位编码"] == code and p["项目编码"]):
-            amount = {k: parse_amount(p[h]).value for k, h in (("budget", "预算数（万元）"), ("fiscal", "财政资金（万元）"),
-                                                                 ("other", "其他资金（万元）"))}
             pr = ProjectReturn(sheet=p["工作表"], seq=len(ret.projects) + 1, spare=False, code=p["项目编码"],
-                               name=p["项目名称"], goal=p.get("绩效目标", ""), use=p.get("资金用途", ""), **amount)
+                               name=p["项目名称"])
+            for key, header, kind in fields:
+                # a field two forms share is headed as the first form collected names it
+                header = next((h for h in headers.get(key, ()) if h in p), header)
+                value = parse_amount(p.get(header, "")).value if kind == "amount" else p.get(header, "")
+                pr.values[key] = value
+                if key in ("budget", "fiscal", "other", "goal", "use"):   # what ProjectReturn names itself
+                    setattr(pr, key, value)
             pr.plan = [parse_amount(p.get(f"累计支出进度{i}（%）", "")).value for i in range(1, len(form.plan_fields()) + 1)]
             pr.values.update((c.field, v) for c, v in zip(form.plan_fields(), pr.plan))
             pr.indicators = [Indicator(row=int(i["行号"]), level1=i["一级指标"], level2=i["二级指标"], name=i["三级指标"],

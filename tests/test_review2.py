@@ -204,3 +204,78 @@ def test_a_sum_over_fields_that_do_not_exist_is_a_description_error(tmp_path):
     path.write_text(NO_BASIS.replace('parts = ["other"]', 'parts = ["othr"]'), encoding="utf-8")
     with pytest.raises(FormError, match="求和规则中的“othr”不是本表的字段"):
         load_form_file(path)
+
+
+EXTRA_FIELDS = '''extends = "hebei-project"
+[form]
+id = "extrafields"
+name = "多几个字段的目标表"
+version = "1.0"
+[sheet]
+replace = ["rows"]
+[[sheet.rows]]
+anchor = "项目编码"
+cells = [
+  { at = "A", label = "项目编码" },
+  { at = "B:C", field = "project_code", source = "roster", required = true },
+  { at = "D", label = "项目名称" },
+  { at = "E:H", field = "project_name", source = "roster", required = true },
+]
+[[sheet.rows]]
+anchor = "预算数"
+cells = [
+  { at = "A", label = "预算数" },
+  { at = "B", field = "budget", source = "roster", type = "amount" },
+  { at = "C", label = "上级资金" },
+  { at = "D", field = "upper", type = "amount" },
+  { at = "E", label = "实施期" },
+  { at = "F:H", field = "period", prompt = "如 2025—2027 年" },
+]
+[[sheet.rows]]
+anchor = "实施期绩效目标"
+height = 40
+cells = [{ at = "A", label = "实施期绩效目标" }, { at = "B:H", field = "long_goal", type = "longtext" }]
+[[sheet.rows]]
+anchor = "绩效目标"
+height = 40
+cells = [{ at = "A", label = "绩效目标" }, { at = "B:H", field = "goal", type = "longtext", required = true }]
+[review]
+sums = []
+'''
+
+
+def test_every_described_field_reaches_the_summary_under_its_own_label(tmp_path, small_unit):
+    """项目汇总 has a column for every field the form describes (上级资金, 实施期, 实施期绩效目标), named as the
+    form names it, and none for fields it does not have (财政资金, 其他资金, 资金用途); the CSV and SQLite
+    exports keep them."""
+    import sqlite3
+
+    from perftables.collect import collect
+    from perftables.data import write_sqlite
+    from perftables.forms import load_form
+    from perftables.generate import Options, workbook_bytes
+    from perftables.summary import build_tables, write_csv
+    with _own_form(tmp_path, EXTRA_FIELDS, "extrafields"):
+        fill = {"projects": {"项目1": {"fields": {"upper": "8", "period": "2025—2027年", "long_goal": "三年建成科普阵地",
+                                                 "goal": "1.开展科普活动", "plan1": 25, "plan2": 50, "plan3": 75,
+                                                 "plan4": 100}, "indicators": []}}}
+        data = workbook_bytes(load_form("extrafields"), small_unit, Options(year=2025), fill)
+        (tmp_path / "a.xlsx").write_bytes(data)
+        col = collect([tmp_path / "a.xlsx"])
+        tables = {t.name: t for t in build_tables(col)}
+    projects = tables["项目汇总"]
+    names = [c[0] for c in projects.columns]
+    assert {"上级资金（万元）", "实施期", "实施期绩效目标", "预算数（万元）", "绩效目标"} <= set(names)
+    assert not {"财政资金（万元）", "其他资金（万元）", "资金用途"} & set(names)
+    row = dict(zip(names, projects.rows[0]))
+    assert (row["上级资金（万元）"], row["实施期"], row["实施期绩效目标"], row["预算数（万元）"]) == \
+        (8, "2025—2027年", "三年建成科普阵地", 12)
+    units = dict(zip([c[0] for c in tables["单位汇总"].columns], tables["单位汇总"].rows[0]))
+    assert units["上级资金（万元）"] == 8 and units["预算数（万元）"] == 17.5
+    write_csv(list(tables.values()), tmp_path / "csv")
+    head = (tmp_path / "csv" / "项目汇总.csv").read_text(encoding="utf-8-sig").splitlines()[0].split(",")
+    assert head == names
+    db = write_sqlite(list(tables.values()), tmp_path / "d.sqlite")
+    got = sqlite3.connect(db).execute('SELECT "上级资金（万元）", "实施期" FROM "项目汇总" WHERE "工作表" = ?',
+                                      ("项目1",)).fetchone()
+    assert got == (8.0, "2025—2027年")
