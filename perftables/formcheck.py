@@ -30,6 +30,33 @@ GUIDE_NAMES = {"year", "deadline", "contact", "unit_name", "unit_code", "y1", "y
 
 S, I, N, B, ANY = "str", "int", "num", "bool", "any"
 
+# What perftables does with a field or a column: its role. A describer names fields freely and says what
+# each one is with `role = "…"`; a field named like a role without saying so has that role (the packaged
+# forms are written so). README's form-language section lists the same roles with the same words.
+CELL_ROLES = {
+    "project_code": "项目编码：识别项目（与名单核对）",
+    "project_name": "项目名称",
+    "budget": "预算数（万元）：汇总的预算、单位合计",
+    "fiscal": "财政资金（万元）",
+    "other": "其他资金（万元）",
+    "use": "资金用途：审核其中写的金额与预算数是否一致",
+    "goal": "绩效目标：退改、公开、下一年的自评表（预期目标）都用它",
+    "achieved": "实际完成情况（自评表）：执行率偏低时默认在这里说明原因",
+    "department": "主管部门（自评表，由目标表预填）",
+    "implementer": "实施单位（自评表，由目标表预填）",
+    "start_total": "年初预算数总额（自评表）", "budget_total": "全年（调整后）预算数总额（自评表）：执行率的分母",
+    "spent_total": "全年执行数总额（自评表）：执行率的分子",
+    "budget_score": "预算执行得分（自评表，公式；收集时重算核对）", "total": "总分（自评表，公式；收集时重算核对）",
+}
+COLUMN_ROLES = {
+    "level1": "一级指标", "level2": "二级指标", "name": "三级指标（指标名称）", "description": "指标描述",
+    "op": "符号（计算符号、指标性质）", "num": "数值（指标值）", "unit": "计量单位（度量单位）",
+    "value": "指标值（符号、数值、单位写在一格）", "basis": "指标值确定依据",
+    "target": "年度指标值（自评表，取自批复并锁定）", "actual": "实际完成值（完成值）", "weight": "分值（权重）",
+    "score": "得分", "reason": "偏差原因（未完成原因分析）", "hist1": "上年指标值", "hist2": "前年指标值",
+    "category": "指标分类",
+}
+
 
 def T(fields: dict, required=(), free=None) -> tuple:
     """A table: its keys and their specs, which of them are required, and the spec of any other key."""
@@ -46,12 +73,14 @@ def E(*values) -> tuple:
 
 AT = "at"   # a column ("B") or a range ("D:H")
 
-CELL = T({"at": AT, "rows": I, "label": S, "value": S, "field": S, "source": E(*SOURCES_CELL), "type": E(*CELL_TYPES),
+CELL = T({"at": AT, "rows": I, "label": S, "value": S, "field": S, "role": E(*CELL_ROLES), "source": E(*SOURCES_CELL),
+          "type": E(*CELL_TYPES),
           "required": B, "prompt": S, "style": S, "format": S, "title": S, "formula": S}, required=["at"])
 PLAN = T({"labels": L(S), "at": L(AT), "format": S, "prompt": S}, required=["labels", "at"])
 ROW = T({"anchor": S, "height": N, "cells": L(CELL), "plan": PLAN, "table": S})
 VARIANT = T({"list": S, "validate": E(*VALIDATES), "prompt": S, "formula": S})
-COLUMN = T({"at": AT, "key": S, "label": S, "list": S, "strict": B, "prompt": S, "source": E(*SOURCES_COLUMN),
+COLUMN = T({"at": AT, "key": S, "role": E(*COLUMN_ROLES), "label": S, "list": S, "strict": B, "prompt": S,
+            "source": E(*SOURCES_COLUMN),
             "validate": E(*VALIDATES), "quant": VARIANT, "qual": VARIANT, "joined": B}, required=["at", "label"])
 COLUMN[1]["parts"] = L(COLUMN)
 GRID = T({"anchor": S, "blank_rows": I, "columns": L(COLUMN), "end_anchor": S, "side": ANY,
@@ -238,6 +267,7 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
             anchors[norm] = key
 
     fields: dict[str, str] = {}
+    cell_roles: dict[str, list] = {}
     amount_fields: set[str] = set()
     used: dict[str, int] = {}
     tables = sheet.get("tables", {})
@@ -285,6 +315,10 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
                     fields[cell["field"]] = ck
                     if cell.get("type") == "amount":
                         amount_fields.add(cell["field"])
+                    if cell.get("role") and cell["role"] != cell["field"]:
+                        cell_roles.setdefault(cell["role"], []).append((ck, cell["field"]))
+                elif cell.get("role"):
+                    c.add(f"{ck}.role", "role 要和 field 一起写：它说明这个字段是什么", cell["role"], "role")
                 if cell.get("value"):
                     unknown = _names(cell["value"]) - VALUE_NAMES
                     if unknown:
@@ -292,9 +326,16 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
                               f"（可用：{'、'.join(sorted(VALUE_NAMES))}）", cell["value"], "value")
     if not anchors:
         c.add("sheet.rows", "至少要有一行带锚点（anchor）：收表时靠它找到各行", where_key="rows")
+    for role, holders in cell_roles.items():
+        if len(holders) > 1 or role in fields:
+            names = "、".join(f"“{f}”" for _, f in holders) + (f"、“{role}”" if role in fields else "")
+            c.add(f"{holders[-1][0]}.role", f"角色“{role}”（{CELL_ROLES[role]}）只能有一个字段，现有 {names}",
+                  role, "role")
     grid = sheet["grid"]
     anchor("sheet.grid.anchor", grid["anchor"])
     grid_keys: set[str] = set()
+
+    roles_of: dict[int, set] = {}
 
     def columns(key: str, cols: list, keys: set) -> None:
         for i, col in enumerate(cols):
@@ -309,6 +350,11 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
             if col["key"] in keys:
                 c.add(f"{ck}.key", f"列的 key “{col['key']}”重复", col["key"], "key")
             keys.add(col["key"])
+            role = col.get("role")
+            if role and role != col["key"]:
+                if role in keys or role in roles_of.get(id(keys), set()):
+                    c.add(f"{ck}.role", f"列“{col['label']}”的角色“{role}”已被本表另一列占用", role, "role")
+                roles_of.setdefault(id(keys), set()).add(role)
             for where, spec in (("", col), (".quant", col.get("quant") or {}), (".qual", col.get("qual") or {})):
                 if spec.get("list") and spec["list"] not in lists:
                     near = difflib.get_close_matches(spec["list"], sorted(lists), n=1, cutoff=0.5)
@@ -362,8 +408,9 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
         if parts is None:
             c.add("scoring.fund_parts", "fund_parts 的每一项应为 [\"名称\", [\"部分\", …]]", where_key="fund_parts")
             continue
+        effective = set(fields) | set(cell_roles)
         for p in ["total", *parts]:
-            missing = [f"{x}_{p}" for x in ("start", "budget", "spent") if f"{x}_{p}" not in fields]
+            missing = [f"{x}_{p}" for x in ("start", "budget", "spent") if f"{x}_{p}" not in effective]
             if len(missing) == 3:
                 c.add("scoring.fund_parts", f"“{p}”没有对应的金额字段（start_{p}、budget_{p}、spent_{p} 都不存在）",
                       p, "fund_parts")

@@ -518,13 +518,60 @@ def load_form_file(path: Path) -> Form:
     if problems:
         raise FormError("\n".join(map(str, problems)))
     try:
-        form = _compile(data, path)
+        form = _compile(apply_roles(data), path)
     except FormError as exc:
         raise FormError(f"{path}：{exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise FormError(f"{path}：表式描述有误（{type(exc).__name__}: {exc}）") from None
     load_taxonomy(form.taxonomy_id)
     return form
+
+
+def apply_roles(data: dict) -> dict:
+    """The description with each field and column that declares a role (formcheck.CELL_ROLES,
+    COLUMN_ROLES) known by its role, and every reference to it — formulas ({名}, {grid_名}), required
+    fields, sums, the reason field — following; the describer's names stay in the file only."""
+    data = copy.deepcopy(data)
+    sheet = data["sheet"]
+    fields, columns = {}, {}   # the describer's name → the role
+    for part in ("rows", "footer"):
+        for row in sheet.get(part, []):
+            for cell in row.get("cells", []):
+                if cell.get("role") and cell.get("field") and cell["field"] != cell["role"]:
+                    fields[cell["field"]] = cell["role"]
+                    cell["field"] = cell["role"]
+
+    def walk(cols, renames):
+        for col in cols:
+            walk(col.get("parts", []), renames)
+            if col.get("role") and col.get("key") and col["key"] != col["role"]:
+                renames[col["key"]] = col["role"]
+                col["key"] = col["role"]
+    walk(sheet["grid"]["columns"], columns)
+    for table in sheet.get("tables", {}).values():
+        walk(table["columns"], {})
+    if not fields and not columns:
+        return data
+
+    def rename(m):
+        name = m.group(1)
+        if name.startswith("grid_") and name[5:] in columns:
+            return "{grid_" + columns[name[5:]] + m.group(2) + "}"
+        return "{" + fields.get(name, name) + m.group(2) + "}"
+    for part in ("rows", "footer"):
+        for row in sheet.get(part, []):
+            for cell in row.get("cells", []):
+                if cell.get("formula"):
+                    cell["formula"] = re.sub(r"(?<!\{)\{([A-Za-z_][A-Za-z0-9_]*)([^{}]*)\}(?!\})", rename, cell["formula"])
+    review, scoring = data.get("review", {}), data.get("scoring", {})
+    if "required_text" in review:
+        review["required_text"] = [fields.get(f, f) for f in review["required_text"]]
+    for rule in review.get("sums", []):
+        rule["total"] = fields.get(rule["total"], rule["total"])
+        rule["parts"] = [fields.get(f, f) for f in rule["parts"]]
+    if "rate_reason_field" in scoring:
+        scoring["rate_reason_field"] = fields.get(scoring["rate_reason_field"], scoring["rate_reason_field"])
+    return data
 
 
 def _compile(data: dict, path: Path) -> Form:

@@ -154,3 +154,70 @@ def test_the_readme_example_description_loads(tmp_path):
     r = run("generate", EXAMPLES / "dept" / "名单.csv", "-o", tmp_path / "o", "--year", 2025, "--form",
             "county-project", "--templates", tmp_path)
     assert r.exit_code == 0, r.output
+
+
+def pinyin_form(tmp_path) -> Path:
+    """hebei-project as a describer who names every field in pinyin writes it: each says its role."""
+    text = PROJECT
+    for old, new in (('field = "project_code"', 'field = "xmbm", role = "project_code"'),
+                     ('field = "project_name"', 'field = "xmmc", role = "project_name"'),
+                     ('field = "budget"', 'field = "ysz", role = "budget"'),
+                     ('field = "fiscal"', 'field = "czzj", role = "fiscal"'),
+                     ('field = "other"', 'field = "qtzj", role = "other"'),
+                     ('field = "use"', 'field = "zjyt", role = "use"'),
+                     ('field = "goal"', 'field = "jxmb", role = "goal"'),
+                     ('key = "op"', 'key = "fh", role = "op"'), ('key = "num"', 'key = "sz", role = "num"'),
+                     ('key = "unit"', 'key = "dw", role = "unit"'),
+                     ('key = "basis"', 'key = "yj"\nrole = "basis"'),
+                     ('sums = [{ total = "budget", parts = ["fiscal", "other"] }]',
+                      'sums = [{ total = "ysz", parts = ["czzj", "qtzj"] }]'),
+                     ('required_text = ["project_code", "project_name", "goal"]',
+                      'required_text = ["xmbm", "xmmc", "jxmb"]')):
+        assert old in text, old
+        text = text.replace(old, new)
+    return described(tmp_path, text, "pinyin")
+
+
+def test_fields_named_freely_say_their_role(tmp_path, small_unit):
+    """Names are the describer's; the role says what perftables does with a field. The pinyin-named form
+    behaves exactly as the packaged one: the same locked cells, the same values read back, the same review."""
+    from perftables.collect import collect
+    from perftables.forms import load_form, with_templates
+    from perftables.generate import Options, workbook_bytes
+    path = pinyin_form(tmp_path)
+    fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普活动", "plan1": 25, "plan2": 50, "plan3": 75,
+                                             "plan4": 100},
+                                  "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "活动次数",
+                                                  "op": "≥", "num": "4", "unit": "次"}]}}}
+    got = {}
+    for form_id, folder in (("pinyin", path.parent), ("hebei-project", None)):
+        with with_templates([folder] if folder else []):
+            data = workbook_bytes(load_form(form_id), small_unit, Options(year=2025), fill)
+            (tmp_path / f"{form_id}.xlsx").write_bytes(data)
+            ret = collect([tmp_path / f"{form_id}.xlsx"]).returns[0]
+        p = ret.projects[0]
+        got[form_id] = ((p.code, p.name, p.budget, p.fiscal, p.other, p.use, p.goal),
+                        [(i.name, i.value.render(), i.basis) for i in p.indicators],
+                        sorted((f.sheet, f.cell, f.rule, f.message) for f in ret.findings))
+    assert got["pinyin"] == got["hebei-project"]
+    assert got["pinyin"][0][:3] == ("999001P001", "科普活动经费", 12)
+
+
+def test_a_role_held_twice_is_a_mistake(tmp_path):
+    text = PROJECT.replace('field = "other"', 'field = "qtzj", role = "budget"')
+    path = described(tmp_path, text)
+    with pytest.raises(FormError) as exc:
+        load_form_file(path)
+    assert "角色“budget”" in str(exc.value) and "只能有一个字段" in str(exc.value)
+    line = line_of(path, 'role = "budget"')
+    assert f"第{line}行" in str(exc.value)
+    text = PROJECT.replace('key = "basis"', 'key = "yj"\nrole = "bases"')
+    with pytest.raises(FormError, match="是不是“basis”"):
+        load_form_file(described(tmp_path, text))
+
+
+def test_readme_names_every_role():
+    from perftables.formcheck import CELL_ROLES, COLUMN_ROLES
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    for role, meaning in {**CELL_ROLES, **COLUMN_ROLES}.items():
+        assert f"| `{role}` | {meaning} |" in readme, role
