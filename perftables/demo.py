@@ -99,6 +99,22 @@ def build_selfeval_returns(targets, outdir: Path, year: int = YEAR, form_id: str
     return written
 
 
+def build_hunan_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
+    """The Hunan 申报表 (templates/hunan-project.toml) filled from examples/hunan/回执内容.json: a layout of
+    another province, described by a file only, with its example return."""
+    record = json.loads((examples / "hunan" / "回执内容.json").read_text(encoding="utf-8"))
+    roster = read_roster(examples / "hunan" / "名单.csv")
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for code, fill in record["units"].items():
+        unit = roster.unit(code)
+        form = form_for_unit(unit, None)
+        path = outdir / file_name_for(form, unit, record["year"])
+        write_bytes(path, workbook_bytes(form, unit, Options(year=record["year"], created=FIXED_TIME), fill))
+        written.append(path)
+    return written
+
+
 DEPT_YEAR = 2024   # seed 004 is 鄂州市科协's 2024 table
 
 
@@ -245,7 +261,7 @@ if __name__ == "__main__":
     from .keys import EXAMPLE_KEY_NAME, using
     using(EXAMPLES / EXAMPLE_KEY_NAME).__enter__()
     if "--rebuild" in sys.argv:   # the example returns are made anew (they are ours, not a unit's)
-        for folder in ("returns", "selfeval_returns", "sichuan/selfeval_returns", "dept/returns",
+        for folder in ("returns", "selfeval_returns", "sichuan/selfeval_returns", "hunan/returns", "dept/returns",
                        "dept/selfeval_returns"):
             for old in (EXAMPLES / folder).glob("*.xlsx"):
                 old.unlink()
@@ -255,6 +271,8 @@ if __name__ == "__main__":
         for p in build_selfeval_returns(targets, EXAMPLES / "selfeval_returns"):
             print(p)
         for p in build_selfeval_returns(targets, EXAMPLES / "sichuan" / "selfeval_returns", form_id="sichuan-selfeval"):
+            print(p)
+        for p in build_hunan_returns(EXAMPLES / "hunan" / "returns"):
             print(p)
         for p in build_dept_returns(EXAMPLES / "dept" / "returns"):
             print(p)

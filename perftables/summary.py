@@ -18,7 +18,7 @@ import xlsxwriter
 from . import files
 from .files import atomic_path
 from .collect import ACCEPTED_FINDINGS, BLANK, Collection
-from .extract import ERROR, WARNING
+from .extract import ERROR, STANDARD_KEYS, WARNING
 from .forms import SELFEVAL_KINDS
 from .value import format_number
 
@@ -158,7 +158,7 @@ SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the w
 
 def _target_tables(col: Collection, accepted: list, workers: int | None, render: dict | None) -> list[Table]:
     layout = target_layout(_forms(col))
-    blocks, plan_n, text_specs, _ = layout
+    blocks, plan_n, text_specs, _, extra = layout
     block_cols = [(f"{name}数", "int") for _, name in blocks]
     amount_cols = [(header, "amount") for _, header, _ in _amount_fields(layout)]
     units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), *amount_cols, ("指标数", "int"),
@@ -175,7 +175,7 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
                                 ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
-                                ("指标值确定依据", "text")])
+                                ("指标值确定依据", "text"), *[(label, "text") for _, label in extra]])
     texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(a, "long") for _, a in text_specs]])
     issues = _issues_table(col, {})
     rows_of = {units.name: lambda rec: 1, texts.name: lambda rec: 1, projects.name: lambda rec: rec.n_projects,
@@ -230,7 +230,7 @@ def target_layout(forms) -> tuple:
     ((id, printed name) in taxonomy order), the number of spending-plan fields, the unit sheet's
     text fields ((field, anchor)), and every project field of every form ((field, header, kind), the
     first form's header for a field two forms share)."""
-    blocks, texts, fields = {}, {}, {}
+    blocks, texts, fields, extra = {}, {}, {}, {}
     for form in forms:
         for l1 in form.taxonomy.level1:
             blocks.setdefault(l1.block, l1.name)
@@ -238,8 +238,18 @@ def target_layout(forms) -> tuple:
             texts.setdefault(spec["field"], spec["anchor"])
         for key, header, kind in project_fields(form):
             fields.setdefault(key, (key, header, kind))
+        for col in form.input_columns:   # the grid's own columns (备注…): at the end of 指标明细
+            if col.key not in STANDARD_KEYS:
+                extra.setdefault(col.key, (col.key, col.label))
     return (tuple(blocks.items()), max((len(f.plan_fields()) for f in forms), default=4), tuple(texts.items()),
-            tuple(fields.values()))
+            tuple(fields.values()), tuple(extra.values()))
+
+
+def _cell_text(value) -> str:
+    """A grid cell of the form's own (备注…) as the summary shows it."""
+    if value is None:
+        return ""
+    return format_number(value) if isinstance(value, float) else str(value)
 
 
 def _amount(p, key):
@@ -269,13 +279,14 @@ def own_rows(ret) -> tuple | None:
 def _rows_key(layout) -> tuple:
     """What a return's rows depend on (the printed names aside): rows made for one key serve another
     collection only if its key is the same."""
-    blocks, plan_n, texts, fields = layout
-    return tuple(b for b, _ in blocks), plan_n, tuple(f for f, _ in texts), tuple(f for f, _, _ in fields)
+    blocks, plan_n, texts, fields, extra = layout
+    return (tuple(b for b, _ in blocks), plan_n, tuple(f for f, _ in texts), tuple(f for f, _, _ in fields),
+            tuple(k for k, _ in extra))
 
 
 def _target_pieces(ret, layout) -> dict:
     """What one return adds to each table (and to 指标结构: its indicators by 一级 and 二级)."""
-    blocks, plan_n, text_fields, _ = layout
+    blocks, plan_n, text_fields, _, extra = layout
     amounts, texts = [f for f, _, _ in _amount_fields(layout)], [f for f, _, _ in _text_fields(layout)]
     tax = ret.form.taxonomy
 
@@ -300,7 +311,8 @@ def _target_pieces(ret, layout) -> dict:
             v = ind.value
             details.append([code, name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2, ind.name,
                             ind.description, v.render(), v.op or "", v.num, v.unit or "",
-                            " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis])
+                            " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis,
+                            *(_cell_text(ind.extra.get(k)) for k, _ in extra)])
             structure[(ind.level1, ind.level2)] = structure.get((ind.level1, ind.level2), 0) + 1
     return {
         "单位汇总": [[code, name, len(ret.projects),

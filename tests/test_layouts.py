@@ -108,3 +108,112 @@ def test_a_changed_approved_cell_is_found_where_it_was_changed(sichuan_books):
     found = [f for f in review(ret) if f.rule == "批复指标被改动"]
     assert [(f.cell, f.message) for f in found] == [
         (f"F{head + 2}", "第{}行“指标0”的指标值被改动：批复为“≥95%”，实为“≥80%”".format(head + 2))]
+
+
+# ------------------------------------------------------------------------- 湖南 88号式申报表 (hunan-project)
+
+HUNAN = EXAMPLES / "hunan"
+
+
+def test_hunan_example_comes_back_exactly():
+    """Every value the clerk entered — the key/value header, the amounts and their sums, the schedule,
+    长期 and 年度 indicators (满意度 merged over 二级), the form's own 备注 column — read back as entered."""
+    import json
+
+    from perftables.roster import read_roster
+    record = json.loads((HUNAN / "回执内容.json").read_text(encoding="utf-8"))
+    col = collect([HUNAN / "returns"], roster=read_roster(HUNAN / "名单.csv"))
+    [rec] = col.accepted
+    ret = rec.result
+    want = record["units"]["430124"]["projects"]
+    assert [p.sheet for p in ret.projects] == list(want)
+    for p in ret.projects:
+        w = want[p.sheet]
+        for key, value in w["fields"].items():
+            got = p.values.get(key)
+            assert (got if not isinstance(value, (int, float)) else float(got)) == value, (p.sheet, key)
+        assert [{k: r[k] for k in ("content", "start", "finish")} for r in p.tables["schedule"]] == \
+            w["tables"]["schedule"]
+        assert [(i.level1, i.level2, i.name, i.value.render()) for i in p.tables.get("long_term", [])] == \
+            [(r["level1"], r["level2"], r["name"], r["value"]) for r in w["tables"].get("long_term", [])]
+        assert [(i.level1, i.level2, i.name, i.value.render(), i.extra.get("note") or "") for i in p.indicators] == \
+            [(r["level1"], r["level2"], r["name"], r["value"], r.get("note", "")) for r in w["indicators"]]
+    # nothing but one honest warning: no 二级 missing, no 依据 asked for, the sums hold
+    assert [(f.rule, f.message) for f in ret.findings] == [
+        ("宜量化", "第33行“乡村振兴示范效应”指标值“显著提升”表述笼统，宜细化量化")]
+
+
+def test_hunan_summary_speaks_the_forms_words(tmp_path):
+    from perftables.roster import read_roster
+    from perftables.summary import build_tables
+    col = collect([HUNAN / "returns"], roster=read_roster(HUNAN / "名单.csv"))
+    tables = {t.name: t for t in build_tables(col)}
+    head = [c[0] for c in tables["项目汇总"].columns]
+    assert {"总额（万元）", "财政拨款（万元）", "上级财政资金（万元）", "本级财政（万元）", "自有资金（万元）", "其他（万元）",
+            "项目属性", "项目起止时间", "主管部门", "项目概况", "项目立项的依据", "长期目标", "年度目标"} <= set(head)
+    assert not {"累计支出进度1（%）", "财政资金（万元）", "资金用途", "预算数（万元）"} & set(head)
+    rows = [dict(zip(head, r)) for r in tables["项目汇总"].rows]
+    assert [(r["总额（万元）"], r["上级财政资金（万元）"], r["本级财政（万元）"]) for r in rows] == \
+        [(10606.7522, 6923.3552, 0), (500, 300, 200)]
+    detail = [c[0] for c in tables["指标明细"].columns]
+    assert detail[-1] == "备注" and tables["指标明细"].rows[0][-1] == "集镇主街"
+
+
+def test_hunan_sums_are_checked_in_its_words(tmp_path):
+    import json
+
+    from perftables.forms import load_form
+    from perftables.generate import Options, workbook_bytes
+    from perftables.roster import read_roster
+    record = json.loads((HUNAN / "回执内容.json").read_text(encoding="utf-8"))
+    fill = record["units"]["430124"]
+    fill["projects"]["项目2"]["fields"].update(upper=300, local=150, own=5)
+    unit = read_roster(HUNAN / "名单.csv").unit("430124")
+    (tmp_path / "a.xlsx").write_bytes(workbook_bytes(load_form("hunan-project"), unit, Options(year=2021), fill))
+    ret = collect([tmp_path / "a.xlsx"]).returns[0]
+    found = {(f.sheet, f.rule, f.message) for f in ret.findings}
+    assert ("项目2", "总额与分项不符", "总额 500 ≠ 财政拨款 500 + 自有资金 5 + 其他 0") in found
+    assert ("项目2", "财政拨款与分项不符", "财政拨款 500 ≠ 上级财政资金 300 + 本级财政 150") in found
+
+
+@pytest.mark.libreoffice
+def test_hunan_return_resaved_by_libreoffice_in_three_formats(tmp_path):
+    """The clerk opens the Hunan return in LibreOffice, corrects two cells and saves it as xlsx, xls and ods:
+    all three read back the same, equal to the original but for the two corrections."""
+    import json
+    import subprocess
+
+    from conftest import libreoffice_available
+    from perftables.extract import extract
+    from perftables.forms import load_form
+    from perftables.read import read_book
+    from perftables.stamp import read_stamp
+    if not libreoffice_available():
+        pytest.skip("LibreOffice (soffice + python3-uno) not installed")
+    [original] = (HUNAN / "returns").glob("*.xlsx")
+    form = load_form("hunan-project")
+
+    def read(path):
+        book = read_book(Path(path).read_bytes())
+        return extract(book, form, read_stamp(book.sheets["_stamp"]))
+    before = read(original)
+    p2 = before.projects[1]
+    typed = [["项目2", p2.cells["own"], 5], ["项目2", p2.indicators[1].cells["note"], "以县环境监测站数据为准"]]
+    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "xls", "ods")}
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"input": str(original), "cells": typed, "outputs": outputs}, ensure_ascii=False),
+                   encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(job)], check=True, timeout=300)
+
+    def view(ret):
+        return [(p.sheet, {k: v for k, v in p.values.items()},
+                 [(r["content"], r["start"], r["finish"]) for r in p.tables["schedule"]],
+                 [(i.level1, i.level2, i.name, i.value.render()) for i in p.tables.get("long_term", [])],
+                 [(i.level1, i.level2, i.name, i.value.render(), i.extra.get("note") or "") for i in p.indicators])
+                for p in ret.projects]
+    got = [view(read(path)) for path in outputs.values()]
+    assert got[0] == got[1] == got[2]
+    want = view(before)
+    want[1][1]["own"] = 5.0
+    want[1][4][1] = want[1][4][1][:4] + ("以县环境监测站数据为准",)
+    assert got[0] == want
