@@ -51,7 +51,8 @@ from perftables.generate import Options, file_name_for, form_for_unit, generate,
 from perftables.roster import Project, Roster, Unit  # noqa: E402
 from perftables.collect import Collection, fewer_gc_passes  # noqa: E402
 from perftables.generate import LockedWorkbook  # noqa: E402
-from perftables.summary import build_tables, run_collect, write_xlsx  # noqa: E402
+from perftables.pipeline import run_collect  # noqa: E402
+from perftables.summary import build_tables, write_xlsx  # noqa: E402
 
 WORDS = ["科普", "活动", "培训", "宣传", "学会", "服务", "展品", "场馆", "调研", "竞赛", "青少年", "科技",
          "工作者", "满意度", "完成率", "覆盖率", "基层", "农村", "社区", "学校", "讲座", "义诊", "志愿者"]
@@ -274,7 +275,7 @@ try:
 except ImportError:   # Windows
     resource, peak = None, lambda who: float("nan")
 from perftables import collect
-from perftables.summary import run_collect
+from perftables.pipeline import run_collect
 inbox, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 t = time.perf_counter()
 run = run_collect([inbox], out / "汇总.xlsx", export_dir=out / "csv", workers=workers)

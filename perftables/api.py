@@ -75,7 +75,7 @@ def collect(inputs, roster=None, year: int | None = None, templates=None, worker
             kind: str | None = None) -> Result:
     """Read, identify, review every returned file (files and folders); nothing is written."""
     from .collect import collect as run
-    from .collect import fewer_gc_passes
+    from .parallel import fewer_gc_passes
     from .summary import build_tables
 
     if isinstance(inputs, (str, os.PathLike)):
@@ -111,19 +111,3 @@ def publish(inputs, outdir, roster=None, year: int | None = None, pdf: bool = Tr
     with _templates(templates):
         col = inputs.collection if isinstance(inputs, Result) else collect(inputs, roster, year).collection
         return run(col, outdir, pdf=pdf)
-
-
-def make_callable(module_name: str) -> None:
-    """The step's module, called, is the API function of its name: perftables.collect(inputs, …)."""
-    import sys
-    import types
-
-    module = sys.modules[module_name]
-    func = module_name.rsplit(".", 1)[-1]
-
-    class CallableModule(types.ModuleType):
-        def __call__(self, *args, **kwargs):
-            return globals()[func](*args, **kwargs)
-
-    CallableModule.__call__.__doc__ = globals()[func].__doc__
-    module.__class__ = CallableModule

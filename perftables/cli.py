@@ -270,7 +270,8 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
 
 
 def _attach_department_data(ros, form_id, department, history, year):
-    from .dept import attach_history, read_history
+    from .dept import attach_history
+    from .history import read_history
     from .generate import form_for_unit
     from .roster import attach_department, read_department
 
@@ -364,7 +365,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     from .cache import cache_path_for
     from .collect import walk_inputs
     from .ledger import LedgerError, ledger_path
-    from .summary import run_collect
+    from .pipeline import run_collect
 
     missing_inputs(inbox)
     formats = tuple(dict.fromkeys(f.strip().lower() for f in formats.replace("，", ",").split(",") if f.strip()))

@@ -6,22 +6,20 @@ fate (已采用 / 已采用（有问题）/ 已被替代 / 未采用) and a Chin
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import io
 import os
 import pickle
 import stat
-import time
 import zipfile
 import zlib
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
 from .cache import CollectCache, file_sha256
+from .parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, parallel_iter, parallel_map  # noqa: F401
 from .extract import ERROR, WARNING, Finding, UnitReturn, extract
 from .extract import payload_from_labels
 from .forms import FormError, list_forms, load_form
@@ -261,11 +259,13 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: s
     return book
 
 
-def read_input(path: Path, display: str, roster: Roster | None = None, key=None, named: bool = True) -> list[FileRecord]:
+def read_input(path: Path, display: str, roster: Roster | None = None, key=None, named: bool = True,
+               rows=None) -> list[FileRecord]:
     """All that one input needs on its own: hashed, unpacked, identified, extracted and reviewed.
 
     Runs in a worker process when collect uses several; the decisions across files
-    (year, kind, duplicates) are taken afterwards by collect itself.
+    (year, kind, duplicates) are taken afterwards by collect itself. rows: what the caller wants made
+    from each return while it is at hand (summary.own_rows: its summary rows), kept on the record.
     """
     records: list[FileRecord] = []
 
@@ -285,7 +285,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
             return
         book = identify(rec, data, roster, kind, key)
         if book is not None:
-            _extract(rec, book)
+            _extract(rec, book, rows)
 
     rec = FileRecord(path=path, display=display)
     if not named and is_link(path):
@@ -314,7 +314,7 @@ def _mtime(path: Path, stat=None) -> dt.datetime:
     return dt.datetime.fromtimestamp((stat or path.stat()).st_mtime).replace(microsecond=0)
 
 
-def _extract(rec: FileRecord, book) -> None:
+def _extract(rec: FileRecord, book, rows=None) -> None:
     p = rec.payload
     try:
         form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
@@ -336,84 +336,16 @@ def _extract(rec: FileRecord, book) -> None:
     for f in result.findings:
         f.unit_code, f.unit_name = result.unit_code, result.unit_name
     rec.result = result
-    from .summary import own_rows
-    rec.rows = own_rows(result)
-
-
-@contextmanager
-def fewer_gc_passes():
-    """collect builds millions of small objects that are never cyclic garbage; with Python's
-    default thresholds the collector rescans the growing heap over and over — a third of the
-    run. Rarer passes, the same result."""
-    old = gc.get_threshold()
-    gc.set_threshold(100_000, 50, 1000)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-def default_workers() -> int:
-    env = os.environ.get("PERFTABLES_WORKERS")
-    return max(1, int(env)) if env and env.isdigit() else (os.cpu_count() or 1)
-
-
-def _worker_init() -> None:
-    """Worker processes leave Ctrl-C to the main process (which stops them) and print no traceback."""
-    import signal
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-PARALLEL_SECONDS = [0.0]   # time spent with several processes at work (the benchmark's measure of the serial rest)
-
-
-def parallel_map(func, items: list, workers: int | None, progress=None, min_items: int = 8) -> list:
-    """func over items in input order: in worker processes when it pays, else (or if that fails) serially."""
-    return list(parallel_iter(func, items, workers, progress, min_items))
-
-
-def parallel_iter(func, items: list, workers: int | None, progress=None, min_items: int = 8):
-    """parallel_map, each result given as soon as it is there (none held for the caller)."""
-    workers = default_workers() if workers is None else workers
-    done = 0
-    if workers > 1 and len(items) >= min_items:
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-        try:
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_worker_init)
-        except (OSError, RuntimeError, ImportError, NotImplementedError):   # no processes here (sandbox)
-            pool = None
-        if pool is not None:
-            started = time.perf_counter()
-            gc.freeze()   # what this process holds now is never scanned by the workers' collector (no copies)
-            try:
-                for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 8))):
-                    done += 1
-                    if progress:
-                        progress(1)
-                    yield result
-                pool.shutdown()
-                PARALLEL_SECONDS[0] += time.perf_counter() - started
-                return
-            except BaseException as exc:
-                # Ctrl-C, the caller stopping or a failure: drop what is queued, do not wait for it
-                pool.shutdown(wait=False, cancel_futures=True)
-                if not isinstance(exc, (BrokenProcessPool, OSError)):
-                    raise
-            finally:
-                gc.unfreeze()
-    for args in items[done:]:   # the rest, here
-        result = func(*args)
-        if progress:
-            progress(1)
-        yield result
+    if rows is not None:
+        rec.rows = rows(result)
 
 
 def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
-            progress=None, workers: int | None = None, cache: CollectCache | None = None) -> Collection:
+            progress=None, workers: int | None = None, cache: CollectCache | None = None, rows=None) -> Collection:
     """kind: the form kind collected (project_target, project_selfeval); by default the most common one.
     workers: processes reading the files (default: every core); the result is the same for any number.
-    cache: files read before (same bytes) are taken from it, new ones are added to it."""
+    cache: files read before (same bytes) are taken from it, new ones are added to it.
+    rows: made from each return in the worker that read it (see read_input)."""
     col = Collection(roster=roster, year=year)
     walked = walk_inputs(inputs)
     found: list[list[FileRecord] | None] = [None] * len(walked)
@@ -435,7 +367,7 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             todo.append((i, ""))
     from .keys import load_key
     key = load_key()
-    items = [(walked[i].path, walked[i].display, roster, key, walked[i].named) for i, _ in todo]
+    items = [(walked[i].path, walked[i].display, roster, key, walked[i].named, rows) for i, _ in todo]
     for (i, sha), records in zip(todo, parallel_map(read_input, items, workers, progress)):
         found[i] = records
         if cache is not None and sha and records[0].sha256 == sha:
@@ -568,7 +500,7 @@ def quarantine(col: Collection, folder) -> Path | None:
     import shutil
 
     from .files import TEMP_PREFIX, write_bytes, write_csv
-    from .generate import safe_file_name
+    from .files import safe_file_name
 
     folder = Path(folder)
     rejected = [f for f in col.files if f.fate == REJECTED]
@@ -621,6 +553,6 @@ def _bytes_of(rec: FileRecord, records: dict) -> bytes | None:
         return None
 
 
-from .api import make_callable  # noqa: E402  (perftables.collect(…) calls the API)
+from .callable import make_callable  # noqa: E402  (perftables.collect(…) calls the API)
 
 make_callable(__name__)

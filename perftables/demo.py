@@ -171,7 +171,7 @@ def _run_demo(outdir: Path, examples: Path = EXAMPLES):
     from .feedback import write_feedback
     from .mail import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
     from .publish import publish
-    from .summary import run_collect
+    from .pipeline import run_collect
 
     outdir = Path(outdir)
     _demo_folder(outdir)

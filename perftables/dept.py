@@ -6,10 +6,9 @@ description's field keys, never from cell addresses.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
-from .extract import ERROR, WARNING, Finding, UnitReturn, _text
-from .review import _review_indicators
+from .extract import ERROR, WARNING, Finding, UnitReturn
+from .checks import _review_indicators
 from .value import format_number, parse_amount
 
 INCOME = ("income_fiscal", "income_special", "income_unit")
@@ -137,41 +136,6 @@ def _share(value) -> float | None:
 def indicator_key(level1: str, level2: str, name: str) -> tuple:
     from .forms import norm_label
     return norm_label(level1), norm_label(level2), norm_label(name)
-
-
-def read_history(sources) -> dict[tuple[str, int], list[dict]]:
-    """(unit code, year) → the department indicators of a collected year: from inboxes, summary
-    workbooks or their CSV exports (the 部门指标 table)."""
-    from .collect import collect
-    from .summary import read_summary_tables
-
-    out: dict[tuple[str, int], list[dict]] = {}
-    for source in sources:
-        source = Path(source)
-        tables = None
-        if source.is_file() and source.suffix.lower() == ".xlsx":
-            try:
-                tables = read_summary_tables(source)
-            except Exception:   # not a summary: read it as a return
-                tables = None
-        elif source.is_dir() and (source / "部门指标.csv").is_file():
-            tables = read_summary_tables(source)
-        if tables is not None and "部门指标" in tables:
-            for r in tables["部门指标"]:
-                if r.get("表格") != "年度绩效指标":
-                    continue
-                out.setdefault((r["单位编码"], int(r["年度"])), []).append(
-                    {"level1": r["一级指标"], "level2": r["二级指标"], "name": r["三级指标"],
-                     "hist2": r.get("前年指标值", ""), "hist1": r.get("上年指标值", ""), "value": r["指标值"]})
-            continue
-        col = collect([source], kind="dept_target")
-        for rec in col.accepted:
-            ret = rec.result
-            for pr in ret.projects:
-                out[(ret.unit_code, int(ret.payload["year"]))] = [
-                    {"level1": i.level1, "level2": i.level2, "name": i.name, "hist2": _text(i.extra.get("hist2")),
-                     "hist1": _text(i.extra.get("hist1")), "value": i.value.render()} for i in pr.indicators]
-    return out
 
 
 def attach_history(roster, history: dict, year: int) -> None:

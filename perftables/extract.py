@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .forms import Form, cell_name, norm_label, record_key
-from .generate import grid_rows, header_context, locked_value, row_names, table_rows
+from .layout import grid_rows, header_context, locked_value, row_names, table_rows
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from .value import IndicatorValue, clean, compose, format_number, parse_amount

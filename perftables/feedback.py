@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .collect import ACCEPTED_FINDINGS, Collection, FileRecord
 from .extract import ERROR, UnitReturn
-from .files import write_bytes, write_text
-from .generate import Options, file_name_for, safe_file_name, workbook_bytes
+from .files import safe_file_name, write_bytes, write_text
+from .generate import Options, file_name_for, workbook_bytes
 from .roster import Project, Unit
 from .value import value_cells
 

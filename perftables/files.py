@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import secrets
 import shutil
 from contextlib import contextmanager
@@ -181,3 +182,12 @@ def check_writable(folder, what: str = "输出文件夹") -> None:
     except OSError as exc:
         exc.filename = str(folder)
         raise OutputError(describe_os_error(exc)) from None
+
+
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+
+
+def safe_file_name(name: str) -> str:
+    """A file name every file system (and every mail client) accepts."""
+    name = _UNSAFE_NAME.sub("_", name).strip().strip(".")
+    return name[:150] or "unnamed"

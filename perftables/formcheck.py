@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cells import col_index, norm_label
 from .resources import ID_RE
 
 KINDS = ("project_target", "project_selfeval", "dept_target", "dept_selfeval")
@@ -219,7 +220,6 @@ def _names(template: str) -> set[str]:
 
 def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonomy_exists=None) -> list[Problem]:
     """All problems of one (merged) description. form_exists / taxonomy_exists: look-ups by id."""
-    from .forms import col_index, norm_label
     c = Checker(sources)
     c.check(data, SCHEMA, "")
     if c.problems:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
-import re
 import types
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,10 +11,12 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.worksheet
 
-from .files import unguard, write_bytes, write_csv
-from .forms import Form, load_form, norm_label, record_key, span
+from .files import safe_file_name, unguard, write_bytes, write_csv
+from .forms import Form, load_form, span
 from .roster import Roster, Unit
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
+from .layout import (LOCKED_KEYS, context, grid_rows, header_context, join_given, locked_value,  # noqa: F401
+                     row_names, table_rows)
 from .value import clean, format_number
 
 COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
@@ -26,13 +27,6 @@ PROTECT_OPTIONS = {
     "delete_rows": False, "select_locked_cells": True, "sort": False, "autofilter": False,
     "pivot_tables": False, "select_unlocked_cells": True,
 }
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
-
-
-def safe_file_name(name: str) -> str:
-    """A file name every file system (and every mail client) accepts."""
-    name = _UNSAFE_NAME.sub("_", name).strip().strip(".")
-    return name[:150] or "unnamed"
 
 
 @dataclass
@@ -54,71 +48,6 @@ class Options:
 
 
 # --------------------------------------------------------------------------- payload
-
-def grid_rows(form: Form, project: dict | None, filled: list | None) -> list[dict]:
-    """The grid's pre-filled rows: what the unit entered (feedback, examples), else the approved
-    indicators (self-evaluation), else the taxonomy's standard 二级 structure."""
-    approved = (project or {}).get("indicators")
-    if approved is not None and any(c.source == "target" for c in form.input_columns):
-        extra = filled or []   # self-evaluation: exactly the approved rows, the unit's entries beside them
-        return [{**row, **(extra[i] if i < len(extra) else {})} for i, row in enumerate(approved)]
-    if approved is not None:   # rows given from earlier years
-        return join_given(approved, filled, [c.key for c in form.input_columns if c.source in ("roster", "history")])
-    if filled is not None:
-        return filled
-    return [{"level1": a, "level2": b, **({"name": c} if c else {})}
-            for a, b, c in form.taxonomy.seed_rows(form.meta.get("seed_all_level2", False))]
-
-
-LOCKED_KEYS = "_locked"   # in a pre-filled row: the keys whose cells are locked (roster, previous years)
-
-
-def row_names(item) -> tuple:
-    """What names a grid row (a dict or an extracted Indicator): its 一级, 二级 and 三级, as compared everywhere."""
-    get = item.get if isinstance(item, dict) else (lambda k: getattr(item, k, ""))
-    return tuple(norm_label(str(get(k) or "")) for k in ("level1", "level2", "name"))
-
-
-def join_given(given: list[dict], filled: list | None, keys) -> list[dict]:
-    """Rows given in advance (roster, earlier years) with their given cells (of `keys`) locked, joined to
-    the unit's entries by what names each row — rows may have been inserted or deleted around them.
-    Entries naming no given row keep their place; given rows the unit dropped come back at the end."""
-    def lock(row, over=None):
-        locked = tuple(k for k in keys if row.get(k) not in (None, ""))
-        over = {k: v for k, v in (over or {}).items() if k not in locked}
-        return {**row, **over, **({LOCKED_KEYS: locked} if locked else {})}
-
-    if filled is None:
-        return [lock(row) for row in given]
-    left = list(given)
-    rows = []
-    for entry in filled:
-        match = next((row for row in left if row_names(row) == row_names(entry)), None)
-        if match is None:
-            rows.append(entry)
-        else:
-            left.remove(match)
-            rows.append(lock(match, entry))
-    return rows + [lock(row) for row in left]
-
-
-def table_rows(grid, project: dict | None, filled: list | None, taxonomy=None) -> list[dict]:
-    """An inline table's rows: pre-filled from the roster (their given cells locked), what the unit
-    entered over them, else the seeded rows."""
-    pre = (project or {}).get("tables", {}).get(grid.key)
-    if pre is not None:
-        return join_given(pre, filled, [c.key for c in grid.input_columns if c.source != "unit"])
-    if filled is not None:
-        return list(filled)
-    if grid.spec.get("seed") == "taxonomy" and taxonomy is not None:
-        return [{"level1": a, "level2": b, **({"name": c} if c else {})} for a, b, c in taxonomy.seed_rows(False)]
-    return [dict(r) for r in grid.spec.get("seed", [])]
-
-
-def header_context(year) -> dict:
-    """Names a header label may use: {year}, {y1} (last year), {y2} (the year before)."""
-    return {"year": year, **_prior_years(year)}
-
 
 def grid_rows_for(form: Form, opts: Options, rows: list) -> int:
     if any(c.source == "target" for c in form.input_columns):
@@ -166,36 +95,6 @@ def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
         "spares": spares,
         **({"links": opts.links} if opts.links else {}),
     }
-
-
-def _prior_years(year) -> dict:
-    try:
-        return {"y1": int(year) - 1, "y2": int(year) - 2}
-    except (TypeError, ValueError):   # a workbook read without a stamp: the year is decided later
-        return {"y1": "", "y2": ""}
-
-
-def context(payload: dict, project: dict | None, seq: int | None = None) -> dict:
-    return {"unit_code": payload["unit_code"], "unit_name": payload["unit_name"], "year": payload["year"],
-            **_prior_years(payload.get("year")),
-            "seq": seq if seq is not None else (project or {}).get("seq", ""),
-            "project_name": (project or {}).get("name") or "新增项目"}
-
-
-def locked_value(cell, payload: dict, project: dict | None, seq: int | None = None):
-    """What a locked cell holds: its label, its text from the roster (None: the unit fills it).
-
-    `project` is None on a spare sheet, where only labels and the title are locked.
-    """
-    if cell.label is not None:
-        return cell.label
-    if cell.value is not None:
-        return cell.value.format(**context(payload, project, seq))
-    if cell.source == "roster" and project:
-        key = record_key(cell.field)
-        value = project.get(key)
-        return None if value in (None, "") else value
-    return None
 
 
 # --------------------------------------------------------------------------- styles
@@ -805,19 +704,24 @@ def refuse_existing(paths, overwrite: bool = False) -> None:
 
 
 def is_filled(path: Path) -> bool:
-    """A workbook at an output path that a unit has filled in (not a template as generated)."""
-    from .collect import read_input
+    """A workbook at an output path that a unit has filled in (not a template as generated): read with
+    the reader's own layers (read, stamp, extract) — anything else is somebody's file, never overwritten."""
+    from .extract import extract
+    from .read import read_book
+    from .stamp import STAMP_SHEET, read_stamp
 
     if not path.is_file():
         return True   # a folder or something else: never overwritten
     try:
-        records = read_input(path, path.name)
-    except Exception:   # unreadable: treat it as somebody's file
+        data = path.read_bytes()
+        if not data:
+            return False
+        book = read_book(data)
+        payload = read_stamp(book.sheets[STAMP_SHEET])
+        form = load_form(payload["form"]).with_taxonomy(payload.get("taxonomy"))
+        return extract(book, form, payload).entered > 0
+    except Exception:   # unreadable, not our template, another version: treat it as somebody's file
         return True
-    rec = records[0]
-    if rec.payload is None:
-        return rec.format not in ("empty",)   # not our template: somebody's file
-    return rec.entered > 0
 
 
 def write_unit(unit: Unit, outdir: Path, opts: Options, form_id: str | None, taxonomy: str | None) -> Path:
@@ -837,7 +741,7 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
     """One workbook per unit (in worker processes when there are many; the files are the same either way).
     units: re-issue only these unit codes (the 发送清单 keeps the others' lines).
     Files already there are refused before anything is written (see refuse_existing)."""
-    from .collect import fewer_gc_passes, parallel_map
+    from .parallel import fewer_gc_passes, parallel_map
     from .files import OutputError
 
     outdir = Path(outdir)
@@ -891,6 +795,6 @@ def fill_from_record(form: Form, record: dict) -> dict:
     return {"texts": record.get("texts", {}), "projects": projects}
 
 
-from .api import make_callable  # noqa: E402  (perftables.generate(…) calls the API)
+from .callable import make_callable  # noqa: E402  (perftables.generate(…) calls the API)
 
 make_callable(__name__)

@@ -18,8 +18,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
-from .files import safe_cell, unguard, write_bytes
-from .generate import safe_file_name
+from .files import safe_cell, safe_file_name, unguard, write_bytes
 from .roster import Roster
 
 DEFAULT_LETTER = """{unit_name}：

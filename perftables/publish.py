@@ -18,9 +18,9 @@ import xlsxwriter
 
 from .collect import Collection
 from .extract import ProjectReturn, UnitReturn
-from .files import atomic_path, write_bytes
+from .files import atomic_path, safe_file_name, write_bytes
 from .forms import SELFEVAL_KINDS, Form, record_key, span
-from .generate import context, safe_file_name
+from .layout import context
 from .value import format_number
 
 CN_NUMBERS = "一二三四五六七八九十"
@@ -539,6 +539,6 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     return written
 
 
-from .api import make_callable  # noqa: E402  (perftables.publish(…) calls the API)
+from .callable import make_callable  # noqa: E402  (perftables.publish(…) calls the API)
 
 make_callable(__name__)

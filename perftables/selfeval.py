@@ -15,7 +15,7 @@ from .generate import Options, file_name_for, workbook_bytes
 from .roster import Project, Unit, read_rows
 from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_grade, qual_band, qual_default,
                       quant_score, r2, total_score)
-from .review import cost_like
+from .checks import cost_like
 from .stamp import fingerprint
 from .value import format_number, parse, parse_amount, same_unit, value_cells
 

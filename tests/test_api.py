@@ -116,7 +116,7 @@ def two_years(tmp_path_factory, roster, seed_tables):
     """2024 and 2025 summaries of the seed units: a project dropped, one renamed, a budget cut, a target lowered."""
     from perftables.generate import Options, fill_from_record, form_for_unit, workbook_bytes
     from perftables.roster import Roster
-    from perftables.summary import run_collect
+    from perftables.pipeline import run_collect
     out = tmp_path_factory.mktemp("years")
     for year in (2024, 2025):
         units = copy.deepcopy(roster.units)

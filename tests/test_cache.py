@@ -11,7 +11,7 @@ from conftest import EXAMPLES
 from perftables import cache as cache_module
 from perftables.cache import cache_path_for
 from perftables.roster import read_roster
-from perftables.summary import run_collect
+from perftables.pipeline import run_collect
 
 
 @pytest.fixture

@@ -11,13 +11,15 @@ import pytest
 from conftest import EXAMPLES, SEEDS, libreoffice_available
 from perftables.collect import ACCEPTED_FINDINGS, collect
 from perftables.demo import DEPT_YEAR, FIXED_TIME, dept_roster
-from perftables.dept import attach_history, read_history, review_dept
+from perftables.dept import attach_history, review_dept
+from perftables.history import read_history
 from perftables.extract import extract
 from perftables.forms import load_form
 from perftables.generate import Options, workbook_bytes
 from perftables.read import read_book
 from perftables.stamp import read_stamp
-from perftables.summary import build_tables, run_collect
+from perftables.pipeline import run_collect
+from perftables.summary import build_tables
 from perftables.value import clean
 
 FORM = load_form("hubei-dept")

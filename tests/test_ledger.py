@@ -268,7 +268,7 @@ def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp, imap)
 def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
     import errno
 
-    from perftables import summary
+    from perftables import pipeline as summary   # where the run is orchestrated
     from perftables.roster import read_roster
     inbox, out = tmp_path / "收件箱", tmp_path / "汇总"
     inbox.mkdir()

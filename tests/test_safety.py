@@ -380,7 +380,7 @@ if __name__ == "__main__":
     from perftables.generate import Options, generate
     from perftables.roster import read_roster
     from perftables import summary
-    from perftables.summary import run_collect
+    from perftables.pipeline import run_collect
     import datetime as dt
     summary.SPLICE_ROWS, summary.CHUNK_WORK = 0, 20   # every table made by the workers, in several pieces
     import dataclasses
