@@ -287,3 +287,25 @@ def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
     monkeypatch.undo()
     summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
     assert len(Ledger.load(out).events) == 2
+
+
+def test_reminder_drafts_without_sending(tmp_path):
+    """Without --send, reminders are drafts (X-Unsent) in 下发_邮件/催报日期/: the silent unit's carries its
+    template; nothing is recorded as a reminder, since nothing went out."""
+    sent, summary = tmp_path / "下发", tmp_path / "汇总"
+    assert run("generate", ROSTER, "-o", sent, "--year", 2025).exit_code == 0
+    assert run("collect", EXAMPLES / "returns", "-o", summary / "汇总.xlsx", "--roster", ROSTER,
+               "--feedback", tmp_path / "退改").exit_code == 0
+    r = run("mail", sent, "--roster", ROSTER, "--remind", "--ledger", summary, "--feedback-dir", tmp_path / "退改",
+            "--from", "kx@example.cn")
+    assert r.exit_code == 0, r.output
+    folder = tmp_path / "下发_邮件" / f"催报{TODAY.isoformat()}"
+    drafts = {p.name: email.message_from_bytes(p.read_bytes(), policy=policy.default) for p in folder.glob("*.eml")}
+    assert sorted(n[:6] for n in drafts) == ["306001", "306002", "731002"]
+    silent = next(m for n, m in drafts.items() if n.startswith("306002"))
+    assert silent["X-Unsent"] == "1" and silent["Subject"].startswith("催报：2025年度项目支出绩效目标表")
+    [att] = silent.iter_attachments()
+    assert att.get_content() == next(sent.glob("306002_*.xlsx")).read_bytes()
+    assert not [e for e in Ledger.load(summary).events if e["event"] == REMINDED]
+    r = run("mail", sent, "--roster", ROSTER, "--remind", "--ledger", tmp_path / "nowhere", "--from", "kx@example.cn")
+    assert r.exit_code == 2 and "没有进度台账" in r.output
