@@ -118,9 +118,11 @@ def cfb_problem(data: bytes) -> str | None:
     return None
 
 
-def xls_formulas(data: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
+def xls_formulas(data: bytes, extent: dict | None = None, extra: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
     """sheet name → {(row, col): ""} for every FORMULA record (the formula's text is not decoded).
-    extent: filled with each sheet's used range (rows, cols) from its cell records."""
+    extent: filled with each sheet's used range (rows, cols) from its cell records. extra: filled with
+    what else the clerk left — "hidden_rows" / "hidden_cols" (sheet → 0-based indices, from ROW and
+    COLINFO records), "notes" ([(sheet, row, col, author, text)] from NOTE, OBJ, TXO and CONTINUE)."""
     try:
         stream = _stream(data, "Workbook") or _stream(data, "Book")
     except (_Bad, struct.error, ValueError, IndexError):
@@ -128,9 +130,19 @@ def xls_formulas(data: bytes, extent: dict | None = None) -> dict[str, dict[tupl
     if not stream:
         return {}
     try:
-        return _scan(stream, extent)
+        return _scan(stream, extent, extra)
     except (struct.error, ValueError, IndexError):
         return {}
+
+
+def _text(body: bytes, pos: int, cch: int) -> tuple[str, int]:
+    """A BIFF8 string of cch characters at pos: a flags byte (bit 0: two bytes a character), then the
+    characters. Returns the text and the position after it."""
+    high = body[pos] & 1
+    pos += 1
+    width = 2 if high else 1
+    raw = body[pos:pos + cch * width]
+    return (raw.decode("utf-16-le", "replace") if high else raw.decode("latin-1")), pos + cch * width
 
 
 def _declared(body: bytes) -> tuple[int, int]:
@@ -150,7 +162,7 @@ CELL_RECORDS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6} 
 MULTI_RECORDS = {0x00BD, 0x00BE}                                                 # row, first col … last col
 
 
-def _scan(stream: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
+def _scan(stream: bytes, extent: dict | None = None, extra: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
     sheets: list[tuple[int, str]] = []
     pos, n = 0, len(stream)
     # the workbook globals: BOUNDSHEET records name each sheet and where its records start
@@ -169,8 +181,11 @@ def _scan(stream: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int
     for offset, name in sheets:
         pos, found = offset, {}
         rows = cols = 0
+        notes = _SheetExtra(name, extra) if extra is not None else None
         while pos + 4 <= n:
             rtype, rlen = struct.unpack_from("<HH", stream, pos)
+            if notes is not None and rtype in _SheetExtra.RECORDS:
+                notes.record(rtype, stream[pos + 4:pos + 4 + rlen])
             if rlen >= 4 and (rtype in CELL_RECORDS or rtype in MULTI_RECORDS):
                 row, col = struct.unpack_from("<HH", stream, pos + 4)
                 if rtype in MULTI_RECORDS and rlen >= 6:
@@ -189,3 +204,56 @@ def _scan(stream: bytes, extent: dict | None = None) -> dict[str, dict[tuple[int
         if found:
             out[name] = found
     return out
+
+
+class _SheetExtra:
+    """What a clerk leaves in an .xls sheet besides values: hidden rows (ROW, fDyZero), hidden columns
+    (COLINFO, fHidden), notes (NOTE names the cell and the text box object; the box's text is in the
+    CONTINUE records after its TXO, which follows the OBJ of that id)."""
+    RECORDS = {0x0208, 0x007D, 0x005D, 0x01B6, 0x003C, 0x001C}
+
+    def __init__(self, sheet: str, extra: dict):
+        self.sheet, self.extra = sheet, extra
+        self.obj = None          # the id of the last note object (OBJ with ot = 0x19)
+        self.want = 0            # characters of the text box still to come (TXO's cchText)
+        self.text = ""
+        self.texts: dict[int, str] = {}
+
+    def record(self, rtype: int, body: bytes) -> None:
+        try:
+            self._record(rtype, body)
+        except (struct.error, IndexError, ValueError):   # a damaged record: what it says is not taken
+            self.want = 0
+
+    def _record(self, rtype: int, body: bytes) -> None:
+        if rtype == 0x0208 and len(body) >= 14:                      # ROW
+            row, = struct.unpack_from("<H", body, 0)
+            if struct.unpack_from("<H", body, 12)[0] & 0x20:
+                self.extra.setdefault("hidden_rows", {}).setdefault(self.sheet, []).append(row)
+        elif rtype == 0x007D and len(body) >= 10:                    # COLINFO
+            first, last = struct.unpack_from("<HH", body, 0)
+            if struct.unpack_from("<H", body, 8)[0] & 1 and last >= first:
+                self.extra.setdefault("hidden_cols", {}).setdefault(self.sheet, []).extend(
+                    range(first, min(last, first + 63) + 1))
+        elif rtype == 0x005D and len(body) >= 8:                     # OBJ: its first subrecord is ftCmo
+            ft, _cb, ot, oid = struct.unpack_from("<HHHH", body, 0)
+            self.obj = oid if ft == 0x15 and ot == 0x19 else None
+            self.want, self.text = 0, ""
+        elif rtype == 0x01B6 and len(body) >= 12 and self.obj is not None:   # TXO of the note's box
+            self.want, self.text = struct.unpack_from("<H", body, 10)[0], ""
+            if not self.want:
+                self.texts[self.obj] = ""
+        elif rtype == 0x003C and self.want and body:                 # CONTINUE: the box's characters
+            part, _ = _text(body, 0, self.want - len(self.text))
+            self.text += part
+            if len(self.text) >= self.want or not part:
+                self.texts[self.obj] = self.text
+                self.want = 0
+        elif rtype == 0x001C and len(body) >= 8:                     # NOTE: row, col, flags, object id, author
+            row, col, _flags, oid = struct.unpack_from("<HHHH", body, 0)
+            author = ""
+            if len(body) >= 11:
+                cch, = struct.unpack_from("<H", body, 8)
+                author = _text(body, 10, cch)[0]
+            self.extra.setdefault("notes", []).append((self.sheet, row, col, author.strip(), self.texts.get(oid, "")))
+

@@ -194,7 +194,7 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, ValueError, OSError):
+    except Exception:   # BadZipFile, NotImplementedError (an unknown version in a damaged directory)…
         rec.reason = "压缩包已损坏，无法展开"
         return []
     if depth >= MAX_DEPTH:

@@ -53,7 +53,7 @@ def sniff(data: bytes) -> str:
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except (zipfile.BadZipFile, ValueError, OSError):
+        except Exception:   # BadZipFile, and what zipfile raises on a damaged directory (NotImplementedError…)
             return "broken-zip"
         if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
             return "xlsx"
@@ -220,9 +220,15 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
                 book.comments.append((name, ref.decode(), authors[i] if i < len(authors) else "", text))
 
 
-_ODS_TAG = re.compile(rb'<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*?)(/?)>')
-_ODS_ATTR = re.compile(rb'table:(name|number-rows-repeated|number-columns-repeated|formula)="([^"]*)"')
+_ODS_TAG = re.compile(rb'<(/?)(?:table:(table-row|table-cell|covered-table-cell|table|table-column)|office:(annotation))'
+                      rb'(?=[\s/>])([^>]*?)(/?)>')
+_ODS_ATTR = re.compile(rb'table:(name|number-rows-repeated|number-columns-repeated|formula|visibility)="([^"]*)"')
+_ODS_ANNOTATION = re.compile(rb'(.*?)</office:annotation>', re.S)
+_ODS_CREATOR = re.compile(rb'<dc:creator>(.*?)</dc:creator>', re.S)
+_ODS_PARA = re.compile(rb'<text:p\b[^>]*>(.*?)</text:p>|<text:p\b[^>]*/>', re.S)
+_ODS_TAGS = re.compile(rb'<[^>]*>')
 MAX_REPEAT = 1 << 20
+MAX_LISTED = 64   # hidden rows or columns listed one by one, at most, for a run of them
 
 
 def _count(raw: bytes | None) -> int:
@@ -235,40 +241,61 @@ def _count(raw: bytes | None) -> int:
 _ODS_VALUE = re.compile(rb'office:value-type=|table:formula=')
 
 
-def _ods_formulas(zf: zipfile.ZipFile | None, extent: dict | None = None) -> dict[str, dict[tuple[int, int], str]]:
-    """Cells holding a formula in an .ods, found by walking content.xml's table, row and cell tags as text
-    (never parsed as XML). Repeated rows and columns are counted as LibreOffice writes them."""
-    out: dict[str, dict[tuple[int, int], str]] = {}
+def _ods_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = None) -> None:
+    """From an .ods's content.xml, walked as text by its table, column, row and cell tags (never parsed as
+    XML): the cells holding a formula, the rows and columns the clerk hid, the notes left on cells.
+    Repeated rows and columns are counted as LibreOffice writes them."""
     if zf is None:
-        return out
+        return
     try:
         with zf.open("content.xml") as fh:
             xml = fh.read(MAX_UNZIPPED_BYTES)
     except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
-        return out
-    if b"table:formula" not in xml and extent is None:
-        return out
-    sheet, found, row, next_row, col = None, {}, 0, 0, 0
-    row_repeat = 1
-    for close, tag, attrs, empty in _ODS_TAG.findall(xml):
+        return
+    busy = (b"table:formula", b"office:annotation", b"table:visibility")
+    if extent is None and not any(k in xml for k in busy):
+        return
+    sheet, found, row, next_row, col, column = None, {}, 0, 0, 0, 0
+    row_repeat, cell = 1, (0, 0)
+    for m in _ODS_TAG.finditer(xml):
+        close, tag, note, attrs, empty = m.groups()
+        if note:
+            if not close and sheet is not None and not empty:
+                body = _ODS_ANNOTATION.match(xml, m.end())
+                if body:
+                    inner = body.group(1)
+                    who = _ODS_CREATOR.search(inner)
+                    text = "\n".join(_xml_text(_ODS_TAGS.sub(b"", p.group(1) or b"")) for p in _ODS_PARA.finditer(inner))
+                    book.comments.append((sheet, f"{_col_name(cell[1])}{cell[0] + 1}",
+                                          _xml_text(who.group(1)).strip() if who else "", text.strip()))
+            continue
         try:
             a = dict(_ODS_ATTR.findall(attrs)) if attrs else {}
         except ValueError:
             a = {}
+        hidden = a.get(b"visibility") in (b"collapse", b"filter")
         if tag == b"table":
             if close:
                 if sheet is not None and found:
-                    out[sheet] = found
+                    book.formulas[sheet] = found
                 sheet = None
             else:
-                sheet, found, row, next_row = _xml_text(a.get(b"name", b"")), {}, 0, 0
+                sheet, found, row, next_row, column = _xml_text(a.get(b"name", b"")), {}, 0, 0, 0
+        elif tag == b"table-column":
+            repeat = _count(a.get(b"number-columns-repeated"))
+            if hidden and sheet is not None:
+                book.hidden_cols.setdefault(sheet, []).extend(range(column, column + min(repeat, MAX_LISTED)))
+            column += repeat
         elif tag == b"table-row":
             if not close:
                 row, col = next_row, 0
                 row_repeat = _count(a.get(b"number-rows-repeated"))
+                if hidden and sheet is not None:
+                    book.hidden_rows.setdefault(sheet, []).extend(range(row, row + min(row_repeat, MAX_LISTED)))
                 next_row += row_repeat
         elif not close:   # a cell (covered or not)
             repeat = _count(a.get(b"number-columns-repeated"))
+            cell = (row, col)
             if extent is not None and sheet is not None and _ODS_VALUE.search(attrs or b""):
                 rows, cols = extent.get(sheet, (0, 0))
                 extent[sheet] = (max(rows, row + row_repeat), max(cols, col + repeat))
@@ -279,11 +306,21 @@ def _ods_formulas(zf: zipfile.ZipFile | None, extent: dict | None = None) -> dic
                 for k in range(min(repeat, 1024)):
                     found[(row, col + k)] = text.lstrip("=")
             col += repeat
-    return out
+
+
+def _col_name(index: int) -> str:
+    s, n = "", index + 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
 
 
 def _check_zip(data: bytes):
-    zf = zipfile.ZipFile(io.BytesIO(data))
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except Exception:   # a damaged directory (an unknown zip version, a truncated record…)
+        raise ReadError("文件已损坏（压缩结构无法读取），无法打开", "damaged") from None
     total = 0
     for info in zf.infolist():
         total += info.file_size
@@ -353,13 +390,17 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
     if fmt == "xlsx":
         _xlsx_parts(zf, book, extent)
     elif fmt == "ods":
-        book.formulas = _ods_formulas(zf, extent)
+        _ods_parts(zf, book, extent)
     elif fmt == "xls":
         from .biff import cfb_problem, xls_formulas
         problem = cfb_problem(data)
         if problem:
             raise ReadError(f"文件已损坏（{problem}），无法读取", "damaged")
-        book.formulas = xls_formulas(data, extent)
+        extra: dict = {}
+        book.formulas = xls_formulas(data, extent, extra)
+        book.hidden_rows = {k: sorted(set(v)) for k, v in extra.get("hidden_rows", {}).items()}
+        book.hidden_cols = {k: sorted(set(v)) for k, v in extra.get("hidden_cols", {}).items()}
+        book.comments = [(sheet, f"{_col_name(c)}{r + 1}", who, text) for sheet, r, c, who, text in extra.get("notes", [])]
     for name, (rows, cols) in extent.items():
         if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS:
             raise ReadError(f"工作表“{name}”的数据区域过大（{rows:,} 行 × {cols:,} 列），疑似损坏或恶意构造的文件，"

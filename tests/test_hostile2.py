@@ -554,3 +554,16 @@ def test_an_ods_repeating_a_value_a_million_times_is_refused(tmp_path):
     with pytest.raises(ReadError) as err:
         read_book(out.getvalue())
     assert "数据区域过大" in err.value.reason
+
+
+def test_a_zip_directory_naming_an_unknown_version_is_damaged(tmp_path, small_unit):
+    """zipfile raises NotImplementedError (not BadZipFile) for a central directory entry that needs a newer
+    zip version — found by the raw-bytes fuzzer: it is a damaged file, not a crash."""
+    from conftest import make_workbook
+    from perftables.collect import REJECTED, collect
+    data = bytearray(make_workbook(small_unit))
+    at = data.find(b"PK\x01\x02")                    # the first central directory entry
+    data[at + 6] = 84                                # "version needed to extract": 8.4
+    (tmp_path / "a.xlsx").write_bytes(bytes(data))
+    rec = collect([tmp_path / "a.xlsx"]).files[0]
+    assert rec.fate == REJECTED and "损坏" in rec.reason, rec.reason

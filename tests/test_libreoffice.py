@@ -169,18 +169,19 @@ def test_notes_hidden_rows_and_typed_over_formulas_are_reported(tmp_path, roster
     form = load_form("hebei-selfeval")
     ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
     score_cell = ret.projects[0].cells["budget_score"]
-    out = tmp_path / "回执.xlsx"
-    run_lo({"input": str(src), "outputs": {"xlsx": str(out)},
+    outputs = {fmt: str(tmp_path / f"回执.{fmt}") for fmt in ("xlsx", "xls", "ods")}
+    run_lo({"input": str(src), "outputs": outputs,
             "notes": [["自评1", "B3", "执行数以财政局12月对账单为准，是否可以？"]],
             "hide_rows": [["自评1", 20]], "values_over_formulas": [["自评1", score_cell, 10]]}, tmp_path)
-    col = collect([out], roster=roster)
-    rec = col.accepted[0]
-    findings = {(f.rule, f.cell) for f in rec.result.findings}
-    assert ("公式被改动", score_cell) in findings
-    assert any(rule == "隐藏内容" for rule, _ in findings)
-    assert rec.result.notes and rec.result.notes[0][:2] == ("自评1", "B3") and "对账单" in rec.result.notes[0][3]
-    notes = next(t for t in build_tables(col) if t.name == "单位备注")
-    assert notes.rows[0][0] == "405002" and "对账单" in notes.rows[0][-1]
+    for fmt, out in outputs.items():   # the same in every format a clerk may save (xls: NOTE/TXO, ods: annotations)
+        col = collect([out], roster=roster)
+        rec = col.accepted[0]
+        findings = {(f.rule, f.cell) for f in rec.result.findings}
+        assert ("公式被改动", score_cell) in findings, fmt
+        assert ("隐藏内容", "A21") in findings or any(rule == "隐藏内容" for rule, _ in findings), fmt
+        assert rec.result.notes and rec.result.notes[0][:2] == ("自评1", "B3") and "对账单" in rec.result.notes[0][3], fmt
+        notes = next(t for t in build_tables(col) if t.name == "单位备注")
+        assert notes.rows[0][0] == "405002" and "对账单" in notes.rows[0][-1], fmt
 
 
 def test_spending_plan_shows_and_reads_25_percent_however_typed(tmp_path, roster):
