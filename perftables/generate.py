@@ -23,7 +23,7 @@ COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_fo
           "repeat_font": "#A6A6A6", "header": "#F2F2F2"}
 PROTECT_OPTIONS = {
     "objects": False, "scenarios": False, "format_cells": False, "format_columns": True, "format_rows": True,
-    "insert_columns": False, "insert_rows": False, "insert_hyperlinks": False, "delete_columns": False,
+    "insert_columns": False, "insert_rows": True, "insert_hyperlinks": False, "delete_columns": False,
     "delete_rows": False, "select_locked_cells": True, "sort": False, "autofilter": False,
     "pivot_tables": False, "select_unlocked_cells": True,
 }

@@ -4,7 +4,8 @@ Run with the interpreter that has the UNO bridge (Debian's /usr/bin/python3):
     /usr/bin/python3 tests/lo_fill.py job.json
 job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "formulas": [[sheet, "C9", "=SUM(A1:A3)"], ...],
            "outputs": {"xlsx": path, ...},
-           "insert_rows": [[sheet, 0-based row, count], ...], "delete_rows": [[sheet, row, count], ...]}
+           "insert_rows": [[sheet, 0-based row, count], ...], "delete_rows": [[sheet, row, count], ...],
+           "insert_rows_protected": [[sheet, row, count], ...] (without unprotecting: refused unless allowed)}
 A number is entered as a number, anything else as text; values set over UNO bypass
 sheet protection, as a clerk who unprotected the sheet would.
 """
@@ -65,6 +66,8 @@ def main(job_path):
         sheets = doc.getSheets()
         for sheet, index, count in job.get("insert_rows", []):   # a clerk who unprotected the sheet
             sheets.getByName(sheet).unprotect("")
+            sheets.getByName(sheet).getRows().insertByIndex(index, count)
+        for sheet, index, count in job.get("insert_rows_protected", []):   # as the clerk can, the sheet protected
             sheets.getByName(sheet).getRows().insertByIndex(index, count)
         for sheet, index, count in job.get("delete_rows", []):
             sheets.getByName(sheet).unprotect("")

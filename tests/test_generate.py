@@ -47,8 +47,11 @@ def test_protection_everywhere(generated):
     assert wb.security is not None and wb.security.lockStructure
     for ws in wb.worksheets:
         assert ws.protection.sheet, ws.title
-        # rows and columns stay resizable (openpyxl: False = allowed)
+        # rows and columns stay resizable, rows can be inserted (a project with more indicators than the
+        # spare rows); columns cannot, nor can rows be deleted (openpyxl: False = allowed)
         assert ws.protection.formatColumns is False and ws.protection.formatRows is False
+        assert ws.protection.insertRows is False and ws.protection.deleteRows is not False
+        assert ws.protection.insertColumns is not False
     assert [ws.sheet_state for ws in wb.worksheets[-2:]] == ["veryHidden", "veryHidden"]
     assert wb.active.title == "填报说明"
 

@@ -207,3 +207,37 @@ def test_spending_plan_shows_and_reads_25_percent_however_typed(tmp_path, roster
     for shown in ("25.00%", "50.00%", "75.00%", "100.00%"):
         assert shown in text, (shown, text[:2000])
     assert "0.50%" not in text and "0.75%" not in text
+
+
+def test_rows_inserted_into_the_protected_grid(tmp_path, roster):
+    """A project with more indicators than the template's rows: the clerk inserts rows inside the grid
+    without unprotecting the sheet (LibreOffice refuses it unless the protection allows it), the new rows
+    keep the grid's dropdowns and input format, and what is typed there is read, in every format."""
+    import openpyxl
+    form = load_form("hebei-project")
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(make_workbook(roster.unit("307001")))
+    book = read_book(template.read_bytes())
+    p = extract(book, form, read_stamp(book.sheets["_stamp"])).projects[0]
+    grid_top = int(p.cells["goal"][1:]) + form.grid_header_rows      # 0-based index of the first grid row
+    at = grid_top + 2
+    cols = {c.key: c.col for c in form.input_columns}
+    typed = {"level1": "产出指标", "level2": "数量指标", "name": "新增科普讲座", "num": "≥6场", "basis": "年度工作计划"}
+    cells = [["项目1", cell_name(at + k, cols[key]), f"{v}{k or ''}" if key == "name" else v]
+             for k in range(2) for key, v in typed.items()]
+    outputs = {fmt: str(tmp_path / f"r.{fmt}") for fmt in ("xlsx", "xls", "ods")}
+    run_lo({"input": str(template), "insert_rows_protected": [["项目1", at, 2]], "cells": cells, "outputs": outputs},
+           tmp_path)
+    ws = openpyxl.load_workbook(outputs["xlsx"])["项目1"]
+    assert ws.protection.sheet
+    assert not any(ws.cell(at + 1, c + 1).protection.locked for c in cols.values())
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert lists and all(f"{at + 2}" in str(dv.sqref) or ":" in str(dv.sqref) for dv in lists)
+    assert all(any(r.min_row <= at + 1 <= r.max_row for r in dv.sqref.ranges) for dv in lists)
+    for fmt, out in outputs.items():
+        book = read_book(Path(out).read_bytes())
+        ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
+        got = [(i.row, i.name, i.value.render()) for i in ret.projects[0].indicators]
+        assert got == [(at + 1, "新增科普讲座", "≥6场"), (at + 2, "新增科普讲座1", "≥6场")], (fmt, got)
+        assert not [f for f in ret.findings if f.rule == "锁定单元格被改动"], fmt
+
