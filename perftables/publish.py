@@ -235,17 +235,33 @@ def _para(doc, text, size=12, bold=False, align=None):
     return p
 
 
-def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
+def fixed_widths(t, widths_mm: list[float]) -> None:
+    """Column widths Word, WPS and LibreOffice all keep: the table grid (LibreOffice reads only that), every
+    cell's width (Word's), and a fixed layout (no one re-fits the columns to their text)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Mm
+    t.autofit = False
+    for j, column in enumerate(t.columns):
+        column.width = Mm(widths_mm[j])
+    for row in t.rows:
+        for j, cell in enumerate(row.cells):
+            cell.width = Mm(widths_mm[j])
+    tbl_pr = t._tbl.tblPr
+    layout = tbl_pr.find(qn("w:tblLayout"))
+    if layout is None:
+        layout = OxmlElement("w:tblLayout")
+        tbl_pr.append(layout)
+    layout.set(qn("w:type"), "fixed")
+
+
+def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
     t = doc.add_table(rows=len(table.rows), cols=ncols)
     t.style = "Table Grid"
-    t.autofit = False
     total = sum(widths)
-    for row in t.rows:   # column widths in proportion to the form's, over the 170 mm text width
-        for i, cell in enumerate(row.cells):
-            cell.width = Mm(170 * widths[i] / total)
+    fixed_widths(t, [170 * w / total for w in widths])   # in proportion to the form's, over the 170 mm text width
     for r, row in enumerate(table.rows):
         for cell in row:
             target = t.cell(r, cell.col)
@@ -464,34 +480,122 @@ def chart_png(categories: list[str], values: list[float], title: str, path: Path
     return path
 
 
+# what a table for 预算公开 never shows: the review, the files, the people
+PRIVATE_COLUMNS = {"单位编码", "工作表", "项目编码", "错误数", "警告数", "文件", "保存时间", "状态", "联系人", "联系电话", "邮箱",
+                   "SHA-256", "行号", "定量指标占比"}
+PUBLIC_TABLES = ("单位自评", "等级分布", "部门资金", "部门指标结构")
+
+
+def public_tables(col: Collection) -> list:
+    """What the county publishes (预算公开): per unit its projects, amounts and indicators; per project its
+    budget and goal; the indicators by 一级 and 二级, a 一级 counted once whatever a form calls it (效益指标
+    and 唐山's 效果指标 are one). Nothing of the review, the files or the people."""
+    from .summary import Table, build_tables
+    out = []
+    if col.kind == "project_target":
+        returns = sorted(col.returns, key=lambda r: r.unit_code)
+        units = Table("单位汇总", [("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"), ("指标数", "int")],
+                      total=True, chart=("bar", 0, 2, "各单位预算数（万元）"))
+        projects = Table("项目汇总", [("单位名称", "text"), ("项目名称", "text"), ("预算数（万元）", "amount"),
+                                     ("绩效目标", "long")], total=True)
+        counts: dict[tuple, int] = {}
+        names: dict[str, list[str]] = {}
+        order: dict[tuple, tuple] = {}
+        for ret in returns:
+            tax = ret.form.taxonomy
+            for i, l1 in enumerate(tax.level1):
+                if l1.name not in names.setdefault(l1.block, []):
+                    names[l1.block].append(l1.name)
+                for j, l2 in enumerate(l1.level2):
+                    order.setdefault((l1.block, l2.name), (i, j))
+            n = sum(len(p.indicators) for p in ret.projects)
+            units.rows.append([ret.unit_name, len(ret.projects), round(sum(p.budget or 0 for p in ret.projects), 2), n])
+            for p in ret.projects:
+                projects.rows.append([ret.unit_name, p.name, p.budget, p.goal])
+                for ind in p.indicators:
+                    l1 = tax.find_level1(ind.level1)
+                    l2 = tax.find_level2(l1, ind.level2) if l1 is not None and ind.level2 else None
+                    if l1 is not None and l2 is None and len(l1.level2) == 1:
+                        l2 = l1.level2[0]
+                    key = (l1.block if l1 else ind.level1, l2.name if l2 else ind.level2)
+                    counts[key] = counts.get(key, 0) + 1
+        structure = Table("指标结构", [("一级指标", "text"), ("二级指标", "text"), ("指标数", "int")], total=True)
+        for key in sorted(counts, key=lambda k: (order.get(k, (99, 99)), k)):
+            block, l2 = key
+            structure.rows.append(["／".join(names.get(block, [block])), l2, counts[key]])
+        return [units, projects, structure]
+    for t in build_tables(col):
+        if t.name not in PUBLIC_TABLES:
+            continue
+        keep = [i for i, (head, _) in enumerate(t.columns) if head not in PRIVATE_COLUMNS]
+        chart = None
+        if t.chart and t.chart[1] in keep and all(v in keep for v in ([t.chart[2]] if isinstance(t.chart[2], int)
+                                                                         else t.chart[2])):
+            moved = {old: new for new, old in enumerate(keep)}
+            values = t.chart[2]
+            chart = (t.chart[0], moved[t.chart[1]], moved[values] if isinstance(values, int) else
+                     [moved[v] for v in values], t.chart[3])
+        out.append(Table(t.name, [t.columns[i] for i in keep], [[r[i] for i in keep] for r in t.rows],
+                         total=t.total, chart=chart))
+    return out
+
+
+# the width a column of each kind gets in print, relative (a long text takes what is left)
+_PRINT_WEIGHT = {"text": 3, "long": 7, "amount": 2.6, "amount_plain": 2.6, "int": 1.4, "pct": 1.6, "number": 1.6}
+
+
+def _cell_text(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "pct":
+        return f"{value:.1%}"
+    if kind.startswith("amount") and isinstance(value, (int, float)):
+        return f"{value:,.2f}"
+    return format_number(value) if isinstance(value, float) else str(value)
+
+
 def county_document(col: Collection, tables, path: Path) -> Path:
+    """The county summary for 预算公开 (public_tables): fixed column widths by what each holds, numbers to
+    the right, headers repeated on every page, the budget chart under 单位汇总."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
     doc = _new_document()
     _para(doc, f"{col.year or ''}年{'绩效自评' if col.kind in SELFEVAL_KINDS else '预算绩效目标'}汇总",
           size=18, bold=True, align="center")
-    charts = {"单位汇总": (1, 3, "各单位预算数（万元）"), "单位自评": (1, 6, "各单位自评平均分")}
     for t in tables:
-        if t.name not in ("报送情况", "单位汇总", "指标结构", "单位自评", "等级分布", "部门资金", "部门指标结构"):
-            continue
         _para(doc, t.name, size=14, bold=True)
-        cols = [i for i, (h, kind) in enumerate(t.columns) if kind != "long"][:9]
-        d = doc.add_table(rows=1, cols=len(cols))
+        if any(kind.startswith("amount") for _, kind in t.columns):
+            _para(doc, "单位：万元", size=10.5, align="right")
+        weights = [_PRINT_WEIGHT.get(kind, 2) for _, kind in t.columns]
+        d = doc.add_table(rows=1, cols=len(t.columns))
         d.style = "Table Grid"
-        for j, i in enumerate(cols):
-            d.cell(0, j).text = t.columns[i][0]
-        for row in t.rows + ([t.total_row()] if t.total and t.rows else []):
-            cells = d.add_row().cells
-            for j, i in enumerate(cols):
-                v = row[i]
-                kind = t.columns[i][1]
-                cells[j].text = "" if v is None else f"{v:.1%}" if kind == "pct" else \
-                    f"{v:,.2f}" if kind.startswith("amount") and isinstance(v, float) else \
-                    format_number(v) if isinstance(v, float) else str(v)
-        if t.name in charts and t.rows:
-            cat, val, title = charts[t.name]
+        d.autofit = False
+        rows = [[h for h, _ in t.columns]] + [[_cell_text(v, k) for v, (_, k) in zip(r, t.columns)] for r in t.rows]
+        if t.total and t.rows:
+            rows.append([_cell_text(v, k) for v, (_, k) in zip(t.total_row(), t.columns)])
+        for r, values in enumerate(rows):
+            cells = d.rows[0].cells if r == 0 else d.add_row().cells
+            for j, text in enumerate(values):
+                par = cells[j].paragraphs[0]
+                kind = t.columns[j][1]
+                if r == 0:
+                    par.alignment = WD_ALIGN_PARAGRAPH.CENTER
+                elif kind in ("amount", "amount_plain", "int", "pct", "number"):
+                    par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                _set_font(par.add_run(text), size=10.5, bold=r == 0 or (t.total and r == len(rows) - 1 and bool(t.rows)))
+        fixed_widths(d, [170 * w / sum(weights) for w in weights])
+        tr_pr = d.rows[0]._tr.get_or_add_trPr()   # the header on every page
+        el = OxmlElement("w:tblHeader")
+        el.set(qn("w:val"), "true")
+        tr_pr.append(el)
+        if t.chart and t.rows:
+            _, cat, val, title = t.chart
+            val = val if isinstance(val, int) else val[0]
             png = chart_png([str(r[cat]) for r in t.rows], [float(r[val] or 0) for r in t.rows], title,
                             path.with_name(f"{path.stem}_{t.name}.png"))
             if png:
-                from docx.shared import Mm
                 doc.add_picture(str(png), width=Mm(160))
                 png.unlink()
     save_document(doc, path)
@@ -505,7 +609,7 @@ class PublishError(Exception):
 def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: list | None = None) -> list[Path]:
     """Per unit the published document (docx, xlsx, pdf) and the county summary.
     notes: what the caller should tell the user (PDFs skipped and why)."""
-    from .summary import build_tables, write_xlsx
+    from .summary import write_xlsx
     notes = notes if notes is not None else []
     if not col.accepted:
         raise PublishError("没有可公开的表：输入中没有已采用的回执（先用 collect 查看各文件的处理结果）")
@@ -531,7 +635,7 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
                     notes.append(str(exc))
             if progress:
                 progress(1)
-    tables = build_tables(col)
+    tables = public_tables(col)   # what is published; the coordinator's summary (collect) keeps the rest
     stem = safe_file_name(f"{col.year}年汇总")
     written.append(county_document(col, tables, outdir / f"{stem}.docx"))
     write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)

@@ -63,6 +63,32 @@ def test_county_summary(published):
     assert wb["单位汇总"]._charts
 
 
+def test_the_county_summary_publishes_only_what_is_public(published):
+    """预算公开: units, projects, amounts, goals, indicators — no file, no review, no person; 效益指标 and
+    唐山's 效果指标 are one 一级; the tables keep fixed widths in print and numbers stand to the right."""
+    from docx.oxml.ns import qn
+    out, _ = published
+    d = docx.Document(str(out / "2025年汇总.docx"))
+    text = "\n".join([p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells])
+    for private in ("returns/", ".xlsx", "错误", "警告", "王敏", "0335-", "@example.cn", "未报送", "306002", "文件"):
+        assert private not in text, private
+    assert [p.text for p in d.paragraphs if p.text in ("单位汇总", "项目汇总", "指标结构")] == ["单位汇总", "项目汇总", "指标结构"]
+    structure = d.tables[2]
+    level1 = [r.cells[0].text for r in structure.rows[1:-1]]
+    assert "效益指标／效果指标" in level1 and "效果指标" not in level1 and "效益指标" not in level1
+    assert structure.rows[-1].cells[2].text == "111"                        # every indicator, once
+    units = d.tables[0]
+    assert units.rows[-1].cells[2].text == "3,658.88"
+    for t in d.tables:
+        assert t._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        widths = [int(g.get(qn("w:w"))) for g in t._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert len(set(widths)) > 1                                            # by what each column holds
+    assert units.rows[1].cells[2].paragraphs[0].alignment == 2                  # right
+    import openpyxl
+    wb = openpyxl.load_workbook(out / "2025年汇总.xlsx")
+    assert wb.sheetnames == ["单位汇总", "项目汇总", "指标结构"]
+
+
 @pytest.mark.skipif(not libreoffice_available() or not shutil.which("pdftoppm"), reason="LibreOffice/pdftoppm")
 def test_pdf_and_xlsx_render_on_a4(published, tmp_path):
     out, _ = published
