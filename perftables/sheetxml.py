@@ -54,8 +54,29 @@ def _serial(value: dt.datetime) -> float:
 _SPACE = " \t\n\r"
 
 
-def render(rows, first: int, styles: list[int]) -> str:
-    """Rows as <row> elements from sheet row `first` (1-based); styles: each column's xf index.
+LONG_WIDTH = 40        # a long-text column's width in the summary (characters); its rows grow to fit the text
+LINE_HEIGHT = 13.5     # points a line of the summary's 10-point 宋体 takes
+
+
+def row_height(row, long_cols) -> float | None:
+    """The height a summary row needs for its long texts wrapped at LONG_WIDTH (a CJK character is two
+    units), None when one line is enough. The same in the workers (render) and in the main process."""
+    lines = 1
+    for c in long_cols:
+        v = row[c] if c < len(row) else None
+        if type(v) is not str or len(v) * 2 <= LONG_WIDTH - 2 and "\n" not in v:
+            continue
+        n = 0
+        for part in v.split("\n"):
+            width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
+            n += max(1, -(-width // (LONG_WIDTH - 2)))
+        lines = max(lines, n)
+    return None if lines == 1 else min(408.75, LINE_HEIGHT * lines)   # Excel's highest row, in whole pixels
+
+
+def render(rows, first: int, styles: list[int], long_cols=()) -> str:
+    """Rows as <row> elements from sheet row `first` (1-based); styles: each column's xf index; long_cols:
+    the columns of long text, whose rows are made as high as the text needs (row_height).
     The hot loop of a big summary: one pass over the cells, each a few string joins."""
     letters = [col_letters(c) for c in range(len(styles))]
     text_at = [f'" s="{s}" t="inlineStr"><is><t>' for s in styles]
@@ -69,7 +90,8 @@ def render(rows, first: int, styles: list[int]) -> str:
     r = first
     for row in rows:
         rs = str(r)
-        cells = [f'<row r="{rs}">']
+        height = row_height(row, long_cols) if long_cols else None
+        cells = [f'<row r="{rs}" ht="{height:g}" customHeight="1">' if height else f'<row r="{rs}">']
         for c, value in enumerate(row):
             kind = type(value)
             if kind is str:

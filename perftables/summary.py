@@ -18,6 +18,7 @@ from . import files
 from .files import atomic_path
 from .collect import ACCEPTED_FINDINGS, BLANK, Collection
 from .extract import ERROR, STANDARD_KEYS, WARNING
+from .sheetxml import LONG_WIDTH, row_height
 from .forms import SELFEVAL_KINDS
 from .value import format_number
 
@@ -346,7 +347,8 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
         t.parts = [Splice(min(per_sheet, expected - i * per_sheet) + 1, len(t.columns), render.get("spool"))
                    for i in range(n_parts)]
         t.size, t.sums = expected, [0.0] * len(t.sum_columns)
-        jobs[t.name] = (per_sheet, [styles[k] for _, k in t.columns], bool(render.get("export")), t.sum_columns)
+        jobs[t.name] = (per_sheet, [styles[k] for _, k in t.columns], bool(render.get("export")), t.sum_columns,
+                        [c for c, (_, k) in enumerate(t.columns) if k == "long"])
         t.source = partial(_rows_again, t.name, records, layout)   # for SQLite, Parquet: made again, serially
         if render.get("export"):
             import tempfile
@@ -415,13 +417,13 @@ def _fill_chunk(records: list, layout, todo: dict) -> dict:
         if job is None:
             out[name] = rows[name]
             continue
-        start, per_sheet, styles, export, sum_cols = job
+        start, per_sheet, styles, export, sum_cols, long_cols = job
         got = rows[name]
         pieces, i = [], 0
         while i < len(got):
             part, within = divmod(start + i, per_sheet)
             take = min(len(got) - i, per_sheet - within)
-            pieces.append((part, deflate(render(got[i:i + take], within + 2, styles).encode("utf-8"))))
+            pieces.append((part, deflate(render(got[i:i + take], within + 2, styles, long_cols).encode("utf-8"))))
             i += take
         text = files.csv_text(got, _csv_value) if export else None
         out[name] = (len(got), pieces, text, [sum(r[c] or 0 for r in got) for c in sum_cols],
@@ -681,19 +683,24 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
                         _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
                     part.last_row = n + 2
                 splices[f"xl/worksheets/sheet{ws.index + 1}.xml"] = part
-                _finish_sheet(wb, ws, table, n, fmt, chart=len(table.parts) == 1)
+                _finish_sheet(wb, ws, table, n, fmt, chart=len(table.parts) == 1, widths=widths)
             if len(names) > 1:
                 split.append((table.name, table.n_rows, names))
             continue
         n = total = 0
+        long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind == "long"]
         for row in table.iter_rows():   # the hot loop: ~2,000 cells a unit
             if n == per_sheet:   # never drop a row: go on in another sheet
-                _finish_sheet(wb, ws, table, n, fmt, chart=False)
+                _finish_sheet(wb, ws, table, n, fmt, chart=False, widths=widths)
                 names.append(_part_name(table.name, len(names) + 1))
                 ws, by_type = _start_sheet(wb, table, names[-1], widths, col_fmt, fmt)
                 n = 0
             n += 1
             total += 1
+            if long_cols:
+                height = row_height(row, long_cols)
+                if height:
+                    ws.set_row(n, height)
             for c, value in enumerate(row):
                 if value is None or value == "":
                     continue   # blank: the column's format shows through
@@ -705,7 +712,7 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
         if table.total and n:
             for c, value in enumerate(table.total_row()):
                 _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
-        _finish_sheet(wb, ws, table, n, fmt, chart=len(names) == 1)
+        _finish_sheet(wb, ws, table, n, fmt, chart=len(names) == 1, widths=widths)
         if len(names) > 1:
             split.append((table.name, total, names))
     wb.close()
@@ -734,7 +741,10 @@ def _start_sheet(wb, table: Table, name: str, widths, col_fmt, fmt):
     return ws, by_type
 
 
-def _finish_sheet(wb, ws, table: Table, n: int, fmt, chart: bool) -> None:
+PRINT_UNITS = 210   # column-width units one A4 landscape page prints at a still readable scale (about 60 %)
+
+
+def _finish_sheet(wb, ws, table: Table, n: int, fmt, chart: bool, widths=()) -> None:
     if table.chart and n and chart:
         kind, cat, vals, title = table.chart
         vals = vals if isinstance(vals, (list, tuple)) else [vals]
@@ -744,19 +754,36 @@ def _finish_sheet(wb, ws, table: Table, n: int, fmt, chart: bool) -> None:
                            "values": [ws.name, 1, val, n, val], "data_labels": {"value": len(vals) == 1}})
         ch.set_title({"name": title})
         ch.set_legend({"position": "bottom"} if len(vals) > 1 else {"none": True})
-        ws.insert_chart(1, len(table.columns) + 1, ch)
+        top = max((r[v] for r in table.rows for v in vals if isinstance(r[v], (int, float))), default=0)
+        if len(vals) == 1 and top > 0:   # room beyond the longest bar for its label (3,208.40 was cut off)
+            axis = ch.set_x_axis if kind == "bar" else ch.set_y_axis   # a bar chart's values run along x
+            axis({"max": _nice(top * 1.25), "min": 0})
+        ch.set_size({"width": 640, "height": min(1200, max(288, 40 + 28 * n))})
+        ws.insert_chart(n + 3, 1, ch)   # under the table: it prints with it, at the table's scale
     ws.freeze_panes(1, 0)
     ws.autofilter(0, 0, max(n, 1), len(table.columns) - 1)
     ws.set_landscape()
     ws.set_paper(9)
-    ws.fit_to_pages(1, 0)
+    # a wide table prints across pages at a readable size, its first columns (who) on every page
+    pages = max(1, -(-int(sum(widths)) // PRINT_UNITS)) if widths else 1
+    ws.fit_to_pages(pages, 0)
+    if pages > 1 and len(table.columns) > 2:
+        ws.repeat_columns(0, 1)
     ws.repeat_rows(0)
+    ws.set_footer("&C第 &P 页，共 &N 页")
     heads = [h for h, _ in table.columns]
     for head, bad in (("级别", "错误"), ("状态", "未报送"), ("状态", BLANK), ("处理结果", "未采用")):
         if head in heads and n:
             c = heads.index(head)
             ws.conditional_format(1, c, n, c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
                                                "format": fmt["bad"]})
+
+
+def _nice(x: float) -> float:
+    """A round axis maximum at or above x: 1, 2, 2.5 or 5 times a power of ten."""
+    import math
+    power = 10 ** math.floor(math.log10(x))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= x)
 
 
 def _display_width(value) -> int:
@@ -766,7 +793,9 @@ def _display_width(value) -> int:
 
 def _width(head: str, kind: str, values: list) -> float:
     """Fit the column to its header and content (a CJK character is two units), within bounds."""
-    cap = {"long": 60, "text": 40}.get(kind, 18)
+    if kind == "long":   # fixed: the rows' heights are reckoned at this width, wherever they are made
+        return max(LONG_WIDTH, min(60, _display_width(head) + 2))
+    cap = {"text": 40}.get(kind, 18)
     widest = max([_display_width(head)] + [_display_width(v) for v in values if v is not None and
                                             not isinstance(v, dt.datetime)])
     if kind == "time":

@@ -274,3 +274,31 @@ def test_parallel_and_serial_give_the_same_result(tmp_path, roster):
 
 
 FIXED_TIME = __import__("datetime").datetime(2025, 1, 10, 9, 30)
+
+
+def test_the_summary_prints_readably(tmp_path, demo_collection):
+    """Long texts wrap in rows as high as they need; a wide table prints across pages at a readable scale
+    with who (单位编码, 单位名称) on every page; page numbers; the budget chart leaves room for its labels."""
+    import zipfile
+
+    import openpyxl
+
+    from perftables.sheetxml import LINE_HEIGHT
+    from perftables.summary import build_tables, write_xlsx
+    write_xlsx(build_tables(demo_collection), tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    issues = wb["审核问题"]
+    heights = [issues.row_dimensions[r].height for r in range(2, issues.max_row + 1)]
+    assert any(h and h >= 2 * LINE_HEIGHT for h in heights)
+    for r in range(2, issues.max_row + 1):
+        text = str(issues.cell(r, 9).value or "")
+        if len(text) > 40:
+            assert (issues.row_dimensions[r].height or 0) >= 2 * LINE_HEIGHT, text
+    projects = wb["项目汇总"]
+    assert projects.page_setup.fitToWidth > 1 and projects.print_title_cols == "$A:$B"
+    assert "&P" in projects.oddFooter.center.text
+    assert wb["单位汇总"].page_setup.fitToWidth in (None, 1)                  # 1 is the default, not written
+    chart = next(n for n in zipfile.ZipFile(tmp_path / "s.xlsx").namelist() if n.startswith("xl/charts/chart"))
+    xml = zipfile.ZipFile(tmp_path / "s.xlsx").read(chart).decode()
+    top = float(xml.split("<c:max val=\"")[1].split("\"")[0])
+    assert top >= 1.2 * 3208.40

@@ -127,8 +127,8 @@ def test_every_kind_of_value_is_written_as_xlsxwriter_writes_it(tmp_path):
     styles = summary._style_indices()
     fast = summary.Table("表", columns)
     fast.parts = [Splice(len(rows) + 1, len(columns))]
-    fast.parts[0].add(deflate(render(rows[:5], 2, [styles[k] for _, k in columns]).encode()))
-    fast.parts[0].add(deflate(render(rows[5:], 7, [styles[k] for _, k in columns]).encode()))
+    fast.parts[0].add(deflate(render(rows[:5], 2, [styles[k] for _, k in columns], [0]).encode()))   # 文字 is long
+    fast.parts[0].add(deflate(render(rows[5:], 7, [styles[k] for _, k in columns], [0]).encode()))
     fast.size, fast.sample = len(rows), rows
     summary.write_xlsx([fast], tmp_path / "fast.xlsx")
     assert values(tmp_path / "plain.xlsx") == values(tmp_path / "fast.xlsx")
