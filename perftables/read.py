@@ -13,6 +13,8 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
+from .cells import col_letters
+
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ROWS, MAX_COLS, MAX_CELLS = 1_048_576, 16_384, 4_000_000   # a sheet's used range, as read into memory
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
@@ -266,7 +268,7 @@ def _ods_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = Non
                     inner = body.group(1)
                     who = _ODS_CREATOR.search(inner)
                     text = "\n".join(_xml_text(_ODS_TAGS.sub(b"", p.group(1) or b"")) for p in _ODS_PARA.finditer(inner))
-                    book.comments.append((sheet, f"{_col_name(cell[1])}{cell[0] + 1}",
+                    book.comments.append((sheet, f"{col_letters(cell[1])}{cell[0] + 1}",
                                           _xml_text(who.group(1)).strip() if who else "", text.strip()))
             continue
         try:
@@ -306,14 +308,6 @@ def _ods_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = Non
                 for k in range(min(repeat, 1024)):
                     found[(row, col + k)] = text.lstrip("=")
             col += repeat
-
-
-def _col_name(index: int) -> str:
-    s, n = "", index + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
 
 
 def _check_zip(data: bytes):
@@ -400,7 +394,7 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
         book.formulas = xls_formulas(data, extent, extra)
         book.hidden_rows = {k: sorted(set(v)) for k, v in extra.get("hidden_rows", {}).items()}
         book.hidden_cols = {k: sorted(set(v)) for k, v in extra.get("hidden_cols", {}).items()}
-        book.comments = [(sheet, f"{_col_name(c)}{r + 1}", who, text) for sheet, r, c, who, text in extra.get("notes", [])]
+        book.comments = [(sheet, f"{col_letters(c)}{r + 1}", who, text) for sheet, r, c, who, text in extra.get("notes", [])]
     for name, (rows, cols) in extent.items():
         if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS:
             raise ReadError(f"工作表“{name}”的数据区域过大（{rows:,} 行 × {cols:,} 列），疑似损坏或恶意构造的文件，"

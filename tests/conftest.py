@@ -80,3 +80,48 @@ def libreoffice_available() -> bool:
     if not found and os.environ.get("CI"):
         raise RuntimeError("CI 上必须安装 LibreOffice（libreoffice-calc-nogui、python3-uno）")
     return found
+
+
+# --------------------------------------------------------------------------- mail servers on loopback
+
+class _Outbox:
+    """What the SMTP server on loopback received: (recipients, message) pairs."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        import email
+        from email import policy
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on a free loopback port: (what it received, port)."""
+    import socket
+    controller_mod = pytest.importorskip("aiosmtpd.controller")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    handler = _Outbox()
+    controller = controller_mod.Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="module")
+def imap_server():
+    """A real IMAP server (Dovecot, tests/imapserver.py) for the tests of one module."""
+    from imapserver import Dovecot, dovecot_binary
+    binary = dovecot_binary()
+    if binary is None:
+        pytest.skip("没有 Dovecot（.ci/run 会安装 dovecot-imapd）")
+    server = Dovecot(binary)
+    yield server
+    server.stop()
+

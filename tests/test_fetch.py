@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES
-from imapserver import PASSWORD, Dovecot, dovecot_binary
+from imapserver import PASSWORD
 from perftables.cli import cli
 from perftables.fetch import (DONE, SAME, SAVED, TOO_BIG, imap_utf7, imap_utf7_decode,
                               log_path_for, parse_mail, safe_name)
@@ -23,16 +23,6 @@ ROSTER = EXAMPLES / "roster.csv"
 RETURNS = sorted((EXAMPLES / "returns").glob("*.xlsx"))
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _users = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def server():
-    binary = dovecot_binary()
-    if binary is None:
-        pytest.skip("没有 Dovecot（.ci/run 会安装 dovecot-imapd）")
-    d = Dovecot(binary)
-    yield d
-    d.stop()
 
 
 @pytest.fixture
@@ -107,9 +97,9 @@ def image_part() -> str:
             f'Content-Disposition: attachment; filename="signature.jpg"\r\n\r\n{b64(JPEG)}\r\n')
 
 
-def run_fetch(server, user, out, *extra, password=PASSWORD):
-    env = {"PERFTABLES_IMAP_PASSWORD": password, "SSL_CERT_FILE": str(server.cert)}
-    return CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(server.ssl_port), "--user", user,
+def run_fetch(imap_server, user, out, *extra, password=PASSWORD):
+    env = {"PERFTABLES_IMAP_PASSWORD": password, "SSL_CERT_FILE": str(imap_server.cert)}
+    return CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
                                     "-o", str(out), "--roster", str(ROSTER), *map(str, extra)], env=env)
 
 
@@ -152,7 +142,7 @@ def test_a_name_in_an_unknown_charset_is_still_a_name():
 
 # ---------------------------------------------------------------------------------------------- the loop
 
-def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(server, user, tmp_path):
+def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(imap_server, user, tmp_path):
     files = {p.name: p.read_bytes() for p in RETURNS}
     r306, r307, r405, r731 = (files[p.name] for p in RETURNS)
     inner = mail("tskx@example.cn", "唐山市科协绩效目标表", [rfc2231_part("唐山市科协.xlsx", r405)], "<inner@ts>")
@@ -167,9 +157,9 @@ def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(server, 
         mail("bdhkx@example.cn", "太大的附件", [rfc2231_part("大.zip", b"PK\x03\x04" + big)], "<6@bdh>"),
         mail("bdhkx@example.cn", "只有正文", [], "<7@bdh>"),
     ]
-    server.deliver(user, *messages)
+    imap_server.deliver(user, *messages)
     out = tmp_path / "收件箱"
-    r = run_fetch(server, user, out, "--max-size", "1")
+    r = run_fetch(imap_server, user, out, "--max-size", "1")
     assert r.exit_code == 0, r.output
     saved = {p.name: p.read_bytes() for p in out.iterdir()}
     # every return, under a name that says who sent it when; duplicates in one mail saved once
@@ -192,15 +182,15 @@ def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(server, 
     assert by_hash[sha(r405)]["发件人"] == "kx@example.cn" and by_hash[sha(r405)]["主题"] == "转发：唐山市科协绩效目标表"
     assert by_hash[sha(r306)]["单位编码"] == "306001" and by_hash[sha(r306)]["邮件时间"] == "2025-01-13 09:30:00"
     # read-only: not one message marked seen, none deleted
-    assert server.count(user) == 7 and not any(b"\\Seen" in f for f in server.flags(user))
+    assert imap_server.count(user) == 7 and not any(b"\\Seen" in f for f in imap_server.flags(user))
     # the password is nowhere on disk
     for path in [*out.iterdir(), log_path_for(out)]:
         assert PASSWORD.encode() not in path.read_bytes()
     # a second run fetches nothing; a new mail is fetched alone
-    r = run_fetch(server, user, out, "--max-size", "1")
+    r = run_fetch(imap_server, user, out, "--max-size", "1")
     assert r.exit_code == 0 and "新邮件 0 封，保存附件 0 个" in r.output and "此前已取过 7 封" in r.output
-    server.deliver(user, mail("bdhkpzx@example.cn", "科普服务中心", [foxmail_part("中心.xlsx", r306 + b"")], "<8@c>"))
-    r = run_fetch(server, user, out, "--max-size", "1")
+    imap_server.deliver(user, mail("bdhkpzx@example.cn", "科普服务中心", [foxmail_part("中心.xlsx", r306 + b"")], "<8@c>"))
+    r = run_fetch(imap_server, user, out, "--max-size", "1")
     assert "新邮件 1 封，保存附件 0 个，内容重复未再保存 1 个" in r.output       # same bytes as an earlier file
     assert sorted(p.name for p in out.iterdir()) == sorted(saved)
     # and collect reads the folder
@@ -209,26 +199,26 @@ def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(server, 
     assert "已采用" in r.output
 
 
-def test_since_mark_seen_and_another_folder(server, user, tmp_path):
+def test_since_mark_seen_and_another_folder(imap_server, user, tmp_path):
     data = RETURNS[0].read_bytes()
-    server.deliver(user, mail("bdhkx@example.cn", "旧", [foxmail_part("旧.xlsx", data)], "<old@x>"),
+    imap_server.deliver(user, mail("bdhkx@example.cn", "旧", [foxmail_part("旧.xlsx", data)], "<old@x>"),
                    mail("bdhkx@example.cn", "新", [foxmail_part("新.xlsx", data + b"\0")], "<new@x>"),
                    folder=imap_utf7("绩效.回执"))     # Dovecot's Maildir hierarchy separator is "."
     out = tmp_path / "in"
-    r = run_fetch(server, user, out, "--folder", "不存在")
+    r = run_fetch(imap_server, user, out, "--folder", "不存在")
     assert r.exit_code == 1 and "没有文件夹“不存在”" in r.output and "绩效/回执、收件箱" in r.output
-    r = run_fetch(server, user, out, "--folder", "绩效/回执", "--since", "2099-01-01")
+    r = run_fetch(imap_server, user, out, "--folder", "绩效/回执", "--since", "2099-01-01")
     assert r.exit_code == 0 and "新邮件 0 封" in r.output and not list(out.iterdir())
-    r = run_fetch(server, user, out, "--folder", "绩效/回执", "--since", "2000-01-01", "--mark-seen")
+    r = run_fetch(imap_server, user, out, "--folder", "绩效/回执", "--since", "2000-01-01", "--mark-seen")
     assert r.exit_code == 0, r.output
     assert len(list(out.iterdir())) == 2
-    assert all(b"\\Seen" in f for f in server.flags(user, imap_utf7("绩效.回执")))
+    assert all(b"\\Seen" in f for f in imap_server.flags(user, imap_utf7("绩效.回执")))
 
 
-def test_interrupted_run_resumes_without_duplicates(server, user, tmp_path, monkeypatch):
+def test_interrupted_run_resumes_without_duplicates(imap_server, user, tmp_path, monkeypatch):
     from perftables import fetch as f
     datas = [p.read_bytes() for p in RETURNS]
-    server.deliver(user, *(mail("bdhkx@example.cn", f"第{i}封", [rfc2231_part(f"{i}.xlsx", d)], f"<{i}@r>")
+    imap_server.deliver(user, *(mail("bdhkx@example.cn", f"第{i}封", [rfc2231_part(f"{i}.xlsx", d)], f"<{i}@r>")
                            for i, d in enumerate(datas)))
     out = tmp_path / "in"
     real, calls = f._save, []
@@ -239,37 +229,37 @@ def test_interrupted_run_resumes_without_duplicates(server, user, tmp_path, monk
             raise ConnectionResetError(104, "Connection reset by peer")
         return real(*a)
     monkeypatch.setattr(f, "_save", failing)
-    r = run_fetch(server, user, out)
+    r = run_fetch(imap_server, user, out)
     assert r.exit_code == 1 and "连接中断" in r.output and "继续" in r.output
     assert len(list(out.iterdir())) == 2
     monkeypatch.setattr(f, "_save", real)
-    r = run_fetch(server, user, out)
+    r = run_fetch(imap_server, user, out)
     assert r.exit_code == 0, r.output
     assert sorted(sha(p.read_bytes()) for p in out.iterdir()) == sorted(map(sha, datas))
     assert "此前已取过 2 封" in r.output
 
 
-def test_wrong_password_and_untrusted_certificate_are_messages(server, user, tmp_path):
-    r = run_fetch(server, user, tmp_path / "in", password="wrong")
+def test_wrong_password_and_untrusted_certificate_are_messages(imap_server, user, tmp_path):
+    r = run_fetch(imap_server, user, tmp_path / "in", password="wrong")
     assert r.exit_code == 1 and "登录失败" in r.output and "授权码" in r.output
     env = {"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(EXAMPLES / "roster.csv")}
-    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(server.ssl_port), "--user", user,
+    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
                                  "-o", str(tmp_path / "in")], env={**env, "SSL_CERT_FILE": "/nonexistent"})
     assert r.exit_code == 1 and "证书无法验证" in r.output, r.output
-    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(server.plain_port), "--security",
+    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.plain_port), "--security",
                                  "starttls", "--user", user, "-o", str(tmp_path / "in")],
-                           env={"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(server.cert)})
+                           env={"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(imap_server.cert)})
     assert r.exit_code == 0, r.output
     assert "Traceback" not in r.output
 
 
-def test_password_prompt_and_a_mail_too_big_to_download(server, user, tmp_path):
-    server.deliver(user, mail("bdhkx@example.cn", "巨大", [rfc2231_part("大.zip", b"PK\x03\x04" + os.urandom(3 << 20))],
+def test_password_prompt_and_a_mail_too_big_to_download(imap_server, user, tmp_path):
+    imap_server.deliver(user, mail("bdhkx@example.cn", "巨大", [rfc2231_part("大.zip", b"PK\x03\x04" + os.urandom(3 << 20))],
                               "<huge@x>"))
     out = tmp_path / "in"
-    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(server.ssl_port), "--user", user,
+    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
                                  "-o", str(out), "--max-size", "1", "--roster", str(ROSTER)], input=PASSWORD + "\n",
-                           env={"SSL_CERT_FILE": str(server.cert), "PERFTABLES_IMAP_PASSWORD": None})
+                           env={"SSL_CERT_FILE": str(imap_server.cert), "PERFTABLES_IMAP_PASSWORD": None})
     assert r.exit_code == 0, r.output
     assert PASSWORD not in r.output and "IMAP 密码" in r.output
     assert "（整封邮件）" in r.output and "未下载" in r.output

@@ -165,46 +165,11 @@ def test_collect_keeps_every_units_state_and_approvals(tmp_path):
 
 # ------------------------------------------------------------------------------------------ the whole loop
 
-aiosmtpd = pytest.importorskip("aiosmtpd.controller")
-
-
-class Outbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    handler = Outbox()
-    controller = aiosmtpd.Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield handler, port
-    controller.stop()
-
-
-@pytest.fixture(scope="module")
-def imap():
-    from imapserver import Dovecot, dovecot_binary
-    binary = dovecot_binary()
-    if binary is None:
-        pytest.skip("没有 Dovecot（.ci/run 会安装 dovecot-imapd）")
-    d = Dovecot(binary)
-    yield d
-    d.stop()
-
-
-def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp, imap):
+def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp_server, imap_server):
     from imapserver import PASSWORD
     from test_fetch import foxmail_part, mail, rfc2231_part
-    outbox, port = smtp
+    outbox, port = smtp_server
+    imap = imap_server
     smtp_args = ["--from", "kx@example.cn", "--send", "--smtp", "127.0.0.1", "--port", port, "--security", "none",
                  "--interval", "0"]
     env = {"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(imap.cert)}
