@@ -184,9 +184,8 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
         if not email:
             missing.append(f"{code} {name}：{problem or '名单中没有邮箱'}，未生成邮件")
             continue
-        text_file = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
-        review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
-        ctx = {**_context(context, book), "unit_name": name, "unit_code": code, "review_text": review,
+        ctx = {**_context(context, book), "unit_name": name, "unit_code": code,
+               "review_text": _review_text(folder, code, name),
                "file": book.name}
         message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改")
         problem = header_problem(message.subject, message.unit_name, book.name)
@@ -195,6 +194,12 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
             continue
         out.append(message)
     return out, missing
+
+
+def _review_text(folder: Path, code: str, name: str) -> str:
+    """The 审核意见 collect --feedback wrote beside a unit's feedback workbook ('' when there is none)."""
+    path = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
 def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, context: dict,
@@ -240,10 +245,8 @@ def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, c
                              "未生成催报邮件")
                 continue
             attachment = found[-1]
-            text_file = Path(feedback_dir) / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt")
-            review = text_file.read_text(encoding="utf-8") if text_file.is_file() else ""
             ctx = {**_context(context, attachment), "unit_name": unit.name, "unit_code": unit.code,
-                   "review_text": review}
+                   "review_text": _review_text(Path(feedback_dir), unit.code, unit.name)}
             body, subj = REMIND_PROBLEM_LETTER.format(**ctx), subject.format(**ctx) + "（问题尚未修改）"
         message = Outgoing(unit.code, unit.name, email, subj, body, attachment, kind="催报")
         problem = header_problem(message.subject, message.unit_name, attachment.name)
