@@ -1,6 +1,7 @@
 """publish: the official tables for 预算公开 — docx read back cell by cell against the seeds; xlsx and PDF rendered."""
 import re
 import shutil
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -126,3 +127,23 @@ def test_publish_from_the_summary_workbook_gives_the_same_tables(tmp_path, publi
             [a] = dest.glob(f"{code}_*.docx")
             [b] = out.glob(f"{code}_*.docx")
             assert read_docx_tables(a) == read_docx_tables(b), (source, code)
+
+
+@pytest.mark.skipif(not libreoffice_available() or not shutil.which("pdftoppm"), reason="LibreOffice/pdftoppm")
+def test_readme_pictures_are_made_from_the_demo(tmp_path):
+    """The script that makes README's pictures runs, and README shows each picture it makes."""
+    import importlib.util
+    pytest.importorskip("PIL")
+    from PIL import Image
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("readme_pictures", root / "benchmarks" / "readme_pictures.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    made = script.main(tmp_path / "pics")
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    assert [p.name for p in made] == [name for name, *_ in script.PICTURES]
+    for path in made:
+        assert f"(docs/{path.name})" in readme and (root / "docs" / path.name).is_file()
+        image = Image.open(path)
+        assert image.width > 600 and image.height > 250
+        assert len(image.convert("L").getcolors(1 << 16) or ()) > 8      # something drawn, not a blank page
