@@ -212,7 +212,7 @@ class WorkbookWriter:
         ws.set_column(1, 1, 96)
         ws.merge_range(0, 0, 0, 1, spec["title"].format(year=self.opts.year), st(bold=True, font_size=14, align="center"))
         ws.set_row(0, 30)
-        ws.write_string(1, 0, self.unit.name, st())
+        ws.merge_range(1, 0, 1, 1, f"填报单位：{self.unit.name}", st())   # across the page: a long name is not cut
         texts = self.fill.get("texts", {})
         for i, row in enumerate(spec["rows"], start=2):
             ws.write_string(i, 0, row["anchor"], st.label(bold=True))

@@ -177,3 +177,11 @@ def test_golden_xml(generated, part):
     if os.environ.get("PERFTABLES_UPDATE_GOLDEN"):
         golden.write_text(body, encoding="utf-8")
     assert body == golden.read_text(encoding="utf-8"), f"{part} changed; if intended: PERFTABLES_UPDATE_GOLDEN=1 pytest"
+
+
+def test_the_unit_line_spans_the_page(generated):
+    """The unit's name stands on its own line across the sheet: a long name is not cut by column A."""
+    _, _, wb = generated
+    ws = wb["部门整体绩效目标"]
+    assert ws["A2"].value == "填报单位：测试县科学技术协会"
+    assert "A2:B2" in {str(r) for r in ws.merged_cells.ranges}
