@@ -103,7 +103,8 @@ SCHEMA = T({
                  "sums": L(T({"total": S, "parts": L(S)}, required=["total", "parts"]))}),
     "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
-                  "rate_reason_field": S, "fund_parts": ANY}),
+                  "rate_reason_field": S, "fund_parts": ANY, "weights": E("per_block", "per_indicator"),
+                  "indicator_total": N}),
 }, required=["form", "sheet"])
 
 

@@ -17,6 +17,8 @@ QUAL_ALIASES = {"达成预期指标": ACHIEVED, "达成": ACHIEVED, "部分达�
 class Rules:
     budget_weight: float = 10
     block_weights: dict = field(default_factory=lambda: {"output": 50, "benefit": 30, "satisfaction": 10})
+    weights: str = "per_block"          # "per_indicator": each indicator's own 权重, only their sum is fixed
+    indicator_total: float | None = None   # that sum (per_indicator); default: the block weights' sum
     reverse_rule: str = "deduct"        # "deduct" (Longtu: 1 − (B−A)/A, 0 from 2A) or "ratio" (A/B)
     bands: dict = field(default_factory=lambda: {ACHIEVED: (0.8, 1.0), PARTIAL: (0.6, 0.8), MISSED: (0.0, 0.6)})
     grades: list = field(default_factory=lambda: [(90, "优"), (80, "良"), (60, "中"), (0, "差")])
@@ -26,7 +28,8 @@ class Rules:
     @classmethod
     def from_form(cls, params: dict, reverse_rule: str | None = None) -> "Rules":
         rules = cls()
-        for key in ("budget_weight", "reverse_rule", "rate_reason_below", "over_completion"):
+        for key in ("budget_weight", "reverse_rule", "rate_reason_below", "over_completion", "weights",
+                    "indicator_total"):
             if key in params:
                 setattr(rules, key, params[key])
         if "block_weights" in params:
@@ -36,6 +39,11 @@ class Rules:
         if reverse_rule:
             rules.reverse_rule = reverse_rule
         return rules
+
+
+def indicator_weight_total(rules: Rules) -> float:
+    """What the indicators' weights add up to: the stated total, else the block weights' sum."""
+    return rules.indicator_total if rules.indicator_total is not None else sum(rules.block_weights.values())
 
 
 def r2(x: float) -> float:

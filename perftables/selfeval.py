@@ -13,8 +13,8 @@ from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn, _text
 from .forms import Form, load_form
 from .generate import Options, file_name_for, workbook_bytes
 from .roster import Project, Unit, read_rows
-from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, normalise_grade, qual_band, qual_default,
-                      quant_score, r2, total_score)
+from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, normalise_grade,
+                      qual_band, qual_default, quant_score, r2, total_score)
 from .checks import cost_like
 from .stamp import fingerprint
 from .value import format_number, parse, parse_amount, same_unit, value_cells
@@ -80,8 +80,11 @@ def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dic
             cells = value_cells(v)
             row.update({k: cells.get(k, "") for k in split})
         rows.append(row)
-    for block, weight in rules.block_weights.items():
-        members = [r for r in rows if r["block"] == block]
+    # the default 分值: each block's weight shared by its rows, or (weights carried per indicator) the
+    # indicators' total shared by all of them
+    groups = [(indicator_weight_total(rules), rows)] if rules.weights == "per_indicator" else \
+        [(weight, [r for r in rows if r["block"] == block]) for block, weight in rules.block_weights.items()]
+    for weight, members in groups:
         if not members:
             continue
         share = r2(weight / len(members))
@@ -293,7 +296,12 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             add(("grid", i, "reason"), cell("reason"), "缺少偏差原因", ERROR,
                 f"{where}{labels['score']} {format_number(score)} 低于{labels['weight']} {format_number(weight)}，须填写{labels['reason']}")
         ps.rows.append(RowScore(score, weight, applicable, grade, short))
-    for block, weight in rules.block_weights.items():
+    if rules.weights == "per_indicator":   # the unit sets each 权重; only their sum is fixed
+        total, want = sum(block_sum.values()), indicator_weight_total(rules)
+        if block_sum and abs(total - want) > 0.01:
+            add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
+                f"各指标{labels['weight']}合计 {format_number(r2(total))}，应为 {format_number(want)}")
+    for block, weight in rules.block_weights.items() if rules.weights != "per_indicator" else ():
         if block in block_sum and abs(block_sum[block] - weight) > 0.01:
             add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
                 f"{block_name(form, block)}各指标{labels['weight']}合计 {format_number(r2(block_sum[block]))}，应为 {format_number(weight)}")

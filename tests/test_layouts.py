@@ -217,3 +217,45 @@ def test_hunan_return_resaved_by_libreoffice_in_three_formats(tmp_path):
     want[1][1]["own"] = 5.0
     want[1][4][1] = want[1][4][1][:4] + ("以县环境监测站数据为准",)
     assert got[0] == want
+
+
+PER_INDICATOR = '''extends = "sichuan-selfeval"
+[form]
+id = "per-indicator"
+name = "自评表（权重按指标）"
+version = "1.0"
+[scoring]
+weights = "per_indicator"
+indicator_total = 90
+'''
+
+
+def test_weights_carried_per_indicator(tmp_path, sichuan_books):
+    """Regional rule as a parameter: each indicator carries its own 权重 and only their sum (90) is fixed —
+    no block sums; the defaults share 90 over all rows."""
+    from perftables.forms import with_templates
+    folder = tmp_path / "表式"
+    folder.mkdir()
+    (folder / "per-indicator.toml").write_text(PER_INDICATOR, encoding="utf-8")
+    [target] = collect([Path(sichuan_books).parent.parent / "t.xlsx"]).accepted
+
+    def fills(weights):
+        def fill(unit, form):
+            rows = [{"actual": a, "weight": w} for a, w in zip([95, 3, 100, 90, 95, "达成年度指标", 92], weights)]
+            rows[5]["score"] = weights[5]
+            return {"projects": {"自评1": {"fields": {"budget_total": 12, "spent_total": 12, "achieved": "完成。",
+                                                      "conclusion": "完成。"}, "indicators": rows}}}
+        return fill
+    with with_templates([folder]):
+        [(_, path)] = generate_selfeval([target], tmp_path / "a", Options(year=2025), form_id="per-indicator")
+        defaults = [r["weight"] for r in collect([path]).files[0].payload["projects"][0]["indicators"]]
+        assert sum(defaults) == pytest.approx(90) and len(set(defaults[:-1])) == 1     # 90 shared by the rows
+        uneven = [30, 20, 10, 5, 5, 10, 10]                                           # blocks 70/10/10: allowed
+        [(_, path)] = generate_selfeval([target], tmp_path / "b", Options(year=2025), form_id="per-indicator",
+                                        fills=fills(uneven))
+        found = [(f.rule, f.message) for f in collect([path]).accepted[0].result.findings if f.sheet == "自评1"]
+        assert not [f for f in found if f[0] == "分值合计不符"], found
+        [(_, path)] = generate_selfeval([target], tmp_path / "c", Options(year=2025), form_id="per-indicator",
+                                        fills=fills([30, 20, 10, 5, 5, 10, 5]))
+        found = [(f.rule, f.message) for f in collect([path]).accepted[0].result.findings if f.sheet == "自评1"]
+        assert ("分值合计不符", "各指标权重合计 85，应为 90") in found
