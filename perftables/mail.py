@@ -144,14 +144,22 @@ def _context(context: dict, attachment: Path) -> dict:
     return ctx
 
 
+def _listing(outdir: Path) -> list[dict] | None:
+    """The rows of the 发送清单.csv `generate` wrote into its folder (None when there is none)."""
+    from .generate import LISTING
+    path = outdir / LISTING
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k: unguard(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+
 def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
     """One message per unit for the templates of `generate` (read from its 发送清单.csv)."""
     outdir = Path(outdir)
-    listing = outdir / "发送清单.csv"
-    if not listing.is_file():
+    rows = _listing(outdir)
+    if rows is None:
         raise FileNotFoundError(f"{outdir} 中没有发送清单.csv（请先运行 perftables generate）")
-    with listing.open(encoding="utf-8-sig", newline="") as fh:
-        rows = [{k: unguard(v) for k, v in r.items()} for r in csv.DictReader(fh)]
     out, missing = [], []
     for row in rows:
         unit = roster.unit(row["单位编码"])
@@ -211,11 +219,7 @@ def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, c
     from .ledger import PROBLEM, REMINDED
     today = today or dt.date.today()
     outdir = Path(outdir)
-    listing = outdir / "发送清单.csv"
-    templates = {}
-    if listing.is_file():
-        with listing.open(encoding="utf-8-sig", newline="") as fh:
-            templates = {unguard(r["单位编码"]): outdir / Path(unguard(r["文件"])).name for r in csv.DictReader(fh)}
+    templates = {r["单位编码"]: outdir / Path(r["文件"]).name for r in _listing(outdir) or []}
     reminded_today = {code for code, _, when in _log_rows(log) if when[:10] == today.isoformat()} if log else set()
     out, notes = [], []
     for unit in roster.units:
