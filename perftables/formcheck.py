@@ -93,7 +93,7 @@ SCHEMA = T({
               required=["id", "name", "kind", "version", "taxonomy", "file_name", "sheet_name", "columns"]),
     "lists": T({}, free=L(S)),
     "guide": T({"name": S, "title": S, "lines": L(S), "legend": L(L(S))}),
-    "unit_sheet": T({"name": S, "title": S, "rows": L(T({"anchor": S, "field": S, "height": N, "prompt": S,
+    "unit_sheet": T({"name": S, "title": S, "unit_line": S, "rows": L(T({"anchor": S, "field": S, "height": N, "prompt": S,
                                                          "source": S}, required=["anchor", "field"]))}),
     "sheet": T({"rows": L(ROW), "grid": GRID, "footer": L(ROW), "tables": T({}, free=GRID)},
                required=["rows", "grid"]),
@@ -238,6 +238,10 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     ncols = len(meta["columns"])
     if not ncols:
         c.add("form.columns", "至少要有一列", where_key="columns")
+    line = data.get("unit_sheet", {}).get("unit_line")
+    if line and _names(line) - {"unit_code", "unit_name", "year"}:
+        c.add("unit_sheet.unit_line", f"不认识的名称 {{{'}、{'.join(sorted(_names(line) - {'unit_code', 'unit_name', 'year'}))}}}"
+              "（可用：unit_code、unit_name、year）", line, "unit_line")
     for name in ("file_name",):
         unknown = _names(meta[name]) - VALUE_NAMES
         if unknown:

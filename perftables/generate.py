@@ -212,7 +212,9 @@ class WorkbookWriter:
         ws.set_column(1, 1, 96)
         ws.merge_range(0, 0, 0, 1, spec["title"].format(year=self.opts.year), st(bold=True, font_size=14, align="center"))
         ws.set_row(0, 30)
-        ws.merge_range(1, 0, 1, 1, f"填报单位：{self.unit.name}", st())   # across the page: a long name is not cut
+        if spec.get("unit_line"):   # across the page: a long name is not cut by column A
+            ws.merge_range(1, 0, 1, 1, spec["unit_line"].format(unit_name=self.unit.name, unit_code=self.unit.code,
+                                                                year=self.opts.year), st())
         texts = self.fill.get("texts", {})
         for i, row in enumerate(spec["rows"], start=2):
             ws.write_string(i, 0, row["anchor"], st.label(bold=True))

@@ -53,6 +53,8 @@ MISTAKES = [
     ("missing kind", PROJECT.replace('kind = "project_target"\n', ''), "缺少必需的键“kind”", "[form]"),
     ("unknown kind", PROJECT.replace('kind = "project_target"', 'kind = "project_targets"'),
      "是不是“project_target”", 'kind = "project_targets"'),
+    ("unknown unit_line name", PROJECT.replace('unit_line = "填报单位：{unit_name}"', 'unit_line = "填报单位：{unit}"'),
+     "不认识的名称 {unit}", 'unit_line = "填报单位：{unit}"'),
     ("unknown value name", PROJECT.replace('{seq}.{project_name}绩效目标表', '{seq}.{project}绩效目标表'),
      "不认识的名称 {project}", "{project}绩效目标表"),
     ("unknown formula name", SELFEVAL.replace("{budget_weight}+SUM({grid_weight})", "{budget_wieght}+SUM({grid_weight})"),
