@@ -27,7 +27,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
-from .files import atomic_path, safe_cell, unguard
+from .files import atomic_path, safe_cell, safe_file_name, unguard
 from .read import sniff
 from .roster import Roster
 
@@ -42,8 +42,6 @@ RETURN_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".ett", ".ods", ".csv", ".zi
                    ".wps", ".odt"}
 RETURN_SNIFFS = {"xlsx", "xls", "ods", "docx", "zip", "rar", "7z", "encrypted", "broken-zip"}
 DEFAULT_MAX_MB = 50
-_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
 
 class FetchError(Exception):
@@ -161,18 +159,10 @@ def attachment_name(part) -> str:
 
 
 def safe_name(name: str, fallback: str = "附件") -> str:
-    """A file name every file system takes (Windows' reserved names and characters, length), keeping
-    its extension."""
+    """An attachment's name as a file name (files.safe_file_name): a path sent as a name gives its last
+    part only; shorter, since the date and the unit are put before it."""
     name = unicodedata.normalize("NFC", name).replace("\u3000", " ")
-    name = _UNSAFE.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1])   # a path: its last part only
-    name = name.strip().strip(".")
-    stem, dot, ext = name.rpartition(".")
-    if not dot or len(ext) > 8 or not stem:
-        stem, ext = name, ""
-    stem = stem.strip()[:120] or fallback
-    if _WINDOWS_RESERVED.match(stem):
-        stem = f"_{stem}"
-    return f"{stem}.{ext.lower()}" if ext else stem
+    return safe_file_name(name.replace("\\", "/").rsplit("/", 1)[-1], fallback, max_stem=120)
 
 
 @dataclass

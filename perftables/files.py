@@ -184,10 +184,18 @@ def check_writable(folder, what: str = "输出文件夹") -> None:
         raise OutputError(describe_os_error(exc)) from None
 
 
-_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
+_WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
 
 
-def safe_file_name(name: str) -> str:
-    """A file name every file system (and every mail client) accepts."""
+def safe_file_name(name: str, fallback: str = "unnamed", max_stem: int = 150) -> str:
+    """A file name every file system (and every mail client) accepts: no character Windows refuses, not
+    one of its reserved names, its stem cut to max_stem and its extension kept."""
     name = _UNSAFE_NAME.sub("_", name).strip().strip(".")
-    return name[:150] or "unnamed"
+    stem, dot, ext = name.rpartition(".")
+    if not dot or len(ext) > 8 or not stem:
+        stem, ext = name, ""
+    stem = stem.strip()[:max_stem] or fallback
+    if _WINDOWS_RESERVED.match(stem):
+        stem = f"_{stem}"
+    return f"{stem}.{ext}" if ext else stem
