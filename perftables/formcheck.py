@@ -56,6 +56,7 @@ COLUMN_ROLES = {
     "target": "年度指标值（自评表，取自批复并锁定）", "actual": "实际完成值（完成值）", "weight": "分值（权重）",
     "score": "得分", "reason": "偏差原因（未完成原因分析）", "hist1": "上年指标值", "hist2": "前年指标值",
     "category": "指标分类",
+    "adjusted": "调整后指标值（自评表：预填批复的数值，可改；留空表示该指标年中取消）",
 }
 
 
@@ -104,7 +105,8 @@ SCHEMA = T({
     "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
                   "rate_reason_field": S, "fund_parts": ANY, "weights": E("per_block", "per_indicator"),
-                  "indicator_total": N}),
+                  "indicator_total": N, "dropped_targets": E("reweight", "error"),
+                  "missing_blocks": T({}, free=N)}),
 }, required=["form", "sheet"])
 
 
@@ -383,7 +385,8 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     elif sheet.get("footer"):
         c.add("sheet.grid", "有表尾（footer）时须写 end_anchor：指标表到哪一行为止", where_key="grid")
     # formulas name fields ({field}), grid columns ({grid_key}) and scoring parameters
-    known = set(fields) | {f"grid_{k}" for k in grid_keys} | {"budget_weight", "grades", "total"}
+    known = set(fields) | {f"grid_{k}" for k in grid_keys} | {"budget_weight", "grades", "total", "missing_points",
+                                                               "missing_weight"}
     for part in ("rows", "footer"):
         for i, row in enumerate(sheet.get(part, [])):
             for j, cell in enumerate(row.get("cells", [])):
@@ -408,6 +411,18 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     if isinstance(why, str) and why not in fields:
         c.add("scoring.rate_reason_field", f"“{why}”不是本表的字段（执行率偏低时在哪个字段说明原因）", why,
               "rate_reason_field")
+    weights = scoring.get("block_weights", {}) if isinstance(scoring.get("block_weights"), dict) else {}
+    for block in scoring.get("missing_blocks", {}) if isinstance(scoring.get("missing_blocks"), dict) else ():
+        if block not in weights:
+            c.add("scoring.missing_blocks", f"“{block}”不在 block_weights 中（可写：{'、'.join(weights) or '无'}）",
+                  block, "missing_blocks")
+        elif scoring["missing_blocks"][block] > weights[block]:
+            c.add("scoring.missing_blocks", f"“{block}”的分数 {scoring['missing_blocks'][block]} 超过该类权重 "
+                  f"{weights[block]}", block, "missing_blocks")
+    if scoring.get("missing_blocks") and not any("{missing_points}" in (cell.get("formula") or "")
+                                                 for row in sheet.get("footer", []) for cell in row.get("cells", [])):
+        c.add("scoring.missing_blocks", "写了 missing_blocks，但表尾的总分公式没有加上 {missing_points}：表中的总分会与复核不符",
+              where_key="missing_blocks")
     for group in scoring.get("fund_parts", []) if isinstance(scoring.get("fund_parts"), list) else []:
         parts = group[1] if isinstance(group, list) and len(group) == 2 and isinstance(group[1], list) else None
         if parts is None:

@@ -365,6 +365,10 @@ class Form:
     def has_field(self, key: str) -> bool:
         return key in self.fields()
 
+    def has_column(self, key: str) -> bool:
+        """Whether the indicator grid has a column of this key (or role)."""
+        return any(c.key == key for c in self.input_columns)
+
 
 def _compile_rows(raw_rows: list[dict], ncols: int, tables: dict | None = None) -> list[Row]:
     rows: list[Row] = []

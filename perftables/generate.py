@@ -14,6 +14,7 @@ import xlsxwriter.worksheet
 from .files import safe_file_name, unguard, write_bytes, write_csv
 from .forms import Form, load_form, span
 from .roster import Roster, Unit
+from .scoring import Rules, missing_block_award
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
 from .layout import (LOCKED_KEYS, context, grid_rows, header_context, join_given, locked_value,  # noqa: F401
                      row_names, table_rows)
@@ -247,6 +248,8 @@ class WorkbookWriter:
         last = first + n - 1
         pos += [last + 1 + i for i in range(len(form.footer))]
         refs = self._refs(pos, first, last)
+        refs["missing_points"], refs["missing_weight"] = (format_number(x) for x in missing_block_award(
+            {row.get("block") for row in rows}, Rules.from_form(form.scoring)))
         for row, r in zip(form.rows + form.footer, pos):
             if row.table:
                 self._grid(ws, r, tables[row.table], sizes[row.table], refs, form.tables[row.table])
@@ -507,7 +510,9 @@ class WorkbookWriter:
         else:
             rule = "positive" if t > 0 else "positive_zero"
         cols = {c.key: _col(c.col) for c in self.form.input_columns}
-        return formulas[rule].format(a=f"{cols['actual']}{r + 1}", w=f"{cols['weight']}{r + 1}", t=format_number(t))
+        # with a 调整后指标值 column the rule compares with what it holds (blank: dropped, no score)
+        target = f"{cols['adjusted']}{r + 1}" if "adjusted" in cols else format_number(t)
+        return formulas[rule].format(a=f"{cols['actual']}{r + 1}", w=f"{cols['weight']}{r + 1}", t=target)
 
     def _cell_validation(self, ws, r: int, col, spec: dict, grid):
         ctx = header_context(self.opts.year)
@@ -519,6 +524,9 @@ class WorkbookWriter:
         elif spec.get("validate") == "number_or_na":
             opts = {"validate": "custom", "value": f'=OR(ISNUMBER({ref}),{ref}="不适用")', **prompt,
                     "error_title": "请填数字", "error_message": "定量指标的实际完成值只填数字；不适用的填“不适用”。"}
+        elif spec.get("validate") == "number":
+            opts = {"validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12, **prompt,
+                    "error_title": "请填数字", "error_message": f"“{col.label}”只填数字。"}
         elif spec.get("validate") == "score_band":
             weight = next(c for c in grid.input_columns if c.key == "weight")
             opts = {"validate": "decimal", "criteria": "between", "minimum": 0,

@@ -24,16 +24,20 @@ class Rules:
     grades: list = field(default_factory=lambda: [(90, "优"), (80, "良"), (60, "中"), (0, "差")])
     rate_reason_below: float = 0.9      # 执行率 below this needs a reason
     over_completion: float = 1.5        # B above this × A is flagged for the reviewer
+    dropped_targets: str = "reweight"   # 调整后指标值 left blank: "reweight" (excluded, the rest rescaled) or "error"
+    missing_blocks: dict = field(default_factory=dict)   # block → points it scores when no indicator is in it
 
     @classmethod
     def from_form(cls, params: dict, reverse_rule: str | None = None) -> "Rules":
         rules = cls()
         for key in ("budget_weight", "reverse_rule", "rate_reason_below", "over_completion", "weights",
-                    "indicator_total"):
+                    "indicator_total", "dropped_targets"):
             if key in params:
                 setattr(rules, key, params[key])
         if "block_weights" in params:
             rules.block_weights = dict(params["block_weights"])
+        if "missing_blocks" in params:
+            rules.missing_blocks = dict(params["missing_blocks"])
         if "grades" in params:
             rules.grades = sorted(((float(v), k) for k, v in params["grades"].items()), reverse=True)
         if reverse_rule:
@@ -105,16 +109,28 @@ def grade_of(total: float | None, rules: Rules) -> str:
     return rules.grades[-1][1]
 
 
-def total_score(budget: float | None, rows: list[tuple[float | None, float, bool]], rules: Rules) -> float | None:
-    """Σ scores; with 不适用 rows excluded, rescaled to 100 over the applicable weights (§5.5).
+def missing_block_award(blocks_present, rules: Rules) -> tuple[float, float]:
+    """(points, weight) of the blocks without any indicator that the rules still score (missing_blocks):
+    e.g. 成本指标 set by none of the unit's own indicators scores at most 5 of its 10."""
+    points = weight = 0.0
+    for block, award in rules.missing_blocks.items():
+        if block not in blocks_present and block in rules.block_weights:
+            points += award
+            weight += rules.block_weights[block]
+    return points, weight
 
-    rows: (score, weight, applicable).
+
+def total_score(budget: float | None, rows: list[tuple[float | None, float, bool]], rules: Rules,
+                award: tuple[float, float] = (0.0, 0.0)) -> float | None:
+    """Σ scores; with 不适用 (or dropped) rows excluded, rescaled to 100 over the applicable weights (§5.5).
+
+    rows: (score, weight, applicable); award: (points, weight) of blocks scored without indicators.
     """
     applicable = [(s, w) for s, w, ok in rows if ok]
     if budget is None and all(s is None for s, _ in applicable):
         return None
-    got = (budget or 0) + sum(s or 0 for s, _ in applicable)
-    possible = rules.budget_weight + sum(w for _, w in applicable)
+    got = (budget or 0) + sum(s or 0 for s, _ in applicable) + award[0]
+    possible = rules.budget_weight + sum(w for _, w in applicable) + award[1]
     if len(applicable) == len(rows):
         return r2(got)
     return r2(got / possible * 100) if possible else None

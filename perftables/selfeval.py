@@ -13,7 +13,7 @@ from .extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn, _text
 from .forms import Form, load_form
 from .generate import Options, file_name_for, workbook_bytes
 from .roster import Project, Unit, read_rows
-from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, normalise_grade,
+from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, missing_block_award, normalise_grade,
                       qual_band, qual_default, quant_score, r2, total_score)
 from .checks import cost_like
 from .stamp import fingerprint
@@ -68,6 +68,7 @@ def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dic
     tax = target.form.taxonomy
     rules = Rules.from_form(form.scoring)
     split = split_target(form)
+    adjusted = form.has_column("adjusted")
     rows = []
     for ind in pr.indicators:
         v = ind.value
@@ -79,6 +80,8 @@ def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dic
         if split:   # the grid shows the approved value in its parts (指标性质 / 指标值 / 度量单位)
             cells = value_cells(v)
             row.update({k: cells.get(k, "") for k in split})
+        if adjusted:   # 调整后指标值 starts as the approved one; the unit changes it, or clears it if dropped
+            row["adjusted"] = v.num if quant else v.render()
         rows.append(row)
     # the default 分值: each block's weight shared by its rows, or (weights carried per indicator) the
     # indicators' total shared by all of them
@@ -208,7 +211,7 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             f"预算执行得分：文件中为 {format_number(fig)}，复核为 {format_number(ps.budget_score)}")
     block_sum: dict[str, float] = {}
     labels = {c.key: c.label for c in form.input_columns}
-    for key, default in (("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("reason", "偏差原因分析及改进措施"),
+    for key, default in (("adjusted", "调整后指标值"), ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("reason", "偏差原因分析及改进措施"),
                          ("name", "三级指标")):
         labels.setdefault(key, default)
     split = split_target(form)
@@ -234,7 +237,32 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
                 "num" if "num" in split else target_keys[0]
             add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
                 f"{where}的{target_label}被改动：批复为“{ref['target']}”，实为“{_text(ind.value.render())}”")
-        sign = sign_of(ref)
+        sign, t = sign_of(ref), ref["t"]
+        if form.has_column("adjusted"):   # the target as adjusted during the year; blank: dropped
+            adjusted_text = _text(e.get("adjusted"))
+            if not adjusted_text and rules.dropped_targets == "reweight":
+                add(("grid", i, "adjusted"), cell("adjusted"), "指标年中取消", WARNING,
+                    f"{where}的{labels['adjusted']}为空，视为年中取消：不计分，其余指标按比例折算；请核实调整是否经过批准")
+                weight = _number(e.get("weight"))
+                if weight is not None:
+                    block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
+                ps.rows.append(RowScore(None, weight, False))
+                continue
+            if not adjusted_text:
+                add(("grid", i, "adjusted"), cell("adjusted"), "必填项为空", ERROR, f"{where}未填{labels['adjusted']}")
+            elif ref["kind"] == "quant":
+                adjusted = _number(e.get("adjusted"))
+                if adjusted is None:
+                    add(("grid", i, "adjusted"), cell("adjusted"), "实际完成值不可比", ERROR,
+                        f"{where}{labels['adjusted']}“{adjusted_text}”不是数字")
+                elif abs(adjusted - t) > 1e-9:
+                    add(("grid", i, "adjusted"), cell("adjusted"), "指标值已调整", WARNING,
+                        f"{where}的{labels['adjusted']}由 {format_number(t)} 调整为 {format_number(adjusted)}，"
+                        "按调整后的值计分；请核实调整是否经过批准")
+                    t = adjusted
+            elif adjusted_text != _text(ref["target"]):
+                add(("grid", i, "adjusted"), cell("adjusted"), "指标值已调整", WARNING,
+                    f"{where}的{labels['adjusted']}由“{ref['target']}”调整为“{adjusted_text}”；请核实调整是否经过批准")
         if ref["kind"] == "quant" and not sign and cost_like(ref["name"]):
             add(("grid", i, target_keys[0]), cell(target_keys[0]), "成本类指标无符号", WARNING,
                 f"{where}是成本类指标，批复的{target_label}“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
@@ -246,8 +274,8 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
             add(("grid", i, "weight"), cell("weight"), "必填项为空", ERROR, f"{where}未填{labels['weight']}")
             ps.rows.append(RowScore(None, None, applicable))
             continue
-        if applicable:
-            block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
+        # the weights are set before knowing what applies: every row counts towards its block's sum
+        block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
         score, grade = None, ""
         if not applicable:
             pass
@@ -264,8 +292,8 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
                 if parsed.unit and target_unit and not same_unit(parsed.unit, target_unit):
                     add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
                         f"{where}{labels['actual']}的单位“{parsed.unit}”与{target_label}“{ref['target']}”不一致")
-                score = quant_score(sign, ref["t"], actual, weight, rules)
-                if sign not in ("≤", "<") and ref["t"] and actual > rules.over_completion * ref["t"]:
+                score = quant_score(sign, t, actual, weight, rules)
+                if sign not in ("≤", "<") and t and actual > rules.over_completion * t:
                     add(("grid", i, "actual"), cell("actual"), "超额完成", WARNING,
                         f"{where}{labels['actual']} {actual_text} 远超{target_label} {ref['target']}，请核实目标是否定得过低")
                 fig = _number(e.get("score"))
@@ -305,7 +333,14 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         if block in block_sum and abs(block_sum[block] - weight) > 0.01:
             add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
                 f"{block_name(form, block)}各指标{labels['weight']}合计 {format_number(r2(block_sum[block]))}，应为 {format_number(weight)}")
-    ps.total = total_score(ps.budget_score, [(r.score, r.weight or 0, r.applicable) for r in ps.rows], rules)
+    present = {r["block"] for r in approved}
+    for block in rules.missing_blocks if rules.weights != "per_indicator" else ():
+        if block not in present and block in rules.block_weights:
+            add(("grid", 0, "name"), "", "未设置该类指标", WARNING,
+                f"未设置{block_name(form, block)}（{format_number(rules.block_weights[block])}分），"
+                f"按 {format_number(rules.missing_blocks[block])} 分计")
+    award = missing_block_award(present, rules) if rules.weights != "per_indicator" else (0.0, 0.0)
+    ps.total = total_score(ps.budget_score, [(r.score, r.weight or 0, r.applicable) for r in ps.rows], rules, award)
     ps.grade = grade_of(ps.total, rules)
     ps.file_total = _number(pr.figures.get("total"))
     if ps.file_total is not None and ps.total is not None and abs(ps.file_total - ps.total) > tol:

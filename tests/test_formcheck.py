@@ -69,6 +69,10 @@ MISTAKES = [
      "须有 label", 'at = "F:H", style'),
     ("toml syntax", PROJECT.replace('name = "项目支出绩效目标表（河北绩效文本式）"', 'name = "项目支出绩效目标表'),
      "TOML 语法错误", 'name = "项目支出绩效目标表'),
+    ("unknown missing block", SELFEVAL.replace("[scoring]\n", "[scoring]\nmissing_blocks = { costs = 5 }\n"),
+     "“costs”不在 block_weights 中", "missing_blocks = { costs = 5 }"),
+    ("missing block not in the total", SELFEVAL.replace("[scoring]\n", "[scoring]\nmissing_blocks = { output = 5 }\n"),
+     "没有加上 {missing_points}", "missing_blocks = { output = 5 }"),
     ("list name not a name", PROJECT.replace("basis = [", '"依据" = [', 1), "列表名只能用", '"依据" = ['),
 ]
 

@@ -259,3 +259,72 @@ def test_weights_carried_per_indicator(tmp_path, sichuan_books):
                                         fills=fills([30, 20, 10, 5, 5, 10, 5]))
         found = [(f.rule, f.message) for f in collect([path]).accepted[0].result.findings if f.sheet == "自评1"]
         assert ("分值合计不符", "各指标权重合计 85，应为 90") in found
+
+
+# ------------------------------------------------------------------------- 年初 / 调整后指标值, 成本指标 not set
+
+FORMS = Path(__file__).with_name("forms")
+
+
+def adjusted_books(tmp_path, sichuan_books, entries):
+    """The Sichuan target (7 approved rows, no 成本指标) self-evaluated in tests/forms/adjusted-selfeval.toml."""
+    from perftables.forms import with_templates
+    [target] = collect([Path(sichuan_books).parent.parent / "t.xlsx"]).accepted
+
+    def fill(unit, form):
+        return {"projects": {"自评1": {"fields": {"budget_total": 12, "spent_total": 12, "achieved": "完成。",
+                                                  "conclusion": "完成。"}, "indicators": entries}}}
+    with with_templates([FORMS]):
+        [(_, path)] = generate_selfeval([target], tmp_path / "adj", Options(year=2025), form_id="adjusted-selfeval",
+                                        fills=fill)
+        [rec] = collect([path]).accepted
+        return path, rec.result
+
+
+ADJUSTED_ENTRIES = [  # 产出 40 over rows 0–5, 满意度 10 on row 6 (the target has no 效益 row and no 成本 row)
+    {"adjusted": 90, "actual": 85, "weight": 8, "reason": "天气"},    # ≥95% adjusted to 90: 85 of 90
+    {"actual": 3, "weight": 8},                                          # ≤3天 as approved
+    {"adjusted": "", "weight": 8},                                       # =100百分比 dropped mid-year
+    {"actual": 90, "weight": 8},
+    {"actual": 95, "weight": 4},
+    {"actual": "达成年度指标", "score": 4, "weight": 4},
+    {"actual": 92, "weight": 10},
+]
+
+
+def test_adjusted_targets_and_dropped_rows_are_scored_by_the_descriptions_rules(tmp_path, sichuan_books):
+    """调整后指标值 pre-filled with the approved number and editable: a changed value is scored against and
+    flagged; a cleared one drops the row (no score, the rest rescaled) with a notice; the block the unit set no
+    indicator in (成本指标) scores the description's 5 of its 10 points."""
+    path, ret = adjusted_books(tmp_path, sichuan_books, ADJUSTED_ENTRIES)
+    ws = openpyxl.load_workbook(path)["自评1"]
+    head = next(r for r in range(1, 40) if ws.cell(r, 7).value == "调整后指标值")
+    assert ws.cell(head, 5).value == "年初指标值" and ws.cell(head + 1, 5).value == "≥95%"
+    assert not ws.cell(head + 1, 7).protection.locked and ws.cell(head + 1, 5).protection.locked
+    assert f"G{head + 1}" in ws.cell(head + 1, 10).value                  # the score formula reads 调整后指标值
+    ps = ret.scores["自评1"]
+    assert [r.score for r in ps.rows] == [round(8 * 85 / 90, 2), 8, None, 8, 4, 4, 10]
+    assert [r.applicable for r in ps.rows] == [True, True, False, True, True, True, True]
+    # (执行 10 + 7.56 + 8 + 8 + 4 + 4 + 10 + 成本 5) / (10 + 产出 40 − 8 dropped + 满意度 10 + 成本 10) × 100
+    assert ps.total == round((10 + round(8 * 85 / 90, 2) + 8 + 8 + 4 + 4 + 10 + 5) / 62 * 100, 2) == 91.23
+    found = {(f.rule, f.cell): f.message for f in ret.findings if f.sheet == "自评1"}
+    assert found[("指标值已调整", f"G{head + 1}")].startswith("第{}行“指标0”的调整后指标值由 95 调整为 90".format(head + 1))
+    assert "视为年中取消" in found[("指标年中取消", f"G{head + 3}")]
+    assert found[("未设置该类指标", "")] == "未设置成本指标（10分），按 5 分计"
+    assert not [k for k in found if k[0] in ("必填项为空", "分值合计不符", "缺少偏差原因")], found
+
+
+def test_a_cleared_adjusted_target_is_an_error_where_the_description_says_so(tmp_path, sichuan_books):
+    from perftables.forms import with_templates
+    folder = tmp_path / "表式"
+    folder.mkdir()
+    (folder / "strict.toml").write_text('extends = "adjusted-selfeval"\n[form]\nid = "strict"\nname = "严格"\n'
+                                        'version = "1"\n[scoring]\ndropped_targets = "error"\n', encoding="utf-8")
+    [target] = collect([Path(sichuan_books).parent.parent / "t.xlsx"]).accepted
+    fill = {"projects": {"自评1": {"fields": {}, "indicators": ADJUSTED_ENTRIES}}}
+    with with_templates([folder, FORMS]):
+        [(_, path)] = generate_selfeval([target], tmp_path / "s", Options(year=2025), form_id="strict",
+                                        fills=lambda unit, form: fill)
+        ret = collect([path]).accepted[0].result
+    assert [f.message for f in ret.findings if f.rule == "必填项为空" and "调整后指标值" in f.message] == [
+        "第{}行“指标2”未填调整后指标值".format(ret.projects[0].indicators[2].row)]

@@ -241,3 +241,26 @@ def test_rows_inserted_into_the_protected_grid(tmp_path, roster):
         assert got == [(at + 1, "新增科普讲座", "≥6场"), (at + 2, "新增科普讲座1", "≥6场")], (fmt, got)
         assert not [f for f in ret.findings if f.rule == "锁定单元格被改动"], fmt
 
+
+
+def test_adjusted_targets_recalculated_in_libreoffice_match_perftables(tmp_path, small_unit):
+    """The description's own formulas for 调整后指标值 (a changed target, a dropped row rescaled, 成本指标 not
+    set scoring 5 of 10) give in a real application what perftables recomputes."""
+    from test_layouts import ADJUSTED_ENTRIES, VALUES, adjusted_books
+    rows = [{"level1": "产出指标", "level2": "数量指标", "name": f"指标{i}", "num": raw, "basis": "年度工作计划"}
+            for i, (raw, _) in enumerate(VALUES)]
+    rows.append({"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "满意度", "num": "≥90%",
+                 "basis": "年度工作计划"})
+    (tmp_path / "t.xlsx").write_bytes(make_workbook(small_unit, fill={"projects": {"项目1": {
+        "fields": {"goal": "1.开展科普活动"}, "indicators": rows}}}))
+    path, _ = adjusted_books(tmp_path, tmp_path / "自评" / "x.xlsx", ADJUSTED_ENTRIES)
+    out = tmp_path / "recalculated.xlsx"
+    run_lo({"input": str(path), "cells": [], "recalculate": True, "outputs": {"xlsx": str(out)}}, tmp_path)
+    from perftables.forms import with_templates
+    with with_templates([Path(__file__).with_name("forms")]):
+        ret = collect([out]).returns[0]
+        pr = ret.projects[0]
+        ps = ret.scores[pr.sheet]
+        assert pr.figures["total"] == ps.total == 91.23                    # LibreOffice's own 总分 = perftables'
+        assert [i.extra["score"] or None for i in pr.indicators] == [r.score for r in ps.rows]
+        assert not [f for f in ret.findings if f.rule == "得分与复核不符"]
