@@ -8,6 +8,7 @@ form, 一级 merged down its block as the official table prints it.
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import tempfile
@@ -255,13 +256,44 @@ def fixed_widths(t, widths_mm: list[float]) -> None:
     layout.set(qn("w:type"), "fixed")
 
 
+_UNBREAKABLE = re.compile(r"[0-9A-Za-z.,%:/_\-+=<>≥≤]+")
+PT_MM = 25.4 / 72
+CELL_PADDING_MM = 4.0   # Word's default cell margins, 1.9 mm each side, and a little
+
+
+def _ems(run: str) -> float:
+    """The width of a run of Latin letters and digits in ems, as the widest common fallback fonts set it."""
+    return sum(0.78 if c.isupper() or c in "%mw≥≤" else 0.35 if c in ".,:;" else 0.64 for c in run)
+
+
+def fit_unbreakable(widths_mm: list[float], table: PrintedTable, font_pt: float) -> list[float]:
+    """Column widths in which no code or number (405002B19DX0002, 2022.12, 832.52) has to break mid-string:
+    a column too narrow for the longest such run in its single-column cells is widened, and the width comes
+    from the columns with room to spare (Chinese text wraps anywhere; codes should not). Left as they are
+    when the runs cannot all fit."""
+    need = [0.0] * len(widths_mm)
+    for row in table.rows:
+        for cell in row:
+            if cell.col != cell.last_col or cell.col >= len(need):
+                continue
+            longest = max((_ems(m) for line in cell.text.split("\n") for m in _UNBREAKABLE.findall(line)), default=0)
+            need[cell.col] = max(need[cell.col], longest * font_pt * PT_MM + CELL_PADDING_MM)
+    short = sum(max(n - w, 0) for n, w in zip(need, widths_mm))
+    spare = [max(w - max(n, 12.0), 0) for n, w in zip(need, widths_mm)]   # keep every column ≥ 12 mm
+    if short <= 0.01 or short > sum(spare):
+        return widths_mm
+    give = short / sum(spare)
+    return [max(n, w) if n > w else w - s * give for n, w, s in zip(need, widths_mm, spare)]
+
+
 def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     t = doc.add_table(rows=len(table.rows), cols=ncols)
     t.style = "Table Grid"
     total = sum(widths)
-    fixed_widths(t, [170 * w / total for w in widths])   # in proportion to the form's, over the 170 mm text width
+    # in proportion to the form's, over the 170 mm text width, widened where a code would break mid-string
+    fixed_widths(t, fit_unbreakable([170 * w / total for w in widths], table, 10.5))
     for r, row in enumerate(table.rows):
         for cell in row:
             target = t.cell(r, cell.col)

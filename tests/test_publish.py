@@ -110,6 +110,25 @@ def test_pdf_and_xlsx_render_on_a4(published, tmp_path):
     assert abs(width / 50 * 25.4 - 210) < 3
 
 
+@pytest.mark.skipif(not libreoffice_available() or not shutil.which("pdftotext"), reason="LibreOffice, poppler")
+def test_codes_and_numbers_do_not_break_mid_string_in_the_printed_tables(published, tmp_path):
+    """The project codes of every published table (405002B19DX0002 …) and its figures print on one line each:
+    the narrow column they sit in is widened from the columns whose Chinese text can wrap."""
+    out, _ = published
+    pdfs = sorted(out.glob("*部门预算绩效文本.pdf"))
+    assert len(pdfs) == 4
+    seen = set()
+    for pdf in pdfs:
+        text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        docx_text = " ".join(c for t in read_docx_tables(pdf.with_suffix(".docx")) for row in t for c in row)
+        codes = set(re.findall(r"\b\d{6}[A-Z0-9]{6,}\b", docx_text))
+        seen |= codes
+        for code in codes:
+            assert code in text, (pdf.name, code)
+    assert {"405002B19DX0002", "13030421C7VMELVCY9ZKW"} <= seen
+
+
 def test_publish_from_the_summary_workbook_gives_the_same_tables(tmp_path, published):
     from click.testing import CliRunner
 
