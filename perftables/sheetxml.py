@@ -58,20 +58,48 @@ LONG_WIDTH = 40        # a long-text column's width in the summary (characters);
 LINE_HEIGHT = 13.5     # points a line of the summary's 10-point 宋体 takes
 
 
-def row_height(row, long_cols) -> float | None:
-    """The height a summary row needs for its long texts wrapped at LONG_WIDTH (a CJK character is two
-    units), None when one line is enough. The same in the workers (render) and in the main process."""
+MAX_ROW_HEIGHT = 408.75   # Excel's highest row, in whole pixels
+
+
+def text_lines(v: str, width: float) -> int:
+    """Lines a text takes wrapped in a column `width` units wide (a CJK character is two units)."""
+    n = 0
+    for part in v.split("\n"):
+        units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
+        n += max(1, -(-units // (width - 2)))
+    return n
+
+
+def row_lines(row, long_cols, widths=None) -> int:
+    """Lines the row's longest text takes wrapped at its column's width (LONG_WIDTH unless `widths` says)."""
     lines = 1
     for c in long_cols:
         v = row[c] if c < len(row) else None
-        if type(v) is not str or len(v) * 2 <= LONG_WIDTH - 2 and "\n" not in v:
+        width = widths[c] if widths else LONG_WIDTH
+        if type(v) is not str or len(v) * 2 <= width - 2 and "\n" not in v:
             continue
-        n = 0
-        for part in v.split("\n"):
-            width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
-            n += max(1, -(-width // (LONG_WIDTH - 2)))
-        lines = max(lines, n)
-    return None if lines == 1 else min(408.75, LINE_HEIGHT * lines)   # Excel's highest row, in whole pixels
+        lines = max(lines, text_lines(v, width))
+    return lines
+
+
+def row_height(row, long_cols, widths=None) -> float | None:
+    """The height a summary row needs for its long texts, None when one line is enough; at most Excel's
+    highest row. The same in the workers (render) and in the main process."""
+    lines = row_lines(row, long_cols, widths)
+    return None if lines == 1 else min(MAX_ROW_HEIGHT, LINE_HEIGHT * lines)
+
+
+def long_width(rows, col: int, base: float = LONG_WIDTH, most: float = 120) -> float:
+    """The width a long-text column needs so that no row's text is cut off by Excel's highest row: `base`,
+    or wider (up to `most`) for the longest texts, which then print across more pages instead of clipped."""
+    too_long = [v for row in rows if col < len(row) and type(v := row[col]) is str
+                and len(v) * 2 > base and text_lines(v, base) * LINE_HEIGHT > MAX_ROW_HEIGHT]
+    if not too_long:
+        return base
+    for width in range(int(base) + 10, int(most) + 1, 10):
+        if all(text_lines(v, width) * LINE_HEIGHT <= MAX_ROW_HEIGHT for v in too_long):
+            return width
+    return most
 
 
 def render(rows, first: int, styles: list[int], long_cols=()) -> str:

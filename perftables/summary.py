@@ -18,7 +18,7 @@ from . import files
 from .files import atomic_path
 from .collect import ACCEPTED_FINDINGS, BLANK, Collection
 from .extract import ERROR, STANDARD_KEYS, WARNING
-from .sheetxml import LONG_WIDTH, row_height
+from .sheetxml import LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, long_width, row_lines
 from .forms import SELFEVAL_KINDS
 from .value import format_number
 
@@ -38,6 +38,8 @@ class Table:
     # made in parallel, never held (see `_fill`): the worksheet rows of each sheet part, ready for
     # sheetxml.splice; the CSV rows spooled to a file; the column sums of the 合计 row
     parts: list | None = None
+    whole: bool = False                     # always written by the main process (a row a unit, long texts
+                                            # fitted: columns widened, a very long one over merged rows)
     csv: object = None
     sums: list | None = None
     sample: list = field(default_factory=list)   # its first rows, to fit the column widths
@@ -176,7 +178,8 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
                                 ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
                                 ("指标值确定依据", "text"), *[(label, "text") for _, label in extra]])
-    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(a, "long") for _, a in text_specs]])
+    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(a, "long") for _, a in text_specs]],
+                  whole=True)
     issues = _issues_table(col, {})
     rows_of = {units.name: lambda rec: 1, texts.name: lambda rec: 1, projects.name: lambda rec: rec.n_projects,
                details.name: lambda rec: rec.n_indicators, issues.name: lambda rec: rec.errors + rec.warnings}
@@ -339,7 +342,7 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
     styles = _style_indices() if render is not None else {}
     for t in tables:
         expected = sum(rows_of[t.name](rec) for rec in records)
-        if render is None or expected <= SPLICE_ROWS:
+        if render is None or expected <= SPLICE_ROWS or t.whole:
             jobs[t.name] = None
             continue
         per_sheet = MAX_SHEET_ROWS - 1 - (1 if t.total else 0)
@@ -670,6 +673,12 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
         sample = table.sample if table.parts is not None else list(islice(table.iter_rows(), 500))
         widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
         col_fmt = [fmt[kind] for _, kind in table.columns]
+        long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind == "long"]
+        if table.whole and long_cols:
+            # a text too long for Excel's highest row widens its column rather than being cut off
+            rows = list(table.iter_rows())
+            for c in long_cols:
+                widths[c] = max(widths[c], long_width(rows, c))
         names = [table.name]
         ws, by_type = _start_sheet(wb, table, table.name, widths, col_fmt, fmt)
         if table.parts is not None:   # made in parallel: header, 合计 and the sheet's settings only
@@ -688,7 +697,6 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
                 split.append((table.name, table.n_rows, names))
             continue
         n = total = 0
-        long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind == "long"]
         for row in table.iter_rows():   # the hot loop: ~2,000 cells a unit
             if n == per_sheet:   # never drop a row: go on in another sheet
                 _finish_sheet(wb, ws, table, n, fmt, chart=False, widths=widths)
@@ -698,9 +706,21 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
             n += 1
             total += 1
             if long_cols:
-                height = row_height(row, long_cols)
-                if height:
-                    ws.set_row(n, height)
+                need = row_lines(row, long_cols, widths) * LINE_HEIGHT
+                if need > MAX_ROW_HEIGHT and table.whole and not big:
+                    # taller than Excel's highest row even at the widest column: the row spans several sheet
+                    # rows, each cell merged down them (readers skip the empty rows under a merged one)
+                    k = -(-need // MAX_ROW_HEIGHT)
+                    for i in range(int(k)):
+                        ws.set_row(n + i, need / k)
+                    for c, value in enumerate(row):
+                        ws.merge_range(n, c, n + int(k) - 1, c, None, col_fmt[c])
+                        if value is not None and value != "":
+                            _write(ws, n, c, value, col_fmt[c])
+                    n += int(k) - 1
+                    continue
+                if need > LINE_HEIGHT:
+                    ws.set_row(n, min(need, MAX_ROW_HEIGHT))
             for c, value in enumerate(row):
                 if value is None or value == "":
                     continue   # blank: the column's format shows through
@@ -859,6 +879,7 @@ def workbook_sheets(path) -> dict[str, tuple[list[str], list[list]]]:
             continue
         head = [str(h) for h in rows[0]]
         body = [[None if v == "" else v for v in r] + [None] * (len(head) - len(r)) for r in rows[1:]]
+        body = [r for r in body if any(v is not None for v in r)]   # rows under a merged (very long) one
         part = re.match(r"^(.*)（(\d+)）$", name)
         if part and part.group(1) in out:   # a table continued over several sheets
             out[part.group(1)][1].extend(body)

@@ -302,3 +302,37 @@ def test_the_summary_prints_readably(tmp_path, demo_collection):
     xml = zipfile.ZipFile(tmp_path / "s.xlsx").read(chart).decode()
     top = float(xml.split("<c:max val=\"")[1].split("\"")[0])
     assert top >= 1.2 * 3208.40
+
+
+def test_no_long_text_is_cut_off_by_excels_highest_row(tmp_path, demo_collection):
+    """A long-text cell (the 分项绩效目标 of 保定 and 唐山 fill more than the 409 points Excel allows a row at the
+    usual width) widens its column; a text longer still spans several sheet rows merged into one cell. Every
+    long cell of every sheet fits, and the summary still reads back row for row."""
+    import openpyxl
+
+    from perftables.sheetxml import LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, text_lines
+    from perftables.summary import build_tables, read_summary_tables, write_xlsx
+    tables = build_tables(demo_collection)
+    write_xlsx(tables, tmp_path / "s.xlsx")
+    wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    widened = merged = 0
+    for table in tables:
+        ws = wb[table.name]
+        spans = {(m.min_row, m.min_col): m.max_row for m in ws.merged_cells.ranges}
+        for c, (_, kind) in enumerate(table.columns):
+            if kind != "long":
+                continue
+            dim = next(d for d in ws.column_dimensions.values() if d.min <= c + 1 <= d.max)   # <col> spans columns
+            width = dim.width - 0.71   # xlsxwriter adds the cell padding
+            for r in range(2, ws.max_row + 1):
+                text = ws.cell(r, c + 1).value
+                if isinstance(text, str) and text_lines(text, width) > 1:
+                    last = spans.get((r, c + 1), r)
+                    heights = [ws.row_dimensions[i].height or 15 for i in range(r, last + 1)]
+                    assert max(heights) <= MAX_ROW_HEIGHT
+                    assert sum(heights) >= text_lines(text, width) * LINE_HEIGHT - 0.01, (table.name, r, text[:20])
+                    widened += text_lines(text, LONG_WIDTH) * LINE_HEIGHT > MAX_ROW_HEIGHT
+                    merged += last > r
+    assert widened >= 2 and merged >= 1      # the test has texts that the fixed width used to cut off
+    back = read_summary_tables(tmp_path / "s.xlsx")
+    assert [r["单位编码"] for r in back["整体绩效目标"]] == [row[0] for row in tables[-1].rows]
