@@ -217,14 +217,26 @@ class WorkbookWriter:
             ws.merge_range(1, 0, 1, 1, spec["unit_line"].format(unit_name=self.unit.name, unit_code=self.unit.code,
                                                                 year=self.opts.year), st())
         texts = self.fill.get("texts", {})
-        for i, row in enumerate(spec["rows"], start=2):
-            ws.write_string(i, 0, row["anchor"], st.label(bold=True))
-            ws.write_string(i, 1, texts.get(row["field"], ""), st.input(valign="top"))
+        at, i = {}, 2
+        for row in spec["rows"]:
+            text = texts.get(row["field"], "")
+            # as high as a text sent back needs; one longer than Excel's highest row spans merged rows
+            need = max(row.get("height", 120), text_height(text, 96))
+            k = -(-int(need) // 409)
+            label, field = st.label(bold=True), st.input(valign="top")
+            if k > 1:
+                ws.merge_range(i, 0, i + k - 1, 0, row["anchor"], label)
+                ws.merge_range(i, 1, i + k - 1, 1, text, field)
+            else:
+                ws.write_string(i, 0, row["anchor"], label)
+                ws.write_string(i, 1, text, field)
             ws.data_validation(i, 1, i, 1, {"validate": "any", **_prompt(row["anchor"], row.get("prompt", ""))})
-            ws.set_row(i, row.get("height", 120))
-        self._mark(ws, spec["name"], lambda t: (2 + [r["field"] for r in spec["rows"]].index(t[1]), 1)
-                   if t[0] == "text" else None)
-        self._page(ws, 1 + len(spec["rows"]), 1)
+            for j in range(k):
+                ws.set_row(i + j, need / k)
+            at[row["field"]] = i
+            i += k
+        self._mark(ws, spec["name"], lambda t: (at[t[1]], 1) if t[0] == "text" else None)
+        self._page(ws, i - 1, 1)
         self._protect(ws)
 
     def _project_sheet(self, name: str, project: dict | None, seq: int | None = None):
@@ -613,6 +625,14 @@ def resolve(template: str, refs: dict) -> str:
     for _ in range(2):
         text = text.format_map(refs)
     return text
+
+
+def text_height(text: str, width: float) -> float:
+    """Points a wrapped text needs in a column `width` units wide, however many (no cap)."""
+    if not isinstance(text, str) or not text:
+        return 0.0
+    per_line = max(width / 2.1, 1)   # a CJK character is about two width units
+    return 14 * sum(-(-len(part) // int(per_line)) or 1 for part in text.split("\n")) + 4
 
 
 def fit_height(texts, minimum: float) -> float:

@@ -264,3 +264,33 @@ def test_adjusted_targets_recalculated_in_libreoffice_match_perftables(tmp_path,
         assert pr.figures["total"] == ps.total == 91.23                    # LibreOffice's own 总分 = perftables'
         assert [i.extra["score"] or None for i in pr.indicators] == [r.score for r in ps.rows]
         assert not [f for f in ret.findings if f.rule == "得分与复核不符"]
+
+
+def test_what_people_read_prints_whole(tmp_path, roster):
+    """The summary workbook, the feedback workbooks and the published tables (xlsx) of the demo's returns,
+    printed by LibreOffice: every text cell shows whole in the PDF (nothing cut off by a row or a column),
+    on A4, in a bounded number of pages."""
+    import shutil as sh
+    if not sh.which("pdftotext"):
+        pytest.skip("pdftotext (poppler-utils) not installed")
+    from pdftext import missing_cells
+    from perftables.feedback import write_feedback
+    from perftables.publish import to_pdf
+    from perftables.summary import build_tables, write_xlsx
+    col = collect([EXAMPLES / "returns"], roster=roster)
+    write_xlsx(build_tables(col), tmp_path / "汇总.xlsx")
+    backs = write_feedback(col, tmp_path / "退改", deadline="2025-02-10")
+    assert len(backs) >= 3
+    from perftables.publish import publish
+    publish(col, tmp_path / "公开", pdf=False)
+    tables = sorted((tmp_path / "公开").glob("*部门预算绩效文本.xlsx"))
+    assert len(tables) == 4
+    for book, most in ((tmp_path / "汇总.xlsx", 30), *((Path(b), 16) for b in backs), *((t, 10) for t in tables)):
+        pdf = to_pdf(book)
+        info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+        pages = int(info.split("Pages:")[1].split()[0])
+        assert 1 <= pages <= most, (book.name, pages)
+        size = info.split("Page size:")[1].split("pts")[0].split("x")
+        assert sorted(round(float(v)) for v in size) == [595, 842], size          # A4
+        hidden = [c for c in missing_cells(book, pdf) if not c[0].startswith("_")]
+        assert not hidden, hidden[:5]
