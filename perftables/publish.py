@@ -259,6 +259,7 @@ def fixed_widths(t, widths_mm: list[float]) -> None:
 _UNBREAKABLE = re.compile(r"[0-9A-Za-z.,%:/_\-+=<>≥≤]+")
 PT_MM = 25.4 / 72
 CELL_PADDING_MM = 4.0   # Word's default cell margins, 1.9 mm each side, and a little
+WIDEN_AT_MOST = 2.2
 
 
 def _ems(run: str) -> float:
@@ -270,7 +271,7 @@ def fit_unbreakable(widths_mm: list[float], table: PrintedTable, font_pt: float)
     """Column widths in which no code or number (405002B19DX0002, 2022.12, 832.52) has to break mid-string:
     a column too narrow for the longest such run in its single-column cells is widened, and the width comes
     from the columns with room to spare (Chinese text wraps anywhere; codes should not). Left as they are
-    when the runs cannot all fit."""
+    when the runs cannot all fit, or a run would need its column far wider."""
     need = [0.0] * len(widths_mm)
     for row in table.rows:
         for cell in row:
@@ -278,6 +279,9 @@ def fit_unbreakable(widths_mm: list[float], table: PrintedTable, font_pt: float)
                 continue
             longest = max((_ems(m) for line in cell.text.split("\n") for m in _UNBREAKABLE.findall(line)), default=0)
             need[cell.col] = max(need[cell.col], longest * font_pt * PT_MM + CELL_PADDING_MM)
+    # a run that would need the column more than WIDEN_AT_MOST times as wide breaks as before: widening
+    # that far would squeeze the columns of text more than the run gains
+    need = [n if n <= w * WIDEN_AT_MOST else 0.0 for n, w in zip(need, widths_mm)]
     short = sum(max(n - w, 0) for n, w in zip(need, widths_mm))
     spare = [max(w - max(n, 12.0), 0) for n, w in zip(need, widths_mm)]   # keep every column ≥ 12 mm
     if short <= 0.01 or short > sum(spare):
