@@ -231,11 +231,20 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
     return members
 
 
+def _target_forms() -> list:
+    return [f for f in list_forms() if f.kind in ("project_target", "dept_target")]
+
+
 def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: str | None = None, key=None):
     """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None.
     kind: what sniff(data) said, when already known. key: the coordinator's signing key (None: none here)."""
+    word_form, kind = None, kind or sniff(data)
     try:
-        book = read_book(data, kind)
+        if kind in ("docx", "doc"):   # a Word return: laid onto the form it follows
+            from .word import read_word
+            book, word_form = read_word(data, kind, _target_forms())
+        else:
+            book = read_book(data, kind)
     except ReadError as exc:
         rec.format, rec.reason = exc.kind, exc.reason
         return None
@@ -244,8 +253,7 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: s
         return None
     rec.format, rec.saved = book.format, book.saved
     if STAMP_SHEET not in book.sheets:
-        forms = [f for f in list_forms() if f.kind in ("project_target", "dept_target")]
-        rec.payload = payload_from_labels(book, forms, roster)
+        rec.payload = payload_from_labels(book, [word_form] if word_form else _target_forms(), roster)
         if rec.payload is None:
             rec.reason = "没有 perftables 标识，也认不出是哪张表、哪个单位的（不是本次下发的模板）"
             return None

@@ -545,12 +545,26 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
         codes = {p["code"] for p in projects}
         unit = roster.unit(unit_code) if unit_code else next(
             (u for u in roster.units if codes & {p.code for p in u.projects}), None)
+        if unit is None and not unit_code:   # by the name it prints (a Word document's cover, its unit line)
+            text = norm_label(" ".join([*(_text(_field_values(book.sheets[n], form, find_anchors(book.sheets[n]))
+                                                    .get("unit_line")) for n in sheets), book.text]))
+            named = [u for u in roster.units if u.name and norm_label(u.name) in text]
+            unit = max(named, key=lambda u: len(u.name)) if named else None
         if unit is not None:
             unit_code, unit_name = unit.code, unit.name
+            listed = {q.code: q for q in unit.projects}
+            for p in projects:   # amounts the table does not print (唐山: in the prose) from the roster
+                q = listed.get(p["code"])
+                for k in ("budget", "fiscal", "other"):
+                    if p[k] is None and q is not None and getattr(q, k, None) is not None and not form.has_field(k):
+                        p[k] = getattr(q, k)
     if not unit_code:
         return None
+    # the year a document prints on its cover and headings (2025年部门预算绩效文本, 2025年部门整体绩效目标)
+    years = re.findall(r"(20\d\d)\s*年度?\s*(?:部门|预算|项目|绩效)", book.text)
+    year = int(max(set(years), key=years.count)) if years else None
     return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
-            "taxonomy": form.taxonomy_id, "year": None, "unit_code": unit_code, "unit_name": unit_name,
+            "taxonomy": form.taxonomy_id, "year": year, "unit_code": unit_code, "unit_name": unit_name,
             "issue": 0, "projects": projects, "spares": [], "stampless": True}
 
 

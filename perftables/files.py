@@ -199,3 +199,16 @@ def safe_file_name(name: str, fallback: str = "unnamed", max_stem: int = 150) ->
     if _WINDOWS_RESERVED.match(stem):
         stem = f"_{stem}"
     return f"{stem}.{ext}" if ext else stem
+
+
+def find_soffice() -> str | None:
+    """LibreOffice's soffice: on PATH, or where the Windows installer puts it."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    for base in (os.environ.get("PROGRAMFILES"), os.environ.get("PROGRAMFILES(X86)")):
+        if base:
+            exe = Path(base) / "LibreOffice" / "program" / "soffice.exe"
+            if exe.is_file():
+                return str(exe)
+    return None

@@ -19,7 +19,7 @@ import xlsxwriter
 
 from .collect import Collection
 from .extract import ProjectReturn, UnitReturn
-from .files import atomic_path, safe_file_name, write_bytes
+from .files import atomic_path, find_soffice, safe_file_name, write_bytes
 from .forms import SELFEVAL_KINDS, Form, record_key, span
 from .layout import context
 from .value import format_number
@@ -444,20 +444,6 @@ def save_document(doc, path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- pdf
-
-def find_soffice() -> str | None:
-    """LibreOffice's soffice: on PATH, or where the Windows installer puts it."""
-    import os
-    found = shutil.which("soffice") or shutil.which("libreoffice")
-    if found:
-        return found
-    for base in (os.environ.get("PROGRAMFILES"), os.environ.get("PROGRAMFILES(X86)")):
-        if base:
-            exe = Path(base) / "LibreOffice" / "program" / "soffice.exe"
-            if exe.is_file():
-                return str(exe)
-    return None
-
 
 class PdfError(Exception):
     """LibreOffice could not convert a document (a Chinese message)."""

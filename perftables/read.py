@@ -45,6 +45,7 @@ class Book:
     # what else the file carries (xlsx): links to other workbooks, notes left on cells, hidden rows/columns
     external_links: list[str] = field(default_factory=list)
     comments: list[tuple[str, str, str, str]] = field(default_factory=list)    # (sheet, cell, author, text)
+    text: str = ""   # a Word return's text outside its tables (the unit it names)
     hidden_rows: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based rows
     hidden_cols: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based columns
 
@@ -68,6 +69,8 @@ def sniff(data: bytes) -> str:
         head = data[: 1 << 20]
         if any(m in head for m in ENCRYPTED_MARKERS):
             return "encrypted"
+        if "WordDocument".encode("utf-16-le") in data[: 4 << 20]:   # .doc, WPS 文字's .wps
+            return "doc"
         return "xls"
     if data[:5] == b"%PDF-":
         return "pdf"
@@ -367,6 +370,7 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
         "encrypted": ("文件设置了打开密码（已加密），无法读取；请对方取消密码后重新发送", "encrypted"),
         "broken-zip": ("文件已损坏（不完整的压缩包），无法打开", "damaged"),
         "docx": ("这是 Word 文档，不是表格", "not-spreadsheet"),
+        "doc": ("这是 Word 文档，不是表格", "not-spreadsheet"),
         "pdf": ("这是 PDF 文件，不是表格", "not-spreadsheet"),
         "zip": ("这是压缩包，不是表格", "archive"),
         "rar": ("RAR 压缩包无法直接读取，请解压后放入收件箱", "archive"),

@@ -1,0 +1,491 @@
+"""Returns that are Word documents: the official table pasted into a .docx (or a .doc / .wps, converted by
+LibreOffice), or the 部门预算绩效文本 a unit prepared for 预算公开.
+
+Nothing here knows a table's layout. The document's tables are laid onto the form description's own rows
+and grid: each Word row is matched to a form row by the row's anchor label, each Word cell to a form cell
+by the labels around it (a Word row may merge or split cells differently), the indicator rows to the grid's
+columns by the header's labels. The result is a workbook-like Book — one sheet per project, as the
+template has them — that the ordinary extractor reads as a stampless return (marked 无标识, matched to the
+roster by unit and project codes, reviewed by the same rules).
+
+What Word does to a table is undone on the way: vertically merged cells (一级指标 over several rows) are
+repeated, a table split across pages (its header row repeated) or a project's table split in two is
+joined, cells merged across columns are aligned by their labels, codes broken over lines are joined,
+numbers written with 万元 or thousands separators are read as numbers.
+"""
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from .cells import norm_label
+from .forms import Form
+from .read import Book, ReadError
+from .value import clean, parse_amount
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MAX_DOCUMENT_XML = 64 << 20     # document.xml larger than this (uncompressed) is not a return
+
+
+@dataclass
+class WCell:
+    text: str
+    start: int            # first grid column
+    span: int = 1         # grid columns it covers
+    cont: bool = False    # continues the cell above (vertical merge)
+
+
+@dataclass
+class WordDoc:
+    blocks: list = field(default_factory=list)   # ("p", text) or ("t", [[WCell, …], …]) in document order
+
+    @property
+    def paragraphs(self) -> list[str]:
+        return [b for kind, b in self.blocks if kind == "p"]
+
+    @property
+    def tables(self) -> list[list[list[WCell]]]:
+        return [b for kind, b in self.blocks if kind == "t"]
+
+
+# --------------------------------------------------------------------------- reading the document
+
+
+def _text_of(el) -> str:
+    """A paragraph's (or a cell's) text: runs joined, tabs and breaks kept, paragraphs on lines."""
+    out = []
+    for p in el.iter(W + "p") if el.tag != W + "p" else [el]:
+        parts = []
+        for node in p.iter():
+            if node.tag == W + "t" and node.text:
+                parts.append(node.text)
+            elif node.tag == W + "tab":
+                parts.append("\t")
+            elif node.tag in (W + "br", W + "cr"):
+                parts.append("\n")
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+def _table(tbl) -> list[list[WCell]]:
+    rows = []
+    for tr in tbl.findall(W + "tr"):
+        col = 0
+        pr = tr.find(W + "trPr")
+        before = pr.find(W + "gridBefore") if pr is not None else None
+        if before is not None:
+            col = int(before.get(W + "val", "0") or 0)
+        cells = []
+        for tc in tr.findall(W + "tc"):
+            tcpr = tc.find(W + "tcPr")
+            span, cont = 1, False
+            if tcpr is not None:
+                gs = tcpr.find(W + "gridSpan")
+                if gs is not None:
+                    span = max(1, int(gs.get(W + "val", "1") or 1))
+                vm = tcpr.find(W + "vMerge")
+                cont = vm is not None and vm.get(W + "val", "continue") == "continue"
+            cells.append(WCell(clean(_text_of(tc)), col, span, cont))
+            col += span
+        rows.append(cells)
+    return rows
+
+
+def _blocks(parent, out: list) -> None:
+    for el in parent:
+        if el.tag == W + "p":
+            text = clean(_text_of(el))
+            if text:
+                out.append(("p", text))
+        elif el.tag == W + "tbl":
+            out.append(("t", _table(el)))
+        elif el.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag"):
+            _blocks(el, out)   # content controls and the like wrap paragraphs and tables
+
+
+def parse_docx(data: bytes) -> WordDoc:
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        info = zf.getinfo("word/document.xml")
+    except (zipfile.BadZipFile, KeyError, OSError, NotImplementedError):
+        raise ReadError("Word 文档已损坏（找不到正文），无法读取", "damaged") from None
+    if info.file_size > MAX_DOCUMENT_XML:
+        raise ReadError(f"Word 文档正文过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", "too-large")
+    try:
+        root = ET.fromstring(zf.read(info))
+    except (ET.ParseError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
+    body = root.find(W + "body")
+    doc = WordDoc()
+    if body is not None:
+        _blocks(body, doc.blocks)
+    return doc
+
+
+def convert_to_docx(data: bytes, suffix: str = ".doc") -> bytes:
+    """A .doc / .wps converted by a headless LibreOffice; a ReadError with the reason when it cannot be."""
+    from .files import find_soffice
+    soffice = find_soffice()
+    if not soffice:
+        raise ReadError("这是 Word 97–2003 / WPS 文字文档，需要安装 LibreOffice 才能读取；"
+                        "也可请对方另存为 .docx，或改用下发的模板填写", "needs-libreoffice")
+    with tempfile.TemporaryDirectory(prefix="perftables-doc-") as tmp:
+        work = Path(tmp) / "in"
+        work.mkdir()
+        src = work / ("document" + suffix)
+        src.write_bytes(data)
+        try:
+            subprocess.run([soffice, "--headless", f"-env:UserInstallation={(Path(tmp) / 'user').as_uri()}",
+                            "--convert-to", "docx", "--outdir", str(work), str(src)], check=True, timeout=300,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise ReadError(f"LibreOffice 无法转换该 Word 文档（{type(exc).__name__}）", "damaged") from None
+        out = work / "document.docx"
+        if not out.is_file():
+            raise ReadError("LibreOffice 无法转换该 Word 文档（文件可能已损坏）", "damaged")
+        return out.read_bytes()
+
+
+# --------------------------------------------------------------------------- laying it onto a form
+
+_NUMBERING = re.compile(r"^(?:[（(]?[一二三四五六七八九十\d]+[)）、.．]\s*)+")
+
+
+def _heading(text: str) -> str:
+    """A paragraph as a heading: its numbering (一、 （二） 3.) and a trailing colon taken off."""
+    return norm_label(_NUMBERING.sub("", text).rstrip("：:"))
+
+
+def _first(row: list[WCell]) -> str:
+    cell = next((c for c in row if not c.cont and c.text), None)
+    return norm_label(cell.text) if cell else ""
+
+
+def anchors_of(form: Form) -> list[str]:
+    return [norm_label(r.anchor) for r in form.rows if r.anchor] + [norm_label(form.grid_anchor)]
+
+
+def score(doc: WordDoc, form: Form) -> int:
+    """How many of the form's anchors the document's tables hold (row labels, the grid header)."""
+    firsts = {_first(row) for t in doc.tables for row in t}
+    labels = {norm_label(c.text) for t in doc.tables for row in t for c in row}
+    found = {a for a in anchors_of(form)[:-1] if a in firsts}
+    return len(found) + (norm_label(form.grid_anchor) in labels) * 2
+
+
+def _template_regex(template: str) -> re.Pattern:
+    parts = re.split(r"\{[a-z_0-9]+\}", template)
+    return re.compile("^" + ".*?".join(re.escape(norm_label(p)) for p in parts) + "$")
+
+
+class Layout:
+    """One form's rows, grid and footer, and how Word rows are put where the template has them."""
+
+    def __init__(self, form: Form):
+        self.form = form
+        self.ncols = form.ncols
+        first = next(i for i, r in enumerate(form.rows) if r.anchor)
+        self.lead_rows = form.rows[:first]          # title, unit line: above the table, often paragraphs
+        self.body_rows = form.rows[first:]
+        self.anchors = {norm_label(r.anchor) for r in form.rows + form.footer if r.anchor}
+        self.grid_anchor = norm_label(form.grid_anchor)
+        # cells covered by a label merged down from the row above (预算规模及资金用途 over two rows)
+        self.covered: dict[int, set[int]] = {}
+        for i, row in enumerate(form.rows):
+            for cell in row.cells:
+                for k in range(1, cell.rows):
+                    self.covered.setdefault(i + k, set()).update(range(cell.col, cell.last_col + 1))
+
+    # ---- rows above the grid
+    def place(self, frow, words: list[WCell], covered=frozenset()) -> list:
+        """A Word row's cells at the form row's columns: labels pair with labels, the cells between two
+        labels fill the form's fields between them, in order. covered: columns a label merged down from
+        the row above takes."""
+        out = [None] * self.ncols
+        fcells = [c for c in sorted(frow.cells, key=lambda c: c.col) if c.col not in covered]
+        wcells = [c for c in words if not c.cont]
+        if len(wcells) > len(fcells) and covered:   # a continuation row may repeat the merged label
+            wcells = wcells[1:] if wcells and not any(norm_label(wcells[0].text) == norm_label(f.label)
+                                                        for f in fcells if f.label) else wcells
+        texts = [c.text for c in wcells]
+        # pair label cells with the Word cells of the same text, in order
+        pairs, j = [], 0
+        for fi, fc in enumerate(fcells):
+            if fc.label:
+                k = next((k for k in range(j, len(texts)) if norm_label(texts[k]) == norm_label(fc.label)), None)
+                if k is not None:
+                    pairs.append((fi, k))
+                    j = k + 1
+        bounds = [(-1, -1)] + pairs + [(len(fcells), len(texts))]
+        for (f0, w0), (f1, w1) in zip(bounds, bounds[1:]):
+            fields = [c for c in fcells[f0 + 1:f1] if not c.label]
+            found = texts[w0 + 1:w1]
+            if not fields:
+                continue
+            if len(found) > len(fields):   # more Word cells than fields: the extra text joins the last
+                found = found[:len(fields) - 1] + ["\n".join(t for t in found[len(fields) - 1:] if t)]
+            for fc, text in zip(fields, found):
+                out[fc.col] = self._value(fc, text)
+        for fc in fcells:
+            if fc.label:
+                out[fc.col] = fc.label
+        return out
+
+    def _value(self, cell, text: str):
+        if cell.field and "code" in cell.field:   # a code broken over lines
+            return re.sub(r"\s+", "", text)
+        if cell.type == "plan":
+            amount = parse_amount(text.rstrip("%％"))
+            return amount.value if amount.value is not None and not amount.error else text
+        if cell.type == "amount":
+            amount = parse_amount(text)
+            if amount.value is not None and not amount.error and not text.rstrip().endswith("元") \
+                    or text.rstrip().endswith("万元"):
+                return amount.value if amount.value is not None else text
+            return text
+        if cell.type != "longtext":
+            return text.replace("\n", "")
+        return text
+
+    def lead(self, lines: list[list[str]]) -> list[list]:
+        """The rows above the table (title, unit line) from the lines printed before it."""
+        out = []
+        for frow in self.lead_rows:
+            row = [None] * self.ncols
+            labels = {norm_label(c.label) for c in frow.cells if c.label}
+            # a template with words of its own ("{seq}.{project_name}绩效目标表") recognises its line; one of
+            # names only ("{unit_code}{unit_name}") takes the line its row's labels are on
+            templates = [c for c in frow.cells if c.value is not None and norm_label(re.sub(r"\{[a-z_0-9]+\}", "", c.value))]
+            best = None
+            for pieces in lines:
+                norm = [norm_label(p) for p in pieces]
+                hit = sum(label in norm for label in labels) * 2 + sum(
+                    any(_template_regex(c.value).match(n) for n in norm if n not in labels) for c in templates)
+                if hit and (best is None or hit > best[0]):
+                    best = (hit, pieces)
+            if best:
+                rest = [p for p in best[1] if norm_label(p) not in labels]
+                for c, text in zip((c for c in frow.cells if not c.label), rest):
+                    row[c.col] = text
+                for c in frow.cells:
+                    if c.label:
+                        row[c.col] = c.label
+                lines = [line for line in lines if line is not best[1]]
+            out.append(row)
+        return out
+
+    # ---- the whole project
+    def sheet(self, lead_lines: list[list[str]], rows: list[list[WCell]]) -> list[list]:
+        out = self.lead(lead_lines)
+        form = self.form
+        i = 0
+        base = len(self.lead_rows)
+        for k, frow in enumerate(self.body_rows):
+            index = base + k
+            if frow.table:
+                i = self._table(out, rows, i, form.tables[frow.table], k)
+                continue
+            if frow.anchor:
+                j = next((j for j in range(i, len(rows)) if _first(rows[j]) == norm_label(frow.anchor)), None)
+                if j is None:
+                    out.append([None] * self.ncols)   # the extractor names what is missing
+                    continue
+                i = j
+            elif i >= len(rows) or _first(rows[i]) in self.anchors or self._is_grid_header(rows[i]):
+                out.append([None] * self.ncols)
+                continue
+            out.append(self.place(frow, rows[i], self.covered.get(index, set())))
+            i += 1
+        i = self._grid(out, rows, i)
+        for frow in form.footer:
+            j = next((j for j in range(i, len(rows)) if frow.anchor and _first(rows[j]) == norm_label(frow.anchor)),
+                     None)
+            if j is None:
+                out.append([None] * self.ncols)
+                continue
+            out.append(self.place(frow, rows[j]))
+            i = j + 1
+        return out
+
+    def _is_grid_header(self, row: list[WCell]) -> bool:
+        return any(norm_label(c.text) == self.grid_anchor for c in row)
+
+    def _columns(self, header: list[WCell], grid) -> dict[int, object]:
+        """Word grid column → the form's grid column, by the header's labels."""
+        by_label = {}
+        for col in grid.columns:
+            by_label[norm_label(col.label)] = col
+            for part in col.parts:
+                by_label.setdefault(norm_label(part.label), part)
+        out = {}
+        for c in header:
+            col = by_label.get(norm_label(c.text))
+            if col is not None:
+                for g in range(c.start, c.start + c.span):
+                    out[g] = col
+        return out
+
+    def _grid_rows(self, out, rows, i, grid, header_index, stop) -> int:
+        """The header rows as the form prints them, then every indicator row until `stop` says."""
+        header = rows[header_index]
+        cols = self._columns(header, grid)
+        for level in range(grid.header_rows):   # the form's own header: what the extractor checks
+            line = [None] * self.ncols
+
+            def put(col, depth):
+                if depth == level:
+                    line[col.col] = col.label
+                for part in col.parts:
+                    put(part, depth + 1)
+            for col in grid.columns:
+                put(col, 0)
+            out.append(line)
+        header_texts = [norm_label(c.text) for c in header]
+        sub_labels = {norm_label(p.label) for c in grid.columns for p in c.parts}
+        above: dict[int, str] = {}
+        i = header_index + 1
+        while i < len(rows) and not stop(rows[i]):
+            row = rows[i]
+            i += 1
+            texts = [norm_label(c.text) for c in row]
+            if texts == header_texts or (texts and set(t for t in texts if t) <= sub_labels):
+                continue   # the header repeated on the next page, or the second header row (符号 数值 单位)
+            line = [None] * self.ncols
+            for c in row:
+                col = cols.get(c.start)
+                if col is None:
+                    continue
+                target = col
+                if col.parts:   # 指标值 printed in one cell: the whole value in its number part
+                    target = next((p for p in col.parts if p.key == "num"), col.parts[0])
+                text = c.text
+                if c.cont or (not text and c.start in above and col.key in ("level1", "level2")):
+                    text = above.get(c.start, "")   # merged down: the value above, repeated
+                if col.key in ("level1", "level2"):
+                    above[c.start] = text
+                if col.key != "name" and target.key not in ("description",):
+                    text = text.replace("\n", "") if col.key in ("level1", "level2") else text
+                line[target.col] = text or None
+            if any(v for v in line):
+                out.append(line)
+        return i
+
+    def _grid(self, out, rows, i) -> int:
+        form = self.form
+        h = next((j for j in range(i, len(rows)) if self._is_grid_header(rows[j])), None)
+        if h is None:
+            return i
+        footer = {norm_label(r.anchor) for r in form.footer if r.anchor}
+        return self._grid_rows(out, rows, i, form.main_grid, h, lambda row: _first(row) in footer)
+
+    def _table(self, out, rows, i, grid, k) -> int:
+        h = next((j for j in range(i, len(rows)) if any(norm_label(c.text) == norm_label(grid.anchor)
+                                                         for c in rows[j])), None)
+        if h is None:
+            out.append([None] * self.ncols)
+            return i
+        following = {norm_label(r.anchor) for r in self.body_rows[k + 1:] if r.anchor} | {self.grid_anchor}
+        return self._grid_rows(out, rows, i, grid, h, lambda row: _first(row) in following or self._is_grid_header(row))
+
+
+def _lines(block) -> list[list[str]]:
+    """What a block before a table prints, as lines cut into pieces (a tab or a run of spaces between)."""
+    kind, value = block
+    if kind == "p":
+        return [[p for p in re.split(r"\t+| {2,}|\u3000{2,}", value) if p.strip()]]
+    return [[c.text for c in row if c.text and not c.cont] for row in value]
+
+
+def unit_texts(doc: WordDoc, form: Form) -> dict[str, str]:
+    """The 部门整体绩效目标 texts: the paragraphs under each heading the unit sheet names."""
+    spec = form.unit_sheet
+    if not spec:
+        return {}
+    heads = {norm_label(r["anchor"]): r["field"] for r in spec["rows"]}
+    out: dict[str, list[str]] = {}
+    current = None
+    for kind, value in doc.blocks:
+        if kind == "t":
+            if current is not None and out.get(current):
+                current = None
+            continue
+        head = _heading(value)
+        if head in heads:
+            current = heads[head]
+            out.setdefault(current, [])
+            continue
+        if current is not None and (head.startswith("第") and "部分" in head[:5] or head == norm_label("目录")):
+            current = None
+            continue
+        if current is not None:
+            out[current].append(value)
+    return {k: "\n".join(v) for k, v in out.items() if v}
+
+
+def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book, Form] | None:
+    """The document as the workbook the best-matching form would have been: one sheet a project."""
+    candidates = [(score(doc, f), f) for f in forms if f.kind in ("project_target", "dept_target")]
+    candidates = [(s, f) for s, f in candidates if s >= 3]
+    if not candidates:
+        return None
+    _, form = max(candidates, key=lambda sf: sf[0])
+    layout = Layout(form)
+    first = norm_label(next(r.anchor for r in form.rows if r.anchor))
+    book = Book(format=fmt)
+    projects: list[tuple[list, list]] = []   # (lines before it, its Word rows)
+    pending: list = []
+    for block in doc.blocks:
+        if block[0] == "t":
+            table = [row for row in block[1] if row]
+            starts = [j for j, row in enumerate(table) if _first(row) == first]
+            if not starts:
+                known = any(_first(row) in layout.anchors or layout._is_grid_header(row) for row in table)
+                if projects and (known or pending == []):   # a project's table split in two (or across pages)
+                    projects[-1][1].extend(table)
+                else:
+                    pending.extend(_lines(block))
+                continue
+            if starts[0] > 0:   # rows above the first 项目编码 row belong to the lines before it
+                if projects and not pending:
+                    projects[-1][1].extend(table[:starts[0]])
+                else:
+                    pending.extend(_lines(("t", table[:starts[0]])))
+            for a, b in zip(starts, starts[1:] + [len(table)]):
+                projects.append((pending, table[a:b]))
+                pending = []
+        else:
+            pending.extend(_lines(block))
+    if not projects:
+        return None
+    name = form.meta.get("sheet_name", "项目{seq}")
+    for seq, (lines, rows) in enumerate(projects, 1):
+        book.sheets[name.format(seq=seq)] = layout.sheet(lines, rows)
+    texts = unit_texts(doc, form)
+    if form.unit_sheet and texts:
+        sheet = [[form.unit_sheet.get("title", "")], [""]]
+        for r in form.unit_sheet["rows"]:
+            sheet.append([r["anchor"], texts.get(r["field"], "")])
+        book.sheets[form.unit_sheet["name"]] = sheet
+    book.text = "\n".join(doc.paragraphs[:40])
+    return book, form
+
+
+def read_word(data: bytes, kind: str, forms: list[Form]) -> tuple[Book, Form]:
+    """A Word return as a Book laid out by the form it follows; a ReadError when it follows none."""
+    fmt = "docx"
+    if kind == "doc":
+        data, fmt = convert_to_docx(data), "doc"
+    doc = parse_docx(data)
+    made = word_book(doc, forms, fmt)
+    if made is None:
+        if not doc.tables:
+            raise ReadError("这是 Word 文档，其中没有表格，不是绩效目标表", "not-spreadsheet")
+        raise ReadError("这是 Word 文档，其中的表格认不出是哪张表（没有表式的标签，如“项目编码”“一级指标”）",
+                        "not-spreadsheet")
+    return made
