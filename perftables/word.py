@@ -118,7 +118,10 @@ def parse_docx(data: bytes) -> WordDoc:
     if info.file_size > MAX_DOCUMENT_XML:
         raise ReadError(f"Word 文档正文过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", "too-large")
     try:
-        root = ET.fromstring(zf.read(info))
+        xml = zf.read(info)
+        if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:   # Word never writes one: nothing is ever expanded
+            raise ReadError("Word 文档的正文含有实体定义（不是 Word 写出的文件），未读取", "damaged")
+        root = ET.fromstring(xml)
     except (ET.ParseError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
         raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
     body = root.find(W + "body")
@@ -162,26 +165,31 @@ def _heading(text: str) -> str:
     return norm_label(_NUMBERING.sub("", text).rstrip("：:"))
 
 
+def _label(text) -> str:
+    """A label as compared: norm_label, and a colon after it (项目编码：) does not count."""
+    return norm_label(text).rstrip(":")
+
+
 def _first(row: list[WCell]) -> str:
     cell = next((c for c in row if not c.cont and c.text), None)
-    return norm_label(cell.text) if cell else ""
+    return _label(cell.text) if cell else ""
 
 
 def anchors_of(form: Form) -> list[str]:
-    return [norm_label(r.anchor) for r in form.rows if r.anchor] + [norm_label(form.grid_anchor)]
+    return [_label(r.anchor) for r in form.rows if r.anchor] + [_label(form.grid_anchor)]
 
 
 def score(doc: WordDoc, form: Form) -> int:
     """How many of the form's anchors the document's tables hold (row labels, the grid header)."""
     firsts = {_first(row) for t in doc.tables for row in t}
-    labels = {norm_label(c.text) for t in doc.tables for row in t for c in row}
+    labels = {_label(c.text) for t in doc.tables for row in t for c in row}
     found = {a for a in anchors_of(form)[:-1] if a in firsts}
-    return len(found) + (norm_label(form.grid_anchor) in labels) * 2
+    return len(found) + (_label(form.grid_anchor) in labels) * 2
 
 
 def _template_regex(template: str) -> re.Pattern:
     parts = re.split(r"\{[a-z_0-9]+\}", template)
-    return re.compile("^" + ".*?".join(re.escape(norm_label(p)) for p in parts) + "$")
+    return re.compile("^" + ".*?".join(re.escape(_label(p)) for p in parts) + "$")
 
 
 class Layout:
@@ -193,8 +201,8 @@ class Layout:
         first = next(i for i, r in enumerate(form.rows) if r.anchor)
         self.lead_rows = form.rows[:first]          # title, unit line: above the table, often paragraphs
         self.body_rows = form.rows[first:]
-        self.anchors = {norm_label(r.anchor) for r in form.rows + form.footer if r.anchor}
-        self.grid_anchor = norm_label(form.grid_anchor)
+        self.anchors = {_label(r.anchor) for r in form.rows + form.footer if r.anchor}
+        self.grid_anchor = _label(form.grid_anchor)
         # cells covered by a label merged down from the row above (预算规模及资金用途 over two rows)
         self.covered: dict[int, set[int]] = {}
         for i, row in enumerate(form.rows):
@@ -211,14 +219,14 @@ class Layout:
         fcells = [c for c in sorted(frow.cells, key=lambda c: c.col) if c.col not in covered]
         wcells = [c for c in words if not c.cont]
         if len(wcells) > len(fcells) and covered:   # a continuation row may repeat the merged label
-            wcells = wcells[1:] if wcells and not any(norm_label(wcells[0].text) == norm_label(f.label)
+            wcells = wcells[1:] if wcells and not any(_label(wcells[0].text) == _label(f.label)
                                                         for f in fcells if f.label) else wcells
         texts = [c.text for c in wcells]
         # pair label cells with the Word cells of the same text, in order
         pairs, j = [], 0
         for fi, fc in enumerate(fcells):
             if fc.label:
-                k = next((k for k in range(j, len(texts)) if norm_label(texts[k]) == norm_label(fc.label)), None)
+                k = next((k for k in range(j, len(texts)) if _label(texts[k]) == _label(fc.label)), None)
                 if k is not None:
                     pairs.append((fi, k))
                     j = k + 1
@@ -258,19 +266,20 @@ class Layout:
         out = []
         for frow in self.lead_rows:
             row = [None] * self.ncols
-            labels = {norm_label(c.label) for c in frow.cells if c.label}
+            labels = {_label(c.label) for c in frow.cells if c.label}
             # a template with words of its own ("{seq}.{project_name}绩效目标表") recognises its line; one of
             # names only ("{unit_code}{unit_name}") takes the line its row's labels are on
-            templates = [c for c in frow.cells if c.value is not None and norm_label(re.sub(r"\{[a-z_0-9]+\}", "", c.value))]
+            templates = [c for c in frow.cells
+                         if c.value is not None and _label(re.sub(r"\{[a-z_0-9]+\}", "", c.value))]
             best = None
             for pieces in lines:
-                norm = [norm_label(p) for p in pieces]
+                norm = [_label(p) for p in pieces]
                 hit = sum(label in norm for label in labels) * 2 + sum(
                     any(_template_regex(c.value).match(n) for n in norm if n not in labels) for c in templates)
                 if hit and (best is None or hit > best[0]):
                     best = (hit, pieces)
             if best:
-                rest = [p for p in best[1] if norm_label(p) not in labels]
+                rest = [p for p in best[1] if _label(p) not in labels]
                 for c, text in zip((c for c in frow.cells if not c.label), rest):
                     row[c.col] = text
                 for c in frow.cells:
@@ -292,7 +301,7 @@ class Layout:
                 i = self._table(out, rows, i, form.tables[frow.table], k)
                 continue
             if frow.anchor:
-                j = next((j for j in range(i, len(rows)) if _first(rows[j]) == norm_label(frow.anchor)), None)
+                j = next((j for j in range(i, len(rows)) if _first(rows[j]) == _label(frow.anchor)), None)
                 if j is None:
                     out.append([None] * self.ncols)   # the extractor names what is missing
                     continue
@@ -304,7 +313,7 @@ class Layout:
             i += 1
         i = self._grid(out, rows, i)
         for frow in form.footer:
-            j = next((j for j in range(i, len(rows)) if frow.anchor and _first(rows[j]) == norm_label(frow.anchor)),
+            j = next((j for j in range(i, len(rows)) if frow.anchor and _first(rows[j]) == _label(frow.anchor)),
                      None)
             if j is None:
                 out.append([None] * self.ncols)
@@ -314,18 +323,18 @@ class Layout:
         return out
 
     def _is_grid_header(self, row: list[WCell]) -> bool:
-        return any(norm_label(c.text) == self.grid_anchor for c in row)
+        return any(_label(c.text) == self.grid_anchor for c in row)
 
     def _columns(self, header: list[WCell], grid) -> dict[int, object]:
         """Word grid column → the form's grid column, by the header's labels."""
         by_label = {}
         for col in grid.columns:
-            by_label[norm_label(col.label)] = col
+            by_label[_label(col.label)] = col
             for part in col.parts:
-                by_label.setdefault(norm_label(part.label), part)
+                by_label.setdefault(_label(part.label), part)
         out = {}
         for c in header:
-            col = by_label.get(norm_label(c.text))
+            col = by_label.get(_label(c.text))
             if col is not None:
                 for g in range(c.start, c.start + c.span):
                     out[g] = col
@@ -346,14 +355,14 @@ class Layout:
             for col in grid.columns:
                 put(col, 0)
             out.append(line)
-        header_texts = [norm_label(c.text) for c in header]
-        sub_labels = {norm_label(p.label) for c in grid.columns for p in c.parts}
+        header_texts = [_label(c.text) for c in header]
+        sub_labels = {_label(p.label) for c in grid.columns for p in c.parts}
         above: dict[int, str] = {}
         i = header_index + 1
         while i < len(rows) and not stop(rows[i]):
             row = rows[i]
             i += 1
-            texts = [norm_label(c.text) for c in row]
+            texts = [_label(c.text) for c in row]
             if texts == header_texts or (texts and set(t for t in texts if t) <= sub_labels):
                 continue   # the header repeated on the next page, or the second header row (符号 数值 单位)
             line = [None] * self.ncols
@@ -381,16 +390,16 @@ class Layout:
         h = next((j for j in range(i, len(rows)) if self._is_grid_header(rows[j])), None)
         if h is None:
             return i
-        footer = {norm_label(r.anchor) for r in form.footer if r.anchor}
+        footer = {_label(r.anchor) for r in form.footer if r.anchor}
         return self._grid_rows(out, rows, i, form.main_grid, h, lambda row: _first(row) in footer)
 
     def _table(self, out, rows, i, grid, k) -> int:
-        h = next((j for j in range(i, len(rows)) if any(norm_label(c.text) == norm_label(grid.anchor)
+        h = next((j for j in range(i, len(rows)) if any(_label(c.text) == _label(grid.anchor)
                                                          for c in rows[j])), None)
         if h is None:
             out.append([None] * self.ncols)
             return i
-        following = {norm_label(r.anchor) for r in self.body_rows[k + 1:] if r.anchor} | {self.grid_anchor}
+        following = {_label(r.anchor) for r in self.body_rows[k + 1:] if r.anchor} | {self.grid_anchor}
         return self._grid_rows(out, rows, i, grid, h, lambda row: _first(row) in following or self._is_grid_header(row))
 
 
@@ -407,7 +416,7 @@ def unit_texts(doc: WordDoc, form: Form) -> dict[str, str]:
     spec = form.unit_sheet
     if not spec:
         return {}
-    heads = {norm_label(r["anchor"]): r["field"] for r in spec["rows"]}
+    heads = {_label(r["anchor"]): r["field"] for r in spec["rows"]}
     out: dict[str, list[str]] = {}
     current = None
     for kind, value in doc.blocks:
@@ -420,7 +429,7 @@ def unit_texts(doc: WordDoc, form: Form) -> dict[str, str]:
             current = heads[head]
             out.setdefault(current, [])
             continue
-        if current is not None and (head.startswith("第") and "部分" in head[:5] or head == norm_label("目录")):
+        if current is not None and (head.startswith("第") and "部分" in head[:5] or head == _label("目录")):
             current = None
             continue
         if current is not None:
@@ -436,7 +445,7 @@ def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book,
         return None
     _, form = max(candidates, key=lambda sf: sf[0])
     layout = Layout(form)
-    first = norm_label(next(r.anchor for r in form.rows if r.anchor))
+    first = _label(next(r.anchor for r in form.rows if r.anchor))
     book = Book(format=fmt)
     projects: list[tuple[list, list]] = []   # (lines before it, its Word rows)
     pending: list = []

@@ -19,7 +19,7 @@ def _runs(text: str) -> str:
 
 
 def _table(rows: list[list], grid: int) -> str:
-    out = [f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/></w:tblPr><w:tblGrid>'
+    out = ['<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/></w:tblPr><w:tblGrid>'
            + "".join('<w:gridCol w:w="1200"/>' for _ in range(grid)) + "</w:tblGrid>"]
     for r, row in enumerate(rows):
         spans = [1] * len(row)

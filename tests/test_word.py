@@ -1,0 +1,193 @@
+"""Returns that are Word documents: read by the form description's labels, matched as stampless returns,
+reviewed by the same rules; the feedback is our own workbook pre-filled with what the document held."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import EXAMPLES, SEEDS, libreoffice_available
+from perftables.collect import collect
+from perftables.value import clean, format_number
+from worddoc import HEADER, MERGED, docx, project_rows, seed_document
+
+
+def view(ret):
+    """A return as the seeds print it: every project field, every indicator row, the unit's texts."""
+    return ([(p.code, p.name, format_number(p.budget) if p.budget is not None else None, p.use, p.goal, p.plan,
+              [(i.level1, i.level2, i.name, i.description, i.value.render(), i.basis) for i in p.indicators])
+             for p in ret.projects], ret.texts)
+
+
+def expected(unit):
+    """What seed_tables.json says the unit's document holds (唐山's empty '　' rows are no indicators)."""
+    projects = []
+    for p in unit["projects"]:
+        budget = p.get("budget")
+        projects.append((p["code"], p["name"], format_number(float(budget)) if budget else None, p["use"],
+                         p["goal"].strip(), [None if not clean(v) else float(clean(v).rstrip("%")) for v in p["plan"]],
+                         [tuple(r) for r in p["indicators"] if any(clean(c) for c in r[2:])]))
+    return projects, unit["texts"]
+
+
+@pytest.fixture(scope="module")
+def word_inbox(tmp_path_factory, seed_tables):
+    inbox = tmp_path_factory.mktemp("word")
+    for unit in seed_tables["units"]:
+        (inbox / f"{unit['name']}.docx").write_bytes(docx(seed_document(unit, split_at=3)))
+    return inbox
+
+
+@pytest.fixture(scope="module")
+def word_collection(word_inbox, roster):
+    return collect([word_inbox], roster=roster)
+
+
+def test_seed_documents_in_word_come_back_to_the_seeds_figures(word_collection, seed_tables):
+    """Seeds 000–003 as Word documents — 第一部分's texts under their headings, a table a project with its
+    title and unit line, 一级指标 merged down its rows, the first table split across two pages with its header
+    repeated — read back to every project, amount, plan, goal, indicator row and text of the seeds."""
+    assert all(f.fate.startswith("已采用") for f in word_collection.files), \
+        [(f.display, f.reason) for f in word_collection.files]
+    got = {r.unit_code: r for r in word_collection.returns}
+    for unit in seed_tables["units"]:
+        ret = got[unit["code"]]
+        budgets = view(ret)[0]
+        want = expected(unit)
+        for g, w in zip(budgets, want[0]):
+            assert g[:2] == w[:2] and g[3:] == w[3:], (unit["code"], g[0])
+            if w[2] is not None:
+                assert g[2] == w[2]
+        assert len(budgets) == len(want[0])
+        assert ret.texts == want[1]
+    figures = {r.unit_code: (len(r.projects), round(sum(p.budget for p in r.projects), 2)) for r in got.values()}
+    assert figures == {"306001": (4, 20.48), "405002": (4, 3208.40), "731002": (7, 408.00), "307001": (2, 22.00)}
+
+
+def test_word_returns_are_stampless_returns_reviewed_by_the_same_rules(word_collection, roster):
+    """Marked 无标识, matched to the roster's units, and found the same defects as the seeds typed into our
+    templates (examples/returns) — no more, no fewer."""
+    typed = {r.unit_code: sorted((f.sheet, f.rule, f.message) for f in r.findings)
+             for r in collect([EXAMPLES / "returns"], roster=roster).returns}
+    for ret in word_collection.returns:
+        assert ret.payload.get("stampless") and ret.payload["year"] == 2025
+        assert [f.rule for f in ret.findings].count("无标识") == 1
+        assert sorted((f.sheet, f.rule, f.message) for f in ret.findings if f.rule != "无标识") == typed[ret.unit_code]
+        assert ret.form.id == ("tangshan-project" if ret.unit_code == "405002" else "hebei-project")
+
+
+def test_what_word_does_to_a_table(tmp_path, seed_tables, roster):
+    """Cells merged across columns otherwise than the form, a code broken over two lines, amounts with 万元 and
+    thousands separators, full-width punctuation and spaces in the labels, stray empty paragraphs and rows, a
+    project's table split in two without its header, the unit named only on the cover."""
+    unit = next(u for u in seed_tables["units"] if u["code"] == "306001")
+    p = dict(unit["projects"][0], budget="2.50万元", fiscal="2.50", other="0")
+    rows = project_rows(p, tangshan=False)
+    rows[0] = ["项目编码：", "130304212DKQ\nUYMYGYXRY", "项目名称", p["name"]]             # label with a colon
+    rows[1] = ["预算规模及资金用途", "预算数", "2.50万元", "其中：财政资金", "2.50", "其他资金", "0"]
+    rows[3] = ["资金支出计划 ( % )", "3 月底", "6月底", "10月底", "12月底"]
+    head = rows.index(HEADER)
+    big = dict(unit["projects"][1], budget="1,000.00", fiscal="1,000.00", other="0")
+    blocks = ["秦皇岛市北戴河区科学技术协会(本级)", "2025年部门预算绩效文本", "", "",
+              "1.科学技术普及活动经费绩效目标表", rows[:head + 2], "", "　", rows[head + 2:],
+              "2." + big["name"] + "绩效目标表", project_rows(big, tangshan=False)]
+    (tmp_path / "文本.docx").write_bytes(docx(blocks))
+    [ret] = collect([tmp_path / "文本.docx"], roster=roster).returns
+    first, second = ret.projects
+    assert ret.unit_code == "306001"
+    assert first.code == "130304212DKQUYMYGYXRY" and first.budget == 2.5 and first.plan == [25, 50, 75, 100]
+    assert [(i.name, i.value.render()) for i in first.indicators] == [(r[2], r[4]) for r in p["indicators"]]
+    assert first.indicators[1].level1 == "产出指标"            # merged down, across the split
+    assert second.budget == 1000.0 and second.fiscal == 1000.0
+
+
+def test_our_published_documents_read_back_as_published(tmp_path, roster):
+    """The 部门预算绩效文本 perftables publishes, sent back as a return: the same return."""
+    from perftables.publish import publish
+    col = collect([EXAMPLES / "returns"], roster=roster)
+    publish(col, tmp_path / "公开", pdf=False)
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    for path in (tmp_path / "公开").glob("*部门预算绩效文本.docx"):
+        shutil.copy(path, inbox / path.name)
+    back = {r.unit_code: r for r in collect([inbox], roster=roster).returns}
+    assert set(back) == {r.unit_code for r in col.returns}
+    for ret in col.returns:
+        assert view(back[ret.unit_code]) == view(ret), ret.unit_code
+
+
+def test_the_feedback_of_a_word_return_is_our_workbook_with_what_it_held(tmp_path, word_inbox, roster):
+    """The unit that answered in Word gets back a generated, stamped workbook holding its document's entries
+    and the problems marked: the next round comes back as our workbook, read exactly."""
+    from perftables.feedback import write_feedback
+    col = collect([word_inbox / "丰宁满族自治县科学技术协会本级.docx"], roster=roster)
+    [book] = write_feedback(col, tmp_path / "退改")
+    [again] = collect([book], roster=roster).returns
+    [before] = col.returns
+    assert not again.payload.get("stampless") and view(again) == view(before)
+    assert [f.rule for f in again.findings if f.rule == "资金用途与预算数不符"] == ["资金用途与预算数不符"]
+
+
+def test_documents_that_are_not_a_return_say_why(tmp_path, roster):
+    (tmp_path / "通知.docx").write_bytes(docx(["关于报送绩效目标的通知", "请各单位按时报送。"]))
+    (tmp_path / "其他表.docx").write_bytes(docx([[["序号", "姓名"], ["1", "张三"]]]))
+    (tmp_path / "坏.docx").write_bytes(docx(["x"])[:300])
+    import io
+    import zipfile
+    bomb = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(docx(["x"]))) as src, zipfile.ZipFile(bomb, "w") as z:
+        for name in src.namelist():
+            body = src.read(name)
+            if name == "word/document.xml":   # entities that would expand to gigabytes
+                body = body.replace(b"?>", b'?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>', 1)
+            z.writestr(name, body)
+    (tmp_path / "实体.docx").write_bytes(bomb.getvalue())
+    reasons = {f.display.split("/")[-1]: f.reason for f in collect([tmp_path], roster=roster).files}
+    assert "实体定义" in reasons["实体.docx"]
+    assert "没有表格" in reasons["通知.docx"]
+    assert "认不出是哪张表" in reasons["其他表.docx"]
+    assert "损坏" in reasons["坏.docx"]
+
+
+def test_a_doc_without_libreoffice_is_a_reason(tmp_path, roster, monkeypatch):
+    import perftables.files as files
+    monkeypatch.setattr(files, "find_soffice", lambda: None)
+    cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "WordDocument".encode("utf-16-le") + b"\0" * 2000
+    (tmp_path / "旧格式.doc").write_bytes(cfb)
+    [rec] = collect([tmp_path], roster=roster).files
+    assert "需要安装 LibreOffice" in rec.reason and rec.fate == "未采用"
+
+
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice not installed")
+def test_doc_and_wps_through_libreoffice(tmp_path, word_inbox, roster):
+    """A Word 97–2003 .doc (as WPS 文字 also saves) is converted by LibreOffice and read as the .docx was."""
+    src = word_inbox / "丰宁满族自治县科学技术协会本级.docx"
+    work = tmp_path / "conv"
+    work.mkdir()
+    shutil.copy(src, work / "in.docx")
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation={(tmp_path / 'p').as_uri()}", "--convert-to",
+                    "doc:MS Word 97", "--outdir", str(work), str(work / "in.docx")], check=True, timeout=300,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    shutil.copy(work / "in.doc", inbox / "丰宁.doc")
+    shutil.copy(work / "in.doc", inbox / "丰宁.wps")
+    col = collect([inbox], roster=roster)
+    assert [f.format for f in col.files] == ["doc", "doc"]
+    [docx_ret] = collect([src], roster=roster).returns
+    assert col.returns and view(col.returns[0]) == view(docx_ret)
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the project")
+def test_the_test_documents_print_the_seeds_cells(seed_tables):
+    """Every cell the test documents print stands in its seed document (white space aside)."""
+    import re
+    for unit in seed_tables["units"]:
+        flat = re.sub(r"\s+", "", next(SEEDS.glob(unit["seed"] + "_*.txt")).read_text(encoding="utf-8"))
+        for block in seed_document(unit):
+            for row in block if isinstance(block, list) else []:
+                for cell in row:
+                    if cell is not MERGED and cell:
+                        assert re.sub(r"\s+", "", cell) in flat, (unit["seed"], cell)
