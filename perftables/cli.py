@@ -232,12 +232,15 @@ def forms(check):
               help="部门整体表的部门数据（CSV/xlsx，列名即表上的名称，如“财政拨款”“财政拨款（上年）”“填报人”）")
 @click.option("--history", multiple=True, type=click.Path(exists=True),
               help="往年收回的部门整体表（收件箱、汇总工作簿或导出文件夹，可给两次）：预填并锁定近两年指标值")
+@click.option("--from", "last_year", multiple=True, type=click.Path(exists=True),
+              help="去年收回的目标表：收件箱、汇总工作簿、导出文件夹或公开的文本文件夹（可给多次）；"
+                   "继续的项目预填去年的绩效目标和指标（可修改），对照见输出文件夹里的“去年对照.csv”")
 @click.option("--unit", "units", multiple=True, help="只为这些单位编码重新生成（可给多次），其他单位的文件不动")
 @click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白模板（已填写的回执从不覆盖）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @templates_option
 def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact,
-             department, history, units, overwrite, workers):
+             department, history, last_year, units, overwrite, workers):
     """按名单为每个单位生成一份锁定的绩效目标表工作簿。
 
     \b
@@ -245,10 +248,11 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
     示例：
         perftables generate examples/roster.csv -o 下发 --year 2025 --deadline "2025年1月15日"
         perftables generate examples/roster.csv -o 下发 --year 2025 --unit 306001    （只重发一个单位）
+        perftables generate 名单2026.csv -o 下发2026 --year 2026 --from 2025汇总.xlsx    （从去年的表开始）
     """
     from .generate import Options, generate as run
 
-    guard({"输出文件夹": outdir}, inputs=history, reads=[roster, department])
+    guard({"输出文件夹": outdir}, inputs=[*history, *last_year], reads=[roster, department])
     from .forms import load_form, load_taxonomy
     if form_id:   # a mistyped form or taxonomy: said before anything
         load_form(form_id)
@@ -257,6 +261,7 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
     ros = read_roster(roster)
     if department or history:
         _attach_department_data(ros, form_id, department, history, year)
+    carried = _carry_last_year(ros, last_year, year, form_id, taxonomy) if last_year else None
     writable(outdir)
     opts = Options(year=year, password=password, extra_projects=extra_projects, indicator_rows=indicator_rows,
                    deadline=deadline, contact=contact, created=_dt.datetime.now().replace(microsecond=0))
@@ -267,6 +272,25 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位；发送清单：{Path(outdir) / '发送清单.csv'}")
+    if carried is not None:
+        from .files import write_csv
+        from .lastyear import DROPPED, REPORT, REPORT_HEAD
+        write_csv(Path(outdir) / REPORT, [REPORT_HEAD], carried.report)
+        click.echo(f"从去年开始：沿用 {carried.carried} 个项目（已预填去年的绩效目标和指标，可修改），"
+                   f"新项目 {carried.new} 个，去年有、今年名单中没有：{carried.dropped} 个（见 {Path(outdir) / REPORT}）")
+        for r in carried.report:
+            if r[5] == DROPPED:
+                click.echo(f"  去年有、今年没有：{r[0]} {r[1]} {r[2]} {r[3]}")
+
+
+def _carry_last_year(ros, sources, year, form_id, taxonomy):
+    from .generate import form_for_unit
+    from .lastyear import LastYearError, attach, last_year_returns
+    try:
+        last = last_year_returns(sources, year, ros)
+    except LastYearError as exc:
+        raise UserError(str(exc)) from None
+    return attach(ros, last, lambda u: form_for_unit(u, form_id, taxonomy))
 
 
 def _attach_department_data(ros, form_id, department, history, year):

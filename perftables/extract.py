@@ -303,7 +303,8 @@ class Extractor:
             value = expected
         else:
             value = actual
-            if cell.is_input and _text(actual):
+            suggested = (project or {}).get("suggested", {}).get(cell.field)   # last year's, as given
+            if cell.is_input and _text(actual) and not (suggested and _same(suggested, actual)):
                 self.out.entered += 1
         if not cell.field or cell.value is not None:
             return

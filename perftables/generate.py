@@ -245,7 +245,8 @@ class WorkbookWriter:
         for i, width in enumerate(form.meta["columns"]):
             ws.set_column(i, i, width)
         filled = self.fill.get("projects", {}).get(name, {})
-        values = filled.get("fields", {})
+        # what the unit entered (feedback), over what is suggested to it (last year's goal: generate --from)
+        values = {**(project or {}).get("suggested", {}), **filled.get("fields", {})}
         rows = grid_rows(form, project, filled.get("indicators"))
         n = grid_rows_for(form, self.opts, rows)
         tables = {key: table_rows(g, project, filled.get("tables", {}).get(key), form.taxonomy)

@@ -943,8 +943,11 @@ def returns_from_summary(source) -> list:
                     setattr(pr, key, value)
             pr.plan = [parse_amount(p.get(f"累计支出进度{i}（%）", "")).value for i in range(1, len(form.plan_fields()) + 1)]
             pr.values.update((c.field, v) for c, v in zip(form.plan_fields(), pr.plan))
+            options = {"placeholders": tuple(form.review.get("placeholders", ())),
+                       "question_prefix": form.review.get("question_prefix", "是否")}   # as the collector read it
             pr.indicators = [Indicator(row=int(i["行号"]), level1=i["一级指标"], level2=i["二级指标"], name=i["三级指标"],
-                                       description=i["绩效指标描述"], value=parse(i["指标值"]), basis=i["指标值确定依据"])
+                                       description=i["绩效指标描述"], value=parse(i["指标值"], **options),
+                                       basis=i["指标值确定依据"])
                              for i in t.get("指标明细", []) if i["单位编码"] == code and i["工作表"] == pr.sheet]
             ret.projects.append(pr)
         rec = FileRecord(path=None, display=f"{Path(source).name}：{code} {f['单位名称']}", sha256=f["SHA-256"],
