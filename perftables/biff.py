@@ -33,6 +33,15 @@ def _directory(data: bytes) -> list[tuple[str, int, int, int]]:
     return _stream(data, None) or []
 
 
+def cfb_streams(data: bytes) -> set[str]:
+    """The names in a compound file's directory (Workbook: xls, et; WordDocument: doc, WPS 文字's wps); empty
+    when the directory cannot be read."""
+    try:
+        return {name for name, *_ in _directory(data)}
+    except (_Bad, struct.error, IndexError, ValueError):
+        return set()
+
+
 def _stream(data: bytes, name: str | None):
     """The bytes of a stream of the compound file (Workbook, Book), or None. name None: the directory."""
     if len(data) < 512 or data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":

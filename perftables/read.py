@@ -69,7 +69,8 @@ def sniff(data: bytes) -> str:
         head = data[: 1 << 20]
         if any(m in head for m in ENCRYPTED_MARKERS):
             return "encrypted"
-        if "WordDocument".encode("utf-16-le") in data[: 4 << 20]:   # .doc, WPS 文字's .wps
+        from .biff import cfb_streams
+        if "WordDocument" in cfb_streams(data):   # .doc, and WPS 文字's .wps (the same format underneath)
             return "doc"
         return "xls"
     if data[:5] == b"%PDF-":

@@ -150,11 +150,34 @@ def test_documents_that_are_not_a_return_say_why(tmp_path, roster):
     assert "损坏" in reasons["坏.docx"]
 
 
+def compound_file(streams: list[str]) -> bytes:
+    """The smallest compound file (the container of .doc, .wps, .xls) whose directory names these streams."""
+    import struct
+    free, end, fatsect = 0xFFFFFFFF, 0xFFFFFFFE, 0xFFFFFFFD
+    header = bytearray(512)
+    header[:8] = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    struct.pack_into("<HHHHH", header, 0x18, 0x3E, 3, 0xFFFE, 9, 6)
+    struct.pack_into("<IIIIIIIII", header, 0x2C, 1, 1, 0, 4096, end, 0, end, 0, 0)
+    struct.pack_into("<109I", header, 0x4C, 0, *([free] * 108))
+    fat = struct.pack("<128I", fatsect, end, *([free] * 126))
+
+    def entry(name, kind):
+        e = bytearray(128)
+        raw = (name + "\0").encode("utf-16-le")
+        e[:len(raw)] = raw
+        struct.pack_into("<HB", e, 64, len(raw), kind)
+        struct.pack_into("<iii", e, 68, -1, -1, 1 if kind == 5 and streams else -1)
+        struct.pack_into("<IQ", e, 116, end, 0)
+        return bytes(e)
+    directory = entry("Root Entry", 5) + b"".join(entry(n, 2) for n in streams)
+    directory += bytes(128 * (4 - len(streams) - 1))
+    return bytes(header) + fat + directory
+
+
 def test_a_doc_without_libreoffice_is_a_reason(tmp_path, roster, monkeypatch):
     import perftables.files as files
     monkeypatch.setattr(files, "find_soffice", lambda: None)
-    cfb = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 504 + "WordDocument".encode("utf-16-le") + b"\0" * 2000
-    (tmp_path / "旧格式.doc").write_bytes(cfb)
+    (tmp_path / "旧格式.doc").write_bytes(compound_file(["WordDocument", "1Table"]))
     [rec] = collect([tmp_path], roster=roster).files
     assert "需要安装 LibreOffice" in rec.reason and rec.fate == "未采用"
 
