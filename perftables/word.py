@@ -375,9 +375,8 @@ class Layout:
                     target = next((p for p in col.parts if p.key == "num"), col.parts[0])
                 text = c.text
                 if c.cont or (not text and c.start in above and col.key in ("level1", "level2")):
-                    text = above.get(c.start, "")   # merged down: the value above, repeated
-                if col.key in ("level1", "level2"):
-                    above[c.start] = text
+                    text = above.get(c.start, "")   # merged down (an empty 一级 too): the value above, repeated
+                above[c.start] = text
                 if col.key != "name" and target.key not in ("description",):
                     text = text.replace("\n", "") if col.key in ("level1", "level2") else text
                 line[target.col] = text or None
