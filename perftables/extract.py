@@ -561,11 +561,8 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
                         p[k] = getattr(q, k)
     if not unit_code:
         return None
-    # the year a document prints on its cover and headings (2025年部门预算绩效文本, 2025年部门整体绩效目标)
-    years = re.findall(r"(20\d\d)\s*年度?\s*(?:部门|预算|项目|绩效)", book.text)
-    year = int(max(set(years), key=years.count)) if years else None
     return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
-            "taxonomy": form.taxonomy_id, "year": year, "unit_code": unit_code, "unit_name": unit_name,
+            "taxonomy": form.taxonomy_id, "year": book.year, "unit_code": unit_code, "unit_name": unit_name,
             "issue": 0, "projects": projects, "spares": [], "stampless": True}
 
 
@@ -580,7 +577,7 @@ def _dept_payload_from_labels(book: Book, form: Form, sheet: str, roster) -> dic
     unit = next((u for u in roster.units if norm_label(u.name) == norm_label(name)), None) if roster else None
     if unit is None:
         return None
-    years = [int(y) for y in re.findall(r"(20\d\d)", _text(values.get("year_line")))]
+    years = [book.year] if book.year else [int(y) for y in re.findall(r"(20\d\d)", _text(values.get("year_line")))]
     if not years:   # 近两年: the later of the two years printed there, plus one
         seen = [int(y) for r in rows for v in r if isinstance(v, str) for y in re.findall(r"^(20\d\d)\s*年$", v.strip())]
         years = [max(seen) + 1] if seen else []

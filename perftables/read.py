@@ -46,6 +46,7 @@ class Book:
     external_links: list[str] = field(default_factory=list)
     comments: list[tuple[str, str, str, str]] = field(default_factory=list)    # (sheet, cell, author, text)
     text: str = ""   # a Word return's text outside its tables (the unit it names)
+    year: int | None = None   # the budget year a Word return prints
     hidden_rows: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based rows
     hidden_cols: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based columns
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from .cells import norm_label
-from .forms import Form
+from .forms import Form, span
+from .layout import header_context
 from .read import Book, ReadError
 from .value import clean, parse_amount
 
@@ -195,8 +196,8 @@ def _template_regex(template: str) -> re.Pattern:
 class Layout:
     """One form's rows, grid and footer, and how Word rows are put where the template has them."""
 
-    def __init__(self, form: Form):
-        self.form = form
+    def __init__(self, form: Form, year: int | None = None):
+        self.form, self.year = form, year
         self.ncols = form.ncols
         first = next(i for i, r in enumerate(form.rows) if r.anchor)
         self.lead_rows = form.rows[:first]          # title, unit line: above the table, often paragraphs
@@ -325,60 +326,85 @@ class Layout:
     def _is_grid_header(self, row: list[WCell]) -> bool:
         return any(_label(c.text) == self.grid_anchor for c in row)
 
-    def _columns(self, header: list[WCell], grid) -> dict[int, object]:
-        """Word grid column → the form's grid column, by the header's labels."""
-        by_label = {}
-        for col in grid.columns:
-            by_label[_label(col.label)] = col
+    def _labels(self, grid) -> dict[str, tuple]:
+        """Every label of the grid's header, at any depth (符号 under 指标值, {y1}年 under 近两年指标值), as
+        printed this year → (column, depth)."""
+        ctx = header_context(self.year)
+        out: dict[str, tuple] = {}
+
+        def walk(col, depth):
+            out.setdefault(_label(col.label.format(**ctx)), (col, depth))
             for part in col.parts:
-                by_label.setdefault(_label(part.label), part)
-        out = {}
-        for c in header:
-            col = by_label.get(_label(c.text))
-            if col is not None:
+                walk(part, depth + 1)
+        for col in grid.columns:
+            walk(col, 0)
+        return out
+
+    def _columns(self, headers: list[list[WCell]], labels: dict) -> dict[int, object]:
+        """Word grid column → the form's grid column: the deepest header label above it."""
+        found: dict[int, tuple] = {}
+        for row in headers:
+            for c in row:
+                hit = None if c.cont else labels.get(_label(c.text))
+                if hit is None:
+                    continue
                 for g in range(c.start, c.start + c.span):
-                    out[g] = col
+                    if g not in found or found[g][1] < hit[1]:
+                        found[g] = hit
+        out = {}
+        for g, (col, _) in found.items():
+            if col.parts:   # 指标值 printed in one cell: the whole value where the form reads a whole value
+                leaves = col.leaves()
+                col = next((p for p in leaves if p.key in ("num", "value")), leaves[-1])
+            out[g] = col
         return out
 
     def _grid_rows(self, out, rows, i, grid, header_index, stop) -> int:
         """The header rows as the form prints them, then every indicator row until `stop` says."""
-        header = rows[header_index]
-        cols = self._columns(header, grid)
+        ctx = header_context(self.year)
+        labels = self._labels(grid)
+
+        def is_header(row):   # nothing but the header's own labels (its lower rows, or it repeated on a page)
+            texts = [_label(c.text) for c in row if not c.cont and c.text]
+            return bool(texts) and all(t in labels or t == self.grid_anchor or t == _label(grid.anchor)
+                                       for t in texts)
+        headers = [rows[header_index]]
+        j = header_index + 1
+        while j < len(rows) and not stop(rows[j]) and is_header(rows[j]):
+            headers.append(rows[j])
+            j += 1
+        cols = self._columns(headers, labels)
         for level in range(grid.header_rows):   # the form's own header: what the extractor checks
             line = [None] * self.ncols
 
             def put(col, depth):
                 if depth == level:
-                    line[col.col] = col.label
+                    line[col.col] = col.label.format(**ctx)
                 for part in col.parts:
                     put(part, depth + 1)
             for col in grid.columns:
                 put(col, 0)
+            if level == 0 and grid.spec.get("side"):   # the label down the grid's left side is its anchor
+                line[span(grid.spec["side"])[0]] = grid.anchor
             out.append(line)
-        header_texts = [_label(c.text) for c in header]
-        sub_labels = {_label(p.label) for c in grid.columns for p in c.parts}
         above: dict[int, str] = {}
-        i = header_index + 1
+        i = j
         while i < len(rows) and not stop(rows[i]):
             row = rows[i]
             i += 1
-            texts = [_label(c.text) for c in row]
-            if texts == header_texts or (texts and set(t for t in texts if t) <= sub_labels):
-                continue   # the header repeated on the next page, or the second header row (符号 数值 单位)
+            if is_header(row):
+                continue   # the header repeated on the next page
             line = [None] * self.ncols
             for c in row:
-                col = cols.get(c.start)
-                if col is None:
+                target = cols.get(c.start)
+                if target is None:
                     continue
-                target = col
-                if col.parts:   # 指标值 printed in one cell: the whole value in its number part
-                    target = next((p for p in col.parts if p.key == "num"), col.parts[0])
                 text = c.text
-                if c.cont or (not text and c.start in above and col.key in ("level1", "level2")):
+                if c.cont or (not text and c.start in above and target.key in ("level1", "level2")):
                     text = above.get(c.start, "")   # merged down (an empty 一级 too): the value above, repeated
                 above[c.start] = text
-                if col.key != "name" and target.key not in ("description",):
-                    text = text.replace("\n", "") if col.key in ("level1", "level2") else text
+                if target.key in ("level1", "level2"):
+                    text = text.replace("\n", "")
                 line[target.col] = text or None
             if any(v for v in line):
                 out.append(line)
@@ -399,7 +425,11 @@ class Layout:
             out.append([None] * self.ncols)
             return i
         following = {_label(r.anchor) for r in self.body_rows[k + 1:] if r.anchor} | {self.grid_anchor}
-        return self._grid_rows(out, rows, i, grid, h, lambda row: _first(row) in following or self._is_grid_header(row))
+        i = self._grid_rows(out, rows, i, grid, h, lambda row: _first(row) in following or self._is_grid_header(row))
+        # the spare rows the template gives an inline table: the rows below stand where the template has them
+        # (the row numbers in the findings are those of the workbook the unit gets back)
+        out.extend([None] * self.ncols for _ in range(grid.blank_rows))
+        return i
 
 
 def _lines(block) -> list[list[str]]:
@@ -436,6 +466,21 @@ def unit_texts(doc: WordDoc, form: Form) -> dict[str, str]:
     return {k: "\n".join(v) for k, v in out.items() if v}
 
 
+_YEAR_HEADING = re.compile(r"(20\d\d)\s*年度?\s*(?:部门|预算|项目|绩效)")
+_YEAR_ALONE = re.compile(r"^(20\d\d)\s*年度$")
+
+
+def document_year(doc: WordDoc) -> int | None:
+    """The budget year a document prints: in its headings (2025年部门预算绩效文本, 2025年部门整体绩效目标),
+    else a table's own year line (2024年度); None when it prints none."""
+    years = [int(y) for p in doc.paragraphs for y in _YEAR_HEADING.findall(p)]
+    if not years:
+        cells = [c.text for t in doc.tables for row in t[:4] for c in row] + doc.paragraphs
+        years = [int(m.group(1)) for text in cells for part in re.split(r"[\t\n]| {2,}", text)
+                 if (m := _YEAR_ALONE.match(part.strip()))]
+    return max(set(years), key=years.count) if years else None
+
+
 def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book, Form] | None:
     """The document as the workbook the best-matching form would have been: one sheet a project."""
     candidates = [(score(doc, f), f) for f in forms if f.kind in ("project_target", "dept_target")]
@@ -443,9 +488,10 @@ def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book,
     if not candidates:
         return None
     _, form = max(candidates, key=lambda sf: sf[0])
-    layout = Layout(form)
+    year = document_year(doc)
+    layout = Layout(form, year)
     first = _label(next(r.anchor for r in form.rows if r.anchor))
-    book = Book(format=fmt)
+    book = Book(format=fmt, year=year)
     projects: list[tuple[list, list]] = []   # (lines before it, its Word rows)
     pending: list = []
     for block in doc.blocks:

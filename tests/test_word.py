@@ -283,3 +283,30 @@ def test_the_seed_documents_own_text_as_word(tmp_path, seed_tables, roster):
         figures[unit["code"]] = (len(ret.projects), round(sum(p.budget for p in ret.projects), 2))
         assert [p[6] for p in view(ret)[0]] == [p[6] for p in expected(unit)[0]], unit["code"]
     assert figures == {"306001": (4, 20.48), "405002": (4, 3208.40), "731002": (7, 408.00)}
+
+
+def test_a_published_department_table_reads_back_as_published(tmp_path):
+    """The 部门整体绩效目标表 (Hubei, seed 004) as perftables publishes it in Word: its figures, its project list
+    and long-term table, both indicator tables with their 近两年 columns under a three-row header, its texts —
+    and the same findings, row numbers included (the rows stand where the template has them)."""
+    from perftables.publish import publish
+    from perftables.roster import read_roster
+    roster = read_roster(EXAMPLES / "dept" / "名单.csv")
+    col = collect([EXAMPLES / "dept" / "returns"], roster=roster)
+    publish(col, tmp_path / "公开", pdf=False)
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    for path in (tmp_path / "公开").glob("704001_*.docx"):
+        shutil.copy(path, inbox / path.name)
+    [back] = collect([inbox], roster=roster).returns
+    [ret] = col.returns
+
+    def dept_view(r):
+        return ([(p.values, [(i.level1, i.level2, i.name, i.value.render(), i.basis,
+                              {k: v for k, v in i.extra.items() if v}) for i in p.indicators],
+                  {k: [(getattr(x, "name", None) or x.get("name"), getattr(x, "basis", None) or x.get("budget"))
+                       for x in v] for k, v in p.tables.items()}) for p in r.projects], r.texts)
+    assert dept_view(back) == dept_view(ret)
+    assert back.payload["year"] == 2024 and back.payload.get("stampless")
+    assert sorted((f.rule, f.message) for f in back.findings if f.rule != "无标识") == \
+        sorted((f.rule, f.message) for f in ret.findings)
