@@ -332,6 +332,7 @@ def _check_zip(data: bytes):
 
 _DATE_TAGS = {   # the last-saved time first, the creation time as fallback
     "xlsx": ("docProps/core.xml", (rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?created\b[^>]*>([^<]{1,64})<")),
+    "docx": ("docProps/core.xml", (rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?created\b[^>]*>([^<]{1,64})<")),
     "ods": ("meta.xml", (rb"<(?:[\w.-]+:)?date\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?creation-date\b[^>]*>([^<]{1,64})<")),
 }
 

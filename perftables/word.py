@@ -537,6 +537,12 @@ def read_word(data: bytes, kind: str, forms: list[Form]) -> tuple[Book, Form]:
         data, fmt = convert_to_docx(data), "doc"
     doc = parse_docx(data)
     made = word_book(doc, forms, fmt)
+    if made is not None:   # the application's own saved time: of several returns of a unit, the newest wins
+        from .read import _saved_time
+        try:
+            made[0].saved = _saved_time("docx", zipfile.ZipFile(io.BytesIO(data)))
+        except (zipfile.BadZipFile, OSError, ValueError):
+            pass
     if made is None:
         if not doc.tables:
             raise ReadError("这是 Word 文档，其中没有表格，不是绩效目标表", "not-spreadsheet")
