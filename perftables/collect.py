@@ -222,7 +222,7 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
         try:
             with zf.open(info) as fh:
                 body = fh.read(MAX_FILE_BYTES + 1)   # never trust the declared size
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
             member.reason = f"压缩包成员无法解压（{type(exc).__name__}）"
             members.append((member, b""))
             continue
@@ -284,7 +284,12 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
             return
         kind = sniff(data)
         if kind == "zip":
-            for member, body in unpack(rec, data, depth):
+            try:
+                members = unpack(rec, data, depth)
+            except Exception as exc:   # noqa: BLE001 — a damaged archive is a message, never the end of the run
+                rec.format, rec.reason = "zip", f"压缩包已损坏，无法展开（{type(exc).__name__}）"
+                return
+            for member, body in members:
                 member.mtime = rec.mtime
                 ingest(member, body, depth + 1)
             return

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 
 from .cells import col_letters
@@ -24,6 +25,10 @@ CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 FORMAT_NAMES = {"xlsx": "Excel 工作簿（xlsx）", "xls": "Excel 97-2003 / WPS 表格（xls/et）",
                 "ods": "OpenDocument 表格（ods）"}
+
+
+# what reading a member of a damaged zip raises (a bad deflate stream is a zlib.error, a cut one an EOFError)
+ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 
 
 class ReadError(Exception):
@@ -126,7 +131,7 @@ def _rels(zf: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
     folder, _, name = part.rpartition("/")
     try:
         xml = zf.read(f"{folder}/_rels/{name}.rels")
-    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+    except (KeyError, *ZIP_ERRORS):
         return []
     out = []
     for tag in _TYPE_TARGET.findall(xml):
@@ -183,7 +188,7 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
         return
     try:
         workbook = zf.read("xl/workbook.xml")
-    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+    except (KeyError, *ZIP_ERRORS):
         return
     rels = _rels(zf, "xl/workbook.xml")
     targets = {i: t for i, _, t in rels}
@@ -199,7 +204,7 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
         try:
             with zf.open(part) as fh:
                 xml = fh.read(MAX_UNZIPPED_BYTES)
-        except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+        except (KeyError, *ZIP_ERRORS):
             continue
         if extent is not None:
             extent[name] = _extent(xml)
@@ -218,7 +223,7 @@ def _xlsx_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = No
                 continue
             try:
                 cxml = zf.read(_resolve(part, target))
-            except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+            except (KeyError, *ZIP_ERRORS):
                 continue
             authors = [_xml_text(a) for a in _AUTHOR.findall(cxml)]
             for ref, author_id, body in _COMMENT.findall(cxml):
@@ -257,7 +262,7 @@ def _ods_parts(zf: zipfile.ZipFile | None, book: Book, extent: dict | None = Non
     try:
         with zf.open("content.xml") as fh:
             xml = fh.read(MAX_UNZIPPED_BYTES)
-    except (KeyError, OSError, zipfile.BadZipFile, RuntimeError, NotImplementedError):
+    except (KeyError, *ZIP_ERRORS):
         return
     busy = (b"table:formula", b"office:annotation", b"table:visibility")
     if extent is None and not any(k in xml for k in busy):

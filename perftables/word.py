@@ -20,6 +20,7 @@ import re
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -74,6 +75,17 @@ def _text_of(el) -> str:
     return "\n".join(out)
 
 
+MAX_GRID = 64   # grid columns a table may span: a wider one is not an official table (and is not looped over)
+
+
+def _count(el, default: int) -> int:
+    """A w:val count (gridSpan, gridBefore), within 0–MAX_GRID whatever the file says."""
+    try:
+        return max(0, min(int(el.get(W + "val", default)), MAX_GRID))
+    except (TypeError, ValueError):
+        return default
+
+
 def _table(tbl) -> list[list[WCell]]:
     rows = []
     for tr in tbl.findall(W + "tr"):
@@ -81,7 +93,7 @@ def _table(tbl) -> list[list[WCell]]:
         pr = tr.find(W + "trPr")
         before = pr.find(W + "gridBefore") if pr is not None else None
         if before is not None:
-            col = int(before.get(W + "val", "0") or 0)
+            col = _count(before, 0)
         cells = []
         for tc in tr.findall(W + "tc"):
             tcpr = tc.find(W + "tcPr")
@@ -89,10 +101,10 @@ def _table(tbl) -> list[list[WCell]]:
             if tcpr is not None:
                 gs = tcpr.find(W + "gridSpan")
                 if gs is not None:
-                    span = max(1, int(gs.get(W + "val", "1") or 1))
+                    span = max(1, _count(gs, 1))
                 vm = tcpr.find(W + "vMerge")
                 cont = vm is not None and vm.get(W + "val", "continue") == "continue"
-            cells.append(WCell(clean(_text_of(tc)), col, span, cont))
+            cells.append(WCell(clean(_text_of(tc)), min(col, MAX_GRID * 4), span, cont))
             col += span
         rows.append(cells)
     return rows
@@ -123,7 +135,7 @@ def parse_docx(data: bytes) -> WordDoc:
         if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:   # Word never writes one: nothing is ever expanded
             raise ReadError("Word 文档的正文含有实体定义（不是 Word 写出的文件），未读取", "damaged")
         root = ET.fromstring(xml)
-    except (ET.ParseError, zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError) as exc:
+    except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
     body = root.find(W + "body")
     doc = WordDoc()

@@ -310,3 +310,45 @@ def test_a_published_department_table_reads_back_as_published(tmp_path):
     assert back.payload["year"] == 2024 and back.payload.get("stampless")
     assert sorted((f.rule, f.message) for f in back.findings if f.rule != "无标识") == \
         sorted((f.rule, f.message) for f in ret.findings)
+
+
+def test_hostile_word_documents_each_get_a_fate(tmp_path, roster):
+    """Spans of a billion columns, counts that are not numbers, tables nested in cells, ten thousand rows,
+    random damage to the bytes: every file a fate and a reason, nothing crashes, nothing hangs."""
+    import random
+    import time
+    good = docx(["1.科学技术普及活动经费绩效目标表", [["项目编码", "X1", "项目名称", "甲"], HEADER,
+                                                   ["产出指标", "数量指标", "次数", "说明", "≥3次", "计划"]]])
+
+    def patched(old: bytes, new: bytes, data=good) -> bytes:
+        import io
+        import zipfile
+        out = io.BytesIO()
+        with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as z:
+            for name in src.namelist():
+                body = src.read(name)
+                z.writestr(name, body.replace(old, new) if name == "word/document.xml" else body)
+        return out.getvalue()
+    (tmp_path / "span.docx").write_bytes(patched(b'<w:gridSpan w:val="', b'<w:gridSpan w:val="999999999'))
+    (tmp_path / "nan.docx").write_bytes(patched(b'<w:gridSpan w:val="', b'<w:gridSpan w:val="x'))
+    from worddoc import _table
+    inner = _table([["一级指标", "二级指标"], ["产出指标", "数量指标"]], 2)
+    nested = _table([["项目编码", "X1", "项目名称", "甲"]], 4).replace("<w:tc><w:tcPr></w:tcPr>",
+                                                                        "<w:tc><w:tcPr></w:tcPr>" + inner * 50, 1)
+    (tmp_path / "nested.docx").write_bytes(docx([("xml", nested)]))
+    many = [["项目编码", "X1", "项目名称", "甲"], HEADER] + [["产出指标", "数量指标", f"次数{i}", "说明", "≥3次", "计划"]
+                                                       for i in range(10_000)]
+    (tmp_path / "many.docx").write_bytes(docx(["1.甲绩效目标表", many]))
+    rng = random.Random(7)
+    for k in range(30):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 20)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        (tmp_path / f"damaged{k}.docx").write_bytes(bytes(data))
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    t = time.perf_counter()
+    col = collect([tmp_path], roster=roster)
+    assert time.perf_counter() - t < 120
+    assert {f.path.name for f in col.files if f.path} == set(before)       # every file accounted for
+    assert all(f.fate and (f.reason or f.fate.startswith("已采用")) for f in col.files)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before

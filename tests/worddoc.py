@@ -39,10 +39,13 @@ def _table(rows: list[list], grid: int) -> str:
 
 
 def docx(blocks: list) -> bytes:
-    """blocks: a str (a paragraph; "" an empty one) or a list of rows (a table) in document order."""
+    """blocks: a str (a paragraph; "" an empty one), a list of rows (a table) or ("xml", body XML), in
+    document order."""
     body = []
     for block in blocks:
-        if isinstance(block, str):
+        if isinstance(block, tuple):   # ("xml", body XML as it stands)
+            body.append(block[1])
+        elif isinstance(block, str):
             body.append(_runs(block) if block else "<w:p/>")
         else:
             body.append(_table(block, max(len(r) for r in block)) + "<w:p/>")
