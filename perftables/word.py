@@ -117,7 +117,11 @@ def _blocks(parent, out: list) -> None:
             if text:
                 out.append(("p", text))
         elif el.tag == W + "tbl":
-            out.append(("t", _table(el)))
+            cells = el.findall(f"{W}tr/{W}tc")
+            if len(cells) == 1 and cells[0].find(W + "tbl") is not None:
+                _blocks(cells[0], out)   # a one-cell frame around the real content (a border, a layout table)
+            else:
+                out.append(("t", _table(el)))
         elif el.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag"):
             _blocks(el, out)   # content controls and the like wrap paragraphs and tables
 

@@ -102,6 +102,18 @@ def test_what_word_does_to_a_table(tmp_path, seed_tables, roster):
     assert second.budget == 1000.0 and second.fiscal == 1000.0
 
 
+def test_a_document_framed_in_a_one_cell_table_is_read_inside(tmp_path, seed_tables, roster):
+    """Some units put the whole text in a one-cell table (a border around the page): read what is inside."""
+    from worddoc import _runs, _table
+    unit = next(u for u in seed_tables["units"] if u["code"] == "307001")
+    inner = "".join(_runs(b) if isinstance(b, str) else _table(b, max(len(r) for r in b)) + "<w:p/>"
+                    for b in seed_document(unit))
+    frame = _table([["x"]], 1).replace(_runs("x"), inner)
+    (tmp_path / "框.docx").write_bytes(docx([("xml", frame)]))
+    [ret] = collect([tmp_path], roster=roster).returns
+    assert [p[:2] for p in view(ret)[0]] == [p[:2] for p in expected(unit)[0]] and ret.texts == unit["texts"]
+
+
 def test_our_published_documents_read_back_as_published(tmp_path, roster):
     """The 部门预算绩效文本 perftables publishes, sent back as a return: the same return."""
     from perftables.publish import publish
