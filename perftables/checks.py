@@ -7,7 +7,7 @@ import re
 
 from .extract import ERROR, WARNING, Finding, ProjectReturn
 from .forms import Form, norm_label, record_key
-from .value import FULLWIDTH_DIGITS, chinese_numeral, format_number, unit_key
+from .value import FULLWIDTH_DIGITS, chinese_numeral, format_number, parse_amount, unit_key
 
 _FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
@@ -28,6 +28,16 @@ AMOUNT_IN_TEXT = r"([0-9][0-9,]*(?:\.[0-9]+)?)\s*万元"
 def cost_like(name: str, l2=None) -> bool:
     """A cost-type indicator (smaller is better): its 二级 says so, or its name does."""
     return bool(l2 is not None and l2.reverse) or any(w in (name or "") for w in COST_WORDS)
+
+
+def direction_of(text) -> str | None:
+    """指标方向性 as the form prints it (正向指标, 反向, 越小越好…): "positive", "reverse" or None."""
+    t = str(text or "")
+    if any(w in t for w in ("反向", "逆向", "负向", "越小越好", "越低越好")):
+        return "reverse"
+    if any(w in t for w in ("正向", "越大越好", "越高越好")):
+        return "positive"
+    return None
 
 
 def leftover(text: str) -> str | None:
@@ -98,7 +108,24 @@ def review_project(form: Form, pr: ProjectReturn, year: int | None = None) -> li
             add(key, "模板占位文字", WARNING, f"“{form.fields()[key][1].title}”中有未替换的模板文字“{left}”")
     out.extend(_review_plan(form, pr))
     out.extend(_review_indicators(form, pr, year=year))
+    want = params.get("weight_total")   # 权重 carried per indicator in a target table: their sum is fixed
+    if want is not None and form.has_column("weight") and pr.indicators:
+        weights = [parse_amount(i.extra.get("weight")).value for i in pr.indicators]
+        label = next(c.label for c in form.input_columns if c.key == "weight")
+        if any(w is None for w in weights):
+            i = weights.index(None)
+            ind = pr.indicators[i]
+            out.append(Finding(sheet, ind.cells.get("weight", ""), "必填项为空", ERROR,
+                               f"第{ind.row}行“{ind.name}”未填{label}", target=("grid", i, "weight")))
+        elif abs(sum(weights) - want) > 0.01:
+            out.append(Finding(sheet, pr.indicators[0].cells.get("weight", ""), "权重合计不符", ERROR,
+                               f"{owner_of(pr)}各指标{label}合计 {format_number(round(sum(weights), 2))}，应为 "
+                               f"{format_number(want)}", target=("grid", 0, "weight")))
     return out
+
+
+def owner_of(pr: ProjectReturn) -> str:
+    return f"项目“{pr.name}”"
 
 
 def _review_plan(form: Form, pr: ProjectReturn) -> list[Finding]:
@@ -139,7 +166,7 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
     where its findings point, and what to call it in the 缺少一级指标 message)."""
     indicators = pr.indicators if indicators is None else indicators
     target = target or (lambda i, key: ("grid", i, key))
-    owner = owner or f"项目“{pr.name}”"
+    owner = owner or owner_of(pr)
     out = []
     params, tax = form.review, form.taxonomy
     basis_known = [norm_label(b) for b in form.lists.get("basis", [])]
@@ -205,8 +232,13 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                 add("unit", "单位与指标不符", WARNING, f"{where}是计数（次数、人次、场次……），指标值“{text}”却用了“{v.unit}”")
             elif rates and v.unit in COUNT_UNITS and not (l2 is not None and l2.pct):   # else 应为百分比 says it
                 add("unit", "单位与指标不符", WARNING, f"{where}是比率（率、满意度……），指标值“{text}”却用了“{v.unit}”")
-        if v.kind == "quant" and not v.op and cost_like(ind.name, tax.find_level2(l1, ind.level2) if l1 and ind.level2
-                                                         else None):
+        direction = direction_of(ind.extra.get("direction"))
+        if direction and v.kind == "quant" and (direction == "reverse" and v.op in ("≥", ">") or
+                                                direction == "positive" and v.op in ("≤", "<")):
+            add("direction", "方向与符号不一致", WARNING,
+                f"{where}指标方向为“{ind.extra.get('direction')}”，指标值“{text}”的符号却是“{v.op}”")
+        if v.kind == "quant" and not v.op and not direction and cost_like(
+                ind.name, tax.find_level2(l1, ind.level2) if l1 and ind.level2 else None):
             add("op", "成本类指标无符号", WARNING, f"{where}是成本类指标，指标值“{text}”没有写“≤”：自评时会按正向"
                 "（越大越好）打分")
         if v.kind == "empty":

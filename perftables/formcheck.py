@@ -57,6 +57,7 @@ COLUMN_ROLES = {
     "score": "得分", "reason": "偏差原因（未完成原因分析）", "hist1": "上年指标值", "hist2": "前年指标值",
     "category": "指标分类",
     "adjusted": "调整后指标值（自评表：预填批复的数值，可改；留空表示该指标年中取消）",
+    "direction": "指标方向性（正向/反向）：与符号核对；没有符号的定量指标自评时按它定正向或反向",
 }
 
 
@@ -101,7 +102,7 @@ SCHEMA = T({
     "review": T({"amount_tolerance": N, "required_text": L(S), "placeholders": L(S), "question_prefix": S,
                  "max_name_length": I, "over_percent": N, "satisfaction_min": N, "vague_words": L(S),
                  "required_grids": L(S), "score_tolerance": N, "share_tolerance": N, "amount_in_text": ANY,
-                 "sums": L(T({"total": S, "parts": L(S)}, required=["total", "parts"]))}),
+                 "sums": L(T({"total": S, "parts": L(S)}, required=["total", "parts"])), "weight_total": N}),
     "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
                   "rate_reason_field": S, "fund_parts": ANY, "weights": E("per_block", "per_indicator"),
@@ -400,6 +401,10 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
         for f in data.get("review", {}).get(name, []):
             if f not in fields:
                 c.add(f"review.{name}", f"必填字段“{f}”不是本表的字段", f, name)
+    if data.get("review", {}).get("weight_total") is not None and \
+            "weight" not in grid_keys | roles_of.get(id(grid_keys), set()):
+        c.add("review.weight_total", "写了 weight_total，但指标表没有权重列（key 或 role 为 weight）",
+              where_key="weight_total")
     for i, rule in enumerate(data.get("review", {}).get("sums", [])):
         for name in [rule.get("total"), *rule.get("parts", [])]:
             if isinstance(name, str) and name not in fields:

@@ -15,7 +15,7 @@ from .generate import Options, file_name_for, workbook_bytes
 from .roster import Project, Unit, read_rows
 from .scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, missing_block_award, normalise_grade,
                       qual_band, qual_default, quant_score, r2, total_score)
-from .checks import cost_like
+from .checks import cost_like, direction_of
 from .stamp import fingerprint
 from .value import format_number, parse, parse_amount, same_unit, value_cells
 
@@ -74,8 +74,11 @@ def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dic
         v = ind.value
         quant = v.kind == "quant" and v.num is not None
         l1 = tax.find_level1(ind.level1)
+        # the scoring sign: the value's own, else what the row's 指标方向性 says (反向: smaller is better)
+        sign = (v.op or {"reverse": "≤", "positive": "≥"}.get(direction_of(ind.extra.get("direction")))) \
+            if quant else None
         row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": v.render(),
-               "kind": "quant" if quant else "qual", "sign": v.op if quant else None,
+               "kind": "quant" if quant else "qual", "sign": sign,
                "t": v.num if quant else None, "block": l1.block if l1 else ""}
         if split:   # the grid shows the approved value in its parts (指标性质 / 指标值 / 度量单位)
             cells = value_cells(v)

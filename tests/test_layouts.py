@@ -328,3 +328,45 @@ def test_a_cleared_adjusted_target_is_an_error_where_the_description_says_so(tmp
         ret = collect([path]).accepted[0].result
     assert [f.message for f in ret.findings if f.rule == "必填项为空" and "调整后指标值" in f.message] == [
         "第{}行“指标2”未填调整后指标值".format(ret.projects[0].indicators[2].row)]
+
+
+# ------------------------------------------------------------------------- 权重 and 指标方向性 in a target table
+
+WEIGHTED = [  # (level1, level2, name, op, num, unit, 权重, 指标方向性)
+    ("产出指标", "数量指标", "举办讲座次数", "≥", "12", "次", 30, "正向指标"),
+    ("产出指标", "成本指标", "讲座成本", "", "12", "万元", 20, "反向指标"),     # no sign: the direction says ≤
+    ("产出指标", "质量指标", "听众到课率", "≤", "90", "%", 20, "正向指标"),     # the sign contradicts the direction
+    ("效益指标", "社会效益指标", "公众科学素质提升", "定性", "显著提升", "", 20, "正向指标"),
+    ("满意度指标", "服务对象满意度指标", "听众满意度", "≥", "90", "%", 5, "正向指标"),
+]
+
+
+def test_weights_and_directions_declared_in_a_target_table(tmp_path, small_unit):
+    """A target table carrying each indicator's 权重 and 指标方向性 (tests/forms/weighted-project.toml): the
+    weights must add up to the description's weight_total, a sign against the direction is flagged, and the
+    self-evaluation scores an unsigned 反向 target by the reverse rule."""
+    from perftables.forms import with_templates
+    keys = ("level1", "level2", "name", "op", "num", "unit", "weight", "direction")
+    rows = [dict(zip(keys, r)) for r in WEIGHTED]
+    fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普讲座"}, "indicators": rows}}}
+    with with_templates([FORMS]):
+        (tmp_path / "t.xlsx").write_bytes(make_workbook(small_unit, "weighted-project", fill=fill))
+        [rec] = collect([tmp_path / "t.xlsx"]).accepted
+        ret = rec.result
+        found = {(f.rule, f.message) for f in ret.findings if f.sheet == "项目1"}
+        assert ("权重合计不符", "项目“科普活动经费”各指标权重合计 95，应为 100") in found
+        assert any(r == "方向与符号不一致" and "听众到课率" in m and "正向指标" in m for r, m in found)
+        assert not any(r == "成本类指标无符号" for r, _ in found)           # its direction says ≤
+        assert [i.extra["direction"] for i in ret.projects[0].indicators] == [r[7] for r in WEIGHTED]
+
+        def fills(unit, form):
+            actual = [{"actual": 12}, {"actual": 13.2}, {"actual": 95}, {"actual": "达成年度指标", "score": 30},
+                      {"actual": 92}]
+            return {"projects": {"自评1": {"fields": {"budget_total": 12, "spent_total": 12, "achieved": "完成。",
+                                                      "conclusion": "完成。"}, "indicators": actual}}}
+        [(_, path)] = generate_selfeval([rec], tmp_path / "自评", Options(year=2025), form_id="hebei-selfeval",
+                                        fills=fills)
+        [se] = collect([path]).accepted
+        rows_ = se.result.scores["自评1"].rows
+    w = rows_[1].weight
+    assert rows_[1].score == round(w * (1 - 1.2 / 12), 2)          # 13.2 against ≤12: the deduct rule
