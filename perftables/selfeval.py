@@ -242,30 +242,14 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
                 f"{where}的{target_label}被改动：批复为“{ref['target']}”，实为“{_text(ind.value.render())}”")
         sign, t = sign_of(ref), ref["t"]
         if form.has_column("adjusted"):   # the target as adjusted during the year; blank: dropped
-            adjusted_text = _text(e.get("adjusted"))
-            if not adjusted_text and rules.dropped_targets == "reweight":
-                add(("grid", i, "adjusted"), cell("adjusted"), "指标年中取消", WARNING,
-                    f"{where}的{labels['adjusted']}为空，视为年中取消：不计分，其余指标按比例折算；请核实调整是否经过批准")
+            t = _adjusted_target(e.get("adjusted"), ref, t, rules, lambda rule, sev, msg: add(
+                ("grid", i, "adjusted"), cell("adjusted"), rule, sev, f"{where}{msg}"), labels["adjusted"])
+            if t is DROPPED:   # dropped mid-year: no score, its weight still counts towards its block
                 weight = _number(e.get("weight"))
                 if weight is not None:
                     block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
                 ps.rows.append(RowScore(None, weight, False))
                 continue
-            if not adjusted_text:
-                add(("grid", i, "adjusted"), cell("adjusted"), "必填项为空", ERROR, f"{where}未填{labels['adjusted']}")
-            elif ref["kind"] == "quant":
-                adjusted = _number(e.get("adjusted"))
-                if adjusted is None:
-                    add(("grid", i, "adjusted"), cell("adjusted"), "实际完成值不可比", ERROR,
-                        f"{where}{labels['adjusted']}“{adjusted_text}”不是数字")
-                elif abs(adjusted - t) > 1e-9:
-                    add(("grid", i, "adjusted"), cell("adjusted"), "指标值已调整", WARNING,
-                        f"{where}的{labels['adjusted']}由 {format_number(t)} 调整为 {format_number(adjusted)}，"
-                        "按调整后的值计分；请核实调整是否经过批准")
-                    t = adjusted
-            elif adjusted_text != _text(ref["target"]):
-                add(("grid", i, "adjusted"), cell("adjusted"), "指标值已调整", WARNING,
-                    f"{where}的{labels['adjusted']}由“{ref['target']}”调整为“{adjusted_text}”；请核实调整是否经过批准")
         if ref["kind"] == "quant" and not sign and cost_like(ref["name"]):
             add(("grid", i, target_keys[0]), cell(target_keys[0]), "成本类指标无符号", WARNING,
                 f"{where}是成本类指标，批复的{target_label}“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
@@ -350,6 +334,30 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         add(form.target_of("total"), pr.cells.get("total", ""), "得分与复核不符", ERROR,
             f"总分：文件中为 {format_number(ps.file_total)}，复核为 {format_number(ps.total)}")
     return ps, out
+
+
+DROPPED = object()   # a row whose target was dropped mid-year
+
+
+def _adjusted_target(value, ref: dict, t, rules: Rules, say, label: str):
+    """The target a row is scored against when the form keeps 调整后指标值 apart: the adjusted number (said),
+    the approved one, or DROPPED when the row was dropped mid-year (dropped_targets = "reweight")."""
+    text = _text(value)
+    if not text:
+        if rules.dropped_targets == "reweight":
+            say("指标年中取消", WARNING, f"的{label}为空，视为年中取消：不计分，其余指标按比例折算；请核实调整是否经过批准")
+            return DROPPED
+        say("必填项为空", ERROR, f"未填{label}")
+    elif ref["kind"] != "quant":
+        if text != _text(ref["target"]):
+            say("指标值已调整", WARNING, f"的{label}由“{ref['target']}”调整为“{text}”；请核实调整是否经过批准")
+    elif (adjusted := _number(value)) is None:
+        say("实际完成值不可比", ERROR, f"{label}“{text}”不是数字")
+    elif abs(adjusted - t) > 1e-9:
+        say("指标值已调整", WARNING, f"的{label}由 {format_number(t)} 调整为 {format_number(adjusted)}，"
+            "按调整后的值计分；请核实调整是否经过批准")
+        return adjusted
+    return t
 
 
 def block_name(form: Form, block: str) -> str:
