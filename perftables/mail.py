@@ -154,6 +154,16 @@ def _listing(outdir: Path) -> list[dict] | None:
         return [{k: unguard(v) for k, v in r.items()} for r in csv.DictReader(fh)]
 
 
+def _add_checked(message: Outgoing, out: list, notes: list, what: str) -> None:
+    """The message joins `out` when its subject, unit name and attachment name make a sound mail header;
+    otherwise a note says why it was not made."""
+    problem = header_problem(message.subject, message.unit_name, message.attachment.name)
+    if problem:
+        notes.append(f"{message.unit_code}：{problem}，未生成{what}")
+    else:
+        out.append(message)
+
+
 def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
     """One message per unit for the templates of `generate` (read from its 发送清单.csv)."""
     outdir = Path(outdir)
@@ -172,11 +182,7 @@ def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: d
                "file": row["文件"]}
         message = Outgoing(row["单位编码"], name, email, subject.format(**ctx), letter.format(**ctx),
                            outdir / Path(row["文件"]).name)
-        problem = header_problem(message.subject, message.unit_name, message.attachment.name)
-        if problem:
-            missing.append(f"{row['单位编码']}：{problem}，未生成邮件")
-            continue
-        out.append(message)
+        _add_checked(message, out, missing, "邮件")
     return out, missing
 
 
@@ -196,11 +202,7 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
                "review_text": _review_text(folder, code, name),
                "file": book.name}
         message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改")
-        problem = header_problem(message.subject, message.unit_name, book.name)
-        if problem:
-            missing.append(f"{code}：{problem}，未生成邮件")
-            continue
-        out.append(message)
+        _add_checked(message, out, missing, "邮件")
     return out, missing
 
 
@@ -253,11 +255,7 @@ def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, c
                    "review_text": _review_text(Path(feedback_dir), unit.code, unit.name)}
             body, subj = REMIND_PROBLEM_LETTER.format(**ctx), subject.format(**ctx) + "（问题尚未修改）"
         message = Outgoing(unit.code, unit.name, email, subj, body, attachment, kind="催报")
-        problem = header_problem(message.subject, message.unit_name, attachment.name)
-        if problem:
-            notes.append(f"{unit.code}：{problem}，未生成催报邮件")
-            continue
-        out.append(message)
+        _add_checked(message, out, notes, "催报邮件")
     return out, notes
 
 

@@ -46,6 +46,7 @@ class WCell:
 @dataclass
 class WordDoc:
     blocks: list = field(default_factory=list)   # ("p", text) or ("t", [[WCell, …], …]) in document order
+    saved: object = None                         # the application's own saved time (docProps), if any
 
     @property
     def paragraphs(self) -> list[str]:
@@ -142,7 +143,8 @@ def parse_docx(data: bytes) -> WordDoc:
     except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
     body = root.find(W + "body")
-    doc = WordDoc()
+    from .read import _saved_time
+    doc = WordDoc(saved=_saved_time("docx", zf))   # of several returns of a unit, the newest wins
     if body is not None:
         _blocks(body, doc.blocks)
     return doc
@@ -196,10 +198,9 @@ def anchors_of(form: Form) -> list[str]:
     return [_label(r.anchor) for r in form.rows if r.anchor] + [_label(form.grid_anchor)]
 
 
-def score(doc: WordDoc, form: Form) -> int:
-    """How many of the form's anchors the document's tables hold (row labels, the grid header)."""
-    firsts = {_first(row) for t in doc.tables for row in t}
-    labels = {_label(c.text) for t in doc.tables for row in t for c in row}
+def score(firsts: set[str], labels: set[str], form: Form) -> int:
+    """How many of the form's anchors a document's tables hold: firsts, the labels its rows begin with;
+    labels, every cell's (the grid header counts twice)."""
     found = {a for a in anchors_of(form)[:-1] if a in firsts}
     return len(found) + (_label(form.grid_anchor) in labels) * 2
 
@@ -499,7 +500,9 @@ def document_year(doc: WordDoc) -> int | None:
 
 def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book, Form] | None:
     """The document as the workbook the best-matching form would have been: one sheet a project."""
-    candidates = [(score(doc, f), f) for f in forms if f.kind in ("project_target", "dept_target")]
+    firsts = {_first(row) for t in doc.tables for row in t}
+    labels = {_label(c.text) for t in doc.tables for row in t for c in row}
+    candidates = [(score(firsts, labels, f), f) for f in forms if f.kind in ("project_target", "dept_target")]
     candidates = [(s, f) for s, f in candidates if s >= 3]
     if not candidates:
         return None
@@ -507,7 +510,7 @@ def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book,
     year = document_year(doc)
     layout = Layout(form, year)
     first = _label(next(r.anchor for r in form.rows if r.anchor))
-    book = Book(format=fmt, year=year)
+    book = Book(format=fmt, year=year, saved=doc.saved)
     projects: list[tuple[list, list]] = []   # (lines before it, its Word rows)
     pending: list = []
     for block in doc.blocks:
@@ -553,12 +556,6 @@ def read_word(data: bytes, kind: str, forms: list[Form]) -> tuple[Book, Form]:
         data, fmt = convert_to_docx(data), "doc"
     doc = parse_docx(data)
     made = word_book(doc, forms, fmt)
-    if made is not None:   # the application's own saved time: of several returns of a unit, the newest wins
-        from .read import _saved_time
-        try:
-            made[0].saved = _saved_time("docx", zipfile.ZipFile(io.BytesIO(data)))
-        except (zipfile.BadZipFile, OSError, ValueError):
-            pass
     if made is None:
         if not doc.tables:
             raise ReadError("这是 Word 文档，其中没有表格，不是绩效目标表", "not-spreadsheet")
