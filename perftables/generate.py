@@ -637,13 +637,9 @@ def text_height(text: str, width: float) -> float:
 
 
 def fit_height(texts, minimum: float) -> float:
-    """Row height (points) that shows wrapped CJK text; the clerk can still resize."""
-    lines = 1
-    for text, width in texts:
-        if isinstance(text, str) and text:
-            per_line = max(width / 2.1, 1)   # a CJK character is about two width units
-            lines = max(lines, sum(-(-len(part) // int(per_line)) or 1 for part in text.split("\n")))
-    return max(minimum, min(409, 14 * lines + 4))
+    """Row height (points) that shows wrapped CJK text, at most Excel's highest row; the clerk can still resize."""
+    need = max([text_height(text, width) for text, width in texts] + [text_height("x", 1)])   # one line at least
+    return max(minimum, min(409, need))
 
 
 def _col(index: int) -> str:

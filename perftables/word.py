@@ -264,7 +264,7 @@ class Layout:
         return out
 
     def _value(self, cell, text: str):
-        if cell.field and "code" in cell.field:   # a code broken over lines
+        if cell.field == "project_code":   # a code broken over lines (the field of that role)
             return re.sub(r"\s+", "", text)
         if cell.type == "plan":
             amount = parse_amount(text.rstrip("%％"))
