@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from .forms import Form, cell_name, norm_label, record_key
-from .layout import grid_rows, header_context, locked_value, row_names, table_rows
+from .layout import context, grid_rows, header_context, locked_value, row_names, table_rows
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
-from .value import IndicatorValue, clean, compose, format_number, parse_amount
+from .value import _WS, IndicatorValue, clean, compose, format_number, parse_amount
 
 ERROR, WARNING = "错误", "警告"
 
@@ -99,7 +100,7 @@ class UnitReturn:
     projects: list[ProjectReturn] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     scores: dict = field(default_factory=dict)      # self-evaluation: sheet → recomputed ProjectScore
-    entered: int = 0                                # cells the unit filled in (0: the template came back blank)
+    entered: int = 0                                # > 0: the unit filled something in (0: the template came back blank)
     notes: list = field(default_factory=list)       # notes the clerk left on cells: (sheet, cell, author, text)
 
     @property
@@ -137,11 +138,6 @@ def _text(value) -> str:
     return clean(value)
 
 
-def _filled(value) -> bool:
-    """_text(value) != "", without making the text."""
-    return value is not None and (not isinstance(value, str) or clean(value) != "")
-
-
 def find_anchors(rows: list[list], col: int = 0) -> dict[str, int]:
     found: dict[str, int] = {}
     for i, row in enumerate(rows):
@@ -151,6 +147,8 @@ def find_anchors(rows: list[list], col: int = 0) -> dict[str, int]:
 
 
 def _same(expected, actual) -> bool:
+    if type(actual) is str and actual == expected:   # the common case: as given, nothing to normalise
+        return True
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
         amount = parse_amount(actual)
         return amount.value is not None and abs(amount.value - expected) < 0.005
@@ -243,7 +241,9 @@ class Extractor:
         pr = ProjectReturn(sheet=sheet, seq=seq, spare=project is None)
         self._plan_raw: dict = {}
         missing = set()
-        for row in form.rows + form.footer:
+        self._context = None   # the roster's values a locked text is made of: made once a sheet, when needed
+        for target, row in [(("at", i), row) for i, row in enumerate(form.rows)] + \
+                [(("footer", i), row) for i, row in enumerate(form.footer)]:
             base = anchors.get(norm_label(row.anchor_of))
             if base is None:
                 if row.anchor_of not in missing:
@@ -251,7 +251,6 @@ class Extractor:
                     self.add(sheet, None, None, "结构被改动", ERROR, f"找不到“{row.anchor_of}”行，该部分未读取")
                 continue
             r = base + row.offset
-            target = ("at", form.rows.index(row)) if row in form.rows else ("footer", form.footer.index(row))
             for cell in row.cells:
                 self._cell(sheet, rows, r, cell, project, seq, pr, target)
         plan_cells = form.plan_fields()
@@ -282,6 +281,8 @@ class Extractor:
 
     def _cell(self, sheet, rows, r, cell, project, seq, pr: ProjectReturn, where: tuple):
         actual = _get(rows, r, cell.col)
+        if actual == cell.label and type(actual) is str and not cell.field:
+            return   # most cells: a printed label, as printed
         target = (*where, cell.col)
         if cell.formula:   # never trusted: kept only to compare with the recomputation
             pr.cells[cell.field] = cell_name(r, cell.col)
@@ -295,7 +296,14 @@ class Extractor:
             actual = None
         if cell.field:
             pr.cells[cell.field] = cell_name(r, cell.col)
-        expected = locked_value(cell, self.payload, project, seq)
+        if cell.label is not None:
+            expected = cell.label
+        elif cell.value is not None:
+            if self._context is None:
+                self._context = context(self.payload, project, seq)
+            expected = cell.value.format(**self._context)
+        else:
+            expected = locked_value(cell, self.payload, project, seq)
         if expected is not None:
             if not _same(expected, actual):
                 self.add(sheet, r, cell.col, "锁定单元格被改动", ERROR,
@@ -304,7 +312,7 @@ class Extractor:
         else:
             value = actual
             suggested = (project or {}).get("suggested", {}).get(cell.field)   # last year's, as given
-            if cell.is_input and _text(actual) and not (suggested and _same(suggested, actual)):
+            if cell.is_input and not self.out.entered and _text(actual) and not (suggested and _same(suggested, actual)):
                 self.out.entered += 1
         if not cell.field or cell.value is not None:
             return
@@ -370,16 +378,17 @@ class Extractor:
 
     def _grid_rows(self, rows, grid, start: int, end: int, prefilled: list[dict], sheet: str = "", target=None):
         """(sheet row, raw values by column key) of every grid row holding something.
-        prefilled: the rows the blank template had (to tell the unit's entries from what was given)."""
+        prefilled: the rows the blank template had, when asked (to tell the unit's entries from what was given)."""
         cols = {c.key: c.col for c in grid.input_columns}
         content_keys = [k for k in cols if k not in ("level1", "level2")]
-        given = {row_names(p): p for p in prefilled}
+        given = None
         formulas = self.book.formulas.get(sheet, {})
         # columns the form never fills with a formula of its own: a formula there was typed by the unit
         typed = {c.key: c for c in grid.input_columns
                  if not any((v or {}).get("formula") for v in (c.quant, c.qual))}
         n = 0
         places = list(cols.items())
+        out = self.out
         for r in range(start, end):
             row = rows[r] if 0 <= r < len(rows) else ()
             width = len(row)
@@ -389,24 +398,32 @@ class Extractor:
                     if (r, col.col) in formulas and self._formula(sheet, r, col.col, col.label,
                                                                  target(n, k) if target else ()):
                         raw[k] = None
-            if any(_filled(raw[k]) for k in content_keys):
+            for k in content_keys:
+                v = raw[k]
+                if v is not None and (type(v) is not str or v.strip(_WS)):
+                    break
+            else:
+                continue   # nothing in the row but (perhaps) its 一级/二级
+            if not out.entered:   # (once something is entered, what else is needs not be told)
+                if given is None:
+                    given = {row_names(p): p for p in prefilled()}
                 pre = given.get(row_names(raw), {})
                 if any(_text(raw[k]) and not _same(pre.get(k, ""), raw[k]) for k in content_keys):
-                    self.out.entered += 1
-                n += 1
-                yield r, raw, cols
+                    out.entered += 1
+            n += 1
+            yield r, raw, cols
 
     def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
         kw = self.value_options
+        get = raw.get
         if "op" in cols:
-            value = compose(raw.get("op"), raw.get("num"), raw.get("unit"), **kw)
+            value = compose(get("op"), get("num"), get("unit"), **kw)
         else:
-            value = compose(None, raw.get("value", raw.get("target")), None, **kw)
-        return Indicator(
-            row=r + 1, level1=_text(raw.get("level1")), level2=_text(raw.get("level2")),
-            name=_text(raw.get("name")), description=_text(raw.get("description")), value=value,
-            basis=_text(raw.get("basis")), cells=RowCells(r, cols),
-            op_cell=_text(raw.get("op")), extra={k: v for k, v in raw.items() if k not in STANDARD_KEYS})
+            value = compose(None, get("value", get("target")), None, **kw)
+        text = [v.strip(_WS) if type(v) is str else _text(v)
+                for v in (get("level1"), get("level2"), get("name"), get("description"), get("basis"), get("op"))]
+        return Indicator(r + 1, *text[:4], value, text[4], RowCells(r, cols), text[5],
+                         {k: v for k, v in raw.items() if k not in STANDARD_KEYS})
 
     def _grid(self, sheet, rows, anchors, pr: ProjectReturn, project: dict | None):
         form = self.form
@@ -417,7 +434,7 @@ class Extractor:
         self._header(sheet, rows, header, form.main_grid, len(form.rows), lambda r, c: ("at", r, c))
         end = anchors.get(norm_label(form.grid.get("end_anchor", "")), len(rows)) if form.grid.get("end_anchor") \
             else len(rows)
-        prefilled = grid_rows(form, project, None)
+        prefilled = partial(grid_rows, form, project, None)
         for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end, prefilled,
                                             sheet, lambda i, key: ("grid", i, key)):
             pr.indicators.append(self._indicator(r, raw, cols))
@@ -438,7 +455,7 @@ class Extractor:
             following = form.rows[i + 1].anchor if i + 1 < len(form.rows) else form.grid_anchor
             end = anchors.get(norm_label(following), len(rows))
             found = []
-            prefilled = table_rows(grid, project, None, form.taxonomy)
+            prefilled = partial(table_rows, grid, project, None, form.taxonomy)
             for r, raw, cols in self._grid_rows(rows, grid, header + grid.header_rows, end, prefilled, sheet,
                                                 lambda j, key, k=row.table: ("table", k, j, key)):
                 if grid.spec.get("kind") == "indicators":

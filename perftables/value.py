@@ -189,12 +189,27 @@ def same_unit(a: str | None, b: str | None) -> bool:
     return unit_key(a) == unit_key(b)
 
 
-def compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
+def compose(op_cell, num_cell, unit_cell, placeholders=("%", "*", "-", "_", "/"),
+            question_prefix="是否") -> IndicatorValue:
     """Join the three template cells (符号, 数值/文字, 单位) into one value.
 
     A clerk who typed the whole string ("≥90%") into the value cell is understood
-    too: the text is parsed as it stands.
+    too: the text is parsed as it stands. The same few cells come back in every return: each
+    combination is read once (keyed by type too: True is 1 to Python, not to a clerk).
     """
+    try:
+        return _compose_cached(type(op_cell), op_cell, type(num_cell), num_cell, type(unit_cell), unit_cell,
+                               tuple(placeholders), question_prefix)
+    except TypeError:   # a value that cannot be a key
+        return _compose(op_cell, num_cell, unit_cell, placeholders=placeholders, question_prefix=question_prefix)
+
+
+@lru_cache(maxsize=1 << 15)
+def _compose_cached(_t1, op_cell, _t2, num_cell, _t3, unit_cell, placeholders, question_prefix) -> IndicatorValue:
+    return _compose(op_cell, num_cell, unit_cell, placeholders=placeholders, question_prefix=question_prefix)
+
+
+def _compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
     op = clean(op_cell)
     unit = clean(unit_cell)
     if isinstance(num_cell, bool):
