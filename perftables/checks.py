@@ -32,7 +32,9 @@ def cost_like(name: str, l2=None) -> bool:
 
 def direction_of(text) -> str | None:
     """指标方向性 as the form prints it (正向指标, 反向, 越小越好…): "positive", "reverse" or None."""
-    t = str(text or "")
+    if not text:
+        return None
+    t = str(text)
     if any(w in t for w in ("反向", "逆向", "负向", "越小越好", "越低越好")):
         return "reverse"
     if any(w in t for w in ("正向", "越大越好", "越高越好")):
@@ -169,7 +171,7 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
     owner = owner or owner_of(pr)
     out = []
     params, tax = form.review, form.taxonomy
-    basis_known = [norm_label(b) for b in form.lists.get("basis", [])]
+    basis_known = {norm_label(b) for b in form.lists.get("basis", [])}
     has_basis = next((c.label for c in form.input_columns if c.key == "basis"), "")
     max_len = params.get("max_name_length", 100)
     seen_blocks = set()
@@ -210,9 +212,10 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
         text = v.raw
         if v.kind == "qual" and chinese_numeral(text):
             add("num", "数字格式", ERROR, f"{where}指标值“{text}”的数字是中文数字，请改写成阿拉伯数字（如“≥20万人次”“3次”）")
-        elif FULLWIDTH_DIGITS & set(text):
+        elif not text.isascii() and FULLWIDTH_DIGITS & set(text):
             add("num", "数字格式", WARNING, f"{where}指标值“{text}”用了全角数字，已按“{text.translate(_FULL)}”读取")
-        for key, text_ in (("name", ind.name), ("description", ind.description), ("num", text)):
+        for key, text_ in (("name", ind.name), ("description", ind.description), ("num", text)) \
+                if LEFTOVER.search(f"{ind.name}\0{ind.description}\0{text}") else ():   # (most rows: none at all)
             left = leftover(text_)
             if left:
                 add(key, "模板占位文字", WARNING if left.startswith(("（", "(")) else ERROR,

@@ -10,7 +10,7 @@ import copy
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from .resources import ID_RE, TEMPLATES_DIR
@@ -284,7 +284,7 @@ class Grid:
     def header_rows(self) -> int:
         return max((c.depth() for c in self.columns), default=1)
 
-    @property
+    @cached_property
     def input_columns(self) -> list[GridColumn]:
         """The columns as the clerk fills them: parts expanded."""
         return [leaf for c in self.columns for leaf in c.leaves()]
@@ -328,15 +328,17 @@ class Form:
     def ncols(self) -> int:
         return len(self.meta["columns"])
 
-    @property
+    # What follows is derived from the description, which is never changed once loaded: each is worked
+    # out once a form (it is asked for on every sheet of every return).
+    @cached_property
     def main_grid(self) -> Grid:
         return Grid("indicators", self.grid_anchor, self.grid_columns, self.grid_blank_rows, self.grid)
 
-    @property
+    @cached_property
     def grid_header_rows(self) -> int:
         return self.main_grid.header_rows
 
-    @property
+    @cached_property
     def input_columns(self) -> list[GridColumn]:
         """Grid columns as the clerk fills them: parts expanded."""
         return self.main_grid.input_columns
@@ -348,6 +350,10 @@ class Form:
                 yield row, cell
 
     def fields(self) -> dict[str, tuple[Row, Cell]]:
+        return dict(self._fields)
+
+    @cached_property
+    def _fields(self) -> dict[str, tuple[Row, Cell]]:
         return {c.field: (r, c) for r, c in self.cells() if c.field}
 
     def target_of(self, field_key: str) -> tuple:
@@ -360,10 +366,14 @@ class Form:
         return ()
 
     def plan_fields(self) -> list[Cell]:
+        return list(self._plan_fields)
+
+    @cached_property
+    def _plan_fields(self) -> list[Cell]:
         return [c for _, c in self.cells() if c.type == "plan"]
 
     def has_field(self, key: str) -> bool:
-        return key in self.fields()
+        return key in self._fields
 
     def has_column(self, key: str) -> bool:
         """Whether the indicator grid has a column of this key (or role)."""

@@ -56,7 +56,7 @@ def parallel_iter(func, items: list, workers: int | None, progress=None, min_ite
             started = time.perf_counter()
             gc.freeze()   # what this process holds now is never scanned by the workers' collector (no copies)
             try:
-                for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 8))):
+                for result in pool.map(func, *zip(*items), chunksize=max(1, len(items) // (workers * 32))):
                     done += 1
                     if progress:
                         progress(1)
