@@ -155,7 +155,7 @@ def _status_tables(col: Collection) -> list[Table]:
 STRUCTURE = "指标结构"
 WIDE_STRUCTURE_UNITS = 100   # 指标结构 with a column a unit up to this many units
 CHUNK_WORK = 2_000    # indicators (and returns) in a worker's share of the tables
-SPLICE_ROWS = 5_000   # a longer table is made in the workers and put into the workbook as XML (sheetxml)
+SPLICE_ROWS = 500   # a longer table is made in the workers and put into the workbook as XML (sheetxml)
 
 
 def _target_tables(col: Collection, accepted: list, workers: int | None, render: dict | None) -> list[Table]:
@@ -275,8 +275,15 @@ def own_rows(ret) -> tuple | None:
     again; the file name in 审核问题 is the record's, put in when the rows are used."""
     if ret.form.kind != "project_target":
         return None
-    layout = target_layout([ret.form])
+    form = ret.form
+    key = (form.id, form.version, str(form.path), form.taxonomy_id)
+    layout = _OWN_LAYOUTS.get(key)
+    if layout is None:   # worked out once a worker: own_rows asks for it with every return
+        layout = _OWN_LAYOUTS[key] = target_layout([form])
     return _rows_key(layout), zlib.compress(pickle.dumps(_target_pieces(ret, layout), pickle.HIGHEST_PROTOCOL), 1)
+
+
+_OWN_LAYOUTS: dict[tuple, tuple] = {}
 
 
 def _rows_key(layout) -> tuple:
@@ -293,20 +300,28 @@ def _target_pieces(ret, layout) -> dict:
     amounts, texts = [f for f, _, _ in _amount_fields(layout)], [f for f, _, _ in _text_fields(layout)]
     tax = ret.form.taxonomy
 
+    block_of = {}   # 一级 as written → its block (None: not in the taxonomy)
+
     def by_block(indicators) -> list[int]:
         counts = dict.fromkeys((b for b, _ in blocks), 0)
         for ind in indicators:
-            l1 = tax.find_level1(ind.level1)
-            if l1 is not None and l1.block in counts:
-                counts[l1.block] += 1
+            if ind.level1 not in block_of:
+                l1 = tax.find_level1(ind.level1)
+                block_of[ind.level1] = l1.block if l1 is not None else None
+            block = block_of[ind.level1]
+            if block in counts:
+                counts[block] += 1
         return list(counts.values())
 
     all_ind = [i for p in ret.projects for i in p.indicators]
     errors, warnings = _severity_counts(ret.findings)
+    by_sheet: dict[str, list] = {}
+    for f in ret.findings:
+        by_sheet.setdefault(f.sheet, []).append(f)
     code, name = ret.unit_code, ret.unit_name
     projects, details, structure = [], [], {}
     for p in ret.projects:
-        e, w = _severity_counts(ret.findings, p.sheet)
+        e, w = _severity_counts(by_sheet.get(p.sheet, ()))
         projects.append([code, name, p.sheet, p.code, p.name, *(_amount(p, f) for f in amounts),
                          *(p.plan + [None] * plan_n)[:plan_n], len(p.indicators), *by_block(p.indicators),
                          _quant_share(p.indicators), e, w, *(p.values.get(f) or "" for f in texts)])
