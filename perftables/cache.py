@@ -139,6 +139,11 @@ class CollectCache:
             return default
 
     # ---- per input file
+    @property
+    def empty(self) -> bool:
+        """No file kept yet (nothing to look up)."""
+        return self._safely(lambda: self.db.execute("SELECT 1 FROM files LIMIT 1").fetchone(), None) is None
+
     def get(self, sha256: str, path: Path, display: str, mtime) -> list | None:
         row = self._safely(lambda: self.db.execute("SELECT data, mac FROM files WHERE sha256 = ?",
                                                    (sha256,)).fetchone())

@@ -363,8 +363,9 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     walked = walk_inputs(inputs)
     found: list[list[FileRecord] | None] = [None] * len(walked)
     todo: list[tuple[int, str]] = []   # (index, SHA-256 when the cache is asked)
+    asked = cache is not None and not cache.empty   # (a new cache: nothing to look up, files hashed as read)
     for i, (path, display, named) in enumerate(walked):
-        if cache is not None and (named or not is_link(path)) and path.is_file() and os.access(path, os.R_OK):
+        if asked and (named or not is_link(path)) and path.is_file() and os.access(path, os.R_OK):
             try:
                 sha = file_sha256(path)
                 found[i] = cache.get(sha, path, display, _mtime(path))
@@ -381,10 +382,12 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     from .keys import load_key
     key = load_key()
     items = [(walked[i].path, walked[i].display, roster, key, walked[i].named, rows) for i, _ in todo]
-    for (i, sha), records in zip(todo, parallel_map(read_input, items, workers, progress)):
+    # each file's records kept in the cache as they come (while the workers read on)
+    for k, records in enumerate(parallel_iter(read_input, items, workers, progress)):   # to its end: the pool shut
+        i, sha = todo[k]
         found[i] = records
-        if cache is not None and sha and records[0].sha256 == sha:
-            cache.put(sha, records)
+        if cache is not None and records[0].sha256 and (not asked or sha == records[0].sha256):
+            cache.put(records[0].sha256, records)
     for records in found:
         col.files.extend(records)
     stamped = [f for f in col.files if f.payload]
