@@ -65,9 +65,12 @@ def text_lines(v: str, width: float) -> int:
     """Lines a text takes wrapped in a column `width` units wide (a CJK character is two units)."""
     n = 0
     for part in v.split("\n"):
-        units = sum(2 if ord(ch) > 0x2E7F else 1 for ch in part)
+        units = len(part) if part.isascii() else len(part) + len(_NOT_WIDE.sub("", part))
         n += max(1, -(-units // (width - 2)))
     return n
+
+
+_NOT_WIDE = re.compile("[^\u2e80-\U0010ffff]+")   # what is left of a text without them: its wide characters
 
 
 def row_lines(row, long_cols, widths=None) -> int:

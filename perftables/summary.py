@@ -822,8 +822,13 @@ def _nice(x: float) -> float:
 
 
 def _display_width(value) -> int:
+    """Units the first line of a cell takes (a character from U+2E81 on, CJK, is two)."""
     text = value if isinstance(value, str) else format_number(value) if isinstance(value, float) else str(value)
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text.split("\n")[0])
+    text = text.partition("\n")[0]
+    return len(text) if text.isascii() else len(text) + len(_NOT_WIDE.sub("", text))
+
+
+_NOT_WIDE = re.compile("[^\u2e81-\U0010ffff]+")
 
 
 def _width(head: str, kind: str, values: list) -> float:
