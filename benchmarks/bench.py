@@ -258,11 +258,14 @@ def peer(folder: Path, out: Path) -> float | None:
         import pandas as pd
     except ImportError:
         return None
+    import warnings
     t = time.perf_counter()
     frames = []
-    for p in sorted(folder.iterdir()):
-        for name, frame in pd.read_excel(p, sheet_name=None, header=None).items():
-            frames.append(frame.assign(文件=p.name, 工作表=name))
+    with warnings.catch_warnings():   # pandas 3 says, for every file, that its default engine will change
+        warnings.filterwarnings("ignore", message=".*default engine.*")
+        for p in sorted(folder.iterdir()):
+            for name, frame in pd.read_excel(p, sheet_name=None, header=None).items():
+                frames.append(frame.assign(文件=p.name, 工作表=name))
     pd.concat(frames, ignore_index=True).to_excel(out, index=False)
     return time.perf_counter() - t
 
