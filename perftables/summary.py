@@ -654,11 +654,43 @@ def _style_indices() -> dict[str, int]:
     return {k: f._get_xf_index() for k, f in fmt.items()}
 
 
+def _held_as_parts(tables: list[Table]) -> list[Table]:
+    """A long table made in this process (文件清单, 指标结构, a self-evaluation's tables…) is put into the workbook
+    as the workers' tables are: its rows made into worksheet XML here (sheetxml.render, several times faster than
+    xlsxwriter's cell by cell) and spliced in. The tables given are left as they are."""
+    from .sheetxml import Splice, deflate, render
+
+    out, styles = [], None
+    for t in tables:
+        if t.parts is not None or t.source is not None or t.whole or len(t.rows) <= SPLICE_ROWS:
+            out.append(t)
+            continue
+        styles = styles or _style_indices()
+        per_sheet = MAX_SHEET_ROWS - 1 - (1 if t.total else 0)
+        n = len(t.rows)
+        parts = [Splice(min(per_sheet, n - i * per_sheet) + 1, len(t.columns)) for i in range(-(-n // per_sheet))]
+        col_styles = [styles[k] for _, k in t.columns]
+        long_cols = [c for c, (_, k) in enumerate(t.columns) if k == "long"]
+        start = 0
+        while start < n:   # pieces end where a sheet part does
+            part, within = divmod(start, per_sheet)
+            take = min(HELD_PIECE_ROWS, n - start, per_sheet - within)
+            parts[part].add(deflate(render(t.rows[start:start + take], within + 2, col_styles, long_cols)
+                                    .encode("utf-8")))
+            start += take
+        out.append(replace(t, parts=parts, size=n, sample=t.rows[:500]))
+    return out
+
+
+HELD_PIECE_ROWS = 20_000   # rows rendered and deflated at a time
+
+
 def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
     # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
     # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower).
     # Tables made in parallel (`parts`) are not written by xlsxwriter but spliced in afterwards.
     import io
+    tables = _held_as_parts(tables)
     big = sum(t.n_rows * len(t.columns) for t in tables if t.parts is None) > BIG_SUMMARY_CELLS
     spliced = any(t.parts is not None for t in tables)
     target = io.BytesIO() if spliced else str(path)
