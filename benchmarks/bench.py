@@ -226,12 +226,17 @@ def bare_summary(collection, k: int) -> tuple[float, float]:
     part = Collection(files=[f for f in collection.files if f.result is not None][:k], kind=collection.kind,
                       year=collection.year)
     tables = build_tables(part)
-    with tempfile.TemporaryDirectory() as tmp:
-        t = time.perf_counter()
-        write_xlsx(tables, Path(tmp) / "s.xlsx")
-        ours = time.perf_counter() - t
-        with Recorder() as rec:
+    import perftables.summary as summary
+    splice_rows, summary.SPLICE_ROWS = summary.SPLICE_ROWS, 1 << 62   # every cell through xlsxwriter: the floor
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            t = time.perf_counter()
             write_xlsx(tables, Path(tmp) / "s.xlsx")
+            ours = time.perf_counter() - t
+            with Recorder() as rec:
+                write_xlsx(tables, Path(tmp) / "s.xlsx")
+    finally:
+        summary.SPLICE_ROWS = splice_rows
     calls = compile_calls(rec.calls)
     t = time.perf_counter()
     replay(calls)

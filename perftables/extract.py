@@ -14,7 +14,7 @@ from .forms import Form, cell_name, norm_label, record_key
 from .layout import context, grid_rows, header_context, locked_value, row_names, table_rows
 from .read import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
-from .value import _WS, IndicatorValue, clean, compose, format_number, parse_amount
+from .value import WHITESPACE, IndicatorValue, clean, compose, format_number, parse_amount
 
 ERROR, WARNING = "错误", "警告"
 
@@ -400,7 +400,7 @@ class Extractor:
                         raw[k] = None
             for k in content_keys:
                 v = raw[k]
-                if v is not None and (type(v) is not str or v.strip(_WS)):
+                if v is not None and (type(v) is not str or v.strip(WHITESPACE)):
                     break
             else:
                 continue   # nothing in the row but (perhaps) its 一级/二级
@@ -420,7 +420,7 @@ class Extractor:
             value = compose(get("op"), get("num"), get("unit"), **kw)
         else:
             value = compose(None, get("value", get("target")), None, **kw)
-        text = [v.strip(_WS) if type(v) is str else _text(v)
+        text = [v.strip(WHITESPACE) if type(v) is str else _text(v)
                 for v in (get("level1"), get("level2"), get("name"), get("description"), get("basis"), get("op"))]
         return Indicator(r + 1, *text[:4], value, text[4], RowCells(r, cols), text[5],
                          {k: v for k, v in raw.items() if k not in STANDARD_KEYS})

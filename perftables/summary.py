@@ -654,18 +654,23 @@ def _style_indices() -> dict[str, int]:
     return {k: f._get_xf_index() for k, f in fmt.items()}
 
 
-def _held_as_parts(tables: list[Table]) -> list[Table]:
-    """A long table made in this process (文件清单, 指标结构, a self-evaluation's tables…) is put into the workbook
-    as the workers' tables are: its rows made into worksheet XML here (sheetxml.render, several times faster than
-    xlsxwriter's cell by cell) and spliced in. The tables given are left as they are."""
+def _splices(t: Table) -> bool:
+    """A long table made in this process, held (文件清单, 指标结构, a self-evaluation's tables…), that is put into
+    the workbook as the workers' tables are (_held_as_parts)."""
+    return t.parts is None and t.source is None and not t.whole and len(t.rows) > SPLICE_ROWS
+
+
+def _held_as_parts(tables: list[Table], styles: dict[str, int]) -> list[Table]:
+    """The tables that _splices, with their rows made into worksheet XML here (sheetxml.render, several times
+    faster than xlsxwriter's cell by cell), to be spliced in. styles: the workbook's xf index of each kind.
+    The tables given are left as they are."""
     from .sheetxml import Splice, deflate, render
 
-    out, styles = [], None
+    out = []
     for t in tables:
-        if t.parts is not None or t.source is not None or t.whole or len(t.rows) <= SPLICE_ROWS:
+        if not _splices(t):
             out.append(t)
             continue
-        styles = styles or _style_indices()
         per_sheet = MAX_SHEET_ROWS - 1 - (1 if t.total else 0)
         n = len(t.rows)
         parts = [Splice(min(per_sheet, n - i * per_sheet) + 1, len(t.columns)) for i in range(-(-n // per_sheet))]
@@ -690,13 +695,13 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
     # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower).
     # Tables made in parallel (`parts`) are not written by xlsxwriter but spliced in afterwards.
     import io
-    tables = _held_as_parts(tables)
-    big = sum(t.n_rows * len(t.columns) for t in tables if t.parts is None) > BIG_SUMMARY_CELLS
-    spliced = any(t.parts is not None for t in tables)
+    big = sum(t.n_rows * len(t.columns) for t in tables if t.parts is None and not _splices(t)) > BIG_SUMMARY_CELLS
+    spliced = any(t.parts is not None or _splices(t) for t in tables)
     target = io.BytesIO() if spliced else str(path)
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
                                       "strings_to_urls": False, "constant_memory": big, "in_memory": not big})
     fmt, total_fmt = _formats(wb)
+    tables = _held_as_parts(tables, {k: f._get_xf_index() for k, f in fmt.items()})
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
     # Excel holds 1,048,576 rows a sheet: a longer table goes on in further sheets, said on a first sheet
     plan = {}

@@ -44,6 +44,7 @@ _DATE_RE = re.compile(r"^(\d{4})\s*[.\-/年]\s*(\d{1,2})\s*(?:月)?\s*(?:[.\-/]?
 # a deadline written before a threshold: “11月30日前≧95%”, “2025年6月底前 ≥ 90%”
 _WHEN_RE = re.compile(r"^(?:\d{4}\s*年\s*)?\d{1,2}\s*月\s*(?:\d{1,2}\s*[日号])?\s*(?:底|末)?\s*(?:之前|以前|前)\s*[,，:：]?\s*")
 _WS = " \t\r\n\u3000\xa0"
+WHITESPACE = _WS   # what clean() strips from a cell's text
 _UNIT_RE = re.compile(r"[^\d\s（(以之，,；;。]{1,5}(?=$|[（(]|以上|以下|以内|之前)")
 
 
