@@ -57,7 +57,9 @@ def looks(path) -> dict:
 
 
 def both_ways(col, tmp_path, monkeypatch, **limits):
-    """The summary and CSV written by xlsxwriter alone, and with every table made in two workers."""
+    """The summary and CSV written by xlsxwriter alone, and with every table made in two workers (and every
+    table the main process holds rendered by it, _held_as_parts)."""
+    monkeypatch.setattr(summary, "SPLICE_ROWS", 1 << 62)   # plain: every cell through xlsxwriter
     for name, value in limits.items():
         monkeypatch.setattr(summary, name, value)
     plain = summary.build_tables(col)
@@ -67,6 +69,7 @@ def both_ways(col, tmp_path, monkeypatch, **limits):
     (tmp_path / "fast").mkdir()
     fast = summary.build_tables(col, workers=2, render={"export": True, "spool": tmp_path / "fast"})
     assert any(t.parts is not None for t in fast)
+    assert any(summary._splices(t) for t in fast)   # 文件清单, 指标结构: rendered by the main process
     summary.write_xlsx(fast, tmp_path / "fast.xlsx")
     summary.write_csv(fast, tmp_path / "fast")
     return plain, fast
