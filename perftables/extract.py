@@ -131,6 +131,8 @@ def _get(rows: list[list], r: int, c: int):
 
 
 def _text(value) -> str:
+    if type(value) is str:   # most cells
+        return value.strip(WHITESPACE)
     if isinstance(value, float):
         return format_number(value)
     if hasattr(value, "isoformat"):
@@ -296,14 +298,9 @@ class Extractor:
             actual = None
         if cell.field:
             pr.cells[cell.field] = cell_name(r, cell.col)
-        if cell.label is not None:
-            expected = cell.label
-        elif cell.value is not None:
-            if self._context is None:
-                self._context = context(self.payload, project, seq)
-            expected = cell.value.format(**self._context)
-        else:
-            expected = locked_value(cell, self.payload, project, seq)
+        if cell.value is not None and self._context is None:
+            self._context = context(self.payload, project, seq)
+        expected = locked_value(cell, self.payload, project, seq, self._context)
         if expected is not None:
             if not _same(expected, actual):
                 self.add(sheet, r, cell.col, "锁定单元格被改动", ERROR,
@@ -420,8 +417,8 @@ class Extractor:
             value = compose(get("op"), get("num"), get("unit"), **kw)
         else:
             value = compose(None, get("value", get("target")), None, **kw)
-        text = [v.strip(WHITESPACE) if type(v) is str else _text(v)
-                for v in (get("level1"), get("level2"), get("name"), get("description"), get("basis"), get("op"))]
+        text = [_text(v) for v in (get("level1"), get("level2"), get("name"), get("description"), get("basis"),
+                                   get("op"))]
         return Indicator(r + 1, *text[:4], value, text[4], RowCells(r, cols), text[5],
                          {k: v for k, v in raw.items() if k not in STANDARD_KEYS})
 

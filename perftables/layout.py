@@ -87,15 +87,16 @@ def context(payload: dict, project: dict | None, seq: int | None = None) -> dict
             "project_name": (project or {}).get("name") or "新增项目"}
 
 
-def locked_value(cell, payload: dict, project: dict | None, seq: int | None = None):
+def locked_value(cell, payload: dict, project: dict | None, seq: int | None = None, names: dict | None = None):
     """What a locked cell holds: its label, its text from the roster (None: the unit fills it).
 
-    `project` is None on a spare sheet, where only labels and the title are locked.
+    `project` is None on a spare sheet, where only labels and the title are locked. names: context(payload,
+    project, seq) when the caller has made it already (once a sheet).
     """
     if cell.label is not None:
         return cell.label
     if cell.value is not None:
-        return cell.value.format(**context(payload, project, seq))
+        return cell.value.format(**(names or context(payload, project, seq)))
     if cell.source == "roster" and project:
         key = record_key(cell.field)
         value = project.get(key)

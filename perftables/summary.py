@@ -648,9 +648,12 @@ def _formats(wb) -> tuple[dict, dict]:
     return fmt, total_fmt
 
 
-def _style_indices() -> dict[str, int]:
-    import io
-    fmt, _ = _formats(xlsxwriter.Workbook(io.BytesIO()))
+def _style_indices(fmt: dict | None = None) -> dict[str, int]:
+    """The xf index of each kind's format: the workbook's own (fmt), or any summary workbook's (they are
+    numbered alike, _formats)."""
+    if fmt is None:
+        import io
+        fmt, _ = _formats(xlsxwriter.Workbook(io.BytesIO()))
     return {k: f._get_xf_index() for k, f in fmt.items()}
 
 
@@ -701,7 +704,7 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
     wb = xlsxwriter.Workbook(target, {"strings_to_numbers": False, "strings_to_formulas": False,
                                       "strings_to_urls": False, "constant_memory": big, "in_memory": not big})
     fmt, total_fmt = _formats(wb)
-    tables = _held_as_parts(tables, {k: f._get_xf_index() for k, f in fmt.items()})
+    tables = _held_as_parts(tables, _style_indices(fmt))
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
     # Excel holds 1,048,576 rows a sheet: a longer table goes on in further sheets, said on a first sheet
     plan = {}
