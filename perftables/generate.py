@@ -18,7 +18,7 @@ from .scoring import Rules, missing_block_award
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
 from .layout import (LOCKED_KEYS, context, grid_rows, header_context, join_given, locked_value,  # noqa: F401
                      row_names, table_rows)
-from .value import clean, format_number
+from .value import clean, format_number, parse
 
 COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
           "repeat_font": "#A6A6A6", "header": "#F2F2F2"}
@@ -525,7 +525,8 @@ class WorkbookWriter:
         cols = {c.key: _col(c.col) for c in self.form.input_columns}
         # with a 调整后指标值 column the rule compares with what it holds (blank: dropped, no score)
         target = f"{cols['adjusted']}{r + 1}" if "adjusted" in cols else format_number(t)
-        return formulas[rule].format(a=f"{cols['actual']}{r + 1}", w=f"{cols['weight']}{r + 1}", t=target)
+        actual = actual_number(f"{cols['actual']}{r + 1}", parse(data.get("target") or "").unit)
+        return formulas[rule].format(a=actual, w=f"{cols['weight']}{r + 1}", t=target)
 
     def _cell_validation(self, ws, r: int, col, spec: dict, grid):
         ctx = header_context(self.opts.year)
@@ -535,8 +536,9 @@ class WorkbookWriter:
             opts = {"validate": "list", "source": f"=PT_{spec['list'].upper()}", **prompt,
                     "error_title": "请从列表中选择", "error_message": f"“{col.label}”只能从下拉列表中选择。"}
         elif spec.get("validate") == "number_or_na":
-            opts = {"validate": "custom", "value": f'=OR(ISNUMBER({ref}),{ref}="不适用")', **prompt,
-                    "error_title": "请填数字", "error_message": "定量指标的实际完成值只填数字；不适用的填“不适用”。"}
+            opts = {"validate": "custom", "value": "=" + number_or_na_rule(ref), **prompt,
+                    "error_title": "请填数值", "error_message": "定量指标的实际完成值填数值，可带符号和单位"
+                                                            "（如 85、≥266米、90%）；不适用的填“不适用”。"}
         elif spec.get("validate") == "number":
             opts = {"validate": "decimal", "criteria": "between", "minimum": -1e12, "maximum": 1e12, **prompt,
                     "error_title": "请填数字", "error_message": f"“{col.label}”只填数字。"}
@@ -640,6 +642,28 @@ def fit_height(texts, minimum: float) -> float:
     """Row height (points) that shows wrapped CJK text, at most Excel's highest row; the clerk can still resize."""
     need = max([text_height(text, width) for text, width in texts] + [text_height("x", 1)])   # one line at least
     return max(minimum, min(409, need))
+
+
+# What may start a typed quantitative value: a digit (also full-width), a sign, a decimal point, a minus.
+VALUE_STARTS = "0123456789０１２３４５６７８９≥≤≧≦><=＞＜＝.-+－"
+# Signs and separators a typed value may carry around its number; removed before VALUE() in a score formula.
+_VALUE_NOISE = ("≥", "≤", "≧", "≦", ">", "<", "=", "＞", "＜", "＝", ",", "，", "%", "％", " ")
+
+
+def number_or_na_rule(ref: str) -> str:
+    """A validation formula accepting what a clerk types as an actual in a Text cell (stored as text, as
+    Excel and WPS store it): a number, 不适用, or a value in the target's notation (≥266米, 90%)."""
+    return (f'OR(ISNUMBER({ref}),TRIM({ref})="不适用",'
+            f'ISNUMBER(FIND(LEFT(TRIM({ref})),"{VALUE_STARTS}")))')
+
+
+def actual_number(ref: str, unit: str | None) -> str:
+    """The number in an actual cell as a score formula uses it: the typed text without its signs, separators
+    and the target's unit (a Text cell keeps what was typed: 85 is the text "85"), through VALUE(); "" when there is none (blank, 不适用, words)."""
+    text = f"TRIM(ASC({ref}))"   # ASC: full-width digits and signs to half-width (Excel, WPS, LibreOffice)
+    for noise in _VALUE_NOISE + ((unit,) if unit and unit not in _VALUE_NOISE else ()):
+        text = f'SUBSTITUTE({text},"{noise}","")'
+    return f'IFERROR(VALUE({text}),"")'
 
 
 def _col(index: int) -> str:

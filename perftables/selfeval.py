@@ -180,6 +180,15 @@ def _number(value) -> float | None:
     return parse_amount(text).value
 
 
+def actual_number(value) -> float | None:
+    """An actual as typed — a number, or text in the targets' own notation (85, ≥266米, 90%, １，０００) — as the
+    number it states; None for words and blanks."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    parsed = parse(_text(value))
+    return parsed.num if parsed.kind == "quant" else None
+
+
 def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Rules) -> tuple[ProjectScore, list[Finding]]:
     out: list[Finding] = []
     params = form.review
@@ -269,14 +278,14 @@ def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Ru
         elif not actual_text:
             add(("grid", i, "actual"), cell("actual"), "必填项为空", ERROR, f"{where}未填{labels['actual']}")
         elif ref["kind"] == "quant":
-            actual = _number(e.get("actual"))
+            actual = actual_number(e.get("actual"))
             if actual is None:
                 add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
                     f"{where}{labels['actual']}“{actual_text}”不是数字，无法与{target_label}“{ref['target']}”比较")
             else:
                 parsed = parse(actual_text)
                 target_unit = parse(ref["target"]).unit
-                if parsed.unit and target_unit and not same_unit(parsed.unit, target_unit):
+                if parsed.unit and not (target_unit and same_unit(parsed.unit, target_unit)):
                     add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
                         f"{where}{labels['actual']}的单位“{parsed.unit}”与{target_label}“{ref['target']}”不一致")
                 score = quant_score(sign, t, actual, weight, rules)

@@ -3,6 +3,7 @@
 Run with the interpreter that has the UNO bridge (Debian's /usr/bin/python3):
     /usr/bin/python3 tests/lo_fill.py job.json
 job.json: {"input": path, "cells": [[sheet, "B7", value], ...], "formulas": [[sheet, "C9", "=SUM(A1:A3)"], ...],
+           "keyboard": [[sheet, "F13", "≥266米"], ...] with "report": path (typed as at the keyboard; validity),
            "outputs": {"xlsx": path, ...},
            "insert_rows": [[sheet, 0-based row, count], ...], "delete_rows": [[sheet, row, count], ...],
            "insert_rows_protected": [[sheet, row, count], ...] (without unprotecting: refused unless allowed)}
@@ -34,6 +35,29 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def keyboard(ctx, doc, sheets, entries):
+    """Type each [sheet, address, text] as a clerk does (Calc's EnterString: a number typed into a Text cell
+    stays text, 25% typed into a General cell becomes 0.25) and ask Calc's own validation whether the cell now
+    holds a valid entry (Detective → Mark invalid data). The text stays in the cell."""
+    controller = doc.getCurrentController()
+    frame = controller.getFrame()
+    dispatcher = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.DispatchHelper", ctx)
+    out = []
+    for sheet_name, address, text in entries:
+        sheet = sheets.getByName(sheet_name)
+        sheet.unprotect("")   # the detective works on unprotected sheets only; validation is unchanged
+        cell = sheet.getCellRangeByName(address)
+        controller.setActiveSheet(sheet)
+        controller.select(cell)
+        dispatcher.executeDispatch(frame, ".uno:EnterString", "", 0, (prop("StringName", text),))
+        invalid = sheet.showInvalid()
+        sheet.clearArrows()
+        out.append({"sheet": sheet_name, "cell": address, "typed": text, "invalid": bool(invalid),
+                    "stored": "text" if cell.getType().value == "TEXT" else "number",
+                    "string": cell.getString(), "value": cell.getValue()})
+    return out
 
 
 def main(job_path):
@@ -80,6 +104,10 @@ def main(job_path):
                 cell.setString(value)
         for sheet, address, text in job.get("typed", []):         # as typed at the keyboard: "25%" → 0.25
             sheets.getByName(sheet).getCellRangeByName(address).setFormula(text)
+        if job.get("keyboard"):   # typed at the keyboard, through the application's own input handling
+            typed = keyboard(ctx, doc, sheets, job["keyboard"])
+            with open(job["report"], "w", encoding="utf-8") as f:
+                json.dump(typed, f, ensure_ascii=False)
         for sheet, address, formula in job.get("formulas", []):   # a clerk typing "=…" into a cell
             sheets.getByName(sheet).unprotect("")
             sheets.getByName(sheet).getCellRangeByName(address).setFormula(formula)
