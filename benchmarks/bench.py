@@ -47,13 +47,13 @@ import xlsxwriter.worksheet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from perftables.collect import default_workers, parallel_map  # noqa: E402
-from perftables.generate import Options, file_name_for, form_for_unit, generate, workbook_bytes  # noqa: E402
-from perftables.roster import Project, Roster, Unit  # noqa: E402
-from perftables.collect import Collection, fewer_gc_passes  # noqa: E402
-from perftables.generate import LockedWorkbook  # noqa: E402
-from perftables.pipeline import run_collect  # noqa: E402
-from perftables.summary import build_tables, write_xlsx  # noqa: E402
+from perftables.cycle.collect import default_workers, parallel_map  # noqa: E402
+from perftables.cycle.generate import Options, file_name_for, form_for_unit, generate, workbook_bytes  # noqa: E402
+from perftables.model.roster import Project, Roster, Unit  # noqa: E402
+from perftables.cycle.collect import Collection, fewer_gc_passes  # noqa: E402
+from perftables.cycle.generate import LockedWorkbook  # noqa: E402
+from perftables.api.pipeline import run_collect  # noqa: E402
+from perftables.outputs.summary import build_tables, write_xlsx  # noqa: E402
 
 WORDS = ["科普", "活动", "培训", "宣传", "学会", "服务", "展品", "场馆", "调研", "竞赛", "青少年", "科技",
          "工作者", "满意度", "完成率", "覆盖率", "基层", "农村", "社区", "学校", "讲座", "义诊", "志愿者"]
@@ -226,7 +226,7 @@ def bare_summary(collection, k: int) -> tuple[float, float]:
     part = Collection(files=[f for f in collection.files if f.result is not None][:k], kind=collection.kind,
                       year=collection.year)
     tables = build_tables(part)
-    import perftables.summary as summary
+    import perftables.outputs.summary as summary
     splice_rows, summary.SPLICE_ROWS = summary.SPLICE_ROWS, 1 << 62   # every cell through xlsxwriter: the floor
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -283,8 +283,8 @@ try:
     peak = lambda who: resource.getrusage(who).ru_maxrss / 1024
 except ImportError:   # Windows
     resource, peak = None, lambda who: float("nan")
-from perftables import collect
-from perftables.pipeline import run_collect
+from perftables.cycle import collect
+from perftables.api.pipeline import run_collect
 inbox, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 t = time.perf_counter()
 run = run_collect([inbox], out / "汇总.xlsx", export_dir=out / "csv", workers=workers)

@@ -54,7 +54,7 @@ def page_of(pdf: Path, page) -> int:
 def main(out: Path = DOCS) -> list[Path]:
     from PIL import Image
 
-    from perftables.demo import run_demo
+    from perftables.cli.demo import run_demo
     out.mkdir(parents=True, exist_ok=True)
     made = []
     with tempfile.TemporaryDirectory() as tmp:

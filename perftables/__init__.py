@@ -1,6 +1,6 @@
 """perftables: the budget-performance cycle (预算绩效管理) for a city or county coordinator.
 
-The Python API (see perftables.api and README):
+The Python API (perftables.api; the manual's “Python API” page):
 
     import perftables
     result = perftables.collect(["收件箱/"], roster="名单.csv")   # → Result; result.frames() → DataFrames
@@ -8,19 +8,10 @@ The Python API (see perftables.api and README):
     perftables.generate("名单.csv", "下发", year=2025)
     perftables.publish(["收件箱/"], "公开")
 
-`perftables.collect`, `.generate` and `.publish` are also the modules of those steps; calling one
-calls the API function of the same name.
+The package is layered, low to high: core < forms < model < io < review < cycle < outputs | mail < api < cli;
+a module imports only its own package or lower ones (import-linter checks it in CI).
 """
-__version__ = "0.1.0"
+from .api import Result, collect, generate, publish, read_summary
+from .core.version import __version__
 
-_CALLABLE = ("collect", "generate", "publish")
-
-
-def __getattr__(name):
-    import importlib
-    if name in _CALLABLE:
-        return importlib.import_module(f"{__name__}.{name}")
-    if name in ("read_summary", "Result"):
-        from . import api
-        return getattr(api, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["Result", "collect", "generate", "publish", "read_summary", "__version__"]

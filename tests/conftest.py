@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from perftables.demo import EXAMPLES
-from perftables.forms import load_form
-from perftables.generate import Options, fill_from_record, form_for_unit, workbook_bytes
-from perftables.roster import Project, Unit, read_roster
+from perftables.cli.demo import EXAMPLES
+from perftables.forms.form import load_form
+from perftables.cycle.generate import Options, fill_from_record, form_for_unit, workbook_bytes
+from perftables.model.roster import Project, Unit, read_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 # every test signs and verifies with the published example key, as the bundled example returns do

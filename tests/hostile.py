@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from conftest import FIXED, libreoffice_available, patch_zip, seed_return  # noqa: E402
-from perftables.forms import load_form  # noqa: E402
-from perftables.generate import Options, workbook_bytes  # noqa: E402
-from perftables.roster import Unit  # noqa: E402
+from perftables.forms.form import load_form  # noqa: E402
+from perftables.cycle.generate import Options, workbook_bytes  # noqa: E402
+from perftables.model.roster import Unit  # noqa: E402
 
 OK, BAD, OLD, ZIP = "accepted", "rejected", "superseded", "unpacked"
 
@@ -174,8 +174,8 @@ def _encrypt(data: bytes) -> bytes | None:
 
 if __name__ == "__main__":
     import json
-    from perftables.demo import EXAMPLES
-    from perftables.roster import read_roster
+    from perftables.cli.demo import EXAMPLES
+    from perftables.model.roster import read_roster
     seeds = json.loads((EXAMPLES / "seed_tables.json").read_text(encoding="utf-8"))
     for name, fate in build(Path(sys.argv[1]), read_roster(EXAMPLES / "roster.csv"), seeds).items():
         print(fate, name)

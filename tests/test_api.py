@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES, make_workbook
-from perftables.cli import cli
+from perftables.cli.main import cli
 
 pd = pytest.importorskip("pandas")
 ROSTER = EXAMPLES / "roster.csv"
@@ -45,7 +45,7 @@ def test_collect_gives_typed_frames_named_like_the_sheets():
 @pytest.mark.parametrize("source", ["汇总.xlsx", "导出", "导出/汇总.sqlite", "parquet"])
 def test_every_format_holds_the_same_rows_and_totals(exported, source):
     import perftables
-    from perftables.data import read_parquet
+    from perftables.outputs.data import read_parquet
     frames = read_parquet(exported / "导出") if source == "parquet" else perftables.read_summary(exported / source)
     reference = perftables.collect(EXAMPLES / "returns", roster=ROSTER).frames()
     for name in ("单位汇总", "项目汇总", "指标明细", "审核问题", "报送情况"):
@@ -89,7 +89,7 @@ def test_values_are_exact_in_data_and_guarded_only_for_excel(tmp_path, small_uni
     db = sqlite3.connect(tmp_path / "x" / "汇总.sqlite")
     assert db.execute('SELECT "指标值", "三级指标" FROM "指标明细"').fetchone() == ("=300天", "-完成时限")
     import perftables
-    from perftables.data import read_parquet
+    from perftables.outputs.data import read_parquet
     for frames in (read_parquet(tmp_path / "x"), perftables.read_summary(tmp_path / "x")):
         assert frames["指标明细"]["指标值"].iloc[0] == "=300天" and frames["指标明细"]["三级指标"].iloc[0] == "-完成时限"
 
@@ -114,9 +114,9 @@ def test_format_needs_export_and_known_names(tmp_path):
 @pytest.fixture(scope="module")
 def two_years(tmp_path_factory, roster, seed_tables):
     """2024 and 2025 summaries of the seed units: a project dropped, one renamed, a budget cut, a target lowered."""
-    from perftables.generate import Options, fill_from_record, form_for_unit, workbook_bytes
-    from perftables.roster import Roster
-    from perftables.pipeline import run_collect
+    from perftables.cycle.generate import Options, fill_from_record, form_for_unit, workbook_bytes
+    from perftables.model.roster import Roster
+    from perftables.api.pipeline import run_collect
     out = tmp_path_factory.mktemp("years")
     for year in (2024, 2025):
         units = copy.deepcopy(roster.units)
@@ -129,7 +129,7 @@ def two_years(tmp_path_factory, roster, seed_tables):
             ts.projects[0].budget, ts.projects[0].fiscal, ts.projects[0].other = 100.0, 100.0, 0.0
             s = next(x for x in seeds if x["code"] == "306001")
             s["projects"] = [p for p in s["projects"] if p["name"] != dropped.name]
-            from perftables.value import parse
+            from perftables.core.value import parse
             ind = next(i for p in s["projects"] for i in p["indicators"]
                        if parse(i[4]).kind == "quant" and parse(i[4]).op == "≥" and parse(i[4]).num)
             v = parse(ind[4])
@@ -148,7 +148,7 @@ def two_years(tmp_path_factory, roster, seed_tables):
 def test_compare_two_years(two_years, tmp_path):
     r = run("compare", two_years / "2024.xlsx", two_years / "2025.xlsx", "-o", tmp_path / "对比.xlsx")
     assert r.exit_code == 0, r.output
-    from perftables.data import read_xlsx
+    from perftables.outputs.data import read_xlsx
     frames = read_xlsx(tmp_path / "对比.xlsx")
     projects = frames["项目对比"]
     assert (projects["变化"] == "取消").sum() == 1 and (projects["变化"] == "改名").sum() == 1

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench  # noqa: E402
-from perftables.generate import Options, form_for_unit, workbook_bytes  # noqa: E402
+from perftables.cycle.generate import Options, form_for_unit, workbook_bytes  # noqa: E402
 
 
 def cells(data: bytes) -> dict:

@@ -6,12 +6,12 @@ import shutil
 
 import pytest
 
-import perftables.collect as collect_module
+import perftables.cycle.collect as collect_module
 from conftest import EXAMPLES
-from perftables import cache as cache_module
-from perftables.cache import cache_path_for
-from perftables.roster import read_roster
-from perftables.pipeline import run_collect
+from perftables.cycle import cache as cache_module
+from perftables.cycle.cache import cache_path_for
+from perftables.model.roster import read_roster
+from perftables.api.pipeline import run_collect
 
 
 @pytest.fixture
@@ -120,9 +120,9 @@ def test_a_damaged_cache_is_started_again(inbox, tmp_path):
 
 def test_a_big_summary_written_row_by_row_holds_the_same(inbox, tmp_path, monkeypatch):
     """Above BIG_SUMMARY_CELLS the workbook is written in constant_memory mode: same sheets, same cells."""
-    from perftables import summary
+    from perftables.outputs import summary
 
-    from perftables.summary import read_summary_tables
+    from perftables.outputs.summary import read_summary_tables
 
     go(inbox, tmp_path / "small", use_cache=False)
     monkeypatch.setattr(summary, "BIG_SUMMARY_CELLS", 0)

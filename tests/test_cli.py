@@ -3,7 +3,7 @@ import csv
 from click.testing import CliRunner
 
 from conftest import EXAMPLES, make_workbook
-from perftables.cli import cli
+from perftables.cli.main import cli
 
 
 def run(*args):
@@ -12,7 +12,7 @@ def run(*args):
 
 
 def test_forms_lists_one_line_each():
-    from perftables.resources import TEMPLATES_DIR
+    from perftables.core.resources import TEMPLATES_DIR
     out = run("forms").output.splitlines()
     ids = [line.split()[0] for line in out if line and not line.startswith("指标体系")]
     assert ids == [p.stem for p in sorted(TEMPLATES_DIR.glob("*.toml"))]   # every packaged form, once
@@ -129,7 +129,7 @@ def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
 
 
 def test_department_cycle_from_the_command_line(tmp_path):
-    from perftables.read import read_book
+    from perftables.io.book import read_book
 
     dept = EXAMPLES / "dept"
     r = run("generate", str(dept / "名单.csv"), "-o", str(tmp_path / "2025"), "--year", "2025",

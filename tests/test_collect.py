@@ -5,8 +5,8 @@ import re
 import pytest
 
 from conftest import EXAMPLES, SEEDS, make_workbook, patch_zip, seed_return
-from perftables.collect import ACCEPTED, ACCEPTED_FINDINGS, REJECTED, SUPERSEDED, collect
-from perftables.value import clean, format_number
+from perftables.cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, REJECTED, SUPERSEDED, collect
+from perftables.core.value import clean, format_number
 
 
 def rows_of(seed_project):
@@ -72,7 +72,7 @@ def test_seed_defects_are_flagged(demo_collection):
 
 
 def test_status_lists_who_has_not_returned(demo_collection):
-    from perftables.summary import build_tables
+    from perftables.outputs.summary import build_tables
     status = next(t for t in build_tables(demo_collection) if t.name == "报送情况")
     states = {row[0]: row[2] for row in status.rows}
     assert states == {"306001": "已报送（有错误）", "405002": "已报送（有警告）", "731002": "已报送（有错误）",
@@ -192,10 +192,10 @@ def test_two_returns_of_one_unit_newest_wins_and_inputs_untouched(tmp_path, rost
 
 def test_rows_inserted_in_the_grid_are_still_read(tmp_path, roster, seed_tables):
     """Anchors, not addresses: a return whose rows moved is read by its labels."""
-    from perftables.extract import extract
-    from perftables.forms import load_form
-    from perftables.read import read_book
-    from perftables.stamp import read_stamp
+    from perftables.io.extract import extract
+    from perftables.forms.form import load_form
+    from perftables.io.book import read_book
+    from perftables.io.stamp import read_stamp
     book = read_book(seed_return(roster, seed_tables, "307001"))
     rows = book.sheets["项目1"]
     rows.insert(3, [None] * 8)                          # a blank row inserted above 预算规模
@@ -205,8 +205,8 @@ def test_rows_inserted_in_the_grid_are_still_read(tmp_path, roster, seed_tables)
 
 
 def test_example_returns_are_current(tmp_path):
-    """examples/returns/ is what the generator makes today (else: python -m perftables.demo --rebuild)."""
-    from perftables.demo import build_returns, build_selfeval_returns
+    """examples/returns/ is what the generator makes today (else: python -m perftables.cli.demo --rebuild)."""
+    from perftables.cli.demo import build_returns, build_selfeval_returns
     for path in build_returns(tmp_path / "t"):
         assert path.read_bytes() == (EXAMPLES / "returns" / path.name).read_bytes(), path.name
     targets = collect([EXAMPLES / "returns"]).accepted
@@ -217,7 +217,7 @@ def test_example_returns_are_current(tmp_path):
 def test_a_retyped_copy_without_stamp_is_read_by_its_labels(tmp_path, roster, seed_tables):
     """A clerk re-typed the table into a workbook of their own: no stamp, other sheet names."""
     import xlsxwriter
-    from perftables.forms import load_form
+    from perftables.forms.form import load_form
     seed = next(u for u in seed_tables["units"] if u["code"] == "307001")
     form = load_form("hebei-project")
     wb = xlsxwriter.Workbook(str(tmp_path / "自己做的表.xlsx"))
@@ -257,7 +257,7 @@ def test_parallel_and_serial_give_the_same_result(tmp_path, roster):
     """Worker processes change the speed, never the output."""
     import shutil
 
-    from perftables.summary import build_tables, write_csv
+    from perftables.outputs.summary import build_tables, write_csv
     inbox = tmp_path / "inbox"
     for i in range(3):
         shutil.copytree(EXAMPLES / "returns", inbox / f"批次{i}")
@@ -267,7 +267,7 @@ def test_parallel_and_serial_give_the_same_result(tmp_path, roster):
         write_csv(build_tables(col), tmp_path / f"w{workers}")
         outs.append({p.name: p.read_bytes() for p in (tmp_path / f"w{workers}").iterdir()})
     assert outs[0] == outs[1]
-    from perftables.generate import Options, generate
+    from perftables.cycle.generate import Options, generate
     a = generate(roster, tmp_path / "g1", Options(year=2025, created=FIXED_TIME), workers=1)
     b = generate(roster, tmp_path / "g2", Options(year=2025, created=FIXED_TIME), workers=2)
     assert [p.read_bytes() for _, p in a] == [p.read_bytes() for _, p in b]
@@ -283,8 +283,8 @@ def test_the_summary_prints_readably(tmp_path, demo_collection):
 
     import openpyxl
 
-    from perftables.sheetxml import LINE_HEIGHT
-    from perftables.summary import build_tables, write_xlsx
+    from perftables.io.sheetxml import LINE_HEIGHT
+    from perftables.outputs.summary import build_tables, write_xlsx
     write_xlsx(build_tables(demo_collection), tmp_path / "s.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "s.xlsx")
     issues = wb["审核问题"]
@@ -310,8 +310,8 @@ def test_no_long_text_is_cut_off_by_excels_highest_row(tmp_path, demo_collection
     long cell of every sheet fits, and the summary still reads back row for row."""
     import openpyxl
 
-    from perftables.sheetxml import LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, text_lines
-    from perftables.summary import build_tables, read_summary_tables, write_xlsx
+    from perftables.io.sheetxml import LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, text_lines
+    from perftables.outputs.summary import build_tables, read_summary_tables, write_xlsx
     tables = build_tables(demo_collection)
     write_xlsx(tables, tmp_path / "s.xlsx")
     wb = openpyxl.load_workbook(tmp_path / "s.xlsx")

@@ -9,18 +9,18 @@ import openpyxl
 import pytest
 
 from conftest import EXAMPLES, SEEDS, libreoffice_available
-from perftables.collect import ACCEPTED_FINDINGS, collect
-from perftables.demo import DEPT_YEAR, FIXED_TIME, dept_roster
-from perftables.dept import attach_history, review_dept
-from perftables.history import read_history
-from perftables.extract import extract
-from perftables.forms import load_form
-from perftables.generate import Options, workbook_bytes
-from perftables.read import read_book
-from perftables.stamp import read_stamp
-from perftables.pipeline import run_collect
-from perftables.summary import build_tables
-from perftables.value import clean
+from perftables.cycle.collect import ACCEPTED_FINDINGS, collect
+from perftables.cli.demo import DEPT_YEAR, FIXED_TIME, dept_roster
+from perftables.review.dept import attach_history, review_dept
+from perftables.outputs.history import read_history
+from perftables.io.extract import extract
+from perftables.forms.form import load_form
+from perftables.cycle.generate import Options, workbook_bytes
+from perftables.io.book import read_book
+from perftables.io.stamp import read_stamp
+from perftables.api.pipeline import run_collect
+from perftables.outputs.summary import build_tables
+from perftables.core.value import clean
 
 FORM = load_form("hubei-dept")
 SHEET = FORM.meta["sheet_name"]
@@ -253,7 +253,7 @@ SE_SHEET = SE_FORM.meta["sheet_name"]
 
 
 def test_department_selfeval_is_made_from_the_approved_table(tmp_path, collected, seed):
-    from perftables.selfeval import generate_selfeval
+    from perftables.cycle.selfeval import generate_selfeval
 
     written = generate_selfeval(collected.accepted, tmp_path, Options(year=DEPT_YEAR), form_id="hubei-dept-selfeval")
     data = written[0][1].read_bytes()
@@ -287,7 +287,7 @@ def test_department_selfeval_is_scored_and_reviewed():
     assert tables["单位自评"].rows[0][6:8] == [79.47, "中"]
     # the expenditure parts must add up to the total too
     book = read_book(next((EXAMPLES / "dept" / "selfeval_returns").iterdir()).read_bytes())
-    from perftables.selfeval import review_selfeval
+    from perftables.review.selfeval import review_selfeval
     ret = extract(book, SE_FORM, read_stamp(book.sheets["_stamp"]))
     ret.projects[0].values["start_staff"] = 300.0
     found = [f for f in review_selfeval(ret) if f.rule == "资金合计不符"]
@@ -310,7 +310,7 @@ def test_libreoffice_recalculates_the_department_selfeval_as_perftables_scores(t
 
 
 def test_feedback_workbook_carries_the_whole_department_table_back(tmp_path, collected):
-    from perftables.feedback import write_feedback
+    from perftables.outputs.feedback import write_feedback
 
     written = write_feedback(collected, tmp_path)
     again = collect(written)
@@ -328,7 +328,7 @@ def test_feedback_workbook_carries_the_whole_department_table_back(tmp_path, col
 
 
 def test_published_department_table_reads_as_seed_004(tmp_path, collected, seed):
-    from perftables.publish import publish, read_docx_tables
+    from perftables.outputs.publish import publish, read_docx_tables
 
     written = publish(collected, tmp_path, pdf=False)
     doc = next(p for p in written if p.name.endswith("部门整体绩效目标.docx"))
@@ -380,7 +380,7 @@ def test_rows_inserted_in_libreoffice_between_prefilled_rows(tmp_path):
     found = {f.rule for f in review_dept(ret)}
     assert "项目清单与支出不符" not in found          # 200 + 19 = 219 now
     # its feedback workbook keeps each earlier year's value with its own indicator
-    from perftables.feedback import write_feedback
+    from perftables.outputs.feedback import write_feedback
     col = collect([out])
     again = collect(write_feedback(col, tmp_path / "退改")).accepted[0].result.projects[0]
     pairs = [(i.name, i.extra.get("hist2"), i.extra.get("hist1"), i.value.render()) for i in pr.indicators]
@@ -415,8 +415,8 @@ def test_a_department_table_without_its_stamp_is_read_by_its_labels(tmp_path, dr
 
 
 def test_department_example_returns_are_current(tmp_path):
-    """examples/dept/ is what the generator makes today (else: python -m perftables.demo --rebuild)."""
-    from perftables.demo import build_dept_returns, build_selfeval_returns
+    """examples/dept/ is what the generator makes today (else: python -m perftables.cli.demo --rebuild)."""
+    from perftables.cli.demo import build_dept_returns, build_selfeval_returns
     for path in build_dept_returns(tmp_path / "t"):
         assert path.read_bytes() == (EXAMPLES / "dept" / "returns" / path.name).read_bytes(), path.name
     targets = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster()).accepted

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from conftest import EXAMPLES
 from imapserver import PASSWORD
-from perftables.cli import cli
-from perftables.fetch import (DONE, SAME, SAVED, TOO_BIG, imap_utf7, imap_utf7_decode,
+from perftables.cli.main import cli
+from perftables.mail.fetch import (DONE, SAME, SAVED, TOO_BIG, imap_utf7, imap_utf7_decode,
                               log_path_for, parse_mail, safe_name)
 
 ROSTER = EXAMPLES / "roster.csv"
@@ -130,7 +130,7 @@ def test_names_safe_on_every_file_system():
     assert safe_name("CON.xlsx") == "_CON.xlsx"
     assert safe_name("表" * 300 + ".xlsx").endswith(".xlsx") and len(safe_name("表" * 300 + ".xlsx")) <= 130
     assert safe_name("  .xlsx") == "xlsx"
-    from perftables.files import safe_file_name      # the same rule for the files perftables names itself
+    from perftables.core.files import safe_file_name      # the same rule for the files perftables names itself
     assert safe_file_name("某" * 200 + "_2025年绩效目标表.xlsx").endswith("某.xlsx")   # cut, the extension kept
     assert imap_utf7("已发送") == "&XfJT0ZAB-" and imap_utf7_decode("&XfJT0ZAB-") == "已发送"   # RFC 3501 §5.1.3
     assert imap_utf7("A&B 报表") == "A&-B &YqWIaA-" and imap_utf7_decode("A&-B &YqWIaA-") == "A&B 报表"
@@ -218,7 +218,7 @@ def test_since_mark_seen_and_another_folder(imap_server, user, tmp_path):
 
 
 def test_interrupted_run_resumes_without_duplicates(imap_server, user, tmp_path, monkeypatch):
-    from perftables import fetch as f
+    from perftables.mail import fetch as f
     datas = [p.read_bytes() for p in RETURNS]
     imap_server.deliver(user, *(mail("bdhkx@example.cn", f"第{i}封", [rfc2231_part(f"{i}.xlsx", d)], f"<{i}@r>")
                            for i, d in enumerate(datas)))

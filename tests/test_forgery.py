@@ -7,12 +7,12 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES, make_workbook, patch_zip
-from perftables import keys
-from perftables.cli import cli
-from perftables.collect import ACCEPTED, REJECTED, collect
-from perftables.read import read_book
-from perftables.roster import Project, Roster, Unit
-from perftables.stamp import STAMP_SHEET, _canonical, fingerprint
+from perftables.io import keys
+from perftables.cli.main import cli
+from perftables.cycle.collect import ACCEPTED, REJECTED, collect
+from perftables.io.book import read_book
+from perftables.model.roster import Project, Roster, Unit
+from perftables.io.stamp import STAMP_SHEET, _canonical, fingerprint
 
 
 def stamp_of(data: bytes) -> dict:
@@ -158,6 +158,6 @@ def test_the_stamped_unit_is_checked_against_the_roster(tmp_path, two_units):
 
 def test_department_tables_are_not_checked_as_project_lists():
     """The department record is not a project: no 名单核对 warnings on the example department return."""
-    from perftables.demo import dept_roster
+    from perftables.cli.demo import dept_roster
     col = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster())
     assert not [f for f in col.accepted[0].result.findings if f.rule == "名单核对"]

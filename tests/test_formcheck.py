@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES
-from perftables.cli import cli
-from perftables.forms import FormError, load_form_file
-from perftables.resources import TEMPLATES_DIR
+from perftables.cli.main import cli
+from perftables.forms.form import FormError, load_form_file
+from perftables.core.resources import TEMPLATES_DIR
 
 PROJECT = (TEMPLATES_DIR / "hebei-project.toml").read_text(encoding="utf-8")
 SELFEVAL = (TEMPLATES_DIR / "hebei-selfeval.toml").read_text(encoding="utf-8")
@@ -133,7 +133,7 @@ def test_a_users_form_folder_is_searched_first_through_the_whole_cycle(tmp_path)
     r = run("generate", roster, "-o", tmp_path / "下发", "--year", 2025, "--templates", folder)
     assert r.exit_code == 0, r.output
     made = sorted((tmp_path / "下发").glob("*.xlsx"))
-    from perftables.read import read_book
+    from perftables.io.book import read_book
     rows = read_book(made[0].read_bytes()).sheets["项目1"]
     assert any("目标值依据" in [str(v) for v in row] for row in rows)
     # without the folder the form is unknown: the files are not taken, with the reason
@@ -187,9 +187,9 @@ def pinyin_form(tmp_path) -> Path:
 def test_fields_named_freely_say_their_role(tmp_path, small_unit):
     """Names are the describer's; the role says what perftables does with a field. The pinyin-named form
     behaves exactly as the packaged one: the same locked cells, the same values read back, the same review."""
-    from perftables.collect import collect
-    from perftables.forms import load_form, with_templates
-    from perftables.generate import Options, workbook_bytes
+    from perftables.cycle.collect import collect
+    from perftables.forms.form import load_form, with_templates
+    from perftables.cycle.generate import Options, workbook_bytes
     path = pinyin_form(tmp_path)
     fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普活动", "plan1": 25, "plan2": 50, "plan3": 75,
                                              "plan4": 100},
@@ -223,7 +223,7 @@ def test_a_role_held_twice_is_a_mistake(tmp_path):
 
 
 def test_readme_names_every_role():
-    from perftables.formcheck import CELL_ROLES, COLUMN_ROLES
+    from perftables.forms.check import CELL_ROLES, COLUMN_ROLES
     readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
     for role, meaning in {**CELL_ROLES, **COLUMN_ROLES}.items():
         assert f"| `{role}` | {meaning} |" in readme, role

@@ -7,16 +7,16 @@ import openpyxl
 import pytest
 
 from conftest import make_workbook
-from perftables.forms import load_form
-from perftables.read import read_book
-from perftables.stamp import read_stamp
+from perftables.forms.form import load_form
+from perftables.io.book import read_book
+from perftables.io.stamp import read_stamp
 
 GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.fixture(scope="module")
 def generated(request):
-    from perftables.roster import Project, Unit
+    from perftables.model.roster import Project, Unit
     unit = Unit(code="999001", name="测试县科学技术协会", projects=[
         Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0, use="开展科普活动"),
         Project(code="999001P002", name="学会服务经费", budget=5.5, fiscal=5.5, other=0.0, use=""),
@@ -27,7 +27,7 @@ def generated(request):
 
 def expected_unlocked(form, project, grid_rows):
     """Input cells of a project sheet, from the form description alone."""
-    from perftables.generate import locked_value
+    from perftables.cycle.generate import locked_value
     cells, r = set(), 0
     payload = {"unit_code": "999001", "unit_name": "测试县科学技术协会", "year": 2025}
     for row in form.rows:
@@ -154,14 +154,14 @@ def test_tangshan_variant_keeps_all_eight_level2(roster):
 
 def test_mof2021_taxonomy_selectable(small_unit):
     form = load_form("hebei-project").with_taxonomy("mof2021")
-    from perftables.generate import Options, workbook_bytes
+    from perftables.cycle.generate import Options, workbook_bytes
     wb = openpyxl.load_workbook(io.BytesIO(workbook_bytes(form, small_unit, Options(year=2025))))
     assert wb["项目1"]["A11"].value == "成本指标"
 
 
 def test_file_names_are_safe(tmp_path, small_unit):
-    from perftables.generate import Options, generate
-    from perftables.roster import Roster
+    from perftables.cycle.generate import Options, generate
+    from perftables.model.roster import Roster
     small_unit.name = '测试/县:科协*"?'
     written = generate(Roster([small_unit]), tmp_path, Options(year=2025))
     assert written[0][1].name == "999001_测试_县_科协____2025年绩效目标表.xlsx"

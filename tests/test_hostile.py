@@ -7,8 +7,8 @@ from click.testing import CliRunner
 
 from conftest import EXAMPLES
 from hostile import BAD, OK, OLD, ZIP, build
-from perftables.cli import cli
-from perftables.collect import ACCEPTED, ACCEPTED_FINDINGS, REJECTED, SUPERSEDED, UNPACKED, collect
+from perftables.cli.main import cli
+from perftables.cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, REJECTED, SUPERSEDED, UNPACKED, collect
 
 FATES = {OK: (ACCEPTED, ACCEPTED_FINDINGS), BAD: (REJECTED,), OLD: (SUPERSEDED,), ZIP: (UNPACKED,)}
 
@@ -99,9 +99,10 @@ def test_rows_inserted_and_deleted_in_libreoffice_are_read_by_anchors(collected)
     rec = next((f for f in col.files if f.display.endswith("增删行.xlsx")), None)
     if rec is None:
         pytest.skip("LibreOffice not installed")
-    from perftables.extract import extract
-    from perftables.read import read_book
-    ret = extract(read_book(rec.path.read_bytes()), __import__("perftables.forms").forms.load_form("hebei-project"),
+    from perftables.forms.form import load_form
+    from perftables.io.book import read_book
+    from perftables.io.extract import extract
+    ret = extract(read_book(rec.path.read_bytes()), load_form("hebei-project"),
                   rec.payload)
     p1, p2 = ret.projects
     assert p1.cells["budget"] == "C5" and p1.budget == 12             # moved down one row, still found

@@ -16,10 +16,10 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES, make_workbook, patch_zip, rewrite_zip
-from perftables import collect as collect_module
-from perftables.cli import cli
-from perftables.collect import ACCEPTED, REJECTED, collect, read_input
-from perftables.read import _REL_TAG, _SHEET_TAG
+from perftables.cycle import collect as collect_module
+from perftables.cli.main import cli
+from perftables.cycle.collect import ACCEPTED, REJECTED, collect, read_input
+from perftables.io.book import _REL_TAG, _SHEET_TAG
 
 ROSTER = EXAMPLES / "roster.csv"
 FORMULA_START = ("=", "+", "-", "@")
@@ -158,7 +158,7 @@ def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path):
         assert r.returncode == 1, r.stdout + r.stderr
         assert "磁盘已满" in r.stderr and str(disk) in r.stderr and "Traceback" not in r.stderr, r.stderr
         if (disk / "汇总.xlsx").exists():   # written whole before the export filled the disk: complete
-            from perftables.summary import workbook_sheets
+            from perftables.outputs.summary import workbook_sheets
             assert "指标明细" in workbook_sheets(disk / "汇总.xlsx")
         assert not [p for p in disk.rglob("*") if p.name.startswith("~$perftables-")]
         # generate onto the full disk: the same
@@ -305,7 +305,7 @@ def test_several_addresses_are_separated_by_semicolons(tmp_path):
 # --------------------------------------------------------------------------- beyond Excel's row limit
 
 def test_a_table_longer_than_a_sheet_continues_in_further_sheets(tmp_path, monkeypatch):
-    from perftables import summary
+    from perftables.outputs import summary
     monkeypatch.setattr(summary, "MAX_SHEET_ROWS", 10)
     r = run("collect", EXAMPLES / "returns", "-o", tmp_path / "s.xlsx", "--export", tmp_path / "导出", "--no-cache")
     assert r.exit_code == 0, r.output
@@ -332,7 +332,7 @@ _VALUES = st.one_of(st.none(), st.text(max_size=40), st.integers(-10**12, 10**12
 
 @pytest.fixture(scope="module")
 def base_return(tmp_path_factory):
-    from perftables.roster import Project, Unit
+    from perftables.model.roster import Project, Unit
     unit = Unit(code="999001", name="测试县科学技术协会",
                 projects=[Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0)])
     return unit, make_workbook(unit, fill=filled_fill())
@@ -370,7 +370,7 @@ def test_fuzz_cell_values_and_types(tmp_path, base_return, plan, num, op, name, 
        value=st.one_of(_VALUES, st.lists(_VALUES, max_size=3), st.dictionaries(st.text(max_size=5), _VALUES,
                                                                                 max_size=3)))
 def test_fuzz_stamp_fields(tmp_path, base_return, field, value):
-    from perftables import keys
+    from perftables.io import keys
     from test_forgery import restamp
     _, data = base_return
     try:
@@ -420,14 +420,14 @@ def xls_return(tmp_path_factory, base_return):
 
 
 def test_xls_formula_cells_are_found(xls_return):
-    from perftables.biff import xls_formulas
+    from perftables.io.biff import xls_formulas
     assert (6, 1) in xls_formulas(xls_return)["项目1"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(at=st.floats(0, 1), flips=st.binary(min_size=1, max_size=32), cut=st.integers(0, 4096))
 def test_fuzz_xls_container(tmp_path, xls_return, at, flips, cut):
-    from perftables.biff import xls_formulas
+    from perftables.io.biff import xls_formulas
     data = xls_return
     i = int(at * (len(data) - len(flips)))
     mutant = data[:i] + bytes(a ^ b for a, b in zip(data[i:i + len(flips)], flips)) + data[i + len(flips):]
@@ -489,7 +489,7 @@ def test_every_spelling_of_a_far_cell_is_seen_before_the_reader_allocates(cell):
     reader build a dense range of billions of cells and abort the whole run."""
     import io
     import zipfile
-    from perftables.read import ReadError, read_book
+    from perftables.io.book import ReadError, read_book
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:
         z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
@@ -519,8 +519,8 @@ def test_every_spelling_of_a_far_cell_is_seen_before_the_reader_allocates(cell):
 def test_an_xls_declaring_a_huge_range_is_refused(xls_return):
     """A DIMENSIONS record claiming billions of rows (what one reader reserves memory for)."""
     import struct
-    from perftables.biff import _stream
-    from perftables.read import ReadError, read_book
+    from perftables.io.biff import _stream
+    from perftables.io.book import ReadError, read_book
     data = bytearray(xls_return)
     stream = _stream(bytes(data), "Workbook")
     pos = stream.find(b"\x00\x02\x0e\x00")   # a DIMENSIONS record of a sheet
@@ -535,7 +535,7 @@ def test_an_xls_declaring_a_huge_range_is_refused(xls_return):
 
 
 def test_an_ods_repeating_a_value_a_million_times_is_refused(tmp_path):
-    from perftables.read import ReadError, read_book
+    from perftables.io.book import ReadError, read_book
     content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content '
                'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
                'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
@@ -560,7 +560,7 @@ def test_a_zip_directory_naming_an_unknown_version_is_damaged(tmp_path, small_un
     """zipfile raises NotImplementedError (not BadZipFile) for a central directory entry that needs a newer
     zip version — found by the raw-bytes fuzzer: it is a damaged file, not a crash."""
     from conftest import make_workbook
-    from perftables.collect import REJECTED, collect
+    from perftables.cycle.collect import REJECTED, collect
     data = bytearray(make_workbook(small_unit))
     at = data.find(b"PK\x01\x02")                    # the first central directory entry
     data[at + 6] = 84                                # "version needed to extract": 8.4

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES
-from perftables.cli import cli
-from perftables.collect import BLANK, collect
-from perftables.roster import read_roster
+from perftables.cli.main import cli
+from perftables.cycle.collect import BLANK, collect
+from perftables.model.roster import read_roster
 
 
 def run(*args):
@@ -95,8 +95,8 @@ def test_an_untouched_template_is_still_a_blank_one(tmp_path, this_year, roster)
 def test_last_year_from_its_summary_export_or_published_documents(tmp_path, this_year, roster, kind):
     """The same suggestions whether last year is its inbox, its summary workbook, its CSV export or the
     documents it published for 预算公开 (Word)."""
-    from perftables.publish import publish
-    from perftables.summary import build_tables, write_csv, write_xlsx
+    from perftables.outputs.publish import publish
+    from perftables.outputs.summary import build_tables, write_csv, write_xlsx
     col = collect([EXAMPLES / "returns"], roster=roster)
     if kind == "summary":
         source = tmp_path / "2025汇总.xlsx"

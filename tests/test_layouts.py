@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from conftest import EXAMPLES, make_workbook
-from perftables.collect import collect
-from perftables.generate import Options
-from perftables.selfeval import generate_selfeval
+from perftables.cycle.collect import collect
+from perftables.cycle.generate import Options
+from perftables.cycle.selfeval import generate_selfeval
 
 SICHUAN = EXAMPLES / "sichuan" / "selfeval_returns"
 
@@ -95,11 +95,11 @@ def test_sichuan_scores_and_messages_in_its_own_words(sichuan_books):
 
 
 def test_a_changed_approved_cell_is_found_where_it_was_changed(sichuan_books):
-    from perftables.extract import extract
-    from perftables.forms import load_form
-    from perftables.read import read_book
-    from perftables.review import review
-    from perftables.stamp import read_stamp
+    from perftables.io.extract import extract
+    from perftables.forms.form import load_form
+    from perftables.io.book import read_book
+    from perftables.review.dispatch import review
+    from perftables.io.stamp import read_stamp
     book = read_book(Path(sichuan_books).read_bytes())
     rows = book.sheets["自评1"]
     head = next(r for r, row in enumerate(rows) if len(row) > 4 and row[4] == "指标性质")
@@ -120,7 +120,7 @@ def test_hunan_example_comes_back_exactly():
     长期 and 年度 indicators (满意度 merged over 二级), the form's own 备注 column — read back as entered."""
     import json
 
-    from perftables.roster import read_roster
+    from perftables.model.roster import read_roster
     record = json.loads((HUNAN / "回执内容.json").read_text(encoding="utf-8"))
     col = collect([HUNAN / "returns"], roster=read_roster(HUNAN / "名单.csv"))
     [rec] = col.accepted
@@ -144,8 +144,8 @@ def test_hunan_example_comes_back_exactly():
 
 
 def test_hunan_summary_speaks_the_forms_words(tmp_path):
-    from perftables.roster import read_roster
-    from perftables.summary import build_tables
+    from perftables.model.roster import read_roster
+    from perftables.outputs.summary import build_tables
     col = collect([HUNAN / "returns"], roster=read_roster(HUNAN / "名单.csv"))
     tables = {t.name: t for t in build_tables(col)}
     head = [c[0] for c in tables["项目汇总"].columns]
@@ -162,9 +162,9 @@ def test_hunan_summary_speaks_the_forms_words(tmp_path):
 def test_hunan_sums_are_checked_in_its_words(tmp_path):
     import json
 
-    from perftables.forms import load_form
-    from perftables.generate import Options, workbook_bytes
-    from perftables.roster import read_roster
+    from perftables.forms.form import load_form
+    from perftables.cycle.generate import Options, workbook_bytes
+    from perftables.model.roster import read_roster
     record = json.loads((HUNAN / "回执内容.json").read_text(encoding="utf-8"))
     fill = record["units"]["430124"]
     fill["projects"]["项目2"]["fields"].update(upper=300, local=150, own=5)
@@ -184,10 +184,10 @@ def test_hunan_return_resaved_by_libreoffice_in_three_formats(tmp_path):
     import subprocess
 
     from conftest import libreoffice_available
-    from perftables.extract import extract
-    from perftables.forms import load_form
-    from perftables.read import read_book
-    from perftables.stamp import read_stamp
+    from perftables.io.extract import extract
+    from perftables.forms.form import load_form
+    from perftables.io.book import read_book
+    from perftables.io.stamp import read_stamp
     if not libreoffice_available():
         pytest.skip("LibreOffice (soffice + python3-uno) not installed")
     [original] = (HUNAN / "returns").glob("*.xlsx")
@@ -233,7 +233,7 @@ indicator_total = 90
 def test_weights_carried_per_indicator(tmp_path, sichuan_books):
     """Regional rule as a parameter: each indicator carries its own 权重 and only their sum (90) is fixed —
     no block sums; the defaults share 90 over all rows."""
-    from perftables.forms import with_templates
+    from perftables.forms.form import with_templates
     folder = tmp_path / "表式"
     folder.mkdir()
     (folder / "per-indicator.toml").write_text(PER_INDICATOR, encoding="utf-8")
@@ -268,7 +268,7 @@ FORMS = Path(__file__).with_name("forms")
 
 def adjusted_books(tmp_path, sichuan_books, entries):
     """The Sichuan target (7 approved rows, no 成本指标) self-evaluated in tests/forms/adjusted-selfeval.toml."""
-    from perftables.forms import with_templates
+    from perftables.forms.form import with_templates
     [target] = collect([Path(sichuan_books).parent.parent / "t.xlsx"]).accepted
 
     def fill(unit, form):
@@ -315,7 +315,7 @@ def test_adjusted_targets_and_dropped_rows_are_scored_by_the_descriptions_rules(
 
 
 def test_a_cleared_adjusted_target_is_an_error_where_the_description_says_so(tmp_path, sichuan_books):
-    from perftables.forms import with_templates
+    from perftables.forms.form import with_templates
     folder = tmp_path / "表式"
     folder.mkdir()
     (folder / "strict.toml").write_text('extends = "adjusted-selfeval"\n[form]\nid = "strict"\nname = "严格"\n'
@@ -345,7 +345,7 @@ def test_weights_and_directions_declared_in_a_target_table(tmp_path, small_unit)
     """A target table carrying each indicator's 权重 and 指标方向性 (tests/forms/weighted-project.toml): the
     weights must add up to the description's weight_total, a sign against the direction is flagged, and the
     self-evaluation scores an unsigned 反向 target by the reverse rule."""
-    from perftables.forms import with_templates
+    from perftables.forms.form import with_templates
     keys = ("level1", "level2", "name", "op", "num", "unit", "weight", "direction")
     rows = [dict(zip(keys, r)) for r in WEIGHTED]
     fill = {"projects": {"项目1": {"fields": {"goal": "1.开展科普讲座"}, "indicators": rows}}}

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
 from conftest import EXAMPLES
-from perftables.cli import cli
-from perftables.ledger import (APPROVE_COLUMN, APPROVED, FEEDBACK, RECEIVED, REMINDED, SENT, Ledger, LedgerError,
+from perftables.cli.main import cli
+from perftables.cycle.ledger import (APPROVE_COLUMN, APPROVED, FEEDBACK, RECEIVED, REMINDED, SENT, Ledger, LedgerError,
                                ledger_path)
 
 ROSTER = EXAMPLES / "roster.csv"
@@ -97,9 +97,9 @@ def test_ledger_path_from_summary_folder_or_file(tmp_path):
 def corrected(path, fix):
     """A unit's return corrected the way its clerk corrects the feedback workbook: what it returned, fixed,
     in the next version of the template."""
-    from perftables.collect import collect
-    from perftables.feedback import fill_from_return, unit_from_payload
-    from perftables.generate import Options, workbook_bytes
+    from perftables.cycle.collect import collect
+    from perftables.outputs.feedback import fill_from_return, unit_from_payload
+    from perftables.cycle.generate import Options, workbook_bytes
     rec = collect([path]).accepted[0]
     ret, payload = rec.result, rec.payload
     fill = fill_from_return(ret)
@@ -233,8 +233,8 @@ def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp_server
 def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
     import errno
 
-    from perftables import pipeline as summary   # where the run is orchestrated
-    from perftables.roster import read_roster
+    from perftables.api import pipeline as summary   # where the run is orchestrated
+    from perftables.model.roster import read_roster
     inbox, out = tmp_path / "收件箱", tmp_path / "汇总"
     inbox.mkdir()
     files = sorted((EXAMPLES / "returns").iterdir())

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from conftest import EXAMPLES, libreoffice_available, make_workbook
-from perftables.collect import collect
-from perftables.extract import extract
-from perftables.forms import cell_name, load_form
-from perftables.read import read_book
-from perftables.stamp import read_stamp
+from perftables.cycle.collect import collect
+from perftables.io.extract import extract
+from perftables.forms.form import cell_name, load_form
+from perftables.io.book import read_book
+from perftables.io.stamp import read_stamp
 
 pytestmark = [pytest.mark.libreoffice,
               pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")]
@@ -82,7 +82,7 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
     """A return with problems → feedback workbook → the clerk fixes it in LibreOffice → collected clean."""
     import openpyxl
 
-    from perftables.feedback import write_feedback
+    from perftables.outputs.feedback import write_feedback
     first = collect([EXAMPLES / "returns"], roster=roster)
     baoding = next(f for f in first.files if f.unit_code == "731002")
     assert baoding.fate == "已采用（有问题）"
@@ -113,8 +113,8 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
 
 def test_selfeval_recalculated_in_libreoffice_matches_perftables(tmp_path, roster):
     """The live formulas give, in a real application, the score perftables recomputes (reference §5.6)."""
-    from perftables.generate import Options
-    from perftables.selfeval import generate_selfeval
+    from perftables.cycle.generate import Options
+    from perftables.cycle.selfeval import generate_selfeval
     targets = collect([EXAMPLES / "returns"], roster=roster).accepted
     rec = next(t for t in targets if t.unit_code == "307001")
     [(_, blank)] = generate_selfeval([rec], tmp_path / "blank", Options(year=2025))
@@ -163,7 +163,7 @@ def test_formulas_typed_in_libreoffice_are_reported_in_every_format(tmp_path, ro
 def test_notes_hidden_rows_and_typed_over_formulas_are_reported(tmp_path, roster):
     """What a clerk leaves in LibreOffice besides values: a note (kept for the coordinator in 单位备注),
     a hidden row, a number typed over the 预算执行得分 formula."""
-    from perftables.summary import build_tables
+    from perftables.outputs.summary import build_tables
     src = next((EXAMPLES / "selfeval_returns").glob("405002_*.xlsx"))
     book = read_book(src.read_bytes())
     form = load_form("hebei-selfeval")
@@ -256,7 +256,7 @@ def test_adjusted_targets_recalculated_in_libreoffice_match_perftables(tmp_path,
     path, _ = adjusted_books(tmp_path, tmp_path / "自评" / "x.xlsx", ADJUSTED_ENTRIES)
     out = tmp_path / "recalculated.xlsx"
     run_lo({"input": str(path), "cells": [], "recalculate": True, "outputs": {"xlsx": str(out)}}, tmp_path)
-    from perftables.forms import with_templates
+    from perftables.forms.form import with_templates
     with with_templates([Path(__file__).with_name("forms")]):
         ret = collect([out]).returns[0]
         pr = ret.projects[0]
@@ -274,14 +274,14 @@ def test_what_people_read_prints_whole(tmp_path, roster):
     if not sh.which("pdftotext"):
         pytest.skip("pdftotext (poppler-utils) not installed")
     from pdftext import missing_cells
-    from perftables.feedback import write_feedback
-    from perftables.publish import to_pdf
-    from perftables.summary import build_tables, write_xlsx
+    from perftables.outputs.feedback import write_feedback
+    from perftables.outputs.publish import to_pdf
+    from perftables.outputs.summary import build_tables, write_xlsx
     col = collect([EXAMPLES / "returns"], roster=roster)
     write_xlsx(build_tables(col), tmp_path / "汇总.xlsx")
     backs = write_feedback(col, tmp_path / "退改", deadline="2025-02-10")
     assert len(backs) >= 3
-    from perftables.publish import publish
+    from perftables.outputs.publish import publish
     publish(col, tmp_path / "公开", pdf=False)
     tables = sorted((tmp_path / "公开").glob("*部门预算绩效文本.xlsx"))
     assert len(tables) == 4

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES
-from perftables.cli import cli
+from perftables.cli.main import cli
 
 pytest.importorskip("aiosmtpd.controller")
 
@@ -51,7 +51,7 @@ def test_send_over_smtp_is_complete_and_resumable(templates, smtp_server, monkey
     assert r.exit_code == 0, r.output
     assert "已发送 5 封" in r.output
     assert len(handler.messages) == 5
-    from perftables.roster import read_roster
+    from perftables.model.roster import read_roster
     codes = {u.email: u.code for u in read_roster(EXAMPLES / "roster.csv").units}
     for rcpt, msg in handler.messages:
         [att] = list(msg.iter_attachments())

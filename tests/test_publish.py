@@ -7,8 +7,8 @@ import subprocess
 import pytest
 
 from conftest import EXAMPLES, SEEDS, libreoffice_available
-from perftables.collect import collect
-from perftables.publish import publish, read_docx_tables
+from perftables.cycle.collect import collect
+from perftables.outputs.publish import publish, read_docx_tables
 from seedtext import project_tables
 
 docx = pytest.importorskip("docx")
@@ -100,7 +100,7 @@ def test_pdf_and_xlsx_render_on_a4(published, tmp_path):
     import struct
     width, height = struct.unpack(">II", pages[0].read_bytes()[16:24])
     assert abs(width / 50 * 25.4 - 210) < 3 and abs(height / 50 * 25.4 - 297) < 3    # A4 portrait
-    from perftables.publish import to_pdf
+    from perftables.outputs.publish import to_pdf
     [xlsx] = out.glob("306001_*.xlsx")
     xpdf = to_pdf(shutil.copy(xlsx, tmp_path / "t.xlsx") and tmp_path / "t.xlsx")
     subprocess.run(["pdftoppm", "-r", "50", "-png", str(xpdf), str(tmp_path / "x")], check=True, timeout=120)
@@ -133,7 +133,7 @@ def test_codes_and_numbers_do_not_break_mid_string_in_the_printed_tables(publish
 def test_publish_from_the_summary_workbook_gives_the_same_tables(tmp_path, published):
     from click.testing import CliRunner
 
-    from perftables.cli import cli
+    from perftables.cli.main import cli
     out, _ = published
     runner = CliRunner()
     r = runner.invoke(cli, ["collect", str(EXAMPLES / "returns"), "-o", str(tmp_path / "汇总.xlsx"),

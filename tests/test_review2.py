@@ -2,7 +2,7 @@
 import pytest
 
 from conftest import EXAMPLES, make_workbook
-from perftables.collect import collect, read_input
+from perftables.cycle.collect import collect, read_input
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +81,7 @@ def test_every_rule_the_code_reports_has_an_id_and_a_fix():
     import re
     from pathlib import Path
 
-    from perftables.rules import RULES, lookup
+    from perftables.model.rules import RULES, lookup
     package = Path(__file__).resolve().parent.parent / "perftables"
     used = set()
     for path in package.glob("*.py"):
@@ -96,8 +96,8 @@ def test_every_rule_the_code_reports_has_an_id_and_a_fix():
 
 
 def test_findings_say_how_to_fix_in_summary_feedback_and_letter(tmp_path, roster):
-    from perftables.feedback import review_text, write_feedback
-    from perftables.summary import build_tables
+    from perftables.outputs.feedback import review_text, write_feedback
+    from perftables.outputs.summary import build_tables
     col = collect([EXAMPLES / "returns"], roster=roster)
     issues = next(t for t in build_tables(col) if t.name == "审核问题")
     heads = [h for h, _ in issues.columns]
@@ -116,7 +116,7 @@ def test_findings_say_how_to_fix_in_summary_feedback_and_letter(tmp_path, roster
 # ------------------------------------------------------------------------- rules from the description
 
 def _own_form(tmp_path, text: str, form_id: str):
-    from perftables.forms import with_templates
+    from perftables.forms.form import with_templates
     folder = tmp_path / "表式"
     folder.mkdir(exist_ok=True)
     (folder / f"{form_id}.toml").write_text(text, encoding="utf-8")
@@ -165,9 +165,9 @@ sums = [{ total = "budget", parts = ["fiscal", "other"] }, { total = "fiscal", p
 def test_rules_take_their_switches_from_the_description(tmp_path, small_unit):
     """No 指标值确定依据 column: no warning about it. A sum the form declares is checked, in the form's words.
     A 一级 with a single 二级 needs none written (湖南: 社会公众或服务对象满意度指标 merged over both)."""
-    from perftables.collect import collect
-    from perftables.forms import load_form
-    from perftables.generate import Options, workbook_bytes
+    from perftables.cycle.collect import collect
+    from perftables.forms.form import load_form
+    from perftables.cycle.generate import Options, workbook_bytes
     with _own_form(tmp_path, NO_BASIS, "nobasis"):
         rows = [{"level1": "产出指标", "level2": "数量指标", "name": "活动次数", "op": "≥", "num": "4", "unit": "次"},
                 {"level1": "效益指标", "level2": "社会效益指标", "name": "科学素质", "num": "有效提升"},
@@ -188,7 +188,7 @@ def test_rules_take_their_switches_from_the_description(tmp_path, small_unit):
 def test_a_roster_without_project_codes(tmp_path):
     """Some provinces have no project code: a roster without the column is read, each project known by its
     unit and its place; a roster that has the column still may not leave a code out."""
-    from perftables.roster import RosterError, read_roster
+    from perftables.model.roster import RosterError, read_roster
     (tmp_path / "r.csv").write_text("单位编码,单位名称,项目名称,预算数\n101,某县科协,科普经费,10\n101,某县科协,学会经费,5\n",
                                     encoding="utf-8")
     ros = read_roster(tmp_path / "r.csv")
@@ -199,7 +199,7 @@ def test_a_roster_without_project_codes(tmp_path):
 
 
 def test_a_sum_over_fields_that_do_not_exist_is_a_description_error(tmp_path):
-    from perftables.forms import FormError, load_form_file
+    from perftables.forms.form import FormError, load_form_file
     path = tmp_path / "bad.toml"
     path.write_text(NO_BASIS.replace('parts = ["other"]', 'parts = ["othr"]'), encoding="utf-8")
     with pytest.raises(FormError, match="求和规则中的“othr”不是本表的字段"):
@@ -250,11 +250,11 @@ def test_every_described_field_reaches_the_summary_under_its_own_label(tmp_path,
     exports keep them."""
     import sqlite3
 
-    from perftables.collect import collect
-    from perftables.data import write_sqlite
-    from perftables.forms import load_form
-    from perftables.generate import Options, workbook_bytes
-    from perftables.summary import build_tables, write_csv
+    from perftables.cycle.collect import collect
+    from perftables.outputs.data import write_sqlite
+    from perftables.forms.form import load_form
+    from perftables.cycle.generate import Options, workbook_bytes
+    from perftables.outputs.summary import build_tables, write_csv
     with _own_form(tmp_path, EXTRA_FIELDS, "extrafields"):
         fill = {"projects": {"项目1": {"fields": {"upper": "8", "period": "2025—2027年", "long_goal": "三年建成科普阵地",
                                                  "goal": "1.开展科普活动", "plan1": 25, "plan2": 50, "plan3": 75,

@@ -1,7 +1,7 @@
 import pytest
 import xlsxwriter
 
-from perftables.roster import RosterError, read_roster
+from perftables.model.roster import RosterError, read_roster
 
 HEADER = "单位编码,单位名称,项目编码,项目名称,预算数,财政资金,其他资金,资金用途,联系人,联系电话,邮箱\n"
 

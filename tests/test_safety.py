@@ -20,8 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLES, make_workbook, seed_return
-from perftables import clizh
-from perftables.cli import cli
+from perftables.cli import zh as clizh
+from perftables.cli.main import cli
 
 ROSTER = EXAMPLES / "roster.csv"
 ENGLISH = re.compile(r"\b(Error|Usage|Missing|Invalid|Try|option|does not exist|Aborted|Traceback|Options)\b")
@@ -204,8 +204,8 @@ def test_every_command_refuses_outputs_inside_its_inputs(command, tmp_path):
 # --------------------------------------------------------------------------- nothing half-written
 
 def test_an_interrupted_summary_leaves_the_old_one_whole(tmp_path, monkeypatch):
-    from perftables import summary
-    from perftables.collect import collect
+    from perftables.outputs import summary
+    from perftables.cycle.collect import collect
 
     out = tmp_path / "汇总.xlsx"
     col = collect([EXAMPLES / "returns"])
@@ -227,9 +227,9 @@ def test_an_interrupted_summary_leaves_the_old_one_whole(tmp_path, monkeypatch):
 
 
 def test_generate_interrupted_leaves_no_partial_workbook(tmp_path, monkeypatch):
-    from perftables import generate as g
-    from perftables.generate import Options
-    from perftables.roster import read_roster
+    from perftables.cycle import generate as g
+    from perftables.cycle.generate import Options
+    from perftables.model.roster import read_roster
 
     calls = []
     real = g.workbook_bytes
@@ -275,24 +275,24 @@ def test_held_files_folder_and_its_list_belong_to_one_run(tmp_path):
 
 
 def test_a_template_sent_back_untouched_is_unfilled(tmp_path, small_unit):
-    from perftables.roster import Roster
+    from perftables.model.roster import Roster
     inbox = tmp_path / "in"
     inbox.mkdir()
     (inbox / "原样.xlsx").write_bytes(make_workbook(small_unit))
     (inbox / "自评.xlsx").write_bytes(make_workbook(small_unit))
-    from perftables.collect import BLANK, collect
+    from perftables.cycle.collect import BLANK, collect
     col = collect([inbox], roster=Roster(units=[small_unit]))
     assert {f.fate for f in col.files} == {BLANK} and not col.accepted
-    from perftables.summary import build_tables
+    from perftables.outputs.summary import build_tables
     tables = {t.name: t for t in build_tables(col)}
     assert tables["报送情况"].rows[0][2] == BLANK and not tables["审核问题"].rows
 
 
 def test_untouched_self_evaluation_and_department_templates_are_unfilled(tmp_path):
-    from perftables.collect import BLANK, collect
-    from perftables.demo import dept_roster
-    from perftables.generate import Options, generate
-    from perftables.selfeval import generate_selfeval
+    from perftables.cycle.collect import BLANK, collect
+    from perftables.cli.demo import dept_roster
+    from perftables.cycle.generate import Options, generate
+    from perftables.cycle.selfeval import generate_selfeval
 
     targets = collect([EXAMPLES / "returns"]).accepted
     generate_selfeval(targets, tmp_path / "se", Options(year=2025))
@@ -318,7 +318,7 @@ def test_publish_refuses_an_empty_input(tmp_path):
 
 
 def test_publish_says_when_pdfs_are_skipped(tmp_path, monkeypatch):
-    import perftables.publish as pub
+    import perftables.outputs.publish as pub
     monkeypatch.setattr(pub, "find_soffice", lambda: None)
     r = run("publish", EXAMPLES / "returns", "-o", tmp_path / "pub")
     assert r.exit_code == 0 and "未生成 PDF：没有找到 LibreOffice" in r.output
@@ -377,10 +377,10 @@ import multiprocessing, sys
 from pathlib import Path
 if __name__ == "__main__":
     multiprocessing.set_start_method("spawn", force=True)
-    from perftables.generate import Options, generate
-    from perftables.roster import read_roster
-    from perftables import summary
-    from perftables.pipeline import run_collect
+    from perftables.cycle.generate import Options, generate
+    from perftables.model.roster import read_roster
+    from perftables.outputs import summary
+    from perftables.api.pipeline import run_collect
     import datetime as dt
     summary.SPLICE_ROWS, summary.CHUNK_WORK = 0, 20   # every table made by the workers, in several pieces
     import dataclasses

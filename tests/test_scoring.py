@@ -1,7 +1,7 @@
 """Reference §5: the worked example (丰宁 科学技术普及经费 → 92.76, 优) and the rules around it."""
 import pytest
 
-from perftables.scoring import (ACHIEVED, MISSED, PARTIAL, Rules, budget_score, grade_of, qual_band, qual_default,
+from perftables.model.scoring import (ACHIEVED, MISSED, PARTIAL, Rules, budget_score, grade_of, qual_band, qual_default,
                                 quant_score, total_score)
 
 RULES = Rules()

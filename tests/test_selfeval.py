@@ -5,12 +5,12 @@ import openpyxl
 import pytest
 
 from conftest import EXAMPLES, FIXED, patch_zip
-from perftables.collect import collect
-from perftables.demo import WORKED_EXAMPLE
-from perftables.generate import Options
-from perftables.read import read_book
-from perftables.selfeval import generate_selfeval
-from perftables.stamp import fingerprint, read_stamp
+from perftables.cycle.collect import collect
+from perftables.cli.demo import WORKED_EXAMPLE
+from perftables.cycle.generate import Options
+from perftables.io.book import read_book
+from perftables.cycle.selfeval import generate_selfeval
+from perftables.io.stamp import fingerprint, read_stamp
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +66,7 @@ def test_worked_example_recomputed_through_the_workbook(targets, tmp_path):
 
 
 def test_reverse_rule_is_selectable(targets, tmp_path):
-    from perftables.forms import load_form
+    from perftables.forms.form import load_form
     form = load_form("hebei-selfeval")
     rec = next(t for t in targets if t.unit_code == "307001")
     fill = {"fields": dict(WORKED_EXAMPLE["fields"]), "indicators": [dict(r) for r in WORKED_EXAMPLE["indicators"]]}
@@ -74,8 +74,8 @@ def test_reverse_rule_is_selectable(targets, tmp_path):
     generate_selfeval([rec], tmp_path, Options(year=2025), fills={"307001": {"projects": {"自评1": fill}}})
     ret = collect([tmp_path]).returns[0]
     assert ret.scores["自评1"].rows[3].score == 11.25
-    from perftables.scoring import Rules
-    from perftables.selfeval import score_project
+    from perftables.model.scoring import Rules
+    from perftables.review.selfeval import score_project
     ps, _ = score_project(form, ret.projects[0], ret.payload["projects"][0]["indicators"],
                           Rules.from_form(form.scoring, reverse_rule="ratio"))
     assert ps.rows[3].score == 11.36
@@ -112,7 +112,7 @@ def test_demo_selfeval_examples(roster):
     assert len(col.accepted) == 4 and col.kind == "project_selfeval"
     fn = next(r for r in col.returns if r.unit_code == "307001")
     assert (fn.scores["自评1"].total, fn.scores["自评1"].grade) == (92.76, "优")
-    from perftables.summary import build_tables
+    from perftables.outputs.summary import build_tables
     names = [t.name for t in build_tables(col)]
     assert names == ["报送情况", "文件清单", "单位自评", "自评得分", "偏差分析", "等级分布", "审核问题"]
 
@@ -120,7 +120,7 @@ def test_demo_selfeval_examples(roster):
 def test_cli_from_the_tidy_export_with_an_execution_roster(tmp_path):
     from click.testing import CliRunner
 
-    from perftables.cli import cli
+    from perftables.cli.main import cli
     runner = CliRunner()
     r = runner.invoke(cli, ["collect", str(EXAMPLES / "returns"), "-o", str(tmp_path / "s.xlsx"),
                             "--export", str(tmp_path / "export")], catch_exceptions=False)
@@ -143,7 +143,7 @@ def test_cli_from_the_tidy_export_with_an_execution_roster(tmp_path):
 
 
 def test_feedback_for_a_selfeval_keeps_the_units_entries(targets, tmp_path):
-    from perftables.feedback import write_feedback
+    from perftables.outputs.feedback import write_feedback
     rec = next(t for t in targets if t.unit_code == "307001")
     rows = [dict(r) for r in WORKED_EXAMPLE["indicators"]]
     rows[1] = {"actual": 85}                                       # short, no reason: a finding

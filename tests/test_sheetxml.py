@@ -1,4 +1,4 @@
-"""Big tables made in parallel and spliced into the summary workbook (perftables.sheetxml): the workbook
+"""Big tables made in parallel and spliced into the summary workbook (perftables.io.sheetxml): the workbook
 must be the one xlsxwriter writes alone — every value, every format, the sheet settings, the CSV."""
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from python_calamine import CalamineWorkbook
 
 from conftest import libreoffice_available
-from perftables import summary
-from perftables.collect import collect
-from perftables.sheetxml import Splice, crc32_combine, deflate, render, splice
+from perftables.outputs import summary
+from perftables.cycle.collect import collect
+from perftables.io.sheetxml import Splice, crc32_combine, deflate, render, splice
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -159,7 +159,7 @@ def test_a_member_over_four_gigabytes_is_refused_not_written_wrong(tmp_path):
     wb.close()
     part = Splice(2, 1)
     part.add((b"", 0, 0xFFFFFFFF))   # as if it held 4 GB
-    from perftables.files import OutputError
+    from perftables.core.files import OutputError
     with pytest.raises(OutputError):
         splice(io.BytesIO(buf.getvalue()), tmp_path / "x.xlsx", {"xl/worksheets/sheet1.xml": part})
 

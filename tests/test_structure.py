@@ -1,28 +1,49 @@
-"""The package forms layers: no module imports, directly or through others, a module that imports it back
-(an import inside a function counts the same). A phase that needs a higher one is handed what it needs
-(collect(rows=…), the review table of kinds) instead of importing it."""
+"""The house: the package is layered (core < forms < model < io < review < cycle < outputs | mail < api < cli),
+a module imports only its own package or lower ones — import-linter's contract in setup.cfg, checked here and
+in .ci/run — and no module imports, directly or through others, a module that imports it back (an import
+inside a function counts the same)."""
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import perftables
 
 PACKAGE = Path(perftables.__file__).parent
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ["core", "forms", "model", "io", "review", "cycle", "outputs", "mail", "api", "cli"]
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
 def imports() -> dict[str, set[str]]:
-    mods = {p.stem for p in PACKAGE.glob("*.py")}
+    """Module (dotted, under perftables) → the package's modules it imports."""
+    paths = {module_name(p): p for p in PACKAGE.rglob("*.py")}
     graph = {}
-    for path in PACKAGE.glob("*.py"):
+    for mod, path in paths.items():
+        base = mod.split(".") if path.name == "__init__.py" else mod.split(".")[:-1]
         deps = set()
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.level == 1:
-                deps |= {node.module.split(".")[0]} if node.module else {a.name for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("perftables"):
-                parts = node.module.split(".")
-                deps |= {parts[1]} if len(parts) > 1 else {a.name for a in node.names}
-        graph[path.stem] = (deps & mods) - {path.stem}
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                anchor = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+                target = ".".join(anchor + (node.module.split(".") if node.module else []))
+            elif (node.module or "").startswith("perftables"):
+                target = node.module[len("perftables."):] if "." in node.module else ""
+            else:
+                continue
+            for cand in [target] + [f"{target}.{a.name}".strip(".") for a in node.names]:
+                if cand in paths:
+                    deps.add(cand)
+        graph[mod] = deps - {mod}
     return graph
 
 
@@ -67,19 +88,38 @@ def test_the_detector_finds_a_cycle():
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-def test_the_layers_the_readme_names():
-    """The lower layers never reach the phases above them."""
-    graph = imports()
+def lint_imports(cwd: Path, config: Path):
+    exe = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(exe), "--config", str(config), "--no-cache"], cwd=cwd, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(cwd)}, timeout=120)
 
-    def reach(m, seen=None):
-        seen = set() if seen is None else seen
-        for d in graph[m]:
-            if d not in seen:
-                seen.add(d)
-                reach(d, seen)
-        return seen
-    for low in ("value", "cells", "files", "forms", "formcheck", "layout", "read", "parallel"):
-        assert not reach(low) & {"extract", "generate", "collect", "review", "summary", "pipeline", "api", "cli"}, low
-    assert "generate" not in reach("extract") and "collect" not in reach("generate")
-    assert not reach("collect") & {"summary", "pipeline", "api"}
-    assert not reach("checks") & {"review", "dept", "selfeval"}
+
+def test_the_layers_contract_is_kept():
+    r = lint_imports(ROOT, ROOT / "setup.cfg")
+    assert r.returncode == 0 and "1 kept, 0 broken" in r.stdout, r.stdout + r.stderr
+
+
+def test_the_contract_refuses_an_upward_import(tmp_path):
+    """The checker is not a formality: a core module reaching up to the command line breaks the contract."""
+    shutil.copytree(PACKAGE, tmp_path / "house", ignore=shutil.ignore_patterns("__pycache__", "templates", "examples"))
+    cells = tmp_path / "house" / "core" / "cells.py"
+    cells.write_text(cells.read_text(encoding="utf-8") + "\nfrom ..cli import main  # noqa\n", encoding="utf-8")
+    config = (ROOT / "setup.cfg").read_text(encoding="utf-8")
+    config = config[config.index("[importlinter]"):].replace("perftables", "house")
+    (tmp_path / "lint.cfg").write_text(config, encoding="utf-8")
+    r = lint_imports(tmp_path, tmp_path / "lint.cfg")
+    assert r.returncode != 0 and "house.core.cells -> house.cli" in r.stdout, r.stdout + r.stderr
+
+
+def test_every_module_lives_in_a_layer():
+    assert sorted(p.name for p in PACKAGE.glob("*.py")) == ["__init__.py", "__main__.py"]
+    assert sorted(p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()
+                  and p.name not in ("templates", "examples")) == sorted(PACKAGES)
+
+
+def test_the_api_functions_are_real_functions():
+    import inspect
+    for name in ("collect", "generate", "publish", "read_summary"):
+        fn = getattr(perftables, name)
+        assert inspect.isfunction(fn) and fn.__doc__, name
+    assert list(inspect.signature(perftables.collect).parameters)[:2] == ["inputs", "roster"]

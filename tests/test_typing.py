@@ -15,13 +15,13 @@ import pytest
 
 from conftest import EXAMPLES, FIXED, libreoffice_available, make_workbook
 from dvcheck import accepts, evaluate, list_items, stored, validation_of
-from perftables.collect import collect
-from perftables.demo import DEPT_YEAR, dept_roster
-from perftables.forms import load_form
-from perftables.generate import Options, actual_number, number_or_na_rule, workbook_bytes
-from perftables.roster import Project, Unit
-from perftables.selfeval import generate_selfeval
-from perftables.value import format_number, parse
+from perftables.cycle.collect import collect
+from perftables.cli.demo import DEPT_YEAR, dept_roster
+from perftables.forms.form import load_form
+from perftables.cycle.generate import Options, actual_number, number_or_na_rule, workbook_bytes
+from perftables.model.roster import Project, Unit
+from perftables.cycle.selfeval import generate_selfeval
+from perftables.core.value import format_number, parse
 
 UNIT = Unit(code="999001", name="测试县科学技术协会", projects=[
     Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0, use="开展科普活动")])

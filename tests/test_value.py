@@ -1,6 +1,6 @@
 import pytest
 
-from perftables.value import compose, parse, parse_amount
+from perftables.core.value import compose, parse, parse_amount
 
 SEED_VALUES = [
     # (raw, kind, op, num, unit, suffix, note)
@@ -116,7 +116,7 @@ PUBLISHED = [
 
 @pytest.mark.parametrize("raw,op,num,unit,when", PUBLISHED)
 def test_published_spellings(raw, op, num, unit, when):
-    from perftables.value import unit_key
+    from perftables.core.value import unit_key
     v = parse(raw)
     assert (v.kind, v.op, v.num, unit_key(v.unit), v.when) == ("quant", op, num, unit, when)
     assert v.render() == raw
@@ -133,9 +133,9 @@ def test_dates_with_a_day_are_deadlines():
 def test_published_spellings_round_trip_and_score(tmp_path, small_unit):
     """Typed by a clerk into the template's value cell, collected back, printed exactly as written, and
     scored at year end against an actual written with the other spelling of its unit."""
-    from perftables.collect import collect
-    from perftables.scoring import Rules, quant_score
-    from perftables.value import same_unit
+    from perftables.cycle.collect import collect
+    from perftables.model.scoring import Rules, quant_score
+    from perftables.core.value import same_unit
     from conftest import make_workbook
     rows = [{"level1": "产出指标", "level2": "数量指标", "name": f"指标{i}", "num": raw, "basis": "年度工作计划"}
             for i, (raw, *_) in enumerate(PUBLISHED)]

@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from conftest import EXAMPLES, SEEDS, libreoffice_available
-from perftables.collect import collect
-from perftables.value import clean, format_number
+from perftables.cycle.collect import collect
+from perftables.core.value import clean, format_number
 from worddoc import HEADER, MERGED, docx, project_rows, seed_document
 
 
@@ -116,7 +116,7 @@ def test_a_document_framed_in_a_one_cell_table_is_read_inside(tmp_path, seed_tab
 
 def test_our_published_documents_read_back_as_published(tmp_path, roster):
     """The 部门预算绩效文本 perftables publishes, sent back as a return: the same return."""
-    from perftables.publish import publish
+    from perftables.outputs.publish import publish
     col = collect([EXAMPLES / "returns"], roster=roster)
     publish(col, tmp_path / "公开", pdf=False)
     inbox = tmp_path / "收件箱"
@@ -132,7 +132,7 @@ def test_our_published_documents_read_back_as_published(tmp_path, roster):
 def test_the_feedback_of_a_word_return_is_our_workbook_with_what_it_held(tmp_path, word_inbox, roster):
     """The unit that answered in Word gets back a generated, stamped workbook holding its document's entries
     and the problems marked: the next round comes back as our workbook, read exactly."""
-    from perftables.feedback import write_feedback
+    from perftables.outputs.feedback import write_feedback
     col = collect([word_inbox / "丰宁满族自治县科学技术协会本级.docx"], roster=roster)
     [book] = write_feedback(col, tmp_path / "退改")
     [again] = collect([book], roster=roster).returns
@@ -187,7 +187,7 @@ def compound_file(streams: list[str]) -> bytes:
 
 
 def test_a_doc_without_libreoffice_is_a_reason(tmp_path, roster, monkeypatch):
-    import perftables.files as files
+    import perftables.core.files as files
     monkeypatch.setattr(files, "find_soffice", lambda: None)
     (tmp_path / "旧格式.doc").write_bytes(compound_file(["WordDocument", "1Table"]))
     [rec] = collect([tmp_path], roster=roster).files
@@ -301,8 +301,8 @@ def test_a_published_department_table_reads_back_as_published(tmp_path):
     """The 部门整体绩效目标表 (Hubei, seed 004) as perftables publishes it in Word: its figures, its project list
     and long-term table, both indicator tables with their 近两年 columns under a three-row header, its texts —
     and the same findings, row numbers included (the rows stand where the template has them)."""
-    from perftables.publish import publish
-    from perftables.roster import read_roster
+    from perftables.outputs.publish import publish
+    from perftables.model.roster import read_roster
     roster = read_roster(EXAMPLES / "dept" / "名单.csv")
     col = collect([EXAMPLES / "dept" / "returns"], roster=roster)
     publish(col, tmp_path / "公开", pdf=False)

@@ -1,0 +1,139 @@
+"""The collect run as the command line makes it: collect (with the cache) → the summary workbook and its
+exports → 待处理 → feedback → the ledger. The orchestration of the phases, above all of them: nothing
+below imports it."""
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..cycle.collect import Collection
+from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
+
+
+@dataclass
+class CollectRun:
+    collection: Collection
+    written: list[Path]          # the files this run wrote (summary, exports, 待处理)
+    reused: bool = False         # the inbox had not changed: the outputs of the last run still stand
+    held: Path | None = None     # the 待处理 folder, when some file was not used
+    seconds: dict[str, float] = field(default_factory=dict)   # where the time went, by step
+    notes: list[str] = field(default_factory=list)             # to tell the user (the cache was rebuilt…)
+    ledger: object = None                                      # the ledger beside the summary, as saved
+    feedback: list[Path] = field(default_factory=list)         # the feedback workbooks written
+
+
+def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
+                progress=None, use_cache: bool = True, formats=("csv",), due: dt.date | None = None,
+                today: dt.date | None = None, feedback: dict | None = None) -> CollectRun:
+    """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理 → the ledger beside the
+    summary (perftables.ledger), as the CLI runs it.
+
+    Files read before are taken from the cache beside the output; when nothing in the
+    inbox (names, bytes, times), the options or the ledger changed and the outputs are as written,
+    they are left as they are. due: the deadline 逾期天数 counts from (kept in the ledger). feedback: the
+    arguments of feedback.write_feedback (outdir, deadline, contact) — written before the summary, so that
+    报送情况 shows what went back."""
+    from ..core.parallel import fewer_gc_passes
+
+    with fewer_gc_passes():
+        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats),
+                            due, today, feedback)
+
+
+def _mailed(inbox) -> dict:
+    """What fetch saved into these inbox folders: sha256 → (mail time, sender)."""
+    from ..mail.fetch import received
+    out = {}
+    for item in inbox if isinstance(inbox, (list, tuple)) else [inbox]:
+        if Path(item).is_dir():
+            out.update({k: v[:2] for k, v in received(item).items()})
+    return out
+
+
+def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats, due,
+                 today, feedback) -> CollectRun:
+    from ..cycle.cache import CollectCache, cache_path_for, run_signature
+    from ..cycle.collect import collect, held_folder_problem, quarantine
+    from ..core.files import OutputError
+    from ..cycle.ledger import FEEDBACK, Ledger
+
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    problem = held_folder_problem(output.parent / "待处理")
+    if problem:
+        raise OutputError(problem)
+    ledger = Ledger.load(output.parent)          # a ledger that cannot be read stops the run here
+    if due:
+        ledger.due = due.isoformat()
+    today = today or dt.date.today()
+    cache = CollectCache(cache_path_for(output)) if use_cache else None
+    seconds, start = {}, time.perf_counter()
+
+    def step(name):
+        nonlocal start
+        now = time.perf_counter()
+        seconds[name], start = now - start, now
+
+    try:
+        col = collect(inbox, roster=roster, year=year, progress=progress, workers=workers, cache=cache,
+                      rows=own_rows)
+        step("read")
+        if output.is_file():   # what the coordinator marked in the summary's 确认通过 column is kept
+            ledger.approvals_from_summary(output)
+        ledger.observe(col, mailed=_mailed(inbox))
+        col.ledger, col.today = ledger, today
+        sent_back = []
+        if feedback is not None:
+            from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
+            sent_back = write_feedback(col, **feedback)
+            for rec in needs_feedback(col):
+                ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display)
+            step("feedback")
+        held_dir = output.parent / "待处理"
+        signature = run_signature(
+            [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
+            roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats,
+            ledger.digest(), str(today))
+        if cache is not None and cache.unchanged(output, signature):
+            has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
+            return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
+                              notes=_notes(cache), ledger=ledger, feedback=sent_back)
+        csv_out = bool(export_dir) and "csv" in formats
+        if csv_out:
+            Path(export_dir).mkdir(parents=True, exist_ok=True)
+        tables = build_tables(col, workers, render={"export": csv_out, "spool": export_dir if csv_out else None})
+        step("tables")
+        split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+        step("xlsx")
+        written = [output]
+        if csv_out:
+            from ..outputs.data import write_kinds
+            write_csv(tables, export_dir)
+            written += [Path(export_dir) / f"{t.name}.csv" for t in tables] + [write_kinds(tables, export_dir)]
+            step("csv")
+        if export_dir and "sqlite" in formats:
+            from ..outputs.data import SQLITE_NAME, write_sqlite
+            written.append(write_sqlite(tables, Path(export_dir) / SQLITE_NAME))
+            step("sqlite")
+        if export_dir and "parquet" in formats:
+            from ..outputs.data import write_parquet
+            written += write_parquet(tables, export_dir)
+            step("parquet")
+        held = quarantine(col, held_dir)
+        if held:
+            written += sorted(p for p in held.iterdir() if p.is_file())
+        written.append(ledger.save())      # last: a run that failed before here leaves the ledger as it was
+        if cache is not None:
+            cache.wrote(output, signature, written)
+        step("finish")
+        return CollectRun(col, written, held=held, seconds=seconds, notes=_notes(cache) + split_notes, ledger=ledger,
+                          feedback=sent_back)
+    finally:
+        if cache is not None:
+            cache.close()
+
+
+def _notes(cache) -> list[str]:
+    return [cache.note] if cache is not None and cache.note and "没有签名密钥" not in cache.note else []

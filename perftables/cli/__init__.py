@@ -1,0 +1,1 @@
+"""The command line: thin click commands (main), Chinese click (zh), the bundled demo (demo)."""

@@ -1,0 +1,569 @@
+"""collect: every returned file → identified, extracted, reviewed, accounted for.
+
+Inputs are only ever read. Every file gets a FileRecord with its SHA-256 and a
+fate (已采用 / 已采用（有问题）/ 已被替代 / 未采用) and a Chinese reason.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import pickle
+import stat
+import zipfile
+import zlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from .cache import CollectCache, file_sha256
+from ..core.parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, parallel_iter, parallel_map  # noqa: F401
+from ..io.extract import ERROR, WARNING, Finding, UnitReturn, extract
+from ..io.extract import payload_from_labels
+from ..forms.form import FormError, list_forms, load_form
+from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
+from ..review.dispatch import review
+from ..model.roster import Roster
+from ..io.stamp import STAMP_SHEET, StampError, read_stamp
+
+ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = "已采用", "已采用（有问题）", "已被替代", "未采用"
+BLANK = "未填写"   # our template came back as it was sent: nothing to review, the unit still has to fill it in
+UNPACKED = "已展开（压缩包）"
+MAX_MEMBERS = 1000
+MAX_DEPTH = 2
+KIND_NAMES = {"project_target": "项目支出绩效目标表", "project_selfeval": "项目支出绩效自评表",
+              "dept_target": "部门整体绩效目标表", "dept_selfeval": "部门整体支出绩效自评表"}
+IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
+
+
+@dataclass
+class FileRecord:
+    path: Path | None
+    display: str
+    sha256: str = ""
+    size: int = 0
+    format: str = ""
+    fate: str = REJECTED
+    reason: str = ""
+    payload: dict | None = None
+    saved: dt.datetime | None = None
+    mtime: dt.datetime | None = None
+    error: str = ""                        # extraction failed: why
+    # the extracted and reviewed return, pickled and compressed (≈7 KB a unit: a province's
+    # 20,000 returns stay small in memory); `result` unpacks a fresh copy each time it is read
+    packed: bytes | None = None
+    errors: int = 0                        # review findings of the return, by severity
+    warnings: int = 0
+    n_projects: int = 0
+    n_indicators: int = 0
+    entered: int = 0                       # cells the unit filled in
+    n_notes: int = 0                       # notes the clerk left on cells
+    verified: bool = False                 # the stamp's signature was checked with the coordinator's key
+    rows: tuple | None = None              # what it adds to the summary tables, made while it was read:
+                                           # (what they depend on, packed rows) — see summary.own_rows
+
+    @property
+    def result(self) -> UnitReturn | None:
+        if self.packed is None:
+            return None
+        ret = pickle.loads(zlib.decompress(self.packed))
+        for f in ret.findings:
+            f.file = self.display
+        return ret
+
+    @result.setter
+    def result(self, ret: UnitReturn | None) -> None:
+        self.rows = None   # made from the return as it was
+        if ret is None:
+            self.packed, self.errors, self.warnings, self.n_projects, self.n_indicators = None, 0, 0, 0, 0
+            self.entered = self.n_notes = 0
+            return
+        self.packed = zlib.compress(pickle.dumps(ret, pickle.HIGHEST_PROTOCOL), 1)
+        self.errors = sum(f.severity == ERROR for f in ret.findings)
+        self.warnings = len(ret.findings) - self.errors
+        self.n_projects = len(ret.projects)
+        self.n_indicators = sum(len(p.indicators) for p in ret.projects)
+        self.entered = ret.entered
+        self.n_notes = len(getattr(ret, "notes", ()))
+
+    @property
+    def form(self):
+        """The form the file was filled on (from its stamp), with its taxonomy."""
+        return load_form(self.payload["form"]).with_taxonomy(self.payload.get("taxonomy"))
+
+    @property
+    def unit_code(self) -> str:
+        return (self.payload or {}).get("unit_code", "")
+
+    @property
+    def unit_name(self) -> str:
+        return (self.payload or {}).get("unit_name", "")
+
+    @property
+    def when(self) -> dt.datetime:
+        return self.saved or self.mtime or dt.datetime.min
+
+
+@dataclass
+class Collection:
+    files: list[FileRecord] = field(default_factory=list)
+    roster: Roster | None = None
+    year: int | None = None
+    kind: str = "project_target"
+    ledger: object = None                  # perftables.ledger.Ledger kept beside the summary, when there is one
+    today: dt.date | None = None           # the day 逾期天数 counts to (tests fix it)
+
+    @property
+    def accepted(self) -> list[FileRecord]:
+        return [f for f in self.files if f.fate in (ACCEPTED, ACCEPTED_FINDINGS)]
+
+    @property
+    def returns(self) -> list[UnitReturn]:
+        """Every accepted return, unpacked (for a few hundred; iterate accepted records for more)."""
+        return [f.result for f in self.accepted]
+
+
+class Input(NamedTuple):
+    path: Path
+    display: str
+    named: bool = True      # the user named this path itself (not found inside a named folder)
+
+
+def is_link(path: Path) -> bool:
+    """A symbolic link, or on Windows a junction or other reparse point."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return False
+    if stat.S_ISLNK(st.st_mode):
+        return True
+    return bool(getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_REPARSE_POINT", 0))
+
+
+def walk_inputs(inputs) -> list[Input]:
+    """Files under the given files and folders, sorted, each with the name shown in reports.
+
+    Links: a path the user names is used as named; a link (to a file or a folder) found inside a named
+    folder is never followed — it is listed, with where it points, and not read (a link could carry any
+    file of this machine into the inbox, and from there into 待处理/ and the mail)."""
+    found = []
+    for item in inputs:
+        item = Path(item)
+        if item.is_dir():
+            for root, dirs, files in os.walk(item):
+                dirs.sort()
+                for name in list(dirs):
+                    if is_link(Path(root) / name):
+                        dirs.remove(name)
+                        files.append(name)
+                for name in sorted(files):
+                    if name in IGNORED_NAMES or name.startswith("~$"):
+                        continue
+                    p = Path(root) / name
+                    found.append(Input(p, str(p.relative_to(item.parent)), named=False))
+        elif item.exists() or is_link(item):
+            found.append(Input(item, item.name))
+        else:
+            found.append(Input(item, str(item)))
+    return found
+
+
+def _link_reason(path: Path) -> str:
+    try:
+        target = os.readlink(path)
+    except OSError:
+        target = "?"
+    return f"这是一个链接（快捷方式，指向“{target}”），收件箱里的链接不跟随读取；请把文件本身放进收件箱"
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """Zip member names from Chinese Windows are GBK bytes read as cp437: decode them right."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gb18030")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name
+
+
+def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, bytes]]:
+    """The members of a .zip of returns, bounded in count and size; names are only ever shown."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except Exception:   # BadZipFile, NotImplementedError (an unknown version in a damaged directory)…
+        rec.reason = "压缩包已损坏，无法展开"
+        return []
+    if depth >= MAX_DEPTH:
+        rec.reason = "压缩包套压缩包层数过多，未展开"
+        return []
+    if len(infos) > MAX_MEMBERS:
+        rec.reason = f"压缩包内文件过多（{len(infos)} 个），未展开"
+        return []
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNZIPPED_BYTES:
+        rec.reason = f"压缩包解压后过大（{total // (1 << 20)} MB，疑似压缩炸弹），未展开"
+        return []
+    members = []
+    for info in infos:
+        name = _member_name(info)
+        member = FileRecord(path=None, display=f"{rec.display}!{name}")
+        if info.flag_bits & 0x1:
+            member.reason = "压缩包成员设置了密码，无法读取"
+            members.append((member, b""))
+            continue
+        if info.file_size > MAX_FILE_BYTES:
+            member.reason = f"文件过大（{info.file_size // (1 << 20)} MB），未读取"
+            members.append((member, b""))
+            continue
+        try:
+            with zf.open(info) as fh:
+                body = fh.read(MAX_FILE_BYTES + 1)   # never trust the declared size
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
+            member.reason = f"压缩包成员无法解压（{type(exc).__name__}）"
+            members.append((member, b""))
+            continue
+        members.append((member, body))
+    rec.fate, rec.reason = UNPACKED, f"压缩包，含 {len(infos)} 个文件，逐个处理"
+    return members
+
+
+def _target_forms() -> list:
+    return [f for f in list_forms() if f.kind in ("project_target", "dept_target")]
+
+
+def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: str | None = None, key=None):
+    """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None.
+    kind: what sniff(data) said, when already known. key: the coordinator's signing key (None: none here)."""
+    word_form, kind = None, kind or sniff(data)
+    try:
+        if kind in ("docx", "doc"):   # a Word return: laid onto the form it follows
+            from ..io.word import read_word
+            book, word_form = read_word(data, kind, _target_forms())
+        else:
+            book = read_book(data, kind)
+    except ReadError as exc:
+        rec.format, rec.reason = exc.kind, exc.reason
+        return None
+    except Exception as exc:  # a file is a message, never a crash
+        rec.format, rec.reason = "unreadable", f"无法读取（{type(exc).__name__}: {str(exc)[:120]}）"
+        return None
+    rec.format, rec.saved = book.format, book.saved
+    if STAMP_SHEET not in book.sheets:
+        rec.payload = payload_from_labels(book, [word_form] if word_form else _target_forms(), roster)
+        if rec.payload is None:
+            rec.reason = "没有 perftables 标识，也认不出是哪张表、哪个单位的（不是本次下发的模板）"
+            return None
+        return book
+    try:
+        rec.payload = read_stamp(book.sheets[STAMP_SHEET], key)
+        rec.verified = key is not None
+    except StampError as exc:
+        rec.reason = str(exc)
+        return None
+    return book
+
+
+def read_input(path: Path, display: str, roster: Roster | None = None, key=None, named: bool = True,
+               rows=None) -> list[FileRecord]:
+    """All that one input needs on its own: hashed, unpacked, identified, extracted and reviewed.
+
+    Runs in a worker process when collect uses several; the decisions across files
+    (year, kind, duplicates) are taken afterwards by collect itself. rows: what the caller wants made
+    from each return while it is at hand (summary.own_rows: its summary rows), kept on the record.
+    """
+    records: list[FileRecord] = []
+
+    def ingest(rec: FileRecord, data: bytes, depth: int = 0):
+        records.append(rec)
+        rec.sha256, rec.size = hashlib.sha256(data).hexdigest(), len(data)
+        if rec.reason:   # a member that could not even be taken out of its archive
+            return
+        kind = sniff(data)
+        if kind == "zip":
+            try:
+                members = unpack(rec, data, depth)
+            except Exception as exc:   # noqa: BLE001 — a damaged archive is a message, never the end of the run
+                rec.format, rec.reason = "zip", f"压缩包已损坏，无法展开（{type(exc).__name__}）"
+                return
+            for member, body in members:
+                member.mtime = rec.mtime
+                ingest(member, body, depth + 1)
+            return
+        if kind in ("rar", "7z"):
+            rec.format, rec.reason = kind, f"{kind.upper()} 压缩包无法直接读取，请解压后放入收件箱"
+            return
+        book = identify(rec, data, roster, kind, key)
+        if book is not None:
+            _extract(rec, book, rows)
+
+    rec = FileRecord(path=path, display=display)
+    if not named and is_link(path):
+        rec.format, rec.reason = "link", _link_reason(path)
+        return [rec]
+    if not path.is_file():
+        rec.reason = "文件不存在或不是普通文件"
+        return [rec]
+    try:
+        stat = path.stat()
+        rec.mtime = _mtime(path, stat)
+        if stat.st_size > MAX_FILE_BYTES:
+            rec.size, rec.reason = stat.st_size, f"文件过大（{stat.st_size // (1 << 20)} MB），未读取"
+            rec.sha256 = file_sha256(path)
+            return [rec]
+        data = path.read_bytes()
+    except OSError as exc:
+        from ..core.files import describe_os_error
+        rec.format, rec.reason = "unreadable", describe_os_error(exc, "读取") + "，请检查文件权限或是否被其他程序占用"
+        return [rec]
+    ingest(rec, data)
+    return records
+
+
+def _mtime(path: Path, stat=None) -> dt.datetime:
+    return dt.datetime.fromtimestamp((stat or path.stat()).st_mtime).replace(microsecond=0)
+
+
+def _extract(rec: FileRecord, book, rows=None) -> None:
+    p = rec.payload
+    try:
+        form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
+    except FormError:
+        return   # reported when the fates are decided
+    if form.version != p.get("form_version"):
+        return
+    try:
+        result = extract(book, form, p)
+        result.findings.extend(review(result))
+    except Exception as exc:  # a file is a message, never a crash
+        rec.error = f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
+        return
+    if not p.get("stampless") and not rec.verified:
+        from ..io.keys import KEY_ENV, key_path
+        result.findings.append(Finding("", "", "标识签名", WARNING,
+                                       f"无法核验标识签名：本机没有签名密钥（{key_path()}）。请把生成模板那台电脑上的"
+                                       f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它"))
+    for f in result.findings:
+        f.unit_code, f.unit_name = result.unit_code, result.unit_name
+    rec.result = result
+    if rows is not None:
+        rec.rows = rows(result)
+
+
+def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
+            progress=None, workers: int | None = None, cache: CollectCache | None = None, rows=None) -> Collection:
+    """kind: the form kind collected (project_target, project_selfeval); by default the most common one.
+    workers: processes reading the files (default: every core); the result is the same for any number.
+    cache: files read before (same bytes) are taken from it, new ones are added to it.
+    rows: made from each return in the worker that read it (see read_input)."""
+    col = Collection(roster=roster, year=year)
+    walked = walk_inputs(inputs)
+    found: list[list[FileRecord] | None] = [None] * len(walked)
+    todo: list[tuple[int, str]] = []   # (index, SHA-256 when the cache is asked)
+    asked = cache is not None and not cache.empty   # (a new cache: nothing to look up, files hashed as read)
+    for i, (path, display, named) in enumerate(walked):
+        if asked and (named or not is_link(path)) and path.is_file() and os.access(path, os.R_OK):
+            try:
+                sha = file_sha256(path)
+                found[i] = cache.get(sha, path, display, _mtime(path))
+            except OSError:   # read as any other file below: the reason is reported there
+                todo.append((i, ""))
+                continue
+            if found[i] is not None:
+                if progress:
+                    progress(1)
+                continue
+            todo.append((i, sha))
+        else:
+            todo.append((i, ""))
+    from ..io.keys import load_key
+    key = load_key()
+    items = [(walked[i].path, walked[i].display, roster, key, walked[i].named, rows) for i, _ in todo]
+    # each file's records kept in the cache as they come (while the workers read on)
+    for k, records in enumerate(parallel_iter(read_input, items, workers, progress)):   # to its end: the pool shut
+        i, sha = todo[k]
+        found[i] = records
+        if cache is not None and records[0].sha256 and (not asked or sha == records[0].sha256):
+            cache.put(records[0].sha256, records)
+    for records in found:
+        col.files.extend(records)
+    stamped = [f for f in col.files if f.payload]
+    if kind is None:
+        kinds = Counter(f.payload.get("kind", "project_target") for f in stamped)
+        kind = kinds.most_common(1)[0][0] if kinds else "project_target"
+    col.kind = kind
+    years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
+    if col.year is None and years:
+        col.year = Counter(years).most_common(1)[0][0]
+    for rec in stamped:
+        if rec.payload.get("stampless") and not rec.payload.get("year"):
+            rec.payload["year"] = col.year
+    for rec in stamped:
+        p = rec.payload
+        if not p.get("year"):
+            rec.reason = "文件没有标识，表上也没有年度，无法确定是哪一年的表（可用 --year 指定本次收集的年度）"
+        elif p.get("kind", "project_target") != kind:
+            rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{KIND_NAMES.get(kind, kind)}）"
+        elif int(p.get("year") or 0) != (col.year or 0):
+            rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
+        elif roster is not None and roster.unit(p["unit_code"]) is None:
+            rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"
+        elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")) \
+                and load_form(roster.unit(p["unit_code"]).form).kind == p.get("kind"):
+            rec.reason = f"表式不符：名单要求“{roster.unit(p['unit_code']).form}”，文件是“{p.get('form')}”"
+        else:
+            try:
+                form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
+            except FormError as exc:
+                rec.reason = str(exc)
+                continue
+            if form.version != p.get("form_version"):
+                rec.reason = f"模板版本不符：文件是 {p.get('form_version')} 版，当前为 {form.version} 版，请用新模板重填"
+                continue
+            if rec.packed is None:
+                rec.reason = rec.error or "读取内容时出错，请人工查看"
+                continue
+            if not rec.entered and not p.get("stampless"):
+                rec.fate, rec.reason = BLANK, "模板原样发回，没有填写任何内容（请催报）"
+                rec.result = None
+                continue
+            rec.fate = ACCEPTED
+            if roster is not None and not p.get("stampless"):
+                _check_against_roster(rec, roster.unit(p["unit_code"]))
+    # several returns of one unit: the newest wins (the file's own saved time, then mtime)
+    by_unit: dict[str, list[FileRecord]] = {}
+    for rec in col.files:
+        if rec.fate == ACCEPTED:
+            by_unit.setdefault(rec.unit_code, []).append(rec)
+    for recs in by_unit.values():
+        recs.sort(key=lambda f: (f.payload.get("issue", 1), f.when, f.display), reverse=True)
+        for older in recs[1:]:
+            older.fate = SUPERSEDED
+            older.reason = (f"与 {recs[0].display} 内容完全相同（重复发送）" if older.sha256 == recs[0].sha256
+                            else f"同一单位有更新的文件：{recs[0].display}")
+    for rec in col.files:
+        if rec.fate != ACCEPTED:
+            if rec.fate == REJECTED:
+                rec.result = None
+            continue
+        if rec.errors or rec.warnings:
+            rec.fate = ACCEPTED_FINDINGS
+            rec.reason = f"审核发现 {rec.errors} 个错误、{rec.warnings} 个警告"
+        else:
+            rec.reason = "审核通过"
+    return col
+
+
+def _check_against_roster(rec: FileRecord, unit) -> None:
+    """The stamped unit and its projects are those the roster names now (a renamed unit, a project
+    dropped from the budget, a template made from another roster)."""
+    from ..forms.form import norm_label
+
+    p = rec.payload
+    problems = []
+    if norm_label(unit.name) != norm_label(p.get("unit_name", "")):
+        problems.append(f"模板中的单位名称“{p.get('unit_name')}”与名单中的“{unit.name}”不同（单位改名，或用了别的名单生成的模板）")
+    listed = {pr.code for pr in unit.projects if pr.code}
+    stamped = [pr.get("code") for pr in p.get("projects", []) if pr.get("code")]
+    # a department table's one record is the department itself; its project list is a table of its own
+    if listed and not p.get("kind", "").startswith("dept"):
+        for code in stamped:
+            if code not in listed:
+                problems.append(f"模板中的项目 {code} 不在名单中")
+        for code in sorted(listed - set(stamped)):
+            problems.append(f"名单中的项目 {code} 不在模板中（模板生成后名单又增加了项目？可用 generate --unit 重发）")
+    if not problems:
+        return
+    ret = rec.result
+    for message in problems:
+        ret.findings.append(Finding("", "", "名单核对", WARNING, message))
+        ret.findings[-1].unit_code, ret.findings[-1].unit_name = ret.unit_code, ret.unit_name
+    rec.result = ret
+
+
+HELD_LIST = "待处理清单.csv"
+
+
+def held_folder_problem(folder) -> str | None:
+    """待处理/ is rewritten by every collect: it may only hold what an earlier collect put there."""
+    folder = Path(folder)
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return f"“{folder}”已是一个文件，collect 要在这里放未采用文件的副本"
+    ours = {HELD_LIST}
+    listing = folder / HELD_LIST
+    if listing.is_file():
+        from ..model.roster import read_rows
+        try:
+            ours |= {r[1] for r in read_rows(listing)[1:] if len(r) > 1 and r[1]}
+        except Exception:
+            pass
+    foreign = sorted(p.name for p in folder.iterdir() if p.name not in ours)
+    if foreign:
+        return (f"“{folder}”里有不是 collect 放进去的文件（{'、'.join(foreign[:5])}{'……' if len(foreign) > 5 else ''}），"
+                "collect 每次都会重写这个文件夹；请把这些文件移走，或把汇总写到别的文件夹")
+    return None
+
+
+def quarantine(col: Collection, folder) -> Path | None:
+    """Copy every file that was not used into 待处理/, with a list of why. Nothing is deleted from the
+    inputs. The folder and its list belong to this run: built beside it, then swapped in whole."""
+    import secrets
+    import shutil
+
+    from ..core.files import TEMP_PREFIX, write_bytes, write_csv
+    from ..core.files import safe_file_name
+
+    folder = Path(folder)
+    rejected = [f for f in col.files if f.fate == REJECTED]
+    token = secrets.token_hex(4)
+    staging = folder.with_name(f"{TEMP_PREFIX}{token}-{folder.name}")
+    try:
+        if rejected:
+            staging.mkdir(parents=True)
+            archives = {f.display: f for f in col.files}
+            rows = [["序号", "副本", "原文件", "SHA-256", "原因"]]
+            for i, f in enumerate(rejected, 1):
+                copy_name = ""
+                data = _bytes_of(f, archives)
+                if data is not None:
+                    copy_name = f"{i:03d}_" + safe_file_name(Path(f.display.replace("!", "_")).name)
+                    write_bytes(staging / copy_name, data)
+                rows.append([i, copy_name, f.display, f.sha256, f.reason])
+            write_csv(staging / HELD_LIST, rows)
+        old = folder.with_name(f"{TEMP_PREFIX}{token}-old-{folder.name}")
+        if folder.exists():
+            os.replace(folder, old)
+        if rejected:
+            os.replace(staging, folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder if rejected else None
+
+
+def _bytes_of(rec: FileRecord, records: dict) -> bytes | None:
+    if rec.path is not None:
+        if rec.format == "link":   # never read through a link
+            return None
+        try:
+            return rec.path.read_bytes() if rec.path.is_file() and rec.size <= MAX_FILE_BYTES else None
+        except OSError:
+            return None
+    archive, _, member = rec.display.rpartition("!")
+    parent = records.get(archive)
+    data = _bytes_of(parent, records) if parent else None
+    if data is None:
+        return None
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+        info = next(i for i in zf.infolist() if _member_name(i) == member)
+        with zf.open(info) as fh:
+            return fh.read(MAX_FILE_BYTES + 1)
+    except Exception:
+        return None

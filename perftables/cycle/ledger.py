@@ -1,0 +1,260 @@
+"""The ledger: each unit's state through the cycle, kept beside the summary (进度台账.json) across runs.
+
+已下发 → 已收到 → 有问题（已退改，第 2 版）→ 已修改 → 通过, or 未报送 — with dates, every file a unit sent
+(第 n 次报送, its SHA-256, when it was mailed and saved, what the review found), every feedback workbook,
+reminder and approval. The ledger only grows: an event is added once (a repeated run adds nothing), it is
+written atomically after the run's other outputs, and a run that fails leaves it as it was.
+
+Who writes what: mail (已下发, 已发退改, 已催报, when a message is sent), collect (已收到 for each new file of
+a unit, 已退改 for each feedback workbook, 通过 for each row the coordinator marked in the summary's
+报送情况 column 确认通过), approve (通过).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.files import write_text
+
+LEDGER_NAME = "进度台账.json"
+SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED = "已下发", "已收到", "已退改", "已发退改", "已催报", "通过"
+EVENTS = (SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED)
+# the states a unit is in
+ISSUED, MISSING, RECEIVED_OK, PROBLEM, CORRECTED, PASSED = "已下发", "未报送", "已收到", "有问题", "已修改", "通过"
+APPROVE_WORDS = {"是", "通过", "已通过", "确认", "同意", "√", "✓", "✔", "y", "yes", "ok", "1"}
+APPROVE_COLUMN = "确认通过（填“是”）"
+
+
+class LedgerError(Exception):
+    """The ledger cannot be read: a Chinese message (it is never silently started over)."""
+
+
+def ledger_path(where) -> Path:
+    """The ledger of a summary: given the summary workbook, its folder, or the ledger file itself."""
+    where = Path(where)
+    if where.suffix.lower() == ".json":
+        return where
+    if where.suffix.lower() == ".xlsx" or (where.exists() and where.is_file()):
+        return where.parent / LEDGER_NAME
+    return where / LEDGER_NAME
+
+
+@dataclass
+class UnitState:
+    code: str
+    state: str
+    times: int = 0                 # files received (第 n 次报送)
+    days_late: int | None = None
+    history: str = ""              # every event, oldest first, one line each
+    approved: bool = False
+
+
+@dataclass
+class Ledger:
+    path: Path
+    events: list = field(default_factory=list)
+    due: str = ""                  # the deadline (YYYY-MM-DD) the coordinator gave last
+    _keys: set = field(default_factory=set, repr=False)
+
+    @classmethod
+    def load(cls, where) -> "Ledger":
+        path = ledger_path(where)
+        ledger = cls(path)
+        if not path.is_file():
+            return ledger
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            ledger.due = str(data.get("due", "") or "")
+            for e in data["events"]:
+                if not (isinstance(e, dict) and e.get("event") in EVENTS and e.get("unit") and e.get("time")):
+                    raise ValueError(f"无法识别的记录 {str(e)[:80]}")
+                ledger._add(e)
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            raise LedgerError(f"进度台账“{path}”无法读取（{exc}）。台账只增不减，perftables 不会丢弃它重来："
+                              "请从备份恢复；确实要从头记录，把它改名后重新运行") from None
+        return ledger
+
+    def _key(self, e: dict) -> tuple:
+        if e["event"] in (RECEIVED, APPROVED, FEEDBACK):
+            return (e["unit"], e["event"], e.get("sha256", ""))
+        return (e["unit"], e["event"], e.get("sha256", ""), e["time"][:10])   # one a day
+
+    def _add(self, e: dict) -> bool:
+        key = self._key(e)
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        self.events.append(e)
+        return True
+
+    def has(self, unit: str, event: str, sha256: str = "", day: str | None = None) -> bool:
+        key = (unit, event, sha256) if day is None else (unit, event, sha256, day)
+        return key in self._keys
+
+    def add(self, unit: str, event: str, when: dt.datetime | None = None, **info) -> bool:
+        """Record an event once; returns whether it was new."""
+        e = {"time": (when or dt.datetime.now()).strftime("%Y-%m-%d %H:%M:%S"), "unit": unit, "event": event}
+        e.update({k: v for k, v in info.items() if v not in (None, "")})
+        return self._add(e)
+
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps([self.due, self.events], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+    def save(self) -> Path:
+        body = {"说明": "perftables 进度台账：各单位在本轮填报中的每一步（只增不减，请勿手工修改）",
+                "due": self.due, "events": self.events}
+        write_text(self.path, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
+        return self.path
+
+    # ----------------------------------------------------------------------------------------- reading
+
+    def of(self, unit: str) -> list[dict]:
+        return [e for e in self.events if e["unit"] == unit]
+
+    def received(self, unit: str) -> list[dict]:
+        return [e for e in self.of(unit) if e["event"] == RECEIVED]
+
+    def latest(self, unit: str) -> dict | None:
+        """The 已收到 event of the unit's file that stands (None before any)."""
+        got = self.received(unit)
+        return _latest(got) if got else None
+
+    def state(self, unit: str, today: dt.date | None = None) -> UnitState:
+        today = today or dt.date.today()
+        events = self.of(unit)
+        got = [e for e in events if e["event"] == RECEIVED]
+        due = _date(self.due)
+        st = UnitState(unit, MISSING, times=len(got), history=_history(events))
+        if not got:
+            st.state = ISSUED if any(e["event"] == SENT for e in events) else MISSING
+            if due and today > due:
+                st.state, st.days_late = MISSING, (today - due).days
+            return st
+        last = _latest(got)
+        first_in = _arrived(got[0])
+        if due and first_in and first_in > due:
+            st.days_late = (first_in - due).days
+        if any(e["event"] == APPROVED and e.get("sha256") == last.get("sha256") for e in events):
+            st.state, st.approved = PASSED, True
+        elif last.get("errors"):
+            fb = [e for e in events if e["event"] == FEEDBACK and e.get("sha256") == last.get("sha256")]
+            st.state = f"{PROBLEM}（已退改，第 {fb[-1].get('issue')} 版）" if fb else PROBLEM
+        else:   # no errors: the coordinator looks at it (and its warnings) and approves
+            st.state = CORRECTED if len(got) > 1 and any(e["event"] == FEEDBACK for e in events) else RECEIVED_OK
+            if last.get("warnings"):
+                st.state += "（有警告）"
+        return st
+
+    # ----------------------------------------------------------------------------------------- writing
+
+    def observe(self, col, mailed: dict | None = None) -> int:
+        """Each unit's files in this collection (accepted and superseded, oldest first) as 已收到, once
+        each; mailed: sha256 → (mail time, sender) from fetch logs. Returns how many were new."""
+        from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED
+        mailed = mailed or {}
+        new = 0
+        files = sorted((f for f in col.files if f.fate in (ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED) and f.unit_code),
+                       key=lambda f: (f.when, f.display))
+        reviewed_copy = {f.sha256: f for f in files if f.fate != SUPERSEDED}
+        for f in files:
+            f = reviewed_copy.get(f.sha256, f)    # the same bytes twice: the copy that was reviewed speaks
+            if self.has(f.unit_code, RECEIVED, f.sha256):
+                continue
+            mail = mailed.get(f.sha256)
+            reviewed = f.fate != SUPERSEDED
+            new += self.add(f.unit_code, RECEIVED, sha256=f.sha256, file=f.display,
+                            saved=f.when.strftime("%Y-%m-%d %H:%M:%S") if f.saved or f.mtime else None,
+                            mailed=mail[0] if mail else None, sender=mail[1] if mail else None,
+                            issue=(f.payload or {}).get("issue"),
+                            errors=f.errors if reviewed else None, warnings=f.warnings if reviewed else None,
+                            note=None if reviewed else "已被更新的文件替代")
+        return new
+
+    def approve(self, unit: str, by: str = "", force: bool = False) -> str:
+        """Mark the unit's latest file 通过; returns what happened, in Chinese (raises LedgerError when it
+        cannot be approved)."""
+        got = self.received(unit)
+        if not got:
+            raise LedgerError(f"{unit}：还没有收到这个单位的文件，不能确认通过")
+        last = _latest(got)
+        n = got.index(last) + 1
+        if last.get("errors") and not force:
+            raise LedgerError(f"{unit}：第 {n} 次报送的文件有 {last['errors']} 个错误，不能确认通过"
+                              "（先退改；确需通过请加 --force）")
+        if self.add(unit, APPROVED, sha256=last.get("sha256"), file=last.get("file"), by=by or None):
+            return f"{unit}：第 {n} 次报送的文件（{last.get('file')}）已确认通过"
+        return f"{unit}：第 {n} 次报送的文件此前已确认通过"
+
+    def approvals_from_summary(self, summary: Path) -> list[str]:
+        """Rows of the summary's 报送情况 whose 确认通过 cell the coordinator filled: approved, for the
+        file that row shows (a newer file since then is not approved by it)."""
+        try:
+            from python_calamine import CalamineWorkbook
+            book = CalamineWorkbook.from_path(str(summary))
+            if "报送情况" not in book.sheet_names:
+                return []
+            rows = book.get_sheet_by_name("报送情况").to_python(skip_empty_area=False)
+        except Exception:   # noqa: BLE001 — a summary we cannot read has no approvals to carry over
+            return []
+        head = next((i for i, r in enumerate(rows[:5]) if "单位编码" in [str(c).strip() for c in r]), None)
+        if head is None:
+            return []
+        names = [str(c).strip() for c in rows[head]]
+        if APPROVE_COLUMN not in names or "文件SHA-256" not in names:
+            return []
+        ci, ai, si = names.index("单位编码"), names.index(APPROVE_COLUMN), names.index("文件SHA-256")
+        done = []
+        for r in rows[head + 1:]:
+            mark = str(r[ai]).strip().lower() if ai < len(r) and r[ai] is not None else ""
+            code = str(r[ci]).strip() if ci < len(r) else ""
+            digest = str(r[si]).strip() if si < len(r) else ""
+            if code and digest and mark in APPROVE_WORDS and self.has(code, RECEIVED, digest) \
+                    and self.add(code, APPROVED, sha256=digest, by="汇总表“确认通过”列",
+                                 file=next((e.get("file") for e in self.received(code) if e.get("sha256") == digest), None)):
+                done.append(code)
+        return done
+
+
+def _date(text) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _latest(received: list[dict]) -> dict:
+    """The file that stands: the one saved last (collect takes the newest; an older file that came in
+    later does not replace it)."""
+    return max(received, key=lambda e: (e.get("saved") or e["time"], e["time"]))
+
+
+def _arrived(e: dict) -> dt.date:
+    """When a file came in: the mail's date (fetch log); else when it was saved, if that is before perftables
+    first saw it; else when perftables first saw it."""
+    seen = _date(e["time"])
+    if _date(e.get("mailed")):
+        return _date(e["mailed"])
+    saved = _date(e.get("saved"))
+    return saved if saved and seen and saved <= seen else seen
+
+
+def _history(events: list[dict]) -> str:
+    lines, n = [], 0
+    for e in events:
+        day = e["time"][:10]
+        if e["event"] == RECEIVED:
+            n += 1
+            when = _arrived(e).isoformat()
+            found = (f"错误 {e.get('errors', 0)}、警告 {e.get('warnings', 0)}" if e.get("errors") is not None
+                     else e.get("note", ""))
+            lines.append(f"{when} 第 {n} 次报送：{e.get('file', '')}（{found}）")
+        elif e["event"] == FEEDBACK:
+            lines.append(f"{day} 已退改（第 {e.get('issue', '')} 版）")
+        elif e["event"] == APPROVED:
+            lines.append(f"{day} 通过" + (f"（{e['by']}）" if e.get("by") else ""))
+        else:
+            lines.append(f"{day} {e['event']}" + (f"：{e['note']}" if e.get("note") else ""))
+    return "\n".join(lines)

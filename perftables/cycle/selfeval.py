@@ -1,0 +1,95 @@
+"""Self-evaluation workbooks (绩效自评): each accepted 绩效目标表 return becomes a 项目支出绩效自评表 workbook
+whose identity, 预期目标 and indicators (with 年度指标值 exactly as approved) are locked; an execution roster
+pre-fills 全年预算数 / 全年执行数."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..forms.form import Form, load_form
+from ..core.value import parse_amount
+from ..io.extract import UnitReturn, _text
+from ..io.stamp import fingerprint
+from ..model.roster import Project, Unit, read_rows
+from ..review.selfeval import approved_rows
+from .generate import Options, file_name_for, workbook_bytes
+
+
+DEFAULT_FORM = "hebei-selfeval"
+
+
+def execution_columns(form: Form) -> dict[str, str]:
+    """Headers an execution roster may use: every amount field's title in the form description
+    (e.g. 当年财政拨款全年执行数), the totals also without their row name (全年执行数)."""
+    cols = {"项目编码": "code", "单位编码": "code", "主管部门": "department", "实施单位": "implementer"}
+    for key, (_, cell) in form.fields().items():
+        if cell.type == "amount":
+            cols[cell.title] = key
+            if key.endswith("_total"):
+                cols[cell.title.replace("年度资金总额", "")] = key
+    return cols
+
+
+def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
+    """Optional execution roster (CSV): 项目编码 → amounts (全年预算数, 全年执行数, their parts), 主管部门, 实施单位."""
+    columns = execution_columns(load_form(form_id))
+    table = read_rows(path)
+    header = [_text(h) for h in table[0]] if table else []
+    out = {}
+    for values in table[1:]:
+        row = dict(zip(header, (_text(v) for v in values)))
+        item = {columns[k]: v for k, v in row.items() if k in columns}
+        for key in [k for k in item if k not in ("code", "department", "implementer")]:
+            item[key] = parse_amount(item[key]).value if item[key] else None
+        if item.get("code"):
+            out[item.pop("code")] = {k: v for k, v in item.items() if v not in ("", None)}
+    return out
+
+
+# department self-evaluation: its 年初预算数 from the approved department table
+DEPT_START = {"start_total": "income_total", "start_fiscal": "income_fiscal", "start_special": "income_special",
+              "start_unit": "income_unit", "start_staff": "exp_staff", "start_operation": "exp_operation",
+              "start_project": "exp_project", "filler": "filler", "phone": "phone", "goal": "annual_goals"}
+
+
+def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
+    projects = []
+    for pr in target.projects:
+        if form.kind == "dept_selfeval":
+            extra = {key: pr.values.get(source) for key, source in DEPT_START.items()}
+            extra["indicators"] = approved_rows(target, pr, form)
+            extra.update(execution.get(target.unit_code, {}))
+            projects.append(Project(code=target.unit_code, name=target.unit_name, extra=extra))
+            continue
+        extra = {"department": target.unit_name, "implementer": target.unit_name, "goal": pr.goal,
+                 "start_total": pr.budget, "start_fiscal": pr.fiscal, "start_other": pr.other,
+                 "indicators": approved_rows(target, pr, form)}
+        extra.update(execution.get(pr.code, {}))
+        projects.append(Project(code=pr.code, name=pr.name, budget=pr.budget, fiscal=pr.fiscal, other=pr.other,
+                                use=pr.use, extra=extra))
+    return Unit(code=target.unit_code, name=target.unit_name, projects=projects)
+
+
+def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FORM, execution=None,
+                      fills=None, overwrite: bool = False) -> list[tuple[Unit, Path]]:
+    """targets: FileRecords of accepted target returns (collect() results).
+    fills: what to pre-enter, by unit code (a dict) or made from the unit and form (a function) — examples, tests."""
+    from ..core.files import write_bytes
+    from ..cycle.generate import refuse_existing
+
+    form = load_form(form_id)
+    outdir = Path(outdir)
+    units = [(rec, unit_for_selfeval(rec.result, form, execution or {})) for rec in targets]
+    refuse_existing([outdir / file_name_for(form, unit, opts.year) for _, unit in units], overwrite)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rec, unit in units:
+        links = {"target_form": rec.payload["form"],
+                 "target_fingerprint": fingerprint(rec.payload) if "tool" in rec.payload else "",
+                 "target_file_sha256": rec.sha256, "target_year": rec.payload["year"]}
+        o = Options(**{**opts.__dict__, "links": links})
+        fill = fills(unit, form) if callable(fills) else (fills or {}).get(unit.code)
+        data = workbook_bytes(form, unit, o, fill)
+        path = outdir / file_name_for(form, unit, opts.year)
+        write_bytes(path, data)
+        written.append((unit, path))
+    return written

@@ -1,0 +1,113 @@
+"""The coordinator's signing key: stamps are signed with it (HMAC-SHA-256), so a return cannot claim
+to be another unit's, and only the coordinator's own machine can tell a genuine stamp.
+
+The key is made on the first `generate` and kept in the user's settings folder
+(Windows: %APPDATA%\\perftables\\签名密钥.key; elsewhere ~/.config/perftables/签名密钥.key), or in the
+file named by the environment variable PERFTABLES_KEY. Whoever has the file can make stamps that
+verify: copy it only to the machines the coordinator collects on, never send it to units.
+The bundled examples are signed with a published example key (examples/示例签名密钥.key), which the
+demo uses; it proves nothing and is never used for real templates.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+KEY_ENV = "PERFTABLES_KEY"
+KEY_NAME = "签名密钥.key"
+HEADER = "perftables-signing-key 1"
+
+
+class KeyError_(Exception):
+    """The key file exists but cannot be used (a Chinese message)."""
+
+
+@dataclass(frozen=True)
+class Key:
+    secret: bytes
+    path: str = ""
+
+    @property
+    def id(self) -> str:
+        """Names the key in stamps (not secret: a hash of the secret)."""
+        return hashlib.sha256(b"perftables-key-id\0" + self.secret).hexdigest()[:16]
+
+    def sign(self, body: bytes) -> str:
+        return hmac.new(self.secret, body, hashlib.sha256).hexdigest()
+
+    def verify(self, body: bytes, signature: str) -> bool:
+        return hmac.compare_digest(self.sign(body), str(signature or "").strip().lower())
+
+
+EXAMPLE_KEY_NAME = "示例签名密钥.key"
+
+
+def using(path):
+    """Within the block, the key at `path` is the coordinator's key (the demo, tests)."""
+    from ..core.resources import environ
+    return environ(KEY_ENV, str(path))
+
+
+def default_key_path() -> Path:
+    if os.name == "nt":
+        base = Path(os.environ.get("APPDATA") or Path.home() / "AppData" / "Roaming")
+    else:
+        base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+    return base / "perftables" / KEY_NAME
+
+
+def key_path() -> Path:
+    env = os.environ.get(KEY_ENV)
+    return Path(env) if env else default_key_path()
+
+
+def _parse(path: Path) -> Key:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KeyError_(f"签名密钥文件“{path}”无法读取（{type(exc).__name__}）") from None
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    if len(lines) != 2 or lines[0] != HEADER or len(lines[1]) != 64:
+        raise KeyError_(f"签名密钥文件“{path}”内容不对（不是 perftables 的密钥文件，或被改动过）")
+    try:
+        return Key(bytes.fromhex(lines[1]), str(path))
+    except ValueError:
+        raise KeyError_(f"签名密钥文件“{path}”内容不对（不是 perftables 的密钥文件，或被改动过）") from None
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, mtime: float) -> Key:
+    return _parse(Path(path))
+
+
+def load_key(create: bool = False, path: Path | None = None) -> Key | None:
+    """The coordinator's key; None when there is none (and create is False). create: make one if missing."""
+    path = Path(path) if path else key_path()
+    if path.is_file():
+        return _load(str(path), path.stat().st_mtime)
+    if not create:
+        return None
+    return _create(path)
+
+
+def _create(path: Path) -> Key:
+    secret = secrets.token_bytes(32)
+    text = (f"# perftables 签名密钥：用来签署和核验模板里的隐藏标识。只复制到收表用的电脑，不要发给填表单位。\n"
+            f"{HEADER}\n{secret.hex()}\n")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+    except FileExistsError:   # made by a parallel run a moment ago
+        return load_key(path=path)
+    except OSError as exc:
+        raise KeyError_(f"无法创建签名密钥文件“{path}”（{exc.strerror}）；可用环境变量 {KEY_ENV} 指定别处") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return Key(secret, str(path))

@@ -1,0 +1,1 @@
+"""mail: templates and feedback sent (send), returns fetched from a mailbox (fetch)."""

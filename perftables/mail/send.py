@@ -1,0 +1,344 @@
+"""mail: the e-mails that carry templates and feedback to units — drafts (.eml) and, if asked, sending.
+
+Drafts open in Outlook, Foxmail or any client. Sending goes over SMTP with SSL or
+STARTTLS; the password comes from an environment variable or a prompt and is never
+written anywhere. A 发送记录.csv makes sending resumable: what went out is not sent again.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import mimetypes
+import smtplib
+import ssl
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate, make_msgid
+from pathlib import Path
+
+from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
+from ..model.roster import Roster
+
+DEFAULT_LETTER = """{unit_name}：
+
+    现将{year}年度{form_title}发给贵单位，请按附件“填报说明”工作表的要求填写，于{deadline}前将填好的文件直接回复本邮件发回（文件名可以修改，请勿另存为其他格式的模板）。
+
+    填写时只需填黄色单元格，灰色内容已按预算数据预填并锁定；如预填内容有误，请来电说明，不要自行修改。
+
+    联系人：{contact}
+
+{sender}
+{date}
+"""
+FEEDBACK_LETTER = """{review_text}
+{sender}
+{date}
+"""
+REMIND_MISSING_LETTER = """{unit_name}：
+
+    {year}年度{form_title}至今尚未收到贵单位的报送（截止时间：{deadline}）。现将模板再次发给贵单位，请尽快按附件“填报说明”填写，直接回复本邮件发回。如已发送，请忽略本邮件，并告知我们发送的时间和邮箱，以便核对。
+
+    联系人：{contact}
+
+{sender}
+{date}
+"""
+REMIND_PROBLEM_LETTER = """{unit_name}：
+
+    贵单位报送的{year}年度{form_title}经审核有以下问题尚未修改，请按附件退改工作簿（问题单元格已标出）修改后尽快发回。
+
+{review_text}
+    联系人：{contact}
+
+{sender}
+{date}
+"""
+SENT_LOG = "发送记录.csv"
+REMIND_LOG = "催报记录.csv"
+
+
+def mail_dir_for(outdir) -> Path:
+    """Where the drafts and the sending log of an outbox go: beside it, never inside it."""
+    outdir = Path(outdir).resolve()
+    return outdir.parent / f"{outdir.name}_邮件"
+PASSWORD_ENV = "PERFTABLES_SMTP_PASSWORD"
+
+
+@dataclass
+class Outgoing:
+    unit_code: str
+    unit_name: str
+    to: str
+    subject: str
+    body: str
+    attachment: Path
+    kind: str = "模板"          # 模板 / 退改 / 催报: what the ledger records when it is sent
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.attachment.read_bytes()).hexdigest()
+
+    def message(self, sender: str, sender_name: str = "") -> EmailMessage:
+        msg = EmailMessage()
+        msg["From"] = formataddr((sender_name, sender)) if sender_name else sender
+        msg["To"] = ", ".join(formataddr((self.unit_name, addr)) for addr in self.to.split(";"))
+        msg["Subject"] = self.subject
+        msg["Date"] = formatdate(localtime=True)
+        msg["Message-ID"] = make_msgid(domain=sender.split("@")[-1] or "perftables")
+        msg.set_content(self.body)
+        ctype, _ = mimetypes.guess_type(self.attachment.name)
+        maintype, subtype = (ctype or "application/octet-stream").split("/", 1)
+        msg.add_attachment(self.attachment.read_bytes(), maintype=maintype, subtype=subtype,
+                           filename=self.attachment.name)
+        return msg
+
+
+def header_problem(*texts: str) -> str | None:
+    """Text that would go into a mail header: a line break or control character is refused, never sent."""
+    from ..core.resources import CONTROL_RE
+    for text in texts:
+        if CONTROL_RE.search(str(text)):
+            return f"“{str(text)[:40]!s}”含有换行或控制字符，不能作为邮件的收件人或主题"
+    return None
+
+
+def _recipient(unit, row_email: str) -> tuple[str, str | None]:
+    """The unit's addresses as a checked list (the roster given now is authoritative)."""
+    from ..model.roster import parse_emails
+    text = unit.email if unit else row_email
+    if not text:
+        return "", None
+    addresses, problem = parse_emails(text)
+    return ";".join(addresses), problem
+
+
+def stamp_context(path: Path) -> dict:
+    """Year and form title of a workbook we generated, from its stamp ({} when it has none)."""
+    from ..cycle.collect import KIND_NAMES
+    from ..io.book import read_book
+    from ..io.stamp import STAMP_SHEET, read_stamp
+
+    try:
+        book = read_book(path.read_bytes())
+        payload = read_stamp(book.sheets[STAMP_SHEET])
+    except Exception:
+        return {}
+    out = {}
+    if isinstance(payload.get("year"), int):
+        out["year"] = payload["year"]
+    kind = payload.get("kind", "project_target")
+    if kind in KIND_NAMES:
+        out["form_title"] = KIND_NAMES[kind]
+    return out
+
+
+def _context(context: dict, attachment: Path) -> dict:
+    """The caller's context, with year and form title from the attachment's stamp where not given."""
+    found = stamp_context(attachment)
+    ctx = dict(context)
+    for key in ("year", "form_title"):
+        if not ctx.get(key) and found.get(key):
+            ctx[key] = found[key]
+    return ctx
+
+
+def _listing(outdir: Path) -> list[dict] | None:
+    """The rows of the 发送清单.csv `generate` wrote into its folder (None when there is none)."""
+    from ..cycle.generate import LISTING
+    path = outdir / LISTING
+    if not path.is_file():
+        return None
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return [{k: unguard(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+
+
+def _add_checked(message: Outgoing, out: list, notes: list, what: str) -> None:
+    """The message joins `out` when its subject, unit name and attachment name make a sound mail header;
+    otherwise a note says why it was not made."""
+    problem = header_problem(message.subject, message.unit_name, message.attachment.name)
+    if problem:
+        notes.append(f"{message.unit_code}：{problem}，未生成{what}")
+    else:
+        out.append(message)
+
+
+def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
+    """One message per unit for the templates of `generate` (read from its 发送清单.csv)."""
+    outdir = Path(outdir)
+    rows = _listing(outdir)
+    if rows is None:
+        raise FileNotFoundError(f"{outdir} 中没有发送清单.csv（请先运行 perftables generate）")
+    out, missing = [], []
+    for row in rows:
+        unit = roster.unit(row["单位编码"])
+        name = unit.name if unit else row["单位名称"]
+        email, problem = _recipient(unit, row.get("邮箱", ""))
+        if not email:
+            missing.append(f"{row['单位编码']} {name}：{problem or '名单中没有邮箱'}，未生成邮件")
+            continue
+        ctx = {**_context(context, outdir / Path(row["文件"]).name), "unit_name": name, "unit_code": row["单位编码"],
+               "file": row["文件"]}
+        message = Outgoing(row["单位编码"], name, email, subject.format(**ctx), letter.format(**ctx),
+                           outdir / Path(row["文件"]).name)
+        _add_checked(message, out, missing, "邮件")
+    return out, missing
+
+
+def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
+    """One message per unit for the feedback workbooks of `collect --feedback`, the 审核意见 as the body."""
+    folder = Path(folder)
+    out, missing = [], []
+    for book in sorted(folder.glob("*.xlsx")):
+        code = book.name.split("_", 1)[0]
+        unit = roster.unit(code)
+        name = unit.name if unit else book.name.split("_")[1]
+        email, problem = _recipient(unit, "") if unit else ("", None)
+        if not email:
+            missing.append(f"{code} {name}：{problem or '名单中没有邮箱'}，未生成邮件")
+            continue
+        ctx = {**_context(context, book), "unit_name": name, "unit_code": code,
+               "review_text": _review_text(folder, code, name),
+               "file": book.name}
+        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改")
+        _add_checked(message, out, missing, "邮件")
+    return out, missing
+
+
+def _review_text(folder: Path, code: str, name: str) -> str:
+    """The 审核意见 collect --feedback wrote beside a unit's feedback workbook ('' when there is none)."""
+    path = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
+    return path.read_text(encoding="utf-8") if path.is_file() else ""
+
+
+def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, context: dict,
+                   today: dt.date | None = None, log: Path | None = None) -> tuple[list[Outgoing], list[str]]:
+    """Reminders from the ledger: units that have sent nothing get their template again (from the
+    templates folder of `generate`); units whose latest file still has problems get their feedback
+    workbook (from `collect --feedback`) with the review as the letter. Never a second reminder to a
+    unit on the same day (the ledger and the reminder log say who was reminded today)."""
+    from ..cycle.ledger import PROBLEM, REMINDED
+    today = today or dt.date.today()
+    outdir = Path(outdir)
+    templates = {r["单位编码"]: outdir / Path(r["文件"]).name for r in _listing(outdir) or []}
+    reminded_today = {code for code, _, when in _log_rows(log) if when[:10] == today.isoformat()} if log else set()
+    out, notes = [], []
+    for unit in roster.units:
+        st = ledger.state(unit.code, today)
+        if st.times and not st.state.startswith(PROBLEM):
+            continue
+        if unit.code in reminded_today or ledger.has(unit.code, REMINDED, "", today.isoformat()):
+            notes.append(f"{unit.code} {unit.name}：今天已催报过，不再发送")
+            continue
+        email, problem = _recipient(unit, "")
+        if not email:
+            notes.append(f"{unit.code} {unit.name}：{problem or '名单中没有邮箱'}，未生成催报邮件")
+            continue
+        if not st.times:
+            attachment = templates.get(unit.code)
+            if attachment is None or not attachment.is_file():
+                notes.append(f"{unit.code} {unit.name}：{outdir} 中没有它的模板（发送清单.csv），未生成催报邮件")
+                continue
+            ctx = {**_context(context, attachment), "unit_name": unit.name, "unit_code": unit.code}
+            body, late = REMIND_MISSING_LETTER.format(**ctx), f"（逾期 {st.days_late} 天）" if st.days_late else ""
+            subj = subject.format(**ctx) + late
+        else:
+            found = sorted(Path(feedback_dir).glob(f"{unit.code}_*审核意见第*轮*.xlsx"),
+                           key=lambda p: p.stat().st_mtime) if feedback_dir else []
+            if not found:
+                notes.append(f"{unit.code} {unit.name}：问题未改，但{'没有给 --feedback-dir' if not feedback_dir else f'{feedback_dir} 中没有它的退改工作簿'}，"
+                             "未生成催报邮件")
+                continue
+            attachment = found[-1]
+            ctx = {**_context(context, attachment), "unit_name": unit.name, "unit_code": unit.code,
+                   "review_text": _review_text(Path(feedback_dir), unit.code, unit.name)}
+            body, subj = REMIND_PROBLEM_LETTER.format(**ctx), subject.format(**ctx) + "（问题尚未修改）"
+        message = Outgoing(unit.code, unit.name, email, subj, body, attachment, kind="催报")
+        _add_checked(message, out, notes, "催报邮件")
+    return out, notes
+
+
+def _log_rows(log: Path | None) -> list[tuple[str, str, str]]:
+    """(unit code, result, time) of every row of a sending log."""
+    if log is None or not Path(log).is_file():
+        return []
+    with Path(log).open(encoding="utf-8-sig", newline="") as fh:
+        return [(unguard(r["单位编码"]), r["结果"], unguard(r["时间"])) for r in csv.DictReader(fh) if r["结果"] == "已发送"]
+
+
+def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str = "") -> list[Path]:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for m in messages:
+        path = folder / safe_file_name(f"{m.unit_code}_{m.unit_name}{'_催报' if m.kind == '催报' else ''}.eml")
+        msg = m.message(sender, sender_name)
+        msg["X-Unsent"] = "1"   # Outlook and Foxmail open it as a draft to send, not as a received mail
+        write_bytes(path, bytes(msg))
+        paths.append(path)
+    return paths
+
+
+def already_sent(log: Path) -> set[tuple[str, str, str]]:
+    """(unit, recipients, attachment) of what this log says went out; a reminder log keys by the day too
+    (a unit is reminded once a day, not once)."""
+    if not log.is_file():
+        return set()
+    daily = log.name == REMIND_LOG
+    with log.open(encoding="utf-8-sig", newline="") as fh:
+        return {(unguard(r["单位编码"]), unguard(r["收件人"]), r["附件SHA-256"] + (unguard(r["时间"])[:10] if daily else ""))
+                for r in csv.DictReader(fh) if r["结果"] == "已发送"}
+
+
+def send(messages: list[Outgoing], log, host: str, port: int, sender: str, password: str | None,
+         user: str | None = None, security: str = "ssl", interval: float = 2.0, sender_name: str = "",
+         echo=print, timeout: float = 30, on_sent=None) -> dict:
+    """Send what has not been sent yet, one message every `interval` seconds; log every attempt.
+    on_sent(message): called after each message the server accepted (the ledger records it)."""
+    log = Path(log)
+    done = already_sent(log)
+    new_log = not log.is_file()
+    counts = {"sent": 0, "skipped": 0, "failed": 0}
+    day = dt.date.today().isoformat() if log.name == REMIND_LOG else ""
+    pending = [m for m in messages if (m.unit_code, m.to, m.digest + day) not in done]
+    counts["skipped"] = len(messages) - len(pending)
+    if not pending:
+        return counts
+    with log.open("a", encoding="utf-8-sig" if new_log else "utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        if new_log:
+            w.writerow(["时间", "单位编码", "单位名称", "收件人", "主题", "附件", "附件SHA-256", "结果", "说明"])
+        context = ssl.create_default_context()
+        if security == "ssl":
+            server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
+        else:
+            server = smtplib.SMTP(host, port, timeout=timeout)
+            if security == "starttls":
+                server.starttls(context=context)
+        try:
+            if password:
+                server.login(user or sender, password)
+            for i, m in enumerate(pending):
+                if i:
+                    time.sleep(interval)
+                now = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
+                try:
+                    server.send_message(m.message(sender, sender_name))
+                    result, note = "已发送", ""
+                    counts["sent"] += 1
+                    if on_sent is not None:
+                        on_sent(m)
+                except smtplib.SMTPException as exc:
+                    result, note = "失败", f"{type(exc).__name__}: {exc}"[:200]
+                    counts["failed"] += 1
+                w.writerow([safe_cell(v) for v in (now, m.unit_code, m.unit_name, m.to, m.subject, m.attachment.name,
+                                                    m.digest, result, note)])
+                fh.flush()
+                echo(f"  [{result}] {m.unit_code} {m.unit_name} <{m.to}> {note}")
+        finally:
+            try:
+                server.quit()
+            except smtplib.SMTPException:
+                pass
+    return counts

@@ -1,0 +1,112 @@
+"""feedback: send each unit its own form back, pre-filled with what it returned, every problem marked.
+
+The feedback workbook is a fresh locked workbook of the unit's form (a new stamp
+issue, so the corrected return supersedes the old one), with a first sheet
+审核意见 listing the findings and each problem cell coloured and commented.
+A short 审核意见 text goes with it as the e-mail body.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..cycle.collect import ACCEPTED_FINDINGS, Collection, FileRecord
+from ..io.extract import ERROR, UnitReturn
+from ..core.files import safe_file_name, write_bytes, write_text
+from ..cycle.generate import Options, file_name_for, workbook_bytes
+from ..model.roster import Project, Unit
+from ..core.value import value_cells
+
+
+def unit_from_payload(payload: dict) -> Unit:
+    if payload.get("kind") == "dept_target":   # the department record: its figures, project list, history
+        record = dict(payload["projects"][0])
+        rows = record.pop("tables", {}).get("projects", [])
+        history = record.pop("indicators", None)
+        extra = {k: v for k, v in record.items() if k not in ("code", "name", "sheet", "seq")}
+        unit = Unit(code=payload["unit_code"], name=payload["unit_name"], extra={"dept": extra}, projects=[
+            Project(code=f"{payload['unit_code']}-{i}", name=r.get("name", ""), budget=r.get("budget"),
+                    use=r.get("use", ""), extra={"category": r.get("category"), "total_budget": r.get("total_budget")})
+            for i, r in enumerate(rows, 1)])
+        if history:
+            unit.extra["history"] = history
+        return unit
+    own = {"code", "name", "budget", "fiscal", "other", "use", "sheet", "seq"}
+    return Unit(code=payload["unit_code"], name=payload["unit_name"], projects=[
+        Project(code=p["code"], name=p["name"], budget=p.get("budget"), fiscal=p.get("fiscal"),
+                other=p.get("other"), use=p.get("use", ""), extra={k: v for k, v in p.items() if k not in own})
+        for p in payload["projects"]])
+
+
+def _indicator_row(ind, keys) -> dict:
+    row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
+           "basis": ind.basis}
+    row.update(value_cells(ind.value) if "op" in keys else {"value": ind.value.raw})
+    row.update({k: x for k, x in ind.extra.items() if x not in (None, "")})   # self-evaluation inputs, history
+    return row
+
+
+def fill_from_return(ret: UnitReturn) -> dict:
+    """What the unit typed, in the generator's fill shape."""
+    form = ret.form
+    keys = {c.key for c in form.input_columns}
+    projects = {}
+    for pr in ret.projects:
+        fields = {**pr.values, "project_code": pr.code, "project_name": pr.name, "budget": pr.budget,
+                  "fiscal": pr.fiscal, "other": pr.other, "use": pr.use, "goal": pr.goal}
+        for cell, value in zip(form.plan_fields(), pr.plan):
+            fields[cell.field] = value
+        indicators = [_indicator_row(ind, keys) for ind in pr.indicators]
+        tables = {}
+        for key, rows in pr.tables.items():
+            grid_keys = {c.key for c in form.tables[key].input_columns}
+            tables[key] = [_indicator_row(r, grid_keys) if hasattr(r, "value") else
+                           {k: v for k, v in r.items() if k in grid_keys} for r in rows]
+        projects[pr.sheet] = {"fields": fields, "indicators": indicators, "tables": tables}
+    return {"texts": dict(ret.texts), "projects": projects}
+
+
+def review_text(rec: FileRecord, deadline: str = "") -> str:
+    ret = rec.result
+    errors = [f for f in ret.findings if f.severity == ERROR]
+    warnings = [f for f in ret.findings if f.severity != ERROR]
+    lines = [f"{ret.unit_name}：", "",
+             f"    贵单位报送的{ret.payload['year']}年绩效目标表（文件：{Path(rec.display).name}）已审核，"
+             f"发现 {len(errors)} 个错误、{len(warnings)} 个警告，具体如下："]
+    from ..model.rules import fix
+    for i, f in enumerate(errors + warnings, 1):
+        lines.append(f"    {i}. 【{f.severity}】{f.sheet} {f.cell}：{f.message}")
+        if fix(f.rule):
+            lines.append(f"       怎么改：{fix(f.rule)}")
+    lines += ["", "    请在附件工作簿（已预填贵单位报送的内容，问题单元格标红并附批注）中修改后"
+              + (f"于{deadline}前" if deadline else "尽快") + "发回。错误必须修改；警告请核实，确有依据的可不改。"]
+    return "\n".join(lines) + "\n"
+
+
+def needs_feedback(col: Collection) -> list[FileRecord]:
+    """The returns a feedback workbook is written for: accepted, with findings."""
+    return [rec for rec in col.files if rec.fate == ACCEPTED_FINDINGS]
+
+
+def feedback_issue(rec: FileRecord) -> int:
+    """The version the feedback workbook for a return carries (its stamp's issue + 1)."""
+    return int((rec.payload or {}).get("issue", 1)) + 1
+
+
+def write_feedback(col: Collection, outdir, deadline: str = "", password: str | None = None,
+                   contact: str = "") -> list[Path]:
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for rec in needs_feedback(col):
+        ret, payload = rec.result, rec.payload
+        unit = unit_from_payload(payload)
+        opts = Options(year=int(payload["year"]), password=password, issue=feedback_issue(rec),
+                       extra_projects=len(payload.get("spares", [])), deadline=deadline, contact=contact,
+                       links=payload.get("links"))
+        data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
+        name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
+        path = outdir / name
+        write_bytes(path, data)
+        write_text(outdir / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt"), review_text(rec, deadline))
+        written.append(path)
+    return written

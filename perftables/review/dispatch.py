@@ -1,0 +1,38 @@
+"""review: every return reviewed by the rules of its form's kind — the project target rules (checks), the
+department table's (dept), a self-evaluation's scoring (selfeval). A kind plugs in here, in KIND_REVIEWS;
+the rules themselves never import the dispatcher."""
+from __future__ import annotations
+
+from .checks import _required, _review_indicators, review_project
+from .dept import review_dept
+from ..io.extract import ERROR, Finding, UnitReturn
+from .selfeval import review_selfeval
+
+
+def _project(ret: UnitReturn) -> list[Finding]:
+    """A project target table: its rules, and the indicator rules over every inline table of indicators
+    it has beside the main grid (a 长期绩效指标)."""
+    out, form, year = [], ret.form, ret.payload.get("year")
+    for pr in ret.projects:
+        out += review_project(form, pr, year)
+        for key, grid in form.tables.items():
+            if grid.spec.get("kind") == "indicators" and pr.tables.get(key):
+                out += _review_indicators(form, pr, pr.tables[key], lambda i, k, key=key: ("table", key, i, k),
+                                          f"项目“{pr.name}”的{grid.anchor}", year=year)
+    return out
+
+
+KIND_REVIEWS = {"project_target": _project, "dept_target": review_dept,
+                "project_selfeval": review_selfeval, "dept_selfeval": review_selfeval}
+
+
+def review(ret: UnitReturn) -> list[Finding]:
+    """The unit page's texts, the required fields of every project, then the kind's own rules."""
+    out: list[Finding] = []
+    form = ret.form
+    for spec in form.unit_sheet.get("rows", []):
+        if not ret.texts.get(spec["field"]):
+            out.append(Finding(form.unit_sheet["name"], "B" + str(form.unit_sheet["rows"].index(spec) + 3),
+                               "必填项为空", ERROR, f"“{spec['anchor']}”未填写", target=("text", spec["field"])))
+    out += [f for pr in ret.projects for f in _required(form, pr)]
+    return out + KIND_REVIEWS[form.kind](ret)
