@@ -1,6 +1,6 @@
-"""README's pictures, made from the demo's own outputs so that they show what the code makes today:
+"""The manual's pictures, made from the demo's own outputs so that they show what the code makes today:
 
-    python benchmarks/readme_pictures.py            # writes docs/*.png
+    python benchmarks/readme_pictures.py            # writes docs/img/*.png (the manual shows them)
     python benchmarks/readme_pictures.py --out DIR  # elsewhere (the test does this)
 
 The demo runs into a temporary folder; LibreOffice (soffice) turns a generated template, the summary
@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+DOCS = ROOT / "docs" / "img"
 sys.path.insert(0, str(ROOT))
 
 # (picture, the demo output it shows, the page, the share of the page kept from the top)

@@ -16,8 +16,19 @@ from perftables.model.roster import Project, Unit, read_roster
 ROOT = Path(__file__).resolve().parent.parent
 # every test signs and verifies with the published example key, as the bundled example returns do
 os.environ["PERFTABLES_KEY"] = str(EXAMPLES / "示例签名密钥.key")
-SEEDS = ROOT.parent / "shared" / "seeds"
+SEEDS = ROOT / "tests" / "data" / "seeds"   # the five public seed documents (tests/data/seeds/README.md)
 FIXED = dt.datetime(2025, 1, 10, 9, 30)
+
+
+SLOW_FIXTURES = {"smtp_server", "imap_server"}   # real servers on loopback
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that drives a real application or server is slow, whether or not it says so itself:
+    `-m "not slow"` is the fast loop."""
+    for item in items:
+        if item.get_closest_marker("libreoffice") or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +47,13 @@ def small_unit():
         Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0, use="开展科普活动"),
         Project(code="999001P002", name="学会服务经费", budget=5.5, fiscal=5.5, other=0.0, use=""),
     ])
+
+
+def run(*args, env=None, catch_exceptions=True, **kw):
+    """The command line as a user runs it (every argument as text); the click result."""
+    from click.testing import CliRunner
+    from perftables.cli.main import cli
+    return CliRunner().invoke(cli, [str(a) for a in args], env=env, catch_exceptions=catch_exceptions, **kw)
 
 
 def make_workbook(unit, form_id="hebei-project", fill=None, **opts) -> bytes:

@@ -3,17 +3,11 @@ import copy
 import sqlite3
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES, make_workbook
-from perftables.cli.main import cli
+from conftest import run, EXAMPLES, make_workbook
 
 pd = pytest.importorskip("pandas")
 ROSTER = EXAMPLES / "roster.csv"
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +88,7 @@ def test_values_are_exact_in_data_and_guarded_only_for_excel(tmp_path, small_uni
         assert frames["指标明细"]["指标值"].iloc[0] == "=300天" and frames["指标明细"]["三级指标"].iloc[0] == "-完成时限"
 
 
+@pytest.mark.slow
 def test_generate_and_publish_from_python(tmp_path):
     import perftables
     paths = perftables.generate(ROSTER, tmp_path / "下发", year=2025, deadline="1月15日")

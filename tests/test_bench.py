@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from python_calamine import CalamineWorkbook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,7 @@ def test_replayed_calls_write_the_same_workbook():
     assert len(rec.calls) > 500 and {c[1] for c in rec.calls} >= {"data_validation", "protect", "merge_range"}
 
 
+@pytest.mark.slow
 def test_the_benchmark_runs(tmp_path):
     out = tmp_path / "b.json"
     run = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--units", "4", "--repeat", "2", "--json", str(out)],

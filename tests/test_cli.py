@@ -1,14 +1,14 @@
 import csv
 
+import pytest
 from click.testing import CliRunner
 
-from conftest import EXAMPLES, make_workbook
+from conftest import EXAMPLES, make_workbook, run as conftest_run
 from perftables.cli.main import cli
 
 
 def run(*args):
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
-    return result
+    return conftest_run(*args, catch_exceptions=False)
 
 
 def test_forms_lists_one_line_each():
@@ -67,6 +67,7 @@ def test_exports_never_start_a_formula(tmp_path, small_unit):
                 assert c.data_type != "f", (ws.title, c.coordinate, c.value)
 
 
+@pytest.mark.slow
 def test_demo(tmp_path):
     r = run("demo", "-o", str(tmp_path / "d"))
     assert r.exit_code == 0, r.output
@@ -113,6 +114,7 @@ def _run_on_terminal(cmd) -> str:
     return b"".join(shown).decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 def test_progress_bars_on_a_terminal_and_quiet_when_piped(tmp_path):
     import subprocess
     import sys
@@ -151,6 +153,7 @@ def test_department_cycle_from_the_command_line(tmp_path):
     assert r.exit_code == 2 and "不认识的列 “经费”" in r.output
 
 
+@pytest.mark.slow
 def test_publishing_a_department_summary_says_to_use_the_inbox(tmp_path):
     dept = EXAMPLES / "dept"
     r = run("collect", str(dept / "returns"), "-o", str(tmp_path / "部门汇总.xlsx"), "--export", str(tmp_path / "csv"))

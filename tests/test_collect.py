@@ -45,7 +45,6 @@ def test_seed_figures(demo_collection):
     assert budgets == {"306001": (4, 20.48), "405002": (4, 3208.40), "731002": (7, 408.00), "307001": (2, 22.00)}
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the project")
 def test_transcription_matches_the_seed_documents(seed_tables):
     """Every cell of examples/seed_tables.json stands in its seed document (white space aside)."""
     for unit in seed_tables["units"]:

@@ -115,8 +115,6 @@ def test_seed_004s_own_defects_are_flagged(collected):
 
 
 def test_seed_004_transcription_stands_in_the_document(seed):
-    if not SEEDS.is_dir():
-        pytest.skip("shared/seeds not beside the project")
     flat = re.sub(r"\s+", "", next(SEEDS.glob("004_*.txt")).read_text(encoding="utf-8"))
     cells = [*seed["figures"].values(), *seed["texts"].values(), *[v for p in seed["projects"] for v in p.values()],
              *[c for r in seed["long_term"] + seed["annual"] for c in r]]
@@ -197,6 +195,7 @@ def test_department_summary_sheets(collected):
     assert status == {"704001": "已报送（有错误）", "704002": "未报送"}
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
 def test_libreoffice_fills_a_department_table(tmp_path, droster):
@@ -294,6 +293,7 @@ def test_department_selfeval_is_scored_and_reviewed():
     assert [f.message for f in found] == ["年度资金总额 599.83 ≠ 支出各项之和 561.58"]
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
 def test_libreoffice_recalculates_the_department_selfeval_as_perftables_scores(tmp_path):
@@ -327,6 +327,7 @@ def test_feedback_workbook_carries_the_whole_department_table_back(tmp_path, col
     assert "219" in ws[cell].comment.text                                   # the problem cell carries its message
 
 
+@pytest.mark.slow
 def test_published_department_table_reads_as_seed_004(tmp_path, collected, seed):
     from perftables.outputs.publish import publish, read_docx_tables
 
@@ -345,6 +346,7 @@ def test_published_department_table_reads_as_seed_004(tmp_path, collected, seed)
         assert got[1:] == [clean(x) for x in want[1:]] and got[0] in ("", want[0])   # 一级 merged down its block
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
 def test_rows_inserted_in_libreoffice_between_prefilled_rows(tmp_path):

@@ -144,6 +144,7 @@ def test_a_name_in_an_unknown_charset_is_still_a_name():
 
 # ---------------------------------------------------------------------------------------------- the loop
 
+@pytest.mark.slow
 def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(imap_server, user, tmp_path):
     files = {p.name: p.read_bytes() for p in RETURNS}
     r306, r307, r405, r731 = (files[p.name] for p in RETURNS)
@@ -241,6 +242,7 @@ def test_interrupted_run_resumes_without_duplicates(imap_server, user, tmp_path,
     assert "此前已取过 2 封" in r.output
 
 
+@pytest.mark.slow
 def test_wrong_password_and_untrusted_certificate_are_messages(imap_server, user, tmp_path):
     r = run_fetch(imap_server, user, tmp_path / "in", password="wrong")
     assert r.exit_code == 1 and "登录失败" in r.output and "授权码" in r.output
@@ -255,6 +257,7 @@ def test_wrong_password_and_untrusted_certificate_are_messages(imap_server, user
     assert "Traceback" not in r.output
 
 
+@pytest.mark.slow
 def test_password_prompt_and_a_mail_too_big_to_download(imap_server, user, tmp_path):
     imap_server.deliver(user, mail("bdhkx@example.cn", "巨大", [rfc2231_part("大.zip", b"PK\x03\x04" + os.urandom(3 << 20))],
                               "<huge@x>"))

@@ -6,10 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES
-from perftables.cli.main import cli
+from conftest import run as conftest_run, EXAMPLES
 from perftables.forms.form import FormError, load_form_file
 from perftables.core.resources import TEMPLATES_DIR
 
@@ -18,7 +16,7 @@ SELFEVAL = (TEMPLATES_DIR / "hebei-selfeval.toml").read_text(encoding="utf-8")
 
 
 def run(*args, **env):
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env or None)
+    return conftest_run(*args, env=env or None)
 
 
 def described(tmp_path, text: str, form_id: str = "mine") -> Path:
@@ -150,8 +148,8 @@ def test_a_form_id_is_never_a_path(tmp_path):
     assert r.exit_code == 2 and "只能用小写字母" in r.output
 
 
-def test_the_readme_example_description_loads(tmp_path):
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+def test_the_manuals_example_description_loads(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "docs" / "forms.md").read_text(encoding="utf-8")
     block = readme.split("例：某县", 1)[1].split("```toml\n", 1)[1].split("```", 1)[0]
     path = tmp_path / "county-project.toml"
     path.write_text(block, encoding="utf-8")
@@ -222,8 +220,8 @@ def test_a_role_held_twice_is_a_mistake(tmp_path):
         load_form_file(described(tmp_path, text))
 
 
-def test_readme_names_every_role():
+def test_the_manual_names_every_role():
     from perftables.forms.check import CELL_ROLES, COLUMN_ROLES
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).parent.parent / "docs" / "forms.md").read_text(encoding="utf-8")
     for role, meaning in {**CELL_ROLES, **COLUMN_ROLES}.items():
         assert f"| `{role}` | {meaning} |" in readme, role

@@ -29,6 +29,7 @@ def collected(corpus, roster):
     return col, time.perf_counter() - t
 
 
+@pytest.mark.slow
 def test_every_file_has_its_expected_fate(corpus, collected):
     _, expect, _ = corpus
     col, _ = collected
@@ -72,6 +73,7 @@ def test_hostile_content_is_reported_not_trusted(collected):
     assert xxe.payload["unit_code"] == "731002" and xxe.fate in FATES[OK] + FATES[OLD]
 
 
+@pytest.mark.slow
 def test_inputs_unchanged_outputs_deterministic_and_quarantined(corpus, tmp_path):
     inbox, expect, hashes = corpus
     runs = []
@@ -111,6 +113,7 @@ def test_rows_inserted_and_deleted_in_libreoffice_are_read_by_anchors(collected)
     assert not [f for f in ret.findings if f.rule in ("锁定单元格被改动", "结构被改动")]
 
 
+@pytest.mark.slow
 def test_the_hostile_summary_is_the_same_made_in_parallel(collected, tmp_path, monkeypatch):
     """Every table of the hostile inbox's summary (ten thousand indicators in one return, over-long text,
     formula-like strings, control characters) made by the workers and spliced in: the workbook

@@ -13,20 +13,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES, make_workbook, patch_zip, rewrite_zip
+from conftest import run, EXAMPLES, make_workbook, patch_zip, rewrite_zip
 from perftables.cycle import collect as collect_module
-from perftables.cli.main import cli
 from perftables.cycle.collect import ACCEPTED, REJECTED, collect, read_input
 from perftables.io.book import _REL_TAG, _SHEET_TAG
 
 ROSTER = EXAMPLES / "roster.csv"
 FORMULA_START = ("=", "+", "-", "@")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -142,6 +136,7 @@ def _tiny_disk(path: Path, size="160k") -> bool:
         return False
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_a_message_and_leaves_nothing_half_written(tmp_path):
     disk = tmp_path / "小盘"
     if not _tiny_disk(disk):
@@ -349,6 +344,7 @@ def _check(tmp_path, data: bytes):
     assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(plan=st.lists(_VALUES, min_size=4, max_size=4), num=_VALUES, op=_VALUES, name=_VALUES, goal=_VALUES)
 def test_fuzz_cell_values_and_types(tmp_path, base_return, plan, num, op, name, goal):
@@ -419,11 +415,13 @@ def xls_return(tmp_path_factory, base_return):
     return (folder / "out.xls").read_bytes()
 
 
+@pytest.mark.slow
 def test_xls_formula_cells_are_found(xls_return):
     from perftables.io.biff import xls_formulas
     assert (6, 1) in xls_formulas(xls_return)["项目1"]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(at=st.floats(0, 1), flips=st.binary(min_size=1, max_size=32), cut=st.integers(0, 4096))
 def test_fuzz_xls_container(tmp_path, xls_return, at, flips, cut):
@@ -459,6 +457,7 @@ def test_a_link_to_another_workbook_is_an_error(tmp_path, small_unit):
     assert hits and hits[0].severity == "错误" and "预算底稿.xlsx" in hits[0].message
 
 
+@pytest.mark.slow
 def test_a_cell_far_out_is_refused_before_the_reader_allocates_it(tmp_path):
     """Two cells, A1 and XFD1048576: a reader that builds the dense range would need ~17 billion cells and
     abort the whole run. Refused with its reason; the other files are collected."""

@@ -8,16 +8,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES
-from perftables.cli.main import cli
+from conftest import run, EXAMPLES
 from perftables.cycle.collect import BLANK, collect
 from perftables.model.roster import read_roster
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 @pytest.fixture(scope="module")
@@ -91,6 +85,7 @@ def test_an_untouched_template_is_still_a_blank_one(tmp_path, this_year, roster)
         ["≥95%"] + [i.value.render() for i in last.projects[0].indicators[1:]]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["summary", "export", "published"])
 def test_last_year_from_its_summary_export_or_published_documents(tmp_path, this_year, roster, kind):
     """The same suggestions whether last year is its inbox, its summary workbook, its CSV export or the

@@ -176,6 +176,7 @@ def test_hunan_sums_are_checked_in_its_words(tmp_path):
     assert ("项目2", "财政拨款与分项不符", "财政拨款 500 ≠ 上级财政资金 300 + 本级财政 150") in found
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 def test_hunan_return_resaved_by_libreoffice_in_three_formats(tmp_path):
     """The clerk opens the Hunan return in LibreOffice, corrects two cells and saves it as xlsx, xls and ods:

@@ -9,20 +9,14 @@ import json
 from email import policy
 
 import pytest
-from click.testing import CliRunner
 from python_calamine import CalamineWorkbook
 
-from conftest import EXAMPLES
-from perftables.cli.main import cli
+from conftest import run, EXAMPLES
 from perftables.cycle.ledger import (APPROVE_COLUMN, APPROVED, FEEDBACK, RECEIVED, REMINDED, SENT, Ledger, LedgerError,
                                ledger_path)
 
 ROSTER = EXAMPLES / "roster.csv"
 TODAY = dt.date.today()
-
-
-def run(*args, env=None):
-    return CliRunner().invoke(cli, [str(a) for a in args], env=env)
 
 
 def status(summary) -> dict:
@@ -165,6 +159,7 @@ def test_collect_keeps_every_units_state_and_approvals(tmp_path):
 
 # ------------------------------------------------------------------------------------------ the whole loop
 
+@pytest.mark.slow
 def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp_server, imap_server):
     from imapserver import PASSWORD
     from test_fetch import foxmail_part, mail, rfc2231_part
@@ -254,6 +249,7 @@ def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
     assert len(Ledger.load(out).events) == 2
 
 
+@pytest.mark.slow
 def test_reminder_drafts_without_sending(tmp_path):
     """Without --send, reminders are drafts (X-Unsent) in 下发_邮件/催报日期/: the silent unit's carries its
     template; nothing is recorded as a reminder, since nothing went out."""

@@ -48,6 +48,7 @@ def clerk_cells(form, seed_project, sheet="项目1"):
     return cells
 
 
+@pytest.mark.slow
 def test_libreoffice_fills_and_resaves_in_three_formats(tmp_path, roster, seed_tables):
     unit = roster.unit("307001")
     form = load_form("hebei-project")
@@ -78,6 +79,7 @@ def test_libreoffice_fills_and_resaves_in_three_formats(tmp_path, roster, seed_t
     assert not [f for f in findings if f[2] == "锁定单元格被改动"]
 
 
+@pytest.mark.slow
 def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roster):
     """A return with problems → feedback workbook → the clerk fixes it in LibreOffice → collected clean."""
     import openpyxl
@@ -111,6 +113,7 @@ def test_feedback_fixed_in_libreoffice_supersedes_the_old_return(tmp_path, roste
     assert old[0] == "已被替代"
 
 
+@pytest.mark.slow
 def test_selfeval_recalculated_in_libreoffice_matches_perftables(tmp_path, roster):
     """The live formulas give, in a real application, the score perftables recomputes (reference §5.6)."""
     from perftables.cycle.generate import Options
@@ -136,6 +139,7 @@ def test_selfeval_recalculated_in_libreoffice_matches_perftables(tmp_path, roste
     assert not [f for f in ret.findings if f.sheet == s]
 
 
+@pytest.mark.slow
 def test_formulas_typed_in_libreoffice_are_reported_in_every_format(tmp_path, roster, seed_tables):
     """A clerk types "=SUM(…)" into a plan cell and "=1/0" into an indicator value: the file's cached
     results are never read as data, in any format LibreOffice saves (xlsx, ods, xls as WPS's .et is)."""
@@ -160,6 +164,7 @@ def test_formulas_typed_in_libreoffice_are_reported_in_every_format(tmp_path, ro
         assert ret.projects[0].plan[0] is None, fmt   # not the cached 10
 
 
+@pytest.mark.slow
 def test_notes_hidden_rows_and_typed_over_formulas_are_reported(tmp_path, roster):
     """What a clerk leaves in LibreOffice besides values: a note (kept for the coordinator in 单位备注),
     a hidden row, a number typed over the 预算执行得分 formula."""
@@ -184,6 +189,7 @@ def test_notes_hidden_rows_and_typed_over_formulas_are_reported(tmp_path, roster
         assert notes.rows[0][0] == "405002" and "对账单" in notes.rows[0][-1], fmt
 
 
+@pytest.mark.slow
 def test_spending_plan_shows_and_reads_25_percent_however_typed(tmp_path, roster):
     """25, 25% (stored as 0.25) and 0.25 all show as a percentage of 25 on paper and are read as 25."""
     import shutil
@@ -209,6 +215,7 @@ def test_spending_plan_shows_and_reads_25_percent_however_typed(tmp_path, roster
     assert "0.50%" not in text and "0.75%" not in text
 
 
+@pytest.mark.slow
 def test_rows_inserted_into_the_protected_grid(tmp_path, roster):
     """A project with more indicators than the template's rows: the clerk inserts rows inside the grid
     without unprotecting the sheet (LibreOffice refuses it unless the protection allows it), the new rows
@@ -243,6 +250,7 @@ def test_rows_inserted_into_the_protected_grid(tmp_path, roster):
 
 
 
+@pytest.mark.slow
 def test_adjusted_targets_recalculated_in_libreoffice_match_perftables(tmp_path, small_unit):
     """The description's own formulas for 调整后指标值 (a changed target, a dropped row rescaled, 成本指标 not
     set scoring 5 of 10) give in a real application what perftables recomputes."""
@@ -266,6 +274,7 @@ def test_adjusted_targets_recalculated_in_libreoffice_match_perftables(tmp_path,
         assert not [f for f in ret.findings if f.rule == "得分与复核不符"]
 
 
+@pytest.mark.slow
 def test_what_people_read_prints_whole(tmp_path, roster):
     """The summary workbook, the feedback workbooks and the published tables (xlsx) of the demo's returns,
     printed by LibreOffice: every text cell shows whole in the PDF (nothing cut off by a row or a column),

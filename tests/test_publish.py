@@ -25,7 +25,7 @@ def norm(text):
     return re.sub(r"\s+", "", text.replace("\u3000", "　"))
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the project")
+@pytest.mark.slow
 @pytest.mark.parametrize("seed,code", [("000", "306001"), ("001", "405002")])
 def test_docx_reproduces_the_seed_tables_cell_by_cell(published, seed, code):
     out, _ = published
@@ -90,6 +90,7 @@ def test_the_county_summary_publishes_only_what_is_public(published):
     assert wb.sheetnames == ["单位汇总", "项目汇总", "指标结构"]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not libreoffice_available() or not shutil.which("pdftoppm"), reason="LibreOffice/pdftoppm")
 def test_pdf_and_xlsx_render_on_a4(published, tmp_path):
     out, _ = published
@@ -130,6 +131,7 @@ def test_codes_and_numbers_do_not_break_mid_string_in_the_printed_tables(publish
     assert "405002B19DX0002" in seen
 
 
+@pytest.mark.slow
 def test_publish_from_the_summary_workbook_gives_the_same_tables(tmp_path, published):
     from click.testing import CliRunner
 
@@ -149,9 +151,10 @@ def test_publish_from_the_summary_workbook_gives_the_same_tables(tmp_path, publi
             assert read_docx_tables(a) == read_docx_tables(b), (source, code)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not libreoffice_available() or not shutil.which("pdftoppm"), reason="LibreOffice/pdftoppm")
 def test_readme_pictures_are_made_from_the_demo(tmp_path):
-    """The script that makes README's pictures runs, and README shows each picture it makes."""
+    """The script that makes the manual's pictures runs, and the manual shows each picture it makes."""
     import importlib.util
     pytest.importorskip("PIL")
     from PIL import Image
@@ -160,10 +163,10 @@ def test_readme_pictures_are_made_from_the_demo(tmp_path):
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     made = script.main(tmp_path / "pics")
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    manual = "".join(p.read_text(encoding="utf-8") for p in (root / "docs").rglob("*.md"))
     assert [p.name for p in made] == [name for name, *_ in script.PICTURES]
     for path in made:
-        assert f"(docs/{path.name})" in readme and (root / "docs" / path.name).is_file()
+        assert f"(img/{path.name})" in manual and (root / "docs" / "img" / path.name).is_file()
         image = Image.open(path)
         assert image.width > 600 and image.height > 250
         assert len(image.convert("L").getcolors(1 << 16) or ()) > 8      # something drawn, not a blank page

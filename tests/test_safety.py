@@ -17,18 +17,13 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES, make_workbook, seed_return
+from conftest import run, EXAMPLES, make_workbook, seed_return
 from perftables.cli import zh as clizh
 from perftables.cli.main import cli
 
 ROSTER = EXAMPLES / "roster.csv"
 ENGLISH = re.compile(r"\b(Error|Usage|Missing|Invalid|Try|option|does not exist|Aborted|Traceback|Options)\b")
-
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args])
 
 
 def tree(folder: Path) -> dict[str, str]:
@@ -119,6 +114,7 @@ def test_generate_refuses_to_overwrite_and_never_touches_a_filled_return(tmp_pat
     assert no_temp_files(out)
 
 
+@pytest.mark.slow
 def test_generate_unit_reissues_only_that_unit(tmp_path):
     out = tmp_path / "下发"
     assert run("generate", ROSTER, "-o", out, "--year", 2025).exit_code == 0
@@ -317,6 +313,7 @@ def test_publish_refuses_an_empty_input(tmp_path):
     assert not (tmp_path / "pub").exists() or not list((tmp_path / "pub").iterdir())
 
 
+@pytest.mark.slow
 def test_publish_says_when_pdfs_are_skipped(tmp_path, monkeypatch):
     import perftables.outputs.publish as pub
     monkeypatch.setattr(pub, "find_soffice", lambda: None)
@@ -396,6 +393,7 @@ if __name__ == "__main__":
 """
 
 
+@pytest.mark.slow
 def test_spawn_workers_give_the_same_files_as_a_serial_run(tmp_path):
     """Windows has no fork: every parallel step under `spawn` equals the serial run."""
     big = tmp_path / "名单 文件.csv"

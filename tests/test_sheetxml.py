@@ -164,6 +164,7 @@ def test_a_member_over_four_gigabytes_is_refused_not_written_wrong(tmp_path):
         splice(io.BytesIO(buf.getvalue()), tmp_path / "x.xlsx", {"xl/worksheets/sheet1.xml": part})
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice not installed")
 def test_libreoffice_reads_the_spliced_workbook_as_the_plain_one(col, tmp_path, monkeypatch):
     """Opened and saved again by a real spreadsheet: the two workbooks are one table to it (values, and

@@ -90,7 +90,7 @@ def test_the_detector_finds_a_cycle():
 
 def lint_imports(cwd: Path, config: Path):
     exe = Path(sys.executable).with_name("lint-imports")
-    return subprocess.run([str(exe), "--config", str(config), "--no-cache"], cwd=cwd, capture_output=True, text=True,
+    return subprocess.run([str(exe), str(config), "--no-cache"], cwd=cwd, capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(cwd)}, timeout=120)
 
 

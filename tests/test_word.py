@@ -114,6 +114,7 @@ def test_a_document_framed_in_a_one_cell_table_is_read_inside(tmp_path, seed_tab
     assert [p[:2] for p in view(ret)[0]] == [p[:2] for p in expected(unit)[0]] and ret.texts == unit["texts"]
 
 
+@pytest.mark.slow
 def test_our_published_documents_read_back_as_published(tmp_path, roster):
     """The 部门预算绩效文本 perftables publishes, sent back as a return: the same return."""
     from perftables.outputs.publish import publish
@@ -194,6 +195,7 @@ def test_a_doc_without_libreoffice_is_a_reason(tmp_path, roster, monkeypatch):
     assert "需要安装 LibreOffice" in rec.reason and rec.fate == "未采用"
 
 
+@pytest.mark.slow
 @pytest.mark.libreoffice
 @pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice not installed")
 def test_doc_and_wps_through_libreoffice(tmp_path, word_inbox, roster):
@@ -215,7 +217,6 @@ def test_doc_and_wps_through_libreoffice(tmp_path, word_inbox, roster):
     assert col.returns and view(col.returns[0]) == view(docx_ret)
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the project")
 def test_the_test_documents_print_the_seeds_cells(seed_tables):
     """Every cell the test documents print stands in its seed document (white space aside)."""
     import re
@@ -272,7 +273,6 @@ def seed_text_document(text: str) -> list:
     return blocks
 
 
-@pytest.mark.skipif(not SEEDS.is_dir(), reason="shared/seeds not beside the project")
 def test_the_seed_documents_own_text_as_word(tmp_path, seed_tables, roster):
     """The seeds' own text (../shared/seeds) laid out as Word documents line by line — its empty cells left
     empty rather than merged, its cover, contents and headings as they stand — read to the seeds' figures
@@ -297,6 +297,7 @@ def test_the_seed_documents_own_text_as_word(tmp_path, seed_tables, roster):
     assert figures == {"306001": (4, 20.48), "405002": (4, 3208.40), "731002": (7, 408.00)}
 
 
+@pytest.mark.slow
 def test_a_published_department_table_reads_back_as_published(tmp_path):
     """The 部门整体绩效目标表 (Hubei, seed 004) as perftables publishes it in Word: its figures, its project list
     and long-term table, both indicator tables with their 近两年 columns under a three-row header, its texts —
@@ -324,6 +325,7 @@ def test_a_published_department_table_reads_back_as_published(tmp_path):
         sorted((f.rule, f.message) for f in ret.findings)
 
 
+@pytest.mark.slow
 def test_hostile_word_documents_each_get_a_fate(tmp_path, roster):
     """Spans of a billion columns, counts that are not numbers, tables nested in cells, ten thousand rows,
     random damage to the bytes: every file a fate and a reason, nothing crashes, nothing hangs."""

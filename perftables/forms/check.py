@@ -6,7 +6,7 @@ a missing required key, a value of the wrong type, a column beyond the form's co
 the same anchor, a list, field, anchor, formula or taxonomy that does not exist — never a description
 that silently loses what a clerk types.
 
-The schema below is the language: README's form-language section describes the same keys.
+The schema below is the language: the manual's form-language page (docs/forms.md) describes the same keys.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ S, I, N, B, ANY = "str", "int", "num", "bool", "any"
 
 # What perftables does with a field or a column: its role. A describer names fields freely and says what
 # each one is with `role = "…"`; a field named like a role without saying so has that role (the packaged
-# forms are written so). README's form-language section lists the same roles with the same words.
+# forms are written so). docs/forms.md lists the same roles with the same words.
 CELL_ROLES = {
     "project_code": "项目编码：识别项目（与名单核对）",
     "project_name": "项目名称",

@@ -69,6 +69,22 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+GROUPS = {"S": "文件的结构和完整性", "C": "必填内容和金额", "I": "绩效指标", "E": "自评"}
+
+
+def catalogue_markdown() -> str:
+    """The catalogue as the clerks' manual prints it (docs/clerks/messages.md is this text; a test checks)."""
+    lines = ["# 审核意见是什么意思", "",
+             "退改工作簿的“审核意见”页、问题单元格的批注和审核意见信里，每条意见都有一个规则编号。"
+             "下表按编号列出每条规则和怎么改（由程序的规则目录生成，与程序说的一字不差）。", ""]
+    for letter, title in GROUPS.items():
+        lines += [f"## {title}", "", "| 编号 | 规则 | 怎么改 |", "|---|---|---|"]
+        rows = sorted((rid, rule, how) for rule, (rid, how) in RULES.items() if rid.startswith(letter))
+        lines += [f"| {rid} | {rule} | {how} |" for rid, rule, how in rows]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def lookup(rule: str) -> tuple[str, str]:
     """(id, 怎么改) of a rule; a rule made from a form's own words (“收入合计不符”) by its ending."""
     if rule in RULES:
