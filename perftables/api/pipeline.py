@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.kinds import Fate
 from ..cycle.collect import Collection
 from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
 
@@ -97,7 +98,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
             roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats,
             ledger.digest(), str(today))
         if cache is not None and cache.unchanged(output, signature):
-            has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == "未采用" for f in col.files)
+            has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == Fate.REJECTED for f in col.files)
             return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
                               notes=_notes(cache), ledger=ledger, feedback=sent_back)
         csv_out = bool(export_dir) and "csv" in formats
@@ -136,4 +137,4 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
 
 
 def _notes(cache) -> list[str]:
-    return [cache.note] if cache is not None and cache.note and "没有签名密钥" not in cache.note else []
+    return [cache.note] if cache is not None and cache.note and not cache.keyless else []

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from ..core.kinds import FormKind, TARGET_KINDS
 from ..core.version import __version__
 
 from . import zh as clizh
@@ -302,7 +303,7 @@ def _attach_department_data(ros, form_id, department, history, year):
     from ..model.roster import attach_department, read_department
 
     forms = {u.code: form_for_unit(u, form_id) for u in ros.units}
-    dept_forms = {f.id: f for f in forms.values() if f.kind == "dept_target"}
+    dept_forms = {f.id: f for f in forms.values() if f.kind == FormKind.DEPT_TARGET}
     if not dept_forms:
         raise UserError("--department / --history 只用于部门整体表（如 --form hubei-dept）")
     form = next(iter(dept_forms.values()))
@@ -347,8 +348,8 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
         accepted = [r for source in exported for r in returns_from_summary(source)]
     else:
         col = run(targets, roster=ros, year=year)
-        if col.kind not in ("project_target", "dept_target"):
-            col = run(targets, roster=ros, year=year, kind="project_target")
+        if col.kind not in TARGET_KINDS:
+            col = run(targets, roster=ros, year=year, kind=FormKind.PROJECT_TARGET)
         accepted = col.accepted
     if not accepted and not exported:
         raise UserError("没有找到可用的绩效目标表（见下方文件清单）\n" +

@@ -79,7 +79,8 @@ class CollectCache:
         self.key = key if key is not None else load_key()
         self.db = None
         self.note = ""
-        if self.key is None:
+        self.keyless = self.key is None   # said once by the command line, not as a note of the cache's own
+        if self.keyless:
             self.note = "本机没有签名密钥，不使用缓存"
             return
         for attempt in range(2):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ..core.kinds import ACCEPTED_FATES, TARGET_KINDS, Fate, FormKind
 from .cache import CollectCache, file_sha256
 from ..core.parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, parallel_iter, parallel_map  # noqa: F401
 from ..io.extract import ERROR, WARNING, Finding, UnitReturn, extract
@@ -28,13 +29,11 @@ from ..review.dispatch import review
 from ..model.roster import Roster
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
 
-ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = "已采用", "已采用（有问题）", "已被替代", "未采用"
-BLANK = "未填写"   # our template came back as it was sent: nothing to review, the unit still has to fill it in
+ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = Fate.ACCEPTED, Fate.ACCEPTED_FINDINGS, Fate.SUPERSEDED, Fate.REJECTED
+BLANK = Fate.BLANK   # our template came back as it was sent: nothing to review, the unit still has to fill it in
 UNPACKED = "已展开（压缩包）"
 MAX_MEMBERS = 1000
 MAX_DEPTH = 2
-KIND_NAMES = {"project_target": "项目支出绩效目标表", "project_selfeval": "项目支出绩效自评表",
-              "dept_target": "部门整体绩效目标表", "dept_selfeval": "部门整体支出绩效自评表"}
 IGNORED_NAMES = {".DS_Store", "Thumbs.db", "desktop.ini"}
 
 
@@ -111,13 +110,13 @@ class Collection:
     files: list[FileRecord] = field(default_factory=list)
     roster: Roster | None = None
     year: int | None = None
-    kind: str = "project_target"
+    kind: FormKind = FormKind.PROJECT_TARGET
     ledger: object = None                  # perftables.ledger.Ledger kept beside the summary, when there is one
     today: dt.date | None = None           # the day 逾期天数 counts to (tests fix it)
 
     @property
     def accepted(self) -> list[FileRecord]:
-        return [f for f in self.files if f.fate in (ACCEPTED, ACCEPTED_FINDINGS)]
+        return [f for f in self.files if f.fate in ACCEPTED_FATES]
 
     @property
     def returns(self) -> list[UnitReturn]:
@@ -232,10 +231,10 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
 
 
 def _target_forms() -> list:
-    return [f for f in list_forms() if f.kind in ("project_target", "dept_target")]
+    return [f for f in list_forms() if f.kind in TARGET_KINDS]
 
 
-def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: str | None = None, key=None):
+def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: FormKind | str | None = None, key=None):
     """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None.
     kind: what sniff(data) said, when already known. key: the coordinator's signing key (None: none here)."""
     word_form, kind = None, kind or sniff(data)
@@ -353,7 +352,7 @@ def _extract(rec: FileRecord, book, rows=None) -> None:
         rec.rows = rows(result)
 
 
-def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: str | None = None,
+def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: FormKind | str | None = None,
             progress=None, workers: int | None = None, cache: CollectCache | None = None, rows=None) -> Collection:
     """kind: the form kind collected (project_target, project_selfeval); by default the most common one.
     workers: processes reading the files (default: every core); the result is the same for any number.
@@ -392,9 +391,9 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         col.files.extend(records)
     stamped = [f for f in col.files if f.payload]
     if kind is None:
-        kinds = Counter(f.payload.get("kind", "project_target") for f in stamped)
-        kind = kinds.most_common(1)[0][0] if kinds else "project_target"
-    col.kind = kind
+        kinds = Counter(f.payload.get("kind", FormKind.PROJECT_TARGET) for f in stamped)
+        kind = kinds.most_common(1)[0][0] if kinds else FormKind.PROJECT_TARGET
+    col.kind = kind = FormKind(kind)
     years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
     if col.year is None and years:
         col.year = Counter(years).most_common(1)[0][0]
@@ -405,8 +404,8 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         p = rec.payload
         if not p.get("year"):
             rec.reason = "文件没有标识，表上也没有年度，无法确定是哪一年的表（可用 --year 指定本次收集的年度）"
-        elif p.get("kind", "project_target") != kind:
-            rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{KIND_NAMES.get(kind, kind)}）"
+        elif p.get("kind", FormKind.PROJECT_TARGET) != kind:
+            rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{kind.title}）"
         elif int(p.get("year") or 0) != (col.year or 0):
             rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
         elif roster is not None and roster.unit(p["unit_code"]) is None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.worksheet
 
+from ..core.kinds import FormKind, Severity
 from ..core.files import safe_file_name, unguard, write_bytes, write_csv
 from ..forms.form import Form, load_form, span
 from ..model.roster import Roster, Unit
@@ -58,7 +59,7 @@ def grid_rows_for(form: Form, opts: Options, rows: list) -> int:
 
 
 def sheet_names(form: Form, unit: Unit, opts: Options) -> tuple[list[str], list[str]]:
-    if form.kind == "dept_target":   # one sheet: the department itself
+    if form.kind == FormKind.DEPT_TARGET:   # one sheet: the department itself
         return [form.meta["sheet_name"]], []
     extra = form.meta.get("extra_projects", 0) if opts.extra_projects is None else opts.extra_projects
     projects = [form.meta["sheet_name"].format(seq=i) for i in range(1, len(unit.projects) + 1)]
@@ -81,7 +82,7 @@ def dept_record(form: Form, unit: Unit) -> dict:
 
 def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
     projects, spares = sheet_names(form, unit, opts)
-    if form.kind == "dept_target":
+    if form.kind == FormKind.DEPT_TARGET:
         return {
             "tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
             "taxonomy": form.taxonomy_id, "year": opts.year, "unit_code": unit.code, "unit_name": unit.name,
@@ -313,7 +314,7 @@ class WorkbookWriter:
         for c, (_, width) in enumerate(heads):
             ws.set_column(c, c, width)
         # the letter first: whose table, how many problems, what to do, by when, whom to call
-        errors = sum(f.severity == "错误" for f in self.marks)
+        errors = sum(f.severity == Severity.ERROR for f in self.marks)
         warnings = len(self.marks) - errors
         o = self.opts
         letter = [

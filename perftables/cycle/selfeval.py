@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.kinds import FormKind
 from ..forms.form import Form, load_form
 from ..core.value import parse_amount
 from ..io.extract import UnitReturn, _text
@@ -54,7 +55,7 @@ DEPT_START = {"start_total": "income_total", "start_fiscal": "income_fiscal", "s
 def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
     projects = []
     for pr in target.projects:
-        if form.kind == "dept_selfeval":
+        if form.kind == FormKind.DEPT_SELFEVAL:
             extra = {key: pr.values.get(source) for key, source in DEPT_START.items()}
             extra["indicators"] = approved_rows(target, pr, form)
             extra.update(execution.get(target.unit_code, {}))

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.cells import col_index, norm_label
+from ..core.kinds import FormKind
 from ..core.resources import ID_RE
 
-KINDS = ("project_target", "project_selfeval", "dept_target", "dept_selfeval")
+KINDS = tuple(FormKind)
 CELL_TYPES = ("text", "longtext", "amount", "plan")
 SOURCES_CELL = ("unit", "roster")
 SOURCES_COLUMN = ("unit", "roster", "target", "history")

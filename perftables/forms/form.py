@@ -13,11 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from ..core.kinds import FormKind
 from ..core.resources import ID_RE, TEMPLATES_DIR
 
 
-# the kinds of form that are self-evaluations (scored by perftables.scoring)
-SELFEVAL_KINDS = ("project_selfeval", "dept_selfeval")
 
 # form fields whose project record key (roster, stamp, ProjectReturn attribute) is shorter
 FIELD_KEYS = {"project_code": "code", "project_name": "name"}
@@ -294,7 +293,7 @@ class Grid:
 class Form:
     id: str
     name: str
-    kind: str
+    kind: FormKind
     version: str
     taxonomy_id: str
     meta: dict
@@ -554,7 +553,7 @@ def _compile(data: dict, path: Path) -> Form:
     ncols = len(meta["columns"])
     sheet = data["sheet"]
     tables = _compile_tables(sheet.get("tables", {}))
-    return Form(id=meta["id"], name=meta["name"], kind=meta["kind"], version=str(meta["version"]),
+    return Form(id=meta["id"], name=meta["name"], kind=FormKind(meta["kind"]), version=str(meta["version"]),
                 taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}), guide=data.get("guide", {}),
                 unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols, tables),
                 grid_anchor=sheet["grid"]["anchor"], grid_blank_rows=sheet["grid"].get("blank_rows", 5),

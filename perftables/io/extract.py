@@ -10,13 +10,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
+from ..core.kinds import FormKind, Severity
 from ..forms.form import Form, cell_name, norm_label, record_key
 from ..forms.layout import context, grid_rows, header_context, locked_value, row_names, table_rows
 from .book import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from ..core.value import WHITESPACE, IndicatorValue, clean, compose, format_number, parse_amount
 
-ERROR, WARNING = "错误", "警告"
+ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
 
 @dataclass
@@ -544,7 +545,7 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
     if best is None:
         return None
     form, sheets = best
-    if form.kind == "dept_target":
+    if form.kind == FormKind.DEPT_TARGET:
         return _dept_payload_from_labels(book, form, sheets[0], roster)
     projects, unit_code, unit_name = [], "", ""
     for seq, name in enumerate(sheets, 1):

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 
+from ..core.kinds import FormKind
 from ..core.resources import ID_RE
 
 STAMP_SHEET = "_stamp"
@@ -109,7 +110,7 @@ def validate_payload(p: dict) -> None:
     issue = p.get("issue", 1)
     if not isinstance(issue, int) or isinstance(issue, bool) or not 1 <= issue <= 999:
         bad(f"版次“{issue}”不对")
-    if p.get("kind", "project_target") not in ("project_target", "project_selfeval", "dept_target", "dept_selfeval"):
+    if p.get("kind", FormKind.PROJECT_TARGET) not in tuple(FormKind):
         bad("表的种类不对")
     for name in ("unit_code", "unit_name"):
         if not isinstance(p.get(name), str) or not _CODE.match(p[name]) and name == "unit_code" or not p[name].strip():

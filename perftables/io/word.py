@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
+from ..core.kinds import TARGET_KINDS
 from ..core.cells import norm_label
 from ..forms.form import Form, span
 from ..forms.layout import header_context
@@ -502,7 +503,7 @@ def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book,
     """The document as the workbook the best-matching form would have been: one sheet a project."""
     firsts = {_first(row) for t in doc.tables for row in t}
     labels = {_label(c.text) for t in doc.tables for row in t for c in row}
-    candidates = [(score(firsts, labels, f), f) for f in forms if f.kind in ("project_target", "dept_target")]
+    candidates = [(score(firsts, labels, f), f) for f in forms if f.kind in TARGET_KINDS]
     candidates = [(s, f) for s, f in candidates if s >= 3]
     if not candidates:
         return None

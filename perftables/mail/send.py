@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
+from ..core.kinds import FormKind
 from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
 from ..model.roster import Roster
 
@@ -116,7 +117,6 @@ def _recipient(unit, row_email: str) -> tuple[str, str | None]:
 
 def stamp_context(path: Path) -> dict:
     """Year and form title of a workbook we generated, from its stamp ({} when it has none)."""
-    from ..cycle.collect import KIND_NAMES
     from ..io.book import read_book
     from ..io.stamp import STAMP_SHEET, read_stamp
 
@@ -128,9 +128,9 @@ def stamp_context(path: Path) -> dict:
     out = {}
     if isinstance(payload.get("year"), int):
         out["year"] = payload["year"]
-    kind = payload.get("kind", "project_target")
-    if kind in KIND_NAMES:
-        out["form_title"] = KIND_NAMES[kind]
+    kind = payload.get("kind", FormKind.PROJECT_TARGET)
+    if kind in tuple(FormKind):
+        out["form_title"] = FormKind(kind).title
     return out
 
 

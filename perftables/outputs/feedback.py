@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.kinds import FormKind
 from ..cycle.collect import ACCEPTED_FINDINGS, Collection, FileRecord
 from ..io.extract import ERROR, UnitReturn
 from ..core.files import safe_file_name, write_bytes, write_text
@@ -18,7 +19,7 @@ from ..core.value import value_cells
 
 
 def unit_from_payload(payload: dict) -> Unit:
-    if payload.get("kind") == "dept_target":   # the department record: its figures, project list, history
+    if payload.get("kind") == FormKind.DEPT_TARGET:   # the department record: its figures, project list, history
         record = dict(payload["projects"][0])
         rows = record.pop("tables", {}).get("projects", [])
         history = record.pop("indicators", None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..core.kinds import FormKind
 from ..cycle.collect import collect
 from ..io.extract import _text
 from .summary import read_summary_tables
@@ -32,7 +33,7 @@ def read_history(sources) -> dict[tuple[str, int], list[dict]]:
                     {"level1": r["一级指标"], "level2": r["二级指标"], "name": r["三级指标"],
                      "hist2": r.get("前年指标值", ""), "hist1": r.get("上年指标值", ""), "value": r["指标值"]})
             continue
-        col = collect([source], kind="dept_target")
+        col = collect([source], kind=FormKind.DEPT_TARGET)
         for rec in col.accepted:
             ret = rec.result
             for pr in ret.projects:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.kinds import FormKind
 from ..core.cells import norm_label
 from ..cycle.collect import collect
 from ..forms.form import Form
@@ -50,12 +51,12 @@ def last_year_returns(sources, year: int, roster: Roster | None = None) -> dict[
         else:
             plain.append(source)
     if plain:
-        col = collect(plain, roster=roster, kind="project_target")
+        col = collect(plain, roster=roster, kind=FormKind.PROJECT_TARGET)
         records += col.accepted
     best: dict[str, object] = {}
     for rec in records:
         ret = rec.result
-        if ret is None or ret.form.kind != "project_target":
+        if ret is None or ret.form.kind != FormKind.PROJECT_TARGET:
             continue
         y = ret.payload.get("year") or 0
         if y and y >= year:
@@ -108,7 +109,7 @@ def attach(roster: Roster, last: dict, form_for) -> Carried:
                 out.new += 1
             continue
         form = form_for(unit)
-        if form.kind != "project_target":   # the department table starts from earlier years by --history
+        if form.kind != FormKind.PROJECT_TARGET:   # the department table starts from earlier years by --history
             continue
         left = list(ret.projects)
         for p in unit.projects:

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import xlsxwriter
 
+from ..core.kinds import FormKind, SELFEVAL_KINDS, TARGET_KINDS
 from ..cycle.collect import Collection
 from ..io.extract import ProjectReturn, UnitReturn
 from ..core.files import atomic_path, find_soffice, safe_file_name, write_bytes
-from ..forms.form import SELFEVAL_KINDS, Form, record_key, span
+from ..forms.form import Form, record_key, span
 from ..forms.layout import context
 from ..core.value import format_number
 
@@ -189,7 +190,7 @@ def official_table(form: Form, ret: UnitReturn, pr: ProjectReturn) -> PrintedTab
 
 def _computed(form: Form, pr: ProjectReturn) -> dict[str, str]:
     """Formula cells the printed table shows, recomputed (never the file's cached results)."""
-    if form.kind == "dept_target":
+    if form.kind == FormKind.DEPT_TARGET:
         from ..review.dept import shares
         return {k: ("" if v is None else f"{v:.2%}") for k, v in shares(pr).items()}
     return {}
@@ -347,7 +348,7 @@ def unit_document(ret: UnitReturn, path: Path) -> Path:
     for _ in range(6):
         doc.add_paragraph()
     _para(doc, ret.unit_name, size=22, bold=True, align="center")
-    if form.kind == "dept_target":   # the department table is the whole document
+    if form.kind == FormKind.DEPT_TARGET:   # the department table is the whole document
         _para(doc, f"{year}年部门整体绩效目标", size=22, bold=True, align="center")
         doc.add_page_break()
         for pr in ret.projects:
@@ -514,7 +515,7 @@ def public_tables(col: Collection) -> list:
     and 唐山's 效果指标 are one). Nothing of the review, the files or the people."""
     from .summary import Table, build_tables
     out = []
-    if col.kind == "project_target":
+    if col.kind == FormKind.PROJECT_TARGET:
         returns = sorted(col.returns, key=lambda r: r.unit_code)
         units = Table("单位汇总", [("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"), ("指标数", "int")],
                       total=True, chart=("bar", 0, 2, "各单位预算数（万元）"))
@@ -644,9 +645,9 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
         notes.append("未生成 PDF：没有找到 LibreOffice（soffice）。安装 LibreOffice 后重新运行即可生成 PDF；"
                      "docx 和 xlsx 已生成，也可在 WPS/Word 中另存为 PDF")
         pdf = False
-    if col.kind in ("project_target", "dept_target"):
+    if col.kind in TARGET_KINDS:
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
-            what = "部门整体绩效目标" if col.kind == "dept_target" else "部门预算绩效文本"
+            what = "部门整体绩效目标" if col.kind == FormKind.DEPT_TARGET else "部门预算绩效文本"
             stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.payload['year']}年{what}")
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
             written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import xlsxwriter
 
+from ..core.kinds import ACCEPTED_FATES, SELFEVAL_KINDS, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
 from ..cycle.collect import ACCEPTED_FINDINGS, BLANK, Collection
 from ..io.extract import ERROR, STANDARD_KEYS, WARNING
 from ..io.sheetxml import LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, long_width, row_lines
-from ..forms.form import SELFEVAL_KINDS
 from ..core.value import format_number
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
@@ -91,7 +91,7 @@ def build_tables(col: Collection, workers: int | None = 1, render: dict | None =
     publishing."""
     accepted = sorted(col.accepted, key=lambda r: (r.unit_code, r.display))
     tables = _status_tables(col)
-    if col.kind in SELFEVAL_KINDS or col.kind == "dept_target":
+    if col.kind in SELFEVAL_KINDS or col.kind == FormKind.DEPT_TARGET:
         findings: dict[int, list] = {}
 
         def unpacked():
@@ -273,7 +273,7 @@ def own_rows(ret) -> tuple | None:
     """In the worker that has just read a target return: what it adds to each table, laid out by its own
     form (the common case: every return on one form), packed. Collect then needs not unpack the return
     again; the file name in 审核问题 is the record's, put in when the rows are used."""
-    if ret.form.kind != "project_target":
+    if ret.form.kind != FormKind.PROJECT_TARGET:
         return None
     form = ret.form
     key = (form.id, form.version, str(form.path), form.taxonomy_id)
@@ -461,7 +461,7 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
 
     year = col.year or 0
     keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
-    fields = next((f.fields() for f in _forms(col) if f.kind == "dept_target"), {})
+    fields = next((f.fields() for f in _forms(col) if f.kind == FormKind.DEPT_TARGET), {})
     labels = {k: fields[k][1].title if k in fields else k for k in keys}   # as the form names them
     money = Table("部门资金", [("单位编码", "text"), ("单位名称", "text"),
                               *[(f"{labels[k]}（万元）", "amount") for k in keys],
@@ -847,7 +847,7 @@ def _finish_sheet(wb, ws, table: Table, n: int, fmt, chart: bool, widths=()) -> 
     ws.repeat_rows(0)
     ws.set_footer("&C第 &P 页，共 &N 页")
     heads = [h for h, _ in table.columns]
-    for head, bad in (("级别", "错误"), ("状态", "未报送"), ("状态", BLANK), ("处理结果", "未采用")):
+    for head, bad in (("级别", Severity.ERROR), ("状态", "未报送"), ("状态", BLANK), ("处理结果", Fate.REJECTED)):
         if head in heads and n:
             c = heads.index(head)
             ws.conditional_format(1, c, n, c, {"type": "cell", "criteria": "==", "value": f'"{bad}"',
@@ -978,7 +978,7 @@ def returns_from_summary(source) -> list:
     from ..core.value import parse, parse_amount
 
     t = read_summary_tables(source)
-    files = {r["单位编码"]: r for r in t.get("文件清单", []) if r["处理结果"].startswith("已采用")}
+    files = {r["单位编码"]: r for r in t.get("文件清单", []) if r["处理结果"] in ACCEPTED_FATES}
     texts = {r["单位编码"]: r for r in t.get("整体绩效目标", [])}
     headers: dict[str, list[str]] = {}
     for f in files.values():

@@ -3,6 +3,7 @@ department table's (dept), a self-evaluation's scoring (selfeval). A kind plugs 
 the rules themselves never import the dispatcher."""
 from __future__ import annotations
 
+from ..core.kinds import FormKind
 from .checks import _required, _review_indicators, review_project
 from .dept import review_dept
 from ..io.extract import ERROR, Finding, UnitReturn
@@ -22,8 +23,8 @@ def _project(ret: UnitReturn) -> list[Finding]:
     return out
 
 
-KIND_REVIEWS = {"project_target": _project, "dept_target": review_dept,
-                "project_selfeval": review_selfeval, "dept_selfeval": review_selfeval}
+KIND_REVIEWS = {FormKind.PROJECT_TARGET: _project, FormKind.DEPT_TARGET: review_dept,
+                FormKind.PROJECT_SELFEVAL: review_selfeval, FormKind.DEPT_SELFEVAL: review_selfeval}
 
 
 def review(ret: UnitReturn) -> list[Finding]:
