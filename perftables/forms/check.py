@@ -229,129 +229,156 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
     c.check(data, SCHEMA, "")
     if c.problems:
         return c.problems   # the references below assume the shapes are right
-    meta, sheet = data["form"], data["sheet"]
-    stem = Path(sources[0][0]).stem
-    if meta["id"] != stem:
-        c.add("form.id", f"表式 id “{meta['id']}”应与文件名“{stem}”相同", meta["id"], "id")
-    if not ID_RE.match(meta["id"]):
-        c.add("form.id", "表式 id 只能用小写字母、数字、-、_", meta["id"], "id")
-    if taxonomy_exists and not taxonomy_exists(meta["taxonomy"]):
-        c.add("form.taxonomy", f"没有指标体系“{meta['taxonomy']}”", meta["taxonomy"], "taxonomy")
-    if meta.get("selfeval") and form_exists and not form_exists(meta["selfeval"]):
-        c.add("form.selfeval", f"没有自评表式“{meta['selfeval']}”", meta["selfeval"], "selfeval")
-    ncols = len(meta["columns"])
-    if not ncols:
-        c.add("form.columns", "至少要有一列", where_key="columns")
-    line = data.get("unit_sheet", {}).get("unit_line")
-    if line and _names(line) - {"unit_code", "unit_name", "year"}:
-        c.add("unit_sheet.unit_line", f"不认识的名称 {{{'}、{'.join(sorted(_names(line) - {'unit_code', 'unit_name', 'year'}))}}}"
-              "（可用：unit_code、unit_name、year）", line, "unit_line")
-    for name in ("file_name",):
-        unknown = _names(meta[name]) - VALUE_NAMES
-        if unknown:
-            c.add(f"form.{name}", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}（可用：{'、'.join(sorted(VALUE_NAMES))}）",
-                  meta[name], name)
-    lists = set(data.get("lists", {})) | set(BUILTIN_LISTS)
-    for key in data.get("lists", {}):
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
-            c.add(f"lists.{key}", "列表名只能用小写字母、数字和 _（它会成为工作簿中的名称）", where_key=key)
+    _References(c, data).run(form_exists, taxonomy_exists)
+    return c.problems
 
-    def at_range(key: str, at: str) -> tuple[int, int]:
+
+class _References:
+    """The checks that need the whole description: names a part uses are defined by another part."""
+
+    def __init__(self, c: Checker, data: dict):
+        self.c, self.data = c, data
+        self.meta, self.sheet = data["form"], data["sheet"]
+        self.ncols = len(self.meta["columns"])
+        self.lists = set(data.get("lists", {})) | set(BUILTIN_LISTS)
+        self.tables = self.sheet.get("tables", {})
+        self.grid = self.sheet["grid"]
+        self.anchors: dict[str, str] = {}
+        self.anchor_count: dict[str, int] = {}
+        self.fields: dict[str, str] = {}
+        self.cell_roles: dict[str, list] = {}
+        self.amount_fields: set[str] = set()
+        self.used: dict[str, int] = {}
+        self.grid_keys: set[str] = set()
+        self.roles_of: dict[int, set] = {}
+
+    def run(self, form_exists, taxonomy_exists) -> None:
+        self.form_part(form_exists, taxonomy_exists)
+        for part in ("rows", "footer"):
+            for i, row in enumerate(self.sheet.get(part, [])):
+                self.row(part, i, row)
+        self.roles()
+        self.grid_part()
+        self.formulas()
+        self.review()
+        self.scoring()
+        self.unit_sheet()
+
+    def form_part(self, form_exists, taxonomy_exists) -> None:
+        c, meta, data = self.c, self.meta, self.data
+        stem = Path(c.sources[0][0]).stem
+        if meta["id"] != stem:
+            c.add("form.id", f"表式 id “{meta['id']}”应与文件名“{stem}”相同", meta["id"], "id")
+        if not ID_RE.match(meta["id"]):
+            c.add("form.id", "表式 id 只能用小写字母、数字、-、_", meta["id"], "id")
+        if taxonomy_exists and not taxonomy_exists(meta["taxonomy"]):
+            c.add("form.taxonomy", f"没有指标体系“{meta['taxonomy']}”", meta["taxonomy"], "taxonomy")
+        if meta.get("selfeval") and form_exists and not form_exists(meta["selfeval"]):
+            c.add("form.selfeval", f"没有自评表式“{meta['selfeval']}”", meta["selfeval"], "selfeval")
+        if not self.ncols:
+            c.add("form.columns", "至少要有一列", where_key="columns")
+        line = data.get("unit_sheet", {}).get("unit_line")
+        if line and _names(line) - {"unit_code", "unit_name", "year"}:
+            c.add("unit_sheet.unit_line", f"不认识的名称 {{{'}、{'.join(sorted(_names(line) - {'unit_code', 'unit_name', 'year'}))}}}"
+                  "（可用：unit_code、unit_name、year）", line, "unit_line")
+        for name in ("file_name",):
+            unknown = _names(meta[name]) - VALUE_NAMES
+            if unknown:
+                c.add(f"form.{name}", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}（可用：{'、'.join(sorted(VALUE_NAMES))}）",
+                      meta[name], name)
+        for key in data.get("lists", {}):
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,30}", key):
+                c.add(f"lists.{key}", "列表名只能用小写字母、数字和 _（它会成为工作簿中的名称）", where_key=key)
+
+    def at_range(self, key: str, at: str) -> tuple[int, int]:
         a, _, b = at.strip().partition(":")
         first, last = col_index(a), col_index(b or a)
-        if last < first or last >= ncols:
-            c.add(key, f"列“{at}”超出表格的 {ncols} 列（A–{chr(64 + min(ncols, 26))}）", at, "at")
+        if last < first or last >= self.ncols:
+            self.c.add(key, f"列“{at}”超出表格的 {self.ncols} 列（A–{chr(64 + min(self.ncols, 26))}）", at, "at")
         return first, last
 
-    anchors: dict[str, str] = {}
-    anchor_count: dict[str, int] = {}
-
-    def anchor(key: str, text: str) -> None:
+    def anchor(self, key: str, text: str) -> None:
         norm = norm_label(text)
-        anchor_count[text] = anchor_count.get(text, 0) + 1
-        if norm in anchors:
-            c.add(key, f"锚点“{text}”与“{anchors[norm]}”重复：收表时无法分辨是哪一行", text, "anchor",
-                  nth=anchor_count[text])
+        self.anchor_count[text] = self.anchor_count.get(text, 0) + 1
+        if norm in self.anchors:
+            self.c.add(key, f"锚点“{text}”与“{self.anchors[norm]}”重复：收表时无法分辨是哪一行", text, "anchor",
+                       nth=self.anchor_count[text])
         else:
-            anchors[norm] = key
+            self.anchors[norm] = key
 
-    fields: dict[str, str] = {}
-    cell_roles: dict[str, list] = {}
-    amount_fields: set[str] = set()
-    used: dict[str, int] = {}
-    tables = sheet.get("tables", {})
-    for part in ("rows", "footer"):
-        for i, row in enumerate(sheet.get(part, [])):
-            key = f"sheet.{part}[{i}]"
-            kinds = [k for k in ("cells", "plan", "table") if k in row]
-            if len(kinds) != 1:
-                c.add(key, "每行须有且只有 cells、plan、table 之一", where_key="anchor" if "anchor" in row else part)
-                continue
-            if row.get("anchor"):
-                anchor(f"{key}.anchor", row["anchor"])
-            if "plan" in row:
-                if not row.get("anchor"):
-                    c.add(key, "资金支出计划行须有锚点（anchor）", where_key="plan")
-                if len(row["plan"]["labels"]) != len(row["plan"]["at"]):
-                    c.add(f"{key}.plan", "labels 与 at 的个数不同", where_key="labels")
-                for j, at in enumerate(row["plan"]["at"]):
-                    at_range(f"{key}.plan.at[{j}]", at)
-                for j in range(1, len(row["plan"]["labels"]) + 1):
-                    fields.setdefault(f"plan{j}", key)
-            if "table" in row:
-                if row["table"] not in tables:
-                    c.add(f"{key}.table", f"没有内嵌表格“{row['table']}”（在 [sheet.tables.{row['table']}] 中描述）",
-                          row["table"], "table")
-                else:
-                    anchor(f"sheet.tables.{row['table']}.anchor", tables[row["table"]]["anchor"])
-                nxt = sheet[part][i + 1] if i + 1 < len(sheet[part]) else None
-                if nxt is not None and not nxt.get("anchor"):
-                    c.add(key, "内嵌表格后面的一行须有锚点（表格行数可变，只能靠标签找到它）", where_key="table")
-            for j, cell in enumerate(row.get("cells", [])):
-                ck = f"{key}.cells[{j}]"
-                at_range(ck, cell["at"])
-                roles = [k for k in ("label", "value", "field", "formula") if k in cell]
-                if not roles:
-                    c.add(ck, "单元格须有 label（固定文字）、value（预填文字）、field（数据）或 formula（公式）之一",
-                          cell["at"], "at")
-                if "label" in cell and "field" in cell:
-                    c.add(ck, "同一单元格不能既是固定文字（label）又是数据（field）", cell["label"], "label")
-                if cell.get("field"):
-                    if cell["field"] in fields:
-                        used[cell["field"]] = used.get(cell["field"], 1) + 1
-                        c.add(f"{ck}.field", f"字段“{cell['field']}”重复（也在 {fields[cell['field']]}）",
-                              cell["field"], "field", nth=used[cell["field"]])
-                    fields[cell["field"]] = ck
-                    if cell.get("type") == "amount":
-                        amount_fields.add(cell["field"])
-                    if cell.get("role") and cell["role"] != cell["field"]:
-                        cell_roles.setdefault(cell["role"], []).append((ck, cell["field"]))
-                elif cell.get("role"):
-                    c.add(f"{ck}.role", "role 要和 field 一起写：它说明这个字段是什么", cell["role"], "role")
-                if cell.get("value"):
-                    unknown = _names(cell["value"]) - VALUE_NAMES
-                    if unknown:
-                        c.add(f"{ck}.value", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}"
-                              f"（可用：{'、'.join(sorted(VALUE_NAMES))}）", cell["value"], "value")
-    if not anchors:
-        c.add("sheet.rows", "至少要有一行带锚点（anchor）：收表时靠它找到各行", where_key="rows")
-    for role, holders in cell_roles.items():
-        if len(holders) > 1 or role in fields:
-            names = "、".join(f"“{f}”" for _, f in holders) + (f"、“{role}”" if role in fields else "")
-            c.add(f"{holders[-1][0]}.role", f"角色“{role}”（{CELL_ROLES[role]}）只能有一个字段，现有 {names}",
-                  role, "role")
-    grid = sheet["grid"]
-    anchor("sheet.grid.anchor", grid["anchor"])
-    grid_keys: set[str] = set()
+    def row(self, part: str, i: int, row: dict) -> None:
+        c, sheet = self.c, self.sheet
+        key = f"sheet.{part}[{i}]"
+        kinds = [k for k in ("cells", "plan", "table") if k in row]
+        if len(kinds) != 1:
+            c.add(key, "每行须有且只有 cells、plan、table 之一", where_key="anchor" if "anchor" in row else part)
+            return
+        if row.get("anchor"):
+            self.anchor(f"{key}.anchor", row["anchor"])
+        if "plan" in row:
+            if not row.get("anchor"):
+                c.add(key, "资金支出计划行须有锚点（anchor）", where_key="plan")
+            if len(row["plan"]["labels"]) != len(row["plan"]["at"]):
+                c.add(f"{key}.plan", "labels 与 at 的个数不同", where_key="labels")
+            for j, at in enumerate(row["plan"]["at"]):
+                self.at_range(f"{key}.plan.at[{j}]", at)
+            for j in range(1, len(row["plan"]["labels"]) + 1):
+                self.fields.setdefault(f"plan{j}", key)
+        if "table" in row:
+            if row["table"] not in self.tables:
+                c.add(f"{key}.table", f"没有内嵌表格“{row['table']}”（在 [sheet.tables.{row['table']}] 中描述）",
+                      row["table"], "table")
+            else:
+                self.anchor(f"sheet.tables.{row['table']}.anchor", self.tables[row["table"]]["anchor"])
+            nxt = sheet[part][i + 1] if i + 1 < len(sheet[part]) else None
+            if nxt is not None and not nxt.get("anchor"):
+                c.add(key, "内嵌表格后面的一行须有锚点（表格行数可变，只能靠标签找到它）", where_key="table")
+        for j, cell in enumerate(row.get("cells", [])):
+            self.cell(f"{key}.cells[{j}]", cell)
 
-    roles_of: dict[int, set] = {}
+    def cell(self, ck: str, cell: dict) -> None:
+        c, fields = self.c, self.fields
+        self.at_range(ck, cell["at"])
+        roles = [k for k in ("label", "value", "field", "formula") if k in cell]
+        if not roles:
+            c.add(ck, "单元格须有 label（固定文字）、value（预填文字）、field（数据）或 formula（公式）之一",
+                  cell["at"], "at")
+        if "label" in cell and "field" in cell:
+            c.add(ck, "同一单元格不能既是固定文字（label）又是数据（field）", cell["label"], "label")
+        if cell.get("field"):
+            if cell["field"] in fields:
+                self.used[cell["field"]] = self.used.get(cell["field"], 1) + 1
+                c.add(f"{ck}.field", f"字段“{cell['field']}”重复（也在 {fields[cell['field']]}）",
+                      cell["field"], "field", nth=self.used[cell["field"]])
+            fields[cell["field"]] = ck
+            if cell.get("type") == "amount":
+                self.amount_fields.add(cell["field"])
+            if cell.get("role") and cell["role"] != cell["field"]:
+                self.cell_roles.setdefault(cell["role"], []).append((ck, cell["field"]))
+        elif cell.get("role"):
+            c.add(f"{ck}.role", "role 要和 field 一起写：它说明这个字段是什么", cell["role"], "role")
+        if cell.get("value"):
+            unknown = _names(cell["value"]) - VALUE_NAMES
+            if unknown:
+                c.add(f"{ck}.value", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}"
+                      f"（可用：{'、'.join(sorted(VALUE_NAMES))}）", cell["value"], "value")
 
-    def columns(key: str, cols: list, keys: set) -> None:
+    def roles(self) -> None:
+        if not self.anchors:
+            self.c.add("sheet.rows", "至少要有一行带锚点（anchor）：收表时靠它找到各行", where_key="rows")
+        for role, holders in self.cell_roles.items():
+            if len(holders) > 1 or role in self.fields:
+                names = "、".join(f"“{f}”" for _, f in holders) + (f"、“{role}”" if role in self.fields else "")
+                self.c.add(f"{holders[-1][0]}.role", f"角色“{role}”（{CELL_ROLES[role]}）只能有一个字段，现有 {names}",
+                           role, "role")
+
+    def columns(self, key: str, cols: list, keys: set) -> None:
+        c = self.c
         for i, col in enumerate(cols):
             ck = f"{key}[{i}]"
-            at_range(ck, col["at"])
+            self.at_range(ck, col["at"])
             if col.get("parts"):
-                columns(f"{ck}.parts", col["parts"], keys)
+                self.columns(f"{ck}.parts", col["parts"], keys)
                 continue
             if not col.get("key"):
                 c.add(ck, f"列“{col['label']}”缺少 key（数据的名称）", col["label"], "label")
@@ -361,93 +388,111 @@ def check(data: dict, sources: list[tuple[Path, str]], form_exists=None, taxonom
             keys.add(col["key"])
             role = col.get("role")
             if role and role != col["key"]:
-                if role in keys or role in roles_of.get(id(keys), set()):
+                if role in keys or role in self.roles_of.get(id(keys), set()):
                     c.add(f"{ck}.role", f"列“{col['label']}”的角色“{role}”已被本表另一列占用", role, "role")
-                roles_of.setdefault(id(keys), set()).add(role)
+                self.roles_of.setdefault(id(keys), set()).add(role)
             for where, spec in (("", col), (".quant", col.get("quant") or {}), (".qual", col.get("qual") or {})):
-                if spec.get("list") and spec["list"] not in lists:
-                    near = difflib.get_close_matches(spec["list"], sorted(lists), n=1, cutoff=0.5)
-                    c.add(f"{ck}{where}.list", f"没有列表“{spec['list']}”（在 [lists] 中定义）"
-                          + (f"，是不是“{near[0]}”？" if near else ""), spec["list"], "list")
-                if spec.get("formula") and spec["formula"] != "rule":
-                    c.add(f"{ck}{where}.formula", "逐行公式只能是 \"rule\"（按批复的符号选用 [sheet.grid.formulas] 中的规则）",
-                          spec["formula"], "formula")
-                if spec.get("formula") == "rule" and not grid.get("formulas"):
-                    c.add(f"{ck}{where}.formula", "用了 \"rule\"，但没有 [sheet.grid.formulas]", "rule", "formula")
+                self.column_spec(f"{ck}{where}", spec)
 
-    columns("sheet.grid.columns", grid["columns"], grid_keys)
-    for key, table in tables.items():
-        columns(f"sheet.tables.{key}.columns", table["columns"], set())
-    if grid.get("end_anchor"):
-        below = {norm_label(r.get("anchor", "")) for r in sheet.get("footer", []) if r.get("anchor")}
-        if norm_label(grid["end_anchor"]) not in below:
-            c.add("sheet.grid.end_anchor", f"结束锚点“{grid['end_anchor']}”不是表尾（footer）任何一行的锚点"
-                  + (f"（表尾的锚点：{'、'.join(sorted(below))}）" if below else "（没有表尾行）"),
-                  grid["end_anchor"], "end_anchor")
-    elif sheet.get("footer"):
-        c.add("sheet.grid", "有表尾（footer）时须写 end_anchor：指标表到哪一行为止", where_key="grid")
-    # formulas name fields ({field}), grid columns ({grid_key}) and scoring parameters
-    known = set(fields) | {f"grid_{k}" for k in grid_keys} | {"budget_weight", "grades", "total", "missing_points",
-                                                               "missing_weight"}
-    for part in ("rows", "footer"):
-        for i, row in enumerate(sheet.get(part, [])):
-            for j, cell in enumerate(row.get("cells", [])):
-                if cell.get("formula"):
-                    unknown = _names(cell["formula"]) - known
+    def column_spec(self, key: str, spec: dict) -> None:
+        c = self.c
+        if spec.get("list") and spec["list"] not in self.lists:
+            near = difflib.get_close_matches(spec["list"], sorted(self.lists), n=1, cutoff=0.5)
+            c.add(f"{key}.list", f"没有列表“{spec['list']}”（在 [lists] 中定义）"
+                  + (f"，是不是“{near[0]}”？" if near else ""), spec["list"], "list")
+        if spec.get("formula") and spec["formula"] != "rule":
+            c.add(f"{key}.formula", "逐行公式只能是 \"rule\"（按批复的符号选用 [sheet.grid.formulas] 中的规则）",
+                  spec["formula"], "formula")
+        if spec.get("formula") == "rule" and not self.grid.get("formulas"):
+            c.add(f"{key}.formula", "用了 \"rule\"，但没有 [sheet.grid.formulas]", "rule", "formula")
+
+    def grid_part(self) -> None:
+        c, sheet, grid = self.c, self.sheet, self.grid
+        self.anchor("sheet.grid.anchor", grid["anchor"])
+        self.columns("sheet.grid.columns", grid["columns"], self.grid_keys)
+        for key, table in self.tables.items():
+            self.columns(f"sheet.tables.{key}.columns", table["columns"], set())
+        if grid.get("end_anchor"):
+            below = {norm_label(r.get("anchor", "")) for r in sheet.get("footer", []) if r.get("anchor")}
+            if norm_label(grid["end_anchor"]) not in below:
+                c.add("sheet.grid.end_anchor", f"结束锚点“{grid['end_anchor']}”不是表尾（footer）任何一行的锚点"
+                      + (f"（表尾的锚点：{'、'.join(sorted(below))}）" if below else "（没有表尾行）"),
+                      grid["end_anchor"], "end_anchor")
+        elif sheet.get("footer"):
+            c.add("sheet.grid", "有表尾（footer）时须写 end_anchor：指标表到哪一行为止", where_key="grid")
+
+    def formulas(self) -> None:
+        """Formulas name fields ({field}), grid columns ({grid_key}) and scoring parameters."""
+        known = set(self.fields) | {f"grid_{k}" for k in self.grid_keys} | {
+            "budget_weight", "grades", "total", "missing_points", "missing_weight"}
+        for part in ("rows", "footer"):
+            for i, row in enumerate(self.sheet.get(part, [])):
+                for j, cell in enumerate(row.get("cells", [])):
+                    unknown = _names(cell.get("formula") or "") - known
                     if unknown:
-                        c.add(f"sheet.{part}[{i}].cells[{j}].formula",
-                              f"公式中的 {{{'}、{'.join(sorted(unknown))}}} 不是本表的字段或指标表的列", cell["formula"],
-                              "formula")
-    for name in ("required_text",):
-        for f in data.get("review", {}).get(name, []):
-            if f not in fields:
-                c.add(f"review.{name}", f"必填字段“{f}”不是本表的字段", f, name)
-    if data.get("review", {}).get("weight_total") is not None and \
-            "weight" not in grid_keys | roles_of.get(id(grid_keys), set()):
-        c.add("review.weight_total", "写了 weight_total，但指标表没有权重列（key 或 role 为 weight）",
-              where_key="weight_total")
-    for i, rule in enumerate(data.get("review", {}).get("sums", [])):
-        for name in [rule.get("total"), *rule.get("parts", [])]:
-            if isinstance(name, str) and name not in fields:
-                c.add(f"review.sums[{i}]", f"求和规则中的“{name}”不是本表的字段", name, "sums")
-            elif isinstance(name, str) and amount_fields is not None and name not in amount_fields:
-                c.add(f"review.sums[{i}]", f"求和规则中的“{name}”不是金额字段（type = \"amount\"）", name, "sums")
-    scoring = data.get("scoring", {})
-    why = scoring.get("rate_reason_field")
-    if isinstance(why, str) and why not in fields:
-        c.add("scoring.rate_reason_field", f"“{why}”不是本表的字段（执行率偏低时在哪个字段说明原因）", why,
-              "rate_reason_field")
-    weights = scoring.get("block_weights", {}) if isinstance(scoring.get("block_weights"), dict) else {}
-    for block in scoring.get("missing_blocks", {}) if isinstance(scoring.get("missing_blocks"), dict) else ():
-        if block not in weights:
-            c.add("scoring.missing_blocks", f"“{block}”不在 block_weights 中（可写：{'、'.join(weights) or '无'}）",
-                  block, "missing_blocks")
-        elif scoring["missing_blocks"][block] > weights[block]:
-            c.add("scoring.missing_blocks", f"“{block}”的分数 {scoring['missing_blocks'][block]} 超过该类权重 "
-                  f"{weights[block]}", block, "missing_blocks")
-    if scoring.get("missing_blocks") and not any("{missing_points}" in (cell.get("formula") or "")
-                                                 for row in sheet.get("footer", []) for cell in row.get("cells", [])):
-        c.add("scoring.missing_blocks", "写了 missing_blocks，但表尾的总分公式没有加上 {missing_points}：表中的总分会与复核不符",
-              where_key="missing_blocks")
-    for group in scoring.get("fund_parts", []) if isinstance(scoring.get("fund_parts"), list) else []:
+                        self.c.add(f"sheet.{part}[{i}].cells[{j}].formula",
+                                   f"公式中的 {{{'}、{'.join(sorted(unknown))}}} 不是本表的字段或指标表的列",
+                                   cell["formula"], "formula")
+
+    def review(self) -> None:
+        c, fields, review = self.c, self.fields, self.data.get("review", {})
+        for name in ("required_text",):
+            for f in review.get(name, []):
+                if f not in fields:
+                    c.add(f"review.{name}", f"必填字段“{f}”不是本表的字段", f, name)
+        if review.get("weight_total") is not None and \
+                "weight" not in self.grid_keys | self.roles_of.get(id(self.grid_keys), set()):
+            c.add("review.weight_total", "写了 weight_total，但指标表没有权重列（key 或 role 为 weight）",
+                  where_key="weight_total")
+        for i, rule in enumerate(review.get("sums", [])):
+            for name in [rule.get("total"), *rule.get("parts", [])]:
+                if isinstance(name, str) and name not in fields:
+                    c.add(f"review.sums[{i}]", f"求和规则中的“{name}”不是本表的字段", name, "sums")
+                elif isinstance(name, str) and name not in self.amount_fields:
+                    c.add(f"review.sums[{i}]", f"求和规则中的“{name}”不是金额字段（type = \"amount\"）", name, "sums")
+
+    def scoring(self) -> None:
+        c, scoring = self.c, self.data.get("scoring", {})
+        why = scoring.get("rate_reason_field")
+        if isinstance(why, str) and why not in self.fields:
+            c.add("scoring.rate_reason_field", f"“{why}”不是本表的字段（执行率偏低时在哪个字段说明原因）", why,
+                  "rate_reason_field")
+        weights = scoring.get("block_weights", {}) if isinstance(scoring.get("block_weights"), dict) else {}
+        for block in scoring.get("missing_blocks", {}) if isinstance(scoring.get("missing_blocks"), dict) else ():
+            if block not in weights:
+                c.add("scoring.missing_blocks", f"“{block}”不在 block_weights 中（可写：{'、'.join(weights) or '无'}）",
+                      block, "missing_blocks")
+            elif scoring["missing_blocks"][block] > weights[block]:
+                c.add("scoring.missing_blocks", f"“{block}”的分数 {scoring['missing_blocks'][block]} 超过该类权重 "
+                      f"{weights[block]}", block, "missing_blocks")
+        if scoring.get("missing_blocks") and not any("{missing_points}" in (cell.get("formula") or "")
+                                                     for row in self.sheet.get("footer", [])
+                                                     for cell in row.get("cells", [])):
+            c.add("scoring.missing_blocks", "写了 missing_blocks，但表尾的总分公式没有加上 {missing_points}：表中的总分会与复核不符",
+                  where_key="missing_blocks")
+        for group in scoring.get("fund_parts", []) if isinstance(scoring.get("fund_parts"), list) else []:
+            self.fund_parts(group)
+
+    def fund_parts(self, group) -> None:
         parts = group[1] if isinstance(group, list) and len(group) == 2 and isinstance(group[1], list) else None
         if parts is None:
-            c.add("scoring.fund_parts", "fund_parts 的每一项应为 [\"名称\", [\"部分\", …]]", where_key="fund_parts")
-            continue
-        effective = set(fields) | set(cell_roles)
+            self.c.add("scoring.fund_parts", "fund_parts 的每一项应为 [\"名称\", [\"部分\", …]]", where_key="fund_parts")
+            return
+        effective = set(self.fields) | set(self.cell_roles)
         for p in ["total", *parts]:
             missing = [f"{x}_{p}" for x in ("start", "budget", "spent") if f"{x}_{p}" not in effective]
             if len(missing) == 3:
-                c.add("scoring.fund_parts", f"“{p}”没有对应的金额字段（start_{p}、budget_{p}、spent_{p} 都不存在）",
-                      p, "fund_parts")
-    for f in data.get("review", {}).get("required_grids", []):
-        if f not in tables and f != "indicators":
-            c.add("review.required_grids", f"“{f}”不是本表的内嵌表格", f, "required_grids")
-    for i, spec in enumerate(data.get("unit_sheet", {}).get("rows", [])):
-        anchor_u = spec["anchor"]
-        if sum(1 for s in data["unit_sheet"]["rows"] if s["anchor"] == anchor_u) > 1:
-            c.add(f"unit_sheet.rows[{i}].anchor", f"锚点“{anchor_u}”重复", anchor_u, "anchor")
-    return c.problems
+                self.c.add("scoring.fund_parts", f"“{p}”没有对应的金额字段（start_{p}、budget_{p}、spent_{p} 都不存在）",
+                           p, "fund_parts")
+
+    def unit_sheet(self) -> None:
+        for f in self.data.get("review", {}).get("required_grids", []):
+            if f not in self.tables and f != "indicators":
+                self.c.add("review.required_grids", f"“{f}”不是本表的内嵌表格", f, "required_grids")
+        rows = self.data.get("unit_sheet", {}).get("rows", [])
+        for i, spec in enumerate(rows):
+            if sum(1 for s in rows if s["anchor"] == spec["anchor"]) > 1:
+                self.c.add(f"unit_sheet.rows[{i}].anchor", f"锚点“{spec['anchor']}”重复", spec["anchor"], "anchor")
 
 
 LEVEL2 = T({"name": S, "aliases": L(S), "seed": B, "pct": B, "reverse": B, "standard": L(S)}, required=["name"])

@@ -166,24 +166,53 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                        year: int | None = None) -> list[Finding]:
     """The indicator rules over the main grid (or over an inline table of indicators: its rows,
     where its findings point, and what to call it in the 缺少一级指标 message)."""
-    indicators = pr.indicators if indicators is None else indicators
-    target = target or (lambda i, key: ("grid", i, key))
-    owner = owner or owner_of(pr)
-    out = []
-    params, tax = form.review, form.taxonomy
-    basis_known = {norm_label(b) for b in form.lists.get("basis", [])}
-    has_basis = next((c.label for c in form.input_columns if c.key == "basis"), "")
-    max_len = params.get("max_name_length", 100)
-    seen_blocks = set()
-    ops = form.lists.get("ops", [])
-    placeholders = {norm_label(p) for p in params.get("placeholders", [])}
-    for index, ind in enumerate(indicators):
+    review = _IndicatorReview(form, pr, target or (lambda i, key: ("grid", i, key)), year)
+    for index, ind in enumerate(pr.indicators if indicators is None else indicators):
+        review.row(index, ind)
+    first = pr.cells.get("goal", "")
+    for l1 in form.taxonomy.level1:
+        if l1.required and l1.name not in review.seen_blocks:
+            review.out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"{owner or owner_of(pr)}没有{l1.name}",
+                                      target=review.target(0, "level1")))
+    return review.out
+
+
+class _IndicatorReview:
+    """The rules of one grid of indicators, row by row; the 一级 seen, for the blocks that must be there."""
+
+    def __init__(self, form: Form, pr: ProjectReturn, target, year: int | None):
+        self.form, self.pr, self.target, self.year = form, pr, target, year
+        self.out: list[Finding] = []
+        self.params, self.tax = form.review, form.taxonomy
+        self.basis_known = {norm_label(b) for b in form.lists.get("basis", [])}
+        self.has_basis = next((c.label for c in form.input_columns if c.key == "basis"), "")
+        self.max_len = self.params.get("max_name_length", 100)
+        self.seen_blocks: set[str] = set()
+        self.ops = form.lists.get("ops", [])
+        self.placeholders = {norm_label(p) for p in self.params.get("placeholders", [])}
+
+    def row(self, index: int, ind) -> None:
         def add(key, rule, severity, message):
             key = key if key in ind.cells else "num" if "num" in ind.cells else "value"
-            out.append(Finding(pr.sheet, ind.cells.get(key, ""), rule, severity, message,
-                               target=target(index, key)))
+            self.out.append(Finding(self.pr.sheet, ind.cells.get(key, ""), rule, severity, message,
+                                    target=self.target(index, key)))
 
         where = f"第{ind.row}行“{ind.name or ind.level2 or '（未命名）'}”"
+        l1, l2 = self.levels(ind, where, add)
+        if not ind.name:
+            add("name", "必填项为空", ERROR, f"第{ind.row}行三级指标名称未填写")
+        elif len(ind.name) > self.max_len:
+            add("name", "指标名称过长", ERROR, f"{where}三级指标名称超过{self.max_len}字")
+        if ind.op_cell and self.ops and ind.op_cell not in self.ops:
+            add("op", "不在下拉列表内", ERROR, f"{where}符号“{ind.op_cell}”不在下拉列表内（可能是粘贴覆盖了下拉框）")
+        self.written(ind, where, add)
+        self.meaning(ind, l1, l2, where, add)
+        self.value(ind, l1, l2, where, add)
+        self.basis(ind, where, add)
+
+    def levels(self, ind, where: str, add):
+        """一级 in the taxonomy, 二级 under it (its only 二级 when blank)."""
+        tax = self.tax
         l1 = tax.find_level1(ind.level1) if ind.level1 else None
         l2 = None
         if not ind.level1:
@@ -191,7 +220,7 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
         elif l1 is None:
             add("level1", "一级指标不在列表内", ERROR, f"{where}一级指标“{ind.level1}”不是{tax.name}中的一级指标")
         else:
-            seen_blocks.add(l1.name)
+            self.seen_blocks.add(l1.name)
         if not ind.level2 and l1 is not None and len(l1.level2) == 1:
             l2 = l1.level2[0]   # its only 二级: a blank cell (or the 一级 merged across both) means it
         elif not ind.level2:
@@ -202,13 +231,11 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                 other = tax.any_level2(ind.level2)
                 hint = f"，它属于“{other[0].name}”" if other else ""
                 add("level2", "二级指标与一级不符", ERROR, f"{where}二级指标“{ind.level2}”不属于“{l1.name}”{hint}")
-        if not ind.name:
-            add("name", "必填项为空", ERROR, f"第{ind.row}行三级指标名称未填写")
-        elif len(ind.name) > max_len:
-            add("name", "指标名称过长", ERROR, f"{where}三级指标名称超过{max_len}字")
-        if ind.op_cell and ops and ind.op_cell not in ops:
-            add("op", "不在下拉列表内", ERROR, f"{where}符号“{ind.op_cell}”不在下拉列表内（可能是粘贴覆盖了下拉框）")
-        v = ind.value
+        return l1, l2
+
+    def written(self, ind, where: str, add) -> None:
+        """How the value is written: Chinese or full-width digits, template leftovers, a date out of the year."""
+        v, year = ind.value, self.year
         text = v.raw
         if v.kind == "qual" and chinese_numeral(text):
             add("num", "数字格式", ERROR, f"{where}指标值“{text}”的数字是中文数字，请改写成阿拉伯数字（如“≥20万人次”“3次”）")
@@ -227,6 +254,11 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                 add("num", "时效目标早于年度", WARNING, f"{where}时效目标“{text}”早于预算年度 {year} 年（是沿用了往年的表？）")
             elif y > year:
                 add("num", "时效目标晚于年度", WARNING, f"{where}时效目标“{text}”晚于 {year} 年底，年度目标应在当年内完成")
+
+    def meaning(self, ind, l1, l2, where: str, add) -> None:
+        """The value against what the indicator says: a count or a rate, its direction, a cost without a sign."""
+        v, tax = ind.value, self.tax
+        text = v.raw
         if v.kind == "quant" and v.unit:
             name = ind.name or ""
             has_count, has_rate = _COUNT_RE.search(name) is not None, _RATE_RE.search(name) is not None
@@ -244,9 +276,14 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
                 ind.name, tax.find_level2(l1, ind.level2) if l1 and ind.level2 else None):
             add("op", "成本类指标无符号", WARNING, f"{where}是成本类指标，指标值“{text}”没有写“≤”：自评时会按正向"
                 "（越大越好）打分")
+
+    def value(self, ind, l1, l2, where: str, add) -> None:
+        """The value by its kind: filled, a target rather than a question, its unit and size, or words."""
+        v, params = ind.value, self.params
+        text = v.raw
         if v.kind == "empty":
             add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
-        elif v.kind == "placeholder" or norm_label(text) in placeholders:
+        elif v.kind == "placeholder" or norm_label(text) in self.placeholders:
             add("num", "指标值为占位符", ERROR, f"{where}指标值“{text}”是占位符，不是目标值")
         elif v.kind == "question":
             add("num", "指标值不是目标值", ERROR, f"{where}指标值“{text}”是一个问句，应写明目标（如“按时完成”“≤预算数”）")
@@ -270,17 +307,13 @@ def _review_indicators(form: Form, pr: ProjectReturn, indicators=None, target=No
             add("num", "宜量化", WARNING, f"{where}产出类指标“{text}”为定性表述{'且较笼统' if vague else ''}，宜细化量化")
         elif v.kind == "qual" and any(w in text for w in params.get("vague_words", VAGUE)):
             add("num", "宜量化", WARNING, f"{where}指标值“{text}”表述笼统，宜细化量化")
-        if ind.basis and basis_known:
+
+    def basis(self, ind, where: str, add) -> None:
+        if ind.basis and self.basis_known:
             b = norm_label(ind.basis)
-            near = None if b in basis_known else next(
-                (k for k in form.lists["basis"] if _edit1(b, norm_label(k))), None)
+            near = None if b in self.basis_known else next(
+                (k for k in self.form.lists["basis"] if _edit1(b, norm_label(k))), None)
             if near:
                 add("basis", "疑似错别字", WARNING, f"{where}指标值确定依据“{ind.basis}”疑为“{near}”")
-        elif not ind.basis and has_basis:
-            add("basis", "必填项为空", WARNING, f"{where}未填写{has_basis}")
-    first = pr.cells.get("goal", "")
-    for l1 in tax.level1:
-        if l1.required and l1.name not in seen_blocks:
-            out.append(Finding(pr.sheet, first, "缺少一级指标", ERROR, f"{owner}没有{l1.name}",
-                               target=target(0, "level1")))
-    return out
+        elif not ind.basis and self.has_basis:
+            add("basis", "必填项为空", WARNING, f"{where}未填写{self.has_basis}")

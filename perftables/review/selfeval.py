@@ -100,159 +100,205 @@ def actual_number(value) -> float | None:
 
 
 def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Rules) -> tuple[ProjectScore, list[Finding]]:
-    out: list[Finding] = []
-    params = form.review
-    tol = params.get("score_tolerance", 0.1)
-    ps = ProjectScore()
-
-    def add(target, cell, rule, severity, message):
-        out.append(Finding(pr.sheet, cell, rule, severity, message, target=target))
-
-    v = pr.values
-    ps.rate, ps.budget_score = budget_score(v.get("budget_total"), v.get("spent_total"), rules)
-    if ps.rate is not None:
-        if ps.rate > 1:
-            add(form.target_of("spent_total"), pr.cells.get("spent_total", ""), "执行数超过预算", WARNING,
-                f"全年执行数 {format_number(v['spent_total'])} 大于全年预算数 {format_number(v['budget_total'])}")
-        why = form.scoring.get("rate_reason_field", "achieved")   # where a low rate is explained
-        if ps.rate < rules.rate_reason_below and not v.get(why) and form.has_field(why):
-            add(form.target_of(why), pr.cells.get(why, ""), "执行率偏低未说明", ERROR,
-                f"预算执行率 {ps.rate:.2%} 低于 {rules.rate_reason_below:.0%}，须在“{form.fields()[why][1].title or why}”中说明原因")
-    elif v.get("budget_total") == 0:
-        add(form.target_of("budget_total"), pr.cells.get("budget_total", ""), "预算执行率", ERROR, "全年预算数为 0，无法计算执行率")
-    for group, keys in form.scoring.get("fund_parts", [["资金来源", ["fiscal", "carry", "other"]]]):
-        for part in ("start", "budget", "spent"):
-            total = v.get(f"{part}_total")
-            parts = [v.get(f"{part}_{k}") for k in keys]
-            if total is not None and any(p is not None for p in parts) and abs(total - sum(p or 0 for p in parts)) > 0.005:
-                add(form.target_of(f"{part}_total"), pr.cells.get(f"{part}_total", ""), "资金合计不符", ERROR,
-                    f"年度资金总额 {format_number(total)} ≠ {group}各项之和 {format_number(sum(p or 0 for p in parts))}")
-    fig = _number(pr.figures.get("budget_score"))
-    if fig is not None and ps.budget_score is not None and abs(fig - ps.budget_score) > tol:
-        add(form.target_of("budget_score"), pr.cells.get("budget_score", ""), "得分与复核不符", ERROR,
-            f"预算执行得分：文件中为 {format_number(fig)}，复核为 {format_number(ps.budget_score)}")
-    block_sum: dict[str, float] = {}
-    labels = {c.key: c.label for c in form.input_columns}
-    for key, default in (("adjusted", "调整后指标值"), ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"), ("reason", "偏差原因分析及改进措施"),
-                         ("name", "三级指标")):
-        labels.setdefault(key, default)
-    split = split_target(form)
-    target_keys = split or ["target"]
-    target_label = labels.get("target") or labels.get("num") or "年度指标值"   # split: 指标值 names the value
+    """One project's scores recomputed by the rules, and what the unit must fix."""
+    scorer = _ProjectScorer(form, pr, rules)
+    scorer.budget()
     for i, ind in enumerate(pr.indicators):
-        ref = approved[i] if i < len(approved) else None
-        e = ind.extra
+        scorer.row(i, ind, approved[i] if i < len(approved) else None)
+    scorer.weights(approved)
+    scorer.total(approved)
+    return scorer.ps, scorer.out
+
+
+class _ProjectScorer:
+    """The state of scoring one project: its findings, its rows' scores, the weights per block."""
+
+    def __init__(self, form: Form, pr: ProjectReturn, rules: Rules):
+        self.form, self.pr, self.rules = form, pr, rules
+        self.tol = form.review.get("score_tolerance", 0.1)
+        self.ps = ProjectScore()
+        self.out: list[Finding] = []
+        self.block_sum: dict[str, float] = {}
+        labels = {c.key: c.label for c in form.input_columns}
+        for key, default in (("adjusted", "调整后指标值"), ("actual", "实际完成值"), ("weight", "分值"), ("score", "得分"),
+                             ("reason", "偏差原因分析及改进措施"), ("name", "三级指标")):
+            labels.setdefault(key, default)
+        self.labels = labels
+        self.split = split_target(form)
+        self.target_keys = self.split or ["target"]
+        self.target_label = labels.get("target") or labels.get("num") or "年度指标值"   # split: 指标值 names the value
+
+    def add(self, target, cell, rule, severity, message):
+        self.out.append(Finding(self.pr.sheet, cell, rule, severity, message, target=target))
+
+    def budget(self) -> None:
+        """预算执行率 and its score, the fund parts' sums, the file's own budget score."""
+        form, pr, rules, ps, add = self.form, self.pr, self.rules, self.ps, self.add
+        v = pr.values
+        ps.rate, ps.budget_score = budget_score(v.get("budget_total"), v.get("spent_total"), rules)
+        if ps.rate is not None:
+            if ps.rate > 1:
+                add(form.target_of("spent_total"), pr.cells.get("spent_total", ""), "执行数超过预算", WARNING,
+                    f"全年执行数 {format_number(v['spent_total'])} 大于全年预算数 {format_number(v['budget_total'])}")
+            why = form.scoring.get("rate_reason_field", "achieved")   # where a low rate is explained
+            if ps.rate < rules.rate_reason_below and not v.get(why) and form.has_field(why):
+                add(form.target_of(why), pr.cells.get(why, ""), "执行率偏低未说明", ERROR,
+                    f"预算执行率 {ps.rate:.2%} 低于 {rules.rate_reason_below:.0%}，须在“{form.fields()[why][1].title or why}”中说明原因")
+        elif v.get("budget_total") == 0:
+            add(form.target_of("budget_total"), pr.cells.get("budget_total", ""), "预算执行率", ERROR, "全年预算数为 0，无法计算执行率")
+        for group, keys in form.scoring.get("fund_parts", [["资金来源", ["fiscal", "carry", "other"]]]):
+            for part in ("start", "budget", "spent"):
+                total = v.get(f"{part}_total")
+                parts = [v.get(f"{part}_{k}") for k in keys]
+                if total is not None and any(p is not None for p in parts) and abs(total - sum(p or 0 for p in parts)) > 0.005:
+                    add(form.target_of(f"{part}_total"), pr.cells.get(f"{part}_total", ""), "资金合计不符", ERROR,
+                        f"年度资金总额 {format_number(total)} ≠ {group}各项之和 {format_number(sum(p or 0 for p in parts))}")
+        fig = _number(pr.figures.get("budget_score"))
+        if fig is not None and ps.budget_score is not None and abs(fig - ps.budget_score) > self.tol:
+            add(form.target_of("budget_score"), pr.cells.get("budget_score", ""), "得分与复核不符", ERROR,
+                f"预算执行得分：文件中为 {format_number(fig)}，复核为 {format_number(ps.budget_score)}")
+
+    def row(self, i: int, ind, ref: dict | None) -> None:
+        """One indicator row: as approved, its weight, its actual scored by its kind, a reason if short."""
+        labels, e = self.labels, ind.extra
         where = f"第{ind.row}行“{ind.name}”"
 
         def cell(key):
             return ind.cells.get(key, "")
 
+        def add(key, rule, severity, message):
+            self.add(("grid", i, key), cell(key), rule, severity, message)
+
         if ref is None:
-            add(("grid", i, "name"), cell("name"), "批复指标被改动", ERROR, f"{where}不是批复的指标（多出的行）")
-            continue
-        for key in ("level1", "level2", "name"):
-            if _text(getattr(ind, key)) != _text(ref[key]):
-                add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
-                    f"{where}的{labels[key]}被改动：批复为“{ref[key]}”，实为“{_text(getattr(ind, key))}”")
-        if _text(ind.value.render()) != _text(ref["target"]):
-            key = "op" if "op" in split and _text(ind.op_cell) != _text(ref.get("op", "")) else \
-                "num" if "num" in split else target_keys[0]
-            add(("grid", i, key), cell(key), "批复指标被改动", ERROR,
-                f"{where}的{target_label}被改动：批复为“{ref['target']}”，实为“{_text(ind.value.render())}”")
+            add("name", "批复指标被改动", ERROR, f"{where}不是批复的指标（多出的行）")
+            return
+        self.as_approved(i, ind, ref, where)
         sign, t = sign_of(ref), ref["t"]
-        if form.has_column("adjusted"):   # the target as adjusted during the year; blank: dropped
-            t = _adjusted_target(e.get("adjusted"), ref, t, rules, lambda rule, sev, msg: add(
-                ("grid", i, "adjusted"), cell("adjusted"), rule, sev, f"{where}{msg}"), labels["adjusted"])
+        if self.form.has_column("adjusted"):   # the target as adjusted during the year; blank: dropped
+            t = _adjusted_target(e.get("adjusted"), ref, t, self.rules,
+                                 lambda rule, sev, msg: add("adjusted", rule, sev, f"{where}{msg}"), labels["adjusted"])
             if t is DROPPED:   # dropped mid-year: no score, its weight still counts towards its block
                 weight = _number(e.get("weight"))
                 if weight is not None:
-                    block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
-                ps.rows.append(RowScore(None, weight, False))
-                continue
+                    self.block_sum[ref["block"]] = self.block_sum.get(ref["block"], 0) + weight
+                self.ps.rows.append(RowScore(None, weight, False))
+                return
         if ref["kind"] == "quant" and not sign and cost_like(ref["name"]):
-            add(("grid", i, target_keys[0]), cell(target_keys[0]), "成本类指标无符号", WARNING,
-                f"{where}是成本类指标，批复的{target_label}“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
+            add(self.target_keys[0], "成本类指标无符号", WARNING,
+                f"{where}是成本类指标，批复的{self.target_label}“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
                 "如应越小越好，下年度的目标请写明“≤”")
         weight = _number(e.get("weight"))
         actual_text = _text(e.get("actual"))
         applicable = actual_text != NOT_APPLICABLE
         if weight is None:
-            add(("grid", i, "weight"), cell("weight"), "必填项为空", ERROR, f"{where}未填{labels['weight']}")
-            ps.rows.append(RowScore(None, None, applicable))
-            continue
+            add("weight", "必填项为空", ERROR, f"{where}未填{labels['weight']}")
+            self.ps.rows.append(RowScore(None, None, applicable))
+            return
         # the weights are set before knowing what applies: every row counts towards its block's sum
-        block_sum[ref["block"]] = block_sum.get(ref["block"], 0) + weight
+        self.block_sum[ref["block"]] = self.block_sum.get(ref["block"], 0) + weight
         score, grade = None, ""
         if not applicable:
             pass
         elif not actual_text:
-            add(("grid", i, "actual"), cell("actual"), "必填项为空", ERROR, f"{where}未填{labels['actual']}")
+            add("actual", "必填项为空", ERROR, f"{where}未填{labels['actual']}")
         elif ref["kind"] == "quant":
-            actual = actual_number(e.get("actual"))
-            if actual is None:
-                add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
-                    f"{where}{labels['actual']}“{actual_text}”不是数字，无法与{target_label}“{ref['target']}”比较")
-            else:
-                parsed = parse(actual_text)
-                target_unit = parse(ref["target"]).unit
-                if parsed.unit and not (target_unit and same_unit(parsed.unit, target_unit)):
-                    add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
-                        f"{where}{labels['actual']}的单位“{parsed.unit}”与{target_label}“{ref['target']}”不一致")
-                score = quant_score(sign, t, actual, weight, rules)
-                if sign not in ("≤", "<") and t and actual > rules.over_completion * t:
-                    add(("grid", i, "actual"), cell("actual"), "超额完成", WARNING,
-                        f"{where}{labels['actual']} {actual_text} 远超{target_label} {ref['target']}，请核实目标是否定得过低")
-                fig = _number(e.get("score"))
-                if fig is not None and abs(fig - score) > tol:
-                    add(("grid", i, "score"), cell("score"), "得分与复核不符", ERROR,
-                        f"{where}{labels['score']}：文件中为 {format_number(fig)}，复核为 {format_number(score)}")
+            score = self.quant(e, ref, sign, t, weight, actual_text, where, add)
         else:
-            grade = normalise_grade(actual_text) or ""
-            if not grade:
-                add(("grid", i, "actual"), cell("actual"), "实际完成值不可比", ERROR,
-                    f"{where}定性指标的{labels['actual']}应为达成/部分达成/未达成，实为“{actual_text}”")
-            else:
-                lo, hi = qual_band(grade, weight, rules)
-                given = _number(e.get("score"))
-                if given is None:
-                    score = qual_default(grade, weight, rules)
-                    add(("grid", i, "score"), cell("score"), "定性指标未打分", WARNING,
-                        f"{where}未打分，按“{grade}”区间上限计 {format_number(score)} 分")
-                elif not (lo - 1e-9 <= given <= hi + 1e-9) or (grade != "达成年度指标" and given >= hi - 1e-9 and hi > 0):
-                    score = min(max(given, lo), qual_default(grade, weight, rules))
-                    add(("grid", i, "score"), cell("score"), "得分超出等级区间", ERROR,
-                        f"{where}“{grade}”的得分应在 {format_number(lo)}–{format_number(hi)}"
-                        f"{'（不含上限）' if grade != '达成年度指标' else ''} 之间，实为 {format_number(given)}")
-                else:
-                    score = given
+            score, grade = self.qual(e, weight, actual_text, where, add)
         short = score is not None and score < weight - 1e-9
         if short and not _text(e.get("reason")):
-            add(("grid", i, "reason"), cell("reason"), "缺少偏差原因", ERROR,
+            add("reason", "缺少偏差原因", ERROR,
                 f"{where}{labels['score']} {format_number(score)} 低于{labels['weight']} {format_number(weight)}，须填写{labels['reason']}")
-        ps.rows.append(RowScore(score, weight, applicable, grade, short))
-    if rules.weights == "per_indicator":   # the unit sets each 权重; only their sum is fixed
-        total, want = sum(block_sum.values()), indicator_weight_total(rules)
-        if block_sum and abs(total - want) > 0.01:
-            add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
-                f"各指标{labels['weight']}合计 {format_number(r2(total))}，应为 {format_number(want)}")
-    for block, weight in rules.block_weights.items() if rules.weights != "per_indicator" else ():
-        if block in block_sum and abs(block_sum[block] - weight) > 0.01:
-            add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
-                f"{block_name(form, block)}各指标{labels['weight']}合计 {format_number(r2(block_sum[block]))}，应为 {format_number(weight)}")
-    present = {r["block"] for r in approved}
-    for block in rules.missing_blocks if rules.weights != "per_indicator" else ():
-        if block not in present and block in rules.block_weights:
-            add(("grid", 0, "name"), "", "未设置该类指标", WARNING,
-                f"未设置{block_name(form, block)}（{format_number(rules.block_weights[block])}分），"
-                f"按 {format_number(rules.missing_blocks[block])} 分计")
-    award = missing_block_award(present, rules) if rules.weights != "per_indicator" else (0.0, 0.0)
-    ps.total = total_score(ps.budget_score, [(r.score, r.weight or 0, r.applicable) for r in ps.rows], rules, award)
-    ps.grade = grade_of(ps.total, rules)
-    ps.file_total = _number(pr.figures.get("total"))
-    if ps.file_total is not None and ps.total is not None and abs(ps.file_total - ps.total) > tol:
-        add(form.target_of("total"), pr.cells.get("total", ""), "得分与复核不符", ERROR,
-            f"总分：文件中为 {format_number(ps.file_total)}，复核为 {format_number(ps.total)}")
-    return ps, out
+        self.ps.rows.append(RowScore(score, weight, applicable, grade, short))
+
+    def as_approved(self, i: int, ind, ref: dict, where: str) -> None:
+        """The approved parts of a row (一级, 二级, 三级, the target) are as approved."""
+        labels, split = self.labels, self.split
+        for key in ("level1", "level2", "name"):
+            if _text(getattr(ind, key)) != _text(ref[key]):
+                self.add(("grid", i, key), ind.cells.get(key, ""), "批复指标被改动", ERROR,
+                         f"{where}的{labels[key]}被改动：批复为“{ref[key]}”，实为“{_text(getattr(ind, key))}”")
+        if _text(ind.value.render()) != _text(ref["target"]):
+            key = "op" if "op" in split and _text(ind.op_cell) != _text(ref.get("op", "")) else \
+                "num" if "num" in split else self.target_keys[0]
+            self.add(("grid", i, key), ind.cells.get(key, ""), "批复指标被改动", ERROR,
+                     f"{where}的{self.target_label}被改动：批复为“{ref['target']}”，实为“{_text(ind.value.render())}”")
+
+    def quant(self, e: dict, ref: dict, sign, t, weight: float, actual_text: str, where: str, add) -> float | None:
+        """A quantitative row's score by the rule of its sign; its unit and its file score checked."""
+        labels, rules = self.labels, self.rules
+        actual = actual_number(e.get("actual"))
+        if actual is None:
+            add("actual", "实际完成值不可比", ERROR,
+                f"{where}{labels['actual']}“{actual_text}”不是数字，无法与{self.target_label}“{ref['target']}”比较")
+            return None
+        parsed = parse(actual_text)
+        target_unit = parse(ref["target"]).unit
+        if parsed.unit and not (target_unit and same_unit(parsed.unit, target_unit)):
+            add("actual", "实际完成值不可比", ERROR,
+                f"{where}{labels['actual']}的单位“{parsed.unit}”与{self.target_label}“{ref['target']}”不一致")
+        score = quant_score(sign, t, actual, weight, rules)
+        if sign not in ("≤", "<") and t and actual > rules.over_completion * t:
+            add("actual", "超额完成", WARNING,
+                f"{where}{labels['actual']} {actual_text} 远超{self.target_label} {ref['target']}，请核实目标是否定得过低")
+        fig = _number(e.get("score"))
+        if fig is not None and abs(fig - score) > self.tol:
+            add("score", "得分与复核不符", ERROR,
+                f"{where}{labels['score']}：文件中为 {format_number(fig)}，复核为 {format_number(score)}")
+        return score
+
+    def qual(self, e: dict, weight: float, actual_text: str, where: str, add) -> tuple[float | None, str]:
+        """A qualitative row's grade and the score the unit gave within its band."""
+        labels, rules = self.labels, self.rules
+        grade = normalise_grade(actual_text) or ""
+        if not grade:
+            add("actual", "实际完成值不可比", ERROR,
+                f"{where}定性指标的{labels['actual']}应为达成/部分达成/未达成，实为“{actual_text}”")
+            return None, grade
+        lo, hi = qual_band(grade, weight, rules)
+        given = _number(e.get("score"))
+        if given is None:
+            score = qual_default(grade, weight, rules)
+            add("score", "定性指标未打分", WARNING, f"{where}未打分，按“{grade}”区间上限计 {format_number(score)} 分")
+        elif not (lo - 1e-9 <= given <= hi + 1e-9) or (grade != "达成年度指标" and given >= hi - 1e-9 and hi > 0):
+            score = min(max(given, lo), qual_default(grade, weight, rules))
+            add("score", "得分超出等级区间", ERROR,
+                f"{where}“{grade}”的得分应在 {format_number(lo)}–{format_number(hi)}"
+                f"{'（不含上限）' if grade != '达成年度指标' else ''} 之间，实为 {format_number(given)}")
+        else:
+            score = given
+        return score, grade
+
+    def weights(self, approved: list[dict]) -> None:
+        """The weights add up: per block, or (weights per indicator) in all; blocks the unit set nothing in."""
+        rules, labels, block_sum, add = self.rules, self.labels, self.block_sum, self.add
+        if rules.weights == "per_indicator":   # the unit sets each 权重; only their sum is fixed
+            total, want = sum(block_sum.values()), indicator_weight_total(rules)
+            if block_sum and abs(total - want) > 0.01:
+                add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
+                    f"各指标{labels['weight']}合计 {format_number(r2(total))}，应为 {format_number(want)}")
+        for block, weight in rules.block_weights.items() if rules.weights != "per_indicator" else ():
+            if block in block_sum and abs(block_sum[block] - weight) > 0.01:
+                add(("grid", 0, "weight"), "", "分值合计不符", ERROR,
+                    f"{block_name(self.form, block)}各指标{labels['weight']}合计 {format_number(r2(block_sum[block]))}，"
+                    f"应为 {format_number(weight)}")
+        present = {r["block"] for r in approved}
+        for block in rules.missing_blocks if rules.weights != "per_indicator" else ():
+            if block not in present and block in rules.block_weights:
+                add(("grid", 0, "name"), "", "未设置该类指标", WARNING,
+                    f"未设置{block_name(self.form, block)}（{format_number(rules.block_weights[block])}分），"
+                    f"按 {format_number(rules.missing_blocks[block])} 分计")
+
+    def total(self, approved: list[dict]) -> None:
+        rules, ps, pr = self.rules, self.ps, self.pr
+        present = {r["block"] for r in approved}
+        award = missing_block_award(present, rules) if rules.weights != "per_indicator" else (0.0, 0.0)
+        ps.total = total_score(ps.budget_score, [(r.score, r.weight or 0, r.applicable) for r in ps.rows], rules, award)
+        ps.grade = grade_of(ps.total, rules)
+        ps.file_total = _number(pr.figures.get("total"))
+        if ps.file_total is not None and ps.total is not None and abs(ps.file_total - ps.total) > self.tol:
+            self.add(self.form.target_of("total"), pr.cells.get("total", ""), "得分与复核不符", ERROR,
+                     f"总分：文件中为 {format_number(ps.file_total)}，复核为 {format_number(ps.total)}")
 
 
 DROPPED = object()   # a row whose target was dropped mid-year
