@@ -359,7 +359,38 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     cache: files read before (same bytes) are taken from it, new ones are added to it.
     rows: made from each return in the worker that read it (see read_input)."""
     col = Collection(roster=roster, year=year)
-    walked = walk_inputs(inputs)
+    for records in _read_all(walk_inputs(inputs), roster, progress, workers, cache, rows):
+        col.files.extend(records)
+    stamped = [f for f in col.files if f.payload]
+    if kind is None:
+        kinds = Counter(f.payload.get("kind", FormKind.PROJECT_TARGET) for f in stamped)
+        kind = kinds.most_common(1)[0][0] if kinds else FormKind.PROJECT_TARGET
+    col.kind = FormKind(kind)
+    years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
+    if col.year is None and years:
+        col.year = Counter(years).most_common(1)[0][0]
+    for rec in stamped:
+        if rec.payload.get("stampless") and not rec.payload.get("year"):
+            rec.payload["year"] = col.year
+    for rec in stamped:
+        _judge(rec, col, roster)
+    _newest_wins(col)
+    for rec in col.files:
+        if rec.fate != ACCEPTED:
+            if rec.fate == REJECTED:
+                rec.result = None
+            continue
+        if rec.errors or rec.warnings:
+            rec.fate = ACCEPTED_FINDINGS
+            rec.reason = f"审核发现 {rec.errors} 个错误、{rec.warnings} 个警告"
+        else:
+            rec.reason = "审核通过"
+    return col
+
+
+def _read_all(walked, roster, progress, workers, cache, rows) -> list[list[FileRecord]]:
+    """Every input's records, in the order walked: from the cache when it has the same bytes, else read by
+    the workers (and kept in the cache as they come, while the workers read on)."""
     found: list[list[FileRecord] | None] = [None] * len(walked)
     todo: list[tuple[int, str]] = []   # (index, SHA-256 when the cache is asked)
     asked = cache is not None and not cache.empty   # (a new cache: nothing to look up, files hashed as read)
@@ -381,58 +412,52 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
     from ..io.keys import load_key
     key = load_key()
     items = [(walked[i].path, walked[i].display, roster, key, walked[i].named, rows) for i, _ in todo]
-    # each file's records kept in the cache as they come (while the workers read on)
     for k, records in enumerate(parallel_iter(read_input, items, workers, progress)):   # to its end: the pool shut
         i, sha = todo[k]
         found[i] = records
         if cache is not None and records[0].sha256 and (not asked or sha == records[0].sha256):
             cache.put(records[0].sha256, records)
-    for records in found:
-        col.files.extend(records)
-    stamped = [f for f in col.files if f.payload]
-    if kind is None:
-        kinds = Counter(f.payload.get("kind", FormKind.PROJECT_TARGET) for f in stamped)
-        kind = kinds.most_common(1)[0][0] if kinds else FormKind.PROJECT_TARGET
-    col.kind = kind = FormKind(kind)
-    years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
-    if col.year is None and years:
-        col.year = Counter(years).most_common(1)[0][0]
-    for rec in stamped:
-        if rec.payload.get("stampless") and not rec.payload.get("year"):
-            rec.payload["year"] = col.year
-    for rec in stamped:
-        p = rec.payload
-        if not p.get("year"):
-            rec.reason = "文件没有标识，表上也没有年度，无法确定是哪一年的表（可用 --year 指定本次收集的年度）"
-        elif p.get("kind", FormKind.PROJECT_TARGET) != kind:
-            rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{kind.title}）"
-        elif int(p.get("year") or 0) != (col.year or 0):
-            rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
-        elif roster is not None and roster.unit(p["unit_code"]) is None:
-            rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"
-        elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")) \
-                and load_form(roster.unit(p["unit_code"]).form).kind == p.get("kind"):
-            rec.reason = f"表式不符：名单要求“{roster.unit(p['unit_code']).form}”，文件是“{p.get('form')}”"
-        else:
-            try:
-                form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
-            except FormError as exc:
-                rec.reason = str(exc)
-                continue
-            if form.version != p.get("form_version"):
-                rec.reason = f"模板版本不符：文件是 {p.get('form_version')} 版，当前为 {form.version} 版，请用新模板重填"
-                continue
-            if rec.packed is None:
-                rec.reason = rec.error or "读取内容时出错，请人工查看"
-                continue
-            if not rec.entered and not p.get("stampless"):
-                rec.fate, rec.reason = BLANK, "模板原样发回，没有填写任何内容（请催报）"
-                rec.result = None
-                continue
-            rec.fate = ACCEPTED
-            if roster is not None and not p.get("stampless"):
-                _check_against_roster(rec, roster.unit(p["unit_code"]))
-    # several returns of one unit: the newest wins (the file's own saved time, then mtime)
+    return found
+
+
+def _judge(rec: FileRecord, col: Collection, roster: Roster | None) -> None:
+    """A stamped file's fate by what its stamp says: another year, kind or unit, an old form version, not
+    filled in — or accepted, to be checked against the roster."""
+    p, kind = rec.payload, col.kind
+    if not p.get("year"):
+        rec.reason = "文件没有标识，表上也没有年度，无法确定是哪一年的表（可用 --year 指定本次收集的年度）"
+    elif p.get("kind", FormKind.PROJECT_TARGET) != kind:
+        rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{kind.title}）"
+    elif int(p.get("year") or 0) != (col.year or 0):
+        rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
+    elif roster is not None and roster.unit(p["unit_code"]) is None:
+        rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"
+    elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")) \
+            and load_form(roster.unit(p["unit_code"]).form).kind == p.get("kind"):
+        rec.reason = f"表式不符：名单要求“{roster.unit(p['unit_code']).form}”，文件是“{p.get('form')}”"
+    else:
+        try:
+            form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
+        except FormError as exc:
+            rec.reason = str(exc)
+            return
+        if form.version != p.get("form_version"):
+            rec.reason = f"模板版本不符：文件是 {p.get('form_version')} 版，当前为 {form.version} 版，请用新模板重填"
+            return
+        if rec.packed is None:
+            rec.reason = rec.error or "读取内容时出错，请人工查看"
+            return
+        if not rec.entered and not p.get("stampless"):
+            rec.fate, rec.reason = BLANK, "模板原样发回，没有填写任何内容（请催报）"
+            rec.result = None
+            return
+        rec.fate = ACCEPTED
+        if roster is not None and not p.get("stampless"):
+            _check_against_roster(rec, roster.unit(p["unit_code"]))
+
+
+def _newest_wins(col: Collection) -> None:
+    """Several returns of one unit: the newest wins (the file's own saved time, then mtime)."""
     by_unit: dict[str, list[FileRecord]] = {}
     for rec in col.files:
         if rec.fate == ACCEPTED:
@@ -443,17 +468,6 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
             older.fate = SUPERSEDED
             older.reason = (f"与 {recs[0].display} 内容完全相同（重复发送）" if older.sha256 == recs[0].sha256
                             else f"同一单位有更新的文件：{recs[0].display}")
-    for rec in col.files:
-        if rec.fate != ACCEPTED:
-            if rec.fate == REJECTED:
-                rec.result = None
-            continue
-        if rec.errors or rec.warnings:
-            rec.fate = ACCEPTED_FINDINGS
-            rec.reason = f"审核发现 {rec.errors} 个错误、{rec.warnings} 个警告"
-        else:
-            rec.reason = "审核通过"
-    return col
 
 
 def _check_against_roster(rec: FileRecord, unit) -> None:

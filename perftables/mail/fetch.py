@@ -354,99 +354,21 @@ def fetch(host: str, user: str, password: str, outdir, *, port: int | None = Non
     """Fetch the new mail of one folder into outdir; see the module's text."""
     outdir = Path(outdir)
     log = Log.read(log_path_for(outdir))
-    result = FetchResult(log=log.path)
-    senders = _senders(roster)
     conn = connect(host, port, security, timeout)
     try:
         login(conn, user, password)
-        box = mailbox_name(folder, _delimiter(conn))
-        try:
-            typ, data = conn.select(_quoted(box), readonly=not mark_seen)
-        except imaplib.IMAP4.error as exc:
-            typ, data = "NO", [str(exc).encode()]
-        if typ != "OK":
-            there = "、".join(_folders(conn)) or "（无法列出）"
-            raise FetchError(f"邮箱中没有文件夹“{folder}”（服务器上有：{there}）")
-        validity = (conn.response("UIDVALIDITY")[1] or [b""])[0]
-        validity = validity.decode() if isinstance(validity, bytes) else str(validity or "")
-        criteria = ["SINCE", since.strftime("%d-%b-%Y")] if since else ["ALL"]
-        typ, data = conn.uid("SEARCH", None, *criteria)
-        if typ != "OK":
-            raise FetchError(f"在文件夹“{folder}”中查找邮件失败（{_text(data and data[0] or '')}）")
-        uids = [u.decode() for u in (data[0] or b"").split()]
-        where = (host, user, folder, validity)
-        todo = [u for u in uids if (*where, u) not in log.done_uids]
-        result.already = len(uids) - len(todo)
+        validity, uids = _open_folder(conn, folder, since, mark_seen)
+        run = _Fetch(conn, log, outdir, (host, user, folder, validity), _senders(roster), mark_seen, max_bytes,
+                     echo, now)
+        todo = [u for u in uids if (*run.where, u) not in log.done_uids]
+        run.result.already = len(uids) - len(todo)
         new_log = not log.path.is_file()
         log.path.parent.mkdir(parents=True, exist_ok=True)
         with log.path.open("a", encoding="utf-8-sig" if new_log else "utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            if new_log:
-                writer.writerow(LOG_HEADER)
-
-            def row(mail: Mail | None, uid, *rest):
-                unit = mail.unit(senders) if mail else None
-                stamp = (now or dt.datetime.now)().strftime("%Y-%m-%d %H:%M:%S")
-                values = [stamp, host, user, folder, validity, uid, mail.message_id if mail else "",
-                          mail.sender if mail else "", unit.code if unit else "", unit.name if unit else "",
-                          mail.date.strftime("%Y-%m-%d %H:%M:%S") if mail and mail.date else "",
-                          mail.subject if mail else "", *rest]
-                writer.writerow([safe_cell(v) for v in values])
-                fh.flush()
-
+            run.start_log(fh, new_log)
             for uid in todo:
-                size = _size(conn, uid)
-                if size is not None and size > max_bytes * 4 // 3 + (1 << 20):
-                    mail = _headers(conn, uid)
-                    if mail.message_id and mail.message_id in log.done_ids:
-                        row(mail, uid, "", "", "", "", DONE, "此前已取过（Message-ID 相同）")
-                        result.already += 1
-                        continue
-                    why = f"邮件 {size / (1 << 20):.1f} MB，超过上限 {max_bytes >> 20} MB，未下载（可用 --max-size 放宽）"
-                    row(mail, uid, "", "", size, "", TOO_BIG, why)
-                    row(mail, uid, "", "", "", "", DONE, "")
-                    result.refused.append((mail, "（整封邮件）", why))
-                    result.mails += 1
-                    continue
-                typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
-                raw = next((d[1] for d in data or [] if isinstance(d, tuple)), None) if typ == "OK" else None
-                if raw is None:
-                    row(None, uid, "", "", "", "", UNREADABLE, f"服务器没有返回这封邮件（{typ}）")
-                    continue
-                mail = parse_mail(raw, uid)
-                if mail.message_id and mail.message_id in log.done_ids:
-                    row(mail, uid, "", "", "", "", DONE, "此前已取过（Message-ID 相同）")
-                    result.already += 1
-                    continue
-                result.mails += 1
-                if senders and mail.unit(senders) is None:
-                    result.unknown.append(mail)
-                for name, why, n in mail.skipped:
-                    row(mail, uid, name, "", n, "", NOT_A_RETURN if "不是报表" in why else UNREADABLE, why)
-                if not mail.attachments and not mail.skipped:
-                    row(mail, uid, "", "", "", "", NO_ATTACHMENT, "")
-                for att in mail.attachments:
-                    digest = att.sha256
-                    if len(att.data) > max_bytes:
-                        why = f"附件 {len(att.data) / (1 << 20):.1f} MB，超过上限 {max_bytes >> 20} MB，未保存"
-                        row(mail, uid, att.name, "", len(att.data), digest, TOO_BIG, why)
-                        result.refused.append((mail, att.name, why))
-                        continue
-                    if digest in log.saved:
-                        row(mail, uid, att.name, log.saved[digest], len(att.data), digest, SAME,
-                            f"与已保存的“{log.saved[digest]}”内容相同")
-                        result.same += 1
-                        continue
-                    path = _save(outdir, _file_name(mail, att, senders), att.data, digest)
-                    log.saved[digest] = path.name
-                    row(mail, uid, att.name, path.name, len(att.data), digest, SAVED, "")
-                    result.saved.append((path, mail, att))
-                    echo(f"  {path.name}（{mail.sender}，{mail.subject[:30]}）")
-                if mark_seen:
-                    conn.uid("STORE", uid, "+FLAGS", r"(\Seen)")
-                row(mail, uid, "", "", "", "", DONE, "")
-                if mail.message_id:
-                    log.done_ids.add(mail.message_id)
+                run.one(uid)
+        return run.result
     except (OSError, imaplib.IMAP4.abort) as exc:
         if isinstance(exc, OSError) and exc.filename:
             raise
@@ -456,7 +378,114 @@ def fetch(host: str, user: str, password: str, outdir, *, port: int | None = Non
             conn.logout()
         except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort):
             pass
-    return result
+
+
+def _open_folder(conn, folder: str, since: dt.date | None, mark_seen: bool) -> tuple[str, list[str]]:
+    """Select the folder (read-only unless mail is to be marked seen): its UIDVALIDITY and the UIDs to look at."""
+    box = mailbox_name(folder, _delimiter(conn))
+    try:
+        typ, data = conn.select(_quoted(box), readonly=not mark_seen)
+    except imaplib.IMAP4.error as exc:
+        typ, data = "NO", [str(exc).encode()]
+    if typ != "OK":
+        there = "、".join(_folders(conn)) or "（无法列出）"
+        raise FetchError(f"邮箱中没有文件夹“{folder}”（服务器上有：{there}）")
+    validity = (conn.response("UIDVALIDITY")[1] or [b""])[0]
+    validity = validity.decode() if isinstance(validity, bytes) else str(validity or "")
+    criteria = ["SINCE", since.strftime("%d-%b-%Y")] if since else ["ALL"]
+    typ, data = conn.uid("SEARCH", None, *criteria)
+    if typ != "OK":
+        raise FetchError(f"在文件夹“{folder}”中查找邮件失败（{_text(data and data[0] or '')}）")
+    return validity, [u.decode() for u in (data[0] or b"").split()]
+
+
+class _Fetch:
+    """One run over one folder: each mail fetched, its attachments saved, every step written to the log."""
+
+    def __init__(self, conn, log, outdir: Path, where: tuple, senders, mark_seen: bool, max_bytes: int, echo, now):
+        self.conn, self.log, self.outdir, self.where = conn, log, outdir, where
+        self.senders, self.mark_seen, self.max_bytes, self.echo, self.now = senders, mark_seen, max_bytes, echo, now
+        self.result = FetchResult(log=log.path)
+        self.fh = self.writer = None
+
+    def start_log(self, fh, new_log: bool) -> None:
+        self.fh, self.writer = fh, csv.writer(fh)
+        if new_log:
+            self.writer.writerow(LOG_HEADER)
+
+    def row(self, mail: Mail | None, uid, *rest) -> None:
+        host, user, folder, validity = self.where
+        unit = mail.unit(self.senders) if mail else None
+        stamp = (self.now or dt.datetime.now)().strftime("%Y-%m-%d %H:%M:%S")
+        values = [stamp, host, user, folder, validity, uid, mail.message_id if mail else "",
+                  mail.sender if mail else "", unit.code if unit else "", unit.name if unit else "",
+                  mail.date.strftime("%Y-%m-%d %H:%M:%S") if mail and mail.date else "",
+                  mail.subject if mail else "", *rest]
+        self.writer.writerow([safe_cell(v) for v in values])
+        self.fh.flush()
+
+    def one(self, uid) -> None:
+        conn, log, result, max_bytes = self.conn, self.log, self.result, self.max_bytes
+        size = _size(conn, uid)
+        if size is not None and size > max_bytes * 4 // 3 + (1 << 20):
+            self.too_big(uid, size)
+            return
+        typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
+        raw = next((d[1] for d in data or [] if isinstance(d, tuple)), None) if typ == "OK" else None
+        if raw is None:
+            self.row(None, uid, "", "", "", "", UNREADABLE, f"服务器没有返回这封邮件（{typ}）")
+            return
+        mail = parse_mail(raw, uid)
+        if mail.message_id and mail.message_id in log.done_ids:
+            self.row(mail, uid, "", "", "", "", DONE, "此前已取过（Message-ID 相同）")
+            result.already += 1
+            return
+        result.mails += 1
+        if self.senders and mail.unit(self.senders) is None:
+            result.unknown.append(mail)
+        for name, why, n in mail.skipped:
+            self.row(mail, uid, name, "", n, "", NOT_A_RETURN if "不是报表" in why else UNREADABLE, why)
+        if not mail.attachments and not mail.skipped:
+            self.row(mail, uid, "", "", "", "", NO_ATTACHMENT, "")
+        for att in mail.attachments:
+            self.attachment(mail, uid, att)
+        if self.mark_seen:
+            conn.uid("STORE", uid, "+FLAGS", r"(\Seen)")
+        self.row(mail, uid, "", "", "", "", DONE, "")
+        if mail.message_id:
+            log.done_ids.add(mail.message_id)
+
+    def too_big(self, uid, size: int) -> None:
+        """A mail over the limit: its headers only, never its body."""
+        mail = _headers(self.conn, uid)
+        if mail.message_id and mail.message_id in self.log.done_ids:
+            self.row(mail, uid, "", "", "", "", DONE, "此前已取过（Message-ID 相同）")
+            self.result.already += 1
+            return
+        why = f"邮件 {size / (1 << 20):.1f} MB，超过上限 {self.max_bytes >> 20} MB，未下载（可用 --max-size 放宽）"
+        self.row(mail, uid, "", "", size, "", TOO_BIG, why)
+        self.row(mail, uid, "", "", "", "", DONE, "")
+        self.result.refused.append((mail, "（整封邮件）", why))
+        self.result.mails += 1
+
+    def attachment(self, mail: Mail, uid, att) -> None:
+        log, result, max_bytes = self.log, self.result, self.max_bytes
+        digest = att.sha256
+        if len(att.data) > max_bytes:
+            why = f"附件 {len(att.data) / (1 << 20):.1f} MB，超过上限 {max_bytes >> 20} MB，未保存"
+            self.row(mail, uid, att.name, "", len(att.data), digest, TOO_BIG, why)
+            result.refused.append((mail, att.name, why))
+            return
+        if digest in log.saved:
+            self.row(mail, uid, att.name, log.saved[digest], len(att.data), digest, SAME,
+                     f"与已保存的“{log.saved[digest]}”内容相同")
+            result.same += 1
+            return
+        path = _save(self.outdir, _file_name(mail, att, self.senders), att.data, digest)
+        log.saved[digest] = path.name
+        self.row(mail, uid, att.name, path.name, len(att.data), digest, SAVED, "")
+        result.saved.append((path, mail, att))
+        self.echo(f"  {path.name}（{mail.sender}，{mail.subject[:30]}）")
 
 
 def _quoted(box: str) -> str:

@@ -706,73 +706,103 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
     fmt, total_fmt = _formats(wb)
     tables = _held_as_parts(tables, _style_indices(fmt))
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
-    # Excel holds 1,048,576 rows a sheet: a longer table goes on in further sheets, said on a first sheet
+    _split_note(wb, tables, fmt)
+    split: list[tuple[str, int, list[str]]] = []
+    splices = {}
+    for table in tables:
+        sheet = _SheetWriter(wb, table, fmt, total_fmt, big)
+        if table.parts is not None:   # made in parallel: header, 合计 and the sheet's settings only
+            total = table.n_rows
+            names = sheet.parts(splices)
+        else:
+            total, names = sheet.rows()
+        if len(names) > 1:
+            split.append((table.name, total, names))
+    wb.close()
+    if spliced:
+        from ..io.sheetxml import splice
+        target.seek(0)
+        splice(target, path, splices)
+    return [f"“{name}”共 {total:,} 行，超过 Excel 每张工作表的行数上限，分在 {len(names)} 张工作表中（见“说明”页）"
+            for name, total, names in split]
+
+
+def _split_note(wb, tables: list[Table], fmt: dict) -> None:
+    """Excel holds 1,048,576 rows a sheet: a longer table goes on in further sheets, said on a first sheet."""
     plan = {}
     for table in tables:
         per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
         parts = max(1, -(-table.n_rows // per_sheet))
         if parts > 1:
             plan[table.name] = [table.name] + [_part_name(table.name, i) for i in range(2, parts + 1)]
-    if plan:
-        ws = wb.add_worksheet("说明")
-        ws.set_column(0, 0, 110)
-        ws.write_string(0, 0, "说明", fmt["head"])
-        for i, table in enumerate(t for t in tables if t.name in plan):
-            ws.write_string(i + 1, 0, f"“{table.name}”共 {table.n_rows:,} 行，超过 Excel 每张工作表 {MAX_SHEET_ROWS:,} "
-                                      f"行的上限，依次分在：{'、'.join(plan[table.name])}（一行不少；CSV 导出中是一个完整的文件）",
-                            fmt["long"])
-    split: list[tuple[str, int, list[str]]] = []
-    splices = {}
-    for table in tables:
-        per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
+    if not plan:
+        return
+    ws = wb.add_worksheet("说明")
+    ws.set_column(0, 0, 110)
+    ws.write_string(0, 0, "说明", fmt["head"])
+    for i, table in enumerate(t for t in tables if t.name in plan):
+        ws.write_string(i + 1, 0, f"“{table.name}”共 {table.n_rows:,} 行，超过 Excel 每张工作表 {MAX_SHEET_ROWS:,} "
+                                  f"行的上限，依次分在：{'、'.join(plan[table.name])}（一行不少；CSV 导出中是一个完整的文件）",
+                        fmt["long"])
+
+
+class _SheetWriter:
+    """One table into the workbook: its sheet (and the sheets it goes on in), widths, rows, 合计, settings."""
+
+    def __init__(self, wb, table: Table, fmt: dict, total_fmt: dict, big: bool):
+        self.wb, self.table, self.fmt, self.total_fmt, self.big = wb, table, fmt, total_fmt, big
+        self.per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
         sample = table.sample if table.parts is not None else list(islice(table.iter_rows(), 500))
-        widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
-        col_fmt = [fmt[kind] for _, kind in table.columns]
-        long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind == "long"]
-        if table.whole and long_cols:
+        self.widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
+        self.col_fmt = [fmt[kind] for _, kind in table.columns]
+        self.long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind == "long"]
+        if table.whole and self.long_cols:
             # a text too long for Excel's highest row widens its column rather than being cut off
             rows = list(table.iter_rows())
-            for c in long_cols:
-                widths[c] = max(widths[c], long_width(rows, c))
-        names = [table.name]
-        ws, by_type = _start_sheet(wb, table, table.name, widths, col_fmt, fmt)
-        if table.parts is not None:   # made in parallel: header, 合计 and the sheet's settings only
-            for i, part in enumerate(table.parts):
-                if i:
-                    names.append(_part_name(table.name, i + 1))
-                    ws, _ = _start_sheet(wb, table, names[-1], widths, col_fmt, fmt)
-                n = part.last_row - 1
-                if table.total and i == len(table.parts) - 1 and n:
-                    for c, value in enumerate(table.total_row()):
-                        _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
-                    part.last_row = n + 2
-                splices[f"xl/worksheets/sheet{ws.index + 1}.xml"] = part
-                _finish_sheet(wb, ws, table, n, fmt, chart=len(table.parts) == 1, widths=widths)
-            if len(names) > 1:
-                split.append((table.name, table.n_rows, names))
-            continue
+            for c in self.long_cols:
+                self.widths[c] = max(self.widths[c], long_width(rows, c))
+        self.names = [table.name]
+
+    def start(self, name: str):
+        return _start_sheet(self.wb, self.table, name, self.widths, self.col_fmt, self.fmt)
+
+    def totals(self, ws, n: int) -> None:
+        for c, value in enumerate(self.table.total_row()):
+            _write(ws, n + 1, c, value, self.total_fmt[self.table.columns[c][1]])
+
+    def parts(self, splices: dict) -> list[str]:
+        """A table made in parallel: each part's sheet gets its header, 合计 and settings; its rows are spliced."""
+        table, names = self.table, self.names
+        ws, _ = self.start(table.name)
+        for i, part in enumerate(table.parts):
+            if i:
+                names.append(_part_name(table.name, i + 1))
+                ws, _ = self.start(names[-1])
+            n = part.last_row - 1
+            if table.total and i == len(table.parts) - 1 and n:
+                self.totals(ws, n)
+                part.last_row = n + 2
+            splices[f"xl/worksheets/sheet{ws.index + 1}.xml"] = part
+            _finish_sheet(self.wb, ws, table, n, self.fmt, chart=len(table.parts) == 1, widths=self.widths)
+        return names
+
+    def rows(self) -> tuple[int, list[str]]:
+        """Every row written by xlsxwriter (the hot loop: ~2,000 cells a unit); (rows, sheet names)."""
+        table, col_fmt, long_cols, names = self.table, self.col_fmt, self.long_cols, self.names
+        ws, by_type = self.start(table.name)
         n = total = 0
-        for row in table.iter_rows():   # the hot loop: ~2,000 cells a unit
-            if n == per_sheet:   # never drop a row: go on in another sheet
-                _finish_sheet(wb, ws, table, n, fmt, chart=False, widths=widths)
+        for row in table.iter_rows():
+            if n == self.per_sheet:   # never drop a row: go on in another sheet
+                _finish_sheet(self.wb, ws, table, n, self.fmt, chart=False, widths=self.widths)
                 names.append(_part_name(table.name, len(names) + 1))
-                ws, by_type = _start_sheet(wb, table, names[-1], widths, col_fmt, fmt)
+                ws, by_type = self.start(names[-1])
                 n = 0
             n += 1
             total += 1
             if long_cols:
-                need = row_lines(row, long_cols, widths) * LINE_HEIGHT
-                if need > MAX_ROW_HEIGHT and table.whole and not big:
-                    # taller than Excel's highest row even at the widest column: the row spans several sheet
-                    # rows, each cell merged down them (readers skip the empty rows under a merged one)
-                    k = -(-need // MAX_ROW_HEIGHT)
-                    for i in range(int(k)):
-                        ws.set_row(n + i, need / k)
-                    for c, value in enumerate(row):
-                        ws.merge_range(n, c, n + int(k) - 1, c, None, col_fmt[c])
-                        if value is not None and value != "":
-                            _write(ws, n, c, value, col_fmt[c])
-                    n += int(k) - 1
+                need = row_lines(row, long_cols, self.widths) * LINE_HEIGHT
+                if need > MAX_ROW_HEIGHT and table.whole and not self.big:
+                    n += self.merged_row(ws, n, row, need) - 1
                     continue
                 if need > LINE_HEIGHT:
                     ws.set_row(n, min(need, MAX_ROW_HEIGHT))
@@ -785,18 +815,21 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
                 else:
                     write(n, c, value, col_fmt[c])
         if table.total and n:
-            for c, value in enumerate(table.total_row()):
-                _write(ws, n + 1, c, value, total_fmt[table.columns[c][1]])
-        _finish_sheet(wb, ws, table, n, fmt, chart=len(names) == 1, widths=widths)
-        if len(names) > 1:
-            split.append((table.name, total, names))
-    wb.close()
-    if spliced:
-        from ..io.sheetxml import splice
-        target.seek(0)
-        splice(target, path, splices)
-    return [f"“{name}”共 {total:,} 行，超过 Excel 每张工作表的行数上限，分在 {len(names)} 张工作表中（见“说明”页）"
-            for name, total, names in split]
+            self.totals(ws, n)
+        _finish_sheet(self.wb, ws, table, n, self.fmt, chart=len(names) == 1, widths=self.widths)
+        return total, names
+
+    def merged_row(self, ws, n: int, row, need: float) -> int:
+        """A row taller than Excel's highest row even at the widest column spans several sheet rows, each cell
+        merged down them (readers skip the empty rows under a merged one); how many rows it took."""
+        k = int(-(-need // MAX_ROW_HEIGHT))
+        for i in range(k):
+            ws.set_row(n + i, need / k)
+        for c, value in enumerate(row):
+            ws.merge_range(n, c, n + k - 1, c, None, self.col_fmt[c])
+            if value is not None and value != "":
+                _write(ws, n, c, value, self.col_fmt[c])
+        return k
 
 
 MAX_SHEET_ROWS = 1_048_576   # Excel's rows per sheet (the header included)
