@@ -123,3 +123,12 @@ def test_the_api_functions_are_real_functions():
         fn = getattr(perftables, name)
         assert inspect.isfunction(fn) and fn.__doc__, name
     assert list(inspect.signature(perftables.collect).parameters)[:2] == ["inputs", "roster"]
+
+
+def test_no_function_is_longer_than_80_lines():
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80:
+                long.append(f"{module_name(path)}.{node.name}: {node.end_lineno - node.lineno + 1} lines")
+    assert long == []

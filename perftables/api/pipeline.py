@@ -58,7 +58,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
     from ..cycle.cache import CollectCache, cache_path_for, run_signature
     from ..cycle.collect import collect, held_folder_problem, quarantine
     from ..core.files import OutputError
-    from ..cycle.ledger import FEEDBACK, Ledger
+    from ..cycle.ledger import Ledger
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -85,13 +85,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
             ledger.approvals_from_summary(output)
         ledger.observe(col, mailed=_mailed(inbox))
         col.ledger, col.today = ledger, today
-        sent_back = []
-        if feedback is not None:
-            from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
-            sent_back = write_feedback(col, **feedback)
-            for rec in needs_feedback(col):
-                ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display)
-            step("feedback")
+        sent_back = _feedback(col, ledger, feedback, step) if feedback is not None else []
         held_dir = output.parent / "待处理"
         signature = run_signature(
             [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
@@ -101,27 +95,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == Fate.REJECTED for f in col.files)
             return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
                               notes=_notes(cache), ledger=ledger, feedback=sent_back)
-        csv_out = bool(export_dir) and "csv" in formats
-        if csv_out:
-            Path(export_dir).mkdir(parents=True, exist_ok=True)
-        tables = build_tables(col, workers, render={"export": csv_out, "spool": export_dir if csv_out else None})
-        step("tables")
-        split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
-        step("xlsx")
-        written = [output]
-        if csv_out:
-            from ..outputs.data import write_kinds
-            write_csv(tables, export_dir)
-            written += [Path(export_dir) / f"{t.name}.csv" for t in tables] + [write_kinds(tables, export_dir)]
-            step("csv")
-        if export_dir and "sqlite" in formats:
-            from ..outputs.data import SQLITE_NAME, write_sqlite
-            written.append(write_sqlite(tables, Path(export_dir) / SQLITE_NAME))
-            step("sqlite")
-        if export_dir and "parquet" in formats:
-            from ..outputs.data import write_parquet
-            written += write_parquet(tables, export_dir)
-            step("parquet")
+        written, split_notes = _write_outputs(col, output, export_dir, formats, workers, step)
         held = quarantine(col, held_dir)
         if held:
             written += sorted(p for p in held.iterdir() if p.is_file())
@@ -134,6 +108,43 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
     finally:
         if cache is not None:
             cache.close()
+
+
+def _feedback(col, ledger, feedback: dict, step) -> list[Path]:
+    """The feedback workbooks (before the summary, so that 报送情况 shows what went back), in the ledger."""
+    from ..cycle.ledger import FEEDBACK
+    from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
+    sent_back = write_feedback(col, **feedback)
+    for rec in needs_feedback(col):
+        ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display)
+    step("feedback")
+    return sent_back
+
+
+def _write_outputs(col, output: Path, export_dir, formats, workers, step) -> tuple[list[Path], list[str]]:
+    """The summary workbook and the exports asked for; the files written and what the workbook had to say."""
+    csv_out = bool(export_dir) and "csv" in formats
+    if csv_out:
+        Path(export_dir).mkdir(parents=True, exist_ok=True)
+    tables = build_tables(col, workers, render={"export": csv_out, "spool": export_dir if csv_out else None})
+    step("tables")
+    split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+    step("xlsx")
+    written = [output]
+    if csv_out:
+        from ..outputs.data import write_kinds
+        write_csv(tables, export_dir)
+        written += [Path(export_dir) / f"{t.name}.csv" for t in tables] + [write_kinds(tables, export_dir)]
+        step("csv")
+    if export_dir and "sqlite" in formats:
+        from ..outputs.data import SQLITE_NAME, write_sqlite
+        written.append(write_sqlite(tables, Path(export_dir) / SQLITE_NAME))
+        step("sqlite")
+    if export_dir and "parquet" in formats:
+        from ..outputs.data import write_parquet
+        written += write_parquet(tables, export_dir)
+        step("parquet")
+    return written, split_notes
 
 
 def _notes(cache) -> list[str]:

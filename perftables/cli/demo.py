@@ -168,15 +168,22 @@ def run_demo(outdir: Path, examples: Path = EXAMPLES):
 
 
 def _run_demo(outdir: Path, examples: Path = EXAMPLES):
-    from ..outputs.feedback import write_feedback
-    from ..mail.send import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
-    from ..outputs.publish import publish
-    from ..api.pipeline import run_collect
-
     outdir = Path(outdir)
     _demo_folder(outdir)
-    roster_path = examples / "roster.csv"
-    roster = read_roster(roster_path)
+    roster = read_roster(examples / "roster.csv")
+    col = yield from _target_round(outdir, examples, roster)
+    yield from _selfeval_round(outdir, examples, roster, col)
+    yield from _dept_round(outdir, examples)
+    yield f"全部输出在：{outdir.resolve()}"
+
+
+def _target_round(outdir: Path, examples: Path, roster):
+    """下发 → 邮件 → 收回 → 汇总 → 退改 → 公开, on the four seed units; the collection, for the year end."""
+    from ..api.pipeline import run_collect
+    from ..mail.send import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
+    from ..outputs.feedback import write_feedback
+    from ..outputs.publish import publish
+
     templates = outdir / "1-下发模板"
     generate(roster, templates, Options(year=YEAR, deadline=f"{YEAR - 1}年12月31日", contact="市科协计划财务部 0312-0000000"),
              overwrite=True)
@@ -213,7 +220,11 @@ def _run_demo(outdir: Path, examples: Path = EXAMPLES):
         f"，全县汇总）：{outdir / '5-公开'}"
     for note in notes:
         yield f"   注意：{note}"
-    # the year-end cycle: self-evaluations pre-filled from the approved targets
+    return col
+
+
+def _selfeval_round(outdir: Path, examples: Path, roster, col):
+    """The year end: self-evaluations pre-filled from the approved targets, returned, scored, summed up."""
     blank = outdir / "6-自评下发"
     generate_selfeval(col.accepted, blank, Options(year=YEAR), overwrite=True)
     yield f"7. 已按批复的目标表生成自评表：{blank}"
@@ -226,7 +237,10 @@ def _run_demo(outdir: Path, examples: Path = EXAMPLES):
     yield f"8. 自评汇总：{outdir / '7-自评汇总' / '自评汇总.xlsx'}"
     for row in next(t for t in se_tables if t.name == "单位自评").rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，执行率 {row[5]:.2%}，预算加权平均分 {row[6]}（{row[7]}）"
-    # the department-overall table (Hubei form, seed 004)
+
+
+def _dept_round(outdir: Path, examples: Path):
+    """The department-overall table (Hubei form, seed 004) and its self-evaluation."""
     droster = dept_roster(examples)
     generate(droster, outdir / "8-部门整体下发", Options(year=DEPT_YEAR, deadline=f"{DEPT_YEAR - 1}年12月31日"),
              overwrite=True)
@@ -254,7 +268,6 @@ def _run_demo(outdir: Path, examples: Path = EXAMPLES):
     yield f"11. 部门整体支出绩效自评汇总：{outdir / '11-部门整体自评汇总' / '部门整体自评汇总.xlsx'}"
     for row in next(t for t in dse_tables if t.name == "单位自评").rows:
         yield f"   {row[0]} {row[1]}：执行率 {row[5]:.2%}，总分 {row[6]}（{row[7]}）"
-    yield f"全部输出在：{outdir.resolve()}"
 
 
 if __name__ == "__main__":

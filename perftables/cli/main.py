@@ -493,85 +493,55 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
         perftables mail 下发/ --roster examples/roster.csv --remind --ledger 汇总/ --feedback-dir 退改/ --send ...
     """
+    from ..cycle.ledger import Ledger, LedgerError
     from ..mail import send as m
-    from ..cycle.ledger import FEEDBACK_SENT, REMINDED, SENT, Ledger, LedgerError
 
     problem = m.header_problem(sender, from_name)
     if problem:
         raise UserError(f"--from / --from-name：{problem}")
-    folder = Path(mail_dir) if mail_dir else m.mail_dir_for(outdir)
     if remind and not ledger:
         raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
     if remind and feedback:
         raise UserError("--remind 与 --feedback 不能同用：催报时 OUTDIR 是下发模板的文件夹，退改工作簿用 --feedback-dir 给出")
+    if do_send and not smtp and not dry_run:
+        raise UserError("发送需要 --smtp 服务器")
     try:
         book = Ledger.load(ledger) if ledger else None
     except LedgerError as exc:
         raise UserError(str(exc)) from None
     if remind and not book.path.is_file():
         raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
-    today = _dt.date.today()
-    if remind:
-        folder = folder / f"催报{today.isoformat()}"
-    guard({"邮件文件夹": folder}, inputs=[outdir, feedback_dir] if feedback_dir else [outdir], reads=[roster, letter])
-    ros = read_roster(roster)
-    context = {"year": year or "", "deadline": deadline, "contact": contact, "sender": from_name or sender,
-               "date": _dt.date.today().strftime("%Y年%m月%d日"), "form_title": ""}
+    job = m.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
+                    sender=sender, from_name=from_name, subject=subject, year=year, deadline=deadline,
+                    contact=contact, folder=Path(mail_dir) if mail_dir else None,
+                    feedback_dir=Path(feedback_dir) if feedback_dir else None, ledger=book)
+    guard({"邮件文件夹": job.folder}, inputs=[outdir, feedback_dir] if feedback_dir else [outdir], reads=[roster, letter])
+    job.roster = read_roster(roster)
+    job.letter = Path(letter).read_text(encoding="utf-8") if letter else None
     try:
-        if remind:
-            messages, missing = m.plan_reminders(outdir, ros, book, feedback_dir,
-                                                 subject or "催报：{year}年度{form_title}（{unit_name}）", context,
-                                                 today=today, log=folder.parent / m.REMIND_LOG)
-        elif feedback:
-            messages, missing = m.plan_feedback(outdir, ros, subject or "{unit_name}{form_title}审核意见（请修改后发回）",
-                                                context)
-        else:
-            text = Path(letter).read_text(encoding="utf-8") if letter else m.DEFAULT_LETTER
-            messages, missing = m.plan_templates(outdir, ros, text, subject or "{year}年度{form_title}（{unit_name}）",
-                                                 context)
-    except FileNotFoundError as exc:
-        raise UserError(f"无法生成邮件：{exc}") from None
-    except (KeyError, ValueError, IndexError) as exc:
-        raise UserError(f"主题或正文模板有误：{{{exc}}} 不是可用的名称（可用 unit_name、year、form_title、deadline、"
-                        "contact、sender、date）") from None
-    for line in missing:
-        click.echo(f"未生成：{line}")
-    if dry_run:
-        for msg in messages:
-            click.echo(f"将发给 {msg.unit_name} <{msg.to}>：{msg.subject}，附件 {msg.attachment.name}")
-        click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
-        return
-    writable(folder, "邮件文件夹")
-    drafts = m.write_drafts(messages, folder, sender, from_name)
-    click.echo(f"邮件草稿 {len(drafts)} 封：{folder}（用 Outlook、Foxmail 打开即可检查后发送）")
-    if do_send:
-        if not smtp:
-            raise UserError("发送需要 --smtp 服务器")
-        password = os.environ.get(m.PASSWORD_ENV)
-        if password is None and security != "none":
-            password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
-        port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
-        log = folder.parent / m.REMIND_LOG if remind else folder / m.SENT_LOG
-        event = {"模板": SENT, "退改": FEEDBACK_SENT, "催报": REMINDED}
-        sent_now = []
-
-        def on_sent(msg):
-            if book is not None:
-                book.add(msg.unit_code, event[msg.kind], file=msg.attachment.name, note=msg.to)
-                sent_now.append(msg)
-                if len(sent_now) % 50 == 0:
-                    book.save()
-        try:
-            counts = m.send(messages, log, smtp, port, sender, password, user=user,
-                            security=security, interval=interval, sender_name=from_name, echo=click.echo,
-                            on_sent=on_sent)
-        except (OSError, m.smtplib.SMTPException) as exc:
-            raise Failed(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {log}，重试不会重发）") from None
-        finally:
-            if book is not None and sent_now:
-                book.save()
-        click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
-                   f"记录：{log}")
+        messages, missing = job.plan()
+        for line in missing:
+            click.echo(f"未生成：{line}")
+        if dry_run:
+            for msg in messages:
+                click.echo(f"将发给 {msg.unit_name} <{msg.to}>：{msg.subject}，附件 {msg.attachment.name}")
+            click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
+            return
+        writable(job.folder, "邮件文件夹")
+        drafts = m.write_drafts(messages, job.folder, sender, from_name)
+        click.echo(f"邮件草稿 {len(drafts)} 封：{job.folder}（用 Outlook、Foxmail 打开即可检查后发送）")
+        if do_send:
+            password = os.environ.get(m.PASSWORD_ENV)
+            if password is None and security != "none":
+                password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
+            counts = job.send(messages, smtp, port, security, password, user=user, interval=interval,
+                              echo=click.echo)
+            click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
+                       f"记录：{job.log}")
+    except m.SendError as exc:
+        raise Failed(str(exc)) from None
+    except m.MailError as exc:
+        raise UserError(str(exc)) from None
 
 
 @cli.command()

@@ -342,3 +342,91 @@ def send(messages: list[Outgoing], log, host: str, port: int, sender: str, passw
             except smtplib.SMTPException:
                 pass
     return counts
+
+
+class MailError(Exception):
+    """A mail job that cannot be planned (a subject or letter naming what does not exist, a missing file); the
+    message is for the user, in Chinese."""
+
+
+class SendError(MailError):
+    """The mail server could not be reached or refused the login: nothing wrong with what the user asked."""
+
+
+MODES = ("templates", "feedback", "remind")
+DEFAULT_SUBJECTS = {"templates": "{year}年度{form_title}（{unit_name}）",
+                    "feedback": "{unit_name}{form_title}审核意见（请修改后发回）",
+                    "remind": "催报：{year}年度{form_title}（{unit_name}）"}
+
+
+@dataclass
+class MailJob:
+    """One mail run's settings: what is sent (mode: templates, feedback or remind) from which folder, to whom,
+    with which words; the ledger that records what was sent (a Ledger, or None)."""
+    outdir: Path
+    roster: Roster
+    mode: str = "templates"
+    sender: str = "perftables@localhost"
+    from_name: str = ""
+    subject: str | None = None
+    letter: str | None = None          # the template letter's text (templates mode)
+    year: int | None = None
+    deadline: str = "（见通知）"
+    contact: str = ""
+    folder: Path | None = None        # drafts and the log; default: beside outdir
+    feedback_dir: Path | None = None  # remind: where the feedback workbooks are
+    ledger: object = None
+    today: dt.date | None = None
+
+    def __post_init__(self):
+        self.outdir = Path(self.outdir)
+        self.today = self.today or dt.date.today()
+        base = Path(self.folder) if self.folder else mail_dir_for(self.outdir)
+        self.folder = base / f"催报{self.today.isoformat()}" if self.mode == "remind" else base
+
+    @property
+    def log(self) -> Path:
+        """Where each sending is recorded (a day's reminders in the log beside the dated folder)."""
+        return self.folder.parent / REMIND_LOG if self.mode == "remind" else self.folder / SENT_LOG
+
+    def plan(self) -> tuple[list[Outgoing], list[str]]:
+        """The messages to send, and a line for each unit that gets none (no address, no file)."""
+        context = {"year": self.year or "", "deadline": self.deadline, "contact": self.contact,
+                   "sender": self.from_name or self.sender, "date": self.today.strftime("%Y年%m月%d日"),
+                   "form_title": ""}
+        subject = self.subject or DEFAULT_SUBJECTS[self.mode]
+        try:
+            if self.mode == "remind":
+                return plan_reminders(self.outdir, self.roster, self.ledger, self.feedback_dir, subject, context,
+                                      today=self.today, log=self.log)
+            if self.mode == "feedback":
+                return plan_feedback(self.outdir, self.roster, subject, context)
+            return plan_templates(self.outdir, self.roster, self.letter or DEFAULT_LETTER, subject, context)
+        except FileNotFoundError as exc:
+            raise MailError(f"无法生成邮件：{exc}") from None
+        except (KeyError, ValueError, IndexError) as exc:
+            raise MailError(f"主题或正文模板有误：{{{exc}}} 不是可用的名称（可用 unit_name、year、form_title、deadline、"
+                            "contact、sender、date）") from None
+
+    def send(self, messages: list[Outgoing], host: str, port: int | None, security: str, password: str | None,
+             user: str | None = None, interval: float = 2.0, echo=print) -> dict:
+        """Send what was not sent before; each message the server accepted goes into the ledger."""
+        from ..cycle.ledger import FEEDBACK_SENT, REMINDED, SENT
+        event = {"模板": SENT, "退改": FEEDBACK_SENT, "催报": REMINDED}
+        book, sent_now = self.ledger, []
+
+        def on_sent(msg):
+            if book is not None:
+                book.add(msg.unit_code, event[msg.kind], file=msg.attachment.name, note=msg.to)
+                sent_now.append(msg)
+                if len(sent_now) % 50 == 0:
+                    book.save()
+        port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
+        try:
+            return send(messages, self.log, host, port, self.sender, password, user=user, security=security,
+                        interval=interval, sender_name=self.from_name, echo=echo, on_sent=on_sent)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendError(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {self.log}，重试不会重发）") from None
+        finally:
+            if book is not None and sent_now:
+                book.save()

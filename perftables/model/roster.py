@@ -164,88 +164,95 @@ def parse_emails(text: str) -> tuple[list[str], str | None]:
 
 def read_roster(path) -> Roster:
     path, rows, header = _table(path, "名单文件")
-    lookup = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
-    colmap: dict[str, int] = {}
-    for i, h in enumerate(header):
-        key = lookup.get(h.lower())
-        if key and key not in colmap:
-            colmap[key] = i
-    problems = [f"{path.name}：缺少“{COLUMNS[k][0]}”列" for k in REQUIRED if k not in colmap]
-    if problems:
-        raise RosterError(problems)
-
-    def title(key):
-        return header[colmap[key]]
-
-    units: dict[str, Unit] = {}
-    seen_projects: dict[str, int] = {}
+    reader = _RosterReader(path, header)
     for rowno, row in enumerate(rows[1:], start=2):
+        reader.row(rowno, row)
+    if reader.problems:
+        raise RosterError(reader.problems)
+    if not reader.units:
+        raise RosterError([f"{path.name}：名单中没有任何单位"])
+    return Roster(units=list(reader.units.values()), path=str(path))
+
+
+class _RosterReader:
+    """The roster's rows into units and projects; every problem said with its row and the column as headed."""
+
+    def __init__(self, path: Path, header: list[str]):
+        self.path, self.header = path, header
+        lookup = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
+        self.colmap: dict[str, int] = {}
+        for i, h in enumerate(header):
+            key = lookup.get(h.lower())
+            if key and key not in self.colmap:
+                self.colmap[key] = i
+        problems = [f"{path.name}：缺少“{COLUMNS[k][0]}”列" for k in REQUIRED if k not in self.colmap]
+        if problems:
+            raise RosterError(problems)
+        self.problems: list[str] = []
+        self.units: dict[str, Unit] = {}
+        self.seen_projects: dict[str, int] = {}
+
+    def title(self, key: str) -> str:
+        return self.header[self.colmap[key]]
+
+    def row(self, rowno: int, row: list) -> None:
+        colmap, problems, title = self.colmap, self.problems, self.title
         get = {k: (_cell_text(row[i]) if i < len(row) else "") for k, i in colmap.items()}
         raw = {k: (row[i] if i < len(row) else None) for k, i in colmap.items()}
         if not any(get.values()):
-            continue
-        where = f"{path.name} 第{rowno}行"
+            return
+        where = f"{self.path.name} 第{rowno}行"
         bad = [k for k, v in get.items() if _CONTROL.search(v) and k not in ("use",)]
         for key in bad:   # a line break or control character ends up in a file name or a mail header
             problems.append(f"{where}“{title(key)}”列：含有换行或控制字符，请删掉（单元格内不要换行）")
         if bad:
-            continue
+            return
         if get.get("email"):
             addresses, problem = parse_emails(get["email"])
             if problem:
                 problems.append(f"{where}“{title('email')}”列：{problem}")
-                continue
+                return
             get["email"] = ";".join(addresses)
-        code, name = get.get("unit_code", ""), get.get("unit_name", "")
+        unit = self.unit(get, where)
+        if unit is not None:
+            self.project(unit, get, raw, rowno, where)
+
+    def unit(self, get: dict, where: str) -> Unit | None:
+        code, name, title = get.get("unit_code", ""), get.get("unit_name", ""), self.title
         if not code:
-            problems.append(f"{where}“{title('unit_code')}”列：单位编码为空")
-            continue
+            self.problems.append(f"{where}“{title('unit_code')}”列：单位编码为空")
+            return None
         if not name:
-            problems.append(f"{where}“{title('unit_name')}”列：单位名称为空")
-            continue
-        unit = units.get(code)
+            self.problems.append(f"{where}“{title('unit_name')}”列：单位名称为空")
+            return None
+        unit = self.units.get(code)
         if unit is None:
-            unit = units[code] = Unit(code=code, name=name)
+            unit = self.units[code] = Unit(code=code, name=name)
         elif unit.name != name:
-            problems.append(f"{where}“{title('unit_name')}”列：单位编码 {code} 前面写作“{unit.name}”，这里写作“{name}”")
+            self.problems.append(f"{where}“{title('unit_name')}”列：单位编码 {code} 前面写作“{unit.name}”，这里写作“{name}”")
         for key in ("contact", "phone", "email", "form", "taxonomy"):
             if get.get(key) and not getattr(unit, key):
                 setattr(unit, key, get[key])
+        return unit
+
+    def project(self, unit: Unit, get: dict, raw: dict, rowno: int, where: str) -> None:
+        colmap, problems, title = self.colmap, self.problems, self.title
         pcode, pname = get.get("project_code", ""), get.get("project_name", "")
         if not pcode and not pname:
-            continue  # a unit without projects yet
+            return  # a unit without projects yet
         if not pcode and "project_code" not in colmap:
             # a province without project codes: the roster has no such column, the form no such cell —
             # the project is known by its unit and place in the roster (never printed)
-            pcode = f"{code}-{len(unit.projects) + 1:03d}"
+            pcode = f"{unit.code}-{len(unit.projects) + 1:03d}"
         if not pcode or not pname:
             missing = "project_code" if not pcode else "project_name"
             problems.append(f"{where}“{title(missing) if missing in colmap else COLUMNS[missing][0]}”列：项目编码和项目名称须同时填写")
-            continue
-        if pcode in seen_projects:
-            problems.append(f"{where}“{title('project_code')}”列：项目编码 {pcode} 与第{seen_projects[pcode]}行重复")
-            continue
-        seen_projects[pcode] = rowno
-        amounts = {}
-        for key in ("budget", "fiscal", "other"):
-            if key not in colmap:
-                amounts[key] = None
-                continue
-            amount = parse_amount(raw[key])
-            if amount.error:
-                problems.append(f"{where}“{title(key)}”列：{amount.error}")
-            amounts[key] = amount.value
-        budget, fiscal, other = amounts["budget"], amounts["fiscal"], amounts["other"]
-        if budget is not None:
-            if fiscal is None and other is None:
-                fiscal, other = budget, 0.0
-            elif other is None:
-                other = 0.0
-            elif fiscal is None:
-                fiscal = round(budget - other, 6)
-            if abs(budget - (fiscal + other)) > AMOUNT_TOLERANCE:
-                problems.append(f"{where}“{title('budget')}”列：预算数 {format_number(budget)} ≠ 财政资金 "
-                                f"{format_number(fiscal)} + 其他资金 {format_number(other)}")
+            return
+        if pcode in self.seen_projects:
+            problems.append(f"{where}“{title('project_code')}”列：项目编码 {pcode} 与第{self.seen_projects[pcode]}行重复")
+            return
+        self.seen_projects[pcode] = rowno
+        budget, fiscal, other = self.amounts(raw, where)
         extra = {}
         if get.get("category"):
             extra["category"] = get["category"]
@@ -256,11 +263,30 @@ def read_roster(path) -> Roster:
             extra["total_budget"] = total.value
         unit.projects.append(Project(code=pcode, name=pname, budget=budget, fiscal=fiscal, other=other,
                                      use=get.get("use", ""), extra=extra))
-    if problems:
-        raise RosterError(problems)
-    if not units:
-        raise RosterError([f"{path.name}：名单中没有任何单位"])
-    return Roster(units=list(units.values()), path=str(path))
+
+    def amounts(self, raw: dict, where: str) -> tuple:
+        """预算数, 财政资金, 其他资金: read as amounts, a part not given made from the others, their sum checked."""
+        amounts = {}
+        for key in ("budget", "fiscal", "other"):
+            if key not in self.colmap:
+                amounts[key] = None
+                continue
+            amount = parse_amount(raw[key])
+            if amount.error:
+                self.problems.append(f"{where}“{self.title(key)}”列：{amount.error}")
+            amounts[key] = amount.value
+        budget, fiscal, other = amounts["budget"], amounts["fiscal"], amounts["other"]
+        if budget is not None:
+            if fiscal is None and other is None:
+                fiscal, other = budget, 0.0
+            elif other is None:
+                other = 0.0
+            elif fiscal is None:
+                fiscal = round(budget - other, 6)
+            if abs(budget - (fiscal + other)) > AMOUNT_TOLERANCE:
+                self.problems.append(f"{where}“{self.title('budget')}”列：预算数 {format_number(budget)} ≠ 财政资金 "
+                                     f"{format_number(fiscal)} + 其他资金 {format_number(other)}")
+        return budget, fiscal, other
 
 
 def department_columns(form) -> dict[str, tuple[str, str]]:

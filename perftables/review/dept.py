@@ -18,23 +18,39 @@ YEARS = (("", "当年"), ("_y1", "上年"), ("_y2", "前年"))
 
 def review_dept(ret: UnitReturn) -> list[Finding]:
     out: list[Finding] = []
-    form = ret.form
-    params = form.review
-    tol = params.get("amount_tolerance", 0.005)
     for pr in ret.projects:
-        v = pr.values
+        out += _DeptReview(ret.form, pr).run(ret.payload.get("year"))
+    return out
 
-        def add(key, rule, severity, message, pr=pr):
-            out.append(Finding(pr.sheet, pr.cells.get(key, ""), rule, severity, message, target=form.target_of(key)))
 
-        def amount(key):
-            return v.get(key)
+class _DeptReview:
+    """The department table's rules over one sheet: the money adds up, 占比 agree, the project list against
+    the 特定目标类 line, the project rows, the indicator grids."""
 
-        # income and expenditure: parts add up to their totals, the two totals agree (each year)
+    def __init__(self, form, pr):
+        self.form, self.pr = form, pr
+        self.params = form.review
+        self.tol = self.params.get("amount_tolerance", 0.005)
+        self.out: list[Finding] = []
+
+    def add(self, key, rule, severity, message) -> None:
+        self.out.append(Finding(self.pr.sheet, self.pr.cells.get(key, ""), rule, severity, message,
+                                target=self.form.target_of(key)))
+
+    def run(self, year) -> list[Finding]:
+        self.money()
+        self.shares()
+        self.project_list()
+        self.indicators(year)
+        return self.out
+
+    def money(self) -> None:
+        """Income and expenditure: parts add up to their totals, the two totals agree (each year)."""
+        form, v, tol, add = self.form, self.pr.values, self.tol, self.add
         for suffix, year in YEARS:
             for parts, total, name in ((INCOME, "income_total", "收入"), (EXPENDITURE, "exp_total", "支出")):
-                given = [amount(k + suffix) for k in parts]
-                whole = amount(total + suffix)
+                given = [v.get(k + suffix) for k in parts]
+                whole = v.get(total + suffix)
                 if whole is None and all(x is None for x in given):
                     continue
                 if whole is None:
@@ -46,36 +62,41 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
                                         for k, x in zip(parts, given))
                     add(total + suffix, f"{name}合计不符", ERROR,
                         f"{year}{name}合计 {format_number(whole)} ≠ {labels}（= {format_number(s)}）")
-            income, spend = amount("income_total" + suffix), amount("exp_total" + suffix)
+            income, spend = v.get("income_total" + suffix), v.get("exp_total" + suffix)
             if income is not None and spend is not None and abs(income - spend) > tol:
                 add("exp_total" + suffix, "收支合计不符", ERROR,
                     f"{year}支出合计 {format_number(spend)} ≠ 收入合计 {format_number(income)}")
-        # 占比: recomputed from the amounts; what the file shows must agree within ±0.01 %
-        share_tol = params.get("share_tolerance", 0.0001)
-        for key, want in shares(pr).items():
+
+    def shares(self) -> None:
+        """占比: recomputed from the amounts; what the file shows must agree within ±0.01 %."""
+        share_tol = self.params.get("share_tolerance", 0.0001)
+        for key, want in shares(self.pr).items():
             key = key[:-len("_share")]
-            shown = _share(pr.figures.get(key + "_share"))
+            shown = _share(self.pr.figures.get(key + "_share"))
             if shown is not None and want is not None and abs(shown - want) > share_tol:
-                add(key + "_share", "占比与金额不符", WARNING,
-                    f"“{form.fields()[key + '_share'][1].title}”为 {shown:.2%}，按金额应为 {want:.2%}")
-        # the project list against the 特定目标类 line
+                self.add(key + "_share", "占比与金额不符", WARNING,
+                         f"“{self.form.fields()[key + '_share'][1].title}”为 {shown:.2%}，按金额应为 {want:.2%}")
+
+    def project_list(self) -> None:
+        """The project list against the 特定目标类 line, then each listed project."""
+        form, pr, tol = self.form, self.pr, self.tol
         rows = pr.tables.get("projects", [])
         category = form.meta.get("project_category", "")
         listed = [r for r in rows if (r.get("category") or category) == category]
-        spend = amount("exp_project")
+        spend = pr.values.get("exp_project")
         if listed and spend is not None:
             s = round(sum(r.get("budget") or 0 for r in listed), 2)
             if abs(s - spend) > tol:
-                add("exp_project", "项目清单与支出不符", WARNING,
-                    f"{form.tables['projects'].anchor}中{category}项目的本年度预算合计 {format_number(s)} 万元，"
-                    f"与“{form.fields()['exp_project'][1].title}” {format_number(spend)} 万元不一致")
+                self.add("exp_project", "项目清单与支出不符", WARNING,
+                         f"{form.tables['projects'].anchor}中{category}项目的本年度预算合计 {format_number(s)} 万元，"
+                         f"与“{form.fields()['exp_project'][1].title}” {format_number(spend)} 万元不一致")
         grid = form.tables.get("projects")
         for i, r in enumerate(rows):
             where = f"{grid.anchor}第{r['row']}行“{r.get('name') or '（未命名）'}”"
 
             def add_row(key, rule, severity, message, i=i, r=r):
-                out.append(Finding(pr.sheet, r["cells"].get(key, ""), rule, severity, message,
-                                   target=("table", "projects", i, key)))
+                self.out.append(Finding(pr.sheet, r["cells"].get(key, ""), rule, severity, message,
+                                        target=("table", "projects", i, key)))
 
             if not r.get("name"):
                 add_row("name", "必填项为空", ERROR, f"{where}项目名称未填写")
@@ -86,14 +107,17 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
                         f"{where}本年度预算 {format_number(r['budget'])} 大于项目总预算 {format_number(r['total_budget'])}")
             if not r.get("use"):
                 add_row("use", "必填项为空", WARNING, f"{where}未填写主要支出方向和用途")
-        # the indicator grids: required, and the project form's indicator rules
-        for key in params.get("required_grids", []):
+
+    def indicators(self, year) -> None:
+        """The indicator grids: required, and the project form's indicator rules; 指标分类 from its list."""
+        form, pr, out = self.form, self.pr, self.out
+        for key in self.params.get("required_grids", []):
             found = pr.indicators if key == "indicators" else pr.tables.get(key, [])
             name = form.grid_anchor if key == "indicators" else form.tables[key].anchor
             if not found:
                 out.append(Finding(pr.sheet, "", "必填项为空", ERROR, f"“{name}”没有任何指标",
                                    target=("grid", 0, "level1") if key == "indicators" else ("table", key, 0, "level1")))
-        out.extend(_review_indicators(form, pr, owner="年度绩效指标", year=ret.payload.get("year")))
+        out.extend(_review_indicators(form, pr, owner="年度绩效指标", year=year))
         long_term = pr.tables.get("long_term", [])
         if long_term:
             out.extend(_review_indicators(form, pr, long_term, lambda i, k: ("table", "long_term", i, k), "长期绩效指标"))
@@ -104,7 +128,6 @@ def review_dept(ret: UnitReturn) -> list[Finding]:
                     ("table", "long_term", index - len(pr.indicators), "category")
                 out.append(Finding(pr.sheet, ind.cells.get("category", ""), "不在下拉列表内", ERROR,
                                    f"第{ind.row}行指标分类“{kind}”不在下拉列表内", target=target))
-    return out
 
 
 def shares(pr) -> dict[str, float | None]:
