@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..core.errors import PerftablesError
 from ..cycle.collect import collect
 from ..core.files import write_bytes
 from ..model.scoring import ACHIEVED, PARTIAL
@@ -134,7 +135,7 @@ def build_dept_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
     return enter_seeds(dept_roster(examples), examples / "seed_dept.json", dept_fill, DEPT_YEAR, outdir)
 
 
-class DemoError(Exception):
+class DemoError(PerftablesError):
     """The demo cannot run where it was asked to (a Chinese message)."""
 
 

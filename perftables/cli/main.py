@@ -19,10 +19,10 @@ from ..core.kinds import FormKind, TARGET_KINDS
 from ..core.version import __version__
 
 from . import zh as clizh
-from ..core.files import OutputError, check_writable, describe_os_error, guard_outputs
+from ..core.errors import PerftablesError
+from ..core.files import check_writable, describe_os_error, guard_outputs
 from ..forms.form import FormError, list_forms, list_taxonomies
-from ..io.keys import KeyError_
-from ..model.roster import RosterError, read_roster
+from ..model.roster import read_roster
 
 clizh.install()
 
@@ -73,12 +73,10 @@ class App(click.Group):
             _restore_terminal()
             click.echo("\n已中断：没有写完的文件都已丢弃，已写完的文件完整可用；可以重新运行。", err=True)
             sys.exit(EXIT_INTERRUPTED)
-        except OutputError as exc:
+        except PerftablesError as exc:   # every error of ours: its message, its exit code (2 input, 1 world)
+            _restore_terminal()
             click.echo(f"错误：{exc}", err=True)
-            sys.exit(EXIT_USAGE)
-        except (RosterError, FormError, KeyError_) as exc:
-            click.echo(f"错误：{exc}", err=True)
-            sys.exit(EXIT_USAGE)
+            sys.exit(exc.exit_code)
         except sqlite3.Error as exc:
             click.echo(f"错误：数据库文件无法读写（{exc}）", err=True)
             sys.exit(EXIT_FAILED)
@@ -130,17 +128,11 @@ def progress(total: int, label: str):
 
 
 def guard(outputs: dict, inputs=(), reads=()) -> None:
-    try:
-        guard_outputs(outputs, inputs, reads, folders=[k for k in outputs if "文件夹" in k])
-    except OutputError as exc:
-        raise UserError(str(exc)) from None
+    guard_outputs(outputs, inputs, reads, folders=[k for k in outputs if "文件夹" in k])
 
 
 def writable(folder, what: str = "输出文件夹") -> None:
-    try:
-        check_writable(folder, what)
-    except OutputError as exc:
-        raise UserError(str(exc)) from None
+    check_writable(folder, what)
 
 
 def missing_inputs(paths) -> None:
@@ -288,11 +280,8 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
 
 def _carry_last_year(ros, sources, year, form_id, taxonomy):
     from ..cycle.generate import form_for_unit
-    from ..outputs.lastyear import LastYearError, attach, last_year_returns
-    try:
-        last = last_year_returns(sources, year, ros)
-    except LastYearError as exc:
-        raise UserError(str(exc)) from None
+    from ..outputs.lastyear import attach, last_year_returns
+    last = last_year_returns(sources, year, ros)
     return attach(ros, last, lambda u: form_for_unit(u, form_id, taxonomy))
 
 
@@ -391,7 +380,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     """
     from ..cycle.cache import cache_path_for
     from ..cycle.collect import walk_inputs
-    from ..cycle.ledger import LedgerError, ledger_path
+    from ..cycle.ledger import ledger_path
     from ..api.pipeline import run_collect
 
     missing_inputs(inbox)
@@ -402,11 +391,8 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     if formats != ("csv",) and not export_dir:
         raise UserError("--format 需要和 --export 文件夹一起用")
     if "parquet" in formats:
-        from ..outputs.data import DataError, _arrow
-        try:
-            _arrow()
-        except DataError as exc:
-            raise UserError(str(exc)) from None
+        from ..outputs.data import _arrow
+        _arrow()
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
         raise UserError(f"汇总文件“{output}”应以 .xlsx 结尾")
@@ -421,14 +407,11 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
         if folder:
             writable(folder, what)
     with progress(len(files), "收集") as tick:
-        try:
-            result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
-                                 progress=tick, use_cache=not no_cache, formats=formats,
-                                 due=due.date() if due else None,
-                                 feedback=dict(outdir=feedback_dir, deadline=deadline, contact=contact)
-                                 if feedback_dir else None)
-        except LedgerError as exc:
-            raise UserError(str(exc)) from None
+        result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
+                             progress=tick, use_cache=not no_cache, formats=formats,
+                             due=due.date() if due else None,
+                             feedback=dict(outdir=feedback_dir, deadline=deadline, contact=contact)
+                             if feedback_dir else None)
     col = result.collection
     echo_collection(col)
     for note in result.notes:
@@ -493,7 +476,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
         perftables mail 下发/ --roster examples/roster.csv --remind --ledger 汇总/ --feedback-dir 退改/ --send ...
     """
-    from ..cycle.ledger import Ledger, LedgerError
+    from ..cycle.ledger import Ledger
     from ..mail import send as m
 
     problem = m.header_problem(sender, from_name)
@@ -505,10 +488,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         raise UserError("--remind 与 --feedback 不能同用：催报时 OUTDIR 是下发模板的文件夹，退改工作簿用 --feedback-dir 给出")
     if do_send and not smtp and not dry_run:
         raise UserError("发送需要 --smtp 服务器")
-    try:
-        book = Ledger.load(ledger) if ledger else None
-    except LedgerError as exc:
-        raise UserError(str(exc)) from None
+    book = Ledger.load(ledger) if ledger else None
     if remind and not book.path.is_file():
         raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
     job = m.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
@@ -518,30 +498,25 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
     guard({"邮件文件夹": job.folder}, inputs=[outdir, feedback_dir] if feedback_dir else [outdir], reads=[roster, letter])
     job.roster = read_roster(roster)
     job.letter = Path(letter).read_text(encoding="utf-8") if letter else None
-    try:
-        messages, missing = job.plan()
-        for line in missing:
-            click.echo(f"未生成：{line}")
-        if dry_run:
-            for msg in messages:
-                click.echo(f"将发给 {msg.unit_name} <{msg.to}>：{msg.subject}，附件 {msg.attachment.name}")
-            click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
-            return
-        writable(job.folder, "邮件文件夹")
-        drafts = m.write_drafts(messages, job.folder, sender, from_name)
-        click.echo(f"邮件草稿 {len(drafts)} 封：{job.folder}（用 Outlook、Foxmail 打开即可检查后发送）")
-        if do_send:
-            password = os.environ.get(m.PASSWORD_ENV)
-            if password is None and security != "none":
-                password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
-            counts = job.send(messages, smtp, port, security, password, user=user, interval=interval,
-                              echo=click.echo)
-            click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
-                       f"记录：{job.log}")
-    except m.SendError as exc:
-        raise Failed(str(exc)) from None
-    except m.MailError as exc:
-        raise UserError(str(exc)) from None
+    messages, missing = job.plan()
+    for line in missing:
+        click.echo(f"未生成：{line}")
+    if dry_run:
+        for msg in messages:
+            click.echo(f"将发给 {msg.unit_name} <{msg.to}>：{msg.subject}，附件 {msg.attachment.name}")
+        click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
+        return
+    writable(job.folder, "邮件文件夹")
+    drafts = m.write_drafts(messages, job.folder, sender, from_name)
+    click.echo(f"邮件草稿 {len(drafts)} 封：{job.folder}（用 Outlook、Foxmail 打开即可检查后发送）")
+    if do_send:
+        password = os.environ.get(m.PASSWORD_ENV)
+        if password is None and security != "none":
+            password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
+        counts = job.send(messages, smtp, port, security, password, user=user, interval=interval,
+                          echo=click.echo)
+        click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
+                   f"记录：{job.log}")
 
 
 @cli.command()
@@ -562,10 +537,7 @@ def approve(summary, units, all_clean, force, by):
     """
     from ..cycle.ledger import Ledger, LedgerError
 
-    try:
-        book = Ledger.load(summary)
-    except LedgerError as exc:
-        raise UserError(str(exc)) from None
+    book = Ledger.load(summary)
     if not book.path.is_file():
         raise UserError(f"没有进度台账“{book.path}”：请先运行 collect（台账写在汇总工作簿旁）")
     if not units and not all_clean:
@@ -625,12 +597,9 @@ def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size
     password = os.environ.get(f.PASSWORD_ENV)
     if password is None:
         password = click.prompt("IMAP 密码（授权码）", hide_input=True, default="", show_default=False)
-    try:
-        result = f.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
-                         since=since.date() if since else None, roster=ros, mark_seen=mark_seen,
-                         max_bytes=max_size << 20, echo=click.echo)
-    except f.FetchError as exc:
-        raise Failed(str(exc)) from None
+    result = f.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
+                     since=since.date() if since else None, roster=ros, mark_seen=mark_seen,
+                     max_bytes=max_size << 20, echo=click.echo)
     click.echo(f"新邮件 {result.mails} 封，保存附件 {len(result.saved)} 个，内容重复未再保存 {result.same} 个；"
                f"此前已取过 {result.already} 封")
     for mail, name, why in result.refused:
@@ -678,7 +647,7 @@ def publish(inbox, outdir, roster, year, no_pdf):
     """
     from ..cycle.collect import Collection
     from ..cycle.collect import collect as run
-    from ..outputs.publish import PublishError, publish as run_publish
+    from ..outputs.publish import publish as run_publish
     from ..outputs.summary import returns_from_summary
 
     guard({"输出文件夹": outdir}, inputs=inbox, reads=[roster])
@@ -698,11 +667,8 @@ def publish(inbox, outdir, roster, year, no_pdf):
             col = run(inbox, roster=ros, year=year, progress=tick)
     writable(outdir)
     notes: list[str] = []
-    try:
-        with progress(len(col.accepted), "发布") as tick:
-            written = run_publish(col, outdir, pdf=not no_pdf, progress=tick, notes=notes)
-    except PublishError as exc:
-        raise UserError(str(exc)) from None
+    with progress(len(col.accepted), "发布") as tick:
+        written = run_publish(col, outdir, pdf=not no_pdf, progress=tick, notes=notes)
     for path in written:
         click.echo(str(path))
     for note in notes:
@@ -725,17 +691,14 @@ def compare(last, this, output, actual):
     示例：
         perftables compare 2024汇总.xlsx 2025汇总.xlsx -o 对比.xlsx
     """
-    from ..outputs.compare import CompareError, compare as run
+    from ..outputs.compare import compare as run
     from ..outputs.summary import write_xlsx
 
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
         raise UserError(f"对比文件“{output}”应以 .xlsx 结尾")
     guard({"对比工作簿": output}, inputs=[last, this] + ([actual] if actual else []))
-    try:
-        tables = run(last, this, actual)
-    except CompareError as exc:
-        raise UserError(str(exc)) from None
+    tables = run(last, this, actual)
     writable(output.parent, "输出文件夹")
     write_xlsx(tables, output, title="年度对比")
     units, projects, lower, structure = tables
@@ -776,13 +739,10 @@ def demo(outdir):
     示例：
         perftables demo -o 演示
     """
-    from .demo import DemoError, run_demo
+    from .demo import run_demo
 
-    try:
-        for line in run_demo(Path(outdir)):
-            click.echo(line)
-    except DemoError as exc:
-        raise UserError(str(exc)) from None
+    for line in run_demo(Path(outdir)):
+        click.echo(line)
 
 
 def main():

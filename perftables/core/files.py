@@ -22,11 +22,13 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+from .errors import PerftablesError
+
 TEMP_PREFIX = "~$perftables-"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-class OutputError(Exception):
+class OutputError(PerftablesError):
     """An output cannot be written where it was asked for (a Chinese message naming the path)."""
 
 

@@ -17,6 +17,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import PerftablesError
 from ..core.files import write_text
 
 LEDGER_NAME = "进度台账.json"
@@ -28,7 +29,7 @@ APPROVE_WORDS = {"是", "通过", "已通过", "确认", "同意", "√", "✓",
 APPROVE_COLUMN = "确认通过（填“是”）"
 
 
-class LedgerError(Exception):
+class LedgerError(PerftablesError):
     """The ledger cannot be read: a Chinese message (it is never silently started over)."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+from ..core.errors import PerftablesError
 from ..core.kinds import FormKind
 from ..core.resources import ID_RE, TEMPLATES_DIR
 
@@ -26,7 +27,7 @@ def record_key(field_key: str) -> str:
     return FIELD_KEYS.get(field_key, field_key)
 
 
-class FormError(Exception):
+class FormError(PerftablesError):
     """A form description is missing or inconsistent."""
 
 

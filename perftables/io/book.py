@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+from ..core.errors import PerftablesError
 from ..core.cells import col_letters
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -31,7 +32,7 @@ FORMAT_NAMES = {"xlsx": "Excel 工作簿（xlsx）", "xls": "Excel 97-2003 / WPS
 ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 
 
-class ReadError(Exception):
+class ReadError(PerftablesError):
     """The file cannot be read as a workbook; the message says why, in Chinese."""
 
     def __init__(self, reason: str, kind: str = "unreadable"):

@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from ..core.errors import PerftablesError
+
 KEY_ENV = "PERFTABLES_KEY"
 KEY_NAME = "签名密钥.key"
 HEADER = "perftables-signing-key 1"
 
 
-class KeyError_(Exception):
+class KeyError_(PerftablesError):
     """The key file exists but cannot be used (a Chinese message)."""
 
 

@@ -11,6 +11,7 @@ import hashlib
 import json
 import re
 
+from ..core.errors import PerftablesError
 from ..core.kinds import FormKind
 from ..core.resources import ID_RE
 
@@ -47,7 +48,7 @@ def stamp_rows(payload: dict, key=None) -> list[tuple[str, str]]:
     return rows
 
 
-class StampError(Exception):
+class StampError(PerftablesError):
     pass
 
 

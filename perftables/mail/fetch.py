@@ -27,6 +27,7 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 from pathlib import Path
 
+from ..core.errors import WorldError
 from ..core.files import atomic_path, safe_cell, safe_file_name, unguard
 from ..io.book import sniff
 from ..model.roster import Roster
@@ -44,7 +45,7 @@ RETURN_SNIFFS = {"xlsx", "xls", "ods", "docx", "zip", "rar", "7z", "encrypted", 
 DEFAULT_MAX_MB = 50
 
 
-class FetchError(Exception):
+class FetchError(WorldError):
     """The mailbox could not be read: a Chinese message."""
 
 

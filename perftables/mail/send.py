@@ -18,6 +18,7 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
+from ..core.errors import PerftablesError, WorldError
 from ..core.kinds import FormKind
 from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
 from ..model.roster import Roster
@@ -344,13 +345,14 @@ def send(messages: list[Outgoing], log, host: str, port: int, sender: str, passw
     return counts
 
 
-class MailError(Exception):
+class MailError(PerftablesError):
     """A mail job that cannot be planned (a subject or letter naming what does not exist, a missing file); the
     message is for the user, in Chinese."""
 
 
-class SendError(MailError):
+class SendError(MailError, WorldError):
     """The mail server could not be reached or refused the login: nothing wrong with what the user asked."""
+    exit_code = 1
 
 
 MODES = ("templates", "feedback", "remind")

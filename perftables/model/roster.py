@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import PerftablesError
 from ..core.resources import CONTROL_RE
 from ..core.value import clean, format_number, parse_amount
 
@@ -37,7 +38,7 @@ REQUIRED = ("unit_code", "unit_name")
 AMOUNT_TOLERANCE = 0.005
 
 
-class RosterError(Exception):
+class RosterError(PerftablesError):
     def __init__(self, problems: list[str]):
         super().__init__("\n".join(problems))
         self.problems = problems

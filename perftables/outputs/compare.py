@@ -6,12 +6,13 @@ Reads summaries as collect wrote them (the workbook or a CSV export folder); nee
 """
 from __future__ import annotations
 
+from ..core.errors import PerftablesError
 from ..forms.form import norm_label
 from .summary import Table, read_summary_tables
 from ..core.value import parse, parse_amount, unit_key
 
 
-class CompareError(Exception):
+class CompareError(PerftablesError):
     """A summary cannot be compared (a Chinese message)."""
 
 

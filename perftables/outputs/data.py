@@ -14,6 +14,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from ..core.errors import PerftablesError
 from ..core.files import atomic_path, write_text
 
 KINDS_FILE = "_columns.json"      # beside a CSV export: each table's columns and kinds
@@ -29,7 +30,7 @@ TABLE_IDS = {"报送情况": "status", "文件清单": "files", "单位汇总": 
 INDEXED = ("单位编码", "项目编码", "一级指标")
 
 
-class DataError(Exception):
+class DataError(PerftablesError):
     """An export cannot be made (a Chinese message)."""
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..core.errors import PerftablesError
 from ..core.kinds import FormKind
 from ..core.cells import norm_label
 from ..cycle.collect import collect
@@ -26,7 +27,7 @@ REPORT = "去年对照.csv"
 REPORT_HEAD = ["单位编码", "单位名称", "项目编码", "项目名称", "去年项目编码", "情况", "说明"]
 
 
-class LastYearError(Exception):
+class LastYearError(PerftablesError):
     """Nothing usable in what was given as last year (a Chinese message)."""
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from ..core.errors import PerftablesError
 from ..core.kinds import FormKind, SELFEVAL_KINDS, TARGET_KINDS
 from ..cycle.collect import Collection
 from ..io.extract import ProjectReturn, UnitReturn
@@ -446,7 +447,7 @@ def save_document(doc, path: Path) -> Path:
 
 # --------------------------------------------------------------------------- pdf
 
-class PdfError(Exception):
+class PdfError(PerftablesError):
     """LibreOffice could not convert a document (a Chinese message)."""
 
 
@@ -625,7 +626,7 @@ def county_document(col: Collection, tables, path: Path) -> Path:
     return path
 
 
-class PublishError(Exception):
+class PublishError(PerftablesError):
     """Nothing can be published from what was given (a Chinese message)."""
 
 
