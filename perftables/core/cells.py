@@ -6,6 +6,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+
 _WS_RE = re.compile(r"\s+")
 
 
@@ -22,6 +24,8 @@ def _norm_str(text: str) -> str:
 
 
 def col_index(letters: str) -> int:
+    """"B" → 1, " ab " → 27: the inverse of col_letters, forgiving of case and spaces as descriptions are
+    written (xlsxwriter's xl_cell_to_rowcol takes only a whole reference and warns rather than refuses)."""
     n = 0
     for ch in letters.strip().upper():
         n = n * 26 + (ord(ch) - 64)
@@ -29,16 +33,13 @@ def col_index(letters: str) -> int:
 
 
 def col_letters(index: int) -> str:
-    s, n = "", index + 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    """1 → "B" (xlsxwriter's own naming)."""
+    return xl_col_to_name(index)
 
 
 def cell_name(row: int, col: int) -> str:
     """0-based (row, col) → "B7"."""
-    return f"{col_letters(col)}{row + 1}"
+    return xl_rowcol_to_cell(row, col)
 
 
 def span(at: str) -> tuple[int, int]:

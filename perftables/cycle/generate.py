@@ -13,6 +13,7 @@ import xlsxwriter.worksheet
 
 from ..core.kinds import FormKind, Severity
 from ..core.files import safe_file_name, unguard, write_bytes, write_csv
+from ..core.cells import col_letters
 from ..forms.form import Form, load_form, span
 from ..model.roster import Roster, Unit
 from ..model.scoring import Rules, missing_block_award
@@ -667,8 +668,7 @@ def actual_number(ref: str, unit: str | None) -> str:
     return f'IFERROR(VALUE({text}),"")'
 
 
-def _col(index: int) -> str:
-    return xlsxwriter.utility.xl_col_to_name(index)
+_col = col_letters   # (short: the formulas are written with it)
 
 
 def _range(col: int, n: int) -> str:

@@ -2,103 +2,63 @@
 
 python-calamine reads an .xls's values (a formula cell gives its cached result) but does not say
 which cells are formulas. This reads just enough of the file to tell: the compound-file container
-(its sector tables and directory), then the BIFF8 records of the Workbook stream — BOUNDSHEET for
+through olefile (its directory and the Workbook stream), then the BIFF8 records of the Workbook stream — BOUNDSHEET for
 each sheet's name and where its records start, FORMULA for each formula cell. Everything is bounded
 by the data's length; a damaged file gives what could be found, never an exception.
 """
 from __future__ import annotations
 
+import io
 import struct
 
-FREE, END_OF_CHAIN = 0xFFFFFFFF, 0xFFFFFFFE
-MAX_SECTORS = 1 << 20
+import olefile
+
+MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE_ERRORS = (OSError, ValueError, IndexError, struct.error, RecursionError, MemoryError, OverflowError,
+              TypeError, AttributeError, KeyError, UnicodeDecodeError)   # what olefile raises on a damaged file
 
 
-class _Bad(Exception):
-    pass
+def _ole(data: bytes):
+    """The compound file (olefile, strict about defects), or None when it is not one or cannot be read."""
+    if len(data) < 512 or data[:8] != MAGIC:
+        return None
+    try:
+        return olefile.OleFileIO(io.BytesIO(data), raise_defects=olefile.DEFECT_INCORRECT)
+    except OLE_ERRORS:
+        return None
 
 
-def _chain(fat: list[int], start: int) -> list[int]:
-    out, seen = [], set()
-    s = start
-    while s not in (FREE, END_OF_CHAIN) and s < len(fat) and s not in seen and len(out) < MAX_SECTORS:
-        seen.add(s)
-        out.append(s)
-        s = fat[s]
-    return out
-
-
-def _directory(data: bytes) -> list[tuple[str, int, int, int]]:
-    """(name, type, start sector, size) of every directory entry."""
-    return _stream(data, None) or []
+def _directory(data: bytes) -> list[tuple[str, int, int]]:
+    """(name, type, declared size) of every directory entry; empty when the directory cannot be read."""
+    ole = _ole(data)
+    if ole is None:
+        return []
+    try:
+        return [(e.name, e.entry_type, e.size) for e in ole.direntries if e is not None]
+    finally:
+        ole.close()
 
 
 def cfb_streams(data: bytes) -> set[str]:
     """The names in a compound file's directory (Workbook: xls, et; WordDocument: doc, WPS 文字's wps); empty
     when the directory cannot be read."""
+    return {name for name, *_ in _directory(data)}
+
+
+def _stream(data: bytes, name: str) -> bytes | None:
+    """The bytes of a stream of the compound file (Workbook, Book), or None."""
+    ole = _ole(data)
+    if ole is None:
+        return None
     try:
-        return {name for name, *_ in _directory(data)}
-    except (_Bad, struct.error, IndexError, ValueError):
-        return set()
-
-
-def _stream(data: bytes, name: str | None):
-    """The bytes of a stream of the compound file (Workbook, Book), or None. name None: the directory."""
-    if len(data) < 512 or data[:8] != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        if not ole.exists(name) or ole.get_type(name) != olefile.STGTY_STREAM:
+            return None
+        with ole.openstream(name) as fh:
+            return fh.read(len(data))   # never more than the file holds, whatever the directory declares
+    except OLE_ERRORS:
         return None
-    shift = struct.unpack_from("<H", data, 0x1E)[0]
-    mini_shift = struct.unpack_from("<H", data, 0x20)[0]
-    if shift not in (9, 12) or mini_shift != 6:
-        return None
-    size = 1 << shift
-    n_fat, first_dir = struct.unpack_from("<II", data, 0x2C)
-    cutoff, first_mini, n_mini, first_difat, n_difat = struct.unpack_from("<5I", data, 0x38)
-
-    def sector(i: int) -> bytes:
-        at = (i + 1) << shift
-        if i >= MAX_SECTORS or at + size > len(data) + size:
-            raise _Bad
-        return data[at:at + size]
-
-    fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s not in (FREE, END_OF_CHAIN)]
-    d, hops = first_difat, 0
-    while d not in (FREE, END_OF_CHAIN) and hops < n_difat + 1 and hops < 10_000:
-        block = sector(d)
-        ids = struct.unpack_from(f"<{size // 4}I", block)
-        fat_sectors += [s for s in ids[:-1] if s not in (FREE, END_OF_CHAIN)]
-        d, hops = ids[-1], hops + 1
-    fat: list[int] = []
-    for s in fat_sectors[:max(n_fat, 0) or len(fat_sectors)]:
-        fat += struct.unpack_from(f"<{size // 4}I", sector(s))
-    directory = b"".join(sector(s) for s in _chain(fat, first_dir))
-    entries = []
-    for off in range(0, len(directory) - 127, 128):
-        e = directory[off:off + 128]
-        n = struct.unpack_from("<H", e, 64)[0]
-        ename = e[:max(0, min(n, 64) - 2)].decode("utf-16-le", "replace")
-        etype = e[66]
-        start, length = struct.unpack_from("<IQ", e, 116)
-        if shift == 9:
-            length &= 0xFFFFFFFF
-        entries.append((ename, etype, start, length))
-    if name is None:
-        return entries
-    if not entries:
-        return None
-    root = entries[0]
-    for ename, etype, start, length in entries:
-        if etype != 2 or ename != name:
-            continue
-        length = min(length, len(data))
-        if length >= cutoff:
-            return b"".join(sector(s) for s in _chain(fat, start))[:length]
-        # a small stream lives in the mini stream (64-byte sectors inside the root entry's stream)
-        mini_fat: list[int] = []
-        for s in _chain(fat, first_mini)[:max(n_mini, 0) or None]:
-            mini_fat += struct.unpack_from(f"<{size // 4}I", sector(s))
-        mini_stream = b"".join(sector(s) for s in _chain(fat, root[2]))
-        return b"".join(mini_stream[m << 6:(m + 1) << 6] for m in _chain(mini_fat, start))[:length]
-    return None
+    finally:
+        ole.close()
 
 
 def cfb_problem(data: bytes) -> str | None:
@@ -115,13 +75,10 @@ def cfb_problem(data: bytes) -> str | None:
     limit = len(data) // size + 1
     if n_fat > limit or n_mini > limit or n_difat > limit:
         return "文件头中的表大小超出文件本身"
-    try:
-        entries = _directory(data)
-    except (_Bad, struct.error, ValueError, IndexError):
-        return "目录无法读取"
+    entries = _directory(data)
     if not entries:
-        return "目录为空"
-    for ename, etype, start, length in entries:
+        return "目录无法读取"
+    for ename, etype, length in entries:
         if etype in (1, 2, 5) and length > len(data) + size:
             return f"目录项“{ename[:20]}”声明的大小超出文件本身"
     return None
@@ -132,10 +89,7 @@ def xls_formulas(data: bytes, extent: dict | None = None, extra: dict | None = N
     extent: filled with each sheet's used range (rows, cols) from its cell records. extra: filled with
     what else the clerk left — "hidden_rows" / "hidden_cols" (sheet → 0-based indices, from ROW and
     COLINFO records), "notes" ([(sheet, row, col, author, text)] from NOTE, OBJ, TXO and CONTINUE)."""
-    try:
-        stream = _stream(data, "Workbook") or _stream(data, "Book")
-    except (_Bad, struct.error, ValueError, IndexError):
-        return {}
+    stream = _stream(data, "Workbook") or _stream(data, "Book")
     if not stream:
         return {}
     try:
