@@ -310,7 +310,6 @@ class WorkbookWriter:
     def _findings_sheet(self):
         st = self.st
         ws = self.wb.add_worksheet(FINDINGS_SHEET)
-        from ..model.rules import fix
         heads = (("序号", 6), ("工作表", 14), ("单元格", 8), ("级别", 8), ("问题", 60), ("怎么改", 50))
         for c, (_, width) in enumerate(heads):
             ws.set_column(c, c, width)
@@ -341,8 +340,8 @@ class WorkbookWriter:
             ws.write_blank(top + i, 2, None, st(border=1, align="center"))
             ws.write_string(top + i, 3, f.severity, st(border=1, align="center"))
             ws.write_string(top + i, 4, f.message, wrap)
-            ws.write_string(top + i, 5, fix(f.rule), wrap)
-            ws.set_row(top + i, fit_height([(f.message, 60), (fix(f.rule), 50)], 15))
+            ws.write_string(top + i, 5, f.fix, wrap)
+            ws.set_row(top + i, fit_height([(f.message, 60), (f.fix, 50)], 15))
         self._findings_ws = ws
         self._page(ws, top + len(self.marks), len(heads) - 1, repeat=(top, top), landscape=True)
         self._protect(ws)
@@ -357,8 +356,7 @@ class WorkbookWriter:
                 if where is not None:
                     by_cell.setdefault(where, []).append(f)
         for (r, c), found in by_cell.items():
-            from ..model.rules import fix
-            ws.write_comment(r, c, "\n".join(f"【{f.severity}】{f.message}" + (f"\n怎么改：{fix(f.rule)}" if fix(f.rule) else "")
+            ws.write_comment(r, c, "\n".join(f"【{f.severity}】{f.message}" + (f"\n怎么改：{f.fix}" if f.fix else "")
                                              for f in found),
                              {"author": "审核", "x_scale": 3, "y_scale": 2})
             ws.conditional_format(r, c, r, c, {"type": "formula", "criteria": "=TRUE",

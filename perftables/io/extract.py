@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
+from ..model.rules import by_id, rule_named
 from ..core.kinds import FormKind, Severity
 from ..forms.form import Form, cell_name, norm_label, record_key
 from ..forms.layout import context, grid_rows, header_context, locked_value, row_names, table_rows
@@ -33,6 +34,18 @@ class Finding:
     # where the cell is in the form, independent of the returned file's rows:
     # ("at", form row index, col) above the grid, ("grid", indicator index, key), ("text", field)
     target: tuple = ()
+    # the catalogue's id of its rule (model.rules): by the rule's name, unless given (a finding in the form's
+    # own words, such as 收入合计不符, names its rule by id)
+    rule_id: str = ""
+
+    def __post_init__(self):
+        if not self.rule_id:
+            self.rule_id = rule_named(self.rule).id
+
+    @property
+    def fix(self) -> str:
+        """What the unit does about it (怎么改)."""
+        return by_id(self.rule_id).fix
 
 
 @dataclass

@@ -6,6 +6,8 @@ tests/test_review2.py checks that every rule the code can report has an entry.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 # rule → (id, 怎么改)
 RULES: dict[str, tuple[str, str]] = {
     # structure and integrity of the file
@@ -85,19 +87,39 @@ def catalogue_markdown() -> str:
     return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A review rule: its id (what outputs and tests name it by), its name (what a finding says when the form
+    has no words of its own for it) and what the unit does about it."""
+    id: str
+    name: str
+    fix: str
+
+
+CATALOGUE: dict[str, Rule] = {name: Rule(rid, name, how) for name, (rid, how) in RULES.items()}
+BY_ID: dict[str, Rule] = {r.id: r for r in CATALOGUE.values()}
+NO_RULE = Rule("", "", "")
+
+
+def rule_named(name: str) -> Rule:
+    """The catalogue's rule of that exact name (NO_RULE for none: a finding made with the form's own words
+    says its rule by id)."""
+    return CATALOGUE.get(name, NO_RULE)
+
+
+def by_id(rule_id: str) -> Rule:
+    return BY_ID.get(rule_id, NO_RULE)
+
+
 def lookup(rule: str) -> tuple[str, str]:
-    """(id, 怎么改) of a rule; a rule made from a form's own words (“收入合计不符”) by its ending."""
-    if rule in RULES:
-        return RULES[rule]
-    for name, entry in RULES.items():
-        if rule.endswith(name):
-            return entry
-    return ("", "")
+    """(id, 怎么改) of a rule by its exact name."""
+    r = rule_named(rule)
+    return r.id, r.fix
 
 
 def rule_id(rule: str) -> str:
-    return lookup(rule)[0]
+    return rule_named(rule).id
 
 
 def fix(rule: str) -> str:
-    return lookup(rule)[1]
+    return rule_named(rule).fix

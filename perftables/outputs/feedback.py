@@ -73,11 +73,10 @@ def review_text(rec: FileRecord, deadline: str = "") -> str:
     lines = [f"{ret.unit_name}：", "",
              f"    贵单位报送的{ret.payload['year']}年绩效目标表（文件：{Path(rec.display).name}）已审核，"
              f"发现 {len(errors)} 个错误、{len(warnings)} 个警告，具体如下："]
-    from ..model.rules import fix
     for i, f in enumerate(errors + warnings, 1):
         lines.append(f"    {i}. 【{f.severity}】{f.sheet} {f.cell}：{f.message}")
-        if fix(f.rule):
-            lines.append(f"       怎么改：{fix(f.rule)}")
+        if f.fix:
+            lines.append(f"       怎么改：{f.fix}")
     lines += ["", "    请在附件工作簿（已预填贵单位报送的内容，问题单元格标红并附批注）中修改后"
               + (f"于{deadline}前" if deadline else "尽快") + "发回。错误必须修改；警告请核实，确有依据的可不改。"]
     return "\n".join(lines) + "\n"

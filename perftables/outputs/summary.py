@@ -550,12 +550,8 @@ def _issues_table(col: Collection, findings: dict[int, list]) -> Table:
 
 
 def _issue_rows(findings) -> list[list]:
-    from ..model.rules import lookup
-    rows = []
-    for f in findings:
-        rid, how = lookup(f.rule)
-        rows.append([f.unit_code, f.unit_name, f.file, f.sheet, f.cell, rid, f.rule, f.severity, f.message, how])
-    return rows
+    return [[f.unit_code, f.unit_name, f.file, f.sheet, f.cell, f.rule_id, f.rule, f.severity, f.message, f.fix]
+            for f in findings]
 
 
 def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:

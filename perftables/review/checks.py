@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from ..model.rules import rule_named
 from ..io.extract import ERROR, WARNING, Finding, ProjectReturn
 from ..forms.form import Form, norm_label, record_key
 from ..core.value import FULLWIDTH_DIGITS, chinese_numeral, format_number, parse_amount, unit_key
@@ -77,8 +78,9 @@ def review_project(form: Form, pr: ProjectReturn, year: int | None = None) -> li
     params = form.review
     sheet = pr.sheet
 
-    def add(key, rule, severity, message):
-        out.append(Finding(sheet, pr.cells.get(key, ""), rule, severity, message, target=form.target_of(key)))
+    def add(key, rule, severity, message, rule_id=""):
+        out.append(Finding(sheet, pr.cells.get(key, ""), rule, severity, message, target=form.target_of(key),
+                           rule_id=rule_id))
 
     # the sums the form declares ([review] sums): a total and the parts it is made of
     tol = params.get("amount_tolerance", 0.005)
@@ -93,7 +95,8 @@ def review_project(form: Form, pr: ProjectReturn, year: int | None = None) -> li
         if abs(total - sum(p or 0 for p in parts)) > tol:
             add(rule["total"], f"{title(rule['total'])}与分项不符", ERROR,
                 f"{title(rule['total'])} {format_number(total)} ≠ "
-                + " + ".join(f"{title(k)} {format_number(p or 0)}" for k, p in zip(rule["parts"], parts)))
+                + " + ".join(f"{title(k)} {format_number(p or 0)}" for k, p in zip(rule["parts"], parts)),
+                rule_id=rule_named("预算数与分项不符").id)   # the rule in the form's own words
     if form.has_field("use") and pr.use and pr.budget is not None:
         # the amounts the use text names (the form's own pattern, else every “N 万元”): one of them is the
         # budget, or together they add up to it

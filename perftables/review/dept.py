@@ -7,6 +7,7 @@ description's field keys, never from cell addresses.
 from __future__ import annotations
 
 
+from ..model.rules import rule_named
 from ..io.extract import ERROR, WARNING, Finding, UnitReturn
 from .checks import _review_indicators
 from ..core.value import format_number, parse_amount
@@ -33,9 +34,9 @@ class _DeptReview:
         self.tol = self.params.get("amount_tolerance", 0.005)
         self.out: list[Finding] = []
 
-    def add(self, key, rule, severity, message) -> None:
+    def add(self, key, rule, severity, message, rule_id="") -> None:
         self.out.append(Finding(self.pr.sheet, self.pr.cells.get(key, ""), rule, severity, message,
-                                target=self.form.target_of(key)))
+                                target=self.form.target_of(key), rule_id=rule_id))
 
     def run(self, year) -> list[Finding]:
         self.money()
@@ -61,7 +62,8 @@ class _DeptReview:
                     labels = " + ".join(f"{form.fields()[k + suffix][1].title} {format_number(x or 0)}"
                                         for k, x in zip(parts, given))
                     add(total + suffix, f"{name}合计不符", ERROR,
-                        f"{year}{name}合计 {format_number(whole)} ≠ {labels}（= {format_number(s)}）")
+                        f"{year}{name}合计 {format_number(whole)} ≠ {labels}（= {format_number(s)}）",
+                        rule_id=rule_named("合计不符").id)   # the rule in the table's own words
             income, spend = v.get("income_total" + suffix), v.get("exp_total" + suffix)
             if income is not None and spend is not None and abs(income - spend) > tol:
                 add("exp_total" + suffix, "收支合计不符", ERROR,
