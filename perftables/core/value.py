@@ -23,7 +23,10 @@ OPS = {
     ">": ">", "＞": ">", "﹥": ">", "大于": ">", "高于": ">", "超过": ">", "多于": ">",
     "<": "<", "＜": "<", "﹤": "<", "小于": "<", "低于": "<", "少于": "<",
     "=": "=", "＝": "=", "﹦": "=", "等于": "=",
+    # a band around a value (偏差率 ±3%以内): the deviation, whichever way, is at most the number
+    "±": "≤", "≤±": "≤", "<=±": "≤", "+/-": "≤", "+-": "≤", "正负": "≤", "上下浮动": "≤",
 }
+BAND_SIGNS = ("±", "+/-", "+-", "正负", "上下浮动")
 # units written in words that mean a symbol: compared and scored as the symbol, printed as written
 UNIT_ALIASES = {"百分比": "%", "％": "%", "百分之": "%", "千分比": "‰", "平米": "平方米", "㎡": "平方米"}
 PERCENT_UNITS = tuple(u for u, same in UNIT_ALIASES.items() if same == "%") + ("%",)
@@ -76,6 +79,11 @@ class IndicatorValue:
     qual: str | None = None
     date: tuple[int, int] | None = None
     when: str | None = None        # a deadline written before the threshold (“11月30日前”), as written
+
+    @property
+    def band(self) -> bool:
+        """A band around zero (±3%以内): what is compared is the deviation's size, whichever its sign."""
+        return self.kind == "quant" and any(b in self.op_text for b in BAND_SIGNS)
 
     def render(self) -> str:
         """The official single string, exactly as it was written."""

@@ -525,7 +525,8 @@ class WorkbookWriter:
         cols = {c.key: _col(c.col) for c in self.form.input_columns}
         # with a 调整后指标值 column the rule compares with what it holds (blank: dropped, no score)
         target = f"{cols['adjusted']}{r + 1}" if "adjusted" in cols else format_number(t)
-        actual = actual_number(f"{cols['actual']}{r + 1}", parse(data.get("target") or "").unit)
+        target_value = parse(data.get("target") or "")
+        actual = actual_number(f"{cols['actual']}{r + 1}", target_value.unit, band=target_value.band)
         return formulas[rule].format(a=actual, w=f"{cols['weight']}{r + 1}", t=target)
 
     def _cell_validation(self, ws, r: int, col, spec: dict, grid):
@@ -657,13 +658,14 @@ def number_or_na_rule(ref: str) -> str:
             f'ISNUMBER(FIND(LEFT(TRIM({ref})),"{VALUE_STARTS}")))')
 
 
-def actual_number(ref: str, unit: str | None) -> str:
+def actual_number(ref: str, unit: str | None, band: bool = False) -> str:
     """The number in an actual cell as a score formula uses it: the typed text without its signs, separators
-    and the target's unit (a Text cell keeps what was typed: 85 is the text "85"), through VALUE(); "" when there is none (blank, 不适用, words)."""
+    and the target's unit (a Text cell keeps what was typed: 85 is the text "85"), through VALUE(); "" when
+    there is none (blank, 不适用, words). band: a target around zero (±3%以内) compares the deviation's size."""
     text = f"TRIM(ASC({ref}))"   # ASC: full-width digits and signs to half-width (Excel, WPS, LibreOffice)
     for noise in _VALUE_NOISE + ((unit,) if unit and unit not in _VALUE_NOISE else ()):
         text = f'SUBSTITUTE({text},"{noise}","")'
-    return f'IFERROR(VALUE({text}),"")'
+    return f'IFERROR(ABS(VALUE({text})),"")' if band else f'IFERROR(VALUE({text}),"")'
 
 
 _col = col_letters   # (short: the formulas are written with it)

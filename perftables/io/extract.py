@@ -427,8 +427,8 @@ class Extractor:
     def _indicator(self, r: int, raw: dict, cols: dict) -> Indicator:
         kw = self.value_options
         get = raw.get
-        if "op" in cols:
-            value = compose(get("op"), get("num"), get("unit"), **kw)
+        if "op" in cols or "unit" in cols or "num" in cols:   # the value in parts: any of 符号 / 数值 / 单位
+            value = compose(get("op"), get("num", get("value", get("target"))), get("unit"), **kw)
         else:
             value = compose(None, get("value", get("target")), None, **kw)
         text = [_text(v) for v in (get("level1"), get("level2"), get("name"), get("description"), get("basis"),

@@ -293,21 +293,22 @@ class _IndicatorReview:
         elif v.kind == "quant":
             if not v.unit and not (l2 and l2.pct):
                 add("unit", "缺少计量单位", WARNING, f"{where}指标值“{text}”没有计量单位")
-            if l2 is not None and l2.pct and v.unit and v.unit not in ("%", "％"):
+            if l2 is not None and l2.pct and v.unit and unit_key(v.unit) != "%":   # 百分比 is %
                 add("unit", "应为百分比", WARNING, f"{where}是{l2.name}，指标值“{text}”宜用百分比（%）表述")
             if l2 is not None and l2.pct and not v.unit:
                 add("unit", "缺少计量单位", WARNING, f"{where}指标值“{text}”缺少“%”")
             if l2 is not None and l2.reverse and v.op in ("≥", ">"):
                 add("op", "成本指标无上限", WARNING, f"{where}是成本类指标，“{text}”没有上限，宜用“≤”")
-            if v.unit in ("%", "％") and v.num is not None and v.num > params.get("over_percent", 100):
+            if unit_key(v.unit) == "%" and v.num is not None and v.num > params.get("over_percent", 100):
                 add("num", "百分比超过100", WARNING, f"{where}指标值“{text}”超过100%")
             sat_min = params.get("satisfaction_min")
             if sat_min and l1 is not None and l1.block == "satisfaction" and v.num is not None and v.num < sat_min \
-                    and (v.unit in (None, "%", "％")):
+                    and unit_key(v.unit) in ("", "%"):
                 add("num", "满意度目标偏低", WARNING, f"{where}满意度目标 {text} 低于 {sat_min}%")
         elif v.kind == "qual" and l1 is not None and l1.block in ("output", "cost"):
             vague = any(w in text for w in params.get("vague_words", VAGUE))
-            add("num", "宜量化", WARNING, f"{where}产出类指标“{text}”为定性表述{'且较笼统' if vague else ''}，宜细化量化")
+            kind = "成本" if l1.block == "cost" else "产出"
+            add("num", "宜量化", WARNING, f"{where}{kind}类指标“{text}”为定性表述{'且较笼统' if vague else ''}，宜细化量化")
         elif v.kind == "qual" and any(w in text for w in params.get("vague_words", VAGUE)):
             add("num", "宜量化", WARNING, f"{where}指标值“{text}”表述笼统，宜细化量化")
 

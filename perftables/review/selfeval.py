@@ -95,8 +95,12 @@ def actual_number(value) -> float | None:
     number it states; None for words and blanks."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    parsed = parse(_text(value))
-    return parsed.num if parsed.kind == "quant" else None
+    text = _text(value)
+    negative = text[:1] in ("-", "－", "−")   # a deviation below the mark (−2%)
+    parsed = parse(text[1:] if negative else text)
+    if parsed.kind != "quant" or (negative and parsed.op):
+        return None
+    return -parsed.num if negative else parsed.num
 
 
 def score_project(form: Form, pr: ProjectReturn, approved: list[dict], rules: Rules) -> tuple[ProjectScore, list[Finding]]:
@@ -232,8 +236,10 @@ class _ProjectScorer:
             add("actual", "实际完成值不可比", ERROR,
                 f"{where}{labels['actual']}“{actual_text}”不是数字，无法与{self.target_label}“{ref['target']}”比较")
             return None
-        parsed = parse(actual_text)
-        target_unit = parse(ref["target"]).unit
+        parsed, target = parse(actual_text), parse(ref["target"])
+        target_unit = target.unit
+        if target.band:   # ±3%以内: the deviation's size, whichever its sign
+            actual = abs(actual)
         if parsed.unit and not (target_unit and same_unit(parsed.unit, target_unit)):
             add("actual", "实际完成值不可比", ERROR,
                 f"{where}{labels['actual']}的单位“{parsed.unit}”与{self.target_label}“{ref['target']}”不一致")
