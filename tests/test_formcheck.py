@@ -225,3 +225,25 @@ def test_the_manual_names_every_role():
     readme = (Path(__file__).parent.parent / "docs" / "forms.md").read_text(encoding="utf-8")
     for role, meaning in {**CELL_ROLES, **COLUMN_ROLES}.items():
         assert f"| `{role}` | {meaning} |" in readme, role
+
+
+def test_a_user_taxonomy_extends_a_packaged_one(tmp_path):
+    """A user folder's taxonomies/ may extend the packaged classic — by another name, or under its own name
+    (overriding it); a loop is still a message."""
+    from perftables.forms.form import load_taxonomy, with_templates
+    tax = tmp_path / "taxonomies"
+    tax.mkdir()
+    (tax / "county.toml").write_text('extends = "classic"\nid = "county"\nname = "县里的指标体系"\n', encoding="utf-8")
+    (tax / "classic.toml").write_text('extends = "classic"\nid = "classic"\nname = "改过名的经典体系"\n',
+                                      encoding="utf-8")
+    with with_templates([tmp_path]):
+        county, classic = load_taxonomy("county"), load_taxonomy("classic")
+    assert county.name == "县里的指标体系" and [l1.name for l1 in county.level1][:3] == ["产出指标", "效益指标", "满意度指标"]
+    assert classic.name == "改过名的经典体系" and classic.level1
+    (tax / "a.toml").write_text('extends = "b"\nid = "a"\n', encoding="utf-8")
+    (tax / "b.toml").write_text('extends = "a"\nid = "b"\n', encoding="utf-8")
+    with with_templates([tmp_path]), pytest.raises(FormError, match="循环继承"):
+        load_taxonomy("a")
+    (tax / "c.toml").write_text('extends = "nothing-here"\nid = "c"\n', encoding="utf-8")
+    with with_templates([tmp_path]), pytest.raises(FormError, match="继承的指标体系“nothing-here”找不到"):
+        load_taxonomy("c")

@@ -91,24 +91,36 @@ def _read_toml(path: Path) -> tuple[dict, str]:
                         "常见原因：引号不成对、逗号缺失、同一个键写了两次") from None
 
 
-def _load_toml(path: Path, seen=(), sources=None) -> dict:
-    """A description with what it `extends` merged in. sources: collects (path, text), child first."""
+def _load_toml(path: Path, seen=(), sources=None, sub: str = "") -> dict:
+    """A description with what it `extends` merged in. sources: collects (path, text), child first.
+    sub: "taxonomies" for a taxonomy (its parent is a taxonomy, looked for where taxonomies are)."""
+    what = "指标体系" if sub else "表式"
     if not path.is_file():
-        raise FormError(f"找不到表式描述文件：{path}")
+        raise FormError(f"找不到{what}描述文件：{path}")
     data, text = _read_toml(path)
     if sources is not None:
         sources.append((path, text))
     parent = data.pop("extends", None)
     if parent:
-        _check_id("继承的表式", parent)
-        if parent in seen:
-            raise FormError(f"{path}：表式描述循环继承：{parent}")
-        base_path = path.with_name(parent + ".toml")
-        if not base_path.is_file():
-            base_path = _find("表式", parent) or base_path
-        base = _load_toml(base_path, seen + (parent,), sources)
+        _check_id(f"继承的{what}", parent)
+        base_path = _parent_path(path, parent, sub)
+        if base_path is None:
+            raise FormError(f"{path}：继承的{what}“{parent}”找不到（在 {path.parent} 和表式文件夹中都没有）")
+        chain = tuple(seen) + (str(path.resolve()),)
+        if str(base_path.resolve()) in chain:
+            raise FormError(f"{path}：{what}描述循环继承：{parent}")
+        base = _load_toml(base_path, chain, sources, sub)
         data = _merge(base, data)
     return data
+
+
+def _parent_path(path: Path, parent: str, sub: str) -> Path | None:
+    """The description a file extends: beside it, else in the template folders — never the file itself (a
+    user's classic.toml may extend the packaged classic)."""
+    here = path.resolve()
+    candidates = [path.with_name(parent + ".toml")] + [d / sub / f"{parent}.toml" if sub else d / f"{parent}.toml"
+                                                       for d in template_dirs()]
+    return next((c for c in candidates if c.is_file() and c.resolve() != here), None)
 
 
 # --------------------------------------------------------------------------- taxonomy
@@ -177,7 +189,7 @@ def _load_taxonomy(tax_id: str, dirs: tuple[Path, ...]) -> Taxonomy:
     if path is None:
         known = "、".join(sorted({p.stem for d in dirs for p in (d / "taxonomies").glob("*.toml")}))
         raise FormError(f"没有指标体系“{tax_id}”。可用：{known}")
-    data = _load_toml(path)
+    data = _load_toml(path, sub="taxonomies")
     from .check import check_taxonomy
     problems = check_taxonomy(data, path)
     if problems:
@@ -488,7 +500,7 @@ def load_form_file(path: Path) -> Form:
 
     path = Path(path)
     sources: list[tuple[Path, str]] = []
-    data = _load_toml(path, (path.stem,), sources)
+    data = _load_toml(path, (), sources)
     problems = check(data, sources, form_exists, taxonomy_exists)
     if problems:
         raise FormError("\n".join(map(str, problems)))
