@@ -34,3 +34,11 @@ def test_readme_is_one_screen_with_the_two_commands():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert blocks[1].strip() in ci, ".ci/run runs README's test command"
     assert "mkdocs build --strict" in ci and "lint-imports" in ci
+
+
+def test_the_key_reference_is_the_checkers_schema():
+    from perftables.forms.schema import keys_markdown
+    page = (DOCS / "forms-keys.md").read_text(encoding="utf-8")
+    assert page == keys_markdown(), ("docs/forms-keys.md is stale: python -c \"from perftables.forms.schema import "
+                                     "keys_markdown as m; open('docs/forms-keys.md','w').write(m())\"")
+    assert "| `sheet.grid.columns[].role` |" in page and "`adjusted`" in page

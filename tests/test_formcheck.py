@@ -247,3 +247,29 @@ def test_a_user_taxonomy_extends_a_packaged_one(tmp_path):
     (tax / "c.toml").write_text('extends = "nothing-here"\nid = "c"\n', encoding="utf-8")
     with with_templates([tmp_path]), pytest.raises(FormError, match="继承的指标体系“nothing-here”找不到"):
         load_taxonomy("c")
+
+
+def test_the_json_schema_accepts_every_shipped_form_and_refuses_what_the_checker_refuses(tmp_path):
+    """perftables forms --schema: the same language as the checker, for an editor to check while typing."""
+    import json
+    import tomllib
+
+    jsonschema = pytest.importorskip("jsonschema")
+    r = run("forms", "--schema")
+    assert r.exit_code == 0
+    schema = json.loads(r.output)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    root = Path(__file__).resolve().parent.parent
+    shipped = sorted((root / "templates").glob("*.toml")) + sorted((root / "tests" / "forms").glob("*.toml"))
+    for path in shipped:
+        assert not list(validator.iter_errors(tomllib.loads(path.read_text(encoding="utf-8")))), path.name
+    shape = {"field typo", "anchor typo", "missing kind", "unknown kind", "wrong type"}
+    for name, text, *_ in MISTAKES:   # the checker's mistakes of shape are the schema's too
+        if name in shape:
+            assert list(validator.iter_errors(tomllib.loads(text))), name
+            shape.discard(name)
+    assert not shape
+    child = {"extends": "hebei-project", "form": {"id": "mine", "name": "我的", "version": "1.0"}}
+    assert not list(validator.iter_errors(child))          # an extending form writes only what it changes
+    assert list(validator.iter_errors({"form": {"id": "mine"}}))   # a whole one must say it all

@@ -170,17 +170,26 @@ templates_option = click.option(
 @cli.command()
 @click.option("--check", "check", multiple=True, type=click.Path(exists=True, dir_okay=False),
               help="检查这些表式描述文件（可给多次），有错误时退出码为 2")
+@click.option("--schema", is_flag=True, help="输出表式描述的 JSON Schema（供编辑器边写边查）")
 @templates_option
-def forms(check):
-    """列出可用的表式和指标体系；--check 检查表式描述文件。
+def forms(check, schema):
+    """列出可用的表式和指标体系；--check 检查表式描述文件；--schema 输出 JSON Schema。
 
     \b
     示例：
         perftables forms
         perftables forms --templates 我的表式/
         perftables forms --check 我的表式/hunan-project.toml
+        perftables forms --schema > form.schema.json
     """
     from ..forms.form import broken_forms, load_form_file, with_templates
+
+    if schema:
+        import json
+
+        from ..forms.schema import json_schema
+        click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=1))
+        return
 
     if check:
         bad = 0
