@@ -188,8 +188,7 @@ def compound_file(streams: list[str]) -> bytes:
 
 
 def test_a_doc_without_libreoffice_is_a_reason(tmp_path, roster, monkeypatch):
-    import perftables.core.files as files
-    monkeypatch.setattr(files, "find_soffice", lambda: None)
+    monkeypatch.setattr("perftables.io.word.find_soffice", lambda: None)   # where the reader asks for it
     (tmp_path / "旧格式.doc").write_bytes(compound_file(["WordDocument", "1Table"]))
     [rec] = collect([tmp_path], roster=roster).files
     assert "需要安装 LibreOffice" in rec.reason and rec.fate == "未采用"

@@ -16,18 +16,24 @@ import os
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from ..core.files import guard_outputs
+from ..core.parallel import fewer_gc_passes
+from ..cycle.collect import collect as run
+from ..cycle.generate import Options
+from ..forms.form import with_templates
+from ..model.roster import read_roster, Roster
+from ..outputs.data import frames, read_any, SQLITE_NAME, write_kinds, write_parquet, write_sqlite
+from ..outputs.summary import build_tables, write_csv, write_xlsx
 
 
 def _templates(templates):
     """User form folders for the duration of a call (as --templates does on the command line)."""
-    from ..forms.form import with_templates
     if not templates:
         return nullcontext()
     return with_templates([templates] if isinstance(templates, (str, os.PathLike)) else list(templates))
 
 
 def _roster(roster):
-    from ..model.roster import Roster, read_roster
     if roster is None or isinstance(roster, Roster):
         return roster
     return read_roster(roster)
@@ -41,7 +47,6 @@ class Result:
 
     def frames(self) -> dict:
         """The summary's tables as typed pandas DataFrames, named like the workbook's sheets."""
-        from ..outputs.data import frames
         return frames(self.tables)
 
     @property
@@ -53,14 +58,10 @@ class Result:
         return self.collection.accepted
 
     def write_summary(self, path) -> list[str]:
-        from ..core.files import guard_outputs
-        from ..outputs.summary import write_xlsx
         guard_outputs({"汇总工作簿": path}, [f.path for f in self.collection.files if f.path is not None])
         return write_xlsx(self.tables, path, title=f"{self.collection.year or ''}年绩效目标汇总")
 
     def export(self, folder, formats=("csv",)) -> list[Path]:
-        from ..outputs.data import SQLITE_NAME, write_kinds, write_parquet, write_sqlite
-        from ..outputs.summary import write_csv
         written: list[Path] = []
         if "csv" in formats:
             written += write_csv(self.tables, folder) + [write_kinds(self.tables, folder)]
@@ -74,9 +75,6 @@ class Result:
 def collect(inputs, roster=None, year: int | None = None, templates=None, workers: int | None = None,
             kind: str | None = None) -> Result:
     """Read, identify, review every returned file (files and folders); nothing is written."""
-    from ..cycle.collect import collect as run
-    from ..core.parallel import fewer_gc_passes
-    from ..outputs.summary import build_tables
 
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
@@ -87,7 +85,6 @@ def collect(inputs, roster=None, year: int | None = None, templates=None, worker
 
 def read_summary(source) -> dict:
     """The frames of an earlier collect: its summary workbook, CSV export folder, SQLite file or Parquet files."""
-    from ..outputs.data import read_any
     return read_any(source)
 
 
@@ -95,7 +92,6 @@ def generate(roster, outdir, year: int, form: str | None = None, taxonomy: str |
              units=None, overwrite: bool = False, workers: int | None = None, **options) -> list[Path]:
     """One locked workbook per unit of the roster (a path or a Roster); options as on the command line
     (password, deadline, contact, extra_projects, indicator_rows). Returns the files written."""
-    from ..cycle.generate import Options
     from ..cycle.generate import generate as run
 
     with _templates(templates):

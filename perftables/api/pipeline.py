@@ -9,8 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.kinds import Fate
-from ..cycle.collect import Collection
+from ..cycle.collect import collect, Collection, held_folder_problem, quarantine
 from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
+from ..core.files import OutputError
+from ..core.parallel import fewer_gc_passes
+from ..cycle.cache import cache_path_for, CollectCache, run_signature
+from ..cycle.ledger import FEEDBACK, Ledger
+from ..mail.fetch import received
+from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
 
 
 @dataclass
@@ -36,7 +42,6 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
     they are left as they are. due: the deadline 逾期天数 counts from (kept in the ledger). feedback: the
     arguments of feedback.write_feedback (outdir, deadline, contact) — written before the summary, so that
     报送情况 shows what went back."""
-    from ..core.parallel import fewer_gc_passes
 
     with fewer_gc_passes():
         return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats),
@@ -45,7 +50,6 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
 
 def _mailed(inbox) -> dict:
     """What fetch saved into these inbox folders: sha256 → (mail time, sender)."""
-    from ..mail.fetch import received
     out = {}
     for item in inbox if isinstance(inbox, (list, tuple)) else [inbox]:
         if Path(item).is_dir():
@@ -55,10 +59,6 @@ def _mailed(inbox) -> dict:
 
 def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats, due,
                  today, feedback) -> CollectRun:
-    from ..cycle.cache import CollectCache, cache_path_for, run_signature
-    from ..cycle.collect import collect, held_folder_problem, quarantine
-    from ..core.files import OutputError
-    from ..cycle.ledger import Ledger
 
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -112,8 +112,6 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
 
 def _feedback(col, ledger, feedback: dict, step) -> list[Path]:
     """The feedback workbooks (before the summary, so that 报送情况 shows what went back), in the ledger."""
-    from ..cycle.ledger import FEEDBACK
-    from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
     sent_back = write_feedback(col, **feedback)
     for rec in needs_feedback(col):
         ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display)

@@ -21,6 +21,13 @@ from ..model.roster import attach_department, read_department, read_roster
 from ..outputs.summary import build_tables, write_csv, write_xlsx
 
 from ..core.resources import EXAMPLES_DIR as EXAMPLES
+from ..api.pipeline import run_collect
+from ..forms.form import load_form
+from ..io.keys import EXAMPLE_KEY_NAME, using
+from ..mail.send import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
+from ..outputs.feedback import write_feedback
+from ..outputs.publish import publish
+from ..review.dept import dept_fill
 YEAR = 2025
 FIXED_TIME = dt.datetime(2025, 1, 10, 9, 30)
 
@@ -121,7 +128,6 @@ DEPT_YEAR = 2024   # seed 004 is 鄂州市科协's 2024 table
 
 def dept_roster(examples: Path = EXAMPLES):
     """The Hubei example: a project roster on the department form, and the department figures."""
-    from ..forms.form import load_form
 
     roster = read_roster(examples / "dept" / "名单.csv")
     attach_department(roster, read_department(examples / "dept" / "部门数据.csv", load_form("hubei-dept")))
@@ -130,7 +136,6 @@ def dept_roster(examples: Path = EXAMPLES):
 
 def build_dept_returns(outdir: Path, examples: Path = EXAMPLES) -> list[Path]:
     """Seed 004 entered into its unit's generated department template."""
-    from ..review.dept import dept_fill
 
     return enter_seeds(dept_roster(examples), examples / "seed_dept.json", dept_fill, DEPT_YEAR, outdir)
 
@@ -162,7 +167,6 @@ def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
 
 def run_demo(outdir: Path, examples: Path = EXAMPLES):
     """The whole cycle on the bundled examples, signed with the published example key (not the user's)."""
-    from ..io.keys import EXAMPLE_KEY_NAME, using
 
     with using(examples / EXAMPLE_KEY_NAME):
         yield from _run_demo(outdir, examples)
@@ -180,10 +184,6 @@ def _run_demo(outdir: Path, examples: Path = EXAMPLES):
 
 def _target_round(outdir: Path, examples: Path, roster):
     """下发 → 邮件 → 收回 → 汇总 → 退改 → 公开, on the four seed units; the collection, for the year end."""
-    from ..api.pipeline import run_collect
-    from ..mail.send import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
-    from ..outputs.feedback import write_feedback
-    from ..outputs.publish import publish
 
     templates = outdir / "1-下发模板"
     generate(roster, templates, Options(year=YEAR, deadline=f"{YEAR - 1}年12月31日", contact="市科协计划财务部 0312-0000000"),
@@ -272,7 +272,6 @@ def _dept_round(outdir: Path, examples: Path):
 
 
 if __name__ == "__main__":
-    from ..io.keys import EXAMPLE_KEY_NAME, using
     using(EXAMPLES / EXAMPLE_KEY_NAME).__enter__()
     if "--rebuild" in sys.argv:   # the example returns are made anew (they are ours, not a unit's)
         for folder in ("returns", "selfeval_returns", "sichuan/selfeval_returns", "hunan/returns", "dept/returns",

@@ -21,8 +21,22 @@ from ..core.version import __version__
 from . import zh as clizh
 from ..core.errors import PerftablesError
 from ..core.files import check_writable, describe_os_error, guard_outputs
-from ..forms.form import FormError, list_forms, list_taxonomies
-from ..model.roster import read_roster
+from ..forms.form import (FormError, broken_forms, list_forms, list_taxonomies, load_form, load_form_file,
+                          load_taxonomy, with_templates)
+from ..model.roster import attach_department, read_department, read_roster
+from ..api.pipeline import run_collect
+from ..cycle.cache import cache_path_for
+from ..cycle.collect import BLANK, Collection, walk_inputs
+from ..cycle.generate import form_for_unit, generate as generate_templates, Options
+from ..cycle.ledger import Ledger, ledger_path, LedgerError
+from ..cycle.selfeval import generate_selfeval, read_execution
+from ..mail import fetch as mail_fetch, send as mail_send
+from ..outputs.history import read_history
+from ..outputs.lastyear import attach, last_year_returns
+from ..outputs.publish import publish as run_publish
+from ..outputs.summary import returns_from_summary, write_xlsx
+from ..review.dept import attach_history
+from .demo import run_demo
 
 clizh.install()
 
@@ -182,7 +196,6 @@ def forms(check, schema):
         perftables forms --check 我的表式/hunan-project.toml
         perftables forms --schema > form.schema.json
     """
-    from ..forms.form import broken_forms, load_form_file, with_templates
 
     if schema:
         import json
@@ -254,10 +267,8 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
         perftables generate examples/roster.csv -o 下发 --year 2025 --unit 306001    （只重发一个单位）
         perftables generate 名单2026.csv -o 下发2026 --year 2026 --from 2025汇总.xlsx    （从去年的表开始）
     """
-    from ..cycle.generate import Options, generate as run
 
     guard({"输出文件夹": outdir}, inputs=[*history, *last_year], reads=[roster, department])
-    from ..forms.form import load_form, load_taxonomy
     if form_id:   # a mistyped form or taxonomy: said before anything
         load_form(form_id)
     if taxonomy:
@@ -271,7 +282,7 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
                    deadline=deadline, contact=contact, created=_dt.datetime.now().replace(microsecond=0))
     n = len(units) if units else len(ros.units)
     with progress(n, "生成") as tick:
-        written = run(ros, outdir, opts, form_id=form_id, taxonomy=taxonomy, progress=tick, workers=workers,
+        written = generate_templates(ros, outdir, opts, form_id=form_id, taxonomy=taxonomy, progress=tick, workers=workers,
                       units=list(units) or None, overwrite=overwrite)
     for unit, path in written:
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
@@ -288,17 +299,11 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
 
 
 def _carry_last_year(ros, sources, year, form_id, taxonomy):
-    from ..cycle.generate import form_for_unit
-    from ..outputs.lastyear import attach, last_year_returns
     last = last_year_returns(sources, year, ros)
     return attach(ros, last, lambda u: form_for_unit(u, form_id, taxonomy))
 
 
 def _attach_department_data(ros, form_id, department, history, year):
-    from ..review.dept import attach_history
-    from ..outputs.history import read_history
-    from ..cycle.generate import form_for_unit
-    from ..model.roster import attach_department, read_department
 
     forms = {u.code: form_for_unit(u, form_id) for u in ros.units}
     dept_forms = {f.id: f for f in forms.values() if f.kind == FormKind.DEPT_TARGET}
@@ -334,9 +339,6 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
         perftables selfeval 已批复目标表/ -o 自评下发 --year 2025 --execution 执行数.csv
     """
     from ..cycle.collect import collect as run
-    from ..cycle.generate import Options
-    from ..cycle.selfeval import generate_selfeval, read_execution
-    from ..outputs.summary import returns_from_summary
 
     guard({"输出文件夹": outdir}, inputs=targets, reads=[execution, roster])
     ros = read_roster(roster) if roster else None
@@ -387,10 +389,6 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     示例：
         perftables collect 收件箱/ -o 汇总.xlsx --roster examples/roster.csv --export 导出/ --feedback 退改/
     """
-    from ..cycle.cache import cache_path_for
-    from ..cycle.collect import walk_inputs
-    from ..cycle.ledger import ledger_path
-    from ..api.pipeline import run_collect
 
     missing_inputs(inbox)
     formats = tuple(dict.fromkeys(f.strip().lower() for f in formats.replace("，", ",").split(",") if f.strip()))
@@ -485,10 +483,8 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
         perftables mail 下发/ --roster examples/roster.csv --remind --ledger 汇总/ --feedback-dir 退改/ --send ...
     """
-    from ..cycle.ledger import Ledger
-    from ..mail import send as m
 
-    problem = m.header_problem(sender, from_name)
+    problem = mail_send.header_problem(sender, from_name)
     if problem:
         raise UserError(f"--from / --from-name：{problem}")
     if remind and not ledger:
@@ -500,7 +496,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
     book = Ledger.load(ledger) if ledger else None
     if remind and not book.path.is_file():
         raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
-    job = m.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
+    job = mail_send.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
                     sender=sender, from_name=from_name, subject=subject, year=year, deadline=deadline,
                     contact=contact, folder=Path(mail_dir) if mail_dir else None,
                     feedback_dir=Path(feedback_dir) if feedback_dir else None, ledger=book)
@@ -516,10 +512,10 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
         return
     writable(job.folder, "邮件文件夹")
-    drafts = m.write_drafts(messages, job.folder, sender, from_name)
+    drafts = mail_send.write_drafts(messages, job.folder, sender, from_name)
     click.echo(f"邮件草稿 {len(drafts)} 封：{job.folder}（用 Outlook、Foxmail 打开即可检查后发送）")
     if do_send:
-        password = os.environ.get(m.PASSWORD_ENV)
+        password = os.environ.get(mail_send.PASSWORD_ENV)
         if password is None and security != "none":
             password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
         counts = job.send(messages, smtp, port, security, password, user=user, interval=interval,
@@ -544,7 +540,6 @@ def approve(summary, units, all_clean, force, by):
         perftables approve 汇总/汇总.xlsx 306001 307001
         perftables approve 汇总/ --all-clean --by 张三
     """
-    from ..cycle.ledger import Ledger, LedgerError
 
     book = Ledger.load(summary)
     if not book.path.is_file():
@@ -596,17 +591,16 @@ def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size
     示例：
         perftables fetch --imap imap.qq.com --user kx@qq.com -o 收件箱/ --roster 名单.xlsx --since 2025-01-01
     """
-    from ..mail import fetch as f
 
     outdir = Path(outdir)
-    log = f.log_path_for(outdir)
+    log = mail_fetch.log_path_for(outdir)
     guard({"收件箱文件夹": outdir, "取信记录": log}, reads=[roster])
     ros = read_roster(roster) if roster else None
     writable(outdir, "收件箱文件夹")
-    password = os.environ.get(f.PASSWORD_ENV)
+    password = os.environ.get(mail_fetch.PASSWORD_ENV)
     if password is None:
         password = click.prompt("IMAP 密码（授权码）", hide_input=True, default="", show_default=False)
-    result = f.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
+    result = mail_fetch.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
                      since=since.date() if since else None, roster=ros, mark_seen=mark_seen,
                      max_bytes=max_size << 20, echo=click.echo)
     click.echo(f"新邮件 {result.mails} 封，保存附件 {len(result.saved)} 个，内容重复未再保存 {result.same} 个；"
@@ -654,10 +648,7 @@ def publish(inbox, outdir, roster, year, no_pdf):
         perftables publish 收件箱/ -o 公开/ --roster examples/roster.csv
         perftables publish 汇总.xlsx -o 公开/
     """
-    from ..cycle.collect import Collection
     from ..cycle.collect import collect as run
-    from ..outputs.publish import publish as run_publish
-    from ..outputs.summary import returns_from_summary
 
     guard({"输出文件夹": outdir}, inputs=inbox, reads=[roster])
     ros = read_roster(roster) if roster else None
@@ -701,7 +692,6 @@ def compare(last, this, output, actual):
         perftables compare 2024汇总.xlsx 2025汇总.xlsx -o 对比.xlsx
     """
     from ..outputs.compare import compare as run
-    from ..outputs.summary import write_xlsx
 
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
@@ -721,7 +711,6 @@ def compare(last, this, output, actual):
 def echo_collection(col):
     from collections import Counter
 
-    from ..cycle.collect import BLANK
 
     fates = Counter(f.fate for f in col.files)
     click.echo(f"共 {len(col.files)} 个文件：" + "，".join(f"{k} {v}" for k, v in sorted(fates.items())))
@@ -748,7 +737,6 @@ def demo(outdir):
     示例：
         perftables demo -o 演示
     """
-    from .demo import run_demo
 
     for line in run_demo(Path(outdir)):
         click.echo(line)

@@ -19,13 +19,15 @@ import pickle
 import sqlite3
 from functools import lru_cache
 from pathlib import Path
+from ..core.version import __version__
+from ..forms.form import template_dirs
+from ..io.keys import load_key
 
 SCHEMA = 2   # 2: entries no longer deflated as a whole (what is big in them is deflated already)
 
 
 def code_version() -> str:
     """Changes whenever the results of reading a file could change."""
-    from ..forms.form import template_dirs
     return _code_version(template_dirs())
 
 
@@ -33,7 +35,6 @@ def code_version() -> str:
 def _code_version(dirs) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
-    from ..core.version import __version__
 
     h = hashlib.sha256(f"{SCHEMA}|{__version__}".encode())
     try:
@@ -73,7 +74,6 @@ class CollectCache:
     TABLES = {"meta": ["key", "value"], "files": ["sha256", "data", "mac"], "runs": ["output", "signature", "written"]}
 
     def __init__(self, path: Path, key=None):
-        from ..io.keys import load_key
 
         self.path = Path(path)
         self.key = key if key is not None else load_key()

@@ -23,11 +23,13 @@ from .cache import CollectCache, file_sha256
 from ..core.parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, parallel_iter, parallel_map  # noqa: F401
 from ..io.extract import ERROR, WARNING, Finding, UnitReturn, extract
 from ..io.extract import payload_from_labels
-from ..forms.form import FormError, list_forms, load_form
+from ..forms.form import FormError, list_forms, load_form, norm_label
 from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
 from ..review.dispatch import review
 from ..model.roster import Roster
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
+from ..core.files import safe_file_name, TEMP_PREFIX, write_bytes, write_csv
+from ..io.keys import load_key
 
 ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = Fate.ACCEPTED, Fate.ACCEPTED_FINDINGS, Fate.SUPERSEDED, Fate.REJECTED
 BLANK = Fate.BLANK   # our template came back as it was sent: nothing to review, the unit still has to fill it in
@@ -409,7 +411,6 @@ def _read_all(walked, roster, progress, workers, cache, rows) -> list[list[FileR
             todo.append((i, sha))
         else:
             todo.append((i, ""))
-    from ..io.keys import load_key
     key = load_key()
     items = [(walked[i].path, walked[i].display, roster, key, walked[i].named, rows) for i, _ in todo]
     for k, records in enumerate(parallel_iter(read_input, items, workers, progress)):   # to its end: the pool shut
@@ -473,7 +474,6 @@ def _newest_wins(col: Collection) -> None:
 def _check_against_roster(rec: FileRecord, unit) -> None:
     """The stamped unit and its projects are those the roster names now (a renamed unit, a project
     dropped from the budget, a template made from another roster)."""
-    from ..forms.form import norm_label
 
     p = rec.payload
     problems = []
@@ -528,8 +528,6 @@ def quarantine(col: Collection, folder) -> Path | None:
     import secrets
     import shutil
 
-    from ..core.files import TEMP_PREFIX, write_bytes, write_csv
-    from ..core.files import safe_file_name
 
     folder = Path(folder)
     rejected = [f for f in col.files if f.fate == REJECTED]

@@ -12,15 +12,19 @@ import xlsxwriter
 import xlsxwriter.worksheet
 
 from ..core.kinds import FormKind, Severity
-from ..core.files import safe_file_name, unguard, write_bytes, write_csv
+from ..core.files import OutputError, safe_file_name, unguard, write_bytes, write_csv
 from ..core.cells import col_letters
 from ..forms.form import Form, load_form, span
 from ..model.roster import Roster, Unit
 from ..model.scoring import Rules, missing_block_award
-from ..io.stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET, stamp_rows
+from ..io.stamp import FINDINGS_SHEET, LISTS_SHEET, read_stamp, stamp_rows, STAMP_SHEET
 from ..forms.layout import (LOCKED_KEYS, context, grid_rows, header_context, join_given, locked_value,  # noqa: F401
                      row_names, table_rows)
-from ..core.value import clean, format_number, parse
+from ..core.value import clean, format_number, parse, value_cells
+from ..core.parallel import fewer_gc_passes, parallel_map
+from ..io.book import read_book
+from ..io.extract import extract
+from ..io.keys import load_key
 
 COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
           "repeat_font": "#A6A6A6", "header": "#F2F2F2"}
@@ -46,7 +50,6 @@ class Options:
     key: object = None                   # the signing key (perftables.keys.Key); None: the coordinator's own
 
     def signing_key(self):
-        from ..io.keys import load_key
         return self.key if self.key is not None else load_key(create=True)
 
 
@@ -739,7 +742,6 @@ def file_name_for(form: Form, unit: Unit, year: int) -> str:
 def refuse_existing(paths, overwrite: bool = False) -> None:
     """Before anything is written: files already at the output paths are not overwritten unless asked;
     a return that has been filled in is never overwritten (it is somebody's work)."""
-    from ..core.files import OutputError
 
     existing = [Path(p) for p in paths if Path(p).exists()]
     if not existing:
@@ -758,9 +760,6 @@ def refuse_existing(paths, overwrite: bool = False) -> None:
 def is_filled(path: Path) -> bool:
     """A workbook at an output path that a unit has filled in (not a template as generated): read with
     the reader's own layers (read, stamp, extract) — anything else is somebody's file, never overwritten."""
-    from ..io.extract import extract
-    from ..io.book import read_book
-    from ..io.stamp import STAMP_SHEET, read_stamp
 
     if not path.is_file():
         return True   # a folder or something else: never overwritten
@@ -793,8 +792,6 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
     """One workbook per unit (in worker processes when there are many; the files are the same either way).
     units: re-issue only these unit codes (the 发送清单 keeps the others' lines).
     Files already there are refused before anything is written (see refuse_existing)."""
-    from ..core.parallel import fewer_gc_passes, parallel_map
-    from ..core.files import OutputError
 
     outdir = Path(outdir)
     chosen = roster.units
@@ -830,7 +827,6 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
 
 def fill_from_record(form: Form, record: dict) -> dict:
     """Turn a transcribed table (examples/seed_tables.json shape) into generator fill values."""
-    from ..core.value import parse, value_cells
 
     projects = {}
     for i, p in enumerate(record["projects"], 1):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError
 from ..core.files import write_text
+from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED
 
 LEDGER_NAME = "进度台账.json"
 SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED = "已下发", "已收到", "已退改", "已发退改", "已催报", "通过"
@@ -154,7 +155,6 @@ class Ledger:
     def observe(self, col, mailed: dict | None = None) -> int:
         """Each unit's files in this collection (accepted and superseded, oldest first) as 已收到, once
         each; mailed: sha256 → (mail time, sender) from fetch logs. Returns how many were new."""
-        from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED
         mailed = mailed or {}
         new = 0
         files = sorted((f for f in col.files if f.fate in (ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED) and f.unit_code),

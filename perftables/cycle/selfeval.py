@@ -13,6 +13,8 @@ from ..io.stamp import fingerprint
 from ..model.roster import Project, Unit, read_rows
 from ..review.selfeval import approved_rows
 from .generate import Options, file_name_for, workbook_bytes
+from ..core.files import write_bytes
+from ..cycle.generate import refuse_existing
 
 
 DEFAULT_FORM = "hebei-selfeval"
@@ -74,8 +76,6 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
                       fills=None, overwrite: bool = False) -> list[tuple[Unit, Path]]:
     """targets: FileRecords of accepted target returns (collect() results).
     fills: what to pre-enter, by unit code (a dict) or made from the unit and form (a function) — examples, tests."""
-    from ..core.files import write_bytes
-    from ..cycle.generate import refuse_existing
 
     form = load_form(form_id)
     outdir = Path(outdir)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError
 from ..core.kinds import FormKind
-from ..core.resources import ID_RE, TEMPLATES_DIR
+from ..core.resources import environ, ID_RE, TEMPLATES_DIR
 
 
 
@@ -32,6 +32,7 @@ class FormError(PerftablesError):
 
 
 from ..core.cells import cell_name, col_index, col_letters, norm_label, span  # noqa: F401 (re-exported)
+from .check import check, check_taxonomy
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -64,7 +65,6 @@ def with_templates(dirs):
     """Within the block, these folders are searched first (before PERFTABLES_TEMPLATES and the packaged forms)."""
     import os
 
-    from ..core.resources import environ
     before = os.environ.get(TEMPLATES_ENV)
     return environ(TEMPLATES_ENV, os.pathsep.join([str(Path(d).resolve()) for d in dirs] + ([before] if before else [])))
 
@@ -190,7 +190,6 @@ def _load_taxonomy(tax_id: str, dirs: tuple[Path, ...]) -> Taxonomy:
         known = "、".join(sorted({p.stem for d in dirs for p in (d / "taxonomies").glob("*.toml")}))
         raise FormError(f"没有指标体系“{tax_id}”。可用：{known}")
     data = _load_toml(path, sub="taxonomies")
-    from .check import check_taxonomy
     problems = check_taxonomy(data, path)
     if problems:
         raise FormError("\n".join(map(str, problems)))
@@ -496,7 +495,6 @@ def _load_form(form_id: str, dirs: tuple[Path, ...]) -> Form:
 def load_form_file(path: Path) -> Form:
     """A description file, checked against the language (perftables.formcheck) and compiled;
     any mistake is a FormError naming the file, line and key."""
-    from .check import check
 
     path = Path(path)
     sources: list[tuple[Path, str]] = []

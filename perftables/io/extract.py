@@ -12,7 +12,7 @@ from functools import partial
 
 from ..model.rules import by_id, rule_named
 from ..core.kinds import FormKind, Severity
-from ..forms.form import Form, cell_name, norm_label, record_key
+from ..forms.form import cell_name, Form, load_form, norm_label, record_key
 from ..forms.layout import context, grid_rows, header_context, locked_value, row_names, table_rows
 from .book import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
@@ -128,7 +128,6 @@ class UnitReturn:
         return state
 
     def __setstate__(self, state):
-        from ..forms.form import load_form
         form_id, taxonomy = state["form"]
         state["form"] = load_form(form_id).with_taxonomy(taxonomy)
         self.__dict__.update(state)

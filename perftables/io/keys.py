@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..core.errors import PerftablesError
+from ..core.resources import environ
 
 KEY_ENV = "PERFTABLES_KEY"
 KEY_NAME = "签名密钥.key"
@@ -51,7 +52,6 @@ EXAMPLE_KEY_NAME = "示例签名密钥.key"
 
 def using(path):
     """Within the block, the key at `path` is the coordinator's key (the demo, tests)."""
-    from ..core.resources import environ
     return environ(KEY_ENV, str(path))
 
 

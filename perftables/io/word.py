@@ -29,8 +29,9 @@ from ..core.kinds import TARGET_KINDS
 from ..core.cells import norm_label
 from ..forms.form import Form, span
 from ..forms.layout import header_context
-from .book import Book, ReadError
+from .book import _saved_time, Book, ReadError
 from ..core.value import clean, parse_amount
+from ..core.files import find_soffice
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_DOCUMENT_XML = 64 << 20     # document.xml larger than this (uncompressed) is not a return
@@ -144,7 +145,6 @@ def parse_docx(data: bytes) -> WordDoc:
     except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
     body = root.find(W + "body")
-    from .book import _saved_time
     doc = WordDoc(saved=_saved_time("docx", zf))   # of several returns of a unit, the newest wins
     if body is not None:
         _blocks(body, doc.blocks)
@@ -153,7 +153,6 @@ def parse_docx(data: bytes) -> WordDoc:
 
 def convert_to_docx(data: bytes, suffix: str = ".doc") -> bytes:
     """A .doc / .wps converted by a headless LibreOffice; a ReadError with the reason when it cannot be."""
-    from ..core.files import find_soffice
     soffice = find_soffice()
     if not soffice:
         raise ReadError("这是 Word 97–2003 / WPS 文字文档，需要安装 LibreOffice 才能读取；"

@@ -21,7 +21,12 @@ from pathlib import Path
 from ..core.errors import PerftablesError, WorldError
 from ..core.kinds import FormKind
 from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
-from ..model.roster import Roster
+from ..model.roster import parse_emails, Roster
+from ..core.resources import CONTROL_RE
+from ..cycle.generate import LISTING
+from ..cycle.ledger import FEEDBACK_SENT, PROBLEM, REMINDED, SENT
+from ..io.book import read_book
+from ..io.stamp import read_stamp, STAMP_SHEET
 
 DEFAULT_LETTER = """{unit_name}：
 
@@ -99,7 +104,6 @@ class Outgoing:
 
 def header_problem(*texts: str) -> str | None:
     """Text that would go into a mail header: a line break or control character is refused, never sent."""
-    from ..core.resources import CONTROL_RE
     for text in texts:
         if CONTROL_RE.search(str(text)):
             return f"“{str(text)[:40]!s}”含有换行或控制字符，不能作为邮件的收件人或主题"
@@ -108,7 +112,6 @@ def header_problem(*texts: str) -> str | None:
 
 def _recipient(unit, row_email: str) -> tuple[str, str | None]:
     """The unit's addresses as a checked list (the roster given now is authoritative)."""
-    from ..model.roster import parse_emails
     text = unit.email if unit else row_email
     if not text:
         return "", None
@@ -118,8 +121,6 @@ def _recipient(unit, row_email: str) -> tuple[str, str | None]:
 
 def stamp_context(path: Path) -> dict:
     """Year and form title of a workbook we generated, from its stamp ({} when it has none)."""
-    from ..io.book import read_book
-    from ..io.stamp import STAMP_SHEET, read_stamp
 
     try:
         book = read_book(path.read_bytes())
@@ -147,7 +148,6 @@ def _context(context: dict, attachment: Path) -> dict:
 
 def _listing(outdir: Path) -> list[dict] | None:
     """The rows of the 发送清单.csv `generate` wrote into its folder (None when there is none)."""
-    from ..cycle.generate import LISTING
     path = outdir / LISTING
     if not path.is_file():
         return None
@@ -219,7 +219,6 @@ def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, c
     templates folder of `generate`); units whose latest file still has problems get their feedback
     workbook (from `collect --feedback`) with the review as the letter. Never a second reminder to a
     unit on the same day (the ledger and the reminder log say who was reminded today)."""
-    from ..cycle.ledger import PROBLEM, REMINDED
     today = today or dt.date.today()
     outdir = Path(outdir)
     templates = {r["单位编码"]: outdir / Path(r["文件"]).name for r in _listing(outdir) or []}
@@ -413,7 +412,6 @@ class MailJob:
     def send(self, messages: list[Outgoing], host: str, port: int | None, security: str, password: str | None,
              user: str | None = None, interval: float = 2.0, echo=print) -> dict:
         """Send what was not sent before; each message the server accepted goes into the ledger."""
-        from ..cycle.ledger import FEEDBACK_SENT, REMINDED, SENT
         event = {"模板": SENT, "退改": FEEDBACK_SENT, "催报": REMINDED}
         book, sent_now = self.ledger, []
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError
 from ..core.files import atomic_path, write_text
+from .summary import read_summary_tables, workbook_sheets
 
 KINDS_FILE = "_columns.json"      # beside a CSV export: each table's columns and kinds
 SQLITE_NAME = "汇总.sqlite"
@@ -211,7 +212,6 @@ def read_csv_folder(folder) -> dict:
     """The tables of a CSV export, typed by the kinds written beside them (formula guard removed)."""
     import pandas as pd
 
-    from .summary import read_summary_tables
 
     folder = Path(folder)
     kinds_path = folder / KINDS_FILE
@@ -233,7 +233,6 @@ def read_xlsx(path) -> dict:
     """A summary workbook's tables, typed from the cells themselves (codes are stored as text)."""
     import pandas as pd
 
-    from .summary import workbook_sheets
 
     out = {}
     for name, (head, body) in workbook_sheets(path).items():

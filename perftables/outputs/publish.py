@@ -25,6 +25,7 @@ from ..core.files import atomic_path, find_soffice, safe_file_name, write_bytes
 from ..forms.form import Form, record_key, span
 from ..forms.layout import context
 from ..core.value import format_number
+from .summary import build_tables, Table, write_xlsx
 
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -514,7 +515,6 @@ def public_tables(col: Collection) -> list:
     """What the county publishes (预算公开): per unit its projects, amounts and indicators; per project its
     budget and goal; the indicators by 一级 and 二级, a 一级 counted once whatever a form calls it (效益指标
     and 唐山's 效果指标 are one). Nothing of the review, the files or the people."""
-    from .summary import Table, build_tables
     out = []
     if col.kind == FormKind.PROJECT_TARGET:
         returns = sorted(col.returns, key=lambda r: r.unit_code)
@@ -633,7 +633,6 @@ class PublishError(PerftablesError):
 def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: list | None = None) -> list[Path]:
     """Per unit the published document (docx, xlsx, pdf) and the county summary.
     notes: what the caller should tell the user (PDFs skipped and why)."""
-    from .summary import write_xlsx
     notes = notes if notes is not None else []
     if not col.accepted:
         raise PublishError("没有可公开的表：输入中没有已采用的回执（先用 collect 查看各文件的处理结果）")

@@ -17,10 +17,14 @@ import xlsxwriter
 from ..core.kinds import ACCEPTED_FATES, SELFEVAL_KINDS, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
-from ..cycle.collect import ACCEPTED_FINDINGS, BLANK, Collection
-from ..io.extract import ERROR, STANDARD_KEYS, WARNING
-from ..io.sheetxml import LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, long_width, row_lines
-from ..core.value import format_number
+from ..cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, BLANK, Collection, FileRecord
+from ..io.extract import ERROR, Indicator, ProjectReturn, STANDARD_KEYS, UnitReturn, WARNING
+from ..io.sheetxml import deflate, LINE_HEIGHT, LONG_WIDTH, long_width, MAX_ROW_HEIGHT, render, row_lines, Splice
+from ..core.value import format_number, parse, parse_amount
+from ..core.parallel import default_workers, parallel_iter
+from ..forms.form import load_form
+from ..model.scoring import grade_of, r2, Rules
+from ..review.dept import EXPENDITURE, INCOME
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
               "empty": "空"}
@@ -347,8 +351,6 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
     A table of more than SPLICE_ROWS rows, when rendering, becomes worksheet XML and CSV text in the
     workers, each row at the place counted for it beforehand (rows_of: rows a record adds, known
     without unpacking it). Returns 指标结构's counts: (一级, 二级) → count per record."""
-    from ..core.parallel import default_workers, parallel_iter
-    from ..io.sheetxml import Splice
 
     workers = default_workers() if workers is None else workers
     n = len(records)
@@ -415,7 +417,6 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
 def _fill_chunk(records: list, layout, todo: dict) -> dict:
     """In a worker: the rows these records add to each table; a rendered table's as deflated XML by sheet
     part, CSV text and column sums."""
-    from ..io.sheetxml import deflate, render
 
     rows: dict[str, list] = {name: [] for name in todo}
     structure: dict[tuple, list[int]] = {}
@@ -457,7 +458,6 @@ def _rows_again(name: str, records: list, layout) -> Iterator[list]:
 def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
     """部门资金 (structure and the two earlier years), 部门指标 (every indicator with its history),
     部门指标结构, 部门项目, 部门目标."""
-    from ..review.dept import EXPENDITURE, INCOME
 
     year = col.year or 0
     keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
@@ -555,7 +555,6 @@ def _issue_rows(findings) -> list[list]:
 
 
 def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
-    from ..model.scoring import Rules, grade_of, r2
     scores = Table("自评得分", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                ("项目名称", "text"), ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"),
                                ("执行率", "pct"), ("预算执行得分", "amount_plain"), ("指标得分", "amount_plain"),
@@ -663,7 +662,6 @@ def _held_as_parts(tables: list[Table], styles: dict[str, int]) -> list[Table]:
     """The tables that _splices, with their rows made into worksheet XML here (sheetxml.render, several times
     faster than xlsxwriter's cell by cell), to be spliced in. styles: the workbook's xf index of each kind.
     The tables given are left as they are."""
-    from ..io.sheetxml import Splice, deflate, render
 
     out = []
     for t in tables:
@@ -1001,10 +999,6 @@ def read_summary_tables(source) -> dict[str, list[dict]]:
 
 def returns_from_summary(source) -> list:
     """The accepted target returns a summary holds, as the collector would have extracted them."""
-    from ..cycle.collect import ACCEPTED, FileRecord
-    from ..io.extract import Indicator, ProjectReturn, UnitReturn
-    from ..forms.form import load_form
-    from ..core.value import parse, parse_amount
 
     t = read_summary_tables(source)
     files = {r["单位编码"]: r for r in t.get("文件清单", []) if r["处理结果"] in ACCEPTED_FATES}

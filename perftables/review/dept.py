@@ -11,6 +11,7 @@ from ..model.rules import rule_named
 from ..io.extract import ERROR, WARNING, Finding, UnitReturn
 from .checks import _review_indicators
 from ..core.value import format_number, parse_amount
+from ..forms.form import norm_label
 
 INCOME = ("income_fiscal", "income_special", "income_unit")
 EXPENDITURE = ("exp_staff", "exp_operation", "exp_project")
@@ -159,7 +160,6 @@ def _share(value) -> float | None:
 # --------------------------------------------------------------------------- history (近两年指标值)
 
 def indicator_key(level1: str, level2: str, name: str) -> tuple:
-    from ..forms.form import norm_label
     return norm_label(level1), norm_label(level2), norm_label(name)
 
 
