@@ -473,3 +473,12 @@ def test_a_mail_server_that_cannot_be_reached_is_exit_code_1(tmp_path, monkeypat
     r = run("mail", out, "--roster", ROSTER, "--from", "kx@example.cn", "--send", "--smtp", "127.0.0.1", "--port",
             port, "--security", "none", "--interval", "0")
     assert r.exit_code == 1 and "连接或登录 SMTP 服务器失败" in r.output and "Traceback" not in r.output
+
+
+def test_click_speaks_chinese_only_while_perftables_runs():
+    """perftables' Chinese for click is put back afterwards: another click program in the process is untouched."""
+    import click.core
+    import click.types
+    r = run("generate")
+    assert "缺少参数" in r.output
+    assert click.types.IntParamType.name == "integer" and click.core._("Missing argument") == "Missing argument"

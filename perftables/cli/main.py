@@ -2,7 +2,7 @@
 
 Exit codes: 0 done; 1 the work failed (disk full, a file in use, an internal error); 2 bad input or
 usage (a missing file, an output over an input, a mistyped option); 130 interrupted (Ctrl-C).
-Every message is Chinese, click's own included (perftables.clizh).
+Every message is Chinese, click's own included (cli.zh, while a command runs).
 """
 from __future__ import annotations
 
@@ -38,7 +38,6 @@ from ..outputs.summary import returns_from_summary, write_xlsx
 from ..review.dept import attach_history
 from .demo import run_demo
 
-clizh.install()
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -75,6 +74,10 @@ class App(click.Group):
     """The group: every failure a Chinese message with its exit code, never a traceback."""
 
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        with clizh.chinese():   # click speaks Chinese while perftables runs, and only then
+            return self._main(args, prog_name, complete_var, standalone_mode, **extra)
+
+    def _main(self, args, prog_name, complete_var, standalone_mode, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:

@@ -8,6 +8,7 @@ Values click fills in (option, argument, integer…) are translated as they are 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 
 MESSAGES = {
     "Aborted!": "已中断。",
@@ -119,18 +120,34 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _Text(singular if n == 1 else plural)
 
 
-def install() -> None:
+TYPE_WORDS = (("StringParamType", "文字"), ("IntParamType", "整数"), ("IntRange", "整数"), ("FloatParamType", "数字"),
+              ("FloatRange", "数字"), ("BoolParamType", "是/否"), ("DateTime", "日期"), ("UUIDParameterType", "UUID"))
+
+
+@contextmanager
+def chinese():
+    """Within the block, click speaks Chinese: its modules' gettext names are rebound to this table, its
+    types' names (the metavars help prints: TEXT, INTEGER RANGE…) are Chinese words. Everything is put back
+    afterwards, so that another click program in the same process is not touched."""
     import click  # noqa: F401  (loads its modules)
     import click.core, click.decorators, click.exceptions, click.formatting, click.termui, click.types  # noqa
+    saved = []
     for name, module in list(sys.modules.items()):
         if name == "click" or name.startswith("click."):
-            if getattr(module, "_", None) is not None and callable(getattr(module, "_")):
-                module._ = gettext
-            if hasattr(module, "ngettext"):
-                module.ngettext = ngettext
-    # the metavars click prints in help (TEXT, INTEGER RANGE…) are its types' names, upper-cased
-    t = click.types
-    for cls, word in ((t.StringParamType, "文字"), (t.IntParamType, "整数"), (t.IntRange, "整数"),
-                      (t.FloatParamType, "数字"), (t.FloatRange, "数字"), (t.BoolParamType, "是/否"),
-                      (t.DateTime, "日期"), (t.UUIDParameterType, "UUID")):
+            for attr, ours in (("_", gettext), ("ngettext", ngettext)):
+                theirs = getattr(module, attr, None)
+                if theirs is not None and callable(theirs):
+                    saved.append((module, attr, theirs))
+                    setattr(module, attr, ours)
+    for cls_name, word in TYPE_WORDS:
+        cls = getattr(click.types, cls_name)
+        saved.append((cls, "name", cls.__dict__["name"] if "name" in cls.__dict__ else None))
         cls.name = word
+    try:
+        yield
+    finally:
+        for owner, attr, value in reversed(saved):
+            if value is None and attr == "name":
+                delattr(owner, attr)
+            else:
+                setattr(owner, attr, value)
