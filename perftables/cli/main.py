@@ -7,6 +7,7 @@ Every message is Chinese, click's own included (cli.zh, while a command runs).
 from __future__ import annotations
 
 import datetime as _dt
+import multiprocessing
 import os
 import sqlite3
 import sys
@@ -746,7 +747,22 @@ def demo(outdir):
 
 
 def main():
+    multiprocessing.freeze_support()   # a frozen .exe (PyInstaller) started as a worker runs the worker, not the CLI
+    _safe_streams()
     cli(prog_name="perftables")
+
+
+def _safe_streams() -> None:
+    """Output never fails on a character the console cannot show: a Chinese Windows console or a redirected
+    stream is GBK (cp936) with strict errors — a file named with • or an emoji would end the run after its
+    outputs were written. What cannot be encoded is replaced; the encoding itself is left as it is."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="replace")
+            except (ValueError, OSError):
+                pass
 
 
 if __name__ == "__main__":

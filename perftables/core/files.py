@@ -42,9 +42,22 @@ def describe_os_error(exc: OSError, action: str = "写入") -> str:
                errno.EISDIR: "是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EBUSY: "文件被占用",
                errno.ENAMETOOLONG: "文件名太长", errno.EDQUOT: "超出磁盘配额"}
     reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
-    if getattr(exc, "winerror", None) == 32:   # ERROR_SHARING_VIOLATION: open in Excel/WPS
-        reason = "文件被其他程序占用（是否在 Excel 或 WPS 中打开着？请关闭后重试）"
+    reason = WINDOWS_REASONS.get(getattr(exc, "winerror", None), reason)
     return f"无法{action}“{where}”：{reason}" if where else f"无法{action}：{reason}"
+
+
+# What Windows says, in the words a coordinator acts on. Replacing a file that Excel or WPS holds open fails
+# with 32 (sharing violation) or 33 (lock), and often with 5 (access denied) — which is also a read-only file.
+OPEN_ELSEWHERE = "文件在 Excel 或 WPS 中打开着，请先关闭它再重试"
+WINDOWS_REASONS = {
+    32: OPEN_ELSEWHERE, 33: OPEN_ELSEWHERE,
+    5: "没有权限：文件可能在 Excel 或 WPS 中打开着（请先关闭），或是只读文件（右键“属性”取消“只读”）",
+    206: "路径太长（Windows 通常限 260 个字符）：请把文件夹放在浅一些的位置，如 D:\\绩效",
+    3: "路径不存在，或路径太长（Windows 通常限 260 个字符）",
+    53: "找不到网络路径（网络共享断开了？）", 67: "找不到网络名（网络共享断开了？）",
+    64: "网络连接中断（网络共享）", 1231: "网络不可达（网络共享）",
+    112: "磁盘已满", 19: "磁盘有写保护", 1224: "文件在其他程序中打开着（映射到内存），请先关闭它再重试",
+}
 
 
 def _temp_for(path: Path) -> Path:

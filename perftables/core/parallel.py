@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from contextlib import contextmanager
 
@@ -22,9 +23,18 @@ def fewer_gc_passes():
         gc.set_threshold(*old)
 
 
+# Windows' process pools wait on at most 63 handles: ProcessPoolExecutor refuses more than 61 workers there
+WINDOWS_MAX_WORKERS = 61
+
+
+def usable_workers(workers: int) -> int:
+    """As many workers as asked, within what the platform's process pool can hold."""
+    return max(1, min(workers, WINDOWS_MAX_WORKERS)) if sys.platform == "win32" else max(1, workers)
+
+
 def default_workers() -> int:
     env = os.environ.get("PERFTABLES_WORKERS")
-    return max(1, int(env)) if env and env.isdigit() else (os.cpu_count() or 1)
+    return usable_workers(int(env) if env and env.isdigit() else (os.cpu_count() or 1))
 
 
 def _worker_init() -> None:
@@ -43,7 +53,7 @@ def parallel_map(func, items: list, workers: int | None, progress=None, min_item
 
 def parallel_iter(func, items: list, workers: int | None, progress=None, min_items: int = 8):
     """parallel_map, each result given as soon as it is there (none held for the caller)."""
-    workers = default_workers() if workers is None else workers
+    workers = default_workers() if workers is None else usable_workers(workers)
     done = 0
     if workers > 1 and len(items) >= min_items:
         from concurrent.futures import ProcessPoolExecutor

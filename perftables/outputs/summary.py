@@ -21,7 +21,7 @@ from ..cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, BLANK, Collection, File
 from ..io.extract import ERROR, Indicator, ProjectReturn, STANDARD_KEYS, UnitReturn, WARNING
 from ..io.sheetxml import deflate, LINE_HEIGHT, LONG_WIDTH, long_width, MAX_ROW_HEIGHT, render, row_lines, Splice
 from ..core.value import format_number, parse, parse_amount
-from ..core.parallel import default_workers, parallel_iter
+from ..core.parallel import default_workers, parallel_iter, usable_workers
 from ..forms.form import load_form
 from ..model.scoring import grade_of, r2, Rules
 from ..review.dept import EXPENDITURE, INCOME
@@ -352,7 +352,7 @@ def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: in
     workers, each row at the place counted for it beforehand (rows_of: rows a record adds, known
     without unpacking it). Returns 指标结构's counts: (一级, 二级) → count per record."""
 
-    workers = default_workers() if workers is None else workers
+    workers = default_workers() if workers is None else usable_workers(workers)
     n = len(records)
     structure: dict[tuple, list[int]] = {}
     jobs, spools = {}, {}

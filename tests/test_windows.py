@@ -1,0 +1,62 @@
+"""The coordinator's Windows PC, made visible on Linux: a GBK console, Windows' error codes, its process pools."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+from perftables.core import parallel
+from perftables.core.files import describe_os_error
+
+
+class WindowsError_(OSError):
+    """An OSError as Windows raises it: errno from the C runtime, winerror the system's own code."""
+
+    def __init__(self, errno_, winerror, filename):
+        super().__init__(errno_, "", filename)
+        self.winerror = winerror
+
+
+@pytest.mark.parametrize("errno_, winerror, words", [
+    (13, 32, "在 Excel 或 WPS 中打开着"), (13, 33, "在 Excel 或 WPS 中打开着"),
+    (13, 5, "在 Excel 或 WPS 中打开着（请先关闭），或是只读文件"), (2, 206, "路径太长"),
+    (2, 53, "网络"), (28, 112, "磁盘已满"),
+])
+def test_windows_errors_say_what_to_do(errno_, winerror, words):
+    message = describe_os_error(WindowsError_(errno_, winerror, r"D:\绩效\汇总.xlsx"))
+    assert words in message and "D:\\绩效\\汇总.xlsx" in message
+
+
+def test_workers_are_capped_where_the_pool_is(monkeypatch):
+    monkeypatch.setattr(parallel.sys, "platform", "win32")
+    assert parallel.usable_workers(256) == 61 and parallel.usable_workers(4) == 4
+    monkeypatch.setenv("PERFTABLES_WORKERS", "200")
+    assert parallel.default_workers() == 61
+    monkeypatch.setattr(parallel.sys, "platform", "linux")
+    assert parallel.usable_workers(256) == 256
+
+
+def test_a_gbk_console_never_ends_the_run(tmp_path):
+    """Output redirected through a strict GBK stream (a Chinese Windows console): a file named with • and an
+    emoji is listed with a replacement character, the run ends as it should (no 内部错误)."""
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    (inbox / "报表•回执😀.xlsx").write_bytes(b"not a workbook")
+    env = {**os.environ, "PYTHONIOENCODING": "gbk", "PERFTABLES_KEY": str(EXAMPLES / "示例签名密钥.key"),
+           "PYTHONPATH": str(ROOT)}
+    with open(tmp_path / "输出.txt", "wb") as out:
+        r = subprocess.run([sys.executable, "-m", "perftables", "collect", str(inbox), "-o", str(tmp_path / "汇总.xlsx")],
+                           stdout=out, stderr=subprocess.STDOUT, env=env, timeout=120)
+    text = (tmp_path / "输出.txt").read_bytes().decode("gbk")
+    assert r.returncode == 0 and "内部错误" not in text and "Traceback" not in text, text
+    assert "报表•回执?.xlsx" in text or "报表?回执?.xlsx" in text, text
+    assert "\x1b[" not in text   # no terminal control sequence into a file
+
+
+def test_the_entry_point_supports_a_frozen_build():
+    """PyInstaller's workers start the .exe again: freeze_support() makes them run the worker, not the CLI."""
+    import inspect
+
+    from perftables.cli import main as cli_main
+    assert "multiprocessing.freeze_support()" in inspect.getsource(cli_main.main)
