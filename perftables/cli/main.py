@@ -427,7 +427,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     echo_collection(col)
     for note in result.notes:
         click.echo(f"注意：{note}", err=True)
-    if any(f.payload and not f.payload.get("stampless") and not f.verified for f in col.files):
+    if any(f.payload and not f.stamp.stampless and not f.verified for f in col.files):
         from ..io.keys import KEY_ENV, key_path
         click.echo(f"注意：本机没有签名密钥（{key_path()}），无法核验各文件的标识是否伪造。请把生成模板那台电脑上的"
                    f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它", err=True)
@@ -664,7 +664,7 @@ def publish(inbox, outdir, roster, year, no_pdf):
     if summaries:
         col = Collection(roster=ros)
         col.files = [r for s in summaries for r in returns_from_summary(s)]
-        col.year = year or next((r.payload["year"] for r in col.files), None)
+        col.year = year or next((r.stamp.year for r in col.files), None)
     else:
         from ..cycle.collect import walk_inputs
         with progress(len(walk_inputs(inbox)), "读取") as tick:

@@ -158,7 +158,7 @@ class CollectCache:
         return relabel(records, path, display, mtime)
 
     def put(self, sha256: str, records: list) -> None:
-        if any(r.payload and r.payload.get("stampless") for r in records) or any(
+        if any(r.stamp.stampless for r in records) or any(
                 r.format in ("xlsx", "xls", "ods") and not r.payload for r in records):
             return   # identified through the roster (or not at all): may change with it
         data = pickle.dumps(records, pickle.HIGHEST_PROTOCOL)

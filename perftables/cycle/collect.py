@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from ..model.stamp import Stamp
 from ..core.kinds import ACCEPTED_FATES, TARGET_KINDS, Fate, FormKind
 from .cache import CollectCache, file_sha256
 from ..core.parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, parallel_iter, parallel_map  # noqa: F401
@@ -90,17 +91,23 @@ class FileRecord:
         self.n_notes = len(getattr(ret, "notes", ()))
 
     @property
+    def stamp(self) -> Stamp:
+        """What the file's stamp says (model.stamp), typed; an empty one for a file without."""
+        return Stamp.of(self.payload)
+
+    @property
     def form(self):
         """The form the file was filled on (from its stamp), with its taxonomy."""
-        return load_form(self.payload["form"]).with_taxonomy(self.payload.get("taxonomy"))
+        stamp = self.stamp
+        return load_form(stamp.form).with_taxonomy(stamp.taxonomy)
 
     @property
     def unit_code(self) -> str:
-        return (self.payload or {}).get("unit_code", "")
+        return self.stamp.unit_code
 
     @property
     def unit_name(self) -> str:
-        return (self.payload or {}).get("unit_name", "")
+        return self.stamp.unit_name
 
     @property
     def when(self) -> dt.datetime:
@@ -329,20 +336,20 @@ def _mtime(path: Path, stat=None) -> dt.datetime:
 
 
 def _extract(rec: FileRecord, book, rows=None) -> None:
-    p = rec.payload
+    st = rec.stamp
     try:
-        form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
+        form = load_form(st.form).with_taxonomy(st.taxonomy)
     except FormError:
         return   # reported when the fates are decided
-    if form.version != p.get("form_version"):
+    if form.version != st.form_version:
         return
     try:
-        result = extract(book, form, p)
+        result = extract(book, form, rec.payload)
         result.findings.extend(review(result))
     except Exception as exc:  # a file is a message, never a crash
         rec.error = f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
         return
-    if not p.get("stampless") and not rec.verified:
+    if not st.stampless and not rec.verified:
         from ..io.keys import KEY_ENV, key_path
         result.findings.append(Finding("", "", "标识签名", WARNING,
                                        f"无法核验标识签名：本机没有签名密钥（{key_path()}）。请把生成模板那台电脑上的"
@@ -365,14 +372,14 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         col.files.extend(records)
     stamped = [f for f in col.files if f.payload]
     if kind is None:
-        kinds = Counter(f.payload.get("kind", FormKind.PROJECT_TARGET) for f in stamped)
+        kinds = Counter(f.stamp.kind for f in stamped)
         kind = kinds.most_common(1)[0][0] if kinds else FormKind.PROJECT_TARGET
     col.kind = FormKind(kind)
-    years = [int(f.payload["year"]) for f in stamped if f.payload.get("year")]
+    years = [int(f.stamp.year) for f in stamped if f.stamp.year]
     if col.year is None and years:
         col.year = Counter(years).most_common(1)[0][0]
     for rec in stamped:
-        if rec.payload.get("stampless") and not rec.payload.get("year"):
+        if rec.stamp.stampless and not rec.stamp.year:   # read from its labels: this collection's year
             rec.payload["year"] = col.year
     for rec in stamped:
         _judge(rec, col, roster)
@@ -424,37 +431,37 @@ def _read_all(walked, roster, progress, workers, cache, rows) -> list[list[FileR
 def _judge(rec: FileRecord, col: Collection, roster: Roster | None) -> None:
     """A stamped file's fate by what its stamp says: another year, kind or unit, an old form version, not
     filled in — or accepted, to be checked against the roster."""
-    p, kind = rec.payload, col.kind
-    if not p.get("year"):
+    st, kind = rec.stamp, col.kind
+    unit = roster.unit(st.unit_code) if roster is not None else None
+    if not st.year:
         rec.reason = "文件没有标识，表上也没有年度，无法确定是哪一年的表（可用 --year 指定本次收集的年度）"
-    elif p.get("kind", FormKind.PROJECT_TARGET) != kind:
-        rec.reason = f"表式“{p.get('form')}”不是本次收集的表（本次收集：{kind.title}）"
-    elif int(p.get("year") or 0) != (col.year or 0):
-        rec.reason = f"年度不符：文件是 {p.get('year')} 年的，本次收集 {col.year} 年"
-    elif roster is not None and roster.unit(p["unit_code"]) is None:
-        rec.reason = f"单位编码 {p['unit_code']}（{p.get('unit_name')}）不在名单中"
-    elif roster is not None and roster.unit(p["unit_code"]).form not in ("", p.get("form")) \
-            and load_form(roster.unit(p["unit_code"]).form).kind == p.get("kind"):
-        rec.reason = f"表式不符：名单要求“{roster.unit(p['unit_code']).form}”，文件是“{p.get('form')}”"
+    elif st.kind != kind:
+        rec.reason = f"表式“{st.form}”不是本次收集的表（本次收集：{kind.title}）"
+    elif int(st.year or 0) != (col.year or 0):
+        rec.reason = f"年度不符：文件是 {st.year} 年的，本次收集 {col.year} 年"
+    elif roster is not None and unit is None:
+        rec.reason = f"单位编码 {st.unit_code}（{st.unit_name}）不在名单中"
+    elif unit is not None and unit.form not in ("", st.form) and load_form(unit.form).kind == st.kind:
+        rec.reason = f"表式不符：名单要求“{unit.form}”，文件是“{st.form}”"
     else:
         try:
-            form = load_form(p["form"]).with_taxonomy(p.get("taxonomy"))
+            form = load_form(st.form).with_taxonomy(st.taxonomy)
         except FormError as exc:
             rec.reason = str(exc)
             return
-        if form.version != p.get("form_version"):
-            rec.reason = f"模板版本不符：文件是 {p.get('form_version')} 版，当前为 {form.version} 版，请用新模板重填"
+        if form.version != st.form_version:
+            rec.reason = f"模板版本不符：文件是 {st.form_version} 版，当前为 {form.version} 版，请用新模板重填"
             return
         if rec.packed is None:
             rec.reason = rec.error or "读取内容时出错，请人工查看"
             return
-        if not rec.entered and not p.get("stampless"):
+        if not rec.entered and not st.stampless:
             rec.fate, rec.reason = BLANK, "模板原样发回，没有填写任何内容（请催报）"
             rec.result = None
             return
         rec.fate = ACCEPTED
-        if roster is not None and not p.get("stampless"):
-            _check_against_roster(rec, roster.unit(p["unit_code"]))
+        if unit is not None and not st.stampless:
+            _check_against_roster(rec, unit)
 
 
 def _newest_wins(col: Collection) -> None:
@@ -464,7 +471,7 @@ def _newest_wins(col: Collection) -> None:
         if rec.fate == ACCEPTED:
             by_unit.setdefault(rec.unit_code, []).append(rec)
     for recs in by_unit.values():
-        recs.sort(key=lambda f: (f.payload.get("issue", 1), f.when, f.display), reverse=True)
+        recs.sort(key=lambda f: (f.stamp.issue, f.when, f.display), reverse=True)
         for older in recs[1:]:
             older.fate = SUPERSEDED
             older.reason = (f"与 {recs[0].display} 内容完全相同（重复发送）" if older.sha256 == recs[0].sha256
@@ -475,14 +482,14 @@ def _check_against_roster(rec: FileRecord, unit) -> None:
     """The stamped unit and its projects are those the roster names now (a renamed unit, a project
     dropped from the budget, a template made from another roster)."""
 
-    p = rec.payload
+    st = rec.stamp
     problems = []
-    if norm_label(unit.name) != norm_label(p.get("unit_name", "")):
-        problems.append(f"模板中的单位名称“{p.get('unit_name')}”与名单中的“{unit.name}”不同（单位改名，或用了别的名单生成的模板）")
+    if norm_label(unit.name) != norm_label(st.unit_name):
+        problems.append(f"模板中的单位名称“{st.unit_name}”与名单中的“{unit.name}”不同（单位改名，或用了别的名单生成的模板）")
     listed = {pr.code for pr in unit.projects if pr.code}
-    stamped = [pr.get("code") for pr in p.get("projects", []) if pr.get("code")]
+    stamped = [pr.get("code") for pr in st.projects if pr.get("code")]
     # a department table's one record is the department itself; its project list is a table of its own
-    if listed and not p.get("kind", "").startswith("dept"):
+    if listed and not st.kind.is_department:
         for code in stamped:
             if code not in listed:
                 problems.append(f"模板中的项目 {code} 不在名单中")

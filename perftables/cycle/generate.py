@@ -11,6 +11,7 @@ from pathlib import Path
 import xlsxwriter
 import xlsxwriter.worksheet
 
+from ..model.stamp import Stamp
 from ..core.kinds import FormKind, Severity
 from ..core.files import OutputError, safe_file_name, unguard, write_bytes, write_csv
 from ..core.cells import col_letters
@@ -86,21 +87,12 @@ def dept_record(form: Form, unit: Unit) -> dict:
 
 def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
     projects, spares = sheet_names(form, unit, opts)
-    if form.kind == FormKind.DEPT_TARGET:
-        return {
-            "tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
-            "taxonomy": form.taxonomy_id, "year": opts.year, "unit_code": unit.code, "unit_name": unit.name,
-            "issue": opts.issue, "projects": [dict(dept_record(form, unit), sheet=projects[0], seq=1)], "spares": [],
-            **({"links": opts.links} if opts.links else {}),
-        }
-    return {
-        "tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
-        "taxonomy": form.taxonomy_id, "year": opts.year, "unit_code": unit.code, "unit_name": unit.name,
-        "issue": opts.issue,
-        "projects": [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(projects, unit.projects), 1)],
-        "spares": spares,
-        **({"links": opts.links} if opts.links else {}),
-    }
+    if form.kind == FormKind.DEPT_TARGET:   # one sheet: the department itself
+        records, spares = [dict(dept_record(form, unit), sheet=projects[0], seq=1)], []
+    else:
+        records = [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(projects, unit.projects), 1)]
+    return Stamp(form.id, form.version, opts.year, unit.code, unit.name, form.kind, form.taxonomy_id,
+                 issue=opts.issue, projects=records, spares=spares, links=opts.links or None).payload()
 
 
 # --------------------------------------------------------------------------- styles
@@ -156,10 +148,11 @@ class WorkbookWriter:
         guide = self._guide_sheet()
         if self.form.unit_sheet:
             self._unit_sheet()
-        for project in self.payload["projects"]:
+        stamp = Stamp.of(self.payload)
+        for project in stamp.projects:
             self._project_sheet(project["sheet"], project)
-        for i, sheet in enumerate(self.payload["spares"], 1):
-            self._project_sheet(sheet, None, seq=len(self.payload["projects"]) + i)
+        for i, sheet in enumerate(stamp.spares, 1):
+            self._project_sheet(sheet, None, seq=len(stamp.projects) + i)
         self._lists_sheet()
         self._stamp_sheet()
         (findings_sheet or guide).activate()
@@ -769,7 +762,8 @@ def is_filled(path: Path) -> bool:
             return False
         book = read_book(data)
         payload = read_stamp(book.sheets[STAMP_SHEET])
-        form = load_form(payload["form"]).with_taxonomy(payload.get("taxonomy"))
+        stamp = Stamp.of(payload)
+        form = load_form(stamp.form).with_taxonomy(stamp.taxonomy)
         return extract(book, form, payload).entered > 0
     except Exception:   # unreadable, not our template, another version: treat it as somebody's file
         return True

@@ -169,7 +169,7 @@ class Ledger:
             new += self.add(f.unit_code, RECEIVED, sha256=f.sha256, file=f.display,
                             saved=f.when.strftime("%Y-%m-%d %H:%M:%S") if f.saved or f.mtime else None,
                             mailed=mail[0] if mail else None, sender=mail[1] if mail else None,
-                            issue=(f.payload or {}).get("issue"),
+                            issue=f.stamp.issue if f.payload else None,
                             errors=f.errors if reviewed else None, warnings=f.warnings if reviewed else None,
                             note=None if reviewed else "已被更新的文件替代")
         return new

@@ -84,9 +84,10 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for rec, unit in units:
-        links = {"target_form": rec.payload["form"],
+        st = rec.stamp
+        links = {"target_form": st.form,
                  "target_fingerprint": fingerprint(rec.payload) if "tool" in rec.payload else "",
-                 "target_file_sha256": rec.sha256, "target_year": rec.payload["year"]}
+                 "target_file_sha256": rec.sha256, "target_year": st.year}
         o = Options(**{**opts.__dict__, "links": links})
         fill = fills(unit, form) if callable(fills) else (fills or {}).get(unit.code)
         data = workbook_bytes(form, unit, o, fill)

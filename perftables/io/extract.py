@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
+from ..model.stamp import Stamp
 from ..model.rules import by_id, rule_named
 from ..core.kinds import FormKind, Severity
 from ..forms.form import cell_name, Form, load_form, norm_label, record_key
@@ -118,7 +119,12 @@ class UnitReturn:
     notes: list = field(default_factory=list)       # notes the clerk left on cells: (sheet, cell, author, text)
 
     @property
-    def unit_code(self) -> str:
+    def stamp(self) -> Stamp:
+        """What the return's stamp says (model.stamp), typed."""
+        return Stamp.of(self.payload)
+
+    @property
+    def unit_code(self) -> str:   # asked for every row of the summary: read straight, not through a Stamp
         return self.payload["unit_code"]
 
     def __getstate__(self):
@@ -178,6 +184,7 @@ def _shown(value) -> str:
 class Extractor:
     def __init__(self, book: Book, form: Form, payload: dict):
         self.book, self.form, self.payload = book, form, payload
+        self.stamp = Stamp.of(payload)
         self.out = UnitReturn(payload=payload, form=form)
         review = form.review   # how 指标值 texts are read: what counts as a placeholder, a question
         self.value_options = {"placeholders": tuple(review.get("placeholders", ())),
@@ -188,8 +195,9 @@ class Extractor:
                                          target=target))
 
     def run(self) -> UnitReturn:
-        expected = [p["sheet"] for p in self.payload["projects"]] + list(self.payload.get("spares", []))
-        stampless = self.payload.get("stampless")
+        stamp = self.stamp
+        expected = [p["sheet"] for p in stamp.projects] + list(stamp.spares)
+        stampless = stamp.stampless
         if stampless:
             self.add("", None, None, "无标识", WARNING, "文件没有 perftables 标识（旧模板或重新录入的表），"
                      "已按表式的标签读取；预填内容无法核对，请人工确认")
@@ -205,12 +213,12 @@ class Extractor:
         self._integrity(expected)
         if self.form.unit_sheet and self.form.unit_sheet["name"] in self.book.sheets:
             self._unit_texts(self.form.unit_sheet["name"])
-        for p in self.payload["projects"]:
+        for p in stamp.projects:
             if p["sheet"] in self.book.sheets:
                 self._project(p["sheet"], p, p["seq"])
-        for i, name in enumerate(self.payload.get("spares", []), 1):
+        for i, name in enumerate(stamp.spares, 1):
             if name in self.book.sheets:
-                self._project(name, None, len(self.payload["projects"]) + i)
+                self._project(name, None, len(stamp.projects) + i)
         return self.out
 
     def _integrity(self, expected: list[str]) -> None:
@@ -372,7 +380,7 @@ class Extractor:
 
     def _header(self, sheet, rows, header: int, grid, at: int, target_of):
         """Every header label of a grid where the form puts it (a changed one is tampering)."""
-        ctx = header_context(self.payload.get("year"))
+        ctx = header_context(self.stamp.year)
 
         def check(col, level):
             label = col.label.format(**ctx)
@@ -497,7 +505,7 @@ class Extractor:
         if not pre:
             return
         keys = [c for c in grid.input_columns if c.source in ("roster", "history")]
-        ctx = header_context(self.payload.get("year"))
+        ctx = header_context(self.stamp.year)
         used: set[int] = set()
         for i, given in enumerate(pre):
             want = row_names(given)
@@ -588,9 +596,8 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
                         p[k] = getattr(q, k)
     if not unit_code:
         return None
-    return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
-            "taxonomy": form.taxonomy_id, "year": book.year, "unit_code": unit_code, "unit_name": unit_name,
-            "issue": 0, "projects": projects, "spares": [], "stampless": True}
+    return Stamp(form.id, form.version, book.year, unit_code, unit_name, form.kind, form.taxonomy_id, issue=0,
+                 projects=projects, stampless=True).payload()
 
 
 def _dept_payload_from_labels(book: Book, form: Form, sheet: str, roster) -> dict | None:
@@ -608,8 +615,6 @@ def _dept_payload_from_labels(book: Book, form: Form, sheet: str, roster) -> dic
     if not years:   # 近两年: the later of the two years printed there, plus one
         seen = [int(y) for r in rows for v in r if isinstance(v, str) for y in re.findall(r"^(20\d\d)\s*年$", v.strip())]
         years = [max(seen) + 1] if seen else []
-    return {"tool": "perftables", "form": form.id, "form_version": form.version, "kind": form.kind,
-            "taxonomy": form.taxonomy_id, "year": years[0] if years else None, "unit_code": unit.code,
-            "unit_name": unit.name, "issue": 0, "projects": [{"sheet": sheet, "seq": 1, "code": unit.code,
-                                                              "name": unit.name}],
-            "spares": [], "stampless": True}
+    return Stamp(form.id, form.version, years[0] if years else None, unit.code, unit.name, form.kind,
+                 form.taxonomy_id, issue=0, projects=[{"sheet": sheet, "seq": 1, "code": unit.code, "name": unit.name}],
+                 stampless=True).payload()

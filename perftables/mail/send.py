@@ -18,8 +18,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
+from ..model.stamp import Stamp
 from ..core.errors import PerftablesError, WorldError
-from ..core.kinds import FormKind
 from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
 from ..model.roster import parse_emails, Roster
 from ..core.resources import CONTROL_RE
@@ -121,19 +121,13 @@ def _recipient(unit, row_email: str) -> tuple[str, str | None]:
 
 def stamp_context(path: Path) -> dict:
     """Year and form title of a workbook we generated, from its stamp ({} when it has none)."""
-
     try:
         book = read_book(path.read_bytes())
         payload = read_stamp(book.sheets[STAMP_SHEET])
     except Exception:
         return {}
-    out = {}
-    if isinstance(payload.get("year"), int):
-        out["year"] = payload["year"]
-    kind = payload.get("kind", FormKind.PROJECT_TARGET)
-    if kind in tuple(FormKind):
-        out["form_title"] = FormKind(kind).title
-    return out
+    st = Stamp.of(payload)   # (validated by read_stamp: a known kind, a four-digit year)
+    return {"year": st.year, "form_title": st.kind.title}
 
 
 def _context(context: dict, attachment: Path) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..model.stamp import Stamp
 from ..core.kinds import FormKind
 from ..cycle.collect import ACCEPTED_FINDINGS, Collection, FileRecord
 from ..io.extract import ERROR, UnitReturn
@@ -19,23 +20,24 @@ from ..core.value import value_cells
 
 
 def unit_from_payload(payload: dict) -> Unit:
-    if payload.get("kind") == FormKind.DEPT_TARGET:   # the department record: its figures, project list, history
-        record = dict(payload["projects"][0])
+    st = Stamp.of(payload)
+    if st.kind == FormKind.DEPT_TARGET:   # the department record: its figures, project list, history
+        record = dict(st.projects[0])
         rows = record.pop("tables", {}).get("projects", [])
         history = record.pop("indicators", None)
         extra = {k: v for k, v in record.items() if k not in ("code", "name", "sheet", "seq")}
-        unit = Unit(code=payload["unit_code"], name=payload["unit_name"], extra={"dept": extra}, projects=[
-            Project(code=f"{payload['unit_code']}-{i}", name=r.get("name", ""), budget=r.get("budget"),
+        unit = Unit(code=st.unit_code, name=st.unit_name, extra={"dept": extra}, projects=[
+            Project(code=f"{st.unit_code}-{i}", name=r.get("name", ""), budget=r.get("budget"),
                     use=r.get("use", ""), extra={"category": r.get("category"), "total_budget": r.get("total_budget")})
             for i, r in enumerate(rows, 1)])
         if history:
             unit.extra["history"] = history
         return unit
     own = {"code", "name", "budget", "fiscal", "other", "use", "sheet", "seq"}
-    return Unit(code=payload["unit_code"], name=payload["unit_name"], projects=[
+    return Unit(code=st.unit_code, name=st.unit_name, projects=[
         Project(code=p["code"], name=p["name"], budget=p.get("budget"), fiscal=p.get("fiscal"),
                 other=p.get("other"), use=p.get("use", ""), extra={k: v for k, v in p.items() if k not in own})
-        for p in payload["projects"]])
+        for p in st.projects])
 
 
 def _indicator_row(ind, keys) -> dict:
@@ -71,7 +73,7 @@ def review_text(rec: FileRecord, deadline: str = "") -> str:
     errors = [f for f in ret.findings if f.severity == ERROR]
     warnings = [f for f in ret.findings if f.severity != ERROR]
     lines = [f"{ret.unit_name}：", "",
-             f"    贵单位报送的{ret.payload['year']}年绩效目标表（文件：{Path(rec.display).name}）已审核，"
+             f"    贵单位报送的{ret.stamp.year}年绩效目标表（文件：{Path(rec.display).name}）已审核，"
              f"发现 {len(errors)} 个错误、{len(warnings)} 个警告，具体如下："]
     for i, f in enumerate(errors + warnings, 1):
         lines.append(f"    {i}. 【{f.severity}】{f.sheet} {f.cell}：{f.message}")
@@ -98,11 +100,10 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for rec in needs_feedback(col):
-        ret, payload = rec.result, rec.payload
-        unit = unit_from_payload(payload)
-        opts = Options(year=int(payload["year"]), password=password, issue=feedback_issue(rec),
-                       extra_projects=len(payload.get("spares", [])), deadline=deadline, contact=contact,
-                       links=payload.get("links"))
+        ret, st = rec.result, rec.stamp
+        unit = unit_from_payload(rec.payload)
+        opts = Options(year=int(st.year), password=password, issue=feedback_issue(rec),
+                       extra_projects=len(st.spares), deadline=deadline, contact=contact, links=st.links)
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
         name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
         path = outdir / name

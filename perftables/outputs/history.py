@@ -37,7 +37,7 @@ def read_history(sources) -> dict[tuple[str, int], list[dict]]:
         for rec in col.accepted:
             ret = rec.result
             for pr in ret.projects:
-                out[(ret.unit_code, int(ret.payload["year"]))] = [
+                out[(ret.unit_code, int(ret.stamp.year))] = [
                     {"level1": i.level1, "level2": i.level2, "name": i.name, "hist2": _text(i.extra.get("hist2")),
                      "hist1": _text(i.extra.get("hist1")), "value": i.value.render()} for i in pr.indicators]
     return out

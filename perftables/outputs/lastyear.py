@@ -59,11 +59,11 @@ def last_year_returns(sources, year: int, roster: Roster | None = None) -> dict[
         ret = rec.result
         if ret is None or ret.form.kind != FormKind.PROJECT_TARGET:
             continue
-        y = ret.payload.get("year") or 0
+        y = ret.stamp.year or 0
         if y and y >= year:
             continue
         old = best.get(ret.unit_code)
-        if old is None or (old.payload.get("year") or 0) < y:
+        if old is None or (old.stamp.year or 0) < y:
             best[ret.unit_code] = ret
     if not best:
         raise LastYearError("--from 给出的来源中没有找到往年的绩效目标表（收件箱、汇总工作簿、导出文件夹或公开的文本）")
@@ -129,6 +129,6 @@ def attach(roster: Roster, last: dict, form_for) -> Carried:
             out.carried += 1
         for q in left:
             out.report.append([unit.code, unit.name, q.code, q.name, q.code, DROPPED,
-                               f"{ret.payload.get('year') or ''}年有"])
+                               f"{ret.stamp.year or ''}年有"])
             out.dropped += 1
     return out

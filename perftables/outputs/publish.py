@@ -345,7 +345,7 @@ def read_docx_tables(path) -> list[list[list[str]]]:
 
 
 def unit_document(ret: UnitReturn, path: Path) -> Path:
-    form, year = ret.form, ret.payload["year"]
+    form, year = ret.form, ret.stamp.year
     doc = _new_document()
     for _ in range(6):
         doc.add_paragraph()
@@ -648,7 +648,7 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     if col.kind in TARGET_KINDS:
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
             what = "部门整体绩效目标" if col.kind == FormKind.DEPT_TARGET else "部门预算绩效文本"
-            stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.payload['year']}年{what}")
+            stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.stamp.year}年{what}")
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
             written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]
             if pdf:

@@ -69,7 +69,7 @@ def _forms(col: Collection) -> list:
     """Every form (with its taxonomy) the accepted returns were filled on, once each."""
     seen = {}
     for rec in col.accepted:
-        seen.setdefault((rec.payload["form"], rec.payload.get("taxonomy")), rec)
+        seen.setdefault((rec.stamp.form, rec.stamp.taxonomy), rec)
     return [rec.form for rec in seen.values()]
 
 
@@ -149,9 +149,9 @@ def _status_tables(col: Collection) -> list[Table]:
                           ("单位名称", "text"), ("年度", "text"), ("表式", "text"), ("格式", "text"),
                           ("保存时间", "time"), ("大小（字节）", "int"), ("SHA-256", "text")])
     for f in col.files:
-        p = f.payload or {}
-        t.rows.append([f.display, f.fate, f.reason, f.unit_code, f.unit_name, str(p.get("year", "")),
-                       p.get("form", ""), f.format, f.when if f.sha256 else None, f.size, f.sha256])
+        st = f.stamp
+        t.rows.append([f.display, f.fate, f.reason, f.unit_code, f.unit_name, "" if st.year is None else str(st.year),
+                       st.form, f.format, f.when if f.sha256 else None, f.size, f.sha256])
     tables.append(t)
     return tables
 
@@ -501,7 +501,7 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
             for table, inds in (("长期绩效指标", pr.tables.get("long_term", [])), ("年度绩效指标", pr.indicators)):
                 for ind in inds:
                     val = ind.value
-                    indicators.rows.append([ret.unit_code, ret.unit_name, int(ret.payload.get("year") or year), table,
+                    indicators.rows.append([ret.unit_code, ret.unit_name, int(ret.stamp.year or year), table,
                                             ind.row, ind.level1, ind.level2, ind.name,
                                             _plain(ind.extra.get("hist2")), _plain(ind.extra.get("hist1")),
                                             val.render(), val.op or "", val.num, val.unit or "",

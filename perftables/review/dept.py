@@ -21,7 +21,7 @@ YEARS = (("", "当年"), ("_y1", "上年"), ("_y2", "前年"))
 def review_dept(ret: UnitReturn) -> list[Finding]:
     out: list[Finding] = []
     for pr in ret.projects:
-        out += _DeptReview(ret.form, pr).run(ret.payload.get("year"))
+        out += _DeptReview(ret.form, pr).run(ret.stamp.year)
     return out
 
 

@@ -13,7 +13,7 @@ from .selfeval import review_selfeval
 def _project(ret: UnitReturn) -> list[Finding]:
     """A project target table: its rules, and the indicator rules over every inline table of indicators
     it has beside the main grid (a 长期绩效指标)."""
-    out, form, year = [], ret.form, ret.payload.get("year")
+    out, form, year = [], ret.form, ret.stamp.year
     for pr in ret.projects:
         out += review_project(form, pr, year)
         for key, grid in form.tables.items():

@@ -338,7 +338,7 @@ def block_name(form: Form, block: str) -> str:
 def review_selfeval(ret: UnitReturn) -> list[Finding]:
     """Every project scored by the form's rules (perftables.scoring), with what the unit must fix."""
     rules = Rules.from_form(ret.form.scoring)
-    approved = {p["sheet"]: p.get("indicators", []) for p in ret.payload["projects"]}
+    approved = {p["sheet"]: p.get("indicators", []) for p in ret.stamp.projects}
     findings = []
     ret.scores = {}
     for pr in ret.projects:
