@@ -11,6 +11,7 @@ import json
 import sys
 from pathlib import Path
 
+from ..outputs.schema import Sheet
 from ..core.errors import PerftablesError
 from ..cycle.collect import collect
 from ..core.files import write_bytes
@@ -205,11 +206,11 @@ def _target_round(outdir: Path, examples: Path, roster):
     col = run.collection
     tables = build_tables(col)
     yield f"4. 汇总工作簿：{summary}（CSV：{outdir / '3-汇总' / '导出'}）"
-    units = next(t for t in tables if t.name == "单位汇总")
+    units = next(t for t in tables if t.name == Sheet.UNITS)
     yield "   单位汇总："
     for row in units.rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，预算 {row[3]:,.2f} 万元，指标 {row[6]} 条，错误 {row[-2]}，警告 {row[-1]}"
-    status = next((t for t in tables if t.name == "报送情况"), None)
+    status = next((t for t in tables if t.name == Sheet.STATUS), None)
     if status:
         missing = [r[1] for r in status.rows if r[2] == "未报送"]
         yield "   未报送：" + ("、".join(missing) if missing else "无")
@@ -236,7 +237,7 @@ def _selfeval_round(outdir: Path, examples: Path, roster, col):
     _, se_tables = roll_up(se_returns, roster, outdir / "7-自评汇总" / "自评汇总.xlsx", outdir / "7-自评汇总" / "导出",
                            f"{YEAR}年绩效自评汇总")
     yield f"8. 自评汇总：{outdir / '7-自评汇总' / '自评汇总.xlsx'}"
-    for row in next(t for t in se_tables if t.name == "单位自评").rows:
+    for row in next(t for t in se_tables if t.name == Sheet.UNIT_SCORES).rows:
         yield f"   {row[0]} {row[1]}：{row[2]} 个项目，执行率 {row[5]:.2%}，预算加权平均分 {row[6]}（{row[7]}）"
 
 
@@ -253,7 +254,7 @@ def _dept_round(outdir: Path, examples: Path):
     dcol, d_tables = roll_up(d_returns, droster, outdir / "9-部门整体汇总" / "部门整体汇总.xlsx",
                              outdir / "9-部门整体汇总" / "导出", f"{DEPT_YEAR}年部门整体绩效目标汇总")
     yield f"10. 部门整体汇总：{outdir / '9-部门整体汇总' / '部门整体汇总.xlsx'}"
-    for row in next(t for t in d_tables if t.name == "部门资金").rows:
+    for row in next(t for t in d_tables if t.name == Sheet.DEPT_FUNDS).rows:
         yield (f"   {row[0]} {row[1]}：收入合计 {row[5]:,.2f} 万元，支出合计 {row[9]:,.2f} 万元，"
                f"项目清单合计 {row[-3]:,.2f} 万元，错误 {row[-2]}，警告 {row[-1]}")
     for f in (f for r in dcol.returns for f in r.findings):
@@ -267,7 +268,7 @@ def _dept_round(outdir: Path, examples: Path):
     _, dse_tables = roll_up(d_se, droster, outdir / "11-部门整体自评汇总" / "部门整体自评汇总.xlsx",
                             outdir / "11-部门整体自评汇总" / "导出", f"{DEPT_YEAR}年部门整体支出绩效自评汇总")
     yield f"11. 部门整体支出绩效自评汇总：{outdir / '11-部门整体自评汇总' / '部门整体自评汇总.xlsx'}"
-    for row in next(t for t in dse_tables if t.name == "单位自评").rows:
+    for row in next(t for t in dse_tables if t.name == Sheet.UNIT_SCORES).rows:
         yield f"   {row[0]} {row[1]}：执行率 {row[5]:.2%}，总分 {row[6]}（{row[7]}）"
 
 

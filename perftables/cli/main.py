@@ -34,6 +34,7 @@ from ..cycle.selfeval import generate_selfeval, read_execution
 from ..mail import fetch as mail_fetch, send as mail_send
 from ..outputs.history import read_history
 from ..outputs.lastyear import attach, last_year_returns
+from ..outputs.schema import is_dept_summary, is_summary
 from ..outputs.publish import publish as run_publish
 from ..outputs.summary import returns_from_summary, write_xlsx
 from ..review.dept import attach_history
@@ -346,8 +347,7 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 
     guard({"输出文件夹": outdir}, inputs=targets, reads=[execution, roster])
     ros = read_roster(roster) if roster else None
-    exported = [t for t in targets if (Path(t) / "指标明细.csv").is_file() or str(t).endswith(".xlsx") and
-                _is_summary(t)]
+    exported = [t for t in targets if is_summary(t)]
     if exported:   # the summary (xlsx) or tidy export (CSV folder) of an earlier collect
         accepted = [r for source in exported for r in returns_from_summary(source)]
     else:
@@ -618,23 +618,6 @@ def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size
     click.echo(f"收件箱：{outdir}；取信记录：{result.log}")
 
 
-def _sheet_names(path) -> set[str]:
-    """The sheets of a workbook, or the tables of a CSV export folder (empty when neither)."""
-    path = Path(path)
-    if path.is_dir():
-        return {p.stem for p in path.glob("*.csv")}
-    try:
-        from python_calamine import CalamineWorkbook
-        return set(CalamineWorkbook.from_path(str(path)).sheet_names)
-    except Exception:
-        return set()
-
-
-def _is_summary(path) -> bool:
-    """A summary workbook written by collect (it has 文件清单 and 指标明细 sheets, no stamp)."""
-    return {"文件清单", "指标明细"} <= _sheet_names(path) if str(path).endswith(".xlsx") else False
-
-
 @cli.command()
 @click.argument("inbox", nargs=-1, required=True, type=click.Path(exists=True))
 @click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
@@ -656,8 +639,8 @@ def publish(inbox, outdir, roster, year, no_pdf):
 
     guard({"输出文件夹": outdir}, inputs=inbox, reads=[roster])
     ros = read_roster(roster) if roster else None
-    summaries = [s for s in inbox if (Path(s) / "指标明细.csv").is_file() or str(s).endswith(".xlsx") and _is_summary(s)]
-    dept = [s for s in inbox if {"文件清单", "部门指标"} <= _sheet_names(s)]
+    summaries = [s for s in inbox if is_summary(s)]
+    dept = [s for s in inbox if is_dept_summary(s)]
     if dept:
         raise UserError(f"“{dept[0]}”是部门整体表的汇总：部门整体表请从收回的文件（收件箱）发布，"
                         "汇总里没有逐格的原表内容")

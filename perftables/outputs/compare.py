@@ -6,6 +6,7 @@ Reads summaries as collect wrote them (the workbook or a CSV export folder); nee
 """
 from __future__ import annotations
 
+from .schema import Sheet
 from ..core.errors import PerftablesError
 from ..forms.form import norm_label
 from .summary import Table, read_summary_tables
@@ -25,7 +26,7 @@ def _tables(source) -> dict:
         t = read_summary_tables(source)
     except Exception as exc:   # not a workbook at all
         raise CompareError(f"“{source}”不是 collect 写出的汇总（{type(exc).__name__}）") from None
-    if "项目汇总" not in t or "指标明细" not in t:
+    if Sheet.PROJECTS not in t or Sheet.INDICATORS not in t:
         raise CompareError(f"“{source}”不是绩效目标表的汇总（没有“项目汇总”“指标明细”表）")
     return t
 
@@ -70,15 +71,15 @@ def _change(a, b):
 
 def compare(last_source, this_source, actual_source=None) -> list[Table]:
     last, this = _tables(last_source), _tables(this_source)
-    y0 = next((r.get("年度") for r in last.get("文件清单", []) if r.get("年度")), "去年")
-    y1 = next((r.get("年度") for r in this.get("文件清单", []) if r.get("年度")), "今年")
+    y0 = next((r.get("年度") for r in last.get(Sheet.FILES, []) if r.get("年度")), "去年")
+    y1 = next((r.get("年度") for r in this.get(Sheet.FILES, []) if r.get("年度")), "今年")
     a, b = f"{y0}年", f"{y1}年"
 
     units = Table("单位对比", [("单位编码", "text"), ("单位名称", "text"), (f"{a}名称", "text"), ("变化", "text"),
                              (f"{a}预算（万元）", "amount"), (f"{b}预算（万元）", "amount"), ("增减（万元）", "amount"),
                              ("增减率", "pct"), (f"{a}项目数", "int"), (f"{b}项目数", "int")], total=True,
                   chart=("bar", 1, [4, 5], "各单位预算数（万元）"))
-    for o, n in _match(last.get("单位汇总", []), this.get("单位汇总", []), "单位编码", "单位名称"):
+    for o, n in _match(last.get(Sheet.UNITS, []), this.get(Sheet.UNITS, []), "单位编码", "单位名称"):
         ob, nb = (_num(o.get("预算数（万元）")) if o else None), (_num(n.get("预算数（万元）")) if n else None)
         d, rate = _change(ob, nb)
         units.rows.append([(n or o)["单位编码"], (n or o)["单位名称"], o["单位名称"] if o else None,
@@ -90,9 +91,9 @@ def compare(last_source, this_source, actual_source=None) -> list[Table]:
                                 (f"{a}预算（万元）", "amount"), (f"{b}预算（万元）", "amount"), ("增减（万元）", "amount"),
                                 ("增减率", "pct")], total=True)
     by_unit: dict[str, tuple[list, list]] = {}
-    for r in last["项目汇总"]:
+    for r in last[Sheet.PROJECTS]:
         by_unit.setdefault(r["单位编码"], ([], []))[0].append(r)
-    for r in this["项目汇总"]:
+    for r in this[Sheet.PROJECTS]:
         by_unit.setdefault(r["单位编码"], ([], []))[1].append(r)
     matched_projects = []
     for code in sorted(by_unit):
@@ -109,16 +110,16 @@ def compare(last_source, this_source, actual_source=None) -> list[Table]:
 
     actuals = {}
     if actual_source is not None:
-        for r in read_summary_tables(actual_source).get("偏差分析", []):
+        for r in read_summary_tables(actual_source).get(Sheet.GAPS, []):
             actuals[(r["单位编码"], norm_label(r["项目名称"]), norm_label(r["三级指标"]))] = r.get("实际完成值", "")
     lower = Table("目标降低", [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("一级指标", "text"),
                               ("二级指标", "text"), ("三级指标", "text"), (f"{a}指标值", "text"), (f"{a}实际完成值", "text"),
                               (f"{b}指标值", "text"), ("说明", "long")])
     old_ind: dict[tuple, list[dict]] = {}
-    for r in last["指标明细"]:
+    for r in last[Sheet.INDICATORS]:
         old_ind.setdefault((r["单位编码"], r["项目编码"] or norm_label(r["项目名称"])), []).append(r)
     new_ind: dict[tuple, list[dict]] = {}
-    for r in this["指标明细"]:
+    for r in this[Sheet.INDICATORS]:
         new_ind.setdefault((r["单位编码"], r["项目编码"] or norm_label(r["项目名称"])), []).append(r)
     for code, o, n in matched_projects:
         olds = old_ind.get((code, o["项目编码"] or norm_label(o["项目名称"])), [])
@@ -136,7 +137,7 @@ def compare(last_source, this_source, actual_source=None) -> list[Table]:
 
     counts: dict[str, list[int]] = {}
     for i, source in enumerate((last, this)):
-        for r in source["指标明细"]:
+        for r in source[Sheet.INDICATORS]:
             counts.setdefault(r["一级指标"] or "（未填）", [0, 0])[i] += 1
     structure = Table("指标结构对比", [("一级指标", "text"), (f"{a}指标数", "int"), (f"{b}指标数", "int"), ("增减", "int")],
                       total=True, chart=("bar", 0, [1, 2], "各一级指标的指标数"))

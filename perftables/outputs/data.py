@@ -14,6 +14,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from .schema import TABLE_IDS
 from ..core.errors import PerftablesError
 from ..core.files import atomic_path, write_text
 from .summary import read_summary_tables, workbook_sheets
@@ -22,12 +23,7 @@ KINDS_FILE = "_columns.json"      # beside a CSV export: each table's columns an
 SQLITE_NAME = "汇总.sqlite"
 FLOAT_KINDS = ("amount", "amount_plain", "number", "pct")
 INT_KINDS = ("int", "int_plain")
-# ASCII names for the base tables of the database (views carry the sheets' own names)
-TABLE_IDS = {"报送情况": "status", "文件清单": "files", "单位汇总": "units", "项目汇总": "projects",
-             "指标明细": "indicators", "指标结构": "structure", "审核问题": "findings", "整体绩效目标": "unit_goals",
-             "部门资金": "dept_funds", "部门指标": "dept_indicators", "部门项目": "dept_projects",
-             "部门目标": "dept_goals", "部门指标结构": "dept_structure", "自评得分": "scores",
-             "单位自评": "unit_scores", "偏差分析": "gaps", "等级分布": "grades", "单位备注": "notes"}
+# ASCII names for the base tables of the database (views carry the sheets' own names): the summary's schema
 INDEXED = ("单位编码", "项目编码", "一级指标")
 
 

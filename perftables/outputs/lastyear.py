@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .schema import Sheet
 from ..core.errors import PerftablesError
 from ..core.kinds import FormKind
 from ..core.cells import norm_label
@@ -37,7 +38,7 @@ def _is_summary(source: Path) -> bool:
     if source.suffix.lower() != ".xlsx":
         return False
     try:
-        return "项目汇总" in read_summary_tables(source)
+        return Sheet.PROJECTS in read_summary_tables(source)
     except Exception:   # not a summary workbook: a return
         return False
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from .schema import Sheet
 from ..core.kinds import ACCEPTED_FATES, SELFEVAL_KINDS, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
@@ -110,7 +111,7 @@ def build_tables(col: Collection, workers: int | None = 1, render: dict | None =
         tables += _target_tables(col, accepted, workers, render)
     notes = _notes_table(col)
     if notes.rows:   # right after 审核问题
-        tables.insert(next(i for i, t in enumerate(tables) if t.name == "审核问题") + 1, notes)
+        tables.insert(next(i for i, t in enumerate(tables) if t.name == Sheet.FINDINGS) + 1, notes)
     return tables
 
 
@@ -124,7 +125,7 @@ def _status_tables(col: Collection) -> list[Table]:
             ledger = Ledger(None)
             ledger.observe(col)
         today = col.today or dt.date.today()
-        t = Table("报送情况", [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("进度", "text"),
+        t = Table(Sheet.STATUS, [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("进度", "text"),
                               ("报送次数", "int"), ("逾期天数", "int"), ("文件", "text"),
                               ("保存时间", "time"), ("项目数", "int"), ("错误数", "int"), ("警告数", "int"),
                               ("经过", "long"), (APPROVE_COLUMN, "text"), ("文件SHA-256", "text"),
@@ -145,7 +146,7 @@ def _status_tables(col: Collection) -> list[Table]:
             t.rows.append([unit.code, unit.name, status, *progress, rec.display, rec.when, rec.n_projects,
                            rec.errors, rec.warnings, *tail, rec.sha256, unit.contact, unit.phone, unit.email])
         tables.append(t)
-    t = Table("文件清单", [("文件", "text"), ("处理结果", "text"), ("说明", "long"), ("单位编码", "text"),
+    t = Table(Sheet.FILES, [("文件", "text"), ("处理结果", "text"), ("说明", "long"), ("单位编码", "text"),
                           ("单位名称", "text"), ("年度", "text"), ("表式", "text"), ("格式", "text"),
                           ("保存时间", "time"), ("大小（字节）", "int"), ("SHA-256", "text")])
     for f in col.files:
@@ -156,7 +157,7 @@ def _status_tables(col: Collection) -> list[Table]:
     return tables
 
 
-STRUCTURE = "指标结构"
+STRUCTURE = Sheet.STRUCTURE
 WIDE_STRUCTURE_UNITS = 100   # 指标结构 with a column a unit up to this many units
 CHUNK_WORK = 2_000    # indicators (and returns) in a worker's share of the tables
 SPLICE_ROWS = 500   # a longer table is made in the workers and put into the workbook as XML (sheetxml)
@@ -167,22 +168,22 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
     blocks, plan_n, text_specs, _, extra = layout
     block_cols = [(f"{name}数", "int") for _, name in blocks]
     amount_cols = [(header, "amount") for _, header, _ in _amount_fields(layout)]
-    units = Table("单位汇总", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), *amount_cols, ("指标数", "int"),
+    units = Table(Sheet.UNITS, [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), *amount_cols, ("指标数", "int"),
                               *block_cols, ("定量指标数", "int"), ("定量指标占比", "pct"), ("错误数", "int"),
                               ("警告数", "int")], total=True,
                   chart=("bar", 1, 3, f"各单位{amount_cols[0][0]}") if amount_cols else None)
-    projects = Table("项目汇总", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
+    projects = Table(Sheet.PROJECTS, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                  ("项目名称", "text"), *amount_cols,
                                  *[(f"累计支出进度{i}（%）", "amount_plain") for i in range(1, plan_n + 1)],
                                  ("指标数", "int"), *block_cols, ("定量指标占比", "pct"), ("错误数", "int"),
                                  ("警告数", "int"), *[(header, kind) for _, header, kind in _text_fields(layout)]],
                      total=True)
-    details = Table("指标明细", [("单位编码", "text"), ("单位名称", "text"), ("项目编码", "text"), ("项目名称", "text"),
+    details = Table(Sheet.INDICATORS, [("单位编码", "text"), ("单位名称", "text"), ("项目编码", "text"), ("项目名称", "text"),
                                 ("工作表", "text"), ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"),
                                 ("三级指标", "text"), ("绩效指标描述", "long"), ("指标值", "text"), ("符号", "text"),
                                 ("数值", "number"), ("计量单位", "text"), ("附注", "text"), ("指标类型", "text"),
                                 ("指标值确定依据", "text"), *[(label, "text") for _, label in extra]])
-    texts = Table("整体绩效目标", [("单位编码", "text"), ("单位名称", "text"), *[(a, "long") for _, a in text_specs]],
+    texts = Table(Sheet.UNIT_GOALS, [("单位编码", "text"), ("单位名称", "text"), *[(a, "long") for _, a in text_specs]],
                   whole=True)
     issues = _issues_table(col, {})
     rows_of = {units.name: lambda rec: 1, texts.name: lambda rec: 1, projects.name: lambda rec: rec.n_projects,
@@ -337,12 +338,12 @@ def _target_pieces(ret, layout) -> dict:
                             *(_cell_text(ind.extra.get(k)) for k, _ in extra)])
             structure[(ind.level1, ind.level2)] = structure.get((ind.level1, ind.level2), 0) + 1
     return {
-        "单位汇总": [[code, name, len(ret.projects),
+        Sheet.UNITS: [[code, name, len(ret.projects),
                    *(round(sum(_amount(p, f) or 0 for p in ret.projects), 2) for f in amounts),
                    len(all_ind), *by_block(all_ind), sum(i.value.is_quantitative for i in all_ind),
                    _quant_share(all_ind), errors, warnings]],
-        "项目汇总": projects, "指标明细": details, "审核问题": _issue_rows(ret.findings),
-        "整体绩效目标": [[code, name, *[ret.texts.get(f, "") for f, _ in text_fields]]], STRUCTURE: structure}
+        Sheet.PROJECTS: projects, Sheet.INDICATORS: details, Sheet.FINDINGS: _issue_rows(ret.findings),
+        Sheet.UNIT_GOALS: [[code, name, *[ret.texts.get(f, "") for f, _ in text_fields]]], STRUCTURE: structure}
 
 
 def _fill(tables: list[Table], rows_of: dict, records: list, layout, workers: int | None,
@@ -425,7 +426,7 @@ def _fill_chunk(records: list, layout, todo: dict) -> dict:
             pieces = pickle.loads(zlib.decompress(rec.rows[1]))
         else:
             pieces = _target_pieces(rec.result, layout)
-        for row in pieces["审核问题"]:
+        for row in pieces[Sheet.FINDINGS]:
             row[2] = rec.display
         for name in todo:
             rows[name] += pieces[name]
@@ -463,7 +464,7 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
     keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
     fields = next((f.fields() for f in _forms(col) if f.kind == FormKind.DEPT_TARGET), {})
     labels = {k: fields[k][1].title if k in fields else k for k in keys}   # as the form names them
-    money = Table("部门资金", [("单位编码", "text"), ("单位名称", "text"),
+    money = Table(Sheet.DEPT_FUNDS, [("单位编码", "text"), ("单位名称", "text"),
                               *[(f"{labels[k]}（万元）", "amount") for k in keys],
                               ("特定目标类占比", "pct"),
                               (f"{year - 2}年支出合计（万元）", "amount"), (f"{year - 1}年支出合计（万元）", "amount"),
@@ -471,15 +472,15 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
                               ("项目清单合计（万元）", "amount"), ("错误数", "int"), ("警告数", "int")],
                   total=True, chart=("column", 1, [len(keys) + 3, len(keys) + 4, len(keys) + 5],
                                      "各单位近三年支出合计（万元）"))
-    indicators = Table("部门指标", [("单位编码", "text"), ("单位名称", "text"), ("年度", "int_plain"), ("表格", "text"),
+    indicators = Table(Sheet.DEPT_INDICATORS, [("单位编码", "text"), ("单位名称", "text"), ("年度", "int_plain"), ("表格", "text"),
                                    ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
                                    ("前年指标值", "text"), ("上年指标值", "text"), ("指标值", "text"), ("符号", "text"),
                                    ("数值", "number"), ("计量单位", "text"), ("指标类型", "text"),
                                    ("指标值确定依据", "text"), ("指标分类", "text")])
-    projects = Table("部门项目", [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("支出项目类别", "text"),
+    projects = Table(Sheet.DEPT_PROJECTS, [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("支出项目类别", "text"),
                                  ("项目总预算（万元）", "amount"), ("项目本年度预算（万元）", "amount"),
                                  ("项目主要支出方向和用途", "long")], total=True)
-    goals = Table("部门目标", [("单位编码", "text"), ("单位名称", "text"), ("部门职能概述", "long"),
+    goals = Table(Sheet.DEPT_GOALS, [("单位编码", "text"), ("单位名称", "text"), ("部门职能概述", "long"),
                               ("年度工作任务", "long"), ("长期目标", "long"), ("年度目标", "long")])
     counts: dict[str, list[int]] = {}
     for ret in returns:
@@ -512,7 +513,7 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
                         c[0] += 1
                         c[1] += _plain(ind.extra.get("category")) == "绩效基本型"
                         c[2] += _plain(ind.extra.get("category")) == "绩效创新型"
-    structure = Table("部门指标结构", [("一级指标", "text"), ("年度指标数", "int"), ("绩效基本型", "int"),
+    structure = Table(Sheet.DEPT_STRUCTURE, [("一级指标", "text"), ("年度指标数", "int"), ("绩效基本型", "int"),
                                       ("绩效创新型", "int")], total=True, chart=("bar", 0, 1, "年度绩效指标按一级指标（条）"))
     order = {l1.name: i for form in _forms(col) for i, l1 in enumerate(form.taxonomy.level1)}
     structure.rows = [[k, *v] for k, v in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))]
@@ -527,7 +528,7 @@ def _plain(value) -> str:
 
 def _notes_table(col: Collection) -> Table:
     """单位备注: the notes clerks left on cells — questions to the coordinator, never dropped."""
-    t = Table("单位备注", [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
+    t = Table(Sheet.NOTES, [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
                           ("单元格", "text"), ("作者", "text"), ("备注", "long")])
     for rec in sorted(col.accepted, key=lambda r: r.unit_code):
         if not rec.n_notes:
@@ -539,7 +540,7 @@ def _notes_table(col: Collection) -> Table:
 
 def _issues_table(col: Collection, findings: dict[int, list]) -> Table:
     """审核问题, by unit (filter by rule); findings: each record's, where they were already unpacked."""
-    issues = Table("审核问题", [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
+    issues = Table(Sheet.FINDINGS, [("单位编码", "text"), ("单位名称", "text"), ("文件", "text"), ("工作表", "text"),
                                ("单元格", "text"), ("规则编号", "text"), ("规则", "text"), ("级别", "text"),
                                ("说明", "long"), ("怎么改", "long")])
     if findings:
@@ -555,20 +556,20 @@ def _issue_rows(findings) -> list[list]:
 
 
 def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
-    scores = Table("自评得分", [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
+    scores = Table(Sheet.SCORES, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                ("项目名称", "text"), ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"),
                                ("执行率", "pct"), ("预算执行得分", "amount_plain"), ("指标得分", "amount_plain"),
                                ("总分（复核）", "amount_plain"), ("等级", "text"), ("文件中的总分", "amount_plain"),
                                ("差异", "amount_plain")], total=False)
-    units = Table("单位自评", [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"),
+    units = Table(Sheet.UNIT_SCORES, [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"),
                               ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"), ("执行率", "pct"),
                               ("预算加权平均分", "amount_plain"), ("等级", "text"), ("优", "int"), ("良", "int"),
                               ("中", "int"), ("差", "int")], total=False)
-    gaps = Table("偏差分析", [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("工作表", "text"),
+    gaps = Table(Sheet.GAPS, [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("工作表", "text"),
                              ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
                              ("年度指标值", "text"), ("实际完成值", "text"), ("分值", "amount_plain"),
                              ("得分（复核）", "amount_plain"), ("偏差原因分析及改进措施", "long")])
-    grades = Table("等级分布", [("等级", "text"), ("项目数", "int")], chart=("column", 0, 1, "自评等级分布（项目数）"))
+    grades = Table(Sheet.GRADES, [("等级", "text"), ("项目数", "int")], chart=("column", 0, 1, "自评等级分布（项目数）"))
     counts: dict[str, int] = {}
     for ret in returns:
         rules = Rules.from_form(ret.form.scoring)
@@ -1001,8 +1002,8 @@ def returns_from_summary(source) -> list:
     """The accepted target returns a summary holds, as the collector would have extracted them."""
 
     t = read_summary_tables(source)
-    files = {r["单位编码"]: r for r in t.get("文件清单", []) if r["处理结果"] in ACCEPTED_FATES}
-    texts = {r["单位编码"]: r for r in t.get("整体绩效目标", [])}
+    files = {r["单位编码"]: r for r in t.get(Sheet.FILES, []) if r["处理结果"] in ACCEPTED_FATES}
+    texts = {r["单位编码"]: r for r in t.get(Sheet.UNIT_GOALS, [])}
     headers: dict[str, list[str]] = {}
     for f in files.values():
         for key, header, _ in project_fields(load_form(f["表式"] or "hebei-project")):
@@ -1014,7 +1015,7 @@ def returns_from_summary(source) -> list:
         ret = UnitReturn(payload=payload, form=form)
         ret.texts = {s["field"]: texts.get(code, {}).get(s["anchor"], "") for s in form.unit_sheet.get("rows", [])}
         fields = project_fields(form)
-        for p in (p for p in t.get("项目汇总", []) if p["单位编码"] == code and p["项目编码"]):
+        for p in (p for p in t.get(Sheet.PROJECTS, []) if p["单位编码"] == code and p["项目编码"]):
             pr = ProjectReturn(sheet=p["工作表"], seq=len(ret.projects) + 1, spare=False, code=p["项目编码"],
                                name=p["项目名称"])
             for key, header, kind in fields:
@@ -1031,7 +1032,7 @@ def returns_from_summary(source) -> list:
             pr.indicators = [Indicator(row=int(i["行号"]), level1=i["一级指标"], level2=i["二级指标"], name=i["三级指标"],
                                        description=i["绩效指标描述"], value=parse(i["指标值"], **options),
                                        basis=i["指标值确定依据"])
-                             for i in t.get("指标明细", []) if i["单位编码"] == code and i["工作表"] == pr.sheet]
+                             for i in t.get(Sheet.INDICATORS, []) if i["单位编码"] == code and i["工作表"] == pr.sheet]
             ret.projects.append(pr)
         rec = FileRecord(path=None, display=f"{Path(source).name}：{code} {f['单位名称']}", sha256=f["SHA-256"],
                          fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, format="summary")

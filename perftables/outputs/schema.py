@@ -1,0 +1,67 @@
+"""The summary's schema: its tables by name (the sheets of 汇总.xlsx, the files of a CSV export, the views of
+the SQLite export), their ASCII ids, and how a summary is told from a return — one place that the writers
+(summary, data) and the readers (read_summary, publish and selfeval from a summary, last year, compare) share."""
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+
+class Sheet(StrEnum):
+    """A table of the summary, by the name it is printed under."""
+    STATUS = "报送情况"
+    FILES = "文件清单"
+    UNITS = "单位汇总"
+    PROJECTS = "项目汇总"
+    INDICATORS = "指标明细"
+    STRUCTURE = "指标结构"
+    FINDINGS = "审核问题"
+    UNIT_GOALS = "整体绩效目标"
+    NOTES = "单位备注"
+    DEPT_FUNDS = "部门资金"
+    DEPT_INDICATORS = "部门指标"
+    DEPT_PROJECTS = "部门项目"
+    DEPT_GOALS = "部门目标"
+    DEPT_STRUCTURE = "部门指标结构"
+    SCORES = "自评得分"
+    UNIT_SCORES = "单位自评"
+    GAPS = "偏差分析"
+    GRADES = "等级分布"
+
+    @property
+    def id(self) -> str:
+        """Its ASCII name: the SQLite export's base table."""
+        return TABLE_IDS[self]
+
+
+TABLE_IDS = {Sheet.STATUS: "status", Sheet.FILES: "files", Sheet.UNITS: "units", Sheet.PROJECTS: "projects",
+             Sheet.INDICATORS: "indicators", Sheet.STRUCTURE: "structure", Sheet.FINDINGS: "findings",
+             Sheet.UNIT_GOALS: "unit_goals", Sheet.DEPT_FUNDS: "dept_funds", Sheet.DEPT_INDICATORS: "dept_indicators",
+             Sheet.DEPT_PROJECTS: "dept_projects", Sheet.DEPT_GOALS: "dept_goals",
+             Sheet.DEPT_STRUCTURE: "dept_structure", Sheet.SCORES: "scores", Sheet.UNIT_SCORES: "unit_scores",
+             Sheet.GAPS: "gaps", Sheet.GRADES: "grades", Sheet.NOTES: "notes"}
+
+
+def table_names(path) -> set[str]:
+    """The sheets of a workbook, or the tables of a CSV export folder (empty when neither or unreadable)."""
+    path = Path(path)
+    if path.is_dir():
+        return {p.stem for p in path.glob("*.csv")}
+    try:
+        from python_calamine import CalamineWorkbook
+        return set(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception:
+        return set()
+
+
+def is_summary(path) -> bool:
+    """A target summary collect wrote: the workbook (its 文件清单 and 指标明细; no stamp) or its CSV export."""
+    path = Path(path)
+    if path.is_dir():
+        return (path / f"{Sheet.INDICATORS}.csv").is_file()
+    return str(path).endswith(".xlsx") and {Sheet.FILES, Sheet.INDICATORS} <= table_names(path)
+
+
+def is_dept_summary(path) -> bool:
+    """A department table's summary (部门指标 beside 文件清单): it holds no cell-by-cell table to publish."""
+    return {Sheet.FILES, Sheet.DEPT_INDICATORS} <= table_names(path)
