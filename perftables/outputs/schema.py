@@ -24,6 +24,8 @@ class Sheet(StrEnum):
     DEPT_GOALS = "部门目标"
     DEPT_STRUCTURE = "部门指标结构"
     SCORES = "自评得分"
+    SE_PROJECTS = "自评项目"
+    SE_INDICATORS = "自评指标"
     UNIT_SCORES = "单位自评"
     GAPS = "偏差分析"
     GRADES = "等级分布"
@@ -38,7 +40,8 @@ TABLE_IDS = {Sheet.STATUS: "status", Sheet.FILES: "files", Sheet.UNITS: "units",
              Sheet.INDICATORS: "indicators", Sheet.STRUCTURE: "structure", Sheet.FINDINGS: "findings",
              Sheet.UNIT_GOALS: "unit_goals", Sheet.DEPT_FUNDS: "dept_funds", Sheet.DEPT_INDICATORS: "dept_indicators",
              Sheet.DEPT_PROJECTS: "dept_projects", Sheet.DEPT_GOALS: "dept_goals",
-             Sheet.DEPT_STRUCTURE: "dept_structure", Sheet.SCORES: "scores", Sheet.UNIT_SCORES: "unit_scores",
+             Sheet.DEPT_STRUCTURE: "dept_structure", Sheet.SCORES: "scores", Sheet.SE_PROJECTS: "se_projects", Sheet.SE_INDICATORS: "se_indicators",
+             Sheet.UNIT_SCORES: "unit_scores",
              Sheet.GAPS: "gaps", Sheet.GRADES: "grades", Sheet.NOTES: "notes"}
 
 

@@ -570,8 +570,17 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                              ("年度指标值", "text"), ("实际完成值", "text"), ("分值", "amount_plain"),
                              ("得分（复核）", "amount_plain"), ("偏差原因分析及改进措施", "long")])
     grades = Table(Sheet.GRADES, [("等级", "text"), ("项目数", "int")], chart=("column", 0, 1, "自评等级分布（项目数）"))
+    fields, columns = _selfeval_fields(_forms(col))
+    projects = Table(Sheet.SE_PROJECTS, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
+                                         *[(title, kind) for _, title, kind in fields]], total=False)
+    indicators = Table(Sheet.SE_INDICATORS, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
+                                             ("项目名称", "text"), ("行号", "int_plain"), ("一级指标", "text"),
+                                             ("二级指标", "text"), ("三级指标", "text"), ("年度指标值", "text"),
+                                             *[(label, kind) for _, label, kind in columns],
+                                             ("得分（复核）", "amount_plain"), ("适用", "text")])
     counts: dict[str, int] = {}
     for ret in returns:
+        _selfeval_rows(ret, fields, columns, projects, indicators)
         rules = Rules.from_form(ret.form.scoring)
         weighted, weights, per_grade = 0.0, 0.0, {}
         budget = spent = 0.0
@@ -604,7 +613,54 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                            spent / budget if budget else None, avg, grade_of(avg, rules),
                            *[per_grade.get(g, 0) for g in ("优", "良", "中", "差")]])
     grades.rows = [[g, counts.get(g, 0)] for g in ("优", "良", "中", "差")]
-    return [units, scores, gaps, grades]
+    return [units, scores, projects, indicators, gaps, grades]
+
+
+SE_GRID_SHOWN = {"level1", "level2", "name", "target", "op", "num", "unit", "value"}   # in their own columns
+
+
+def _selfeval_fields(forms: list) -> tuple[list, list]:
+    """What a self-evaluation's summary shows of every form in it: each field the unit or the approved table
+    filled (not the sheet's formulas: they are recomputed), named as the form prints it, in the form's order;
+    and each grid column besides the approved indicator, by its label. (key, title, kind) each."""
+    fields, columns = {}, {}
+    for form in forms:
+        for key, (_, cell) in form.fields().items():
+            if cell.formula is None and cell.value is None and key not in fields:   # (not a printed title)
+                kind = {"amount": "amount", "longtext": "long"}.get(cell.type, "text")
+                fields[key] = (key, cell.title or cell.label or key, kind)
+        for col in form.input_columns:
+            if col.key not in SE_GRID_SHOWN and col.key not in columns:
+                numeric = col.validate == "number" or col.key in ("weight", "score", "adjusted")
+                columns[col.key] = (col.key, col.label, "amount_plain" if numeric else "text")
+    return list(fields.values()), list(columns.values())
+
+
+def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators: Table) -> None:
+    """A self-evaluation return's projects, every field as read, and its indicator rows with the recomputed
+    score beside what the unit entered."""
+    for pr in ret.projects:
+        projects.rows.append([ret.unit_code, ret.unit_name, pr.sheet,
+                              *[_cell_value(pr.values.get(key), kind) for key, _, kind in fields]])
+        ps = ret.scores.get(pr.sheet)
+        rows = ps.rows if ps is not None else []
+        for i, ind in enumerate(pr.indicators):
+            rs = rows[i] if i < len(rows) else None
+            indicators.rows.append([ret.unit_code, ret.unit_name, pr.sheet, pr.name, ind.row, ind.level1,
+                                    ind.level2, ind.name, ind.value.render(),
+                                    *[_cell_value(ind.extra.get(key), kind) for key, _, kind in columns],
+                                    rs.score if rs is not None else None,
+                                    "" if rs is None else "是" if rs.applicable else "否"])
+
+
+def _cell_value(value, kind: str):
+    """A value as its column holds it: a number where the column is numeric and the cell read as one, else
+    the text as typed."""
+    if value is None or value == "":
+        return None
+    if kind in ("amount", "amount_plain"):
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    return format_number(value) if isinstance(value, float) else str(value)
 
 
 # --------------------------------------------------------------------------- writers
