@@ -114,7 +114,7 @@ def test_demo_selfeval_examples(roster):
     assert (fn.scores["自评1"].total, fn.scores["自评1"].grade) == (92.76, "优")
     from perftables.outputs.summary import build_tables
     names = [t.name for t in build_tables(col)]
-    assert names == ["报送情况", "文件清单", "单位自评", "自评得分", "偏差分析", "等级分布", "审核问题"]
+    assert names == ["报送情况", "文件清单", "单位自评", "自评得分", "自评项目", "自评指标", "偏差分析", "等级分布", "审核问题"]
 
 
 def test_cli_from_the_tidy_export_with_an_execution_roster(tmp_path):
