@@ -31,6 +31,9 @@ VALUE_NAMES = {"unit_code", "unit_name", "year", "y1", "y2", "seq", "project_nam
 GUIDE_NAMES = {"year", "deadline", "contact", "unit_name", "unit_code", "y1", "y2"}
 
 S, I, N, B, ANY = "str", "int", "num", "bool", "any"
+# the default qualitative grades of a self-evaluation (model.scoring) and the words taken for them
+DEFAULT_GRADES = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
+DEFAULT_WORDS = ("达成预期指标", "达成", "部分达成", "未达成")
 
 # What perftables does with a field or a column: its role. A describer names fields freely and says what
 # each one is with `role = "…"`; a field named like a role without saying so has that role (the packaged
@@ -108,7 +111,7 @@ SCHEMA = T({
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
                   "rate_reason_field": S, "fund_parts": ANY, "weights": E("per_block", "per_indicator"),
                   "indicator_total": N, "dropped_targets": E("reweight", "error"),
-                  "missing_blocks": T({}, free=N)}),
+                  "missing_blocks": T({}, free=N), "qual_grades": T({}, free=L(N)), "qual_words": T({}, free=S)}),
 }, required=["form", "sheet"])
 
 
@@ -472,6 +475,30 @@ class _References:
                   where_key="missing_blocks")
         for group in scoring.get("fund_parts", []) if isinstance(scoring.get("fund_parts"), list) else []:
             self.fund_parts(group)
+        self.qual_grades(scoring)
+
+    def qual_grades(self, scoring: dict) -> None:
+        """A form's own qualitative grades: each a band within the weight, each word naming one of them, and
+        every word its 定性 dropdown offers understood (else a clerk's choice would be refused at collection)."""
+        c = self.c
+        grades = scoring.get("qual_grades") or {}
+        for name, band in grades.items():
+            if len(band) != 2 or not 0 <= band[0] < band[1] <= 1:
+                c.add("scoring.qual_grades", f"等级“{name}”的区间应为 [下限, 上限]，0 ≤ 下限 < 上限 ≤ 1（分值的比例）",
+                      name, "qual_grades")
+        if grades and not any(band[1] == 1 for band in grades.values() if len(band) == 2):
+            c.add("scoring.qual_grades", "须有一个等级的上限为 1（可得满分的等级）", where_key="qual_grades")
+        names = set(grades) or set(DEFAULT_GRADES)
+        words = scoring.get("qual_words") or {}
+        for word, grade in words.items():
+            if grade not in names:
+                c.add("scoring.qual_words", f"“{word}”对应的等级“{grade}”不是本表的等级（{'、'.join(sorted(names))}）",
+                      grade, "qual_words")
+        known = names | set(words) | set(DEFAULT_WORDS if not grades else ()) | {"不适用"}
+        for item in (self.data.get("lists", {}).get("qual") or []) if FormKind(self.meta["kind"]).is_selfeval else ():
+            if item not in known:
+                c.add("lists.qual", f"定性完成情况“{item}”不是等级，也没有在 [scoring] qual_words 中说明它属于哪个等级"
+                      "（收表时会被当作无法识别）", item, "qual")
 
     def fund_parts(self, group) -> None:
         parts = group[1] if isinstance(group, list) and len(group) == 2 and isinstance(group[1], list) else None

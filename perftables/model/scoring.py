@@ -26,6 +26,20 @@ class Rules:
     over_completion: float = 1.5        # B above this × A is flagged for the reviewer
     dropped_targets: str = "reweight"   # 调整后指标值 left blank: "reweight" (excluded, the rest rescaled) or "error"
     missing_blocks: dict = field(default_factory=dict)   # block → points it scores when no indicator is in it
+    # the words a qualitative actual may be written in → its grade ([scoring] qual_words; the defaults always)
+    words: dict = field(default_factory=lambda: dict(QUAL_ALIASES))
+
+    @property
+    def top_grade(self) -> str:
+        """The grade whose band reaches the full weight (its upper bound included; the others' excluded)."""
+        return max(self.bands, key=lambda g: self.bands[g][1])
+
+    def grade(self, text: str) -> str | None:
+        """The grade a qualitative actual states (a grade's name, or a word of the form's), 不适用, or None."""
+        text = (text or "").strip()
+        if text in self.bands or text == NOT_APPLICABLE:
+            return text
+        return self.words.get(text)
 
     @classmethod
     def from_form(cls, params: dict, reverse_rule: str | None = None) -> "Rules":
@@ -40,6 +54,10 @@ class Rules:
             rules.missing_blocks = dict(params["missing_blocks"])
         if "grades" in params:
             rules.grades = sorted(((float(v), k) for k, v in params["grades"].items()), reverse=True)
+        if "qual_grades" in params:   # a province's own qualitative grades: name → [lower, upper] share of weight
+            rules.bands = {name: (float(lo), float(hi)) for name, (lo, hi) in params["qual_grades"].items()}
+            rules.words = {w: g for w, g in rules.words.items() if g in rules.bands}
+        rules.words.update(params.get("qual_words", {}))
         if reverse_rule:
             rules.reverse_rule = reverse_rule
         return rules
@@ -90,14 +108,12 @@ def qual_band(grade: str, weight: float, rules: Rules) -> tuple[float, float]:
 def qual_default(grade: str, weight: float, rules: Rules) -> float:
     """The score a qualitative row gets when the unit leaves it blank: the top of its band."""
     lo, hi = qual_band(grade, weight, rules)
-    return hi if grade == ACHIEVED else r2(hi - 0.01)
+    return hi if grade == rules.top_grade else r2(hi - 0.01)
 
 
-def normalise_grade(text: str) -> str | None:
-    text = (text or "").strip()
-    if text in QUAL_OPTIONS or text == NOT_APPLICABLE:
-        return text
-    return QUAL_ALIASES.get(text)
+def normalise_grade(text: str, rules: Rules | None = None) -> str | None:
+    """The grade a qualitative actual states, by the form's rules (the default grades without them)."""
+    return (rules or Rules()).grade(text)
 
 
 def grade_of(total: float | None, rules: Rules) -> str:

@@ -604,7 +604,7 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                 weighted += ps.total * w
                 weights += w
             for ind, rs in zip(pr.indicators, ps.rows):
-                if rs.applicable and (rs.short or rs.grade not in ("", "达成年度指标")):
+                if rs.applicable and (rs.short or rs.grade not in ("", rules.top_grade)):
                     gaps.rows.append([ret.unit_code, ret.unit_name, pr.name, pr.sheet, ind.row, ind.level1,
                                       ind.level2, ind.name, ind.value.render(), str(ind.extra.get("actual") or ""),
                                       rs.weight, rs.score, str(ind.extra.get("reason") or "")])

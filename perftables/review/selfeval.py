@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from ..io.extract import ERROR, WARNING, Finding, ProjectReturn, UnitReturn, _text
 from ..forms.form import Form
-from ..model.scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, missing_block_award, normalise_grade,
+from ..model.scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, missing_block_award,
                       qual_band, qual_default, quant_score, r2, total_score)
 from .checks import cost_like, direction_of
 from ..core.value import format_number, parse, parse_amount, same_unit, value_cells
@@ -254,23 +254,24 @@ class _ProjectScorer:
         return score
 
     def qual(self, e: dict, weight: float, actual_text: str, where: str, add) -> tuple[float | None, str]:
-        """A qualitative row's grade and the score the unit gave within its band."""
+        """A qualitative row's grade (the form's grades and words) and the score the unit gave within its band."""
         labels, rules = self.labels, self.rules
-        grade = normalise_grade(actual_text) or ""
+        grade = rules.grade(actual_text) or ""
         if not grade:
             add("actual", "实际完成值不可比", ERROR,
-                f"{where}定性指标的{labels['actual']}应为达成/部分达成/未达成，实为“{actual_text}”")
+                f"{where}定性指标的{labels['actual']}应为{'/'.join(rules.bands)}之一，实为“{actual_text}”")
             return None, grade
         lo, hi = qual_band(grade, weight, rules)
         given = _number(e.get("score"))
+        top = grade == rules.top_grade
         if given is None:
             score = qual_default(grade, weight, rules)
             add("score", "定性指标未打分", WARNING, f"{where}未打分，按“{grade}”区间上限计 {format_number(score)} 分")
-        elif not (lo - 1e-9 <= given <= hi + 1e-9) or (grade != "达成年度指标" and given >= hi - 1e-9 and hi > 0):
+        elif not (lo - 1e-9 <= given <= hi + 1e-9) or (not top and given >= hi - 1e-9 and hi > 0):
             score = min(max(given, lo), qual_default(grade, weight, rules))
             add("score", "得分超出等级区间", ERROR,
                 f"{where}“{grade}”的得分应在 {format_number(lo)}–{format_number(hi)}"
-                f"{'（不含上限）' if grade != '达成年度指标' else ''} 之间，实为 {format_number(given)}")
+                f"{'' if top else '（不含上限）'} 之间，实为 {format_number(given)}")
         else:
             score = given
         return score, grade
