@@ -72,6 +72,17 @@ MISTAKES = [
     ("missing block not in the total", SELFEVAL.replace("[scoring]\n", "[scoring]\nmissing_blocks = { output = 5 }\n"),
      "没有加上 {missing_points}", "missing_blocks = { output = 5 }"),
     ("list name not a name", PROJECT.replace("basis = [", '"依据" = [', 1), "列表名只能用", '"依据" = ['),
+    # what the runtime would ignore is refused (issue 27, item 6)
+    ("a roster field the roster does not give",
+     PROJECT.replace('{ at = "B:H", field = "goal", type = "longtext"', '{ at = "B:H", field = "goal", source = "roster", type = "longtext"'),
+     "名单里没有它", 'field = "goal", source = "roster"'),
+    ("a self-evaluation role on a target form",
+     PROJECT.replace('{ at = "B:H", field = "goal", type = "longtext"', '{ at = "B:H", field = "shishi", role = "implementer", type = "longtext"'),
+     "只用于自评表", 'role = "implementer"'),
+    ("a number format on a text", PROJECT.replace('{ at = "B:H", field = "goal", type = "longtext"', '{ at = "B:H", field = "goal", format = "0.00", type = "longtext"'),
+     "format（数字格式）只用于金额", 'format = "0.00"'),
+    ("two columns with one header", PROJECT.replace('label = "三级指标"', 'label = "二级指标"'), "表头“二级指标”出现了两次",
+     ('label = "二级指标"', 2)),
 ]
 
 
@@ -87,6 +98,20 @@ def test_each_mistake_is_a_message_with_file_line_and_key(tmp_path, name, text, 
     assert f"第{expected}行" in message, (expected, message)
     r = run("forms", "--check", path)
     assert r.exit_code == 2 and words in r.output and "Traceback" not in r.output
+
+
+def test_an_amounts_own_number_format_is_used(tmp_path, small_unit):
+    """format on an amount was accepted and ignored: the template now shows the amount in it."""
+    import openpyxl
+    text = PROJECT.replace('field = "budget", source = "roster", type = "amount"',
+                           'field = "budget", source = "roster", type = "amount", format = "#,##0.00"')
+    path = described(tmp_path, text, "money-format")
+    from perftables.cycle.generate import Options, workbook_bytes
+    data = workbook_bytes(load_form_file(path), small_unit, Options(year=2025))
+    (tmp_path / "t.xlsx").write_bytes(data)
+    ws = openpyxl.load_workbook(tmp_path / "t.xlsx")["项目1"]
+    formats = {c.number_format for row in ws.iter_rows() for c in row if c.value == 12}
+    assert formats == {"#,##0.00"}, formats
 
 
 def test_the_packaged_forms_pass_the_check():
@@ -273,3 +298,12 @@ def test_the_json_schema_accepts_every_shipped_form_and_refuses_what_the_checker
     child = {"extends": "hebei-project", "form": {"id": "mine", "name": "我的", "version": "1.0"}}
     assert not list(validator.iter_errors(child))          # an extending form writes only what it changes
     assert list(validator.iter_errors({"form": {"id": "mine"}}))   # a whole one must say it all
+
+
+def test_the_checkers_roster_fields_are_the_rosters():
+    """forms.check cannot import the roster (a layer above it): the list it checks against is the roster's."""
+    from perftables.forms.check import ROSTER_PROJECT_FIELDS
+    from perftables.forms.form import record_key
+    from perftables.model.roster import COLUMNS, Project
+    given = {record_key(k) for k in COLUMNS} & (set(Project.__dataclass_fields__) | {"category", "total_budget"})
+    assert {record_key(k) for k in ROSTER_PROJECT_FIELDS} == given

@@ -83,3 +83,4 @@ def test_a_word_the_collector_would_not_understand_is_refused_by_the_checker(tmp
 def test_the_checkers_defaults_are_the_scorers():
     assert list(DEFAULT_GRADES) == QUAL_OPTIONS and set(DEFAULT_WORDS) == set(QUAL_ALIASES)
     assert Rules().top_grade == "达成年度指标" and Rules().grade("部分达成") == "部分达成年度指标并具有一定效果"
+

@@ -393,7 +393,7 @@ class WorkbookWriter:
     @staticmethod
     def _num_format(cell) -> str:
         if cell.type == "amount":
-            return "0.00"
+            return cell.fmt or "0.00"   # the description's own format, else two decimals
         return cell.fmt or ("@" if cell.type in ("text", "longtext") else "General")
 
     def _put(self, ws, r, c, value, fmt):

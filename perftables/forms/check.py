@@ -34,6 +34,13 @@ S, I, N, B, ANY = "str", "int", "num", "bool", "any"
 # the default qualitative grades of a self-evaluation (model.scoring) and the words taken for them
 DEFAULT_GRADES = ("达成年度指标", "部分达成年度指标并具有一定效果", "未达成年度指标且效果较差")
 DEFAULT_WORDS = ("达成预期指标", "达成", "部分达成", "未达成")
+# what the roster gives a project (model.roster: its columns, as a project record holds them): on a target form,
+# a field that says source = "roster" is pre-filled from one of these, or from nothing at all
+ROSTER_PROJECT_FIELDS = ("project_code", "project_name", "budget", "fiscal", "other", "use", "category",
+                         "total_budget")
+# roles only a self-evaluation's cells have (their meaning comes from the approved table or the execution data)
+SELFEVAL_ROLES = ("achieved", "department", "implementer", "start_total", "budget_total", "spent_total",
+                  "budget_score", "total")
 
 # What perftables does with a field or a column: its role. A describer names fields freely and says what
 # each one is with `role = "…"`; a field named like a role without saying so has that role (the packaged
@@ -360,11 +367,28 @@ class _References:
                 self.cell_roles.setdefault(cell["role"], []).append((ck, cell["field"]))
         elif cell.get("role"):
             c.add(f"{ck}.role", "role 要和 field 一起写：它说明这个字段是什么", cell["role"], "role")
+        self.cell_meaning(ck, cell)
         if cell.get("value"):
             unknown = _names(cell["value"]) - VALUE_NAMES
             if unknown:
                 c.add(f"{ck}.value", f"不认识的名称 {{{'}、{'.join(sorted(unknown))}}}"
                       f"（可用：{'、'.join(sorted(VALUE_NAMES))}）", cell["value"], "value")
+
+    def cell_meaning(self, ck: str, cell: dict) -> None:
+        """What a cell says it is must be something the runtime does: a target form's roster-sourced field is
+        one the roster gives, its roles are a target form's; a number format on an amount is the amount's."""
+        c, kind = self.c, FormKind(self.meta["kind"])
+        key = cell.get("role") or cell.get("field")
+        where = (cell["field"], "field") if cell.get("field") else (cell["at"], "at")   # the cell's own line
+        if kind is FormKind.PROJECT_TARGET and cell.get("source") == "roster" and key \
+                and key not in ROSTER_PROJECT_FIELDS:
+            c.add(f"{ck}.source", f"字段“{cell.get('field')}”写了 source = \"roster\"，但名单里没有它（名单给项目的只有："
+                  f"{'、'.join(ROSTER_PROJECT_FIELDS)}）：它不会被预填；由单位填写的请去掉 source", *where)
+        if kind.is_target and cell.get("role") in SELFEVAL_ROLES:
+            c.add(f"{ck}.role", f"角色“{cell['role']}”（{CELL_ROLES[cell['role']]}）只用于自评表", cell["role"], "role")
+        if cell.get("format") and cell.get("type") not in ("amount", "plan") and not cell.get("formula"):
+            c.add(f"{ck}.format", "format（数字格式）只用于金额（type = \"amount\"）、资金支出计划和公式格；"
+                  "文字格不用它", *where)
 
     def roles(self) -> None:
         if not self.anchors:
@@ -397,6 +421,18 @@ class _References:
             for where, spec in (("", col), (".quant", col.get("quant") or {}), (".qual", col.get("qual") or {})):
                 self.column_spec(f"{ck}{where}", spec)
 
+    def grid_labels(self, key: str, cols: list) -> None:
+        """A grid's columns are found by their labels in a return: two with one label cannot be told apart."""
+        seen: dict[str, int] = {}
+        for col in cols:
+            for part in [col, *col.get("parts", [])]:
+                label = norm_label(part.get("label", ""))
+                if label and "{" not in label:
+                    seen[label] = seen.get(label, 0) + 1
+                    if seen[label] == 2:
+                        self.c.add(key, f"表头“{part['label']}”出现了两次：收表时按表头找列，无法分辨", part["label"],
+                                   "label", nth=2)
+
     def column_spec(self, key: str, spec: dict) -> None:
         c = self.c
         if spec.get("list") and spec["list"] not in self.lists:
@@ -413,8 +449,10 @@ class _References:
         c, sheet, grid = self.c, self.sheet, self.grid
         self.anchor("sheet.grid.anchor", grid["anchor"])
         self.columns("sheet.grid.columns", grid["columns"], self.grid_keys)
+        self.grid_labels("sheet.grid.columns", grid["columns"])
         for key, table in self.tables.items():
             self.columns(f"sheet.tables.{key}.columns", table["columns"], set())
+            self.grid_labels(f"sheet.tables.{key}.columns", table["columns"])
         if grid.get("end_anchor"):
             below = {norm_label(r.get("anchor", "")) for r in sheet.get("footer", []) if r.get("anchor")}
             if norm_label(grid["end_anchor"]) not in below:
