@@ -8,7 +8,7 @@
     result.export("导出/", formats=("csv", "sqlite", "parquet"))
     perftables.read_summary("汇总.xlsx")     # the same frames back (also from an export folder or .sqlite)
 
-The command line is a thin layer over the same functions (perftables.summary.run_collect and friends).
+The command line is a thin layer over the same functions (api.pipeline.run_collect and friends).
 """
 from __future__ import annotations
 

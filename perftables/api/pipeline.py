@@ -35,7 +35,7 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
                 progress=None, use_cache: bool = True, formats=("csv",), due: dt.date | None = None,
                 today: dt.date | None = None, feedback: dict | None = None) -> CollectRun:
     """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理 → the ledger beside the
-    summary (perftables.ledger), as the CLI runs it.
+    summary (cycle.ledger), as the CLI runs it.
 
     Files read before are taken from the cache beside the output; when nothing in the
     inbox (names, bytes, times), the options or the ledger changed and the outputs are as written,

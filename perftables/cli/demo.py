@@ -2,7 +2,7 @@
 
 examples/seed_tables.json holds the seeds' tables as printed; the example
 returns in examples/returns/ are those tables entered into the generated
-templates (rebuild them with `python -m perftables.demo --rebuild`).
+templates (rebuild them with `python -m perftables.cli.demo --rebuild`).
 """
 from __future__ import annotations
 

@@ -120,7 +120,7 @@ class Collection:
     roster: Roster | None = None
     year: int | None = None
     kind: FormKind = FormKind.PROJECT_TARGET
-    ledger: object = None                  # perftables.ledger.Ledger kept beside the summary, when there is one
+    ledger: object = None                  # cycle.ledger.Ledger kept beside the summary, when there is one
     today: dt.date | None = None           # the day 逾期天数 counts to (tests fix it)
 
     @property

@@ -48,7 +48,7 @@ class Options:
     created: dt.datetime | None = None
     issue: int = 1                       # stamp version: feedback workbooks count up
     links: dict | None = None            # what this workbook was made from (self-evaluation: the target returns)
-    key: object = None                   # the signing key (perftables.keys.Key); None: the coordinator's own
+    key: object = None                   # the signing key (io.keys.Key); None: the coordinator's own
 
     def signing_key(self):
         return self.key if self.key is not None else load_key(create=True)

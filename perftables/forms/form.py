@@ -493,7 +493,7 @@ def _load_form(form_id: str, dirs: tuple[Path, ...]) -> Form:
 
 
 def load_form_file(path: Path) -> Form:
-    """A description file, checked against the language (perftables.formcheck) and compiled;
+    """A description file, checked against the language (forms.check) and compiled;
     any mistake is a FormError naming the file, line and key."""
 
     path = Path(path)

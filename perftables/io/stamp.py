@@ -32,7 +32,7 @@ def fingerprint(payload: dict) -> str:
 
 def stamp_rows(payload: dict, key=None) -> list[tuple[str, str]]:
     """Key/value rows written to the stamp sheet (column A keys, column B values).
-    key: the coordinator's signing key (perftables.keys.Key); payload["key_id"] names it."""
+    key: the coordinator's signing key (io.keys.Key); payload["key_id"] names it."""
     rows = [
         ("magic", MAGIC),
         ("stamp_format", str(STAMP_FORMAT)),

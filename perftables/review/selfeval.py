@@ -337,7 +337,7 @@ def block_name(form: Form, block: str) -> str:
 
 
 def review_selfeval(ret: UnitReturn) -> list[Finding]:
-    """Every project scored by the form's rules (perftables.scoring), with what the unit must fix."""
+    """Every project scored by the form's rules (model.scoring), with what the unit must fix."""
     rules = Rules.from_form(ret.form.scoring)
     approved = {p["sheet"]: p.get("indicators", []) for p in ret.stamp.projects}
     findings = []
