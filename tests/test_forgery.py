@@ -161,3 +161,31 @@ def test_department_tables_are_not_checked_as_project_lists():
     from perftables.cli.demo import dept_roster
     col = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster())
     assert not [f for f in col.accepted[0].result.findings if f.rule == "名单核对"]
+
+
+def test_a_key_path_that_is_a_folder_or_missing_is_a_message_never_a_new_key(tmp_path, monkeypatch):
+    """PERFTABLES_KEY naming a folder was 内部错误; naming a missing file made a new key there, and every
+    template of the round became another key's. Both are messages now; nothing is written."""
+    from conftest import ROOT
+    roster = ROOT / "examples" / "roster.csv"
+    (tmp_path / "密钥夹").mkdir()
+    monkeypatch.setenv("PERFTABLES_KEY", str(tmp_path / "密钥夹"))
+    r = CliRunner().invoke(cli, ["generate", str(roster), "-o", str(tmp_path / "o1"), "--year", "2025"])
+    assert r.exit_code == 2 and "是一个文件夹" in r.output and "内部错误" not in r.output, r.output
+    missing = tmp_path / "别处" / "签名密钥.key"
+    monkeypatch.setenv("PERFTABLES_KEY", str(missing))
+    r = CliRunner().invoke(cli, ["generate", str(roster), "-o", str(tmp_path / "o2"), "--year", "2025"])
+    assert r.exit_code == 2 and "不会在那里新建密钥" in r.output and not missing.exists(), r.output
+    assert not (tmp_path / "o2").exists() or not list((tmp_path / "o2").glob("*.xlsx"))
+
+
+def test_feedback_without_the_key_is_refused_and_mints_none(tmp_path, two_units, monkeypatch):
+    data = filled(two_units.units[0])
+    monkeypatch.delenv("PERFTABLES_KEY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "配置"))
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.xlsx").write_bytes(data)
+    r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"),
+                                 "--feedback", str(tmp_path / "退改")])
+    assert r.exit_code == 2 and "不能生成退改工作簿" in r.output, r.output
+    assert not (tmp_path / "配置").exists() and not (tmp_path / "s.xlsx").exists()

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..io.keys import require_key
 from ..core.kinds import Fate
 from ..cycle.collect import collect, Collection, held_folder_problem, quarantine
 from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
@@ -60,6 +61,8 @@ def _mailed(inbox) -> dict:
 def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats, due,
                  today, feedback) -> CollectRun:
 
+    if feedback is not None:
+        require_key()   # feedback is signed with the round's key: without it, say so before any work
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     problem = held_folder_problem(output.parent / "待处理")

@@ -88,13 +88,33 @@ def _load(path: str, mtime: float) -> Key:
 
 
 def load_key(create: bool = False, path: Path | None = None) -> Key | None:
-    """The coordinator's key; None when there is none (and create is False). create: make one if missing."""
+    """The coordinator's key; None when there is none (and create is False). create: make one if missing —
+    only at the default place: a key named by PERFTABLES_KEY that is not there is a mistake to say, never a
+    place to make a new key (a new key would make every template of the round another key's)."""
+    named = path is None and bool(os.environ.get(KEY_ENV))
     path = Path(path) if path else key_path()
+    if path.is_dir():
+        raise KeyError_(f"签名密钥“{path}”是一个文件夹，不是密钥文件（{KEY_ENV} 应指向密钥文件本身，"
+                        f"如 {path / KEY_NAME}）")
     if path.is_file():
         return _load(str(path), path.stat().st_mtime)
     if not create:
         return None
+    if named:
+        raise KeyError_(f"环境变量 {KEY_ENV} 指定的签名密钥文件“{path}”不存在：不会在那里新建密钥。请把生成模板时"
+                        f"用的密钥文件放到那里，或去掉这个环境变量")
     return _create(path)
+
+
+def require_key() -> Key:
+    """The coordinator's key for signing what goes back to units (feedback workbooks): it must be the key the
+    round's templates were made with, so none is made here."""
+    key = load_key()
+    if key is None:
+        raise KeyError_(f"本机没有签名密钥（{key_path()}），不能生成退改工作簿：它们要用生成模板时的密钥签名，"
+                        f"新的密钥会让本轮所有模板都无法核验。请把生成模板那台电脑上的密钥文件复制过来，"
+                        f"或用环境变量 {KEY_ENV} 指定它")
+    return key
 
 
 def _create(path: Path) -> Key:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..io.keys import require_key
 from ..model.stamp import Stamp
 from ..core.kinds import FormKind
 from ..cycle.collect import ACCEPTED_FINDINGS, Collection, FileRecord
@@ -97,13 +98,14 @@ def feedback_issue(rec: FileRecord) -> int:
 def write_feedback(col: Collection, outdir, deadline: str = "", password: str | None = None,
                    contact: str = "") -> list[Path]:
     outdir = Path(outdir)
+    key = require_key() if needs_feedback(col) else None   # the round's key, never a new one
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for rec in needs_feedback(col):
         ret, st = rec.result, rec.stamp
         unit = unit_from_payload(rec.payload)
         opts = Options(year=int(st.year), password=password, issue=feedback_issue(rec),
-                       extra_projects=len(st.spares), deadline=deadline, contact=contact, links=st.links)
+                       extra_projects=len(st.spares), deadline=deadline, contact=contact, links=st.links, key=key)
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
         name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
         path = outdir / name
