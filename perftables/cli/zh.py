@@ -1,8 +1,9 @@
 """click's own messages in Chinese.
 
 click looks its texts up through gettext (`_` and `ngettext`, bound in each of its modules);
-`install()` rebinds those names to this table. A text not in the table is shown as click
-wrote it — tests/test_cli.py checks that every text click can show is in the table.
+`chinese()` rebinds those names to this table while a perftables command runs, and puts them back
+after. A text not in the table is shown as click wrote it — tests/test_safety.py checks that every
+text click can show is in the table.
 Values click fills in (option, argument, integer…) are translated as they are formatted.
 """
 from __future__ import annotations
