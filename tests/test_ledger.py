@@ -270,3 +270,19 @@ def test_reminder_drafts_without_sending(tmp_path):
     assert not [e for e in Ledger.load(summary).events if e["event"] == REMINDED]
     r = run("mail", sent, "--roster", ROSTER, "--remind", "--ledger", tmp_path / "nowhere", "--from", "kx@example.cn")
     assert r.exit_code == 2 and "没有进度台账" in r.output
+
+
+def test_which_units_all_clean_approves_is_the_ledgers_decision(tmp_path):
+    """approve --all-clean: the units whose latest file has no error and no warning, not yet approved — decided
+    by the ledger (the command line only prints what happened)."""
+    from perftables.cycle.ledger import RECEIVED, Ledger
+    book = Ledger.load(tmp_path)
+    book.add("A", RECEIVED, sha256="a", file="a.xlsx", errors=0, warnings=0)
+    book.add("B", RECEIVED, sha256="b", file="b.xlsx", errors=1, warnings=0)
+    book.add("C", RECEIVED, sha256="c", file="c.xlsx", errors=0, warnings=2)
+    book.add("D", RECEIVED, sha256="d", file="d.xlsx", errors=0, warnings=0)
+    book.approve("D")
+    assert book.units() == ["A", "B", "C", "D"] and book.clean_unapproved() == ["A"]
+    said = book.approve_many(["A", "B"])
+    assert [ok for _, ok in said] == [True, False] and "错误" in said[1][0]
+    assert book.clean_unapproved() == []

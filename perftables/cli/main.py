@@ -29,7 +29,7 @@ from ..api.pipeline import run_collect
 from ..cycle.cache import cache_path_for
 from ..cycle.collect import BLANK, Collection, walk_inputs
 from ..cycle.generate import form_for_unit, generate as generate_templates, Options
-from ..cycle.ledger import Ledger, ledger_path, LedgerError
+from ..cycle.ledger import Ledger, ledger_path
 from ..cycle.selfeval import generate_selfeval, read_execution
 from ..mail import fetch as mail_fetch, send as mail_send
 from ..outputs.history import read_history
@@ -550,22 +550,16 @@ def approve(summary, units, all_clean, force, by):
         raise UserError(f"没有进度台账“{book.path}”：请先运行 collect（台账写在汇总工作簿旁）")
     if not units and not all_clean:
         raise UserError("请给出要确认通过的单位编码，或用 --all-clean")
-    known = {e["unit"] for e in book.events}
-    unknown = [u for u in units if u not in known]
+    unknown = [u for u in units if u not in book.units()]
     if unknown:
         raise UserError("台账中没有这些单位编码：" + "、".join(unknown) + "（请用单位编码，见汇总表“报送情况”）")
     todo = list(dict.fromkeys(units))
     if all_clean:
-        todo += [u for u in dict.fromkeys(e["unit"] for e in book.events) if u not in todo and book.latest(u)
-                 and not book.latest(u).get("errors") and not book.latest(u).get("warnings")
-                 and not book.state(u).approved]
+        todo += [u for u in book.clean_unapproved() if u not in todo]
     refused = 0
-    for unit in todo:
-        try:
-            click.echo(book.approve(unit, by=by, force=force))
-        except LedgerError as exc:
-            refused += 1
-            click.echo(str(exc), err=True)
+    for said, approved in book.approve_many(todo, by=by, force=force):
+        click.echo(said, err=not approved)
+        refused += not approved
     book.save()
     click.echo(f"进度台账：{book.path}（重新运行 collect，汇总表“报送情况”即显示）")
     if refused:

@@ -174,6 +174,29 @@ class Ledger:
                             note=None if reviewed else "已被更新的文件替代")
         return new
 
+    def units(self) -> list[str]:
+        """Every unit the ledger knows, in the order it first heard of them."""
+        return list(dict.fromkeys(e["unit"] for e in self.events))
+
+    def clean_unapproved(self) -> list[str]:
+        """The units whose latest file has no error and no warning and is not approved yet (approve --all-clean)."""
+        out = []
+        for unit in self.units():
+            last = self.latest(unit)
+            if last and not last.get("errors") and not last.get("warnings") and not self.state(unit).approved:
+                out.append(unit)
+        return out
+
+    def approve_many(self, units: list[str], by: str = "", force: bool = False) -> list[tuple[str, bool]]:
+        """Approve each unit in turn: (what happened, whether it was approved) for each, in Chinese."""
+        out = []
+        for unit in units:
+            try:
+                out.append((self.approve(unit, by=by, force=force), True))
+            except LedgerError as exc:
+                out.append((str(exc), False))
+        return out
+
     def approve(self, unit: str, by: str = "", force: bool = False) -> str:
         """Mark the unit's latest file 通过; returns what happened, in Chinese (raises LedgerError when it
         cannot be approved)."""
