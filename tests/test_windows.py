@@ -60,3 +60,26 @@ def test_the_entry_point_supports_a_frozen_build():
 
     from perftables.cli import main as cli_main
     assert "multiprocessing.freeze_support()" in inspect.getsource(cli_main.main)
+
+
+def test_names_are_limited_in_bytes_not_characters(tmp_path):
+    """A zip member named with 120 Chinese characters (360 bytes) ended collect with 文件名太长, losing 待处理/
+    for every unit: every name we choose fits the file system's byte limit, shortened predictably and uniquely."""
+    import zipfile
+
+    from perftables.core.files import MAX_NAME_BYTES, safe_file_name
+    from conftest import run
+    long_a, long_b = "报" * 120 + ".xlsx", "报" * 119 + "表.xlsx"
+    a, b = safe_file_name(long_a), safe_file_name(long_b)
+    assert a != b and len(a.encode()) <= MAX_NAME_BYTES and a.endswith(".xlsx") and a == safe_file_name(long_a)
+    assert safe_file_name("短名字.xlsx") == "短名字.xlsx"
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    with zipfile.ZipFile(inbox / "打包.zip", "w") as z:
+        z.writestr(long_a, b"not a workbook")
+        z.writestr(long_b, b"not a workbook either")
+    (inbox / ("名" * 80 + ".xlsx")).write_bytes(b"x")   # 240 bytes: allowed here, too long for a copy's prefix
+    r = run("collect", inbox, "-o", tmp_path / "汇总" / "汇总.xlsx")
+    assert r.exit_code == 0 and "文件名太长" not in r.output, r.output
+    held = sorted((tmp_path / "汇总" / "待处理").iterdir())
+    assert len(held) == 4 and all(len(p.name.encode()) <= 255 for p in held)   # three copies and the list

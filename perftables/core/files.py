@@ -14,6 +14,7 @@ Every file perftables writes goes through here:
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import os
 import re
@@ -203,14 +204,27 @@ _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
 
 
+# File systems limit a name in bytes (255 on Linux, in UTF-8: 85 Chinese characters), not in characters. A
+# name we choose stays well under it, leaving room for what is put around it later (the temporary file's
+# "~$perftables-xxxxxxxx-" prefix, a feedback round's "（审核意见第N轮）").
+MAX_NAME_BYTES = 180
+
+
 def safe_file_name(name: str, fallback: str = "unnamed", max_stem: int = 150) -> str:
     """A file name every file system (and every mail client) accepts: no character Windows refuses, not
-    one of its reserved names, its stem cut to max_stem and its extension kept."""
+    one of its reserved names, at most max_stem characters and MAX_NAME_BYTES bytes, its extension kept.
+    A name that had to be shortened ends in a short hash of the whole: shortened predictably, and two long
+    names that differ only at their ends stay two names."""
     name = _UNSAFE_NAME.sub("_", name).strip().strip(".")
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 8 or not stem:
         stem, ext = name, ""
-    stem = stem.strip()[:max_stem] or fallback
+    whole, stem = stem.strip(), stem.strip()[:max_stem] or fallback
+    budget = MAX_NAME_BYTES - (len(ext.encode("utf-8")) + 1 if ext else 0)
+    if stem != whole or len(stem.encode("utf-8")) > budget:
+        tag = "~" + hashlib.sha256(whole.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+        room = min(budget, len(stem.encode("utf-8"))) - len(tag)
+        stem = stem.encode("utf-8")[:max(room, 1)].decode("utf-8", "ignore").rstrip() + tag
     if _WINDOWS_RESERVED.match(stem):
         stem = f"_{stem}"
     return f"{stem}.{ext}" if ext else stem
