@@ -83,3 +83,30 @@ def test_names_are_limited_in_bytes_not_characters(tmp_path):
     assert r.exit_code == 0 and "文件名太长" not in r.output, r.output
     held = sorted((tmp_path / "汇总" / "待处理").iterdir())
     assert len(held) == 4 and all(len(p.name.encode()) <= 255 for p in held)   # three copies and the list
+
+
+def test_optional_parts_say_what_to_install(tmp_path, monkeypatch):
+    """Without pandas, frames() is a Chinese message naming the extra (was a bare ModuleNotFoundError); without
+    matplotlib, publish says the county summary has no charts and how to get them."""
+    import builtins
+
+    from perftables.core.errors import PerftablesError
+    from perftables.cycle.collect import collect
+    from perftables.outputs import publish as publish_module
+    from perftables.outputs.data import frames
+    from perftables.outputs.summary import build_tables
+    real_import = builtins.__import__
+
+    def no_pandas(name, *args, **kwargs):
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("No module named 'pandas'")
+        return real_import(name, *args, **kwargs)
+    col = collect([EXAMPLES / "returns"])
+    monkeypatch.setattr(builtins, "__import__", no_pandas)
+    with pytest.raises(PerftablesError, match=r"需要 pandas：pip install \"perftables\[api\]\""):
+        frames(build_tables(col))
+    monkeypatch.setattr(builtins, "__import__", real_import)
+    monkeypatch.setattr(publish_module, "charts_available", lambda: False)
+    notes: list = []
+    publish_module.publish(col, tmp_path / "公开", pdf=False, notes=notes)
+    assert any("perftables[charts]" in n for n in notes), notes

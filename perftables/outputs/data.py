@@ -69,8 +69,17 @@ def rows_of(table):
 
 # --------------------------------------------------------------------------- pandas
 
+def _pandas():
+    """pandas, for the data API's frames (the `api` extra): without it, a message that says what to install."""
+    try:
+        import pandas
+        return pandas
+    except ImportError:
+        raise DataError("数据表（pandas DataFrame）需要 pandas：pip install \"perftables[api]\"") from None
+
+
 def frame(table):
-    import pandas as pd
+    pd = _pandas()
 
     names = [h for h, _ in table.columns]
     df = pd.DataFrame(list(rows_of(table)), columns=names)
@@ -78,7 +87,7 @@ def frame(table):
 
 
 def _typed(df, kinds: dict[str, str]):
-    import pandas as pd
+    pd = _pandas()
 
     for name, kind in kinds.items():
         if name not in df.columns:
@@ -140,7 +149,7 @@ def write_sqlite(tables, path) -> Path:
 
 
 def read_sqlite(path) -> dict:
-    import pandas as pd
+    pd = _pandas()
 
     db = sqlite3.connect(f"file:{Path(path).resolve().as_posix()}?mode=ro", uri=True)
     try:
@@ -206,7 +215,7 @@ def write_kinds(tables, folder) -> Path:
 
 def read_csv_folder(folder) -> dict:
     """The tables of a CSV export, typed by the kinds written beside them (formula guard removed)."""
-    import pandas as pd
+    pd = _pandas()
 
 
     folder = Path(folder)
@@ -227,7 +236,7 @@ INT_HEADS = ("数", "行号", "年度", "大小（字节）")
 
 def read_xlsx(path) -> dict:
     """A summary workbook's tables, typed from the cells themselves (codes are stored as text)."""
-    import pandas as pd
+    pd = _pandas()
 
 
     out = {}

@@ -478,6 +478,12 @@ def to_pdf(path: Path) -> Path | None:
 
 # --------------------------------------------------------------------------- county summary
 
+def charts_available() -> bool:
+    """Whether the Word summary can have its charts (matplotlib, an optional extra)."""
+    import importlib.util
+    return importlib.util.find_spec("matplotlib") is not None
+
+
 def chart_png(categories: list[str], values: list[float], title: str, path: Path) -> Path | None:
     """A bar chart as PNG for the Word summary (matplotlib, if installed; CJK font if one is found)."""
     try:
@@ -661,6 +667,8 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     tables = public_tables(col)   # what is published; the coordinator's summary (collect) keeps the rest
     stem = safe_file_name(f"{col.year}年汇总")
     written.append(county_document(col, tables, outdir / f"{stem}.docx"))
+    if any(t.chart and t.rows for t in tables) and not charts_available():
+        notes.append("全县汇总（docx）中没有图表：画图需要 matplotlib。安装后重新运行即可：pip install \"perftables[charts]\"")
     write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)
     written.append(outdir / f"{stem}.xlsx")
     return written
