@@ -110,3 +110,23 @@ def test_optional_parts_say_what_to_install(tmp_path, monkeypatch):
     notes: list = []
     publish_module.publish(col, tmp_path / "公开", pdf=False, notes=notes)
     assert any("perftables[charts]" in n for n in notes), notes
+
+
+def test_a_path_windows_cannot_hold_is_a_message_before_anything_is_written(tmp_path, monkeypatch):
+    """On a Windows PC without long paths, a file over 260 characters cannot be written (often from a Desktop
+    folder): the command says so, naming the file, and writes nothing in its place."""
+    from perftables.core import files
+    from conftest import run
+    monkeypatch.setattr(files.sys, "platform", "win32")
+    monkeypatch.setattr(files, "_long_paths_enabled", lambda: False)
+    deep = tmp_path.joinpath(*[f"第{i}层很深的文件夹名字很长很长很长很长很长很长很长很长很长" for i in range(7)])
+    target = deep / "汇总.xlsx"
+    assert len(str(target)) > 260
+    with pytest.raises(files.OutputError, match="路径太长"):
+        files.write_bytes(target, b"x")
+    assert not target.exists()
+    r = run("collect", EXAMPLES / "returns", "-o", target, "--no-cache")
+    assert r.exit_code == 2 and "路径太长" in r.output and "汇总.xlsx" in r.output and "Traceback" not in r.output
+    monkeypatch.setattr(files, "_long_paths_enabled", lambda: True)   # long paths on: nothing to say
+    files.write_bytes(target, b"x")
+    assert target.read_bytes() == b"x"

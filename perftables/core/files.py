@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -65,12 +66,38 @@ def _temp_for(path: Path) -> Path:
     return path.with_name(f"{TEMP_PREFIX}{secrets.token_hex(4)}-{path.name}")
 
 
+WINDOWS_MAX_PATH = 259   # MAX_PATH (260) less its terminating NUL
+
+
+def _long_paths_enabled() -> bool:
+    """Whether this Windows lets programs use paths over 260 characters (LongPathsEnabled; Python declares
+    itself long-path aware). Off by default on office PCs."""
+    try:
+        import winreg
+        with winreg.OpenKey(winreg.HKEY_LOCAL_MACHINE, r"SYSTEM\CurrentControlSet\Control\FileSystem") as key:
+            return winreg.QueryValueEx(key, "LongPathsEnabled")[0] == 1
+    except (ImportError, OSError):
+        return False
+
+
+def check_path_length(path: Path, shown: Path | None = None) -> None:
+    """On Windows without long paths, a path over 260 characters cannot be written: say so, naming the file the
+    user will look for, before anything is written (elsewhere: nothing to check)."""
+    if sys.platform != "win32" or _long_paths_enabled():
+        return
+    full = str(Path(os.path.abspath(path)))
+    if len(full) > WINDOWS_MAX_PATH:
+        raise OutputError(f"路径太长（{len(full)} 个字符，Windows 通常限 260 个）：“{shown or path}”。"
+                          f"请把输出文件夹放在浅一些的位置（如 D:\\绩效），或缩短文件夹的名字")
+
+
 @contextmanager
 def atomic_path(path):
     """Yields a temporary path beside `path`; when the block ends without error it becomes `path`."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_for(path)
+    check_path_length(tmp, shown=path)   # the temporary name is the longer one
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
         yield tmp
         _sync(tmp)
