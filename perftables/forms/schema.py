@@ -31,13 +31,7 @@ def _schema(spec, strict: bool) -> dict:
     if kind == "list":
         return {"type": "array", "items": _schema(spec[1], strict)}
     if kind == "table":
-        _, fields, required, free = spec
-        out = {"type": "object", "properties": {**{k: _schema(v, strict) for k, v in fields.items()},
-                                                "replace": REPLACE},
-               "additionalProperties": _schema(free, strict) if free is not None else False}
-        if strict and required:
-            out["required"] = sorted(required)
-        return out
+        return _table(spec, strict)
     return {"anyOf": [_schema(s, strict) for s in spec]}   # one of several scalar types
 
 
@@ -60,10 +54,10 @@ def json_schema() -> dict:
 
 
 def _table(spec, strict: bool) -> dict:
-    """A table spec itself (not a reference to it): for the recursive column."""
+    """A table spec as an object schema (also the recursive column's own definition)."""
     _, fields, required, free = spec
     out = {"type": "object", "properties": {**{k: _schema(v, strict) for k, v in fields.items()}, "replace": REPLACE},
-           "additionalProperties": False}
+           "additionalProperties": _schema(free, strict) if free is not None else False}
     if strict and required:
         out["required"] = sorted(required)
     return out
