@@ -82,7 +82,7 @@ def test_recomputed_checksum_as_another_unit_is_refused(tmp_path, two_units):
 
 
 def test_a_key_from_another_machine_is_not_ours(tmp_path, two_units, monkeypatch):
-    other = keys.load_key(create=True, path=tmp_path / "别的电脑.key")
+    other = keys.new_key(tmp_path / "别的电脑.key")
     data = make_workbook(two_units.units[0], key=other)
     rec = collected(tmp_path, data, two_units)
     assert rec.fate == REJECTED and "另一把签名密钥" in rec.reason
@@ -175,7 +175,7 @@ def test_a_key_path_that_is_a_folder_or_missing_is_a_message_never_a_new_key(tmp
     missing = tmp_path / "别处" / "签名密钥.key"
     monkeypatch.setenv("PERFTABLES_KEY", str(missing))
     r = CliRunner().invoke(cli, ["generate", str(roster), "-o", str(tmp_path / "o2"), "--year", "2025"])
-    assert r.exit_code == 2 and "不会在那里新建密钥" in r.output and not missing.exists(), r.output
+    assert r.exit_code == 2 and "不存在" in r.output and "不会悄悄生成新密钥" in r.output and not missing.exists(), r.output
     assert not (tmp_path / "o2").exists() or not list((tmp_path / "o2").glob("*.xlsx"))
 
 

@@ -15,7 +15,8 @@ from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
 from ..core.files import OutputError
 from ..core.parallel import fewer_gc_passes
 from ..cycle.cache import cache_path_for, CollectCache, run_signature
-from ..cycle.ledger import FEEDBACK, Ledger
+from ..cycle.ledger import FEEDBACK, LEDGER_NAME, Ledger
+from ..cycle.state import versions
 from ..mail.fetch import received
 from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
 
@@ -34,7 +35,7 @@ class CollectRun:
 
 def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
                 progress=None, use_cache: bool = True, formats=("csv",), due: dt.date | None = None,
-                today: dt.date | None = None, feedback: dict | None = None) -> CollectRun:
+                today: dt.date | None = None, feedback: dict | None = None, rnd=None) -> CollectRun:
     """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理 → the ledger beside the
     summary (cycle.ledger), as the CLI runs it.
 
@@ -42,33 +43,47 @@ def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=
     inbox (names, bytes, times), the options or the ledger changed and the outputs are as written,
     they are left as they are. due: the deadline 逾期天数 counts from (kept in the ledger). feedback: the
     arguments of feedback.write_feedback (outdir, deadline, contact) — written before the summary, so that
-    报送情况 shows what went back."""
+    报送情况 shows what went back. rnd: the round (cycle.round.Round) this collect is of: its state is the
+    ledger, its decisions stand, every version is recorded in it, 待处理 is its folder."""
 
     with fewer_gc_passes():
-        return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats),
-                            due, today, feedback)
+        if rnd is None:
+            return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats),
+                                due, today, feedback, None)
+        with rnd.store() as store:
+            return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache,
+                                tuple(formats), due, today, feedback, (rnd, store))
 
 
 def _mailed(inbox) -> dict:
-    """What fetch saved into these inbox folders: sha256 → (mail time, sender)."""
+    """What fetch saved into these inbox folders: sha256 → (mail time, sender, sender's unit code)."""
     out = {}
     for item in inbox if isinstance(inbox, (list, tuple)) else [inbox]:
         if Path(item).is_dir():
-            out.update({k: v[:2] for k, v in received(item).items()})
+            out.update(received(item))
     return out
 
 
+def _claims(mailed: dict) -> dict:
+    """Which unit each mailed file came from (its sender's address in the roster)."""
+    return {sha: (v[2], f"发件人邮箱 {v[1]}") for sha, v in mailed.items() if len(v) > 2 and v[2]}
+
+
 def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats, due,
-                 today, feedback) -> CollectRun:
+                 today, feedback, in_round) -> CollectRun:
 
     if feedback is not None:
         require_key()   # feedback is signed with the round's key: without it, say so before any work
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    problem = held_folder_problem(output.parent / "待处理")
+    held_dir = in_round[0].held if in_round else output.parent / "待处理"
+    problem = held_folder_problem(held_dir)
     if problem:
         raise OutputError(problem)
-    ledger = Ledger.load(output.parent)          # a ledger that cannot be read stops the run here
+    if in_round:   # the round's state is the ledger; an old 进度台账.json beside the summary is taken in once
+        ledger = Ledger.of_round(in_round[1], old_json=output.parent / LEDGER_NAME)
+    else:
+        ledger = Ledger.load(output.parent)      # a ledger that cannot be read stops the run here
     if due:
         ledger.due = due.isoformat()
     today = today or dt.date.today()
@@ -81,15 +96,17 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         seconds[name], start = now - start, now
 
     try:
+        mailed = _mailed(inbox)
         col = collect(inbox, roster=roster, year=year, progress=progress, workers=workers, cache=cache,
-                      rows=own_rows)
+                      rows=own_rows, decisions=ledger.decided, claims=_claims(mailed))
         step("read")
         if output.is_file():   # what the coordinator marked in the summary's 确认通过 column is kept
             ledger.approvals_from_summary(output)
-        ledger.observe(col, mailed=_mailed(inbox))
+        ledger.observe(col, mailed=mailed)
+        if in_round:
+            in_round[1].record_versions(versions(col, mailed))
         col.ledger, col.today = ledger, today
         sent_back = _feedback(col, ledger, feedback, step) if feedback is not None else []
-        held_dir = output.parent / "待处理"
         signature = run_signature(
             [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
             roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats,
@@ -116,8 +133,9 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
 def _feedback(col, ledger, feedback: dict, step) -> list[Path]:
     """The feedback workbooks (before the summary, so that 报送情况 shows what went back), in the ledger."""
     sent_back = write_feedback(col, **feedback)
-    for rec in needs_feedback(col):
-        ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display)
+    for rec, path in zip(needs_feedback(col), sent_back):
+        ledger.add(rec.unit_code, FEEDBACK, sha256=rec.sha256, issue=feedback_issue(rec), file=rec.display,
+                   feedback=path.name)
     step("feedback")
     return sent_back
 

@@ -268,3 +268,34 @@ def find_soffice() -> str | None:
             if exe.is_file():
                 return str(exe)
     return None
+
+
+_NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "afs", "fuse.sshfs", "9p", "ncpfs", "davfs", "fuse.davfs2"}
+
+
+def network_share(path) -> str | None:
+    """What network file system the path lies on (None: a local disk). SQLite's locking is not safe on
+    network shares, so the round's state is refused there."""
+    path = Path(path).absolute()
+    if os.name == "nt":
+        text = str(path)
+        if text.startswith("\\\\"):
+            return "网络共享文件夹"
+        try:
+            import ctypes
+            drive = os.path.splitdrive(text)[0] + "\\"
+            return "网络驱动器" if ctypes.windll.kernel32.GetDriveTypeW(drive) == 4 else None   # DRIVE_REMOTE
+        except (OSError, AttributeError):
+            return None
+    try:
+        with open("/proc/mounts", encoding="utf-8", errors="replace") as fh:
+            mounts = [line.split()[1:3] for line in fh if len(line.split()) > 2]
+    except OSError:
+        return None
+    text = str(path.resolve())
+    best = ("", "")
+    for point, fstype in mounts:
+        point = point.replace("\\040", " ")
+        if (text == point or text.startswith(point.rstrip("/") + "/")) and len(point) > len(best[0]):
+            best = (point, fstype)
+    return best[1] if best[1] in _NETWORK_FS else None

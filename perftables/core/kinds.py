@@ -46,6 +46,8 @@ class Fate(StrEnum):
     SUPERSEDED = "已被替代"
     REJECTED = "未采用"
     BLANK = "未填写"        # our template came back as it was sent: the unit still has to fill it in
+    PENDING = "待确认"      # its stamp names another unit than the one it came from: the coordinator decides
+    VOIDED = "已作废"       # the coordinator voided it (perftables void)
 
     @property
     def accepted(self) -> bool:

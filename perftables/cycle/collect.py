@@ -10,6 +10,7 @@ import hashlib
 import io
 import os
 import pickle
+import re
 import stat
 import zipfile
 import zlib
@@ -29,11 +30,17 @@ from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, 
 from ..review.dispatch import review
 from ..model.roster import Roster
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
+from ..core.errors import PerftablesError
 from ..core.files import safe_file_name, TEMP_PREFIX, write_bytes, write_csv
 from ..io.keys import load_key
 
 ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = Fate.ACCEPTED, Fate.ACCEPTED_FINDINGS, Fate.SUPERSEDED, Fate.REJECTED
 BLANK = Fate.BLANK   # our template came back as it was sent: nothing to review, the unit still has to fill it in
+PENDING, VOIDED = Fate.PENDING, Fate.VOIDED
+
+
+class CollectError(PerftablesError):
+    """The collection cannot be decided without the coordinator (a Chinese message)."""
 UNPACKED = "已展开（压缩包）"
 MAX_MEMBERS = 1000
 MAX_DEPTH = 2
@@ -362,11 +369,16 @@ def _extract(rec: FileRecord, book, rows=None) -> None:
 
 
 def collect(inputs, roster: Roster | None = None, year: int | None = None, kind: FormKind | str | None = None,
-            progress=None, workers: int | None = None, cache: CollectCache | None = None, rows=None) -> Collection:
+            progress=None, workers: int | None = None, cache: CollectCache | None = None, rows=None,
+            decisions: dict | None = None, claims: dict | None = None) -> Collection:
     """kind: the form kind collected (project_target, project_selfeval); by default the most common one.
+    year: the year collected; without it, the year all stamped files share (files of several years: a
+    CollectError — a person says which year, a majority never does).
     workers: processes reading the files (default: every core); the result is the same for any number.
     cache: files read before (same bytes) are taken from it, new ones are added to it.
-    rows: made from each return in the worker that read it (see read_input)."""
+    rows: made from each return in the worker that read it (see read_input).
+    decisions: the coordinator's decisions on versions (a round's: sha256 → state.Decision).
+    claims: which unit each file came from, by its channel: sha256 → (unit code, how it is known)."""
     col = Collection(roster=roster, year=year)
     for records in _read_all(walk_inputs(inputs), roster, progress, workers, cache, rows):
         col.files.extend(records)
@@ -375,15 +387,15 @@ def collect(inputs, roster: Roster | None = None, year: int | None = None, kind:
         kinds = Counter(f.stamp.kind for f in stamped)
         kind = kinds.most_common(1)[0][0] if kinds else FormKind.PROJECT_TARGET
     col.kind = FormKind(kind)
-    years = [int(f.stamp.year) for f in stamped if f.stamp.year]
-    if col.year is None and years:
-        col.year = Counter(years).most_common(1)[0][0]
+    if col.year is None:
+        col.year = _one_year(stamped, col.kind)
     for rec in stamped:
         if rec.stamp.stampless and not rec.stamp.year:   # read from its labels: this collection's year
             rec.payload["year"] = col.year
     for rec in stamped:
         _judge(rec, col, roster)
-    _newest_wins(col)
+    pinned = _decide(col, decisions or {}, claims or {}, roster)
+    _newest_wins(col, pinned)
     for rec in col.files:
         if rec.fate != ACCEPTED:
             if rec.fate == REJECTED:
@@ -464,14 +476,66 @@ def _judge(rec: FileRecord, col: Collection, roster: Roster | None) -> None:
             _check_against_roster(rec, unit)
 
 
-def _newest_wins(col: Collection) -> None:
-    """Several returns of one unit: the newest wins (the file's own saved time, then mtime)."""
+def _one_year(stamped: list[FileRecord], kind: FormKind) -> int | None:
+    """The year every stamped file of the kind collected says; files of several years: the person decides."""
+    years = Counter(int(f.stamp.year) for f in stamped if f.stamp.year and f.stamp.kind == kind)
+    if len(years) > 1:
+        counts = "，".join(f"{y} 年 {n} 个" for y, n in sorted(years.items(), reverse=True))
+        raise CollectError(f"收到的文件属于不同年度（{counts}）：请用 --year 指定本次收集的年度"
+                           "（在一轮中，年度取自本轮设置）。别的年度的文件会列为未采用并说明原因")
+    return next(iter(years), None)
+
+
+def claimed_by_name(display: str, roster: Roster | None) -> str:
+    """The roster unit a file's name says it is from (its code standing alone in the name); '' when none or
+    several."""
+    if roster is None:
+        return ""
+    name = Path(display.replace("!", "/")).name
+    found = {u.code for u in roster.units if u.code and re.search(rf"(?<![0-9A-Za-z]){re.escape(u.code)}(?![0-9A-Za-z])", name)}
+    return found.pop() if len(found) == 1 else ""
+
+
+def _decide(col: Collection, decisions: dict, claims: dict, roster: Roster | None) -> set[str]:
+    """The coordinator's decisions, and the files that came from another unit than their stamp names:
+    voided files are set aside; a file whose channel (mail sender, file name) names another unit is
+    待确认 until the coordinator accepts or voids it. Returns the versions accepted (they stand for their
+    unit over newer ones)."""
+    pinned = set()
+    for rec in col.files:
+        decision = decisions.get(rec.sha256)
+        if decision is not None and decision.action == "作废" and rec.fate != UNPACKED:
+            rec.fate, rec.reason = VOIDED, decision.said()
+            rec.result = None
+            continue
+        if rec.fate != ACCEPTED:
+            continue
+        if decision is not None and decision.action == "采用":
+            pinned.add(rec.sha256)
+            continue
+        code, how = claims.get(rec.sha256) or (claimed_by_name(rec.display, roster), "文件名")
+        if code and code != rec.unit_code:
+            rec.fate, rec.reason = PENDING, _crossed(rec, code, how, roster)
+    return pinned
+
+
+def _crossed(rec: FileRecord, code: str, how: str, roster: Roster | None) -> str:
+    other = roster.unit(code) if roster is not None else None
+    named = f"{code} {other.name}" if other else code
+    return (f"这是 {rec.unit_code} {rec.unit_name} 的表，却来自 {named}（按{how}）：是 {named} 填了别的单位的表，"
+            f"还是代为转发？请核实后决定——采用：perftables accept {rec.sha256[:12]}；作废：perftables void "
+            f"{rec.sha256[:12]}（在本轮文件夹中运行）")
+
+
+def _newest_wins(col: Collection, pinned: set[str] = frozenset()) -> None:
+    """Several returns of one unit: the one the coordinator accepted, else the newest (its stamp's issue,
+    the file's own saved time, then mtime)."""
     by_unit: dict[str, list[FileRecord]] = {}
     for rec in col.files:
         if rec.fate == ACCEPTED:
             by_unit.setdefault(rec.unit_code, []).append(rec)
     for recs in by_unit.values():
-        recs.sort(key=lambda f: (f.stamp.issue, f.when, f.display), reverse=True)
+        recs.sort(key=lambda f: (f.sha256 in pinned, f.stamp.issue, f.when, f.display), reverse=True)
         for older in recs[1:]:
             older.fate = SUPERSEDED
             older.reason = (f"与 {recs[0].display} 内容完全相同（重复发送）" if older.sha256 == recs[0].sha256

@@ -25,7 +25,7 @@ from ..core.value import clean, format_number, parse, value_cells
 from ..core.parallel import fewer_gc_passes, parallel_map
 from ..io.book import read_book
 from ..io.extract import extract
-from ..io.keys import load_key
+from ..io.keys import require_key
 
 COLORS = {"locked": "#E7E6E6", "input": "#FFF2CC", "error": "#FFC7CE", "error_font": "#9C0006",
           "repeat_font": "#A6A6A6", "header": "#F2F2F2"}
@@ -51,7 +51,7 @@ class Options:
     key: object = None                   # the signing key (io.keys.Key); None: the coordinator's own
 
     def signing_key(self):
-        return self.key if self.key is not None else load_key(create=True)
+        return self.key if self.key is not None else require_key("生成模板")
 
 
 # --------------------------------------------------------------------------- payload

@@ -60,6 +60,28 @@ class Ledger:
     events: list = field(default_factory=list)
     due: str = ""                  # the deadline (YYYY-MM-DD) the coordinator gave last
     _keys: set = field(default_factory=set, repr=False)
+    store: object = None           # a round's: the events live in its state (cycle.state), not in a JSON file
+    decided: dict = field(default_factory=dict)   # a round's decisions on versions: sha256 → state.Decision
+    _new: list = field(default_factory=list, repr=False)
+
+    @classmethod
+    def of_round(cls, store, due: str = "", old_json: Path | None = None) -> "Ledger":
+        """The ledger of a round: its events and decisions from the round's state (an old 进度台账.json beside
+        the summary is taken in once)."""
+        ledger = cls(store.path, store=store, due=due)
+        if old_json is not None and old_json.is_file():
+            try:
+                store.migrate_ledger(old_json, ledger._store_key)
+            except (OSError, UnicodeDecodeError, ValueError) as exc:
+                raise LedgerError(f"进度台账“{old_json}”无法读取（{exc}），没有并入本轮记录：请从备份恢复") from None
+        for e in store.events():
+            ledger._add(e, new=False)
+        ledger.decided = store.decisions()
+        return ledger
+
+    def _store_key(self, e: dict) -> tuple:
+        key = self._key(e)
+        return (key[0], key[1], key[2] or "", key[3] if len(key) > 3 else "")
 
     @classmethod
     def load(cls, where) -> "Ledger":
@@ -73,7 +95,7 @@ class Ledger:
             for e in data["events"]:
                 if not (isinstance(e, dict) and e.get("event") in EVENTS and e.get("unit") and e.get("time")):
                     raise ValueError(f"无法识别的记录 {str(e)[:80]}")
-                ledger._add(e)
+                ledger._add(e, new=False)
         except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
             raise LedgerError(f"进度台账“{path}”无法读取（{exc}）。台账只增不减，perftables 不会丢弃它重来："
                               "请从备份恢复；确实要从头记录，把它改名后重新运行") from None
@@ -84,12 +106,14 @@ class Ledger:
             return (e["unit"], e["event"], e.get("sha256", ""))
         return (e["unit"], e["event"], e.get("sha256", ""), e["time"][:10])   # one a day
 
-    def _add(self, e: dict) -> bool:
+    def _add(self, e: dict, new: bool = True) -> bool:
         key = self._key(e)
         if key in self._keys:
             return False
         self._keys.add(key)
         self.events.append(e)
+        if new:
+            self._new.append(e)
         return True
 
     def has(self, unit: str, event: str, sha256: str = "", day: str | None = None) -> bool:
@@ -103,9 +127,15 @@ class Ledger:
         return self._add(e)
 
     def digest(self) -> str:
-        return hashlib.sha256(json.dumps([self.due, self.events], ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        decided = sorted((sha, d.action, d.time) for sha, d in self.decided.items())
+        return hashlib.sha256(json.dumps([self.due, self.events, decided], ensure_ascii=False,
+                                         sort_keys=True).encode()).hexdigest()
 
     def save(self) -> Path:
+        if self.store is not None:   # one transaction; what another process added meanwhile is kept
+            self.store.add_events([(self._store_key(e), e) for e in self._new])
+            self._new = []
+            return self.path
         body = {"说明": "perftables 进度台账：各单位在本轮填报中的每一步（只增不减，请勿手工修改）",
                 "due": self.due, "events": self.events}
         write_text(self.path, json.dumps(body, ensure_ascii=False, indent=1) + "\n")
@@ -117,17 +147,26 @@ class Ledger:
         return [e for e in self.events if e["unit"] == unit]
 
     def received(self, unit: str) -> list[dict]:
-        return [e for e in self.of(unit) if e["event"] == RECEIVED]
+        """The unit's files received, without those the coordinator voided."""
+        return [e for e in self.of(unit) if e["event"] == RECEIVED and not self._voided(e.get("sha256"))]
+
+    def _voided(self, sha256) -> bool:
+        d = self.decided.get(sha256 or "")
+        return d is not None and d.action == "作废"
 
     def latest(self, unit: str) -> dict | None:
-        """The 已收到 event of the unit's file that stands (None before any)."""
+        """The 已收到 event of the unit's file that stands (None before any): the one the coordinator accepted,
+        else the newest."""
         got = self.received(unit)
-        return _latest(got) if got else None
+        if not got:
+            return None
+        pinned = [e for e in got if (d := self.decided.get(e.get("sha256") or "")) is not None and d.action == "采用"]
+        return _latest(pinned or got)
 
     def state(self, unit: str, today: dt.date | None = None) -> UnitState:
         today = today or dt.date.today()
         events = self.of(unit)
-        got = [e for e in events if e["event"] == RECEIVED]
+        got = self.received(unit)
         due = _date(self.due)
         st = UnitState(unit, MISSING, times=len(got), history=_history(events))
         if not got:
@@ -135,7 +174,7 @@ class Ledger:
             if due and today > due:
                 st.state, st.days_late = MISSING, (today - due).days
             return st
-        last = _latest(got)
+        last = self.latest(unit)
         first_in = _arrived(got[0])
         if due and first_in and first_in > due:
             st.days_late = (first_in - due).days
@@ -203,7 +242,7 @@ class Ledger:
         got = self.received(unit)
         if not got:
             raise LedgerError(f"{unit}：还没有收到这个单位的文件，不能确认通过")
-        last = _latest(got)
+        last = self.latest(unit)
         n = got.index(last) + 1
         if last.get("errors") and not force:
             raise LedgerError(f"{unit}：第 {n} 次报送的文件有 {last['errors']} 个错误，不能确认通过"

@@ -1,9 +1,11 @@
 """The coordinator's signing key: stamps are signed with it (HMAC-SHA-256), so a return cannot claim
 to be another unit's, and only the coordinator's own machine can tell a genuine stamp.
 
-The key is made on the first `generate` and kept in the user's settings folder
-(Windows: %APPDATA%\\perftables\\签名密钥.key; elsewhere ~/.config/perftables/签名密钥.key), or in the
-file named by the environment variable PERFTABLES_KEY. Whoever has the file can make stamps that
+A key is made only when asked: by `perftables init` (the round's key, in the round folder) or by
+`perftables key new` (outside rounds: kept in the user's settings folder — Windows:
+%APPDATA%\\perftables\\签名密钥.key; elsewhere ~/.config/perftables/签名密钥.key — or in the file named by the
+environment variable PERFTABLES_KEY). Nothing mints one on the side: a new key would make every template
+already sent unverifiable. Whoever has the file can make stamps that
 verify: copy it only to the machines the coordinator collects on, never send it to units.
 The bundled examples are signed with a published example key (examples/示例签名密钥.key), which the
 demo uses; it proves nothing and is never used for real templates.
@@ -87,33 +89,39 @@ def _load(path: str, mtime: float) -> Key:
     return _parse(Path(path))
 
 
-def load_key(create: bool = False, path: Path | None = None) -> Key | None:
-    """The coordinator's key; None when there is none (and create is False). create: make one if missing —
-    only at the default place: a key named by PERFTABLES_KEY that is not there is a mistake to say, never a
-    place to make a new key (a new key would make every template of the round another key's)."""
-    named = path is None and bool(os.environ.get(KEY_ENV))
+def load_key(path: Path | None = None) -> Key | None:
+    """The coordinator's key; None when there is none (never made here: see new_key)."""
     path = Path(path) if path else key_path()
     if path.is_dir():
         raise KeyError_(f"签名密钥“{path}”是一个文件夹，不是密钥文件（{KEY_ENV} 应指向密钥文件本身，"
                         f"如 {path / KEY_NAME}）")
     if path.is_file():
         return _load(str(path), path.stat().st_mtime)
-    if not create:
-        return None
-    if named:
-        raise KeyError_(f"环境变量 {KEY_ENV} 指定的签名密钥文件“{path}”不存在：不会在那里新建密钥。请把生成模板时"
-                        f"用的密钥文件放到那里，或去掉这个环境变量")
+    return None
+
+
+def new_key(path: Path | None = None) -> Key:
+    """Make a new key at `path` (default: where load_key looks); an existing key is never replaced."""
+    path = Path(path) if path else key_path()
+    if path.exists():
+        raise KeyError_(f"“{path}”已有签名密钥，不会覆盖它（覆盖会让用它签名的模板都无法核验）")
     return _create(path)
 
 
-def require_key() -> Key:
-    """The coordinator's key for signing what goes back to units (feedback workbooks): it must be the key the
-    round's templates were made with, so none is made here."""
+def missing_key_message(what: str) -> str:
+    path = key_path()
+    named = f"环境变量 {KEY_ENV} 指定的" if os.environ.get(KEY_ENV) else "本机的"
+    return (f"{named}签名密钥“{path}”不存在，不能{what}。在一轮中工作：用 perftables init 建立本轮（生成本轮的密钥），"
+            f"在本轮文件夹里运行命令；已有一轮：把生成模板那台电脑上的密钥文件复制过来，或用环境变量 {KEY_ENV} 指定它；"
+            "第一次使用、不建立一轮：perftables key new。不会悄悄生成新密钥：新密钥会让已下发的模板都无法核验")
+
+
+def require_key(what: str = "生成退改工作簿") -> Key:
+    """The coordinator's key for signing what goes to units: it must be the key the round's templates were made
+    with, so none is made here."""
     key = load_key()
     if key is None:
-        raise KeyError_(f"本机没有签名密钥（{key_path()}），不能生成退改工作簿：它们要用生成模板时的密钥签名，"
-                        f"新的密钥会让本轮所有模板都无法核验。请把生成模板那台电脑上的密钥文件复制过来，"
-                        f"或用环境变量 {KEY_ENV} 指定它")
+        raise KeyError_(missing_key_message(what))
     return key
 
 
@@ -124,8 +132,8 @@ def _create(path: Path) -> Key:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
-    except FileExistsError:   # made by a parallel run a moment ago
-        return load_key(path=path)
+    except FileExistsError:
+        raise KeyError_(f"“{path}”已有签名密钥，不会覆盖它") from None
     except OSError as exc:
         raise KeyError_(f"无法创建签名密钥文件“{path}”（{exc.strerror}）；可用环境变量 {KEY_ENV} 指定别处") from None
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
