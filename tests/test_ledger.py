@@ -11,8 +11,8 @@ from email import policy
 import pytest
 from python_calamine import CalamineWorkbook
 
-from conftest import run, EXAMPLES
-from perftables.cycle.ledger import (APPROVE_COLUMN, APPROVED, FEEDBACK, RECEIVED, REMINDED, SENT, Ledger, LedgerError,
+from conftest import run, EXAMPLES, corrected_return, fix_731002
+from perftables.cycle.ledger import (APPROVE_COLUMN, APPROVED, FEEDBACK, FEEDBACK_SENT, RECEIVED, REMINDED, SENT, Ledger, LedgerError,
                                ledger_path)
 
 ROSTER = EXAMPLES / "roster.csv"
@@ -40,6 +40,8 @@ def test_a_unit_through_every_state(tmp_path):
     st = led.state("A", dt.date(2025, 1, 20))
     assert (st.state, st.times, st.days_late) == ("有问题", 1, 1)
     led.add("A", FEEDBACK, day.replace(day=17), sha256="v1", issue=2)
+    assert led.state("A").state == "有问题（退改第 2 版已生成，未发送）"     # written is not sent
+    led.add("A", FEEDBACK_SENT, day.replace(day=17), sha256="v1")
     assert led.state("A").state == "有问题（已退改，第 2 版）"
     with pytest.raises(LedgerError, match="3 个错误"):
         led.approve("A")
@@ -56,7 +58,7 @@ def test_a_unit_through_every_state(tmp_path):
     st = led.state("A")
     assert st.state == "已修改" and not st.approved and st.times == 4
     assert st.history.splitlines() == [
-        "2025-01-10 已下发", "2025-01-16 第 1 次报送：a.xlsx（错误 3、警告 1）", "2025-01-17 已退改（第 2 版）",
+        "2025-01-10 已下发", "2025-01-16 第 1 次报送：a.xlsx（错误 3、警告 1）", "2025-01-17 生成退改工作簿（第 2 版）", "2025-01-17 已发退改",
         "2025-01-19 第 2 次报送：a2.xlsx（错误 0、警告 2）", f"{TODAY} 通过（张三）",
         "2025-01-12 第 3 次报送：old.xlsx（已被更新的文件替代）", "2025-01-21 第 4 次报送：a3.xlsx（错误 0、警告 0）"]
     # each event once; saved and read back whole
@@ -88,24 +90,7 @@ def test_ledger_path_from_summary_folder_or_file(tmp_path):
 
 # ------------------------------------------------------------------------------------------ collect, approve
 
-def corrected(path, fix):
-    """A unit's return corrected the way its clerk corrects the feedback workbook: what it returned, fixed,
-    in the next version of the template."""
-    from perftables.cycle.collect import collect
-    from perftables.outputs.feedback import fill_from_return, unit_from_payload
-    from perftables.cycle.generate import Options, workbook_bytes
-    rec = collect([path]).accepted[0]
-    ret, payload = rec.result, rec.payload
-    fill = fill_from_return(ret)
-    fix(fill, ret.form)
-    return workbook_bytes(ret.form, unit_from_payload(payload), Options(year=2025, issue=2), fill)
-
-
-def fix_731002(fill, form):
-    for row in fill["projects"]["项目3"]["indicators"]:
-        if row["name"] == "群众满意度":
-            row.update(op="≥", num="90", unit="%")
-    fill["projects"]["项目5"]["fields"][form.plan_fields()[-1].field] = 100
+corrected = corrected_return
 
 
 def test_collect_keeps_every_units_state_and_approvals(tmp_path):
@@ -117,11 +102,11 @@ def test_collect_keeps_every_units_state_and_approvals(tmp_path):
     r = run("collect", inbox, "-o", out / "汇总.xlsx", "--roster", ROSTER, "--due", due, "--feedback", tmp_path / "退改")
     assert r.exit_code == 0, r.output
     st = status(out / "汇总.xlsx")
-    assert st["306001"]["进度"] == st["731002"]["进度"] == "有问题（已退改，第 2 版）"
+    assert st["306001"]["进度"] == st["731002"]["进度"] == "有问题（退改第 2 版已生成，未发送）"
     assert st["307001"]["进度"] == st["405002"]["进度"] == "已收到（有警告）"
     assert (st["306002"]["进度"], st["306002"]["逾期天数"]) == ("未报送", 3)
     assert st["307001"]["逾期天数"] == "" and st["307001"]["报送次数"] == 1          # saved 2025-01-10, before due
-    assert "第 1 次报送" in st["731002"]["经过"] and "已退改（第 2 版）" in st["731002"]["经过"]
+    assert "第 1 次报送" in st["731002"]["经过"] and "生成退改工作簿（第 2 版）" in st["731002"]["经过"]
     events = json.loads((out / "进度台账.json").read_text(encoding="utf-8"))["events"]
     # run again: nothing new, the summary stands
     r = run("collect", inbox, "-o", out / "汇总.xlsx", "--roster", ROSTER, "--feedback", tmp_path / "退改")
@@ -150,7 +135,7 @@ def test_collect_keeps_every_units_state_and_approvals(tmp_path):
         "第 2 次报送：731002_改好了.xlsx（错误 0" in st["731002"]["经过"]
     assert st["405002"]["进度"] == "通过" and "通过（张三）" in st["405002"]["经过"]
     assert st["307001"]["进度"] == "通过" and st["307001"][APPROVE_COLUMN] == "是"
-    assert st["306001"]["进度"] == "有问题（已退改，第 2 版）" and st["306001"][APPROVE_COLUMN] == ""
+    assert st["306001"]["进度"] == "有问题（退改第 2 版已生成，未发送）" and st["306001"][APPROVE_COLUMN] == ""
     r = run("approve", out, "--all-clean")
     assert r.exit_code == 0 and "731002" not in r.output            # it has warnings: the coordinator decides
     r = run("approve", out, "999999")
@@ -222,7 +207,7 @@ def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp_server
     assert [st[c]["进度"] for c in ("731002", "405002", "307001")] == ["通过"] * 3
     history = st["731002"]["经过"].splitlines()
     assert [h.split(" ", 1)[1].split("：")[0] for h in history] == [
-        "已下发", "第 1 次报送", "已退改（第 2 版）", "已发退改", "已催报", "第 2 次报送", "通过"]
+        "已下发", "第 1 次报送", "生成退改工作簿（第 2 版）", "已发退改", "已催报", "第 2 次报送", "通过"]
 
 
 def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):

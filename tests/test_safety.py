@@ -53,10 +53,11 @@ def test_every_text_click_can_show_is_translated():
 
 
 @pytest.mark.parametrize("args, expected", [
-    (["generate"], "缺少参数"),
+    (["generate"], "缺少 名单（ROSTER）、-o/--outdir、--year（在本轮文件夹中运行"),
     (["generate", "不存在.csv", "-o", "x", "--year", "2025"], "不存在"),
-    (["generate", ROSTER, "-o", "x"], "缺少选项"),
-    (["collect", "-o", "s.xlsx"], "缺少参数"),
+    (["generate", ROSTER, "-o", "x"], "缺少 --year"),
+    (["collect", "-o", "s.xlsx"], "缺少 收件箱（INBOX）"),
+    (["compare"], "缺少参数"),
     (["collect", "x", "-o", "s.xlsx", "--workers", "abc"], "不是有效的整数"),
     (["generate", ROSTER, "-o", "x", "--year", "2025", "--bogus"], "没有选项"),
     (["nosuch"], "没有命令"),
@@ -479,6 +480,6 @@ def test_click_speaks_chinese_only_while_perftables_runs():
     """perftables' Chinese for click is put back afterwards: another click program in the process is untouched."""
     import click.core
     import click.types
-    r = run("generate")
+    r = run("compare")
     assert "缺少参数" in r.output
     assert click.types.IntParamType.name == "integer" and click.core._("Missing argument") == "Missing argument"

@@ -64,6 +64,19 @@ def _mailed(inbox) -> dict:
     return out
 
 
+def read_collection(inbox, roster=None, year=None, ledger=None, progress=None, cache_for=None) -> Collection:
+    """The inbox read as collect reads it — the round's decisions (ledger.decided) applied, mailed files' senders
+    checked — without writing anything but the cache beside `cache_for` (a summary workbook), when given."""
+    mailed = _mailed(inbox)
+    cache = CollectCache(cache_path_for(cache_for)) if cache_for else None
+    try:
+        return collect(inbox, roster=roster, year=year, progress=progress, cache=cache,
+                       decisions=ledger.decided if ledger is not None else None, claims=_claims(mailed))
+    finally:
+        if cache is not None:
+            cache.close()
+
+
 def _claims(mailed: dict) -> dict:
     """Which unit each mailed file came from (its sender's address in the roster)."""
     return {sha: (v[2], f"发件人邮箱 {v[1]}") for sha, v in mailed.items() if len(v) > 2 and v[2]}

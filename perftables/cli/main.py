@@ -6,6 +6,7 @@ Every message is Chinese, click's own included (cli.zh, while a command runs).
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import multiprocessing
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 import click
 
 from ..core.kinds import FormKind, TARGET_KINDS
+from ..core.dates import chinese
 from ..core.version import __version__
 
 from . import zh as clizh
@@ -25,7 +27,8 @@ from ..core.files import check_writable, describe_os_error, guard_outputs
 from ..forms.form import (FormError, broken_forms, list_forms, list_taxonomies, load_form, load_form_file,
                           load_taxonomy, with_templates)
 from ..model.roster import attach_department, read_department, read_roster
-from ..api.pipeline import run_collect
+from ..api.pipeline import read_collection, run_collect
+from ..cycle.board import publish_blockers
 from ..cycle.cache import cache_path_for
 from ..cycle.collect import BLANK, Collection, walk_inputs
 from ..cycle.generate import form_for_unit, generate as generate_templates, Options
@@ -35,10 +38,12 @@ from ..mail import fetch as mail_fetch, send as mail_send
 from ..outputs.history import read_history
 from ..outputs.lastyear import attach, last_year_returns
 from ..outputs.schema import is_dept_summary, is_summary
-from ..outputs.publish import publish as run_publish
+from ..outputs.publish import Heading, publish as run_publish
 from ..outputs.summary import returns_from_summary, write_xlsx
 from ..review.dept import attach_history
 from .demo import run_demo
+from .rounds import COMMANDS as ROUND_COMMANDS, DATE, round_aware
+from ..io.keys import require_key
 
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -240,9 +245,9 @@ def forms(check, schema):
 
 
 @cli.command()
-@click.argument("roster", type=click.Path(exists=True, dir_okay=False))
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
-@click.option("--year", required=True, type=YEAR, help="预算年度，如 2025")
+@click.argument("roster", required=False, type=click.Path(exists=True, dir_okay=False))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), help="输出文件夹")
+@click.option("--year", type=YEAR, help="预算年度，如 2025")
 @click.option("--form", "form_id", default=None, help="表式（见 perftables forms）；名单中“表式”列优先")
 @click.option("--taxonomy", default=None, help="指标体系：classic / effect / mof2021；名单中“指标体系”列优先")
 @click.option("--password", default=None, help="工作表保护密码（可不设）")
@@ -261,8 +266,9 @@ def forms(check, schema):
 @click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白模板（已填写的回执从不覆盖）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @templates_option
+@round_aware("generate", required={"roster": "名单（ROSTER）", "outdir": "-o/--outdir", "year": "--year"}, key=True)
 def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, indicator_rows, deadline, contact,
-             department, history, last_year, units, overwrite, workers):
+             department, history, last_year, units, overwrite, workers, rnd):
     """按名单为每个单位生成一份锁定的绩效目标表工作簿。
 
     \b
@@ -271,9 +277,13 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
         perftables generate examples/roster.csv -o 下发 --year 2025 --deadline "2025年1月15日"
         perftables generate examples/roster.csv -o 下发 --year 2025 --unit 306001    （只重发一个单位）
         perftables generate 名单2026.csv -o 下发2026 --year 2026 --from 2025汇总.xlsx    （从去年的表开始）
+        perftables generate    （在本轮文件夹中：一切取自设置.toml）
     """
 
+    if rnd is not None and rnd.kind.is_selfeval:
+        raise UserError(f"本轮是{rnd.kind.title}（表式 {rnd.settings.form}）：请运行 perftables selfeval")
     guard({"输出文件夹": outdir}, inputs=[*history, *last_year], reads=[roster, department])
+    require_key("生成模板")
     if form_id:   # a mistyped form or taxonomy: said before anything
         load_form(form_id)
     if taxonomy:
@@ -324,9 +334,9 @@ def _attach_department_data(ros, form_id, department, history, year):
 
 
 @cli.command()
-@click.argument("targets", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
-@click.option("--year", required=True, type=YEAR, help="自评年度（与批复的目标表年度相同）")
+@click.argument("targets", nargs=-1, type=click.Path(exists=True))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), help="输出文件夹")
+@click.option("--year", type=YEAR, help="自评年度（与批复的目标表年度相同）")
 @click.option("--execution", type=click.Path(exists=True, dir_okay=False), default=None,
               help="执行数据 CSV：项目编码、全年预算数、全年执行数（可含年初预算数、主管部门、实施单位）")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单（用于发送清单）")
@@ -336,7 +346,8 @@ def _attach_department_data(ros, form_id, department, history, year):
 @click.option("--contact", default="", help="联系人及电话")
 @click.option("--overwrite", is_flag=True, help="覆盖输出文件夹里同名的空白自评表（已填写的从不覆盖）")
 @templates_option
-def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact, overwrite):
+@round_aware("selfeval", required={"targets": "目标表（TARGETS）", "outdir": "-o/--outdir", "year": "--year"}, key=True)
+def selfeval(targets, outdir, year, execution, roster, form_id, password, deadline, contact, overwrite, rnd):
     """按批复的绩效目标表（收回的目标表文件）为每个单位生成绩效自评表（项目支出或部门整体）。
 
     \b
@@ -346,6 +357,7 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
     from ..cycle.collect import collect as run
 
     guard({"输出文件夹": outdir}, inputs=targets, reads=[execution, roster])
+    require_key("生成自评表")
     ros = read_roster(roster) if roster else None
     exported = [t for t in targets if is_summary(t)]
     if exported:   # the summary (xlsx) or tidy export (CSV folder) of an earlier collect
@@ -370,29 +382,35 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
 
 
 @cli.command()
-@click.argument("inbox", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="汇总工作簿（.xlsx）")
+@click.argument("inbox", nargs=-1, type=click.Path())
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="汇总工作簿（.xlsx）")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单，用于报送情况")
 @click.option("--export", "export_dir", type=click.Path(file_okay=False), default=None, help="同时导出 CSV 的文件夹")
-@click.option("--year", type=YEAR, default=None, help="收集的年度（默认取多数文件的年度）")
+@click.option("--year", type=YEAR, default=None, help="收集的年度（文件的年度不一时必须给出；在一轮中取自设置）")
 @click.option("--feedback", "feedback_dir", type=click.Path(file_okay=False), default=None,
               help="为有问题的单位生成退改工作簿和审核意见的文件夹")
 @click.option("--deadline", default="", help="退改截止时间，写入审核意见")
 @click.option("--contact", default="", help="联系人及电话，写入退改工作簿的审核意见")
-@click.option("--due", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="年-月-日",
-              help="报送截止日期：报送情况据此算逾期天数（记入进度台账，以后不必再给）")
+@click.option("--due", type=DATE, default=None, metavar="日期",
+              help="报送截止日期（2025-01-15、2025/1/15 或 2025年1月15日）：报送情况据此算逾期天数（记入进度台账，以后不必再给）")
 @click.option("--workers", type=click.IntRange(1, 256), default=None, help="并行进程数（默认用满全部 CPU；1 为串行）")
 @click.option("--no-cache", is_flag=True, help="不用汇总文件旁的缓存（*.cache.sqlite），全部重新读取")
 @click.option("--format", "formats", default="csv", show_default=True,
               help="导出格式，可多选，用逗号分隔：csv（Excel/WPS 直接打开）、sqlite（一个数据库文件）、parquet（需 pyarrow）")
 @templates_option
-def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, contact, due, workers, no_cache, formats):
+@round_aware("collect", required={"inbox": "收件箱（INBOX）", "output": "-o/--output"}, key=True)
+def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, contact, due, workers, no_cache, formats,
+            rnd):
     """读取收回的文件，审核，输出汇总工作簿；未采用的文件复制到汇总文件旁的“待处理”文件夹。
 
     \b
     示例：
         perftables collect 收件箱/ -o 汇总.xlsx --roster examples/roster.csv --export 导出/ --feedback 退改/
+        perftables collect    （在本轮文件夹中：读 2-收件箱，写 5-汇总、3-待处理、4-退改）
     """
+    if rnd is not None:
+        year = year or rnd.year
+        due = due or rnd.settings.deadline
 
     missing_inputs(inbox)
     formats = tuple(dict.fromkeys(f.strip().lower() for f in formats.replace("，", ",").split(",") if f.strip()))
@@ -407,7 +425,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
         raise UserError(f"汇总文件“{output}”应以 .xlsx 结尾")
-    guard({"汇总工作簿": output, "待处理文件夹": output.parent / "待处理", "缓存": cache_path_for(output),
+    guard({"汇总工作簿": output, "待处理文件夹": rnd.held if rnd else output.parent / "待处理", "缓存": cache_path_for(output),
            "进度台账": ledger_path(output), "导出文件夹": export_dir, "退改文件夹": feedback_dir}, inputs=inbox,
           reads=[roster])
     files = [i.path for i in walk_inputs(inbox)]
@@ -420,7 +438,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     with progress(len(files), "收集") as tick:
         result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
                              progress=tick, use_cache=not no_cache, formats=formats,
-                             due=due.date() if due else None,
+                             due=due, rnd=rnd,
                              feedback=dict(outdir=feedback_dir, deadline=deadline, contact=contact)
                              if feedback_dir else None)
     col = result.collection
@@ -446,16 +464,16 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
 
 
 @cli.command()
-@click.argument("outdir", type=click.Path(exists=True, file_okay=False))
-@click.option("--roster", required=True, type=click.Path(exists=True, dir_okay=False), help="名单（取邮箱）")
+@click.argument("outdir", required=False, type=click.Path(exists=True, file_okay=False))
+@click.option("--roster", type=click.Path(exists=True, dir_okay=False), help="名单（取邮箱）")
 @click.option("--feedback", is_flag=True, help="OUTDIR 是 collect --feedback 的退改文件夹：以审核意见为正文")
-@click.option("--from", "sender", default="perftables@localhost", show_default=True, help="发件人邮箱")
+@click.option("--from", "sender", default=None, help="发件人邮箱（默认 perftables@localhost）")
 @click.option("--from-name", default="", help="发件人名称，如“某某市科协计划财务部”")
 @click.option("--subject", default=None, help="邮件主题（可用 {unit_name} {year} {form_title}）")
 @click.option("--letter", type=click.Path(exists=True, dir_okay=False), default=None,
               help="邮件正文模板（UTF-8 文本，可用 {unit_name} {year} {form_title} {deadline} {contact} {sender} {date}）")
 @click.option("--year", type=YEAR, default=None, help="年度（默认取附件模板里的年度）")
-@click.option("--deadline", default="（见通知）", help="截止时间")
+@click.option("--deadline", default=None, help="截止时间（默认“（见通知）”）")
 @click.option("--contact", default="", help="联系人及电话")
 @click.option("--mail-dir", type=click.Path(file_okay=False), default=None,
               help="草稿和发送记录的文件夹（默认：OUTDIR 旁的“OUTDIR名_邮件”）")
@@ -463,18 +481,19 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
 @click.option("--send", "do_send", is_flag=True, help="通过 SMTP 发送（已发送的不会重发）")
 @click.option("--smtp", default="", help="SMTP 服务器，如 smtp.example.cn")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 ssl 465，starttls 587，none 25）")
-@click.option("--security", type=click.Choice(["ssl", "starttls", "none"]), default="ssl", show_default=True,
-              help="加密方式")
+@click.option("--security", type=click.Choice(["ssl", "starttls", "none"]), default=None, help="加密方式（默认 ssl）")
 @click.option("--user", default=None, help="登录名（默认同发件人）")
-@click.option("--interval", type=click.FloatRange(0, 3600), default=2.0, show_default=True, help="两封邮件之间的间隔（秒）")
+@click.option("--interval", type=click.FloatRange(0, 3600), default=None, help="两封邮件之间的间隔（秒，默认 2）")
 @click.option("--ledger", type=click.Path(), default=None,
               help="进度台账（collect 的汇总工作簿、它所在的文件夹或 进度台账.json；还没有时新建）：发送成功的邮件记入台账")
 @click.option("--remind", is_flag=True,
               help="催报：给未报送的单位再发模板，给问题未改的单位再发退改工作簿（需 --ledger；同一单位一天只催一次）")
 @click.option("--feedback-dir", type=click.Path(exists=True, file_okay=False), default=None,
               help="催报时取退改工作簿的文件夹（collect --feedback 的文件夹）")
+@round_aware("mail", required={"outdir": "模板文件夹（OUTDIR）", "roster": "--roster"},
+             fallback={"sender": "perftables@localhost", "deadline": "（见通知）", "security": "ssl", "interval": 2.0})
 def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
-         do_send, smtp, port, security, user, interval, ledger, remind, feedback_dir):
+         do_send, smtp, port, security, user, interval, ledger, remind, feedback_dir, rnd):
     """为每个单位生成邮件草稿（.eml，附模板或退改工作簿），或直接发送。
 
     \b
@@ -486,20 +505,35 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         perftables mail 下发/ --roster examples/roster.csv --from kx@example.cn --send --smtp smtp.example.cn
         perftables mail 退改/ --roster examples/roster.csv --feedback --from kx@example.cn
         perftables mail 下发/ --roster examples/roster.csv --remind --ledger 汇总/ --feedback-dir 退改/ --send ...
+        perftables mail --send    （在本轮文件夹中：发 1-下发 的模板；--feedback 发 4-退改；--remind 催报）
     """
+    if rnd is not None:
+        with rnd.store() as store:
+            book = rnd.ledger(store)
+            if feedback and outdir == str(rnd.templates):
+                outdir = str(rnd.feedback)
+            return _mail(outdir, roster, feedback, sender, from_name, subject, letter, year or rnd.year, deadline,
+                         contact, mail_dir, dry_run, do_send, smtp, port, security, user, interval, book, remind,
+                         feedback_dir if remind else None)
+    if remind and not ledger:
+        raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
+    book = Ledger.load(ledger) if ledger else None
+    if remind and not book.path.is_file():
+        raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
+    _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
+          do_send, smtp, port, security, user, interval, book, remind, feedback_dir)
+
+
+def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
+          do_send, smtp, port, security, user, interval, book, remind, feedback_dir):
 
     problem = mail_send.header_problem(sender, from_name)
     if problem:
         raise UserError(f"--from / --from-name：{problem}")
-    if remind and not ledger:
-        raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
     if remind and feedback:
         raise UserError("--remind 与 --feedback 不能同用：催报时 OUTDIR 是下发模板的文件夹，退改工作簿用 --feedback-dir 给出")
     if do_send and not smtp and not dry_run:
         raise UserError("发送需要 --smtp 服务器")
-    book = Ledger.load(ledger) if ledger else None
-    if remind and not book.path.is_file():
-        raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
     job = mail_send.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
                     sender=sender, from_name=from_name, subject=subject, year=year, deadline=deadline,
                     contact=contact, folder=Path(mail_dir) if mail_dir else None,
@@ -529,12 +563,12 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
 
 
 @cli.command()
-@click.argument("summary", type=click.Path(exists=True))
-@click.argument("units", nargs=-1)
+@click.argument("items", nargs=-1, metavar="[SUMMARY] UNITS...")
 @click.option("--all-clean", is_flag=True, help="所有最新文件没有错误、没有警告的单位都确认通过")
 @click.option("--force", is_flag=True, help="最新文件有错误也确认通过")
 @click.option("--by", default="", help="确认人（记入台账）")
-def approve(summary, units, all_clean, force, by):
+@round_aware("approve")
+def approve(items, all_clean, force, by, rnd):
     """确认单位最新报送的文件通过审核，记入进度台账（SUMMARY：collect 的汇总工作簿或它所在的文件夹）。
 
     \b
@@ -543,10 +577,18 @@ def approve(summary, units, all_clean, force, by):
     示例：
         perftables approve 汇总/汇总.xlsx 306001 307001
         perftables approve 汇总/ --all-clean --by 张三
+        perftables approve 306001 --by 张三    （在本轮文件夹中）
     """
 
-    book = Ledger.load(summary)
-    if not book.path.is_file():
+    summary, units = (items[0], items[1:]) if items and Path(items[0]).exists() else (None, items)
+    if summary is None and rnd is None:
+        raise UserError("请给出 collect 的汇总工作簿（或它所在的文件夹），或在本轮文件夹中运行")
+    with (rnd.store() if summary is None else contextlib.nullcontext()) as store:
+        _approve(rnd.ledger(store) if summary is None else Ledger.load(summary), units, all_clean, force, by)
+
+
+def _approve(book, units, all_clean, force, by):
+    if book.store is None and not book.path.is_file():
         raise UserError(f"没有进度台账“{book.path}”：请先运行 collect（台账写在汇总工作簿旁）")
     if not units and not all_clean:
         raise UserError("请给出要确认通过的单位编码，或用 --all-clean")
@@ -567,18 +609,20 @@ def approve(summary, units, all_clean, force, by):
 
 
 @cli.command()
-@click.option("--imap", "host", required=True, help="IMAP 服务器，如 imap.qq.com、imap.163.com")
+@click.option("--imap", "host", default=None, help="IMAP 服务器，如 imap.qq.com、imap.163.com")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认 ssl 993，starttls 143）")
-@click.option("--security", type=click.Choice(["ssl", "starttls"]), default="ssl", show_default=True, help="加密方式")
-@click.option("--user", required=True, help="登录名（邮箱地址）")
-@click.option("--folder", default="收件箱", show_default=True, help="邮箱文件夹（收件箱即 INBOX）")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, metavar="年-月-日", help="只取这天以后收到的邮件，如 2025-01-01")
+@click.option("--security", type=click.Choice(["ssl", "starttls"]), default=None, help="加密方式（默认 ssl）")
+@click.option("--user", default=None, help="登录名（邮箱地址）")
+@click.option("--folder", default=None, help="邮箱文件夹（默认：收件箱，即 INBOX）")
+@click.option("--since", type=DATE, default=None, metavar="日期", help="只取这天以后收到的邮件，如 2025-01-01")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None,
               help="名单：按“邮箱”列认出发件单位，文件名前加单位名称；名单外的发件人照样保存并列出")
 @click.option("--mark-seen", is_flag=True, help="取完后把邮件标为已读（默认不改动邮箱里的任何东西）")
 @click.option("--max-size", type=click.IntRange(1, 2000), default=50, show_default=True, help="单个附件的上限（MB）")
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="收件箱文件夹（附件保存到这里）")
-def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size, outdir):
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), help="收件箱文件夹（附件保存到这里）")
+@round_aware("fetch", required={"host": "--imap", "user": "--user", "outdir": "-o/--outdir"},
+             fallback={"security": "ssl", "folder": "收件箱"})
+def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size, outdir, rnd):
     """从邮箱取回各单位发回的附件，存入收件箱文件夹，供 collect 读取。
 
     \b
@@ -599,7 +643,7 @@ def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size
     if password is None:
         password = click.prompt("IMAP 密码（授权码）", hide_input=True, default="", show_default=False)
     result = mail_fetch.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
-                     since=since.date() if since else None, roster=ros, mark_seen=mark_seen,
+                     since=since, roster=ros, mark_seen=mark_seen,
                      max_bytes=max_size << 20, echo=click.echo)
     click.echo(f"新邮件 {result.mails} 封，保存附件 {len(result.saved)} 个，内容重复未再保存 {result.same} 个；"
                f"此前已取过 {result.already} 封")
@@ -613,13 +657,15 @@ def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size
 
 
 @cli.command()
-@click.argument("inbox", nargs=-1, required=True, type=click.Path(exists=True))
-@click.option("-o", "--outdir", required=True, type=click.Path(file_okay=False), help="输出文件夹")
+@click.argument("inbox", nargs=-1, type=click.Path(exists=True))
+@click.option("-o", "--outdir", type=click.Path(file_okay=False), help="输出文件夹")
 @click.option("--roster", type=click.Path(exists=True, dir_okay=False), default=None, help="名单")
-@click.option("--year", type=YEAR, default=None, help="年度（默认取多数文件的年度）")
+@click.option("--year", type=YEAR, default=None, help="年度（文件的年度不一时必须给出；在一轮中取自设置）")
 @click.option("--no-pdf", is_flag=True, help="不转换 PDF（转换需要 LibreOffice）")
+@click.option("--force", is_flag=True, help="仍有单位未通过审核也发布（在公开的汇总中注明）")
 @templates_option
-def publish(inbox, outdir, roster, year, no_pdf):
+@round_aware("publish", required={"inbox": "收件箱或汇总（INBOX）", "outdir": "-o/--outdir"}, key=True)
+def publish(inbox, outdir, roster, year, no_pdf, force, rnd):
     """把收回并审核过的表做成公开用的文本：每个单位的部门预算绩效文本（docx、xlsx、pdf）和全县汇总。
 
     输入可以是收件箱（文件、文件夹），也可以是 collect 写出的汇总工作簿或 CSV 导出文件夹。
@@ -628,9 +674,10 @@ def publish(inbox, outdir, roster, year, no_pdf):
     示例：
         perftables publish 收件箱/ -o 公开/ --roster examples/roster.csv
         perftables publish 汇总.xlsx -o 公开/
-    """
-    from ..cycle.collect import collect as run
+        perftables publish    （在本轮文件夹中：各单位都确认通过后，写到 6-公开）
 
+    有单位仍有错误、有待确认的文件（在一轮中：或未确认通过）时不发布，列出这些单位；--force 照常发布并在汇总中注明。
+    """
     guard({"输出文件夹": outdir}, inputs=inbox, reads=[roster])
     ros = read_roster(roster) if roster else None
     summaries = [s for s in inbox if is_summary(s)]
@@ -643,13 +690,26 @@ def publish(inbox, outdir, roster, year, no_pdf):
         col.files = [r for s in summaries for r in returns_from_summary(s)]
         col.year = year or next((r.stamp.year for r in col.files), None)
     else:
-        from ..cycle.collect import walk_inputs
-        with progress(len(walk_inputs(inbox)), "读取") as tick:
-            col = run(inbox, roster=ros, year=year, progress=tick)
+        with progress(len(walk_inputs(inbox)), "读取") as tick, \
+                (rnd.store() if rnd else contextlib.nullcontext()) as store:
+            ledger = rnd.ledger(store) if rnd else None
+            col = read_collection(inbox, roster=ros, year=year, ledger=ledger, progress=tick,
+                                  cache_for=rnd.summary if rnd else None)
+            blockers = publish_blockers(col, ledger)
+    if summaries:
+        blockers = publish_blockers(col)
+    if blockers and not force:
+        raise UserError(f"还有 {len(blockers)} 个单位没有通过审核，未发布（确需发布请加 --force，会在公开的汇总中注明）：\n"
+                        + "\n".join(f"  {line}" for line in blockers))
+    remarks = (f"注：发布时仍有 {len(blockers)} 个单位未通过审核，经确认照常发布。",) if blockers else ()
+    heading = (Heading(rnd.title, rnd.settings.issuer, chinese(_dt.date.today()), remarks) if rnd
+               else Heading(remarks=remarks))
     writable(outdir)
     notes: list[str] = []
+    if remarks:
+        notes.append(remarks[0] + "（--force）")
     with progress(len(col.accepted), "发布") as tick:
-        written = run_publish(col, outdir, pdf=not no_pdf, progress=tick, notes=notes)
+        written = run_publish(col, outdir, pdf=not no_pdf, progress=tick, notes=notes, heading=heading)
     for path in written:
         click.echo(str(path))
     for note in notes:
@@ -706,6 +766,10 @@ def echo_collection(col):
                                                    if u.code in blank))
         if missing:
             click.echo("未报送：" + "、".join(f"{u.code} {u.name}" for u in missing))
+
+
+for _command in ROUND_COMMANDS:
+    cli.add_command(_command)
 
 
 @cli.command()

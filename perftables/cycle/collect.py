@@ -70,6 +70,7 @@ class FileRecord:
     entered: int = 0                       # cells the unit filled in
     n_notes: int = 0                       # notes the clerk left on cells
     verified: bool = False                 # the stamp's signature was checked with the coordinator's key
+    claimed: str = ""                      # the unit its channel names (mail sender, file name), when not its stamp's
     rows: tuple | None = None              # what it adds to the summary tables, made while it was read:
                                            # (what they depend on, packed rows) — see summary.own_rows
 
@@ -515,7 +516,7 @@ def _decide(col: Collection, decisions: dict, claims: dict, roster: Roster | Non
             continue
         code, how = claims.get(rec.sha256) or (claimed_by_name(rec.display, roster), "文件名")
         if code and code != rec.unit_code:
-            rec.fate, rec.reason = PENDING, _crossed(rec, code, how, roster)
+            rec.fate, rec.reason, rec.claimed = PENDING, _crossed(rec, code, how, roster), code
     return pinned
 
 

@@ -182,7 +182,9 @@ class Ledger:
             st.state, st.approved = PASSED, True
         elif last.get("errors"):
             fb = [e for e in events if e["event"] == FEEDBACK and e.get("sha256") == last.get("sha256")]
-            st.state = f"{PROBLEM}（已退改，第 {fb[-1].get('issue')} 版）" if fb else PROBLEM
+            sent = any(e["event"] == FEEDBACK_SENT and e.get("sha256") == last.get("sha256") for e in events)
+            st.state = (PROBLEM if not fb else f"{PROBLEM}（已退改，第 {fb[-1].get('issue')} 版）" if sent
+                        else f"{PROBLEM}（退改第 {fb[-1].get('issue')} 版已生成，未发送）")
         else:   # no errors: the coordinator looks at it (and its warnings) and approves
             st.state = CORRECTED if len(got) > 1 and any(e["event"] == FEEDBACK for e in events) else RECEIVED_OK
             if last.get("warnings"):
@@ -315,7 +317,7 @@ def _history(events: list[dict]) -> str:
                      else e.get("note", ""))
             lines.append(f"{when} 第 {n} 次报送：{e.get('file', '')}（{found}）")
         elif e["event"] == FEEDBACK:
-            lines.append(f"{day} 已退改（第 {e.get('issue', '')} 版）")
+            lines.append(f"{day} 生成退改工作簿（第 {e.get('issue', '')} 版）")
         elif e["event"] == APPROVED:
             lines.append(f"{day} 通过" + (f"（{e['by']}）" if e.get("by") else ""))
         else:

@@ -116,6 +116,38 @@ class Round:
     def store(self) -> StateStore:
         return StateStore(self.state_path)
 
+    def ledger(self, store: StateStore):
+        """The round's ledger (its events and decisions in the state), with the round's deadline."""
+        from .ledger import LEDGER_NAME, Ledger
+        due = self.settings.deadline.isoformat() if self.settings.deadline else ""
+        return Ledger.of_round(store, due=due, old_json=self.summary.parent / LEDGER_NAME)
+
+    def options_for(self, command: str) -> dict:
+        """What a command takes from the round when not given: its options by their names in the CLI."""
+        s = self.settings
+        common = {"roster": str(self.roster_path), "year": self.year, "contact": s["contact"]}
+        deadline = self.deadline_text
+        by_command = {
+            "generate": {**common, "outdir": str(self.templates), "form_id": s.form, "taxonomy": s["taxonomy"],
+                         "password": s["password"], "deadline": deadline,
+                         "department": _text(s.file("department"))},
+            "selfeval": {**common, "targets": (_text(s.file("targets")),) if s["targets"] else (),
+                         "outdir": str(self.templates), "form_id": s.form, "password": s["password"],
+                         "deadline": deadline, "execution": _text(s.file("execution"))},
+            "collect": {**common, "inbox": (str(self.inbox),), "output": str(self.summary),
+                        "export_dir": str(self.export), "feedback_dir": str(self.feedback), "deadline": deadline},
+            "mail": {**common, "outdir": str(self.templates), "deadline": deadline or None,
+                     "sender": s["mail.sender"], "from_name": s["mail.sender_name"], "smtp": s["mail.smtp"],
+                     "port": s["mail.port"] or None, "security": s["mail.security"], "user": s["mail.user"] or None,
+                     "interval": s["mail.interval"], "feedback_dir": str(self.feedback)},
+            "fetch": {"roster": str(self.roster_path), "outdir": str(self.inbox), "host": s["fetch.imap"],
+                      "port": s["fetch.port"] or None, "security": s["fetch.security"], "user": s["fetch.user"],
+                      "folder": s["fetch.folder"], "since": s["fetch.since"]},
+            "publish": {**common, "inbox": (str(self.inbox),), "outdir": str(self.public)},
+            "approve": {"summary": str(self.summary.parent)},
+        }
+        return {k: v for k, v in by_command.get(command, {}).items() if v not in (None, "", ())}
+
     def key(self) -> keys.Key:
         """The round's key; refused when missing (never made here) or when it is the public example key."""
         path = self.key_path
@@ -134,6 +166,10 @@ class Round:
         """Within the block, every signature and check uses the round's key (worker processes too)."""
         self.key()
         return keys.using(self.key_path)
+
+
+def _text(path) -> str:
+    return str(path) if path else ""
 
 
 def find_round(explicit=None, start=None) -> Round | None:

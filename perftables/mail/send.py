@@ -24,7 +24,7 @@ from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
 from ..model.roster import parse_emails, Roster
 from ..core.resources import CONTROL_RE
 from ..cycle.generate import LISTING
-from ..cycle.ledger import FEEDBACK_SENT, PROBLEM, REMINDED, SENT
+from ..cycle.ledger import FEEDBACK, FEEDBACK_SENT, PROBLEM, REMINDED, SENT
 from ..io.book import read_book
 from ..io.stamp import read_stamp, STAMP_SHEET
 
@@ -82,6 +82,7 @@ class Outgoing:
     body: str
     attachment: Path
     kind: str = "模板"          # 模板 / 退改 / 催报: what the ledger records when it is sent
+    version: str = ""          # feedback: the SHA-256 of the unit's file it answers (recorded when sent)
 
     @property
     def digest(self) -> str:
@@ -181,12 +182,18 @@ def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: d
     return out, missing
 
 
-def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
-    """One message per unit for the feedback workbooks of `collect --feedback`, the 审核意见 as the body."""
+def plan_feedback(folder, roster: Roster, subject: str, context: dict, ledger=None) -> tuple[list[Outgoing], list[str]]:
+    """One message per unit for the feedback workbooks of `collect --feedback`, the 审核意见 as the body.
+    ledger: a feedback workbook that answers a file the unit has since replaced (or the coordinator voided or
+    approved) is stale: never sent."""
     folder = Path(folder)
     out, missing = [], []
     for book in sorted(folder.glob("*.xlsx")):
         code = book.name.split("_", 1)[0]
+        answers, stale = _answers(ledger, code, book.name)
+        if stale:
+            missing.append(f"{code}：{book.name} {stale}，不再发送")
+            continue
         unit = roster.unit(code)
         name = unit.name if unit else book.name.split("_")[1]
         email, problem = _recipient(unit, "") if unit else ("", None)
@@ -196,9 +203,26 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict) -> tuple[
         ctx = {**_context(context, book), "unit_name": name, "unit_code": code,
                "review_text": _review_text(folder, code, name),
                "file": book.name}
-        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改")
+        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改",
+                           version=answers)
         _add_checked(message, out, missing, "邮件")
     return out, missing
+
+
+def _answers(ledger, code: str, name: str) -> tuple[str, str]:
+    """Which file of the unit a feedback workbook answers (its SHA-256), and why it is stale ('' when not)."""
+    if ledger is None:
+        return "", ""
+    made = [e for e in ledger.of(code) if e["event"] == FEEDBACK and e.get("feedback") == name]
+    if not made:
+        return "", ""
+    answers = made[-1].get("sha256", "")
+    latest = ledger.latest(code)
+    if latest is None or latest.get("sha256") != answers:
+        return answers, "针对的是单位已被替代（或已作废）的文件"
+    if ledger.state(code).approved:
+        return answers, "针对的文件已确认通过"
+    return answers, ""
 
 
 def _review_text(folder: Path, code: str, name: str) -> str:
@@ -395,7 +419,7 @@ class MailJob:
                 return plan_reminders(self.outdir, self.roster, self.ledger, self.feedback_dir, subject, context,
                                       today=self.today, log=self.log)
             if self.mode == "feedback":
-                return plan_feedback(self.outdir, self.roster, subject, context)
+                return plan_feedback(self.outdir, self.roster, subject, context, self.ledger)
             return plan_templates(self.outdir, self.roster, self.letter or DEFAULT_LETTER, subject, context)
         except FileNotFoundError as exc:
             raise MailError(f"无法生成邮件：{exc}") from None
@@ -411,7 +435,7 @@ class MailJob:
 
         def on_sent(msg):
             if book is not None:
-                book.add(msg.unit_code, event[msg.kind], file=msg.attachment.name, note=msg.to)
+                book.add(msg.unit_code, event[msg.kind], file=msg.attachment.name, note=msg.to, sha256=msg.version or None)
                 sent_now.append(msg)
                 if len(sent_now) % 50 == 0:
                     book.save()

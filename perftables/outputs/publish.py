@@ -584,7 +584,7 @@ def _cell_text(value, kind: str) -> str:
     return format_number(value) if isinstance(value, float) else str(value)
 
 
-def county_document(col: Collection, tables, path: Path) -> Path:
+def county_document(col: Collection, tables, path: Path, heading: Heading | None = None) -> Path:
     """The county summary for 预算公开 (public_tables): fixed column widths by what each holds, numbers to
     the right, headers repeated on every page, the budget chart under 单位汇总."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -592,8 +592,14 @@ def county_document(col: Collection, tables, path: Path) -> Path:
     from docx.oxml.ns import qn
     from docx.shared import Mm
     doc = _new_document()
-    _para(doc, f"{col.year or ''}年{'绩效自评' if col.kind in SELFEVAL_KINDS else '预算绩效目标'}汇总",
+    heading = heading or Heading()
+    _para(doc, f"{heading.title}汇总" if heading.title else
+          f"{col.year or ''}年{'绩效自评' if col.kind in SELFEVAL_KINDS else '预算绩效目标'}汇总",
           size=18, bold=True, align="center")
+    if heading.issuer or heading.date:
+        _para(doc, "　".join(x for x in (heading.issuer, heading.date) if x), size=12, align="center")
+    for remark in heading.remarks:
+        _para(doc, remark, size=10.5)
     for t in tables:
         _para(doc, t.name, size=14, bold=True)
         if any(kind.startswith("amount") for _, kind in t.columns):
@@ -636,9 +642,21 @@ class PublishError(PerftablesError):
     """Nothing can be published from what was given (a Chinese message)."""
 
 
-def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: list | None = None) -> list[Path]:
+@dataclass(frozen=True)
+class Heading:
+    """What the county summary is headed with: the round's title, issuer and date; remarks printed under it
+    (a publication made although units were not through review says so here)."""
+    title: str = ""
+    issuer: str = ""
+    date: str = ""
+    remarks: tuple = ()
+
+
+def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: list | None = None,
+            heading: Heading | None = None) -> list[Path]:
     """Per unit the published document (docx, xlsx, pdf) and the county summary.
-    notes: what the caller should tell the user (PDFs skipped and why)."""
+    notes: what the caller should tell the user (PDFs skipped and why). heading: the round's title, issuer,
+    date (default: the year and the kind of table)."""
     notes = notes if notes is not None else []
     if not col.accepted:
         raise PublishError("没有可公开的表：输入中没有已采用的回执（先用 collect 查看各文件的处理结果）")
@@ -665,8 +683,9 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
             if progress:
                 progress(1)
     tables = public_tables(col)   # what is published; the coordinator's summary (collect) keeps the rest
-    stem = safe_file_name(f"{col.year}年汇总")
-    written.append(county_document(col, tables, outdir / f"{stem}.docx"))
+    heading = heading or Heading()
+    stem = safe_file_name(f"{heading.title}汇总" if heading.title else f"{col.year}年汇总")
+    written.append(county_document(col, tables, outdir / f"{stem}.docx", heading))
     if any(t.chart and t.rows for t in tables) and not charts_available():
         notes.append("全县汇总（docx）中没有图表：画图需要 matplotlib。安装后重新运行即可：pip install \"perftables[charts]\"")
     write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)

@@ -131,10 +131,11 @@ def _status_tables(col: Collection) -> list[Table]:
                               ("经过", "long"), (APPROVE_COLUMN, "text"), ("文件SHA-256", "text"),
                               ("联系人", "text"), ("联系电话", "text"), ("邮箱", "text")], total=False)
         blank = {f.unit_code: f for f in col.files if f.fate == BLANK}
+        pending = {code for f in col.files if f.fate == Fate.PENDING for code in (f.unit_code, f.claimed)}
         for unit in col.roster.units:
             rec = by_unit.get(unit.code)
             st = ledger.state(unit.code, today)
-            progress = [st.state, st.times or None, st.days_late, ]
+            progress = [Fate.PENDING.value if unit.code in pending else st.state, st.times or None, st.days_late]
             tail = [st.history, "是" if st.approved else None]
             if rec is None:
                 sent = blank.get(unit.code)
