@@ -123,6 +123,13 @@ def test_a_whole_round_without_options(round_dir):
     assert any((round_dir / "4-退改").glob("306001_*.xlsx"))              # feedback for the units with errors
     lines = board(round_dir)
     assert "有问题" in lines["306001"] and "未发送" in lines["306001"]        # written, not sent
+    import csv
+    with open(round_dir / "5-汇总" / "导出" / "报送情况.csv", encoding="utf-8-sig") as fh:
+        summary = {r["单位编码"]: r["进度"] for r in csv.DictReader(fh)}
+    r = run("status", "--csv", round_dir / "进度.csv")
+    with open(round_dir / "进度.csv", encoding="utf-8-sig") as fh:
+        states = {r["单位编码"]: r["状态"] for r in csv.DictReader(fh)}
+    assert summary == states and len(states) == 5                   # the board and the summary agree
     assert "未报送" in lines["306002"]
     assert run("approve", "307001", "405002", "--by", "张三").exit_code == 0
     assert "通过" in board(round_dir)["307001"]
@@ -172,11 +179,11 @@ def test_void_withdraws_and_approve_pins_the_content(round_dir):
     assert later != first
     (round_dir / "2-收件箱" / "307001_b.xlsx").write_bytes(later)
     assert run("collect").exit_code == 0
-    assert "通过" not in board(round_dir)["307001"].split()[2]
+    assert "  通过  " not in board(round_dir)["307001"]
     # the newer one withdrawn: the approved one stands again
     assert run("void", "307001_b.xlsx").exit_code == 0
     assert run("collect").exit_code == 0
-    assert board(round_dir)["307001"].split()[2] == "通过"
+    assert "  通过  " in board(round_dir)["307001"]
     # every file voided: nothing to approve
     assert run("void", "307001_a.xlsx").exit_code == 0
     assert run("collect").exit_code == 0
@@ -273,3 +280,45 @@ def test_commands_outside_a_round_work_as_before(tmp_path, monkeypatch):
     assert r.exit_code == 2 and "perftables init" in r.output
     r = run("generate", ROSTER, "-o", tmp_path / "下发", "--year", 2025)
     assert r.exit_code == 0, r.output
+
+
+def test_a_selfevaluation_round_follows_its_target_round(round_dir, tmp_path, monkeypatch):
+    from perftables.cli.demo import build_selfeval_returns
+    from perftables.cycle.collect import collect
+    for code, data in returns_of(round_dir, ["307001", "405002"]).items():
+        (round_dir / "2-收件箱" / f"{code}.xlsx").write_bytes(data)
+    assert run("collect").exit_code == 0
+    se = tmp_path / "青溪县2025自评"
+    r = run("init", se, "--year", 2025, "--form", "hebei-selfeval", "--roster", ROSTER, "--key",
+            round_dir / "签名密钥.key", "--targets", round_dir / "5-汇总" / "汇总.xlsx", "--deadline", "2026/3/31")
+    assert r.exit_code == 0 and "perftables selfeval" in r.output, r.output
+    assert 'targets = "../青溪县2025目标/5-汇总/汇总.xlsx"' in (se / "设置.toml").read_text(encoding="utf-8")
+    monkeypatch.chdir(se)
+    assert "请运行 perftables selfeval" in run("generate").output
+    r = run("selfeval")
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name[:6] for p in (se / "1-下发").glob("*.xlsx")) == ["307001", "405002"]
+    with keys.using(se / "签名密钥.key"):
+        targets = collect([round_dir / "2-收件箱"], year=2025).accepted
+        build_selfeval_returns([t for t in targets if t.unit_code == "307001"], se / "2-收件箱")
+    r = run("collect")
+    assert r.exit_code == 0 and "[已采用" in r.output, r.output
+    lines = board(se)
+    assert "已收到" in lines["307001"] and "未报送" in lines["405002"]
+
+
+def test_a_department_round(tmp_path, monkeypatch):
+    from perftables.cli.demo import DEPT_YEAR, build_dept_returns
+    folder = tmp_path / "部门整体"
+    r = run("init", folder, "--year", DEPT_YEAR, "--form", "hubei-dept", "--roster", EXAMPLES / "dept" / "名单.csv",
+            "--department", EXAMPLES / "dept" / "部门数据.csv")
+    assert r.exit_code == 0, r.output
+    monkeypatch.chdir(folder)
+    r = run("generate")
+    assert r.exit_code == 0 and len(list((folder / "1-下发").glob("*.xlsx"))) == 2, r.output
+    with keys.using(folder / "签名密钥.key"):
+        build_dept_returns(folder / "2-收件箱")
+    r = run("collect")
+    assert r.exit_code == 0 and "[已采用" in r.output, r.output
+    lines = board(folder)
+    assert ("  已收到" in lines["704001"] or "  有问题" in lines["704001"]) and "未报送" in lines["704002"]

@@ -85,8 +85,14 @@ def need_round(round_dir) -> Round:
 @click.option("--contact", default="", help="联系人及电话")
 @click.option("--taxonomy", default="", help="指标体系：classic / effect / mof2021（默认按表式）")
 @click.option("--key", "key_file", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="沿用已有的签名密钥文件（默认为本轮新生成一个）")
-def init(folder, year, form_id, roster, title, issuer, deadline, contact, taxonomy, key_file):
+              help="沿用已有的签名密钥文件（默认为本轮新生成一个；自评轮次沿用目标轮次的密钥）")
+@click.option("--targets", type=click.Path(exists=True), default=None,
+              help="自评轮次：已批复的目标表（目标轮次的汇总工作簿或收件箱）")
+@click.option("--execution", type=click.Path(exists=True, dir_okay=False), default=None, help="自评轮次：执行数据 CSV")
+@click.option("--department", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="部门整体轮次：部门数据（CSV/xlsx）")
+def init(folder, year, form_id, roster, title, issuer, deadline, contact, taxonomy, key_file, targets, execution,
+         department):
     """建立一轮填报：本轮文件夹（设置、名单、签名密钥、本轮记录和各环节的文件夹）。
 
     \b
@@ -96,14 +102,16 @@ def init(folder, year, form_id, roster, title, issuer, deadline, contact, taxono
     之后在本轮文件夹里运行 generate、mail、fetch、collect、status、approve、publish，不必再给选项。
     """
     rnd = init_round(folder, year, form_id, roster, title=title, issuer=issuer, deadline=deadline,
-                     contact=contact, key=key_file, taxonomy=taxonomy)
+                     contact=contact, key=key_file, taxonomy=taxonomy,
+                     files={"targets": targets, "execution": execution, "department": department})
     click.echo(f"已建立本轮：{rnd.folder}（{rnd.title}）")
     click.echo(f"  设置：{rnd.settings.path}（可用记事本修改）")
     click.echo(f"  名单：{rnd.roster_path}；签名密钥：{rnd.key_path}（{'沿用' if key_file else '新生成'}）")
     click.echo(f"  文件夹：{'、'.join(p.name for p in sorted(rnd.folder.iterdir()) if p.is_dir())}")
     for line in backup_advice(rnd):
         click.echo(line)
-    click.echo(f"下一步：cd {rnd.folder}，然后 perftables generate（生成模板到 {rnd.templates.name}）")
+    step = "selfeval（生成自评表" if rnd.kind.is_selfeval else "generate（生成模板"
+    click.echo(f"下一步：cd {rnd.folder}，然后 perftables {step}到 {rnd.templates.name}）")
 
 
 @click.group("key")

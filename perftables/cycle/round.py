@@ -185,8 +185,9 @@ def find_round(explicit=None, start=None) -> Round | None:
 
 
 def init_round(folder, year: int, form: str, roster, title: str = "", issuer: str = "", deadline=None,
-               contact: str = "", key=None, taxonomy: str = "") -> Round:
+               contact: str = "", key=None, taxonomy: str = "", files: dict | None = None) -> Round:
     """Make a round folder: settings, roster, key (new, or adopted from `key`), state, the cycle's folders.
+    files: the round's other inputs by setting (targets, execution, department), kept relative to the folder.
     Refuses a folder that already holds files; checks everything before writing anything."""
     folder = Path(folder)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
@@ -199,6 +200,11 @@ def init_round(folder, year: int, form: str, roster, title: str = "", issuer: st
                    ("round", "issuer"): issuer, ("round", "contact"): contact, ("round", "taxonomy"): taxonomy,
                    ("round", "deadline"): parse_date(deadline) if deadline else None,
                    ("round", "roster"): "名单" + Path(roster).suffix.lower()})
+    for name, path in (files or {}).items():
+        if path:
+            if not Path(path).exists():
+                raise RoundError(f"--{name} 给出的“{path}”不存在")
+            values[("round", name)] = _relative(Path(path), folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name in FOLDERS:
         (folder / name).mkdir(exist_ok=True)
@@ -212,6 +218,15 @@ def init_round(folder, year: int, form: str, roster, title: str = "", issuer: st
     with rnd.store() as store:
         store.set_meta("key_id", rnd.key().id)
     return rnd
+
+
+def _relative(path: Path, folder: Path) -> str:
+    """A path as the settings keep it: relative to the round folder when it can be (the round moves whole)."""
+    import os
+    try:
+        return Path(os.path.relpath(path.absolute(), folder.absolute())).as_posix()
+    except ValueError:   # another drive (Windows)
+        return str(path.absolute())
 
 
 def _adopt_key(path) -> keys.Key:
