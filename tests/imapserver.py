@@ -19,6 +19,10 @@ from pathlib import Path
 PASSWORD = "授权码-secret"   # not ASCII: the client must log in with SASL PLAIN in UTF-8
 
 
+# when the test server says it received a message (the Date headers the tests write say 2025-01-13 09:30)
+RECEIVED = __import__("datetime").datetime(2025, 1, 13, 10, 5)
+
+
 def dovecot_binary() -> str | None:
     found = shutil.which("dovecot") or next((p for p in ("/usr/sbin/dovecot",) if os.path.exists(p)), None)
     if not found and os.environ.get("CI"):
@@ -113,13 +117,14 @@ userdb {{
         conn.authenticate("PLAIN", lambda _: f"\0{user}\0{PASSWORD}".encode())
         return conn
 
-    def deliver(self, user: str, *messages: bytes, folder: str = "INBOX") -> None:
+    def deliver(self, user: str, *messages: bytes, folder: str = "INBOX", received=RECEIVED) -> None:
+        """Put messages in the mailbox as the server received them at `received` (local time; its INTERNALDATE)."""
         conn = self.client(user)
         try:
             if folder != "INBOX":
                 conn.create(folder)
             for raw in messages:
-                typ, data = conn.append(folder, None, None, raw)
+                typ, data = conn.append(folder, None, received.astimezone() if received else None, raw)
                 assert typ == "OK", data
         finally:
             conn.logout()

@@ -184,7 +184,9 @@ def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(imap_ser
     assert sum(1 for row in rows if row["结果"] == DONE) == 7
     by_hash = {row["SHA-256"]: row for row in rows if row["结果"] == SAVED}
     assert by_hash[sha(r405)]["发件人"] == "kx@example.cn" and by_hash[sha(r405)]["主题"] == "转发：唐山市科协绩效目标表"
-    assert by_hash[sha(r306)]["单位编码"] == "306001" and by_hash[sha(r306)]["邮件时间"] == "2025-01-13 09:30:00"
+    # when it reached us is the server's time, never the sender's own Date header (which is shown beside it)
+    assert by_hash[sha(r306)]["单位编码"] == "306001" and by_hash[sha(r306)]["邮件时间"] == "2025-01-13 10:05:00"
+    assert by_hash[sha(r306)]["信头时间"].startswith("2025-01-13 09:30:00")
     # read-only: not one message marked seen, none deleted
     assert imap_server.count(user) == 7 and not any(b"\\Seen" in f for f in imap_server.flags(user))
     # the password is nowhere on disk

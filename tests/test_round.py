@@ -322,3 +322,32 @@ def test_a_department_round(tmp_path, monkeypatch):
     assert r.exit_code == 0 and "[已采用" in r.output, r.output
     lines = board(folder)
     assert ("  已收到" in lines["704001"] or "  有问题" in lines["704001"]) and "未报送" in lines["704002"]
+
+
+def test_a_mailed_workbook_of_another_unit_and_lateness_by_the_servers_clock(round_dir, imap_server):
+    """Fetched inside the round (its [fetch] settings): 306001's address sends 307001's workbook — 待确认, naming
+    both; a mail dated before the deadline by the sender's clock but received after it is late."""
+    from test_fetch import PASSWORD, mail, rfc2231_part
+    settings = round_dir / "设置.toml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace('imap = ""', 'imap = "127.0.0.1"').replace('user = ""    # 登录名（邮箱地址',
+                                                                    'user = "kx@example.cn"    # 登录名（邮箱地址')
+    text = text.replace("[fetch]\n", f"[fetch]\n").replace(
+        'port = 0    # 端口（0：按加密方式默认）\nsecurity = "ssl"    # 加密方式：ssl / starttls\n',
+        f'port = {imap_server.ssl_port}    # 端口\nsecurity = "ssl"    # 加密方式：ssl / starttls\n')
+    settings.write_text(text, encoding="utf-8")
+    data = returns_of(round_dir, ["307001", "405002"])
+    imap_server.deliver("kx@example.cn", mail("bdhkx@example.cn", "我们的表", [rfc2231_part("表.xlsx", data["307001"])],
+                                              "<a@bdh>", date="Mon, 13 Jan 2025 09:30:00 +0800"))
+    imap_server.deliver("kx@example.cn", mail("tskx@example.cn", "唐山", [rfc2231_part("唐山.xlsx", data["405002"])],
+                                              "<b@ts>", date="Tue, 14 Jan 2025 09:30:00 +0800"),
+                        received=dt.datetime(2025, 1, 17, 9, 0))
+    env = {"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(imap_server.cert)}
+    r = run("fetch", env=env)
+    assert r.exit_code == 0 and "保存附件 2 个" in r.output, r.output
+    r = run("collect")
+    assert r.exit_code == 0, r.output
+    assert "[待确认]" in r.output and "按发件人邮箱 bdhkx@example.cn" in r.output
+    lines = board(round_dir)
+    assert "待确认" in lines["306001"] and "待确认" in lines["307001"]
+    assert "逾期 2 天" in lines["405002"]          # received 1月17日, the deadline 1月15日; its Date header said 14日

@@ -35,7 +35,9 @@ from ..model.roster import Roster
 PASSWORD_ENV = "PERFTABLES_IMAP_PASSWORD"
 LOG_SUFFIX = "_取信记录.csv"
 LOG_HEADER = ["取信时间", "服务器", "账号", "文件夹", "UIDVALIDITY", "UID", "Message-ID", "发件人", "单位编码", "单位名称",
-              "邮件时间", "主题", "附件", "保存为", "大小（字节）", "SHA-256", "结果", "说明"]
+              "邮件时间", "主题", "附件", "保存为", "大小（字节）", "SHA-256", "结果", "说明", "信头时间"]
+# 邮件时间 is when the mail server received the message (IMAP INTERNALDATE): lateness counts from it. 信头时间 is the
+# Date header the sender's program wrote — the sender's own clock, shown, never trusted.
 SAVED, SAME, TOO_BIG, NOT_A_RETURN, NO_ATTACHMENT, DONE, UNREADABLE = (
     "已保存", "重复（未再保存）", "未保存（过大）", "未保存（不是报表文件）", "无附件", "本封已处理", "未保存（无法解析）")
 # what a return can be: workbooks, documents, archives (by name); by content, what read.sniff recognises
@@ -184,10 +186,17 @@ class Mail:
     sender: str            # address
     sender_name: str
     subject: str
-    date: dt.datetime | None
+    date: dt.datetime | None              # the Date header: what the sender's program says
     attachments: list[Attachment] = field(default_factory=list)
     skipped: list[tuple[str, str, int]] = field(default_factory=list)   # (name, why, size)
     forwarded: list[str] = field(default_factory=list)   # senders of the mails forwarded inside it
+    received: dt.datetime | None = None   # when our mail server received it (INTERNALDATE, local time)
+
+    @property
+    def when(self) -> dt.datetime | None:
+        """When it reached us: the server's time; the Date header only when the server gave none."""
+        return self.received or (self.date.astimezone().replace(tzinfo=None) if self.date and self.date.tzinfo
+                                 else self.date)
 
     def unit(self, senders: dict):
         """The roster unit that sent it: its sender, or the sender of a mail it forwards."""
@@ -420,8 +429,9 @@ class _Fetch:
         stamp = (self.now or dt.datetime.now)().strftime("%Y-%m-%d %H:%M:%S")
         values = [stamp, host, user, folder, validity, uid, mail.message_id if mail else "",
                   mail.sender if mail else "", unit.code if unit else "", unit.name if unit else "",
-                  mail.date.strftime("%Y-%m-%d %H:%M:%S") if mail and mail.date else "",
-                  mail.subject if mail else "", *rest]
+                  mail.when.strftime("%Y-%m-%d %H:%M:%S") if mail and mail.when else "",
+                  mail.subject if mail else "", *rest,
+                  mail.date.strftime("%Y-%m-%d %H:%M:%S %z").strip() if mail and mail.date else ""]
         self.writer.writerow([safe_cell(v) for v in values])
         self.fh.flush()
 
@@ -431,12 +441,13 @@ class _Fetch:
         if size is not None and size > max_bytes * 4 // 3 + (1 << 20):
             self.too_big(uid, size)
             return
-        typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[])")
-        raw = next((d[1] for d in data or [] if isinstance(d, tuple)), None) if typ == "OK" else None
-        if raw is None:
+        typ, data = conn.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[])")
+        part = next((d for d in data or [] if isinstance(d, tuple)), None) if typ == "OK" else None
+        if part is None:
             self.row(None, uid, "", "", "", "", UNREADABLE, f"服务器没有返回这封邮件（{typ}）")
             return
-        mail = parse_mail(raw, uid)
+        mail = parse_mail(part[1], uid)
+        mail.received = _internaldate(data)
         if mail.message_id and mail.message_id in log.done_ids:
             self.row(mail, uid, "", "", "", "", DONE, "此前已取过（Message-ID 相同）")
             result.already += 1
@@ -504,9 +515,23 @@ def _size(conn, uid) -> int | None:
 
 
 def _headers(conn, uid) -> Mail:
-    typ, data = conn.uid("FETCH", uid, "(BODY.PEEK[HEADER])")
+    typ, data = conn.uid("FETCH", uid, "(INTERNALDATE BODY.PEEK[HEADER])")
     raw = next((d[1] for d in data or [] if isinstance(d, tuple)), b"") if typ == "OK" else b""
-    return parse_mail(raw + b"\r\n", uid)
+    mail = parse_mail(raw + b"\r\n", uid)
+    mail.received = _internaldate(data)
+    return mail
+
+
+def _internaldate(data) -> dt.datetime | None:
+    """The server's INTERNALDATE in a FETCH response, as local time (None when absent or unreadable)."""
+    import time
+    for d in data or []:
+        line = d[0] if isinstance(d, tuple) else d
+        if isinstance(line, bytes) and b"INTERNALDATE" in line:
+            parsed = imaplib.Internaldate2tuple(line)
+            if parsed:
+                return dt.datetime.fromtimestamp(time.mktime(parsed))
+    return None
 
 
 def _senders(roster: Roster | None) -> dict:
@@ -521,7 +546,7 @@ def _senders(roster: Roster | None) -> dict:
 def _file_name(mail: Mail, att: Attachment, senders: dict) -> str:
     unit = mail.unit(senders)
     who = unit.name if unit else (mail.sender or "未知发件人")
-    day = mail.date.strftime("%Y%m%d") if mail.date else "日期不明"
+    day = mail.when.strftime("%Y%m%d") if mail.when else "日期不明"
     return safe_name(f"{day}_{who}_{safe_name(att.name)}")
 
 
