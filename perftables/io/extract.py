@@ -61,6 +61,7 @@ class Indicator:
     cells: Mapping[str, str] = field(default_factory=dict)   # key → "F12"
     op_cell: str = ""                                      # the 符号 cell as typed
     extra: dict = field(default_factory=dict)              # other grid columns as read (实际完成值, 分值…)
+    typed: dict = field(default_factory=dict)              # the value's cells (符号/数值/单位) exactly as typed
 
 
 STANDARD_KEYS = {"level1", "level2", "name", "description", "op", "num", "unit", "value", "basis"}
@@ -105,6 +106,8 @@ class ProjectReturn:
     values: dict = field(default_factory=dict)             # every field as read (amounts parsed)
     figures: dict = field(default_factory=dict)            # formula cells: the file's own cached results
     tables: dict = field(default_factory=dict)             # inline tables: key → Indicators or row dicts
+    grid_start: int = 0                                    # the 1-based sheet row of the grid's first row
+    typed: dict = field(default_factory=dict)              # amount and plan cells exactly as typed (feedback)
 
 
 @dataclass
@@ -335,6 +338,8 @@ class Extractor:
         if not cell.field or cell.value is not None:
             return
         key = record_key(cell.field)
+        if cell.type in ("amount", "plan") and cell.is_input and actual not in (None, ""):
+            pr.typed[cell.field] = actual
         if cell.type == "amount":
             amount = parse_amount(value)
             if amount.error:
@@ -441,7 +446,8 @@ class Extractor:
         text = [_text(v) for v in (get("level1"), get("level2"), get("name"), get("description"), get("basis"),
                                    get("op"))]
         return Indicator(r + 1, *text[:4], value, text[4], RowCells(r, cols), text[5],
-                         {k: v for k, v in raw.items() if k not in STANDARD_KEYS})
+                         {k: v for k, v in raw.items() if k not in STANDARD_KEYS},
+                         {k: raw[k] for k in ("op", "num", "unit", "value") if k in cols})
 
     def _grid(self, sheet, rows, anchors, pr: ProjectReturn, project: dict | None):
         form = self.form
@@ -453,6 +459,7 @@ class Extractor:
         end = anchors.get(norm_label(form.grid.get("end_anchor", "")), len(rows)) if form.grid.get("end_anchor") \
             else len(rows)
         prefilled = partial(grid_rows, form, project, None)
+        pr.grid_start = header + form.grid_header_rows + 1
         for r, raw, cols in self._grid_rows(rows, form.main_grid, header + form.grid_header_rows, end, prefilled,
                                             sheet, lambda i, key: ("grid", i, key)):
             pr.indicators.append(self._indicator(r, raw, cols))

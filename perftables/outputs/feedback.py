@@ -42,11 +42,55 @@ def unit_from_payload(payload: dict) -> Unit:
 
 
 def _indicator_row(ind, keys) -> dict:
+    """A grid row as the clerk left it: the value's cells exactly as typed (a symbol outside the list stays,
+    marked; 12月底 is not split into 12 and 月底) — feedback annotates, it never rewrites the unit's entries."""
     row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "description": ind.description,
            "basis": ind.basis}
-    row.update(value_cells(ind.value) if "op" in keys else {"value": ind.value.raw})
+    typed = getattr(ind, "typed", None)   # (a return cached by an older version has none)
+    if typed:
+        row.update({k: _as_typed(v) for k, v in typed.items() if k in keys or k == "value"})
+    else:
+        row.update(value_cells(ind.value) if "op" in keys else {"value": ind.value.raw})
     row.update({k: x for k, x in ind.extra.items() if x not in (None, "")})   # self-evaluation inputs, history
     return row
+
+
+def _as_typed(value) -> str:
+    """A cell's value as the clerk sees it in the cell: 90 (not 90.0); text as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return value if isinstance(value, str) else str(value)
+
+
+def _keeps_rows(form) -> bool:
+    """A grid of the unit's own rows (not one prefilled with approved indicators row for row)."""
+    return not any(c.source == "target" for c in form.input_columns)
+
+
+def _offsets(pr) -> list[int]:
+    """Each indicator's place in the grid of the return (rows the clerk left empty between them kept)."""
+    start = getattr(pr, "grid_start", 0)
+    if not start:
+        return list(range(len(pr.indicators)))
+    out, last = [], -1
+    for ind in pr.indicators:
+        last = max(ind.row - start, last + 1)
+        out.append(last)
+    return out
+
+
+def place_marks(ret: UnitReturn) -> None:
+    """The findings' grid targets moved to where fill_from_return puts their rows."""
+    if not _keeps_rows(ret.form):
+        return
+    offsets = {pr.sheet: _offsets(pr) for pr in ret.projects}
+    for f in ret.findings:
+        t, where = f.target, offsets.get(f.sheet)
+        if t and t[0] == "grid" and where:
+            i = t[1]
+            f.target = ("grid", where[i] if i < len(where) else where[-1] + i - len(where) + 1, *t[2:])
 
 
 def fill_from_return(ret: UnitReturn) -> dict:
@@ -59,7 +103,13 @@ def fill_from_return(ret: UnitReturn) -> dict:
                   "fiscal": pr.fiscal, "other": pr.other, "use": pr.use, "goal": pr.goal}
         for cell, value in zip(form.plan_fields(), pr.plan):
             fields[cell.field] = value
+        fields.update(getattr(pr, "typed", {}))   # amounts and plan cells as the clerk typed them (numbers stay numbers)
         indicators = [_indicator_row(ind, keys) for ind in pr.indicators]
+        if _keeps_rows(form):   # each row where the clerk left it: 第14行 in a finding is row 14 of the feedback
+            placed = [{} for _ in range(max(_offsets(pr), default=-1) + 1)]
+            for at, row in zip(_offsets(pr), indicators):
+                placed[at] = row
+            indicators = placed
         tables = {}
         for key, rows in pr.tables.items():
             grid_keys = {c.key for c in form.tables[key].input_columns}
@@ -106,6 +156,7 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
         unit = unit_from_payload(rec.payload)
         opts = Options(year=int(st.year), password=password, issue=feedback_issue(rec),
                        extra_projects=len(st.spares), deadline=deadline, contact=contact, links=st.links, key=key)
+        place_marks(ret)
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
         name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
         path = outdir / name
