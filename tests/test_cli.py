@@ -162,4 +162,6 @@ def test_publishing_a_department_summary_says_to_use_the_inbox(tmp_path):
         r = CliRunner().invoke(cli, ["publish", str(source), "-o", str(tmp_path / "pub"), "--no-pdf"])
         assert r.exit_code == 2 and "请从收回的文件（收件箱）发布" in r.output
     r = run("publish", str(dept / "returns"), "-o", str(tmp_path / "pub"), "--no-pdf")
-    assert r.exit_code == 0 and "部门整体绩效目标.docx" in r.output
+    assert r.exit_code == 2 and "没有通过审核，未发布" in r.output and "704001" in r.output   # the gate
+    r = run("publish", str(dept / "returns"), "-o", str(tmp_path / "pub"), "--no-pdf", "--force")
+    assert r.exit_code == 0 and "部门整体绩效目标.docx" in r.output and "经确认照常发布" in r.output

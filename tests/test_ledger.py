@@ -168,17 +168,20 @@ def test_the_loop_from_the_first_mail_to_the_last_approval(tmp_path, smtp_server
     addr = {"306001": "bdhkx", "307001": "fnkx", "405002": "tskx", "731002": "bdkx"}
     day = (TODAY - dt.timedelta(days=1)).strftime("%a, %d %b %Y 10:00:00 +0800")
     imap.deliver("loop@example.cn", *(mail(f"{addr[c]}@example.cn", "绩效目标表", [foxmail_part(f"{c}.xlsx", d)],
-                                           f"<{c}@w2>", date=day) for c, d in returns.items()))
+                                           f"<{c}@w2>", date=day) for c, d in returns.items()),
+                 received=dt.datetime.combine(TODAY - dt.timedelta(days=1), dt.time(10)))
     assert run(*fetch, env=env).exit_code == 0
     r = run("collect", inbox, "-o", summary / "汇总.xlsx", "--roster", ROSTER, "--due", TODAY - dt.timedelta(days=2),
             "--feedback", tmp_path / "退改")
     assert r.exit_code == 0, r.output
     st = status(summary / "汇总.xlsx")
-    assert st["731002"]["进度"] == "有问题（已退改，第 2 版）" and st["731002"]["逾期天数"] == 1   # mailed a day late
+    assert st["731002"]["进度"] == "有问题（退改第 2 版已生成，未发送）" and st["731002"]["逾期天数"] == 1   # a day late
     assert "已下发" in st["731002"]["经过"] and st["306002"]["进度"] == "未报送"
     before = len(outbox.messages)
     r = run("mail", tmp_path / "退改", "--roster", ROSTER, "--feedback", "--ledger", summary, *smtp_args)
     assert r.exit_code == 0 and len(outbox.messages) == before + 4, r.output
+    assert run("collect", inbox, "-o", summary / "汇总.xlsx", "--roster", ROSTER, "--feedback", tmp_path / "退改").exit_code == 0
+    assert status(summary / "汇总.xlsx")["731002"]["进度"] == "有问题（已退改，第 2 版）"     # sent: now it is 已退改
     # week 3: reminders — the silent unit gets its template, the units with errors their feedback workbook
     before = len(outbox.messages)
     remind = ["mail", sent, "--roster", ROSTER, "--remind", "--ledger", summary / "汇总.xlsx", "--feedback-dir",

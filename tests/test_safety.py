@@ -318,7 +318,7 @@ def test_publish_refuses_an_empty_input(tmp_path):
 def test_publish_says_when_pdfs_are_skipped(tmp_path, monkeypatch):
     import perftables.outputs.publish as pub
     monkeypatch.setattr(pub, "find_soffice", lambda: None)
-    r = run("publish", EXAMPLES / "returns", "-o", tmp_path / "pub")
+    r = run("publish", EXAMPLES / "returns", "-o", tmp_path / "pub", "--force")
     assert r.exit_code == 0 and "未生成 PDF：没有找到 LibreOffice" in r.output
     assert not list((tmp_path / "pub").glob("*.pdf")) and len(list((tmp_path / "pub").glob("*.docx"))) == 5
 
