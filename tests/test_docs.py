@@ -42,3 +42,10 @@ def test_the_key_reference_is_the_checkers_schema():
     assert page == keys_markdown(), ("docs/forms-keys.md is stale: python -c \"from perftables.forms.schema import "
                                      "keys_markdown as m; open('docs/forms-keys.md','w').write(m())\"")
     assert "| `sheet.grid.columns[].role` |" in page and "`adjusted`" in page
+
+
+def test_the_settings_page_is_current():
+    from perftables.cycle.settings import keys_markdown
+    page = (ROOT / "docs" / "coordinator" / "settings.md").read_text(encoding="utf-8")
+    assert page == keys_markdown(), ("docs/coordinator/settings.md is stale: python -c \"from perftables.cycle.settings "
+                                     "import keys_markdown as m; open('docs/coordinator/settings.md','w').write(m())\"")

@@ -232,8 +232,11 @@ def settings_text(values: dict) -> str:
 
 
 def keys_markdown() -> str:
-    """The manual's table of every setting (docs/round-settings.md is made from it)."""
-    out = ["| 段 | 设置 | 类型 | 默认 | 说明 |", "|---|---|---|---|---|"]
+    """The manual's page of every setting (docs/coordinator/settings.md is made from it)."""
+    out = ["# 设置.toml 的全部设置", "",
+           "本页由 `perftables.cycle.settings.SPEC` 生成，与程序检查的完全一致。写错的设置名、类型或日期会让命令停下，"
+           "并指出文件、第几行、哪一项；没有写的设置取默认值。", "",
+           "| 段 | 设置 | 类型 | 默认 | 说明 |", "|---|---|---|---|---|"]
     names = {"int": "整数", "str": "文字", "date": "日期", "path": "文件", "float": "数", "choice": "选一"}
     for s in SPEC:
         default = "" if s.default in (None, "") else s.default
