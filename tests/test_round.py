@@ -4,6 +4,7 @@ the board — each mistake of the issue as a test."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import os
 import subprocess
 import sys
@@ -351,3 +352,46 @@ def test_a_mailed_workbook_of_another_unit_and_lateness_by_the_servers_clock(rou
     lines = board(round_dir)
     assert "待确认" in lines["306001"] and "待确认" in lines["307001"]
     assert "逾期 2 天" in lines["405002"]          # received 1月17日, the deadline 1月15日; its Date header said 14日
+
+
+def _round_with_returns(round_dir):
+    for code, data in returns_of(round_dir, ["306001", "307001", "405002", "731002"]).items():
+        (round_dir / "2-收件箱" / f"{code}_回执.xlsx").write_bytes(data)
+    assert run("collect").exit_code == 0
+
+
+def test_the_summary_prints_with_the_rounds_heading(round_dir):
+    import openpyxl
+    _round_with_returns(round_dir)
+    wb = openpyxl.load_workbook(round_dir / "5-汇总" / "汇总.xlsx")
+    for ws in wb.worksheets:
+        header = ws.oddHeader
+        assert "青溪县2025年项目支出绩效目标汇总" in header.center.text and "青溪县财政局" in header.left.text
+        assert re.fullmatch(r"\d{4}年\d{1,2}月\d{1,2}日", header.right.text.strip()), header.right.text
+        assert "第 &P 页" in ws.oddFooter.center.text
+    ws = wb["报送情况"]
+    assert ws.print_area == "'报送情况'!$A$1:$L$6"                     # 单位编码 … 联系电话, every unit
+    assert [c.value for c in ws[1]][:12] == ["单位编码", "单位名称", "状态", "进度", "报送次数", "逾期天数", "项目数",
+                                             "错误数", "警告数", "确认通过（填“是”）", "联系人", "联系电话"]
+    assert all((ws.row_dimensions[r].height or 15) <= 27 for r in range(2, 7))   # one or two lines a row
+    borders = [r for rng in ws.conditional_formatting for r in rng.rules if r.dxf and r.dxf.border]
+    assert borders and ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1)
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+def test_the_status_sheet_renders_as_filed(round_dir, tmp_path):
+    """Rendered by LibreOffice: the first page is 报送情况 with the round's title, issuer and date, one page wide,
+    each unit on one line; looked at as PNG when it was made (docs/img)."""
+    _round_with_returns(round_dir)
+    out = tmp_path / "pdf"
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to", "pdf",
+                    "--outdir", str(out), str(round_dir / "5-汇总" / "汇总.xlsx")], check=True, capture_output=True,
+                   timeout=180)
+    text = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(out / "汇总.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    assert "青溪县2025年项目支出绩效目标汇总" in text and "报送情况" in text and "青溪县财政局" in text
+    lines = [line for line in text.splitlines() if re.match(r"\s*\d{6}\s", line)]
+    assert [line.split()[0] for line in lines] == ["306001", "405002", "731002", "307001", "306002"]
+    assert all("0335-4041234" in line for line in lines[:1]) and "第 1 页" in text
+    assert "SHA" not in text and "@example.cn" not in text         # files, hashes and addresses stay on screen

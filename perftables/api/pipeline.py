@@ -11,6 +11,8 @@ from pathlib import Path
 from ..io.keys import require_key
 from ..core.kinds import Fate
 from ..cycle.collect import collect, Collection, held_folder_problem, quarantine
+from ..core.dates import chinese
+from ..outputs.schema import Heading
 from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
 from ..core.files import OutputError
 from ..core.parallel import fewer_gc_passes
@@ -128,7 +130,8 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
             has_held = (held_dir / "待处理清单.csv").is_file() and any(f.fate == Fate.REJECTED for f in col.files)
             return CollectRun(col, [], reused=True, held=held_dir if has_held else None, seconds=seconds,
                               notes=_notes(cache), ledger=ledger, feedback=sent_back)
-        written, split_notes = _write_outputs(col, output, export_dir, formats, workers, step)
+        heading = _heading(in_round[0], today) if in_round else None
+        written, split_notes = _write_outputs(col, output, export_dir, formats, workers, step, heading)
         held = quarantine(col, held_dir)
         if held:
             written += sorted(p for p in held.iterdir() if p.is_file())
@@ -153,14 +156,20 @@ def _feedback(col, ledger, feedback: dict, step) -> list[Path]:
     return sent_back
 
 
-def _write_outputs(col, output: Path, export_dir, formats, workers, step) -> tuple[list[Path], list[str]]:
+def _heading(rnd, today: dt.date) -> Heading:
+    """The round's title, issuer and the day, printed on every page of its summary."""
+    return Heading(f"{rnd.title}汇总", rnd.settings.issuer, chinese(today))
+
+
+def _write_outputs(col, output: Path, export_dir, formats, workers, step, heading=None) -> tuple[list[Path], list[str]]:
     """The summary workbook and the exports asked for; the files written and what the workbook had to say."""
     csv_out = bool(export_dir) and "csv" in formats
     if csv_out:
         Path(export_dir).mkdir(parents=True, exist_ok=True)
     tables = build_tables(col, workers, render={"export": csv_out, "spool": export_dir if csv_out else None})
     step("tables")
-    split_notes = write_xlsx(tables, output, title=f"{col.year or ''}年绩效目标汇总")
+    split_notes = write_xlsx(tables, output, title=heading.title if heading else f"{col.year or ''}年绩效目标汇总",
+                             heading=heading)
     step("xlsx")
     written = [output]
     if csv_out:

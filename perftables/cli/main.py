@@ -38,7 +38,8 @@ from ..mail import fetch as mail_fetch, send as mail_send
 from ..outputs.history import read_history
 from ..outputs.lastyear import attach, last_year_returns
 from ..outputs.schema import is_dept_summary, is_summary
-from ..outputs.publish import Heading, publish as run_publish
+from ..outputs.publish import publish as run_publish
+from ..outputs.schema import Heading
 from ..outputs.summary import returns_from_summary, write_xlsx
 from ..review.dept import attach_history
 from .demo import run_demo
@@ -707,7 +708,7 @@ def publish(inbox, outdir, roster, year, no_pdf, force, rnd):
     writable(outdir)
     notes: list[str] = []
     if remarks:
-        notes.append(remarks[0] + "（--force）")
+        notes.append(remarks[0].removeprefix("注：") + "（--force）")
     with progress(len(col.accepted), "发布") as tick:
         written = run_publish(col, outdir, pdf=not no_pdf, progress=tick, notes=notes, heading=heading)
     for path in written:

@@ -25,6 +25,7 @@ from ..core.files import atomic_path, find_soffice, safe_file_name, write_bytes
 from ..forms.form import Form, record_key, span
 from ..forms.layout import context
 from ..core.value import format_number
+from .schema import Heading
 from .summary import build_tables, Table, write_xlsx
 
 CN_NUMBERS = "一二三四五六七八九十"
@@ -642,16 +643,6 @@ class PublishError(PerftablesError):
     """Nothing can be published from what was given (a Chinese message)."""
 
 
-@dataclass(frozen=True)
-class Heading:
-    """What the county summary is headed with: the round's title, issuer and date; remarks printed under it
-    (a publication made although units were not through review says so here)."""
-    title: str = ""
-    issuer: str = ""
-    date: str = ""
-    remarks: tuple = ()
-
-
 def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: list | None = None,
             heading: Heading | None = None) -> list[Path]:
     """Per unit the published document (docx, xlsx, pdf) and the county summary.
@@ -688,6 +679,6 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     written.append(county_document(col, tables, outdir / f"{stem}.docx", heading))
     if any(t.chart and t.rows for t in tables) and not charts_available():
         notes.append("全县汇总（docx）中没有图表：画图需要 matplotlib。安装后重新运行即可：pip install \"perftables[charts]\"")
-    write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem)
+    write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem, heading=heading)
     written.append(outdir / f"{stem}.xlsx")
     return written

@@ -3,8 +3,19 @@ the SQLite export), their ASCII ids, and how a summary is told from a return —
 (summary, data) and the readers (read_summary, publish and selfeval from a summary, last year, compare) share."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What printed outputs are headed with: the round's title, issuer and date; remarks printed under the title
+    (a publication made although units were not through review says so)."""
+    title: str = ""
+    issuer: str = ""
+    date: str = ""
+    remarks: tuple = ()
 
 
 class Sheet(StrEnum):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .schema import Sheet
+from .schema import Heading, Sheet
 from ..core.kinds import ACCEPTED_FATES, SELFEVAL_KINDS, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
@@ -48,6 +48,8 @@ class Table:
     csv: object = None
     sums: list | None = None
     sample: list = field(default_factory=list)   # its first rows, to fit the column widths
+    compact: bool = False                   # printed as filed: rows at most two lines, borders, one page wide
+    printed: int = 0                        # only its first columns are printed (0: all)
 
     @property
     def n_rows(self) -> int:
@@ -125,27 +127,28 @@ def _status_tables(col: Collection) -> list[Table]:
             ledger = Ledger(None)
             ledger.observe(col)
         today = col.today or dt.date.today()
+        # what a bureau files first (printed: STATUS_PRINTED columns), then what the coordinator looks up
         t = Table(Sheet.STATUS, [("单位编码", "text"), ("单位名称", "text"), ("状态", "text"), ("进度", "text"),
-                              ("报送次数", "int"), ("逾期天数", "int"), ("文件", "text"),
-                              ("保存时间", "time"), ("项目数", "int"), ("错误数", "int"), ("警告数", "int"),
-                              ("经过", "long"), (APPROVE_COLUMN, "text"), ("文件SHA-256", "text"),
-                              ("联系人", "text"), ("联系电话", "text"), ("邮箱", "text")], total=False)
+                              ("报送次数", "int"), ("逾期天数", "int"), ("项目数", "int"), ("错误数", "int"),
+                              ("警告数", "int"), (APPROVE_COLUMN, "text"), ("联系人", "text"), ("联系电话", "text"),
+                              ("文件", "text"), ("保存时间", "time"), ("经过", "text"), ("文件SHA-256", "text"),
+                              ("邮箱", "text")], total=False, compact=True, printed=STATUS_PRINTED)
         blank = {f.unit_code: f for f in col.files if f.fate == BLANK}
         pending = {code for f in col.files if f.fate == Fate.PENDING for code in (f.unit_code, f.claimed)}
         for unit in col.roster.units:
             rec = by_unit.get(unit.code)
             st = ledger.state(unit.code, today)
             progress = [Fate.PENDING.value if unit.code in pending else st.state, st.times or None, st.days_late]
-            tail = [st.history, "是" if st.approved else None]
+            approved, contact = "是" if st.approved else None, [unit.contact, unit.phone]
             if rec is None:
                 sent = blank.get(unit.code)
-                t.rows.append([unit.code, unit.name, BLANK if sent else "未报送", *progress,
-                               sent.display if sent else None, sent.when if sent else None, None, None, None,
-                               *tail, None, unit.contact, unit.phone, unit.email])
+                t.rows.append([unit.code, unit.name, BLANK if sent else "未报送", *progress, None, None, None, approved,
+                               *contact, sent.display if sent else None, sent.when if sent else None, st.history,
+                               None, unit.email])
                 continue
             status = "已报送（有错误）" if rec.errors else "已报送（有警告）" if rec.warnings else "已报送"
-            t.rows.append([unit.code, unit.name, status, *progress, rec.display, rec.when, rec.n_projects,
-                           rec.errors, rec.warnings, *tail, rec.sha256, unit.contact, unit.phone, unit.email])
+            t.rows.append([unit.code, unit.name, status, *progress, rec.n_projects, rec.errors, rec.warnings, approved,
+                           *contact, rec.display, rec.when, st.history, rec.sha256, unit.email])
         tables.append(t)
     t = Table(Sheet.FILES, [("文件", "text"), ("处理结果", "text"), ("说明", "long"), ("单位编码", "text"),
                           ("单位名称", "text"), ("年度", "text"), ("表式", "text"), ("格式", "text"),
@@ -669,11 +672,14 @@ def _cell_value(value, kind: str):
 BIG_SUMMARY_CELLS = 2_000_000   # ≈ 1,000 units: above it, rows are written out as they come
 
 
-def write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
-    """The summary workbook, written under a temporary name and renamed when complete.
+def write_xlsx(tables: list[Table], path, title: str = "", heading: Heading | None = None) -> list[str]:
+    """The summary workbook, written under a temporary name and renamed when complete. heading: printed at the
+    top of every page (the round's title, issuer, date; by default the title).
     Returns what the user should be told (tables continued over several sheets)."""
+    heading = heading if heading is not None and heading.title else Heading(title, *(
+        (heading.issuer, heading.date) if heading is not None else ()))
     with atomic_path(path) as tmp:
-        return _write_xlsx(tables, tmp, title)
+        return _write_xlsx(tables, tmp, title, heading)
 
 
 def _formats(wb) -> tuple[dict, dict]:
@@ -745,7 +751,7 @@ def _held_as_parts(tables: list[Table], styles: dict[str, int]) -> list[Table]:
 HELD_PIECE_ROWS = 20_000   # rows rendered and deflated at a time
 
 
-def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
+def _write_xlsx(tables: list[Table], path, title: str = "", heading: Heading | None = None) -> list[str]:
     # xlsxwriter holds every cell until close (≈200 bytes each); a province's summary would not fit,
     # so a big one is written in constant_memory mode (rows go to disk in order; ~25 % slower).
     # Tables made in parallel (`parts`) are not written by xlsxwriter but spliced in afterwards.
@@ -757,12 +763,13 @@ def _write_xlsx(tables: list[Table], path, title: str = "") -> list[str]:
                                       "strings_to_urls": False, "constant_memory": big, "in_memory": not big})
     fmt, total_fmt = _formats(wb)
     tables = _held_as_parts(tables, _style_indices(fmt))
+    fmt = {**fmt, "border": wb.add_format({"border": 1})}   # (a conditional format's: no cell style of its own)
     wb.set_properties({"title": title or "绩效目标汇总", "author": "perftables"})
     _split_note(wb, tables, fmt)
     split: list[tuple[str, int, list[str]]] = []
     splices = {}
     for table in tables:
-        sheet = _SheetWriter(wb, table, fmt, total_fmt, big)
+        sheet = _SheetWriter(wb, table, fmt, total_fmt, big, heading)
         if table.parts is not None:   # made in parallel: header, 合计 and the sheet's settings only
             total = table.n_rows
             names = sheet.parts(splices)
@@ -801,8 +808,9 @@ def _split_note(wb, tables: list[Table], fmt: dict) -> None:
 class _SheetWriter:
     """One table into the workbook: its sheet (and the sheets it goes on in), widths, rows, 合计, settings."""
 
-    def __init__(self, wb, table: Table, fmt: dict, total_fmt: dict, big: bool):
+    def __init__(self, wb, table: Table, fmt: dict, total_fmt: dict, big: bool, heading: Heading | None = None):
         self.wb, self.table, self.fmt, self.total_fmt, self.big = wb, table, fmt, total_fmt, big
+        self.heading = heading
         self.per_sheet = MAX_SHEET_ROWS - 1 - (1 if table.total else 0)
         sample = table.sample if table.parts is not None else list(islice(table.iter_rows(), 500))
         self.widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
@@ -813,7 +821,13 @@ class _SheetWriter:
             rows = list(table.iter_rows())
             for c in self.long_cols:
                 self.widths[c] = max(self.widths[c], long_width(rows, c))
+        if table.compact:   # filed on paper: long texts wrap within a readable width
+            self.widths = [min(w, COMPACT_WIDTH) for w in self.widths]
         self.names = [table.name]
+
+    def finish(self, ws, n: int, chart: bool) -> None:
+        _finish_sheet(self.wb, ws, self.table, n, self.fmt, chart=chart, widths=self.widths)
+        _print_heading(ws, self.heading, self.table, self.fmt.get("border"))
 
     def start(self, name: str):
         return _start_sheet(self.wb, self.table, name, self.widths, self.col_fmt, self.fmt)
@@ -835,7 +849,7 @@ class _SheetWriter:
                 self.totals(ws, n)
                 part.last_row = n + 2
             splices[f"xl/worksheets/sheet{ws.index + 1}.xml"] = part
-            _finish_sheet(self.wb, ws, table, n, self.fmt, chart=len(table.parts) == 1, widths=self.widths)
+            self.finish(ws, n, chart=len(table.parts) == 1)
         return names
 
     def rows(self) -> tuple[int, list[str]]:
@@ -845,7 +859,7 @@ class _SheetWriter:
         n = total = 0
         for row in table.iter_rows():
             if n == self.per_sheet:   # never drop a row: go on in another sheet
-                _finish_sheet(self.wb, ws, table, n, self.fmt, chart=False, widths=self.widths)
+                self.finish(ws, n, chart=False)
                 names.append(_part_name(table.name, len(names) + 1))
                 ws, by_type = self.start(names[-1])
                 n = 0
@@ -857,7 +871,7 @@ class _SheetWriter:
                     n += self.merged_row(ws, n, row, need) - 1
                     continue
                 if need > LINE_HEIGHT:
-                    ws.set_row(n, min(need, MAX_ROW_HEIGHT))
+                    ws.set_row(n, min(need, 2 * LINE_HEIGHT if table.compact else MAX_ROW_HEIGHT))
             for c, value in enumerate(row):
                 if value is None or value == "":
                     continue   # blank: the column's format shows through
@@ -868,7 +882,7 @@ class _SheetWriter:
                     write(n, c, value, col_fmt[c])
         if table.total and n:
             self.totals(ws, n)
-        _finish_sheet(self.wb, ws, table, n, self.fmt, chart=len(names) == 1, widths=self.widths)
+        self.finish(ws, n, chart=len(names) == 1)
         return total, names
 
     def merged_row(self, ws, n: int, row, need: float) -> int:
@@ -885,6 +899,27 @@ class _SheetWriter:
 
 
 MAX_SHEET_ROWS = 1_048_576   # Excel's rows per sheet (the header included)
+COMPACT_WIDTH = 36           # the widest column of a table printed as filed (报送情况)
+STATUS_PRINTED = 12          # 报送情况 prints 单位编码 … 联系电话; files, history and hashes stay on screen
+
+
+def _print_heading(ws, heading: Heading | None, table: Table, border=None) -> None:
+    """Every printed page says what it is: the title in the middle, the issuer left, the date right; a table
+    printed as filed gets borders and fits one page wide."""
+    if heading is not None and (heading.title or heading.issuer or heading.date):
+        def esc(text: str) -> str:
+            return text.replace("&", "&&")
+        # (a size code is followed by a space: "&9" before "2026年" would read as size 92026)
+        ws.set_header(f'&L&"宋体"&9 {esc(heading.issuer)}&C&"宋体,加粗"&12 {esc(heading.title)}　{esc(table.name)}'
+                      f'&R&"宋体"&9 {esc(heading.date)}', {"margin": 0.3})
+        ws.set_margins(top=0.9)
+    if table.compact:
+        n = max(table.n_rows + (1 if table.total and table.n_rows else 0), 1)
+        last = (table.printed or len(table.columns)) - 1
+        if border is not None:
+            ws.conditional_format(0, 0, n, last, {"type": "no_errors", "format": border})
+        ws.print_area(0, 0, n, last)
+        ws.fit_to_pages(1, 0)
 
 
 def _part_name(name: str, part: int) -> str:
