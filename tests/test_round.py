@@ -352,6 +352,10 @@ def test_a_mailed_workbook_of_another_unit_and_lateness_by_the_servers_clock(rou
     lines = board(round_dir)
     assert "待确认" in lines["306001"] and "待确认" in lines["307001"]
     assert "逾期 2 天" in lines["405002"]          # received 1月17日, the deadline 1月15日; its Date header said 14日
+    with StateStore(round_dir / "本轮状态.sqlite") as store:
+        mailed = {v["claimed"]: v for v in store.versions()}
+    assert mailed["405002"]["channel"] == "邮件" and "Message-ID <b@ts>" in mailed["405002"]["detail"]
+    assert mailed["405002"]["arrived"].startswith("2025-01-17 09:00")     # the server's time, recorded
 
 
 def _round_with_returns(round_dir):
@@ -395,3 +399,25 @@ def test_the_status_sheet_renders_as_filed(round_dir, tmp_path):
     assert [line.split()[0] for line in lines] == ["306001", "405002", "731002", "307001", "306002"]
     assert all("0335-4041234" in line for line in lines[:1]) and "第 1 页" in text
     assert "SHA" not in text and "@example.cn" not in text         # files, hashes and addresses stay on screen
+
+
+def test_mail_inside_the_round_takes_its_settings_and_records_what_was_sent(round_dir, smtp_server):
+    outbox, port = smtp_server
+    settings = round_dir / "设置.toml"
+    text = settings.read_text(encoding="utf-8")
+    for key, value in (("sender", '"kx@example.cn"'), ("sender_name", '"青溪县财政局预算科"'), ("smtp", '"127.0.0.1"'),
+                       ("security", '"none"'), ("interval", "0")):
+        text = re.sub(rf'(?m)^{key} = [^#]*#', f"{key} = {value}    #", text, count=1)   # the first: [mail]
+    text = re.sub(r"(?m)^port = 0 ", f"port = {port} ", text, count=1)
+    settings.write_text(text, encoding="utf-8")
+    assert run("generate").exit_code == 0
+    r = run("mail", "--send")
+    assert r.exit_code == 0 and "已发送 5 封" in r.output, r.output
+    assert {to[0] for to, _ in outbox.messages} >= {"bdhkx@example.cn", "fnkx@example.cn"}
+    assert "于2025年1月15日前" in outbox.messages[0][1].get_body().get_content()      # the round's deadline
+    assert "青溪县财政局预算科" in str(outbox.messages[0][1]["From"])
+    with StateStore(round_dir / "本轮状态.sqlite") as store:
+        assert sorted(e["unit"] for e in store.events() if e["event"] == "已下发") == [
+            "306001", "306002", "307001", "405002", "731002"]
+    r = run("mail", "--send")                                    # never twice
+    assert r.exit_code == 0 and "已发送 0 封" in r.output and len(outbox.messages) == 5

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS events(
     UNIQUE(unit, event, sha256, day));
 CREATE TABLE IF NOT EXISTS versions(
     sha256 TEXT PRIMARY KEY, unit TEXT NOT NULL DEFAULT '', claimed TEXT NOT NULL DEFAULT '',
-    channel TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', arrived TEXT NOT NULL DEFAULT '',
+    channel TEXT NOT NULL DEFAULT '', source TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '',
+    arrived TEXT NOT NULL DEFAULT '',
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, year INTEGER, form TEXT NOT NULL DEFAULT '',
     fate TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', errors INTEGER NOT NULL DEFAULT 0,
     warnings INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '[]');
@@ -150,9 +151,10 @@ class StateStore:
         with self.transaction():
             for r in rows:
                 self.db.execute(
-                    "INSERT INTO versions(sha256, unit, claimed, channel, source, arrived, first_seen, last_seen, year,"
-                    " form, fate, reason, errors, warnings, findings) VALUES (:sha256, :unit, :claimed, :channel,"
-                    " :source, :arrived, :seen, :seen, :year, :form, :fate, :reason, :errors, :warnings, :findings)"
+                    "INSERT INTO versions(sha256, unit, claimed, channel, source, detail, arrived, first_seen, last_seen,"
+                    " year, form, fate, reason, errors, warnings, findings) VALUES (:sha256, :unit, :claimed, :channel,"
+                    " :source, :detail, :arrived, :seen, :seen, :year, :form, :fate, :reason, :errors, :warnings,"
+                    " :findings)"
                     " ON CONFLICT(sha256) DO UPDATE SET last_seen=:seen, unit=:unit, claimed=:claimed, fate=:fate,"
                     " reason=:reason, errors=:errors, warnings=:warnings, findings=:findings, year=:year, form=:form,"
                     " arrived=CASE WHEN arrived='' THEN :arrived ELSE arrived END",
@@ -237,6 +239,8 @@ def versions(col, mailed: dict | None = None) -> list[dict]:
         rows.append({
             "sha256": rec.sha256, "unit": rec.unit_code if rec.payload else "", "claimed": claimed,
             "channel": "邮件" if mail else "文件夹", "source": rec.display,
+            "detail": f"发件人 {mail[1]}，Message-ID {mail[3] if len(mail) > 3 else ''}，服务器收到 {mail[0]}" if mail
+            else "",
             "arrived": (mail[0] if mail and mail[0] else now_text(rec.mtime) if rec.mtime else ""),
             "year": int(rec.stamp.year) if rec.payload and rec.stamp.year else None,
             "form": rec.stamp.form if rec.payload else "", "fate": str(rec.fate), "reason": rec.reason,

@@ -568,7 +568,8 @@ def _save(outdir: Path, name: str, data: bytes, digest: str) -> Path:
 
 
 def received(folder) -> dict:
-    """sha256 → (mail date, sender, unit code) of what fetch saved into this inbox folder (for 报送情况)."""
+    """sha256 → (when the server received the mail, sender, sender's unit code, Message-ID) of what fetch saved into
+    this inbox folder (for 报送情况 and the round's record of versions)."""
     path = log_path_for(folder)
     out = {}
     if not path.is_file():
@@ -578,7 +579,8 @@ def received(folder) -> dict:
             for r in csv.DictReader(fh):
                 r = {k: unguard(v or "") for k, v in r.items() if k}
                 if r.get("结果") == SAVED and r.get("SHA-256"):
-                    out.setdefault(r["SHA-256"], (r.get("邮件时间", ""), r.get("发件人", ""), r.get("单位编码", "")))
+                    out.setdefault(r["SHA-256"], (r.get("邮件时间", ""), r.get("发件人", ""), r.get("单位编码", ""),
+                                                  r.get("Message-ID", "")))
     except (OSError, UnicodeDecodeError, csv.Error):
         return {}
     return out
