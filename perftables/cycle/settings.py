@@ -33,7 +33,8 @@ class Setting:
     required: bool = False
 
 
-SECTIONS = {"round": "本轮", "mail": "发送邮件（perftables mail）", "fetch": "取回邮件（perftables fetch）"}
+SECTIONS = {"round": "本轮", "mail": "发送邮件（perftables mail）", "fetch": "取回邮件（perftables fetch）",
+            "web": "网页（perftables serve）"}
 SPEC = (
     Setting("round", "year", "int", None, "预算年度（四位数字）", required=True),
     Setting("round", "form", "str", "", "表式（perftables forms 列出全部），如 hebei-project、hebei-selfeval、hubei-dept",
@@ -61,6 +62,11 @@ SPEC = (
     Setting("fetch", "user", "str", "", "登录名（邮箱地址；密码从不写在这里）"),
     Setting("fetch", "folder", "str", "收件箱", "邮箱文件夹"),
     Setting("fetch", "since", "date", None, "只取这天以后收到的邮件（空：全部）"),
+    Setting("web", "base_url", "str", "", "各单位访问本机网页的地址，如 http://192.168.1.20:8080（上传链接由它组成）"),
+    Setting("web", "host", "str", "127.0.0.1", "网页在哪个地址监听（127.0.0.1：只有本机；0.0.0.0：局域网）"),
+    Setting("web", "port", "int", 8080, "网页端口"),
+    Setting("web", "max_upload_mb", "int", 20, "单个上传文件的上限（MB）"),
+    Setting("web", "session_minutes", "int", 30, "登录后多久不操作需重新登录（分钟）"),
 )
 BY_KEY = {(s.section, s.key): s for s in SPEC}
 

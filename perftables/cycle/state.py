@@ -40,6 +40,11 @@ CREATE TABLE IF NOT EXISTS versions(
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, year INTEGER, form TEXT NOT NULL DEFAULT '',
     fate TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', errors INTEGER NOT NULL DEFAULT 0,
     warnings INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS links(
+    unit TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL, generation INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS uploads(
+    id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, time TEXT NOT NULL, name TEXT NOT NULL,
+    size INTEGER NOT NULL, stored TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions(
     id INTEGER PRIMARY KEY, time TEXT NOT NULL, action TEXT NOT NULL, sha256 TEXT NOT NULL,
     unit TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', by TEXT NOT NULL DEFAULT '');
@@ -193,6 +198,36 @@ class StateStore:
             out[sha] = Decision(Action(action), sha, unit, time, by, note)
         return out
 
+    # ------------------------------------------------------------------------------------ links and uploads
+
+    def set_link(self, unit: str, token_hash: str, generation: int) -> None:
+        """The unit's upload link (only a hash of its token is kept); a new one replaces the old."""
+        with self.transaction():
+            self.db.execute("INSERT OR REPLACE INTO links VALUES (?, ?, ?, ?)",
+                            (unit, token_hash, now_text(), generation))
+
+    def links(self) -> dict[str, tuple[str, int]]:
+        """unit → (the hash of its link's token, the link's generation)."""
+        return {u: (h, g) for u, h, g in self.db.execute("SELECT unit, token_hash, generation FROM links")}
+
+    def unit_of_link(self, token_hash: str) -> str | None:
+        row = self.db.execute("SELECT unit FROM links WHERE token_hash=?", (token_hash,)).fetchone()
+        return row[0] if row else None
+
+    def add_upload(self, sha256: str, unit: str, name: str, size: int, stored: str) -> dict:
+        when = now_text()
+        with self.transaction():
+            cur = self.db.execute("INSERT INTO uploads(sha256, unit, time, name, size, stored) VALUES (?, ?, ?, ?, ?, ?)",
+                                  (sha256, unit, when, name, size, stored))
+        return {"id": cur.lastrowid, "sha256": sha256, "unit": unit, "time": when, "name": name, "size": size,
+                "stored": stored}
+
+    def uploads(self, unit: str | None = None) -> list[dict]:
+        cur = self.db.execute("SELECT id, sha256, unit, time, name, size, stored FROM uploads"
+                              + (" WHERE unit=?" if unit else "") + " ORDER BY id", (unit,) if unit else ())
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur]
+
     # ------------------------------------------------------------------------------------ migration
 
     def migrate_ledger(self, ledger_json: Path, key_of) -> int:
@@ -222,11 +257,12 @@ class _Transaction:
         self.db.execute("ROLLBACK" if kind else "COMMIT")
 
 
-def versions(col, mailed: dict | None = None) -> list[dict]:
+def versions(col, mailed: dict | None = None, uploaded: dict | None = None) -> list[dict]:
     """The rows record_versions keeps for a collection: every file with content (an archive's members too),
-    which unit its stamp names and which it came from, its channel, when it reached us, what was found."""
+    which unit its stamp names and which it came from, its channel, when it reached us, what was found.
+    mailed: sha256 → (time, sender, unit, Message-ID) from fetch; uploaded: sha256 → (time, unit, name)."""
     from .collect import claimed_by_name
-    mailed = mailed or {}
+    mailed, uploaded = mailed or {}, uploaded or {}
     rows = []
     for rec in col.files:
         if not rec.sha256:
@@ -234,14 +270,19 @@ def versions(col, mailed: dict | None = None) -> list[dict]:
         mail = mailed.get(rec.sha256)
         ret = rec.result if rec.packed is not None else None
         findings = [{"sheet": f.sheet, "cell": f.cell, "rule": f.rule_id, "severity": str(f.severity),
-                     "message": f.message} for f in (ret.findings if ret else [])]
-        claimed = (mail[2] if mail and len(mail) > 2 else "") or claimed_by_name(rec.display, col.roster)
+                     "message": f.message, "fix": f.fix, "target": list(f.target)} for f in (ret.findings if ret else [])]
+        up = uploaded.get(rec.sha256)
+        claimed = ((mail[2] if mail and len(mail) > 2 else "") or (up[1] if up else "")
+                   or claimed_by_name(rec.display, col.roster))
+        channel, detail, arrived = "文件夹", "", now_text(rec.mtime) if rec.mtime else ""
+        if mail:
+            channel, arrived = "邮件", mail[0] or arrived
+            detail = f"发件人 {mail[1]}，Message-ID {mail[3] if len(mail) > 3 else ''}，服务器收到 {mail[0]}"
+        elif up:
+            channel, arrived, detail = "上传", up[0], f"单位上传链接，原文件名 {up[2]}"
         rows.append({
             "sha256": rec.sha256, "unit": rec.unit_code if rec.payload else "", "claimed": claimed,
-            "channel": "邮件" if mail else "文件夹", "source": rec.display,
-            "detail": f"发件人 {mail[1]}，Message-ID {mail[3] if len(mail) > 3 else ''}，服务器收到 {mail[0]}" if mail
-            else "",
-            "arrived": (mail[0] if mail and mail[0] else now_text(rec.mtime) if rec.mtime else ""),
+            "channel": channel, "source": rec.display, "detail": detail, "arrived": arrived,
             "year": int(rec.stamp.year) if rec.payload and rec.stamp.year else None,
             "form": rec.stamp.form if rec.payload else "", "fate": str(rec.fate), "reason": rec.reason,
             "errors": rec.errors, "warnings": rec.warnings,

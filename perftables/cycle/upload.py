@@ -1,0 +1,95 @@
+"""A return uploaded on the round's web console: kept, reviewed at once, recorded — the same checks as collect.
+
+The uploaded bytes are stored by their content hash under the round's inbox (2-收件箱/网页上传/), never under the
+name the browser sent; the next `perftables collect` reads them like any other return. The review is collect's
+own, on this one file, with the unit of the link as where it came from (a workbook stamped for another unit is
+待确认, never current). Findings are compared with the unit's previous upload (问题销号)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..core.errors import PerftablesError
+from ..core.files import write_bytes
+from ..io.book import sniff
+from .collect import Collection, FileRecord, collect
+from .state import StateStore, versions
+
+UPLOADS = "网页上传"
+ACCEPTED_KINDS = {"xlsx": "xlsx", "xls": "xls", "ods": "ods", "docx": "docx", "doc": "doc", "zip": "zip"}
+RESOLVED, OPEN, NEW = "已解决", "仍存在", "新出现"
+
+
+class UploadError(PerftablesError):
+    """An upload that is not a return at all (a Chinese message for the clerk)."""
+
+
+@dataclass
+class Upload:
+    """What an upload became: its records (an archive's members too), and each finding against the last upload."""
+    sha256: str
+    name: str
+    records: list[FileRecord]
+    collection: Collection
+    tracked: list[tuple[str, dict]] = field(default_factory=list)   # (已解决/仍存在/新出现, finding)
+
+    @property
+    def main(self) -> FileRecord:
+        """The record the clerk cares about: the reviewed return (or the first, with its reason)."""
+        return next((r for r in self.records if r.packed is not None), self.records[-1])
+
+
+def _key(f: dict) -> tuple:
+    """A finding's identity across versions: its sheet, rule and place in the form (not the cell address)."""
+    return (f.get("sheet"), f.get("rule"), tuple(f.get("target") or ()) or f.get("cell"))
+
+
+def track(previous: list[dict], now: list[dict]) -> list[tuple[str, dict]]:
+    """Each finding of the new version as 仍存在 or 新出现, and each of the last one that is gone as 已解决."""
+    before = {_key(f) for f in previous}
+    after = {_key(f) for f in now}
+    return ([(OPEN if _key(f) in before else NEW, f) for f in now]
+            + [(RESOLVED, f) for f in previous if _key(f) not in after])
+
+
+def receive(rnd, store: StateStore, unit: str, name: str, data: bytes) -> Upload:
+    """Keep, review and record one upload of a unit (see the module's note)."""
+    kind = sniff(data)
+    if kind not in ACCEPTED_KINDS:
+        raise UploadError(f"“{name}”不是可以上传的文件（可上传 xlsx、xls、et、ods、docx 或 zip），请上传填好的表")
+    sha = hashlib.sha256(data).hexdigest()
+    stored = rnd.inbox / UPLOADS / f"{sha}.{ACCEPTED_KINDS[kind]}"
+    if not stored.is_file():
+        write_bytes(stored, data)
+    previous = _last_findings(store, unit)
+    up = store.add_upload(sha, unit, name[:200], len(data), str(stored.relative_to(rnd.folder)))
+    ledger = rnd.ledger(store)
+    col = collect([stored], roster=rnd.roster(), year=rnd.year, kind=rnd.kind, workers=1,
+                  decisions=ledger.decided, claims={sha: (unit, "上传链接")})
+    for rec in col.files:
+        rec.display = name if rec.display == stored.name else rec.display.replace(stored.name, name, 1)
+    arrival = {sha: (up["time"], "网页上传", unit, "")}
+    ledger.observe(col, mailed=arrival)
+    ledger.save()
+    store.record_versions(versions(col, uploaded={sha: (up["time"], unit, name)}))
+    result = Upload(sha, name, col.files, col)
+    now = json.loads(next((v["findings"] for v in store.versions() if v["sha256"] == result.main.sha256), "[]"))
+    result.tracked = track(previous, now) if previous is not None else [(NEW, f) for f in now]
+    return result
+
+
+def _last_findings(store: StateStore, unit: str) -> list[dict] | None:
+    """The findings of the unit's last reviewed upload (None before any)."""
+    shas = [u["sha256"] for u in store.uploads(unit)]
+    by_sha = {v["sha256"]: v for v in store.versions()}
+    for sha in reversed(shas):
+        v = by_sha.get(sha)
+        if v is not None:
+            return json.loads(v["findings"] or "[]")
+    return None
+
+
+def stored_path(rnd, upload: dict) -> Path:
+    return rnd.folder / upload["stored"]
