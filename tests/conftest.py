@@ -12,6 +12,7 @@ from perftables.cli.demo import EXAMPLES
 from perftables.forms.form import load_form
 from perftables.cycle.generate import Options, fill_from_record, form_for_unit, workbook_bytes
 from perftables.model.roster import Project, Unit, read_roster
+from perftables.io import keys
 
 ROOT = Path(__file__).resolve().parent.parent
 # every test signs and verifies with the published example key, as the bundled example returns do
@@ -163,3 +164,22 @@ def fix_731002(fill, form):
         if row["name"] == "群众满意度":
             row.update(op="≥", num="90", unit="%")
     fill["projects"]["项目5"]["fields"][form.plan_fields()[-1].field] = 100
+
+
+@pytest.fixture
+def round_dir(tmp_path, monkeypatch):
+    """A round made by `perftables init` as a coordinator types it; the tests run inside it."""
+    folder = tmp_path / "青溪县2025目标"
+    r = run("init", folder, "--year", 2025, "--form", "hebei-project", "--roster", EXAMPLES / "roster.csv",
+            "--title", "青溪县2025年项目支出绩效目标", "--issuer", "青溪县财政局", "--deadline", "2025年1月15日")
+    assert r.exit_code == 0, r.output
+    monkeypatch.chdir(folder)
+    return folder
+
+
+def returns_of(folder: Path, codes, **opts) -> dict[str, bytes]:
+    """The seed units' returns as their clerks filled them, on templates signed with the round's key."""
+    roster = read_roster(EXAMPLES / "roster.csv")
+    seeds = json.loads((EXAMPLES / "seed_tables.json").read_text(encoding="utf-8"))
+    with keys.using(folder / "签名密钥.key"):
+        return {code: seed_return(roster, seeds, code, **opts) for code in codes}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, corrected_return, run, seed_return
+from conftest import EXAMPLES, ROOT, corrected_return, returns_of, round_dir, run, seed_return  # noqa: F401
 from perftables.core.dates import parse_date
 from perftables.cycle.round import Round, find_round
 from perftables.cycle.settings import SettingsError, read_settings
@@ -21,26 +21,6 @@ from perftables.io import keys
 from perftables.model.roster import read_roster
 
 ROSTER = EXAMPLES / "roster.csv"
-
-
-@pytest.fixture
-def round_dir(tmp_path, monkeypatch):
-    """A round made by `perftables init` as a coordinator types it; the tests run inside it."""
-    folder = tmp_path / "青溪县2025目标"
-    r = run("init", folder, "--year", 2025, "--form", "hebei-project", "--roster", ROSTER,
-            "--title", "青溪县2025年项目支出绩效目标", "--issuer", "青溪县财政局", "--deadline", "2025年1月15日")
-    assert r.exit_code == 0, r.output
-    monkeypatch.chdir(folder)
-    return folder
-
-
-def returns_of(folder: Path, codes, **opts) -> dict[str, bytes]:
-    """The seed units' returns as their clerks filled them, on templates signed with the round's key."""
-    import json
-    roster = read_roster(ROSTER)
-    seeds = json.loads((EXAMPLES / "seed_tables.json").read_text(encoding="utf-8"))
-    with keys.using(folder / "签名密钥.key"):
-        return {code: seed_return(roster, seeds, code, **opts) for code in codes}
 
 
 def board(folder) -> dict[str, str]:

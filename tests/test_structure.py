@@ -15,7 +15,7 @@ import perftables
 
 PACKAGE = Path(perftables.__file__).parent
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["core", "forms", "model", "io", "review", "cycle", "outputs", "mail", "api", "cli"]
+PACKAGES = ["core", "forms", "model", "io", "review", "cycle", "outputs", "mail", "web", "api", "cli"]
 
 
 def module_name(path: Path) -> str:

@@ -3,6 +3,7 @@ command of the cycle take what it is not given from the round it runs in (cycle.
 from __future__ import annotations
 
 import contextlib
+import os
 import datetime as dt
 import functools
 from pathlib import Path
@@ -171,4 +172,77 @@ void = _decision_command(Action.VOID, "void", "作废一个收到的版本（文
                          "文件本身留在收件箱里不动。")
 accept = _decision_command(Action.ACCEPT, "accept", "采用一个版本（文件名或 SHA-256 前 8 位以上）：待确认的文件经核实后采用，"
                            "或让单位较早的一份代替较新的一份，作为该单位的报送。")
-COMMANDS = (init, key_group, status, void, accept)
+@click.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--host", default=None, help="监听地址（默认取设置 [web] host，即 127.0.0.1：只有本机能打开）")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="端口（默认取设置 [web] port）")
+@click.option("--set-password", is_flag=True, help="设置协调人登录密码（提示输入，或取环境变量 PERFTABLES_ADMIN_PASSWORD）")
+def serve(folder, host, port, set_password):
+    """本轮的网页：各单位凭链接上传、立即看到审核结果；协调人登录后看进度、确认通过、作废或采用。
+
+    \b
+    示例：
+        perftables serve --set-password        （第一次：设置协调人密码）
+        perftables serve                        （在本轮文件夹中；浏览器打开显示的地址）
+        perftables links --csv 上传链接.csv       （各单位的上传链接）
+    """
+    from ..api.console import console
+    from ..web.app import ADMIN_META
+    from ..web.security import hash_password
+    from ..web.serve import exposure, run
+    rnd = find_round(folder) if folder else need_round(None)
+    if set_password:
+        password = os.environ.get(PASSWORD_ENV) or click.prompt("协调人密码", hide_input=True, confirmation_prompt="再输一次")
+        if len(password) < 8:
+            raise MissingOption("密码至少 8 位")
+        with rnd.store() as store:
+            store.set_meta(ADMIN_META, hash_password(password))
+        click.echo(f"已设置协调人密码（只保存加盐的散列，在 {rnd.state_path.name} 中）")
+        return
+    with rnd.store() as store:
+        if not store.meta(ADMIN_META):
+            raise MissingOption("还没有协调人密码，进度页无法登录：先运行 perftables serve --set-password")
+    web = rnd.settings
+    host, port = host or web["web.host"], port or web["web.port"]
+    with rnd.using_key():
+        app = console(rnd)
+        click.echo(f"{rnd.title}：网页已启动 http://{host}:{port}/ （协调人登录）；各单位的上传链接：perftables links")
+        warning = exposure(host)
+        if warning:
+            click.echo(warning, err=True)
+        click.echo("按 Ctrl+C 停止")
+        run(app, host, port, max_mb=web["web.max_upload_mb"])
+
+
+PASSWORD_ENV = "PERFTABLES_ADMIN_PASSWORD"
+
+
+@click.command()
+@click.argument("folder", required=False, type=click.Path(file_okay=False))
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None, help="同时写出 CSV")
+@click.option("--revoke", multiple=True, help="作废这个单位的旧链接、换一个新的（可给多次）")
+def links(folder, csv_path, revoke):
+    """各单位的上传链接（凭链接打开本单位的网页上传、查看审核结果；不需要账号）。"""
+    from ..cycle.links import link_url, unit_links
+    rnd = find_round(folder) if folder else need_round(None)
+    roster = rnd.roster()
+    unknown = [c for c in revoke if roster.unit(c) is None]
+    if unknown:
+        raise MissingOption("名单中没有这些单位编码：" + "、".join(unknown))
+    with rnd.store() as store:
+        tokens = unit_links(store, rnd.key(), [u.code for u in roster.units], revoke=tuple(revoke))
+    base = rnd.settings["web.base_url"]
+    rows = [[u.code, u.name, link_url(base, tokens[u.code])] for u in roster.units]
+    for row in rows:
+        click.echo("  ".join(row))
+    if not base:
+        click.echo("注意：设置.toml 的 [web] base_url 还没填，链接只有路径部分；填上本机在局域网的地址"
+                   "（如 http://192.168.1.20:8080）后再运行本命令", err=True)
+    for code in revoke:
+        click.echo(f"{code} 的旧链接已作废", err=True)
+    if csv_path:
+        write_csv(csv_path, [["单位编码", "单位名称", "上传链接"]], rows)
+        click.echo(f"CSV：{csv_path}")
+
+
+COMMANDS = (init, key_group, status, void, accept, serve, links)

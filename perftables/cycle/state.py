@@ -190,6 +190,11 @@ class StateStore:
                             (d.time, d.action.value, sha256, unit, note, by))
         return d
 
+    def decision_log(self) -> list[Decision]:
+        """Every decision ever recorded, newest first (the audit log)."""
+        return [Decision(Action(action), sha, unit, time, by, note) for time, action, sha, unit, note, by in
+                self.db.execute("SELECT time, action, sha256, unit, note, by FROM decisions ORDER BY id DESC")]
+
     def decisions(self) -> dict[str, Decision]:
         """The decision that stands on each version (the latest)."""
         out = {}

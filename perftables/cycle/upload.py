@@ -93,3 +93,25 @@ def _last_findings(store: StateStore, unit: str) -> list[dict] | None:
 
 def stored_path(rnd, upload: dict) -> Path:
     return rnd.folder / upload["stored"]
+
+
+def review_of(store: StateStore, upload_id: int, unit: str) -> dict | None:
+    """What one upload of the unit became, from the round's state: the upload, its versions (an archive's
+    members too) and its findings against the unit's previous upload. None: not this unit's upload."""
+    ups = store.uploads(unit)
+    at = next((i for i, u in enumerate(ups) if u["id"] == upload_id), None)
+    if at is None:
+        return None
+    up = ups[at]
+    by_sha = {v["sha256"]: v for v in store.versions()}
+    mine = [v for v in by_sha.values() if v["sha256"] == up["sha256"] or v["source"].startswith(up["name"] + "!")]
+    reviewed = next((v for v in mine if v["unit"]), mine[0] if mine else None)
+    now = json.loads(reviewed["findings"]) if reviewed else []
+    before = next((by_sha[u["sha256"]] for u in reversed(ups[:at]) if u["sha256"] in by_sha), None)
+    tracked = track(json.loads(before["findings"]), now) if before else [(NEW, f) for f in now]
+    order = {NEW: 0, OPEN: 1, RESOLVED: 2}
+    tracked.sort(key=lambda t: (order[t[0]], t[1].get("severity") != "错误"))
+    return {"upload": up, "versions": mine, "version": reviewed, "tracked": tracked, "first": before is None,
+            "errors": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") == "错误"),
+            "warnings": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") != "错误"),
+            "resolved": sum(1 for s, _ in tracked if s == RESOLVED)}

@@ -1,0 +1,233 @@
+"""The round's web console (issue 30), through Flask's test client: links, the clerk's upload and review, 问题销号,
+the annotated workbook, the board and its decisions, and the security rules."""
+from __future__ import annotations
+
+import io
+import re
+
+import openpyxl
+import pytest
+
+from conftest import corrected_return, returns_of, round_dir, run  # noqa: F401
+from perftables.api.console import console
+from perftables.cycle.links import token_hash, unit_links
+from perftables.cycle.round import Round
+from perftables.io import keys
+from perftables.web.app import ADMIN_META
+from perftables.web.security import check_password, hash_password
+
+PASSWORD = "青溪县2025-secret"
+
+
+@pytest.fixture
+def site(round_dir):
+    """The console of a round whose templates were made, with the coordinator's password set; the units' links."""
+    assert run("generate").exit_code == 0
+    rnd = Round.load(round_dir)
+    with rnd.store() as store:
+        store.set_meta(ADMIN_META, hash_password(PASSWORD))
+        tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
+    with rnd.using_key():
+        app = console(rnd)
+        app.config["TESTING"] = True
+        yield app, tokens, rnd
+
+
+def clerk(app, token):
+    c = app.test_client()
+    r = c.get(f"/t/{token}")
+    assert r.status_code == 302 and r.headers["Location"] == "/u" and token not in r.headers["Location"]
+    return c
+
+
+def csrf_of(client, path="/u"):
+    return re.search(r'name="csrf" value="([^"]+)"', client.get(path).get_data(as_text=True))[1]
+
+
+def upload(client, name, data):
+    token = csrf_of(client)
+    return client.post("/u/upload", data={"csrf": token, "file": (io.BytesIO(data), name)},
+                       content_type="multipart/form-data")
+
+
+def admin(app):
+    c = app.test_client()
+    token = re.search(r'name="csrf" value="([^"]+)"', c.get("/login").get_data(as_text=True))[1]
+    r = c.post("/login", data={"csrf": token, "password": PASSWORD, "name": "张三"})
+    assert r.status_code == 303, r.get_data(as_text=True)
+    return c
+
+
+def test_password_hash_is_salted_scrypt():
+    stored = hash_password(PASSWORD)
+    assert stored.startswith("scrypt$") and PASSWORD not in stored and stored != hash_password(PASSWORD)
+    assert check_password(PASSWORD, stored) and not check_password("wrong", stored)
+
+
+def test_a_clerk_uploads_sees_the_review_and_fixes_it(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["731002"])
+    page = c.get("/u").get_data(as_text=True)
+    assert "731002 保定市科学技术协会（机关）" in page and "2025年1月15日" in page
+    t = c.get("/u/template")
+    assert t.status_code == 200 and "filename*=UTF-8''731002_" in t.headers["Content-Disposition"]
+    data = returns_of(rnd.folder, ["731002"])["731002"]
+    r = upload(c, "保定的表.xlsx", data)
+    assert r.status_code == 303
+    result = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "个错误必须修改" in result and "怎么改" in result and "新出现" in result
+    # the clerk's own workbook back, annotated, nothing typed rewritten
+    link = re.search(r'href="(/u/annotated/\d+)"', result)[1]
+    book = c.get(link)
+    from urllib.parse import quote
+    assert book.status_code == 200 and quote("审核意见") in book.headers["Content-Disposition"]
+    wb = openpyxl.load_workbook(io.BytesIO(book.data))
+    assert any(cell.comment for ws in wb.worksheets for row in ws.iter_rows() for cell in row)
+    # the fix: findings tracked across versions
+    stored = next((rnd.inbox / "网页上传").glob("*.xlsx"))
+    with keys.using(rnd.key_path):
+        fixed = corrected_return(stored)
+    r = upload(c, "改好了.xlsx", fixed)
+    result = c.get(r.headers["Location"]).get_data(as_text=True)
+    resolved = int(re.search(r"已解决 (\d+) 个", result)[1])
+    assert resolved >= 1 and "仍存在" in result
+    # the same file is collected by collect, and the board agrees
+    assert run("collect").exit_code == 0
+    st = run("status").output
+    assert re.search(r"731002 .*2 次报送", st), st
+
+
+def test_another_units_workbook_uploaded_is_held(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["306001"])
+    data = returns_of(rnd.folder, ["307001"])["307001"]
+    r = upload(c, "表.xlsx", data)
+    result = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "待确认" in result and "307001" in result and "306001" in result
+    assert "待确认" in run("status").output
+
+
+def test_a_unit_sees_only_its_own(site):
+    app, tokens, rnd = site
+    a = clerk(app, tokens["731002"])
+    r = upload(a, "a.xlsx", returns_of(rnd.folder, ["731002"])["731002"])
+    result_path = r.headers["Location"]
+    b = clerk(app, tokens["307001"])
+    assert b.get(result_path).status_code == 404
+    assert b.get(result_path.replace("result", "annotated")).status_code == 404
+
+
+def test_not_a_return_and_too_big(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["307001"])
+    r = upload(c, "照片.jpg", b"\xff\xd8\xff\xe0" + b"0" * 100)
+    assert r.status_code == 400 and "不是可以上传的文件" in r.get_data(as_text=True)
+    app.config["MAX_CONTENT_LENGTH"] = 1 << 20
+    r = upload(c, "大.xlsx", b"PK\x03\x04" + b"0" * (2 << 20))
+    assert r.status_code == 413 and "文件太大" in r.get_data(as_text=True) and "1 MB" in r.get_data(as_text=True)
+    assert not (rnd.inbox / "网页上传").exists() or not any((rnd.inbox / "网页上传").iterdir())
+
+
+def test_unknown_and_revoked_links_look_the_same_and_guessing_is_throttled(site):
+    app, tokens, rnd = site
+    c = app.test_client()
+    unknown = c.get("/t/" + "A" * 32)
+    assert run("links", "--revoke", "307001").exit_code == 0
+    revoked = c.get(f"/t/{tokens['307001']}")
+    assert unknown.status_code == revoked.status_code == 404 and unknown.data == revoked.data
+    assert "链接可能已失效" in unknown.get_data(as_text=True)
+    for _ in range(20):
+        c.get("/t/" + "B" * 32)
+    assert c.get(f"/t/{tokens['306001']}").status_code == 429     # even a right token, once throttled
+
+
+def test_every_response_has_the_security_headers_and_the_cookie_is_strict(site):
+    app, tokens, rnd = site
+    c = app.test_client()
+    for path in ("/login", "/t/x", "/nosuch", "/static/style.css"):
+        r = c.get(path)
+        assert "script-src 'self'" in r.headers["Content-Security-Policy"] and "frame-ancestors 'none'" in \
+            r.headers["Content-Security-Policy"]
+        assert r.headers["X-Frame-Options"] == "DENY" and r.headers["X-Content-Type-Options"] == "nosniff"
+        assert r.headers["Referrer-Policy"] == "no-referrer"
+    r = app.test_client().get(f"/t/{tokens['306001']}")
+    cookie = r.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_state_changes_need_the_csrf_token_and_our_origin(site):
+    app, tokens, rnd = site
+    c = admin(app)
+    assert c.post("/units/307001/approve", data={}).status_code == 403
+    good = csrf_of(c, "/")
+    assert c.post("/units/307001/approve", data={"csrf": good}, headers={"Origin": "http://evil.example"}
+                  ).status_code == 403
+    assert c.get("/collect").status_code == 405                      # GET never changes anything
+
+
+def test_login_says_one_thing_and_is_throttled(site):
+    app, tokens, rnd = site
+    c = app.test_client()
+    token = csrf_of(c, "/login")
+    r = c.post("/login", data={"csrf": token, "password": "wrong"})
+    assert r.status_code == 401 and "密码不对" in r.get_data(as_text=True)
+    for _ in range(5):
+        c.post("/login", data={"csrf": token, "password": "wrong"})
+    r = c.post("/login", data={"csrf": token, "password": PASSWORD})
+    assert r.status_code == 429
+    assert c.get("/").status_code == 302                               # the board is behind the login
+
+
+def test_the_board_decides_and_records(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["307001"])
+    upload(c, "丰宁.xlsx", returns_of(rnd.folder, ["307001"])["307001"])
+    a = admin(app)
+    board = a.get("/").get_data(as_text=True)
+    assert "307001" in board and "丰宁满族自治县科学技术协会本级" in board and "已收到" in board
+    r = a.post("/units/307001/approve", data={"csrf": csrf_of(a, "/")})
+    assert r.status_code == 303 and "已确认通过" in a.get(r.headers["Location"]).get_data(as_text=True)
+    assert "  通过" in run("status").output
+    detail = a.get("/units/307001").get_data(as_text=True)
+    sha = re.search(r'/versions/([0-9a-f]{64})/void', detail)[1]
+    r = a.post(f"/versions/{sha}/void", data={"csrf": csrf_of(a, "/"), "note": "测试"})
+    assert r.status_code == 303
+    log = a.get("/audit").get_data(as_text=True)
+    assert "作废" in log and "张三" in log and "测试" in log
+    r = a.post("/collect", data={"csrf": csrf_of(a, "/")})
+    assert "已收集" in a.get(r.headers["Location"]).get_data(as_text=True)
+    assert a.get("/summary").status_code == 200
+
+
+def test_names_typed_by_people_are_escaped(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["307001"])
+    r = upload(c, "<script>alert(1)</script>.xlsx", returns_of(rnd.folder, ["307001"])["307001"])
+    page = c.get(r.headers["Location"]).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    assert "<script>" not in c.get("/u").get_data(as_text=True)
+
+
+def test_serve_refuses_without_a_password(round_dir):
+    r = run("serve")
+    assert r.exit_code == 2 and "--set-password" in r.output
+    r = run("serve", "--set-password", env={"PERFTABLES_ADMIN_PASSWORD": "short"})
+    assert r.exit_code == 2 and "至少 8 位" in r.output
+    r = run("serve", "--set-password", env={"PERFTABLES_ADMIN_PASSWORD": PASSWORD})
+    assert r.exit_code == 0
+    with Round.load(round_dir).store() as store:
+        assert check_password(PASSWORD, store.meta(ADMIN_META))
+
+
+def test_links_are_stable_revocable_and_hashed(round_dir):
+    first = run("links", "--csv", round_dir / "链接.csv")
+    assert first.exit_code == 0 and first.output.count("/t/") == 5 and "base_url" in first.output
+    again = run("links")
+    assert again.output == first.output.replace(f"CSV：{round_dir / '链接.csv'}\n", "")     # listed again, the same
+    token = re.search(r"306001 .* /t/(\S+)", first.output)[1]
+    assert len(token) == 32
+    with Round.load(round_dir).store() as store:
+        assert store.unit_of_link(token_hash(token)) == "306001"
+        assert token not in str(store.links())                      # only a hash is kept
+    run("links", "--revoke", "306001")
+    assert token not in run("links").output
