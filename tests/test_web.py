@@ -162,6 +162,9 @@ def test_state_changes_need_the_csrf_token_and_our_origin(site):
     good = csrf_of(c, "/")
     assert c.post("/units/307001/approve", data={"csrf": good}, headers={"Origin": "http://evil.example"}
                   ).status_code == 403
+    assert c.post("/units/307001/approve", data={"csrf": good}, headers={"Sec-Fetch-Site": "cross-site"}
+                  ).status_code == 403
+    assert c.post("/units/307001/approve", data={"csrf": good}, headers={"Origin": "null"}).status_code == 303
     assert c.get("/collect").status_code == 405                      # GET never changes anything
 
 

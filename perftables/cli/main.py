@@ -430,6 +430,9 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
            "进度台账": ledger_path(output), "导出文件夹": export_dir, "退改文件夹": feedback_dir}, inputs=inbox,
           reads=[roster])
     files = [i.path for i in walk_inputs(inbox)]
+    if not files and rnd is not None and tuple(map(str, inbox)) == (str(rnd.inbox),):
+        click.echo(f"本轮收件箱“{rnd.inbox}”里还没有文件（perftables fetch 取信，或把收到的文件放进去；网页上传的也在这里）")
+        return
     if not files:
         raise UserError("输入中没有任何文件：" + "、".join(f"“{i}”" for i in inbox))
     ros = read_roster(roster) if roster else None
