@@ -234,3 +234,58 @@ def test_links_are_stable_revocable_and_hashed(round_dir):
         assert token not in str(store.links())                      # only a hash is kept
     run("links", "--revoke", "306001")
     assert token not in run("links").output
+
+
+def test_the_letter_carries_each_units_upload_link(round_dir):
+    settings = round_dir / "设置.toml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace('base_url = ""', 'base_url = "http://192.168.1.20:8080"'),
+                        encoding="utf-8")
+    assert run("generate").exit_code == 0
+    r = run("mail")
+    assert r.exit_code == 0, r.output
+    import email
+    from email import policy
+    drafts = sorted((round_dir / "1-下发_邮件").glob("*.eml"))
+    bodies = {}
+    for path in drafts:
+        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        bodies[path.name[:6]] = msg.get_body(("plain",)).get_content()
+    links = {line.split()[0]: line.split()[-1] for line in run("links").output.splitlines() if "/t/" in line}
+    assert links["306001"].startswith("http://192.168.1.20:8080/t/")
+    assert links["306001"] in bodies["306001"] and links["307001"] not in bodies["306001"]
+    assert "网页上传" in bodies["306001"]
+
+
+def test_two_uploads_of_one_unit_at_once_are_both_kept_one_current(site):
+    import datetime as dt
+    import threading
+    app, tokens, rnd = site
+    first = returns_of(rnd.folder, ["307001"])["307001"]
+    second = returns_of(rnd.folder, ["307001"], created=dt.datetime(2025, 1, 12, 9))["307001"]
+    clients = [clerk(app, tokens["307001"]) for _ in range(2)]
+    tokens_ = [csrf_of(c) for c in clients]
+    codes = []
+
+    def send(c, t, name, data):
+        r = c.post("/u/upload", data={"csrf": t, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+        codes.append(r.status_code)
+    threads = [threading.Thread(target=send, args=(c, t, n, d)) for c, t, n, d in
+               zip(clients, tokens_, ("一.xlsx", "二.xlsx"), (first, second))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert codes == [303, 303]
+    with rnd.store() as store:
+        assert len(store.uploads("307001")) == 2 and len(store.versions()) == 2
+        ledger = rnd.ledger(store)
+        assert len(ledger.received("307001")) == 2 and ledger.latest("307001") is not None
+    assert "2 次报送" in run("status").output
+
+
+def test_many_part_uploads_are_refused(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["307001"])
+    data = {"csrf": csrf_of(c), **{f"f{i}": "x" for i in range(40)}}
+    r = c.post("/u/upload", data=data, content_type="multipart/form-data")
+    assert r.status_code == 413

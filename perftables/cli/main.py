@@ -518,7 +518,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
                 outdir = str(rnd.feedback)
             return _mail(outdir, roster, feedback, sender, from_name, subject, letter, year or rnd.year, deadline,
                          contact, mail_dir, dry_run, do_send, smtp, port, security, user, interval, book, remind,
-                         feedback_dir if remind else None)
+                         feedback_dir if remind else None, links=_upload_links(rnd, store))
     if remind and not ledger:
         raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
     book = Ledger.load(ledger) if ledger else None
@@ -528,8 +528,18 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
           do_send, smtp, port, security, user, interval, book, remind, feedback_dir)
 
 
+def _upload_links(rnd, store) -> dict | None:
+    """Each unit's upload address, when the round's web console has an address ([web] base_url)."""
+    from ..cycle.links import link_url, unit_links
+    base = rnd.settings["web.base_url"]
+    if not base:
+        return None
+    tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
+    return {code: link_url(base, token) for code, token in tokens.items()}
+
+
 def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
-          do_send, smtp, port, security, user, interval, book, remind, feedback_dir):
+          do_send, smtp, port, security, user, interval, book, remind, feedback_dir, links=None):
 
     problem = mail_send.header_problem(sender, from_name)
     if problem:
@@ -541,7 +551,7 @@ def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, de
     job = mail_send.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
                     sender=sender, from_name=from_name, subject=subject, year=year, deadline=deadline,
                     contact=contact, folder=Path(mail_dir) if mail_dir else None,
-                    feedback_dir=Path(feedback_dir) if feedback_dir else None, ledger=book)
+                    feedback_dir=Path(feedback_dir) if feedback_dir else None, ledger=book, links=links)
     guard({"邮件文件夹": job.folder}, inputs=[outdir, feedback_dir] if feedback_dir else [outdir], reads=[roster, letter])
     job.roster = read_roster(roster)
     job.letter = Path(letter).read_text(encoding="utf-8") if letter else None

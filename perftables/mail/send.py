@@ -160,8 +160,14 @@ def _add_checked(message: Outgoing, out: list, notes: list, what: str) -> None:
         out.append(message)
 
 
-def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict) -> tuple[list[Outgoing], list[str]]:
-    """One message per unit for the templates of `generate` (read from its 发送清单.csv)."""
+UPLOAD_NOTE = "\n    也可以在网页上传填好的表，上传后几秒内即可看到审核结果和修改意见：{upload_url}\n"
+
+
+def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: dict,
+                   links: dict | None = None) -> tuple[list[Outgoing], list[str]]:
+    """One message per unit for the templates of `generate` (read from its 发送清单.csv). links: each unit's
+    upload address on the round's web console ({upload_url} or {上传地址} in the letter; said after the letter's
+    first paragraph when the letter does not name it)."""
     outdir = Path(outdir)
     rows = _listing(outdir)
     if rows is None:
@@ -174,9 +180,14 @@ def plan_templates(outdir, roster: Roster, letter: str, subject: str, context: d
         if not email:
             missing.append(f"{row['单位编码']} {name}：{problem or '名单中没有邮箱'}，未生成邮件")
             continue
+        url = (links or {}).get(row["单位编码"], "")
         ctx = {**_context(context, outdir / Path(row["文件"]).name), "unit_name": name, "unit_code": row["单位编码"],
-               "file": row["文件"]}
-        message = Outgoing(row["单位编码"], name, email, subject.format(**ctx), letter.format(**ctx),
+               "file": row["文件"], "upload_url": url, "上传地址": url}
+        body = letter
+        if url and "{upload_url}" not in letter and "{上传地址}" not in letter:
+            head, sep, rest = letter.partition("\n\n    填写时")
+            body = head + "\n" + UPLOAD_NOTE + "\n" + sep.lstrip("\n") + rest if sep else letter + UPLOAD_NOTE
+        message = Outgoing(row["单位编码"], name, email, subject.format(**ctx), body.format(**ctx),
                            outdir / Path(row["文件"]).name)
         _add_checked(message, out, missing, "邮件")
     return out, missing
@@ -396,6 +407,7 @@ class MailJob:
     feedback_dir: Path | None = None  # remind: where the feedback workbooks are
     ledger: object = None
     today: dt.date | None = None
+    links: dict | None = None         # unit → its upload address on the round's web console
 
     def __post_init__(self):
         self.outdir = Path(self.outdir)
@@ -420,12 +432,13 @@ class MailJob:
                                       today=self.today, log=self.log)
             if self.mode == "feedback":
                 return plan_feedback(self.outdir, self.roster, subject, context, self.ledger)
-            return plan_templates(self.outdir, self.roster, self.letter or DEFAULT_LETTER, subject, context)
+            return plan_templates(self.outdir, self.roster, self.letter or DEFAULT_LETTER, subject, context,
+                                  self.links)
         except FileNotFoundError as exc:
             raise MailError(f"无法生成邮件：{exc}") from None
         except (KeyError, ValueError, IndexError) as exc:
             raise MailError(f"主题或正文模板有误：{{{exc}}} 不是可用的名称（可用 unit_name、year、form_title、deadline、"
-                            "contact、sender、date）") from None
+                            "contact、sender、date、upload_url 即 上传地址）") from None
 
     def send(self, messages: list[Outgoing], host: str, port: int | None, security: str, password: str | None,
              user: str | None = None, interval: float = 2.0, echo=print) -> dict:
