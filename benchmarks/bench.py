@@ -317,7 +317,17 @@ def main():
     ap.add_argument("--no-peer", action="store_true", help="leave out the pandas peer (slow at large N)")
     ap.add_argument("--repeat", type=int, default=3, help="(c) and (d) taken this many times in turns, the "
                     "fastest of each kept (default 3)")
+    ap.add_argument("--web", action="store_true", help="instead: the web console's loopback load test "
+                    "(benchmarks/webload.py: 200 uploads at 50 concurrent, the same unit twice at once)")
     args = ap.parse_args()
+    if args.web:
+        sys.path.insert(0, str(Path(__file__).parent))
+        import webload
+        result = webload.run()
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        if args.json:
+            args.json.write_text(json.dumps(result, ensure_ascii=False, indent=1), encoding="utf-8")
+        return
     n, workers = args.units, args.workers or default_workers()
     rng = random.Random(args.seed)
     roster = synthetic_roster(n, rng)

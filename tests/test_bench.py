@@ -44,3 +44,12 @@ def test_the_benchmark_runs(tmp_path):
     assert result["units"] == 4 and result["c_again"] < result["c"]
     assert len(result["c_runs"]) == len(result["d_runs"]) == 2 and result["c"] == min(result["c_runs"])
     assert "a/b = " in run.stdout and "c/d = " in run.stdout and "峰值内存" in run.stdout
+
+
+@pytest.mark.slow
+def test_the_web_load_test_runs_and_loses_nothing():
+    """benchmarks/webload.py at a small scale: every upload acknowledged is in the round's state and on disk."""
+    import webload
+    result = webload.run(n=24, concurrent=8, threads=4)
+    assert result["errors"] == 0 and result["lost"] == 0, result
+    assert result["p95_s"] is not None and result["p95_s"] < 30 and result["alone_s"] < 5
