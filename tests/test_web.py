@@ -289,3 +289,21 @@ def test_many_part_uploads_are_refused(site):
     data = {"csrf": csrf_of(c), **{f"f{i}": "x" for i in range(40)}}
     r = c.post("/u/upload", data=data, content_type="multipart/form-data")
     assert r.status_code == 413
+
+
+def test_the_coordinator_returns_a_file_with_a_note_the_clerk_sees(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["307001"])
+    upload(c, "丰宁.xlsx", returns_of(rnd.folder, ["307001"])["307001"])
+    a = admin(app)
+    r = a.post("/units/307001/return", data={"csrf": csrf_of(a, "/"), "note": ""})
+    assert "要写明原因" in a.get(r.headers["Location"]).get_data(as_text=True)
+    r = a.post("/units/307001/return", data={"csrf": csrf_of(a, "/"), "note": "项目2的绩效目标请写具体<b>"})
+    assert "已退回" in a.get(r.headers["Location"]).get_data(as_text=True)
+    page = c.get("/u").get_data(as_text=True)
+    assert "协调人退回了这份文件：项目2的绩效目标请写具体&lt;b&gt;" in page and "已退回" in page
+    assert "  已退回" in run("status").output
+    import datetime as dt
+    later = returns_of(rnd.folder, ["307001"], created=dt.datetime(2025, 1, 12, 9))["307001"]
+    upload(c, "改了.xlsx", later)                                            # a new file reopens it
+    assert "已退回" not in run("status").output

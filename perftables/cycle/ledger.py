@@ -23,7 +23,8 @@ from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED
 
 LEDGER_NAME = "进度台账.json"
 SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED = "已下发", "已收到", "已退改", "已发退改", "已催报", "通过"
-EVENTS = (SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED)
+RETURNED = "已退回"   # the coordinator sent the unit's file back with a note (the web console's 退回)
+EVENTS = (SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED, RETURNED)
 # the states a unit is in
 ISSUED, MISSING, RECEIVED_OK, PROBLEM, CORRECTED, PASSED = "已下发", "未报送", "已收到", "有问题", "已修改", "通过"
 APPROVE_WORDS = {"是", "通过", "已通过", "确认", "同意", "√", "✓", "✔", "y", "yes", "ok", "1"}
@@ -102,7 +103,7 @@ class Ledger:
         return ledger
 
     def _key(self, e: dict) -> tuple:
-        if e["event"] in (RECEIVED, APPROVED, FEEDBACK):
+        if e["event"] in (RECEIVED, APPROVED, FEEDBACK, RETURNED):
             return (e["unit"], e["event"], e.get("sha256", ""))
         return (e["unit"], e["event"], e.get("sha256", ""), e["time"][:10])   # one a day
 
@@ -180,6 +181,8 @@ class Ledger:
             st.days_late = (first_in - due).days
         if any(e["event"] == APPROVED and e.get("sha256") == last.get("sha256") for e in events):
             st.state, st.approved = PASSED, True
+        elif any(e["event"] == RETURNED and e.get("sha256") == last.get("sha256") for e in events):
+            st.state = RETURNED
         elif last.get("errors"):
             fb = [e for e in events if e["event"] == FEEDBACK and e.get("sha256") == last.get("sha256")]
             sent = any(e["event"] == FEEDBACK_SENT and e.get("sha256") == last.get("sha256") for e in events)
@@ -252,6 +255,23 @@ class Ledger:
         if self.add(unit, APPROVED, sha256=last.get("sha256"), file=last.get("file"), by=by or None):
             return f"{unit}：第 {n} 次报送的文件（{last.get('file')}）已确认通过"
         return f"{unit}：第 {n} 次报送的文件此前已确认通过"
+
+    def send_back(self, unit: str, note: str, by: str = "") -> str:
+        """退回: the unit's current file goes back to it with the coordinator's note (a new file reopens it)."""
+        last = self.latest(unit)
+        if last is None:
+            raise LedgerError(f"{unit}：还没有收到这个单位的文件，无从退回")
+        if not note.strip():
+            raise LedgerError(f"{unit}：退回要写明原因（单位会看到它）")
+        self.add(unit, RETURNED, sha256=last.get("sha256"), file=last.get("file"), note=note.strip()[:500], by=by or None)
+        return f"{unit}：{last.get('file')} 已退回，单位在网页上会看到说明"
+
+    def returned_note(self, unit: str) -> str:
+        """The coordinator's note on the unit's current file, when it was sent back ('' otherwise)."""
+        last = self.latest(unit)
+        notes = [e.get("note", "") for e in self.of(unit) if e["event"] == RETURNED and last
+                 and e.get("sha256") == last.get("sha256")]
+        return notes[-1] if notes else ""
 
     def approvals_from_summary(self, summary: Path) -> list[str]:
         """Rows of the summary's 报送情况 whose 确认通过 cell the coordinator filled: approved, for the

@@ -153,7 +153,8 @@ def _clerk_routes(app: Flask) -> None:
         unit = _unit()
         line = next(x for x in board(g.rnd.roster(), g.rnd.ledger(g.store), g.store) if x.code == unit.code)
         uploads = list(reversed(g.store.uploads(unit.code)))
-        return render_template("unit.html", unit=unit, line=line, uploads=uploads,
+        returned = g.rnd.ledger(g.store).returned_note(unit.code)
+        return render_template("unit.html", unit=unit, line=line, uploads=uploads, returned=returned,
                                template=_template_of(unit.code) is not None)
 
     @app.get("/u/template")
@@ -262,6 +263,17 @@ def _decision_routes(app: Flask) -> None:
         ledger = g.rnd.ledger(g.store)
         try:
             said = ledger.approve(code, by=session.get("by", ""), force=bool(request.form.get("force")))
+        except PerftablesError as exc:
+            said = str(exc)
+        ledger.save()
+        return redirect(url_for("board_page", message=said), code=303)
+
+    @app.post("/units/<code>/return")
+    def send_back(code):
+        _admin()
+        ledger = g.rnd.ledger(g.store)
+        try:
+            said = ledger.send_back(code, request.form.get("note", ""), by=session.get("by", ""))
         except PerftablesError as exc:
             said = str(exc)
         ledger.save()
