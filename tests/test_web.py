@@ -307,3 +307,19 @@ def test_the_coordinator_returns_a_file_with_a_note_the_clerk_sees(site):
     later = returns_of(rnd.folder, ["307001"], created=dt.datetime(2025, 1, 12, 9))["307001"]
     upload(c, "改了.xlsx", later)                                            # a new file reopens it
     assert "已退回" not in run("status").output
+
+
+def test_publish_from_the_board_has_the_gate(site):
+    app, tokens, rnd = site
+    for code in ("307001", "405002"):
+        upload(clerk(app, tokens[code]), f"{code}.xlsx", returns_of(rnd.folder, [code])[code])
+    a = admin(app)
+    r = a.post("/publish", data={"csrf": csrf_of(a, "/")})
+    page = a.get(r.headers["Location"]).get_data(as_text=True)
+    assert "未发布" in page and "306002" in page and not any(rnd.public.iterdir())
+    r = a.post("/publish", data={"csrf": csrf_of(a, "/"), "force": "1"})
+    page = a.get(r.headers["Location"]).get_data(as_text=True)
+    assert "已发布" in page and "青溪县2025年项目支出绩效目标汇总.docx" in page
+    got = a.get("/public/" + "青溪县2025年项目支出绩效目标汇总.docx")
+    assert got.status_code == 200 and got.data[:2] == b"PK"
+    assert a.get("/public/..%2F设置.toml").status_code == 404 and a.get("/public/nosuch.docx").status_code == 404

@@ -32,6 +32,29 @@ def collect_round(rnd) -> str:
             + ("未变（收件箱与上次相同）" if result.reused else "已更新"))
 
 
+def publish_round(rnd, force: bool = False, by: str = "") -> str:
+    """publish as `perftables publish` runs it inside the round, with its gate; what happened, in a line."""
+    import datetime as dt
+
+    from ..core.dates import chinese
+    from ..cycle.board import publish_blockers
+    from ..outputs.publish import publish
+    from ..outputs.schema import Heading
+    from .pipeline import read_collection
+    with rnd.store() as store:
+        col = read_collection([rnd.inbox], roster=rnd.roster(), year=rnd.year, ledger=rnd.ledger(store),
+                              cache_for=rnd.summary)
+        blockers = publish_blockers(col, rnd.ledger(store))
+    if blockers and not force:
+        return f"未发布：还有 {len(blockers)} 个单位没有通过审核——" + "；".join(blockers[:10])
+    if not col.accepted:
+        return "未发布：还没有已采用的回执"
+    remarks = (f"注：发布时仍有 {len(blockers)} 个单位未通过审核，经确认照常发布。",) if blockers else ()
+    written = publish(col, rnd.public, pdf=False, heading=Heading(rnd.title, rnd.settings.issuer,
+                                                                  chinese(dt.date.today()), remarks))
+    return f"已发布 {len(written)} 个文件到 {rnd.public.name}" + ("（有单位未通过审核，已在汇总中注明）" if blockers else "")
+
+
 def console(rnd):
     """The round's web console, with everything it needs."""
-    return create_app(rnd, Services(feedback=annotated, collect=collect_round))
+    return create_app(rnd, Services(feedback=annotated, collect=collect_round, publish=publish_round))

@@ -30,6 +30,7 @@ class Services:
     """What the console asks of the layers above it."""
     feedback: Callable | None = None     # (rnd, path, display) → (file name, bytes) of the annotated workbook
     collect: Callable | None = None      # (rnd) → a line saying what collect did
+    publish: Callable | None = None      # (rnd, force, by) → a line saying what publish did
 
 
 def create_app(rnd, services: Services | None = None) -> Flask:
@@ -298,6 +299,31 @@ def _decision_routes(app: Flask) -> None:
         run = _ctx()["services"].collect
         said = run(g.rnd) if run else "本服务未提供收集"
         return redirect(url_for("board_page", message=said), code=303)
+
+    @app.post("/publish")
+    def run_publish():
+        _admin()
+        run = _ctx()["services"].publish
+        said = run(g.rnd, bool(request.form.get("force")), session.get("by", "")) if run else "本服务未提供发布"
+        return redirect(url_for("published", message=said), code=303)
+
+    @app.get("/public")
+    def published():
+        _admin()
+        folder = g.rnd.public
+        files = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+        return render_template("public.html", files=files, message=request.args.get("message", ""))
+
+    @app.get("/public/<name>")
+    def public_file(name):
+        _admin()
+        folder = g.rnd.public
+        if not folder.is_dir() or name not in {p.name for p in folder.iterdir() if p.is_file()}:
+            abort(404)   # only a file listed there, by its exact name: never a path
+        kinds = {".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".xlsx": XLSX,
+                 ".pdf": "application/pdf"}
+        path = folder / name
+        return _download(name, path.read_bytes(), kinds.get(path.suffix.lower(), "application/octet-stream"))
 
     @app.get("/summary")
     def summary():
