@@ -52,6 +52,8 @@ def create_app(rnd, services: Services | None = None) -> Flask:
     _clerk_routes(app)
     _board_routes(app)
     _decision_routes(app)
+    _publication_routes(app)
+    _download_routes(app)
     return app
 
 
@@ -300,6 +302,9 @@ def _decision_routes(app: Flask) -> None:
         said = run(g.rnd) if run else "本服务未提供收集"
         return redirect(url_for("board_page", message=said), code=303)
 
+
+
+def _publication_routes(app: Flask) -> None:
     @app.post("/publish")
     def run_publish():
         _admin()
@@ -325,6 +330,9 @@ def _decision_routes(app: Flask) -> None:
         path = folder / name
         return _download(name, path.read_bytes(), kinds.get(path.suffix.lower(), "application/octet-stream"))
 
+
+
+def _download_routes(app: Flask) -> None:
     @app.get("/summary")
     def summary():
         _admin()
