@@ -323,3 +323,29 @@ def test_publish_from_the_board_has_the_gate(site):
     got = a.get("/public/" + "青溪县2025年项目支出绩效目标汇总.docx")
     assert got.status_code == 200 and got.data[:2] == b"PK"
     assert a.get("/public/..%2F设置.toml").status_code == 404 and a.get("/public/nosuch.docx").status_code == 404
+
+
+def test_an_error_is_waived_with_a_reason_and_then_the_unit_can_pass(site):
+    app, tokens, rnd = site
+    c = clerk(app, tokens["731002"])
+    result = upload(c, "保定.xlsx", returns_of(rnd.folder, ["731002"])["731002"]).headers["Location"]
+    a = admin(app)
+    r = a.post("/units/731002/approve", data={"csrf": csrf_of(a, "/")})
+    assert "没有修改或豁免" in a.get(r.headers["Location"]).get_data(as_text=True)
+    detail = a.get("/units/731002").get_data(as_text=True)
+    ids = re.findall(r'name="finding" value="([^"]+)"', detail)
+    errors = [i for i, row in zip(ids, re.findall(r'<tr class="(error|warning)">', detail)) if row == "error"]
+    assert len(errors) == 2
+    import html as h
+    r = a.post("/units/731002/waive", data={"csrf": csrf_of(a, "/"), "finding": h.unescape(errors[0]), "reason": ""})
+    assert "要写明理由" in a.get(r.headers["Location"]).get_data(as_text=True)
+    for fid in errors:
+        r = a.post("/units/731002/waive", data={"csrf": csrf_of(a, "/"), "finding": h.unescape(fid),
+                                                "reason": "经核实，项目批复如此"})
+        assert "已豁免" in a.get(r.headers["Location"]).get_data(as_text=True)
+    r = a.post("/units/731002/approve", data={"csrf": csrf_of(a, "/")})
+    assert "已确认通过" in a.get(r.headers["Location"]).get_data(as_text=True) and "2 个问题已豁免" in \
+        a.get(r.headers["Location"]).get_data(as_text=True)
+    assert "  通过" in run("status").output
+    page = c.get(result).get_data(as_text=True)
+    assert page.count("协调人已豁免") == 2 and "个错误必须修改" not in page

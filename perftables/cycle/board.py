@@ -103,3 +103,43 @@ def publish_blockers(col, ledger=None) -> list[str]:
         elif ledger is not None and not ledger.state(code).approved:
             lines.append(f"{code} {name}：{ledger.state(code).state}，未确认通过（perftables approve {code}）")
     return lines
+
+
+def current_findings(store: StateStore, ledger, unit: str) -> tuple[dict | None, list[tuple[dict, dict | None]]]:
+    """The unit's current version (as the ledger says) and each of its findings with its waiver (or None)."""
+    import json
+    from .upload import finding_id
+    last = ledger.latest(unit)
+    if last is None:
+        return None, []
+    version = next((v for v in store.versions() if v["sha256"] == last.get("sha256")), None)
+    if version is None:
+        return None, []
+    waived = store.waivers(version["sha256"])
+    return version, [(f, waived.get((version["sha256"], finding_id(f)))) for f in json.loads(version["findings"])]
+
+
+def waive(store: StateStore, ledger, unit: str, finding: str, reason: str, by: str = "") -> str:
+    """Waive one finding of the unit's current version, with a reason; what happened, in Chinese."""
+    from .upload import finding_id
+    version, findings = current_findings(store, ledger, unit)
+    if version is None:
+        raise DecisionError(f"{unit}：还没有收到这个单位的文件")
+    match = next((f for f, _ in findings if finding_id(f) == finding), None)
+    if match is None:
+        raise DecisionError(f"{unit}：当前版本里没有这条问题（单位可能已交来新文件），请刷新后再看")
+    if not reason.strip():
+        raise DecisionError("豁免要写明理由（会记入操作记录）")
+    store.waive(version["sha256"], finding, unit, reason.strip()[:500], by)
+    return f"{unit}：已豁免“{match['message'][:40]}”"
+
+
+def approve(store: StateStore, ledger, unit: str, by: str = "") -> str:
+    """Approve the unit's current version: refused while an error of it is neither fixed nor waived."""
+    version, findings = current_findings(store, ledger, unit)
+    open_errors = [f for f, w in findings if f.get("severity") == "错误" and w is None]
+    if version is not None and open_errors:
+        raise DecisionError(f"{unit}：当前版本还有 {len(open_errors)} 个错误没有修改或豁免，不能确认通过")
+    waived = sum(1 for _, w in findings if w is not None)
+    said = ledger.approve(unit, by=by, force=version is not None)
+    return said + (f"（其中 {waived} 个问题已豁免）" if waived else "")

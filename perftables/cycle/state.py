@@ -45,6 +45,9 @@ CREATE TABLE IF NOT EXISTS links(
 CREATE TABLE IF NOT EXISTS uploads(
     id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, unit TEXT NOT NULL, time TEXT NOT NULL, name TEXT NOT NULL,
     size INTEGER NOT NULL, stored TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS waivers(
+    id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL, finding TEXT NOT NULL, unit TEXT NOT NULL, reason TEXT NOT NULL,
+    by TEXT NOT NULL DEFAULT '', time TEXT NOT NULL, UNIQUE(sha256, finding));
 CREATE TABLE IF NOT EXISTS decisions(
     id INTEGER PRIMARY KEY, time TEXT NOT NULL, action TEXT NOT NULL, sha256 TEXT NOT NULL,
     unit TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', by TEXT NOT NULL DEFAULT '');
@@ -232,6 +235,20 @@ class StateStore:
                               + (" WHERE unit=?" if unit else "") + " ORDER BY id", (unit,) if unit else ())
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
+
+    # ------------------------------------------------------------------------------------ waivers
+
+    def waive(self, sha256: str, finding: str, unit: str, reason: str, by: str = "") -> None:
+        """The coordinator accepts one finding of one version as it is, with a reason (kept once; never removed)."""
+        with self.transaction():
+            self.db.execute("INSERT OR IGNORE INTO waivers(sha256, finding, unit, reason, by, time) VALUES "
+                            "(?, ?, ?, ?, ?, ?)", (sha256, finding, unit, reason, by, now_text()))
+
+    def waivers(self, sha256: str | None = None) -> dict[tuple[str, str], dict]:
+        """(version, finding id) → {reason, by, time}."""
+        cur = self.db.execute("SELECT sha256, finding, reason, by, time FROM waivers"
+                              + (" WHERE sha256=?" if sha256 else ""), (sha256,) if sha256 else ())
+        return {(sha, f): {"reason": r, "by": b, "time": t} for sha, f, r, b, t in cur}
 
     # ------------------------------------------------------------------------------------ migration
 

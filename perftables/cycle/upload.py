@@ -46,6 +46,11 @@ def _key(f: dict) -> tuple:
     return (f.get("sheet"), f.get("rule"), tuple(f.get("target") or ()) or f.get("cell"))
 
 
+def finding_id(f: dict) -> str:
+    """A finding's identity as text (what a waiver names)."""
+    return json.dumps(_key(f), ensure_ascii=False)
+
+
 def track(previous: list[dict], now: list[dict]) -> list[tuple[str, dict]]:
     """Each finding of the new version as 仍存在 or 新出现, and each of the last one that is gone as 已解决."""
     before = {_key(f) for f in previous}
@@ -111,7 +116,10 @@ def review_of(store: StateStore, upload_id: int, unit: str) -> dict | None:
     tracked = track(json.loads(before["findings"]), now) if before else [(NEW, f) for f in now]
     order = {NEW: 0, OPEN: 1, RESOLVED: 2}
     tracked.sort(key=lambda t: (order[t[0]], t[1].get("severity") != "错误"))
+    waived = {f for sha, f in store.waivers(reviewed["sha256"])} if reviewed else set()
+    for status, f in tracked:
+        f["waived"] = status != RESOLVED and finding_id(f) in waived
     return {"upload": up, "versions": mine, "version": reviewed, "tracked": tracked, "first": before is None,
-            "errors": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") == "错误"),
+            "errors": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") == "错误" and not f["waived"]),
             "warnings": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") != "错误"),
             "resolved": sum(1 for s, _ in tracked if s == RESOLVED)}

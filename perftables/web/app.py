@@ -15,10 +15,10 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, abort, g, make_response, redirect, render_template, request, session, url_for
 
 from ..core.errors import PerftablesError
-from ..cycle.board import board, counts, decide
+from ..cycle.board import approve as approve_unit, board, counts, current_findings, decide, waive
 from ..cycle.links import token_hash
 from ..cycle.state import Action, now_text
-from ..cycle.upload import UploadError, receive, review_of, stored_path
+from ..cycle.upload import UploadError, finding_id, receive, review_of, stored_path
 from .security import HEADERS, Throttle, check_password, new_csrf
 
 ADMIN_META = "web_admin_password"
@@ -254,8 +254,11 @@ def _board_routes(app: Flask) -> None:
         versions = [v for v in g.store.versions() if code in (v["unit"], v["claimed"])]
         decisions = g.store.decisions()
         ledger = g.rnd.ledger(g.store)
+        current, findings = current_findings(g.store, ledger, code)
         return render_template("detail.html", unit=unit, versions=versions, decisions=decisions,
-                               state=ledger.state(code), events=ledger.of(code))
+                               state=ledger.state(code), events=ledger.of(code), current=current,
+                               findings=[(f, w, finding_id(f)) for f, w in findings],
+                               message=request.args.get("message", ""))
 
 
 
@@ -265,11 +268,21 @@ def _decision_routes(app: Flask) -> None:
         _admin()
         ledger = g.rnd.ledger(g.store)
         try:
-            said = ledger.approve(code, by=session.get("by", ""), force=bool(request.form.get("force")))
+            said = approve_unit(g.store, ledger, code, by=session.get("by", ""))
         except PerftablesError as exc:
             said = str(exc)
         ledger.save()
         return redirect(url_for("board_page", message=said), code=303)
+
+    @app.post("/units/<code>/waive")
+    def waive_finding(code):
+        _admin()
+        try:
+            said = waive(g.store, g.rnd.ledger(g.store), code, request.form.get("finding", ""),
+                         request.form.get("reason", ""), by=session.get("by", ""))
+        except PerftablesError as exc:
+            said = str(exc)
+        return redirect(url_for("unit_detail", code=code, message=said), code=303)
 
     @app.post("/units/<code>/return")
     def send_back(code):
