@@ -141,5 +141,5 @@ def approve(store: StateStore, ledger, unit: str, by: str = "") -> str:
     if version is not None and open_errors:
         raise DecisionError(f"{unit}：当前版本还有 {len(open_errors)} 个错误没有修改或豁免，不能确认通过")
     waived = sum(1 for _, w in findings if w is not None)
-    said = ledger.approve(unit, by=by, force=version is not None)
+    said = ledger.approve(unit, by=by)
     return said + (f"（其中 {waived} 个问题已豁免）" if waived else "")

@@ -249,12 +249,26 @@ class Ledger:
             raise LedgerError(f"{unit}：还没有收到这个单位的文件，不能确认通过")
         last = self.latest(unit)
         n = got.index(last) + 1
-        if last.get("errors") and not force:
-            raise LedgerError(f"{unit}：第 {n} 次报送的文件有 {last['errors']} 个错误，不能确认通过"
+        errors = self._open_errors(last)
+        if errors and not force:
+            raise LedgerError(f"{unit}：第 {n} 次报送的文件有 {errors} 个错误没有修改或豁免，不能确认通过"
                               "（先退改；确需通过请加 --force）")
         if self.add(unit, APPROVED, sha256=last.get("sha256"), file=last.get("file"), by=by or None):
             return f"{unit}：第 {n} 次报送的文件（{last.get('file')}）已确认通过"
         return f"{unit}：第 {n} 次报送的文件此前已确认通过"
+
+    def _open_errors(self, last: dict) -> int:
+        """The errors of a received file that the coordinator has not waived (a round keeps waivers)."""
+        errors = last.get("errors") or 0
+        if not errors or self.store is None:
+            return errors
+        waived = {f for sha, f in self.store.waivers(last.get("sha256"))}
+        version = next((v for v in self.store.versions() if v["sha256"] == last.get("sha256")), None)
+        if version is None:
+            return errors
+        from .upload import finding_id
+        return sum(1 for f in json.loads(version["findings"]) if f.get("severity") == "错误"
+                   and finding_id(f) not in waived)
 
     def send_back(self, unit: str, note: str, by: str = "") -> str:
         """退回: the unit's current file goes back to it with the coordinator's note (a new file reopens it)."""
