@@ -352,3 +352,5 @@ def test_an_error_is_waived_with_a_reason_and_then_the_unit_can_pass(site):
     assert "  通过" in run("status").output
     page = c.get(result).get_data(as_text=True)
     assert page.count("协调人已豁免") == 2 and "个错误必须修改" not in page
+    log = a.get("/audit").get_data(as_text=True)
+    assert log.count("经核实，项目批复如此") == 2

@@ -359,4 +359,7 @@ def _download_routes(app: Flask) -> None:
         ledger = g.rnd.ledger(g.store)
         decided = g.store.decision_log()
         events = sorted(ledger.events, key=lambda e: e["time"], reverse=True)[:500]
-        return render_template("audit.html", decisions=decided, events=events, uploads=g.store.uploads()[::-1][:500])
+        waived = sorted(({"sha256": sha, **w, "finding": f} for (sha, f), w in g.store.waivers().items()),
+                        key=lambda w: w["time"], reverse=True)
+        return render_template("audit.html", decisions=decided, events=events, uploads=g.store.uploads()[::-1][:500],
+                               waived=waived)
