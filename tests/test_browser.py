@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import corrected_return, returns_of, round_dir, run  # noqa: F401
+from conftest import corrected_return, returns_of, run
 from perftables.api.console import console
 from perftables.cycle.links import unit_links
 from perftables.cycle.round import Round
@@ -58,7 +58,7 @@ def browser(tmp_path):
     options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "下载"),
                                               "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.implicitly_wait(5)
+    driver.implicitly_wait(30)   # a loaded 2-core machine: a review may take seconds
     yield driver
     driver.quit()
 
@@ -68,7 +68,7 @@ def shot(driver, path: Path) -> None:
     assert path.stat().st_size > 5000
 
 
-def wait_for_file(folder: Path, suffix: str, seconds: float = 15) -> Path:
+def wait_for_file(folder: Path, suffix: str, seconds: float = 60) -> Path:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
         done = [p for p in folder.glob(f"*{suffix}")] if folder.is_dir() else []

@@ -8,11 +8,10 @@ import re
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, ROOT, corrected_return, returns_of, round_dir, run, seed_return  # noqa: F401
+from conftest import EXAMPLES, ROOT, corrected_return, returns_of, run
 from perftables.core.dates import parse_date
 from perftables.cycle.round import Round, find_round
 from perftables.cycle.settings import SettingsError, read_settings
@@ -313,7 +312,7 @@ def test_a_mailed_workbook_of_another_unit_and_lateness_by_the_servers_clock(rou
     text = settings.read_text(encoding="utf-8")
     text = text.replace('imap = ""', 'imap = "127.0.0.1"').replace('user = ""    # 登录名（邮箱地址',
                                                                     'user = "kx@example.cn"    # 登录名（邮箱地址')
-    text = text.replace("[fetch]\n", f"[fetch]\n").replace(
+    text = text.replace(
         'port = 0    # 端口（0：按加密方式默认）\nsecurity = "ssl"    # 加密方式：ssl / starttls\n',
         f'port = {imap_server.ssl_port}    # 端口\nsecurity = "ssl"    # 加密方式：ssl / starttls\n')
     settings.write_text(text, encoding="utf-8")

@@ -8,7 +8,7 @@ import re
 import openpyxl
 import pytest
 
-from conftest import corrected_return, returns_of, round_dir, run  # noqa: F401
+from conftest import corrected_return, returns_of, run
 from perftables.api.console import console
 from perftables.cycle.links import token_hash, unit_links
 from perftables.cycle.round import Round
