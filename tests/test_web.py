@@ -91,6 +91,8 @@ def test_a_clerk_uploads_sees_the_review_and_fixes_it(site):
     result = c.get(r.headers["Location"]).get_data(as_text=True)
     resolved = int(re.search(r"已解决 (\d+) 个", result)[1])
     assert resolved >= 1 and "仍存在" in result
+    detail = admin(app).get("/units/731002").get_data(as_text=True)
+    assert re.search(r"比上一版：已解决 (\d+)，仍存在 \d+，新出现 \d+", detail)[1] == str(resolved)
     # the same file is collected by collect, and the board agrees
     assert run("collect").exit_code == 0
     st = run("status").output

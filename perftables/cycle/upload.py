@@ -123,3 +123,21 @@ def review_of(store: StateStore, upload_id: int, unit: str) -> dict | None:
             "errors": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") == "错误" and not f["waived"]),
             "warnings": sum(1 for s, f in tracked if s != RESOLVED and f.get("severity") != "错误"),
             "resolved": sum(1 for s, _ in tracked if s == RESOLVED)}
+
+
+def compare_versions(versions: list[dict]) -> dict[str, dict]:
+    """Each version against the one of the same unit before it (in the order received): how many of the earlier
+    version's findings it resolved, kept and added. sha256 → {已解决, 仍存在, 新出现}; the first has none."""
+    out, last = {}, {}
+    for v in versions:
+        if not v["unit"] or v["fate"] in ("未采用", "已作废"):
+            continue
+        now = json.loads(v["findings"] or "[]")
+        before = last.get(v["unit"])
+        if before is not None:
+            counts = {RESOLVED: 0, OPEN: 0, NEW: 0}
+            for status, _ in track(before, now):
+                counts[status] += 1
+            out[v["sha256"]] = counts
+        last[v["unit"]] = now
+    return out

@@ -18,7 +18,7 @@ from ..core.errors import PerftablesError
 from ..cycle.board import approve as approve_unit, board, counts, current_findings, decide, waive
 from ..cycle.links import token_hash
 from ..cycle.state import Action, now_text
-from ..cycle.upload import UploadError, finding_id, receive, review_of, stored_path
+from ..cycle.upload import UploadError, compare_versions, finding_id, receive, review_of, stored_path
 from .security import HEADERS, Throttle, check_password, new_csrf
 
 ADMIN_META = "web_admin_password"
@@ -252,12 +252,13 @@ def _board_routes(app: Flask) -> None:
         if unit is None:
             abort(404)
         versions = [v for v in g.store.versions() if code in (v["unit"], v["claimed"])]
+        changes = compare_versions(versions)
         decisions = g.store.decisions()
         ledger = g.rnd.ledger(g.store)
         current, findings = current_findings(g.store, ledger, code)
         return render_template("detail.html", unit=unit, versions=versions, decisions=decisions,
                                state=ledger.state(code), events=ledger.of(code), current=current,
-                               findings=[(f, w, finding_id(f)) for f, w in findings],
+                               findings=[(f, w, finding_id(f)) for f, w in findings], changes=changes,
                                message=request.args.get("message", ""))
 
 
