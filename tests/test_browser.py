@@ -127,7 +127,11 @@ def test_the_coordinator_in_the_browser(server, browser, tmp_path):
     browser.find_element(By.CSS_SELECTOR, "button.approve").click()
     assert "已确认通过" in browser.find_element(By.ID, "message").text
     assert "  通过" in run("status", "--round", rnd.folder).output
+    old = browser.find_element(By.ID, "message")
     browser.find_element(By.ID, "collect").click()
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+    WebDriverWait(browser, 120).until(ec.staleness_of(old))     # the page after the click, not the one before
     assert "已收集" in browser.find_element(By.ID, "message").text
     browser.find_element(By.LINK_TEXT, "下载汇总").click()
     assert wait_for_file(tmp_path / "下载", "汇总.xlsx").stat().st_size > 10_000
