@@ -169,7 +169,7 @@ class StateStore:
                     {**r, "seen": seen})
 
     def versions(self) -> list[dict]:
-        cur = self.db.execute("SELECT * FROM versions ORDER BY first_seen, sha256")
+        cur = self.db.execute("SELECT * FROM versions ORDER BY first_seen, rowid")   # ties: in the order recorded
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur]
 
