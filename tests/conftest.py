@@ -183,3 +183,20 @@ def returns_of(folder: Path, codes, **opts) -> dict[str, bytes]:
     seeds = json.loads((EXAMPLES / "seed_tables.json").read_text(encoding="utf-8"))
     with keys.using(folder / "签名密钥.key"):
         return {code: seed_return(roster, seeds, code, **opts) for code in codes}
+
+
+CONSOLE_PASSWORD = "青溪县2025-secret"
+
+
+def console_round(folder: Path):
+    """A round ready for its web console: templates made, the coordinator's password set; (round, unit → token)."""
+    from perftables.cycle.links import unit_links
+    from perftables.cycle.round import Round
+    from perftables.web.app import ADMIN_META
+    from perftables.web.security import hash_password
+    assert run("generate").exit_code == 0
+    rnd = Round.load(folder)
+    with rnd.store() as store:
+        store.set_meta(ADMIN_META, hash_password(CONSOLE_PASSWORD))
+        tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
+    return rnd, tokens

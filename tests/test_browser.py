@@ -12,16 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import corrected_return, returns_of, run
+from conftest import CONSOLE_PASSWORD, console_round, corrected_return, returns_of, run
 from perftables.api.console import console
-from perftables.cycle.links import unit_links
-from perftables.cycle.round import Round
 from perftables.io import keys
-from perftables.web.app import ADMIN_META
-from perftables.web.security import hash_password
 
 pytestmark = [pytest.mark.slow]
-PASSWORD = "青溪县2025-secret"
+PASSWORD = CONSOLE_PASSWORD
 CHROMEDRIVER = "/usr/bin/chromedriver"
 
 
@@ -29,11 +25,7 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 def server(round_dir):
     """waitress serving the round on a free loopback port; (base URL, links, round)."""
     from waitress import create_server
-    assert run("generate").exit_code == 0
-    rnd = Round.load(round_dir)
-    with rnd.store() as store:
-        store.set_meta(ADMIN_META, hash_password(PASSWORD))
-        tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
+    rnd, tokens = console_round(round_dir)
     with rnd.using_key():
         srv = create_server(console(rnd), host="127.0.0.1", port=0, threads=4)
         thread = threading.Thread(target=srv.run, daemon=True)

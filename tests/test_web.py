@@ -8,25 +8,21 @@ import re
 import openpyxl
 import pytest
 
-from conftest import corrected_return, returns_of, run
+from conftest import CONSOLE_PASSWORD, console_round, corrected_return, returns_of, run
 from perftables.api.console import console
-from perftables.cycle.links import token_hash, unit_links
+from perftables.cycle.links import token_hash
 from perftables.cycle.round import Round
 from perftables.io import keys
 from perftables.web.app import ADMIN_META
 from perftables.web.security import check_password, hash_password
 
-PASSWORD = "青溪县2025-secret"
+PASSWORD = CONSOLE_PASSWORD
 
 
 @pytest.fixture
 def site(round_dir):
     """The console of a round whose templates were made, with the coordinator's password set; the units' links."""
-    assert run("generate").exit_code == 0
-    rnd = Round.load(round_dir)
-    with rnd.store() as store:
-        store.set_meta(ADMIN_META, hash_password(PASSWORD))
-        tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
+    rnd, tokens = console_round(round_dir)
     with rnd.using_key():
         app = console(rnd)
         app.config["TESTING"] = True
