@@ -98,6 +98,16 @@ def test_a_clerk_in_the_browser(server, browser, tmp_path):
     assert "已解决" in browser.find_element(By.ID, "tracked").text
     assert any("已解决" in r.text for r in browser.find_elements(By.CSS_SELECTOR, "#findings tbody tr"))
     shot(browser, tmp_path / "3-改后再传.png")
+    # the coordinator sees what the fix changed, cell by cell
+    browser.get(f"{base}/login")
+    browser.find_element(By.ID, "password").send_keys(PASSWORD)
+    browser.find_element(By.ID, "login").click()
+    browser.find_element(By.ID, "board")
+    browser.get(f"{base}/units/731002")
+    browser.find_element(By.CLASS_NAME, "diff-link").click()
+    cells = browser.find_element(By.ID, "diff").text
+    assert "群众满意度" in cells and "项目5" in cells
+    shot(browser, tmp_path / "6-两版比较.png")
 
 
 def test_the_coordinator_in_the_browser(server, browser, tmp_path):

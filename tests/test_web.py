@@ -89,6 +89,12 @@ def test_a_clerk_uploads_sees_the_review_and_fixes_it(site):
     assert resolved >= 1 and "仍存在" in result
     detail = admin(app).get("/units/731002").get_data(as_text=True)
     assert re.search(r"比上一版：已解决 (\d+)，仍存在 \d+，新出现 \d+", detail)[1] == str(resolved)
+    # what the fix changed, cell by cell: the two cells fix_731002 typed, nothing else
+    diff = admin(app).get(re.search(r'href="(/units/731002/diff/[0-9a-f]{64})"', detail)[1]).get_data(as_text=True)
+    rows = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td><td>(.*?)</td>\s*"
+                      r'<td class="before">(.*?)</td><td class="after">(.*?)</td></tr>', diff)
+    assert ("项目3", "群众满意度") in {(r[0], r[2].split("·")[0]) for r in rows}, diff
+    assert {r[0] for r in rows} == {"项目3", "项目5"} and all(r[4] != r[5] for r in rows), rows
     # the same file is collected by collect, and the board agrees
     assert run("collect").exit_code == 0
     st = run("status").output
@@ -207,6 +213,19 @@ def test_names_typed_by_people_are_escaped(site):
     page = c.get(r.headers["Location"]).get_data(as_text=True)
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
     assert "<script>" not in c.get("/u").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("host, exposed", [("127.0.0.1", False), ("::1", False), ("localhost", False),
+                                           ("0.0.0.0", True), ("192.168.1.20", True)])
+def test_serve_says_what_a_host_exposes(round_dir, monkeypatch, host, exposed):
+    """Nothing is bound here: the server's run is replaced; what serve prints before it is what is tested."""
+    import perftables.web.serve as serving
+    started = []
+    monkeypatch.setattr(serving, "run", lambda app, h, p, **kw: started.append((h, p)))
+    console_round(round_dir)
+    r = run("serve", "--host", host, "--port", "8123")
+    assert r.exit_code == 0 and started == [(host, 8123)], r.output
+    assert ("局域网内能访问这台电脑的人都能打开它" in r.output) is exposed, r.output
 
 
 def test_serve_refuses_without_a_password(round_dir):
@@ -352,3 +371,56 @@ def test_an_error_is_waived_with_a_reason_and_then_the_unit_can_pass(site):
     assert page.count("协调人已豁免") == 2 and "个错误必须修改" not in page
     log = a.get("/audit").get_data(as_text=True)
     assert log.count("经核实，项目批复如此") == 2
+
+
+def _set(folder, section, **values):
+    """Settings typed into 设置.toml as the coordinator types them."""
+    path = folder / "设置.toml"
+    text = path.read_text(encoding="utf-8")
+    for key, value in values.items():
+        text, n = re.subn(rf"(?m)^(\[{section}\][^\[]*?^){key} = [^\n]*$", lambda m: m[1] + f"{key} = {value}", text,
+                          flags=re.S)
+        assert n == 1, (section, key)
+    path.write_text(text, encoding="utf-8")
+
+
+def _remind(c, path):
+    r = c.post(path, data={"csrf": csrf_of(c, "/")})
+    assert r.status_code == 303
+    job = c.application.extensions["perftables"]["remind"]
+    job.thread.join(30)
+    return c.get("/").get_data(as_text=True)
+
+
+def test_the_board_reminds_one_unit_then_the_rest_once_a_day(round_dir, smtp_server, monkeypatch):
+    outbox, port = smtp_server
+    _set(round_dir, "mail", sender='"kx@example.cn"', smtp='"127.0.0.1"', port=port, security='"none"', interval=0)
+    rnd, tokens = console_round(round_dir)
+    with rnd.using_key():
+        app = console(rnd)
+        upload(clerk(app, tokens["731002"]), "保定.xlsx", returns_of(rnd.folder, ["731002"])["731002"])
+        c = admin(app)
+        c.post("/collect", data={"csrf": csrf_of(c, "/")})
+        page = _remind(c, "/units/306001/remind")
+        assert "已发送 1 封" in page and [m[0] for m in outbox.messages] == [["bdhkx@example.cn"]], page
+        page = _remind(c, "/remind")
+        units = len(rnd.roster().units)
+        assert f"已发送 {units - 1} 封" in page, page
+        sent = {m["Subject"]: m for _, m in outbox.messages}
+        problem = [m for s, m in sent.items() if "问题尚未修改" in s]
+        assert len(problem) == 1 and "保定市" in problem[0]["Subject"], list(sent)
+        assert any("审核意见" in (a.get_filename() or "") for a in problem[0].iter_attachments())
+        page = _remind(c, "/remind")
+        assert "没有要催报的单位" in page and len(outbox.messages) == units
+    assert run("status").exit_code == 0
+    with rnd.store() as store:
+        reminded = {e["unit"] for e in rnd.ledger(store).events if e["event"] == "已催报"}
+    assert len(reminded) == units
+
+
+def test_without_smtp_the_board_writes_drafts(site):
+    app, tokens, rnd = site
+    c = admin(app)
+    page = _remind(c, "/remind")
+    assert "催报草稿" in page and "没有设置 SMTP" in page, page
+    assert len(list((rnd.folder / "1-下发_邮件").rglob("*_催报.eml"))) == len(rnd.roster().units)

@@ -1,11 +1,14 @@
 """What the web console asks of the layers above it (web.app.Services): the annotated workbook of an upload,
-and collect on the whole round."""
+collect, publish and the reminder on the whole round."""
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
 from ..cycle.collect import collect
+from ..cycle.links import link_url, unit_links
+from ..mail import send as mail_send
 from ..outputs.feedback import needs_feedback, write_feedback
 from ..web.app import Services, create_app
 from .pipeline import run_collect
@@ -55,6 +58,48 @@ def publish_round(rnd, force: bool = False, by: str = "") -> str:
     return f"已发布 {len(written)} 个文件到 {rnd.public.name}" + ("（有单位未通过审核，已在汇总中注明）" if blockers else "")
 
 
+def upload_links(rnd, store) -> dict | None:
+    """Each unit's upload address, when the round's web console has an address ([web] base_url)."""
+    base = rnd.settings["web.base_url"]
+    if not base:
+        return None
+    tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
+    return {code: link_url(base, token) for code, token in tokens.items()}
+
+
+def remind_round(rnd, codes: list[str] | None = None) -> str:
+    """`perftables mail --remind` on the round (all units, or the ones named): drafts always, sent when the round
+    has an SMTP server and the server's environment has the password; what happened, in a line."""
+    s = rnd.settings
+    with rnd.store() as store:
+        job = mail_send.MailJob(rnd.templates, rnd.roster(), mode="remind", sender=s["mail.sender"] or "perftables@localhost",
+                                from_name=s["mail.sender_name"], year=rnd.year, deadline=rnd.deadline_text or "（见通知）",
+                                contact=s["contact"], feedback_dir=rnd.feedback, ledger=rnd.ledger(store),
+                                links=upload_links(rnd, store))
+        messages, notes = job.plan()
+        if codes is not None:
+            messages = [m for m in messages if m.unit_code in codes]
+            notes = [n for n in notes if n.split(" ", 1)[0] in codes]
+        unsent = ("；" + "；".join(notes[:5])) if notes else ""
+        if not messages:
+            return "没有要催报的单位（都已报送且没有未改的问题，或今天已催过）" + unsent
+        mail_send.write_drafts(messages, job.folder, job.sender, job.from_name)
+        drafts = f"催报草稿 {len(messages)} 封已写到“{job.folder.name}”"
+        if not s["mail.smtp"]:
+            return drafts + "（本轮没有设置 SMTP 服务器：用 Outlook、Foxmail 打开草稿发送）" + unsent
+        password = os.environ.get(mail_send.PASSWORD_ENV)
+        if password is None and s["mail.security"] != "none":
+            return drafts + f"；未发送：启动 perftables serve 前设置环境变量 {mail_send.PASSWORD_ENV}（SMTP 密码）" + unsent
+        try:
+            done = job.send(messages, s["mail.smtp"], s["mail.port"] or None, s["mail.security"], password,
+                            user=s["mail.user"] or None, interval=s["mail.interval"], echo=lambda *_: None)
+        except mail_send.SendError as exc:
+            return drafts + f"；{exc}"
+        return (drafts + f"；已发送 {done['sent']} 封，此前已发送 {done['skipped']} 封，失败 {done['failed']} 封"
+                + unsent)
+
+
 def console(rnd):
     """The round's web console, with everything it needs."""
-    return create_app(rnd, Services(feedback=annotated, collect=collect_round, publish=publish_round))
+    return create_app(rnd, Services(feedback=annotated, collect=collect_round, publish=publish_round,
+                                    remind=remind_round))

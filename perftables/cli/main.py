@@ -27,6 +27,7 @@ from ..core.files import check_writable, describe_os_error, guard_outputs
 from ..forms.form import (FormError, broken_forms, list_forms, list_taxonomies, load_form, load_form_file,
                           load_taxonomy, with_templates)
 from ..model.roster import attach_department, read_department, read_roster
+from ..api.console import upload_links
 from ..api.pipeline import read_collection, run_collect
 from ..cycle.board import publish_blockers
 from ..cycle.cache import cache_path_for
@@ -518,7 +519,7 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
                 outdir = str(rnd.feedback)
             return _mail(outdir, roster, feedback, sender, from_name, subject, letter, year or rnd.year, deadline,
                          contact, mail_dir, dry_run, do_send, smtp, port, security, user, interval, book, remind,
-                         feedback_dir if remind else None, links=_upload_links(rnd, store))
+                         feedback_dir if remind else None, links=upload_links(rnd, store))
     if remind and not ledger:
         raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
     book = Ledger.load(ledger) if ledger else None
@@ -526,16 +527,6 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
     _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
           do_send, smtp, port, security, user, interval, book, remind, feedback_dir)
-
-
-def _upload_links(rnd, store) -> dict | None:
-    """Each unit's upload address, when the round's web console has an address ([web] base_url)."""
-    from ..cycle.links import link_url, unit_links
-    base = rnd.settings["web.base_url"]
-    if not base:
-        return None
-    tokens = unit_links(store, rnd.key(), [u.code for u in rnd.roster().units])
-    return {code: link_url(base, token) for code, token in tokens.items()}
 
 
 def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,

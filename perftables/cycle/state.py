@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS versions(
     first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, year INTEGER, form TEXT NOT NULL DEFAULT '',
     fate TEXT NOT NULL DEFAULT '', reason TEXT NOT NULL DEFAULT '', errors INTEGER NOT NULL DEFAULT 0,
     warnings INTEGER NOT NULL DEFAULT 0, findings TEXT NOT NULL DEFAULT '[]');
+CREATE TABLE IF NOT EXISTS snapshots(sha256 TEXT PRIMARY KEY, cells TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS links(
     unit TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, created TEXT NOT NULL, generation INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS uploads(
@@ -167,6 +168,13 @@ class StateStore:
                     " reason=:reason, errors=:errors, warnings=:warnings, findings=:findings, year=:year, form=:form,"
                     " arrived=CASE WHEN arrived='' THEN :arrived ELSE arrived END",
                     {**r, "seen": seen})
+                if r.get("cells") is not None:
+                    self.db.execute("INSERT OR REPLACE INTO snapshots VALUES (?, ?)", (r["sha256"], r["cells"]))
+
+    def snapshot(self, sha256: str) -> dict | None:
+        """What a version said, cell by cell (cycle.diff.snapshot); None when it was never read."""
+        row = self.db.execute("SELECT cells FROM snapshots WHERE sha256=?", (sha256,)).fetchone()
+        return json.loads(row[0]) if row else None
 
     def versions(self) -> list[dict]:
         cur = self.db.execute("SELECT * FROM versions ORDER BY first_seen, rowid")   # ties: in the order recorded
@@ -284,6 +292,7 @@ def versions(col, mailed: dict | None = None, uploaded: dict | None = None) -> l
     which unit its stamp names and which it came from, its channel, when it reached us, what was found.
     mailed: sha256 → (time, sender, unit, Message-ID) from fetch; uploaded: sha256 → (time, unit, name)."""
     from .collect import claimed_by_name
+    from .diff import snapshot
     mailed, uploaded = mailed or {}, uploaded or {}
     rows = []
     for rec in col.files:
@@ -308,5 +317,6 @@ def versions(col, mailed: dict | None = None, uploaded: dict | None = None) -> l
             "year": int(rec.stamp.year) if rec.payload and rec.stamp.year else None,
             "form": rec.stamp.form if rec.payload else "", "fate": str(rec.fate), "reason": rec.reason,
             "errors": rec.errors, "warnings": rec.warnings,
-            "findings": json.dumps(findings, ensure_ascii=False)})
+            "findings": json.dumps(findings, ensure_ascii=False),
+            "cells": json.dumps(snapshot(ret), ensure_ascii=False) if ret else None})
     return rows

@@ -127,8 +127,9 @@ def review_of(store: StateStore, upload_id: int, unit: str) -> dict | None:
 
 def compare_versions(versions: list[dict]) -> dict[str, dict]:
     """Each version against the one of the same unit before it (in the order received): how many of the earlier
-    version's findings it resolved, kept and added. sha256 → {已解决, 仍存在, 新出现}; the first has none."""
-    out, last = {}, {}
+    version's findings it resolved, kept and added. sha256 → {已解决, 仍存在, 新出现, before: the earlier
+    version's sha256}; the first has none."""
+    out, last, last_sha = {}, {}, {}
     for v in versions:
         if not v["unit"] or v["fate"] in ("未采用", "已作废"):
             continue
@@ -138,6 +139,6 @@ def compare_versions(versions: list[dict]) -> dict[str, dict]:
             counts = {RESOLVED: 0, OPEN: 0, NEW: 0}
             for status, _ in track(before, now):
                 counts[status] += 1
-            out[v["sha256"]] = counts
-        last[v["unit"]] = now
+            out[v["sha256"]] = {**counts, "before": last_sha[v["unit"]]}
+        last[v["unit"]], last_sha[v["unit"]] = now, v["sha256"]
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
+import threading
 from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import quote, urlsplit
@@ -15,6 +16,7 @@ from urllib.parse import quote, urlsplit
 from flask import Flask, abort, g, make_response, redirect, render_template, request, session, url_for
 
 from ..core.errors import PerftablesError
+from ..cycle.diff import changes
 from ..cycle.board import approve as approve_unit, board, counts, current_findings, decide, waive
 from ..cycle.links import token_hash
 from ..cycle.state import Action, now_text
@@ -31,6 +33,39 @@ class Services:
     feedback: Callable | None = None     # (rnd, path, display) → (file name, bytes) of the annotated workbook
     collect: Callable | None = None      # (rnd) → a line saying what collect did
     publish: Callable | None = None      # (rnd, force, by) → a line saying what publish did
+    remind: Callable | None = None       # (rnd, unit codes or None) → a line saying who was reminded how
+
+
+class Background:
+    """One job at a time in a thread of its own (sending reminders takes `interval` seconds a mail): the page
+    that starts it returns at once; the board shows it running, then what it did."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.thread: threading.Thread | None = None
+        self.said = ""
+
+    @property
+    def running(self) -> bool:
+        return self.thread is not None and self.thread.is_alive()
+
+    def start(self, job: Callable[[], str], what: str) -> str:
+        with self.lock:
+            if self.running:
+                return f"{what}正在进行，完成后再试"
+
+            def run():
+                said = "未完成（出错了，请看 perftables serve 的窗口）"
+                try:
+                    said = job()
+                except PerftablesError as exc:
+                    said = str(exc)
+                finally:
+                    self.said = f"{what}（{now_text()}）：{said}"
+            self.said = ""
+            self.thread = threading.Thread(target=run, daemon=True, name=what)
+            self.thread.start()
+            return f"{what}已开始：完成后本页显示结果（刷新页面）"
 
 
 def create_app(rnd, services: Services | None = None) -> Flask:
@@ -47,7 +82,8 @@ def create_app(rnd, services: Services | None = None) -> Flask:
         SESSION_COOKIE_NAME="perftables", PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=web["web.session_minutes"]),
         MAX_CONTENT_LENGTH=web["web.max_upload_mb"] << 20, MAX_FORM_MEMORY_SIZE=1 << 20, MAX_FORM_PARTS=20)
     app.extensions["perftables"] = {"round": rnd, "services": services or Services(),
-                                    "logins": Throttle(5, 300), "tokens": Throttle(20, 600)}
+                                    "logins": Throttle(5, 300), "tokens": Throttle(20, 600),
+                                    "remind": Background()}
     _hooks(app)
     _clerk_routes(app)
     _board_routes(app)
@@ -242,8 +278,10 @@ def _board_routes(app: Flask) -> None:
         lines = board(g.rnd.roster(), g.rnd.ledger(g.store), g.store)
         state = request.args.get("state", "")
         shown = [x for x in lines if not state or x.state.startswith(state)]
+        job = _ctx()["remind"]
         return render_template("board.html", lines=shown, counts=counts(lines), total=len(lines), state=state,
-                               message=request.args.get("message", ""), now=now_text())
+                               message=request.args.get("message", ""), now=now_text(),
+                               reminding=job.running, reminded=job.said, can_remind=_ctx()["services"].remind)
 
     @app.get("/units/<code>")
     def unit_detail(code):
@@ -261,6 +299,18 @@ def _board_routes(app: Flask) -> None:
                                findings=[(f, w, finding_id(f)) for f, w in findings], changes=changes,
                                message=request.args.get("message", ""))
 
+    @app.get("/units/<code>/diff/<sha>")
+    def version_diff(code, sha):
+        _admin()
+        unit = g.rnd.roster().unit(code)
+        versions = [v for v in g.store.versions() if code in (v["unit"], v["claimed"])]
+        before = compare_versions(versions).get(sha, {}).get("before")
+        if unit is None or before is None:
+            abort(404)
+        old, new = g.store.snapshot(before), g.store.snapshot(sha)
+        by_sha = {v["sha256"]: v for v in versions}
+        return render_template("diff.html", unit=unit, old=by_sha[before], new=by_sha[sha],
+                               changed=None if old is None or new is None else changes(old, new))
 
 
 def _decision_routes(app: Flask) -> None:
@@ -307,6 +357,20 @@ def _decision_routes(app: Flask) -> None:
             said = f"{v['source']}：已{chosen}（重新收集后汇总随之更新）"
         except PerftablesError as exc:
             said = str(exc)
+        return redirect(url_for("board_page", message=said), code=303)
+
+    @app.post("/remind")
+    @app.post("/units/<code>/remind")
+    def remind(code=None):
+        _admin()
+        run = _ctx()["services"].remind
+        if run is None:
+            abort(404)
+        if code is not None and g.rnd.roster().unit(code) is None:
+            abort(404)
+        rnd = g.rnd
+        said = _ctx()["remind"].start(lambda: run(rnd, None if code is None else [code]),
+                                      "催报" if code is None else f"催报 {code}")
         return redirect(url_for("board_page", message=said), code=303)
 
     @app.post("/collect")
