@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PerftablesError
+from .text import BIDI, INVISIBLE, xml_safe
 
 TEMP_PREFIX = "~$perftables-"
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -141,8 +142,9 @@ def write_text(path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def safe_cell(value) -> str:
-    """A CSV cell as text; one that a spreadsheet would run as a formula is kept as text."""
-    text = "" if value is None else str(value)
+    """A CSV cell as text; one that a spreadsheet would run as a formula is kept as text; control characters
+    (an escape sequence typed into a cell) never reach the file."""
+    text = "" if value is None else xml_safe(str(value))
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
@@ -166,8 +168,8 @@ def csv_text(rows, convert=str) -> str:
     """Rows as write_csv writes them (guarded), as text: made in a worker, spooled to a file and
     given to write_csv. convert: how a cell that is not text becomes text (before the guard)."""
     buf = io.StringIO(newline="")
-    csv.writer(buf).writerows([v if type(v) is str and not v.startswith(FORMULA_START) else safe_cell(convert(v))
-                               for v in row] for row in rows)
+    csv.writer(buf).writerows([v if type(v) is str and v.isprintable() and not v.startswith(FORMULA_START)
+                               else safe_cell(convert(v)) for v in row] for row in rows)
     return buf.getvalue()
 
 
@@ -227,6 +229,7 @@ def check_writable(folder, what: str = "输出文件夹") -> None:
         raise OutputError(describe_os_error(exc)) from None
 
 
+_HIDDEN_RE = re.compile(f"[{INVISIBLE}{BIDI}]")   # a name that shows one extension and has another
 _UNSAFE_NAME = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 _WINDOWS_RESERVED = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.I)
 
@@ -242,7 +245,7 @@ def safe_file_name(name: str, fallback: str = "unnamed", max_stem: int = 150) ->
     one of its reserved names, at most max_stem characters and MAX_NAME_BYTES bytes, its extension kept.
     A name that had to be shortened ends in a short hash of the whole: shortened predictably, and two long
     names that differ only at their ends stay two names."""
-    name = _UNSAFE_NAME.sub("_", name).strip().strip(".")
+    name = _UNSAFE_NAME.sub("_", _HIDDEN_RE.sub("", name)).strip().strip(".")
     stem, dot, ext = name.rpartition(".")
     if not dot or len(ext) > 8 or not stem:
         stem, ext = name, ""

@@ -7,6 +7,7 @@ unit, suffix, note, qualitative text) are what review and scoring use.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -60,6 +61,8 @@ def clean(text) -> str:
 
 def format_number(value: float) -> str:
     """90.0 → "90", 98.9 → "98.9", 625.87 → "625.87"."""
+    if not math.isfinite(value):
+        return str(value)
     if value == int(value) and abs(value) < 1e15:
         return str(int(value))
     return f"{value:.10g}"
@@ -257,25 +260,42 @@ class Amount:
     error: str | None = None   # not a number: never read as zero
 
 
-def parse_amount(cell, unit="万元") -> Amount:
-    """Read an amount in 万元: 2000, "2,000", "12万元", "１２", "12.0 ", "120000元"."""
+# what a table's amounts and percentages can sensibly be: no budget line reaches a trillion (in 万元 or in 元)
+MAX_AMOUNT = 1e12
+_AMOUNT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
+
+
+def parse_amount(cell, unit="万元", signed: bool = False) -> Amount:
+    """Read an amount in 万元: 2000, "2,000", "12万元", "１２", "12.0 ", "120000元". The one reader of amounts:
+    a finite number within ±MAX_AMOUNT, not negative unless `signed`; anything else is an error that names
+    what was typed (NaN, inf, 1e308, "1_000" are not amounts), never a value."""
     if cell is None or isinstance(cell, bool):
         return Amount(None)
     if isinstance(cell, (int, float)):
-        return Amount(float(cell))
+        return _bounded(Amount(float(cell)), signed)
     text = clean(cell)
     if not text:
         return Amount(None)
-    norm = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "")
+    norm = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "").replace("−", "-")
     factor = 1.0
     for tail, f in (("万元", 1.0), ("万", 1.0), ("元", 1e-4)):
         if norm.endswith(tail):
             norm, factor = norm[: -len(tail)], f
             break
-    try:
-        value = float(norm) * factor
-    except ValueError:
+    if not _AMOUNT_RE.fullmatch(norm):
         return Amount(None, text, error=f"“{text}”不是数字")
+    value = float(norm) * factor
     if factor != 1.0:
-        return Amount(round(value, 6), text, note=f"“{text}”按 {format_number(round(value, 6))} {unit} 读取")
-    return Amount(value, text, note=f"数字“{text}”以文本形式填写，已按 {format_number(value)} 读取")
+        value = round(value, 6)
+        return _bounded(Amount(value, text, note=f"“{text}”按 {format_number(value)} {unit} 读取"), signed)
+    return _bounded(Amount(value, text, note=f"数字“{text}”以文本形式填写，已按 {format_number(value)} 读取"), signed)
+
+
+def _bounded(amount: Amount, signed: bool) -> Amount:
+    value = amount.value
+    shown = amount.text or format_number(value)
+    if not math.isfinite(value) or abs(value) > MAX_AMOUNT:
+        return Amount(None, amount.text, error=f"“{shown}”不是合理的数字（应是有限的数，绝对值小于 1 万亿）")
+    if value < 0 and not signed:
+        return Amount(None, amount.text, error=f"“{shown}”是负数，这里只能填 0 或正数")
+    return amount

@@ -31,6 +31,7 @@ from ..review.dispatch import review
 from ..model.roster import Roster
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
 from ..core.errors import PerftablesError
+from ..core.text import shown_name
 from ..core.files import safe_file_name, TEMP_PREFIX, write_bytes, write_csv
 from ..io.keys import load_key
 
@@ -178,11 +179,11 @@ def walk_inputs(inputs) -> list[Input]:
                     if name in IGNORED_NAMES or name.startswith("~$"):
                         continue
                     p = Path(root) / name
-                    found.append(Input(p, str(p.relative_to(item.parent)), named=False))
+                    found.append(Input(p, shown_name(str(p.relative_to(item.parent))), named=False))
         elif item.exists() or is_link(item):
-            found.append(Input(item, item.name))
+            found.append(Input(item, shown_name(item.name)))
         else:
-            found.append(Input(item, str(item)))
+            found.append(Input(item, shown_name(str(item))))
     return found
 
 
@@ -226,7 +227,7 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
     members = []
     for info in infos:
         name = _member_name(info)
-        member = FileRecord(path=None, display=f"{rec.display}!{name}")
+        member = FileRecord(path=None, display=f"{rec.display}!{shown_name(name)}")
         if info.flag_bits & 0x1:
             member.reason = "压缩包成员设置了密码，无法读取"
             members.append((member, b""))

@@ -10,52 +10,13 @@ from dataclasses import dataclass
 
 from xlsxwriter.utility import xl_cell_to_rowcol
 
-_STANDARD = {"level1": "level1", "level2": "level2", "name": "name", "description": "description", "basis": "basis"}
-
-
-def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _indicator_cells(ind, labels: dict) -> dict:
-    out = {}
-    title = ind.name or f"第{ind.row}行指标"
-    for key, ref in ind.cells.items():
-        if key in _STANDARD:
-            value = getattr(ind, _STANDARD[key])
-        elif key in ind.typed:
-            value = ind.typed[key]
-        elif key == "value":
-            value = ind.value.raw
-        elif key in ("op", "num", "unit"):
-            value = {"op": ind.value.op_text, "num": ind.value.num_text, "unit": ind.value.unit}[key]
-        else:
-            value = ind.extra.get(key)
-        out[ref] = [f"{title}·{labels.get(key, key)}", _text(value)]
-    return out
+from ..io.extract import input_cells
 
 
 def snapshot(ret) -> dict[str, list[str]]:
     """Every input cell of a return as typed: "sheet!F12" → [what the cell is, its text] (empty cells too,
     so that a value cleared shows as a change)."""
-    form = ret.form
-    fields = form.fields()
-    labels = {c.key: c.label for c in form.input_columns}
-    out = {}
-    for p in ret.projects:
-        for key, ref in p.cells.items():
-            cell = fields.get(key, (None, None))[1]
-            what = (cell.title or cell.label or key) if cell is not None else key
-            value = p.typed.get(key, p.values.get(key))
-            out[f"{p.sheet}!{ref}"] = [what, _text(value)]
-        for ind in p.indicators:
-            for ref, pair in _indicator_cells(ind, labels).items():
-                out[f"{p.sheet}!{ref}"] = pair
-    return out
+    return {f"{sheet}!{ref}": [what, text] for sheet, ref, what, text, _ in input_cells(ret)}
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+from ..core.text import xml_safe
 from ..core.errors import PerftablesError
 from ..core.cells import col_letters
 
@@ -365,8 +366,11 @@ def _saved_time(fmt: str, zf: zipfile.ZipFile) -> dt.datetime | None:
 
 def normalise_row(row: list) -> list:
     """Cell values as perftables sees them — None (for empty), str, float, bool or date; inlined, as it
-    runs on every cell of every return."""
-    return [None if v == "" else float(v) if type(v) is int else v for v in row]
+    runs on every cell of every return. Text loses what XML cannot hold (an escape typed as _x001B_), so no
+    output ever meets it; a number a file stores as NaN or infinity (no spreadsheet types one) becomes its
+    text, which no reader takes for a number (v - v is 0.0 for every finite float)."""
+    return [None if v == "" else (v if v.isprintable() else xml_safe(v)) if type(v) is str
+            else float(v) if type(v) is int else v if type(v) is not float or v - v == 0.0 else str(v) for v in row]
 
 
 def read_book(data: bytes, fmt: str | None = None) -> Book:

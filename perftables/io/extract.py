@@ -17,6 +17,7 @@ from ..forms.form import cell_name, Form, load_form, norm_label, record_key
 from ..forms.layout import context, grid_rows, header_context, locked_value, row_names, table_rows
 from .book import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
+from ..core.text import code_key
 from ..core.value import WHITESPACE, IndicatorValue, clean, compose, format_number, parse_amount
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
@@ -108,6 +109,45 @@ class ProjectReturn:
     tables: dict = field(default_factory=dict)             # inline tables: key → Indicators or row dicts
     grid_start: int = 0                                    # the 1-based sheet row of the grid's first row
     typed: dict = field(default_factory=dict)              # amount and plan cells exactly as typed (feedback)
+
+
+_STANDARD_ATTRS = {"level1", "level2", "name", "description", "basis"}
+
+
+def input_cells(ret: "UnitReturn"):
+    """Every cell the clerk fills, as typed: (sheet, "F12", what the cell is, its text, its target) — the
+    fields of each project sheet, then each indicator row's cells. What the version diff and the hidden-
+    character rule read."""
+    form = ret.form
+    fields = form.fields()
+    labels = {c.key: c.label for c in form.input_columns}
+    for p in ret.projects:
+        for key, ref in p.cells.items():
+            cell = fields.get(key, (None, None))[1]
+            what = (cell.title or cell.label or key) if cell is not None else key
+            yield p.sheet, ref, what, _shown_text(p.typed.get(key, p.values.get(key))), form.target_of(key)
+        for i, ind in enumerate(p.indicators):
+            title = ind.name or f"第{ind.row}行指标"
+            for key, ref in ind.cells.items():
+                if key in _STANDARD_ATTRS:
+                    value = getattr(ind, key)
+                elif key in ind.typed:
+                    value = ind.typed[key]
+                elif key == "value":
+                    value = ind.value.raw
+                elif key in ("op", "num", "unit"):
+                    value = {"op": ind.value.op_text, "num": ind.value.num_text, "unit": ind.value.unit}[key]
+                else:
+                    value = ind.extra.get(key)
+                yield p.sheet, ref, f"{title}·{labels.get(key, key)}", _shown_text(value), ("grid", i, key)
+
+
+def _shown_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 @dataclass
@@ -360,13 +400,17 @@ class Extractor:
         values = []
         for address, raw, target in cells:
             if raw is None or isinstance(raw, (int, float)) and not isinstance(raw, bool):
-                value = None if raw is None else float(raw)
+                amount = parse_amount(raw)
+                value = amount.value
                 if value is not None and 0 < value <= 1:   # 25% typed is stored as 0.25 by every spreadsheet
                     self.out.findings.append(Finding(
                         sheet, address or "", "数字格式", WARNING,
                         f"支出进度填的是 {format_number(value)}（或 {format_number(round(value * 100, 6))}%），"
                         f"按 {format_number(round(value * 100, 6))}% 读取", target=target))
                     value = round(value * 100, 6)
+                if amount.error:
+                    self.out.findings.append(Finding(sheet, address or "", "资金支出计划", ERROR,
+                                                     f"支出进度{amount.error}", target=target))
                 values.append(value)
                 continue
             text = _text(raw)
@@ -375,7 +419,7 @@ class Extractor:
                 values.append(None)
                 if text:
                     self.out.findings.append(Finding(sheet, address or "", "资金支出计划", ERROR,
-                                                     f"支出进度“{text}”不是数字", target=target))
+                                                     f"支出进度{amount.error or f'“{text}”不是数字'}", target=target))
             else:
                 values.append(amount.value)
                 self.out.findings.append(Finding(sheet, address or "", "数字格式", WARNING,
@@ -585,7 +629,7 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
         projects.append({"sheet": name, "seq": seq, "code": _text(values.get("project_code")),
                          "name": _text(values.get("project_name")), "use": _text(values.get("use")), **amounts})
     if roster is not None:
-        codes = {p["code"] for p in projects}
+        codes = {code_key(p["code"]) for p in projects}
         unit = roster.unit(unit_code) if unit_code else next(
             (u for u in roster.units if codes & {p.code for p in u.projects}), None)
         if unit is None and not unit_code:   # by the name it prints (a Word document's cover, its unit line)

@@ -14,6 +14,7 @@ import re
 from ..core.errors import PerftablesError
 from ..core.kinds import FormKind
 from ..core.resources import ID_RE
+from ..core.text import UNIT_CODE_RE
 
 STAMP_SHEET = "_stamp"
 LISTS_SHEET = "_lists"
@@ -87,7 +88,7 @@ def read_stamp(rows: list[list], key=None) -> dict:
 
 
 _NAME = ID_RE
-_CODE = re.compile(r"^[^\x00-\x1f/\\]{1,64}$")
+_CODE = re.compile(f"^{UNIT_CODE_RE.pattern}$")
 
 
 def validate_payload(p: dict) -> None:

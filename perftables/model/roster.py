@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError
 from ..core.resources import CONTROL_RE
+from ..core.text import code_key, has_hidden, unit_code_problem
 from ..core.value import clean, format_number, parse_amount
 
 # canonical key → accepted headers (Chinese first: it is what the user sees in messages)
@@ -82,7 +83,13 @@ class Roster:
     path: str = ""
 
     def unit(self, code: str) -> Unit | None:
-        return next((u for u in self.units if u.code == code), None)
+        """The unit of a code as found anywhere (a stamp, a file name, a Word table, a mail): compared as a
+        person means it (full-width digits, invisible characters — code_key)."""
+        found = next((u for u in self.units if u.code == code), None)
+        if found is None and code:
+            key = code_key(code)
+            found = next((u for u in self.units if u.code == key), None) if key != code else None
+        return found
 
 
 def _cell_text(value) -> str:
@@ -208,6 +215,14 @@ class _RosterReader:
             problems.append(f"{where}“{title(key)}”列：含有换行或控制字符，请删掉（单元格内不要换行）")
         if bad:
             return
+        hidden = [k for k, v in get.items() if k not in ("unit_code", "project_code") and has_hidden(v)]
+        for key in hidden:   # a direction override shows one name and files another (“回执\u202exslx.exe”)
+            problems.append(f"{where}“{title(key)}”列：含有看不见的字符（零宽字符或改变文字方向的字符），请删掉后重新输入")
+        if hidden:
+            return
+        for key in ("unit_code", "project_code"):   # identity: full-width digits and invisible characters go
+            if get.get(key):
+                get[key] = code_key(get[key])
         if get.get("email"):
             addresses, problem = parse_emails(get["email"])
             if problem:
@@ -225,6 +240,10 @@ class _RosterReader:
             return None
         if not name:
             self.problems.append(f"{where}“{title('unit_name')}”列：单位名称为空")
+            return None
+        problem = unit_code_problem(code)
+        if problem:   # what generate accepts, collect must accept: the code goes into stamps and file names
+            self.problems.append(f"{where}“{title('unit_code')}”列：{problem}")
             return None
         unit = self.units.get(code)
         if unit is None:

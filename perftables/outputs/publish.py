@@ -24,6 +24,7 @@ from ..io.extract import ProjectReturn, UnitReturn
 from ..core.files import atomic_path, find_soffice, safe_file_name, write_bytes
 from ..forms.form import Form, record_key, span
 from ..forms.layout import context
+from ..core.text import xml_safe
 from ..core.value import format_number
 from .schema import Heading
 from .summary import build_tables, Table, write_xlsx
@@ -234,7 +235,7 @@ def _new_document():
 def _para(doc, text, size=12, bold=False, align=None):
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     p = doc.add_paragraph()
-    _set_font(p.add_run(text), size=size, bold=bold)
+    _set_font(p.add_run(xml_safe(text)), size=size, bold=bold)
     if align:
         p.alignment = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}[align]
     return p
@@ -316,7 +317,7 @@ def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
                     par = target.add_paragraph()
                 if cell.label:
                     par.alignment = 1   # centred, as the official labels are
-                _set_font(par.add_run(line), size=10.5)
+                _set_font(par.add_run(xml_safe(line)), size=10.5)
     first, last = table.header_rows
     for r in range(first, last + 1):   # repeat the indicator header on every page
         tr_pr = t.rows[r]._tr.get_or_add_trPr()
@@ -621,7 +622,7 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
                     par.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 elif kind in ("amount", "amount_plain", "int", "pct", "number"):
                     par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                _set_font(par.add_run(text), size=10.5, bold=r == 0 or (t.total and r == len(rows) - 1 and bool(t.rows)))
+                _set_font(par.add_run(xml_safe(text)), size=10.5, bold=r == 0 or (t.total and r == len(rows) - 1 and bool(t.rows)))
         fixed_widths(d, [170 * w / sum(weights) for w in weights])
         tr_pr = d.rows[0]._tr.get_or_add_trPr()   # the header on every page
         el = OxmlElement("w:tblHeader")

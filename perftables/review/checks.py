@@ -152,7 +152,8 @@ def _review_plan(form: Form, pr: ProjectReturn) -> list[Finding]:
     for i, v in enumerate(values):
         label = cells[i].title
         if v is None:
-            add(i, ERROR, f"“{label}”支出进度为空")
+            if pr.typed.get(cells[i].field) in (None, ""):   # typed but not a number: said when it was read
+                add(i, ERROR, f"“{label}”支出进度为空")
             continue
         if v < 0 or v > 100:
             add(i, ERROR, f"“{label}”支出进度 {format_number(v)}% 超出 0–100")

@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..core.kinds import FormKind
 from .checks import _required, _review_indicators, review_project
 from .dept import review_dept
-from ..io.extract import ERROR, Finding, UnitReturn
+from ..core.text import has_bidi, has_hidden, shown_name
+from ..io.extract import ERROR, WARNING, Finding, UnitReturn, input_cells
 from .selfeval import review_selfeval
 
 
@@ -36,4 +37,17 @@ def review(ret: UnitReturn) -> list[Finding]:
             out.append(Finding(form.unit_sheet["name"], "B" + str(form.unit_sheet["rows"].index(spec) + 3),
                                "必填项为空", ERROR, f"“{spec['anchor']}”未填写", target=("text", spec["field"])))
     out += [f for pr in ret.projects for f in _required(form, pr)]
-    return out + KIND_REVIEWS[form.kind](ret)
+    return out + KIND_REVIEWS[form.kind](ret) + hidden_characters(ret)
+
+
+def hidden_characters(ret: UnitReturn) -> list[Finding]:
+    """Text that prints other than it is: a direction override (“2\u202e01” prints as “102”) is an error, a
+    zero-width character (two names that look one) a warning; both name the cell."""
+    out = []
+    for sheet, ref, what, text, target in input_cells(ret):
+        if has_hidden(text):
+            bidi = has_bidi(text)
+            kind = "改变文字方向的字符" if bidi else "零宽字符"
+            out.append(Finding(sheet, ref, "看不见的字符", ERROR if bidi else WARNING,
+                               f"“{what}”中有{kind}：“{shown_name(text)[:60]}”", target=target))
+    return out

@@ -1,0 +1,193 @@
+"""Hostile world, round 3 (issue 31), class by class: numbers that are not numbers, invisible and control
+characters, codes that cannot round-trip. Each class has a property test over the one function that decides
+it, and a test through the command line as a coordinator meets it."""
+import csv
+import io
+import math
+import re
+import zipfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import EXAMPLES, make_workbook, rewrite_zip, run
+from perftables.core.files import MAX_NAME_BYTES, safe_file_name
+from perftables.core.text import BIDI, INVISIBLE, code_key, shown_name, xml_safe
+from perftables.core.value import MAX_AMOUNT, parse_amount
+from perftables.cycle.collect import collect
+from perftables.model.roster import Project, RosterError, Unit, read_roster
+
+HIDDEN = INVISIBLE + BIDI
+
+
+def fill(goal="完成年度任务", **plan):
+    return {"texts": {"overall_goal": "开展科普活动"},
+            "projects": {"项目1": {"fields": {"goal": goal, "plan1": 25, "plan2": 50, "plan3": 75, "plan4": 100,
+                                              **plan},
+                                   "indicators": [{"level1": "产出指标", "level2": "数量指标", "name": "活动次数",
+                                                   "description": "开展活动", "op": "≥", "num": "4", "unit": "次",
+                                                   "basis": "计划标准"}]}}}
+
+
+UNIT = Unit(code="999001", name="测试县科学技术协会",
+            projects=[Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0)])
+
+
+def roster_with(tmp_path, change, name="名单.csv"):
+    """The example roster with its first data row changed (change(row) edits the list of cells)."""
+    rows = list(csv.reader((EXAMPLES / "roster.csv").open(encoding="utf-8-sig")))
+    change(rows[1])
+    path = tmp_path / name
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
+# --------------------------------------------------------------------------- 3. numbers that are not numbers
+
+_NUMBERISH = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True), st.integers(min_value=-10**30, max_value=10**30),
+    st.sampled_from(["NaN", "nan", "inf", "-inf", "Infinity", "1e308", "-1e308", "1e400", "1_000", "0x10",
+                     "-5", "−5", "１２", "1,000", "12万元", "120000元", "1e3", ".5", "5.", "+3", "--3", ""]),
+    st.text(alphabet="0123456789.,-+eE万元 naifNIF_", max_size=12))
+
+
+@settings(max_examples=400, deadline=None)
+@given(value=_NUMBERISH, signed=st.booleans())
+def test_an_amount_is_finite_bounded_and_signed_only_where_allowed(value, signed):
+    amount = parse_amount(value, signed=signed)
+    if amount.value is None:
+        return
+    assert amount.error is None
+    assert math.isfinite(amount.value) and abs(amount.value) <= MAX_AMOUNT
+    assert signed or amount.value >= 0
+
+
+@pytest.mark.parametrize("typed, said", [("NaN", "不是数字"), ("inf", "不是数字"), ("Infinity", "不是数字"),
+                                         ("1e308", "不是合理的数字"), ("-5", "是负数"), ("1_000", "不是数字")])
+def test_a_number_that_is_not_one_is_a_finding_on_its_cell(tmp_path, typed, said):
+    path = tmp_path / "回执.xlsx"
+    path.write_bytes(make_workbook(UNIT, fill=fill(plan1=typed)))
+    col = collect([path], workers=1)
+    rec = col.files[0]
+    assert rec.fate.accepted, rec.reason
+    found = [f for f in rec.result.findings if typed in f.message]
+    assert [(f.cell, f.severity.value) for f in found] == [("B7", "错误")] and said in found[0].message, \
+        [(f.cell, f.message) for f in rec.result.findings]
+    assert not any("为空" in f.message and f.cell == "B7" for f in rec.result.findings)
+
+
+def test_a_number_stored_as_nan_or_infinity_in_the_file_is_not_read_as_one(tmp_path):
+    data = make_workbook(UNIT, fill=fill(plan1=25))
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    part = next(n for n in zf.namelist() if n.startswith("xl/worksheets/") and b'<c r="B7" s="14"><v>25</v>' in zf.read(n))
+    for stored in (b"NaN", b"INF", b"-INF", b"1e400"):
+        path = tmp_path / f"{stored.decode()}.xlsx"
+        path.write_bytes(rewrite_zip(data, part, lambda b, s=stored: re.sub(
+            rb'(<c r="B7"[^>]*>)<v>[^<]*</v>', lambda m: m[1] + b"<v>" + s + b"</v>", b)))
+        rec = collect([path], workers=1).files[0]
+        assert rec.fate.accepted, rec.reason
+        assert any(f.cell == "B7" and "支出进度" in f.message for f in rec.result.findings), stored
+
+
+@pytest.mark.parametrize("typed, said", [("NaN", "不是数字"), ("inf", "不是数字"), ("1e308", "不是合理的数字"),
+                                         ("-3", "是负数")])
+def test_a_roster_amount_that_is_not_one_is_refused_with_row_and_column(tmp_path, typed, said):
+    def change(row):
+        row[4] = typed
+    r = run("generate", roster_with(tmp_path, change), "-o", tmp_path / "下发", "--year", 2025)
+    assert r.exit_code == 2 and "第2行“预算数”列" in r.output and said in r.output, r.output
+    assert not (tmp_path / "下发").exists()
+
+
+# --------------------------------------------------------------------------- 4. invisible and control characters
+
+_NAMES = st.text(alphabet=st.sampled_from(list("报表回执xlsx.exe_ 1") + list(HIDDEN) + ["\x1b", "\x07", "\u3000"]),
+                 max_size=40)
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=_NAMES)
+def test_names_never_carry_hidden_or_control_characters(name):
+    safe = safe_file_name(name + ".xlsx")
+    assert not any(c in HIDDEN or ord(c) < 32 for c in safe) and len(safe.encode()) <= MAX_NAME_BYTES
+    shown = shown_name(name)
+    assert not any(c in HIDDEN or ord(c) < 32 or 0x7f <= ord(c) <= 0x9f for c in shown)
+    assert xml_safe(name) == "".join(c for c in name if ord(c) >= 32 or c in "\t\n\r")
+
+
+@settings(max_examples=200, deadline=None)
+@given(code=st.text(alphabet=st.sampled_from(list("0123456789") + list("０１２３４５６７８９") + list(HIDDEN) + [" ", "\u3000"]),
+                    min_size=1, max_size=12))
+def test_a_code_is_compared_as_a_person_means_it(code):
+    plain = code_key(code)
+    assert plain == code_key(plain) and all(c in "0123456789" for c in plain)
+
+
+def test_a_code_typed_in_full_width_or_with_a_zero_width_space_is_the_same_unit(tmp_path):
+    rows = list(csv.reader((EXAMPLES / "roster.csv").open(encoding="utf-8-sig")))
+    first = rows[1][0]
+    rows[2][0] = first.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    rows[3][0] = first[:2] + "\u200b" + first[2:]
+    path = tmp_path / "名单.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    roster = read_roster(path)
+    assert [u.code for u in roster.units].count(first) == 1 and len(roster.units) == len(read_roster(EXAMPLES / "roster.csv").units)
+    assert roster.unit(rows[2][0]) is roster.unit(first) is roster.unit(rows[3][0])
+
+
+@pytest.mark.parametrize("mark", ["\u202e", "\u2066", "\u200b"])
+def test_a_roster_name_with_a_hidden_character_is_refused_with_row_and_column(tmp_path, mark):
+    def change(row):
+        row[1] = "回执" + mark + "xslx.exe"
+    with pytest.raises(RosterError, match="第2行“单位名称”列：含有看不见的字符"):
+        read_roster(roster_with(tmp_path, change))
+
+
+def test_hidden_and_control_characters_in_a_return_are_flagged_and_never_written(tmp_path):
+    inbox = tmp_path / "收件箱"
+    inbox.mkdir()
+    typed = "完成\u202e年度任务\x1b[31m"   # xlsxwriter stores the escape as _x001B_, as Excel does
+    (inbox / "回执\x1b[2J\u202exslx.xlsx").write_bytes(make_workbook(UNIT, fill=fill(goal=typed)))
+    r = run("collect", inbox, "-o", tmp_path / "汇总" / "汇总.xlsx", "--export", tmp_path / "导出")
+    assert r.exit_code == 0, r.output
+    assert "\x1b" not in r.output and "\u202e" not in r.output and "⟨U+202E⟩" in r.output, r.output
+    rec = collect([inbox], workers=1).files[0]
+    hidden = [f for f in rec.result.findings if f.rule == "看不见的字符"]
+    assert [(f.cell, f.severity.value) for f in hidden] == [("B8", "错误")], [(f.cell, f.message) for f in rec.result.findings]
+    for path in (tmp_path / "导出").rglob("*.csv"):
+        assert "\x1b" not in path.read_text(encoding="utf-8-sig")
+    r = run("publish", inbox, "-o", tmp_path / "公开", "--no-pdf", "--force")
+    assert r.exit_code == 0, r.output
+    assert list((tmp_path / "公开").glob("*.docx"))
+
+
+# --------------------------------------------------------------------------- 5. codes that cannot round-trip
+
+@pytest.mark.parametrize("code, said", [("ZX/001", "含有“/”"), ("9" * 80, "太长"), ("ZX\\001", "含有“/”")])
+def test_a_code_collect_could_not_carry_is_refused_at_the_roster(tmp_path, code, said):
+    def change(row):
+        row[0] = code
+    r = run("generate", roster_with(tmp_path, change), "-o", tmp_path / "下发", "--year", 2025)
+    assert r.exit_code == 2 and "第2行“单位编码”列" in r.output and said in r.output, r.output
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(code=st.text(alphabet=st.sampled_from(list("09AZaz-_.（）·ＸＹ９ ") + ["\u200b", "/", "ö", "县"]),
+                    min_size=1, max_size=70))
+def test_what_the_roster_accepts_collect_accepts(tmp_path, code):
+    """Any code a roster takes comes back from its own template as that unit's return."""
+    def change(row):
+        row[0] = code
+    path = roster_with(tmp_path, change, name=f"名单{abs(hash(code))}.csv")
+    try:
+        roster = read_roster(path)
+    except RosterError:
+        return
+    unit = roster.units[0]
+    ret = tmp_path / f"{abs(hash(code))}.xlsx"
+    ret.write_bytes(make_workbook(unit, fill=None))
+    rec = collect([ret], roster=roster, workers=1).files[0]
+    assert rec.payload and rec.unit_code == unit.code and "标识无效" not in rec.reason, rec.reason
