@@ -17,6 +17,7 @@ from perftables.io import keys
 ROOT = Path(__file__).resolve().parent.parent
 # every test signs and verifies with the published example key, as the bundled example returns do
 os.environ["PERFTABLES_KEY"] = str(EXAMPLES / "示例签名密钥.key")
+os.environ["PERFTABLES_DEMO"] = "1"   # the tests sign with the public example key, as the demo does
 SEEDS = ROOT / "tests" / "data" / "seeds"   # the five public seed documents (tests/data/seeds/README.md)
 FIXED = dt.datetime(2025, 1, 10, 9, 30)
 

@@ -118,6 +118,7 @@ def test_the_coordinator_in_the_browser(server, browser, tmp_path):
     browser.get(f"{base}/t/{tokens['307001']}")
     browser.find_element(By.ID, "file").send_keys(str(ret))
     browser.find_element(By.ID, "send").click()
+    browser.find_element(By.ID, "verdict")          # the review is shown: the upload is done
     browser.get(f"{base}/")
     assert browser.current_url.endswith("/login")
     browser.find_element(By.NAME, "name").send_keys("张三")

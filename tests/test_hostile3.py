@@ -191,3 +191,72 @@ def test_what_the_roster_accepts_collect_accepts(tmp_path, code):
     ret.write_bytes(make_workbook(unit, fill=None))
     rec = collect([ret], roster=roster, workers=1).files[0]
     assert rec.payload and rec.unit_code == unit.code and "标识无效" not in rec.reason, rec.reason
+
+
+# --------------------------------------------------------------------------- 1, 2. names in bytes, mail that never ends
+
+def _nested(depth: int, sender: str, msgid: str) -> bytes:
+    """A multipart mail nested `depth` levels deep (no client writes one; an attacker does)."""
+    head = (f"From: <{sender}>\r\nTo: <kx@example.cn>\r\nSubject: nested\r\nMessage-ID: {msgid}\r\n"
+            "MIME-Version: 1.0\r\n").encode()
+    opens = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(depth))
+    closes = b"".join(b"\r\n--b%d--\r\n" % i for i in reversed(range(depth)))
+    return head + opens + b"Content-Type: text/plain\r\n\r\nhello\r\n" + closes
+
+
+@pytest.mark.parametrize("depth", [41, 1200, 5000])
+def test_a_mail_nested_beyond_reason_is_a_reason_not_a_crash(depth):
+    from perftables.mail.fetch import parse_mail
+    mail = parse_mail(_nested(depth, "bdhkx@example.cn", "<deep@x>"))
+    assert mail.sender == "bdhkx@example.cn" and not mail.attachments
+    assert len(mail.skipped) == 1 and ("嵌套" in mail.skipped[0][1] or "无法解析" in mail.skipped[0][1])
+
+
+def test_one_bad_mail_never_stops_fetch_and_is_not_fetched_again(imap_server, tmp_path):
+    from test_fetch import log_rows, mail, rfc2231_part, run_fetch
+    user = "hostile3@example.cn"
+    data = (EXAMPLES / "returns").glob("306001*.xlsx").__next__().read_bytes()
+    long_name = "北戴河区科学技术协会" * 11 + "绩效目标表.xlsx"      # 111 Chinese characters and more: 300+ bytes
+    imap_server.deliver(user, _nested(1200, "bdhkx@example.cn", "<deep@x>"),
+                        mail("bdhkx@example.cn", "长名字", [rfc2231_part(long_name, data)], "<long@x>"))
+    out = tmp_path / "收件箱"
+    r = run_fetch(imap_server, user, out)
+    assert r.exit_code == 0, r.output
+    [saved] = list(out.iterdir())
+    assert saved.read_bytes() == data and len(saved.name.encode()) <= 255
+    rows = log_rows(out)
+    assert any(row["Message-ID"] == "<deep@x>" and "无法解析" in row["说明"] for row in rows), rows
+    r = run_fetch(imap_server, user, out)
+    assert r.exit_code == 0 and "新邮件 0 封" in r.output, r.output
+
+
+@pytest.mark.parametrize("cells", [1, 2])
+def test_a_word_table_nested_thousands_deep_is_a_reason(tmp_path, cells):
+    from worddoc import docx
+    inner = "<w:p><w:r><w:t>项目编码</w:t></w:r></w:p>"
+    for _ in range(3000):
+        extra = "<w:tc><w:p/></w:tc>" * (cells - 1)
+        inner = f"<w:tbl><w:tr><w:tc>{inner}</w:tc>{extra}</w:tr></w:tbl><w:p/>"
+    path = tmp_path / "套娃.docx"
+    path.write_bytes(docx([("xml", inner)]))
+    rec = collect([path], workers=1).files[0]
+    assert not rec.fate.accepted and rec.reason and not re.search(r"[A-Za-z]+(Error|Exception)", rec.reason), rec.reason
+
+
+# --------------------------------------------------------------------------- 6. keys
+
+def test_the_public_example_key_never_signs_outside_the_demo_and_is_named_when_it_checks(tmp_path, monkeypatch):
+    monkeypatch.delenv("PERFTABLES_DEMO")
+    r = run("generate", EXAMPLES / "roster.csv", "-o", tmp_path / "下发", "--year", 2025)
+    assert r.exit_code != 0 and "示例密钥" in r.output and not (tmp_path / "下发").exists(), r.output
+    r = run("collect", EXAMPLES / "returns", "-o", tmp_path / "汇总" / "汇总.xlsx", "--feedback", tmp_path / "退改")
+    assert r.exit_code != 0 and "示例密钥" in r.output, r.output
+    r = run("collect", EXAMPLES / "returns", "-o", tmp_path / "汇总" / "汇总.xlsx")
+    assert r.exit_code == 0 and "示例密钥" in r.output and "核验结果不可信" in r.output, r.output
+
+
+@pytest.mark.slow
+def test_the_demo_signs_with_the_example_key_on_its_own(tmp_path, monkeypatch):
+    monkeypatch.delenv("PERFTABLES_DEMO")
+    r = run("demo", "-o", tmp_path / "演示")
+    assert r.exit_code == 0 and "示例密钥" not in r.output, r.output

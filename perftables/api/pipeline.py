@@ -4,16 +4,18 @@ below imports it."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..io.keys import require_key
+from ..io.keys import DEMO_ENV, is_example, load_key, require_key
 from ..core.kinds import Fate
 from ..cycle.collect import collect, Collection, held_folder_problem, quarantine
 from ..core.dates import chinese
 from ..outputs.schema import Heading
 from ..outputs.summary import build_tables, own_rows, write_csv, write_xlsx
+from ..core.errors import PerftablesError
 from ..core.files import OutputError
 from ..core.parallel import fewer_gc_passes
 from ..cycle.cache import cache_path_for, CollectCache, run_signature
@@ -189,4 +191,15 @@ def _write_outputs(col, output: Path, export_dir, formats, workers, step, headin
 
 
 def _notes(cache) -> list[str]:
-    return [cache.note] if cache is not None and cache.note and not cache.keyless else []
+    notes = [cache.note] if cache is not None and cache.note and not cache.keyless else []
+    if os.environ.get(DEMO_ENV) != "1" and is_example(_loaded_key()):
+        notes.append("本机用来核验标识的是随软件公开的示例密钥：任何人都能用它伪造标识，核验结果不可信，"
+                     "只适合示例回执。正式收表请在本轮文件夹中运行，或用生成模板时的密钥")
+    return notes
+
+
+def _loaded_key():
+    try:
+        return load_key()
+    except PerftablesError:
+        return None

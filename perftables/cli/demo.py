@@ -24,7 +24,7 @@ from ..outputs.summary import build_tables, write_csv, write_xlsx
 from ..core.resources import EXAMPLES_DIR as EXAMPLES
 from ..api.pipeline import run_collect
 from ..forms.form import load_form
-from ..io.keys import EXAMPLE_KEY_NAME, using
+from ..io.keys import EXAMPLE_KEY_NAME, demo as demo_key
 from ..mail.send import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
 from ..outputs.feedback import write_feedback
 from ..outputs.publish import publish
@@ -169,7 +169,7 @@ def roll_up(inbox: Path, roster, summary: Path, export: Path, title: str):
 def run_demo(outdir: Path, examples: Path = EXAMPLES):
     """The whole cycle on the bundled examples, signed with the published example key (not the user's)."""
 
-    with using(examples / EXAMPLE_KEY_NAME):
+    with demo_key(examples / EXAMPLE_KEY_NAME):
         yield from _run_demo(outdir, examples)
 
 
@@ -273,7 +273,7 @@ def _dept_round(outdir: Path, examples: Path):
 
 
 if __name__ == "__main__":
-    using(EXAMPLES / EXAMPLE_KEY_NAME).__enter__()
+    demo_key(EXAMPLES / EXAMPLE_KEY_NAME).__enter__()
     if "--rebuild" in sys.argv:   # the example returns are made anew (they are ours, not a unit's)
         for folder in ("returns", "selfeval_returns", "sichuan/selfeval_returns", "hunan/returns", "dept/returns",
                        "dept/selfeval_returns"):

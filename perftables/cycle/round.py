@@ -28,7 +28,7 @@ TEMPLATES, INBOX, HELD, FEEDBACK, SUMMARY, PUBLIC = "1-下发", "2-收件箱", "
 FOLDERS = (TEMPLATES, INBOX, HELD, FEEDBACK, SUMMARY, PUBLIC)
 SUMMARY_NAME = "汇总.xlsx"
 KEY_NAME = keys.KEY_NAME
-EXAMPLE_KEY_ID = "13d522fdb7cdb92a"   # examples/示例签名密钥.key: public, signs the bundled examples only
+EXAMPLE_KEY_ID = keys.EXAMPLE_KEY_ID
 
 
 class RoundError(PerftablesError):

@@ -13,6 +13,7 @@ demo uses; it proves nothing and is never used for real templates.
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 import hmac
 import os
 import secrets
@@ -50,11 +51,33 @@ class Key:
 
 
 EXAMPLE_KEY_NAME = "示例签名密钥.key"
+EXAMPLE_KEY_ID = "13d522fdb7cdb92a"   # examples/示例签名密钥.key: public, signs the bundled examples only
+DEMO_ENV = "PERFTABLES_DEMO"          # "1": the demo (and the tests) may sign with the public example key
 
 
 def using(path):
     """Within the block, the key at `path` is the coordinator's key (the demo, tests)."""
     return environ(KEY_ENV, str(path))
+
+
+@contextmanager
+def demo(path):
+    """Within the block, the public example key at `path` signs and checks: the demo's walk-through only."""
+    with environ(KEY_ENV, str(path)), environ(DEMO_ENV, "1"):
+        yield
+
+
+def is_example(key: Key | None) -> bool:
+    return key is not None and key.id == EXAMPLE_KEY_ID
+
+
+def example_refused(key: Key, what: str) -> str:
+    """Why the public example key cannot sign what goes to units ('' in the demo, or for another key)."""
+    if not is_example(key) or os.environ.get(DEMO_ENV) == "1":
+        return ""
+    return (f"签名密钥“{key.path}”是随软件公开的示例密钥（任何人都能用它伪造标识），只能用于演示，不能{what}。"
+            f"请用 perftables init 建立一轮（生成本轮的密钥），或 perftables key new 生成本机的密钥，"
+            f"并让环境变量 {KEY_ENV} 不再指向示例密钥")
 
 
 def default_key_path() -> Path:
@@ -122,6 +145,9 @@ def require_key(what: str = "生成退改工作簿") -> Key:
     key = load_key()
     if key is None:
         raise KeyError_(missing_key_message(what))
+    refused = example_refused(key, what)
+    if refused:
+        raise KeyError_(refused)
     return key
 
 

@@ -113,7 +113,12 @@ def _table(tbl) -> list[list[WCell]]:
     return rows
 
 
-def _blocks(parent, out: list) -> None:
+MAX_NESTING = 20   # frames within frames: Word users nest two or three; thousands are a crafted file
+
+
+def _blocks(parent, out: list, depth: int = 0) -> None:
+    if depth > MAX_NESTING:
+        raise ReadError(f"Word 文档中的表格一层套一层超过 {MAX_NESTING} 层，疑似恶意构造的文件，未读取", "damaged")
     for el in parent:
         if el.tag == W + "p":
             text = clean(_text_of(el))
@@ -122,11 +127,11 @@ def _blocks(parent, out: list) -> None:
         elif el.tag == W + "tbl":
             cells = el.findall(f"{W}tr/{W}tc")
             if len(cells) == 1 and cells[0].find(W + "tbl") is not None:
-                _blocks(cells[0], out)   # a one-cell frame around the real content (a border, a layout table)
+                _blocks(cells[0], out, depth + 1)   # a one-cell frame around the real content (a border, a layout table)
             else:
                 out.append(("t", _table(el)))
         elif el.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag"):
-            _blocks(el, out)   # content controls and the like wrap paragraphs and tables
+            _blocks(el, out, depth + 1)   # content controls and the like wrap paragraphs and tables
 
 
 def parse_docx(data: bytes) -> WordDoc:

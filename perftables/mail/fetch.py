@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import email
+from email.parser import BytesHeaderParser
 import hashlib
 import imaplib
 import re
@@ -217,9 +218,43 @@ class _KeepBytes(policy.Compat32):
 _POLICY = _KeepBytes()
 
 
+# a mail's structure, bounded: real mail nests a few levels (a forward of a forward), never hundreds
+MAX_MIME_DEPTH = 40
+MAX_MIME_PARTS = 1000
+
+
+class _Shape(Exception):
+    """A message whose structure is beyond the bounds (a Chinese reason)."""
+
+
 def parse_mail(raw: bytes, uid: str = "") -> Mail:
-    """A received message → its sender, subject, date and every attachment, forwarded ones included."""
-    msg = email.message_from_bytes(raw, policy=_POLICY)
+    """A received message → its sender, subject, date and every attachment, forwarded ones included. Never
+    raises: a message that cannot be read, or nests beyond the bounds, has its reason among `skipped` (fetch
+    records it and marks it done, so one bad mail never stops the mails after it, nor is retried forever)."""
+    try:
+        msg = email.message_from_bytes(raw, policy=_POLICY)
+        mail = _envelope(msg, uid)
+    except Exception:  # noqa: BLE001 (RecursionError, a header the parser chokes on: the mail is recorded, not fatal)
+        try:   # who sent it and when, from its headers alone
+            mail = _envelope(BytesHeaderParser(policy=_POLICY).parsebytes(raw), uid)
+        except Exception:  # noqa: BLE001
+            mail = Mail(uid=uid, message_id="", sender="", sender_name="", subject="", date=None)
+        mail.skipped.append(("", "邮件无法解析（格式损坏或结构异常），未读取附件；请让发件单位重新发送", len(raw)))
+        return mail
+    try:
+        parts = _parts(msg)
+    except _Shape as exc:
+        mail.skipped.append(("", str(exc), len(raw)))
+        return mail
+    for part in parts:
+        try:
+            _read_part(mail, part)
+        except Exception:  # noqa: BLE001 (one damaged part: said, the others read)
+            mail.skipped.append((_safe_part_name(part), "附件无法解析（格式损坏）", 0))
+    return mail
+
+
+def _envelope(msg, uid: str) -> Mail:
     sender_name, sender = parseaddr(_header_text(msg.get("From", "")))
     if not sender:
         addrs = getaddresses([_header_text(msg.get("Sender", ""))])
@@ -229,38 +264,63 @@ def parse_mail(raw: bytes, uid: str = "") -> Mail:
     except (TypeError, ValueError, IndexError):
         date = None
     message_id = (msg.get("Message-ID") or "").strip()
-    mail = Mail(uid=uid, message_id=message_id, sender=sender.strip().lower(), sender_name=sender_name,
+    return Mail(uid=uid, message_id=message_id, sender=sender.strip().lower(), sender_name=sender_name,
                 subject=_header_text(msg.get("Subject", "")).replace("\r", " ").replace("\n", " ").strip(),
                 date=date)
-    for part in msg.walk():
-        if part.get_content_type() == "message/rfc822" and part.is_multipart():
-            for inner in part.get_payload():
-                addr = parseaddr(_header_text(inner.get("From", "")))[1].strip().lower()
-                if addr:
-                    mail.forwarded.append(addr)
-        if part.is_multipart():
-            continue
-        name = attachment_name(part)
-        disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
-        ctype = part.get_content_type()
-        if not name and disposition != "attachment" and ctype.startswith(("text/", "multipart/", "message/")):
-            continue    # the letter itself
-        if not name and ctype.startswith("image/"):
-            continue    # a signature picture
-        try:
-            data = part.get_payload(decode=True) or b""
-        except (ValueError, TypeError):
-            mail.skipped.append((name or ctype, "附件编码无法解析", 0))
-            continue
-        kind = sniff(data)
-        suffix = Path(name).suffix.lower()
-        if suffix in RETURN_SUFFIXES or kind in RETURN_SNIFFS:
-            if not name:
-                name = f"附件.{ {'broken-zip': 'zip', 'encrypted': 'xls'}.get(kind, kind) }"
-            mail.attachments.append(Attachment(name, data, kind))
-        elif name:
-            mail.skipped.append((name, f"不是报表文件（{suffix or ctype}）", len(data)))
-    return mail
+
+
+def _parts(msg) -> list:
+    """Every part of the message in the order Message.walk() gives them — without its recursion, and
+    bounded in depth and count."""
+    out, stack = [], [(msg, 0)]
+    while stack:
+        part, depth = stack.pop()
+        if depth > MAX_MIME_DEPTH:
+            raise _Shape(f"邮件结构嵌套超过 {MAX_MIME_DEPTH} 层（疑似恶意邮件），未读取附件；请让发件单位直接附上报表重新发送")
+        out.append(part)
+        if len(out) > MAX_MIME_PARTS:
+            raise _Shape(f"邮件含有超过 {MAX_MIME_PARTS} 个部分（疑似恶意邮件），未读取附件")
+        payload = part.get_payload() if part.is_multipart() else None
+        if isinstance(payload, list):
+            stack.extend((p, depth + 1) for p in reversed(payload))
+    return out
+
+
+def _safe_part_name(part) -> str:
+    try:
+        return attachment_name(part) or part.get_content_type()
+    except Exception:  # noqa: BLE001
+        return ""
+
+
+def _read_part(mail: Mail, part) -> None:
+    if part.get_content_type() == "message/rfc822" and part.is_multipart():
+        for inner in part.get_payload():
+            addr = parseaddr(_header_text(inner.get("From", "")))[1].strip().lower()
+            if addr:
+                mail.forwarded.append(addr)
+    if part.is_multipart():
+        return
+    name = attachment_name(part)
+    disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
+    ctype = part.get_content_type()
+    if not name and disposition != "attachment" and ctype.startswith(("text/", "multipart/", "message/")):
+        return    # the letter itself
+    if not name and ctype.startswith("image/"):
+        return    # a signature picture
+    try:
+        data = part.get_payload(decode=True) or b""
+    except (ValueError, TypeError):
+        mail.skipped.append((name or ctype, "附件编码无法解析", 0))
+        return
+    kind = sniff(data)
+    suffix = Path(name).suffix.lower()
+    if suffix in RETURN_SUFFIXES or kind in RETURN_SNIFFS:
+        if not name:
+            name = f"附件.{ {'broken-zip': 'zip', 'encrypted': 'xls'}.get(kind, kind) }"
+        mail.attachments.append(Attachment(name, data, kind))
+    elif name:
+        mail.skipped.append((name, f"不是报表文件（{suffix or ctype}）", len(data)))
 
 
 @dataclass
