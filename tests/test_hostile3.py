@@ -260,3 +260,60 @@ def test_the_demo_signs_with_the_example_key_on_its_own(tmp_path, monkeypatch):
     monkeypatch.delenv("PERFTABLES_DEMO")
     r = run("demo", "-o", tmp_path / "演示")
     assert r.exit_code == 0 and "示例密钥" not in r.output, r.output
+
+
+# --------------------------------------------------------------------------- 7. documents that call out
+
+_LINKED = """<?xml version="1.0" encoding="UTF-8"?>
+<office:document xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"
+ xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"
+ xmlns:xlink="http://www.w3.org/1999/xlink" xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"
+ office:version="1.2" office:mimetype="application/vnd.oasis.opendocument.text"><office:body><office:text>
+<text:p>项目编码<draw:frame draw:name="i" text:anchor-type="as-char" svg:width="2cm" svg:height="2cm">
+<draw:image xlink:href="{url}/picture.png" xlink:type="simple" xlink:show="embed" xlink:actuate="onLoad"/></draw:frame></text:p>
+<text:p><text:a xlink:type="simple" xlink:href="{url}/link">链接</text:a></text:p>
+</office:text></office:body></office:document>"""
+
+
+@pytest.fixture
+def listener():
+    """A loopback HTTP server that counts what it is asked for."""
+    import http.server
+    import threading
+    asked = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _any(self):
+            asked.append((self.command, self.path))
+            self.send_response(404)
+            self.end_headers()
+        do_GET = do_HEAD = do_OPTIONS = do_PROPFIND = _any
+
+        def log_message(self, *args):
+            pass
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", asked
+    server.shutdown()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("isolated", [True, False], ids=["linux-namespace", "profile-only (as on Windows)"])
+def test_converting_a_document_never_fetches_what_it_links(tmp_path, listener, monkeypatch, isolated):
+    from conftest import libreoffice_available
+    from perftables.core import office
+    from perftables.core.files import find_soffice
+    from perftables.io.word import convert_to_docx
+    if not libreoffice_available():
+        pytest.skip("没有 LibreOffice")
+    url, asked = listener
+    (tmp_path / "linked.fodt").write_text(_LINKED.format(url=url), encoding="utf-8")
+    office.run_soffice(find_soffice(), tmp_path / "make", ["--convert-to", "doc:MS Word 97", "--outdir",
+                                                          str(tmp_path), str(tmp_path / "linked.fodt")])
+    doc = (tmp_path / "linked.doc").read_bytes()
+    asked.clear()
+    if not isolated:
+        monkeypatch.setattr(office, "_isolation", lambda: ())
+    converted = convert_to_docx(doc)
+    assert b"picture.png" in zipfile.ZipFile(io.BytesIO(converted)).read("word/_rels/document.xml.rels")   # kept, not fetched
+    assert asked == []

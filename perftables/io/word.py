@@ -32,6 +32,7 @@ from ..forms.layout import header_context
 from .book import _saved_time, Book, ReadError
 from ..core.value import clean, parse_amount
 from ..core.files import find_soffice
+from ..core.office import run_soffice
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_DOCUMENT_XML = 64 << 20     # document.xml larger than this (uncompressed) is not a return
@@ -168,9 +169,8 @@ def convert_to_docx(data: bytes, suffix: str = ".doc") -> bytes:
         src = work / ("document" + suffix)
         src.write_bytes(data)
         try:
-            subprocess.run([soffice, "--headless", f"-env:UserInstallation={(Path(tmp) / 'user').as_uri()}",
-                            "--convert-to", "docx", "--outdir", str(work), str(src)], check=True, timeout=300,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # links, macros and remote content off, no network where the system allows (core.office)
+            run_soffice(soffice, Path(tmp), ["--convert-to", "docx", "--outdir", str(work), str(src)])
         except (OSError, subprocess.SubprocessError) as exc:
             raise ReadError(f"LibreOffice 无法转换该 Word 文档（{type(exc).__name__}）", "damaged") from None
         out = work / "document.docx"

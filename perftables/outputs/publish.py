@@ -24,6 +24,7 @@ from ..io.extract import ProjectReturn, UnitReturn
 from ..core.files import atomic_path, find_soffice, safe_file_name, write_bytes
 from ..forms.form import Form, record_key, span
 from ..forms.layout import context
+from ..core.office import run_soffice
 from ..core.text import xml_safe
 from ..core.value import format_number
 from .schema import Heading
@@ -465,9 +466,7 @@ def to_pdf(path: Path) -> Path | None:
         src = work / ("document" + path.suffix)    # LibreOffice may not take non-ASCII paths
         shutil.copyfile(path, src)
         try:
-            subprocess.run([soffice, "--headless", f"-env:UserInstallation={(Path(profile) / 'user').as_uri()}",
-                            "--convert-to", "pdf", "--outdir", str(work), str(src)], check=True, timeout=300,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            run_soffice(soffice, Path(profile), ["--convert-to", "pdf", "--outdir", str(work), str(src)])
         except (OSError, subprocess.SubprocessError) as exc:
             raise PdfError(f"LibreOffice 转换 PDF 失败（{type(exc).__name__}）：{path.name}") from None
         if not (work / "document.pdf").is_file():
