@@ -2,12 +2,14 @@
 reviewed by the same rules; the feedback is our own workbook pre-filled with what the document held."""
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
+import zipfile
 
 import pytest
 
-from conftest import EXAMPLES, SEEDS, libreoffice_available
+from conftest import EXAMPLES, SEEDS, libreoffice_available, rewrite_zip
 from perftables.cycle.collect import collect
 from perftables.core.value import clean, format_number
 from worddoc import HEADER, MERGED, docx, project_rows, seed_document
@@ -365,3 +367,46 @@ def test_hostile_word_documents_each_get_a_fate(tmp_path, roster):
     assert {f.path.name for f in col.files if f.path} == set(before)       # every file accounted for
     assert all(f.fate and (f.reason or f.fate.startswith("已采用")) for f in col.files)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_what_word_hides_is_read_as_printed_and_said(tmp_path, seed_tables, roster):
+    """An unaccepted tracked change (12.00 deleted, 120.00 inserted) is read as the change says and is an error
+    on its cell; a hidden digit (“≥2 次” with a hidden 0) is read as printed, “≥2 次”, and said; a comment is
+    kept as the unit's note."""
+    unit = next(u for u in seed_tables["units"] if u["code"] == "307001")
+    data = docx(seed_document(unit))
+    run = '<w:r><w:t xml:space="preserve">{}</w:t></w:r>'
+
+    def change(xml: bytes) -> bytes:
+        text = xml.decode()
+        budget = run.format("12.00")
+        assert budget in text
+        text = text.replace(budget, '<w:del w:id="1" w:author="张三"><w:r><w:delText>12.00</w:delText></w:r></w:del>'
+                                    '<w:ins w:id="2" w:author="张三">' + run.format("120.00") + "</w:ins>"
+                                    '<w:commentReference w:id="7"/>', 1)
+        value = run.format("≥2 次")
+        assert value in text
+        text = text.replace(value, run.format("≥2") + '<w:r><w:rPr><w:vanish/></w:rPr><w:t>0</w:t></w:r>'
+                            + run.format(" 次"), 1)
+        return text.encode()
+    marked = rewrite_zip(data, "word/document.xml", change)
+    comments = ('<?xml version="1.0" encoding="UTF-8"?><w:comments xmlns:w="http://schemas.openxmlformats.org/'
+                'wordprocessingml/2006/main"><w:comment w:id="7" w:author="张三"><w:p><w:r><w:t>预算数以批复为准</w:t>'
+                '</w:r></w:p></w:comment></w:comments>')
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(marked)) as src, zipfile.ZipFile(out, "w") as dst:
+        for item in src.infolist():
+            dst.writestr(item, src.read(item))
+        dst.writestr("word/comments.xml", comments)
+    path = tmp_path / "丰宁.docx"
+    path.write_bytes(out.getvalue())
+    ret = collect([path], roster=roster).returns[0]
+    p = ret.projects[0]
+    assert p.budget == 120.0
+    assert p.indicators[0].value.raw == "≥2 次"
+    tracked = [f for f in ret.findings if f.rule == "未接受的修订"]
+    assert len(tracked) == 1 and tracked[0].severity == "错误" and "删除“12.00”，插入“120.00”" in tracked[0].message
+    assert tracked[0].sheet == "项目1" and tracked[0].cell, tracked[0]
+    hidden = [f for f in ret.findings if f.rule == "隐藏内容" and "隐藏文字“0”" in f.message]
+    assert len(hidden) == 1 and hidden[0].cell, [(f.rule, f.message) for f in ret.findings]
+    assert [n[3] for n in ret.notes] == ["预算数以批复为准"] and ret.notes[0][1] == tracked[0].cell

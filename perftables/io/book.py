@@ -56,6 +56,9 @@ class Book:
     year: int | None = None   # the budget year a Word return prints
     hidden_rows: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based rows
     hidden_cols: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based columns
+    # what a Word return holds that its printed text does not show: (kind, shown text, detail) — kind
+    # 修订 (a tracked change not accepted), 隐藏文字 (w:vanish), 批注 (a comment)
+    marks: list[tuple[str, str, str]] = field(default_factory=list)
 
 
 def sniff(data: bytes) -> str:

@@ -111,6 +111,21 @@ class ProjectReturn:
     typed: dict = field(default_factory=dict)              # amount and plan cells exactly as typed (feedback)
 
 
+def _cell_showing(book, shown: str) -> tuple[str, int | None, int | None]:
+    """Where a Word return's text landed in its book: the first cell showing exactly that text."""
+    want = norm_label(shown)
+    number = parse_amount(shown.rstrip("%％")).value if want else None
+    if want:
+        for name, rows in book.sheets.items():
+            for r, row in enumerate(rows):
+                for c, value in enumerate(row):
+                    if value is None:
+                        continue
+                    if norm_label(_text(value)) == want or type(value) is float and value == number:
+                        return name, r, c
+    return "", None, None
+
+
 _STANDARD_ATTRS = {"level1", "level2", "name", "description", "basis"}
 
 
@@ -285,6 +300,20 @@ class Extractor:
             if author == "审核" and text.startswith("【"):
                 continue   # our own marks on a feedback workbook
             self.out.notes.append((sheet, cell, author, text))
+        self._word_marks()
+
+    def _word_marks(self) -> None:
+        """A Word return's tracked changes not accepted (an error: which version is meant?), hidden text (read
+        as printed, without it) and comments (kept as the unit's notes), each on the cell that shows the text."""
+        for kind, shown, detail in self.book.marks:
+            sheet, r, c = _cell_showing(self.book, shown)
+            where = f"“{shown[:30]}”" if shown else "一段空白"
+            if kind == "修订":
+                self.add(sheet, r, c, "未接受的修订", ERROR, f"{where}有未接受的修订（{detail}），按修订后的内容读取")
+            elif kind == "隐藏文字":
+                self.add(sheet, r, c, "隐藏内容", WARNING, f"{where}中有隐藏文字“{detail}”（打印不出来，未读取），请确认")
+            elif kind == "批注":
+                self.out.notes.append((sheet, cell_name(r, c) if r is not None else "", "", detail or "（空批注）"))
 
     # ---- unit-level text
     def _unit_texts(self, sheet: str):

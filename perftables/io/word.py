@@ -50,6 +50,8 @@ class WCell:
 class WordDoc:
     blocks: list = field(default_factory=list)   # ("p", text) or ("t", [[WCell, …], …]) in document order
     saved: object = None                         # the application's own saved time (docProps), if any
+    marks: list = field(default_factory=list)    # (kind, shown text, detail): tracked changes, hidden text, comments
+    comments: dict = field(default_factory=dict)  # comment id → its text (word/comments.xml)
 
     @property
     def paragraphs(self) -> list[str]:
@@ -63,20 +65,50 @@ class WordDoc:
 # --------------------------------------------------------------------------- reading the document
 
 
+def _hidden_run(r) -> bool:
+    """A run formatted as hidden text (w:vanish): on screen with marks shown, never on the printed page."""
+    pr = r.find(W + "rPr")
+    v = pr.find(W + "vanish") if pr is not None else None
+    return v is not None and v.get(W + "val", "true") not in ("false", "0", "off")
+
+
 def _text_of(el) -> str:
-    """A paragraph's (or a cell's) text: runs joined, tabs and breaks kept, paragraphs on lines."""
+    """A paragraph's (or a cell's) text as the printed page shows it: runs joined, tabs and breaks kept,
+    paragraphs on lines; hidden text (w:vanish) and text moved away or deleted by a tracked change left out
+    (an insertion not yet accepted is read: it is what the document now says — and a finding says so)."""
     out = []
     for p in el.iter(W + "p") if el.tag != W + "p" else [el]:
+        away = {id(r) for mf in p.iter(W + "moveFrom") for r in mf.iter(W + "r")}
         parts = []
-        for node in p.iter():
-            if node.tag == W + "t" and node.text:
-                parts.append(node.text)
-            elif node.tag == W + "tab":
-                parts.append("\t")
-            elif node.tag in (W + "br", W + "cr"):
-                parts.append("\n")
+        for r in p.iter(W + "r"):
+            if id(r) in away or _hidden_run(r):
+                continue
+            for node in r:
+                if node.tag == W + "t" and node.text:
+                    parts.append(node.text)
+                elif node.tag == W + "tab":
+                    parts.append("\t")
+                elif node.tag in (W + "br", W + "cr"):
+                    parts.append("\n")
         out.append("".join(parts))
     return "\n".join(out)
+
+
+def _marks(el, shown: str, comments: dict) -> list[tuple[str, str, str]]:
+    """What a cell or paragraph holds that its printed text does not show: (kind, shown text, detail) for an
+    unaccepted tracked change, hidden text and a comment."""
+    out = []
+    deleted = "".join(t.text or "" for t in el.iter(W + "delText"))
+    inserted = "".join(t.text or "" for ins in el.iter(W + "ins") for t in ins.iter(W + "t"))
+    if deleted or inserted:
+        out.append(("修订", shown, f"删除“{deleted[:40]}”" * bool(deleted) + "，" * bool(deleted and inserted)
+                    + f"插入“{inserted[:40]}”" * bool(inserted)))
+    hidden = "".join(t.text or "" for r in el.iter(W + "r") if _hidden_run(r) for t in r.iter(W + "t"))
+    if hidden:
+        out.append(("隐藏文字", shown, hidden[:40]))
+    for ref in el.iter(W + "commentReference"):
+        out.append(("批注", shown, comments.get(ref.get(W + "id", ""), "")))
+    return out
 
 
 MAX_GRID = 64   # grid columns a table may span: a wider one is not an official table (and is not looped over)
@@ -90,7 +122,7 @@ def _count(el, default: int) -> int:
         return default
 
 
-def _table(tbl) -> list[list[WCell]]:
+def _table(tbl, doc: WordDoc | None = None) -> list[list[WCell]]:
     rows = []
     for tr in tbl.findall(W + "tr"):
         col = 0
@@ -108,7 +140,10 @@ def _table(tbl) -> list[list[WCell]]:
                     span = max(1, _count(gs, 1))
                 vm = tcpr.find(W + "vMerge")
                 cont = vm is not None and vm.get(W + "val", "continue") == "continue"
-            cells.append(WCell(clean(_text_of(tc)), min(col, MAX_GRID * 4), span, cont))
+            text = clean(_text_of(tc))
+            cells.append(WCell(text, min(col, MAX_GRID * 4), span, cont))
+            if doc is not None:
+                doc.marks += _marks(tc, text, doc.comments)
             col += span
         rows.append(cells)
     return rows
@@ -117,22 +152,37 @@ def _table(tbl) -> list[list[WCell]]:
 MAX_NESTING = 20   # frames within frames: Word users nest two or three; thousands are a crafted file
 
 
-def _blocks(parent, out: list, depth: int = 0) -> None:
+def _blocks(parent, doc: WordDoc, depth: int = 0) -> None:
     if depth > MAX_NESTING:
         raise ReadError(f"Word 文档中的表格一层套一层超过 {MAX_NESTING} 层，疑似恶意构造的文件，未读取", "damaged")
     for el in parent:
         if el.tag == W + "p":
             text = clean(_text_of(el))
             if text:
-                out.append(("p", text))
+                doc.blocks.append(("p", text))
+            doc.marks += _marks(el, text, doc.comments)
         elif el.tag == W + "tbl":
             cells = el.findall(f"{W}tr/{W}tc")
             if len(cells) == 1 and cells[0].find(W + "tbl") is not None:
-                _blocks(cells[0], out, depth + 1)   # a one-cell frame around the real content (a border, a layout table)
+                _blocks(cells[0], doc, depth + 1)   # a one-cell frame around the real content (a border, a layout table)
             else:
-                out.append(("t", _table(el)))
+                doc.blocks.append(("t", _table(el, doc)))
         elif el.tag in (W + "sdt", W + "sdtContent", W + "customXml", W + "smartTag"):
-            _blocks(el, out, depth + 1)   # content controls and the like wrap paragraphs and tables
+            _blocks(el, doc, depth + 1)   # content controls and the like wrap paragraphs and tables
+
+
+def _part(zf, name: str):
+    """A part of the package as XML (None when absent), within the same bounds as the document."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > MAX_DOCUMENT_XML:
+        raise ReadError(f"Word 文档的“{name}”过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", "too-large")
+    xml = zf.read(info)
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:   # Word never writes one: nothing is ever expanded
+        raise ReadError("Word 文档含有实体定义（不是 Word 写出的文件），未读取", "damaged")
+    return ET.fromstring(xml)
 
 
 def parse_docx(data: bytes) -> WordDoc:
@@ -144,16 +194,16 @@ def parse_docx(data: bytes) -> WordDoc:
     if info.file_size > MAX_DOCUMENT_XML:
         raise ReadError(f"Word 文档正文过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", "too-large")
     try:
-        xml = zf.read(info)
-        if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:   # Word never writes one: nothing is ever expanded
-            raise ReadError("Word 文档的正文含有实体定义（不是 Word 写出的文件），未读取", "damaged")
-        root = ET.fromstring(xml)
+        root = _part(zf, "word/document.xml")
+        notes = _part(zf, "word/comments.xml")
     except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
         raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
     body = root.find(W + "body")
     doc = WordDoc(saved=_saved_time("docx", zf))   # of several returns of a unit, the newest wins
+    if notes is not None:
+        doc.comments = {c.get(W + "id", ""): clean(_text_of(c))[:500] for c in notes.iter(W + "comment")}
     if body is not None:
-        _blocks(body, doc.blocks)
+        _blocks(body, doc)
     return doc
 
 
@@ -551,6 +601,7 @@ def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book,
             sheet.append([r["anchor"], texts.get(r["field"], "")])
         book.sheets[form.unit_sheet["name"]] = sheet
     book.text = "\n".join(doc.paragraphs[:40])
+    book.marks = doc.marks[:200]
     return book, form
 
 
