@@ -317,3 +317,32 @@ def test_converting_a_document_never_fetches_what_it_links(tmp_path, listener, m
     converted = convert_to_docx(doc)
     assert b"picture.png" in zipfile.ZipFile(io.BytesIO(converted)).read("word/_rels/document.xml.rels")   # kept, not fetched
     assert asked == []
+
+
+# --------------------------------------------------------------------------- 10. resource limits
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="RLIMIT_FSIZE: POSIX only")
+def test_a_file_size_limit_is_a_chinese_message_and_the_cache_survives(tmp_path):
+    import os
+    import resource
+    import shutil
+    import subprocess
+    import sys
+    inbox = tmp_path / "收件箱"
+    shutil.copytree(EXAMPLES / "returns", inbox)
+    out = tmp_path / "汇总" / "汇总.xlsx"
+    env = {**os.environ, "PERFTABLES_KEY": str(EXAMPLES / "示例签名密钥.key")}
+    cmd = [sys.executable, "-m", "perftables", "collect", str(inbox), "-o", str(out)]
+    assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    cache = out.with_name(out.name + ".cache.sqlite")
+    before = cache.read_bytes()
+    for f in inbox.glob("306001*"):
+        f.rename(f.with_name("重发_" + f.name))          # the inbox changed: the summary is written again
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20 << 10, 20 << 10))
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True, preexec_fn=limit)
+    said = r.stdout + r.stderr
+    assert r.returncode == 1 and "文件大小上限" in said, said
+    assert "Traceback" not in said and "File too large" not in said, said
+    assert not list(cache.parent.glob("*.unusable*")) and cache.read_bytes()[:16] == before[:16]

@@ -795,7 +795,15 @@ def demo(outdir):
 def main():
     multiprocessing.freeze_support()   # a frozen .exe (PyInstaller) started as a worker runs the worker, not the CLI
     _safe_streams()
+    sys.unraisablehook = _after_the_message
     cli(prog_name="perftables")
+
+
+def _after_the_message(unraisable) -> None:
+    """An error raised while an object is cleaned up (a half-written zip closing its file when the disk is
+    full): the error itself was already told in Chinese, so no second, English traceback follows it."""
+    if os.environ.get("PERFTABLES_DEBUG"):
+        sys.__unraisablehook__(unraisable)
 
 
 def _safe_streams() -> None:

@@ -43,7 +43,9 @@ def describe_os_error(exc: OSError, action: str = "写入") -> str:
     reasons = {errno.EACCES: "没有权限", errno.EPERM: "没有权限", errno.ENOSPC: "磁盘已满",
                errno.EROFS: "磁盘只读", errno.ENOENT: "路径不存在", errno.EEXIST: "已存在",
                errno.EISDIR: "是一个文件夹", errno.ENOTDIR: "路径中有一段不是文件夹", errno.EBUSY: "文件被占用",
-               errno.ENAMETOOLONG: "文件名太长", errno.EDQUOT: "超出磁盘配额"}
+               errno.ENAMETOOLONG: "文件名太长", errno.EDQUOT: "超出磁盘配额",
+               errno.EFBIG: "文件超过了系统允许的单个文件大小上限（系统或磁盘格式的限制，如 FAT32 的 U 盘限 4 GB）",
+               errno.EIO: "磁盘读写出错（U 盘或网络盘断开了？）"}
     reason = reasons.get(exc.errno, exc.strerror or type(exc).__name__)
     reason = WINDOWS_REASONS.get(getattr(exc, "winerror", None), reason)
     return f"无法{action}“{where}”：{reason}" if where else f"无法{action}：{reason}"

@@ -90,10 +90,14 @@ class CollectCache:
                 return
             except sqlite3.Error as exc:
                 self._drop_connection()
-                if attempt == 0 and self.path.exists():
+                # only a damaged cache is set aside; one that cannot be written now (disk full, a file-size
+                # limit, a read-only folder: OperationalError) is left as it is
+                damaged = not isinstance(exc, sqlite3.OperationalError)
+                if attempt == 0 and damaged and self.path.exists():
                     self._set_aside(exc)
                     continue
-                self.note = f"缓存文件“{self.path}”无法使用（{exc}），本次不用缓存"
+                why = "已损坏" if damaged else "现在无法写入：磁盘已满、超出文件大小上限、没有权限或被占用"
+                self.note = f"缓存文件“{self.path}”{why}，本次不用缓存（汇总照常）"
                 return
 
     def _drop_connection(self):
