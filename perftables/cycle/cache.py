@@ -91,10 +91,12 @@ class CollectCache:
             except sqlite3.Error as exc:
                 self._drop_connection()
                 # only a damaged cache is set aside; one that cannot be written now (disk full, a file-size
-                # limit, a read-only folder: OperationalError) is left as it is
-                damaged = not isinstance(exc, sqlite3.OperationalError)
+                # limit, a read-only folder: OperationalError) is left as it is; something that is not a
+                # file at all (a folder in its place) never becomes usable and is set aside too
+                damaged = not isinstance(exc, sqlite3.OperationalError) or (
+                    self.path.exists() and not self.path.is_file())
                 if attempt == 0 and damaged and self.path.exists():
-                    self._set_aside(exc)
+                    self._set_aside()
                     continue
                 why = "已损坏" if damaged else "现在无法写入：磁盘已满、超出文件大小上限、没有权限或被占用"
                 self.note = f"缓存文件“{self.path}”{why}，本次不用缓存（汇总照常）"
@@ -108,12 +110,13 @@ class CollectCache:
                 pass
         self.db = None
 
-    def _set_aside(self, exc) -> None:
+    def _set_aside(self) -> None:
         import time
         aside = self.path.with_name(f"{self.path.name}.unusable-{time.strftime('%Y%m%d%H%M%S')}")
         try:
             self.path.replace(aside)
-            self.note = f"缓存文件无法使用（{exc}），已改名为“{aside.name}”并重建"
+            why = "不是文件" if aside.is_dir() else "已损坏或不是缓存"
+            self.note = f"缓存文件无法使用（{why}），已改名为“{aside.name}”并重建"
         except OSError:
             pass
 
