@@ -400,3 +400,35 @@ def test_mail_inside_the_round_takes_its_settings_and_records_what_was_sent(roun
             "306001", "306002", "307001", "405002", "731002"]
     r = run("mail", "--send")                                    # never twice
     assert r.exit_code == 0 and "已发送 0 封" in r.output and len(outbox.messages) == 5
+
+
+def test_long_names_in_a_round_lose_nothing(round_dir):
+    """Names are limited in bytes: a unit named with 100 Chinese characters, a return saved with an 80-character
+    name (240 bytes: as long as the file system allows), a zip whose members have 120-character names — generate, collect, 待处理, 退改 and the board all go
+    on, every name we write fits 255 bytes, and every input is accounted for."""
+    import zipfile
+    roster = (round_dir / "名单.csv").read_text(encoding="utf-8-sig")
+    long_unit = "青" * 100
+    assert "秦皇岛市北戴河区科普服务中心" in roster
+    (round_dir / "名单.csv").write_text(roster.replace("秦皇岛市北戴河区科普服务中心", long_unit), encoding="utf-8-sig")
+    r = run("generate")
+    assert r.exit_code == 0, r.output
+    data = returns_of(round_dir, ["306001", "307001"])
+    inbox = round_dir / "2-收件箱"
+    (inbox / ("报" * 80 + ".xlsx")).write_bytes(data["306001"])
+    with zipfile.ZipFile(inbox / "打包.zip", "w") as z:
+        z.writestr("表" * 120 + ".xlsx", data["307001"])
+        z.writestr("废" * 120 + ".xlsx", b"not a workbook")
+        z.writestr("废" * 119 + "纸.xlsx", b"not a workbook either")
+    r = run("collect")
+    assert r.exit_code == 0 and "文件名太长" not in r.output and "Traceback" not in r.output, r.output
+    lines = board(round_dir)
+    assert "有问题" in lines["306001"] and "未报送" not in lines["307001"] and "未报送" in lines["306002"]
+    assert any((round_dir / "4-退改").glob("306001_*.xlsx"))
+    held = [p.name for p in (round_dir / "3-待处理").iterdir()]
+    assert len([n for n in held if n.endswith(".xlsx")]) == 2 and "待处理清单.csv" in held, held
+    assert run("mail").exit_code == 0                                    # the drafts, named by unit
+    assert any(long_unit[:20] in p.name for p in (round_dir / "1-下发_邮件").iterdir())
+    written = [p for p in round_dir.rglob("*") if p.parent != inbox]
+    assert all(len(p.name.encode()) <= 255 for p in written), max(written, key=lambda p: len(p.name.encode()))
+    assert any(long_unit[:20] in p.name for p in (round_dir / "1-下发").iterdir())

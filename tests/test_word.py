@@ -33,6 +33,17 @@ def expected(unit):
     return projects, unit["texts"]
 
 
+def assert_seed_projects(ret, unit):
+    """Every project of the unit's seed table, field for field (a budget the seed prints nowhere is not compared:
+    唐山's is read from its 资金用途)."""
+    got, want = view(ret)[0], expected(unit)[0]
+    assert len(got) == len(want), (unit["code"], len(got), len(want))
+    for g, w in zip(got, want):
+        assert g[:2] == w[:2] and g[3:] == w[3:], (unit["code"], g[0])
+        if w[2] is not None:
+            assert g[2] == w[2]
+
+
 @pytest.fixture(scope="module")
 def word_inbox(tmp_path_factory, seed_tables):
     inbox = tmp_path_factory.mktemp("word")
@@ -55,14 +66,8 @@ def test_seed_documents_in_word_come_back_to_the_seeds_figures(word_collection, 
     got = {r.unit_code: r for r in word_collection.returns}
     for unit in seed_tables["units"]:
         ret = got[unit["code"]]
-        budgets = view(ret)[0]
-        want = expected(unit)
-        for g, w in zip(budgets, want[0]):
-            assert g[:2] == w[:2] and g[3:] == w[3:], (unit["code"], g[0])
-            if w[2] is not None:
-                assert g[2] == w[2]
-        assert len(budgets) == len(want[0])
-        assert ret.texts == want[1]
+        assert_seed_projects(ret, unit)
+        assert ret.texts == expected(unit)[1]
     figures = {r.unit_code: (len(r.projects), round(sum(p.budget for p in r.projects), 2)) for r in got.values()}
     assert figures == {"306001": (4, 20.48), "405002": (4, 3208.40), "731002": (7, 408.00), "307001": (2, 22.00)}
 
@@ -410,3 +415,43 @@ def test_what_word_hides_is_read_as_printed_and_said(tmp_path, seed_tables, rost
     hidden = [f for f in ret.findings if f.rule == "隐藏内容" and "隐藏文字“0”" in f.message]
     assert len(hidden) == 1 and hidden[0].cell, [(f.rule, f.message) for f in ret.findings]
     assert [n[3] for n in ret.notes] == ["预算数以批复为准"] and ret.notes[0][1] == tracked[0].cell
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+@pytest.mark.parametrize("between", ["nothing", "title", "title and unit line", "empty row"])
+def test_all_projects_in_one_table_read_as_each_project(tmp_path, seed_tables, roster, between):
+    """Some units type every project into one long table, with each project's title and unit line (its code in
+    full-width digits) as rows of it, or an empty row between: every project keeps exactly its own
+    indicators, and the unit is the roster's."""
+    for unit in seed_tables["units"]:
+        tangshan = "budget" not in unit["projects"][0]
+        rows = []
+        for seq, p in enumerate(unit["projects"], 1):
+            if between.startswith("title"):
+                rows.append([f"{seq}.{p['name']}绩效目标表"])
+            if between == "title and unit line":
+                rows.append([unit["code"].translate(FULL_WIDTH) + unit["name"], "单位：万元"])
+            if between == "empty row" and seq > 1:
+                rows.append(["", "", "", "", "", ""])
+            rows += project_rows(p, tangshan)
+        path = tmp_path / f"{unit['code']}-{between}.docx"
+        path.write_bytes(docx([unit["name"], "2025年部门预算绩效文本", rows]))
+        [ret] = collect([path], roster=roster).returns
+        assert ret.unit_code == unit["code"]
+        assert_seed_projects(ret, unit)
+
+
+def test_a_unit_code_in_full_width_digits_is_the_rosters_unit(tmp_path, seed_tables, roster):
+    """The unit line “３０６００１秦皇岛…” and a cover naming only “３０７００１”: the roster's units, not 不在名单中."""
+    for code in ("306001", "307001"):
+        unit = next(u for u in seed_tables["units"] if u["code"] == code)
+        blocks = seed_document(dict(unit, code=code.translate(FULL_WIDTH)))
+        if code == "307001":   # 唐山's layout has no unit line: the cover names the unit
+            blocks[0] = code.translate(FULL_WIDTH)
+        path = tmp_path / f"{code}.docx"
+        path.write_bytes(docx(blocks))
+        [ret] = collect([path], roster=roster).returns
+        assert ret.unit_code == code and ret.unit_name == unit["name"]
+        assert not [f for f in ret.findings if f.rule in ("锁定单元格被改动", "不在名单中")], ret.findings
