@@ -125,3 +125,13 @@ def test_the_hostile_summary_is_the_same_made_in_parallel(collected, tmp_path, m
     assert looks(tmp_path / "plain.xlsx") == looks(tmp_path / "fast.xlsx")
     for csv in (tmp_path / "plain").glob("*.csv"):
         assert csv.read_bytes() == (tmp_path / "fast" / csv.name).read_bytes(), csv.name
+
+
+PYTHON_WORDS = __import__("re").compile(r"[A-Z][A-Za-z]*(Error|Exception|Panic)|Traceback|BadZipFile|errno|\w+\.py\b")
+
+
+def test_reasons_are_said_in_chinese_never_as_python(collected):
+    """A reason is for the clerk and the coordinator: never a Python class name or a library's English."""
+    col, _ = collected
+    said = [(f.display, f.reason) for f in col.files if f.reason and PYTHON_WORDS.search(f.reason)]
+    assert not said, said

@@ -346,3 +346,31 @@ def test_a_file_size_limit_is_a_chinese_message_and_the_cache_survives(tmp_path)
     assert r.returncode == 1 and "文件大小上限" in said, said
     assert "Traceback" not in said and "File too large" not in said, said
     assert not list(cache.parent.glob("*.unusable*")) and cache.read_bytes()[:16] == before[:16]
+
+
+def test_a_damaged_file_of_any_kind_is_a_chinese_reason(tmp_path, roster, seed_tables):
+    """Bytes flipped at random in a workbook, an OpenDocument sheet, a Word document and a zip: each file gets
+    a fate and a reason in Chinese, never a Python exception's name or a reader library's English."""
+    import random
+
+    from conftest import seed_return
+    from worddoc import docx, seed_document
+    good = {"xlsx": seed_return(roster, seed_tables, "306001"),
+            "docx": docx(seed_document(seed_tables["units"][0]))}
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.xlsx", good["xlsx"])
+    good["zip"] = buf.getvalue()
+    rng = random.Random(31)
+    for kind, data in good.items():
+        for k in range(12):
+            bad = bytearray(data)
+            for _ in range(rng.randint(1, 40)):
+                bad[rng.randrange(len(bad))] = rng.randrange(256)
+            (tmp_path / f"{kind}{k}.{kind}").write_bytes(bytes(bad))
+        (tmp_path / f"{kind}-cut.{kind}").write_bytes(data[:len(data) // 2])
+    col = collect([tmp_path], roster=roster)
+    python = re.compile(r"[A-Z][A-Za-z]*(Error|Exception|Panic)|Traceback|BadZipFile|\w+\.py\b")
+    assert all(f.fate for f in col.files)
+    said = [(f.display, f.reason) for f in col.files if f.reason and python.search(f.reason)]
+    assert not said, said

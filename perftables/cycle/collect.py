@@ -30,7 +30,7 @@ from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, 
 from ..review.dispatch import review
 from ..model.roster import Roster
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 from ..core.text import shown_name
 from ..core.files import safe_file_name, TEMP_PREFIX, write_bytes, write_csv
 from ..io.keys import load_key
@@ -240,7 +240,7 @@ def unpack(rec: FileRecord, data: bytes, depth: int) -> list[tuple[FileRecord, b
             with zf.open(info) as fh:
                 body = fh.read(MAX_FILE_BYTES + 1)   # never trust the declared size
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-            member.reason = f"压缩包成员无法解压（{type(exc).__name__}）"
+            member.reason = f"压缩包成员无法解压（{describe_exception(exc)}）"
             members.append((member, b""))
             continue
         members.append((member, body))
@@ -266,7 +266,7 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: F
         rec.format, rec.reason = exc.kind, exc.reason
         return None
     except Exception as exc:  # a file is a message, never a crash
-        rec.format, rec.reason = "unreadable", f"无法读取（{type(exc).__name__}: {str(exc)[:120]}）"
+        rec.format, rec.reason = "unreadable", f"无法读取（{describe_exception(exc)}）"
         return None
     rec.format, rec.saved = book.format, book.saved
     if STAMP_SHEET not in book.sheets:
@@ -304,7 +304,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
             try:
                 members = unpack(rec, data, depth)
             except Exception as exc:   # noqa: BLE001 — a damaged archive is a message, never the end of the run
-                rec.format, rec.reason = "zip", f"压缩包已损坏，无法展开（{type(exc).__name__}）"
+                rec.format, rec.reason = "zip", f"压缩包已损坏，无法展开（{describe_exception(exc)}）"
                 return
             for member, body in members:
                 member.mtime = rec.mtime
@@ -356,7 +356,7 @@ def _extract(rec: FileRecord, book, rows=None) -> None:
         result = extract(book, form, rec.payload)
         result.findings.extend(review(result))
     except Exception as exc:  # a file is a message, never a crash
-        rec.error = f"读取内容时出错（{type(exc).__name__}: {str(exc)[:120]}），请人工查看"
+        rec.error = f"读取内容时出错（{describe_exception(exc)}），请人工查看"
         return
     if not st.stampless and not rec.verified:
         from ..io.keys import KEY_ENV, key_path

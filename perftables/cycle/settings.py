@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..core.dates import EXAMPLES as DATE_EXAMPLES, parse_date
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 
 SETTINGS_NAME = "设置.toml"
 
@@ -166,7 +166,7 @@ def read_settings(path) -> Settings:
     except FileNotFoundError:
         raise SettingsError(f"没有本轮设置文件“{path}”（用 perftables init 建立一轮）") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"本轮设置文件“{path}”无法读取（{type(exc).__name__}）；请用记事本另存为 UTF-8") from None
+        raise SettingsError(f"本轮设置文件“{path}”无法读取（{describe_exception(exc)}）；请用记事本另存为 UTF-8") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 from ..core.kinds import FormKind
 from ..core.resources import environ, ID_RE, TEMPLATES_DIR
 
@@ -81,7 +81,7 @@ def _read_toml(path: Path) -> tuple[dict, str]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FormError(f"{path}：无法读取（{type(exc).__name__}；描述文件须为 UTF-8 文本）") from None
+        raise FormError(f"{path}：无法读取（{describe_exception(exc)}；描述文件须为 UTF-8 文本）") from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
@@ -507,7 +507,8 @@ def load_form_file(path: Path) -> Form:
     except FormError as exc:
         raise FormError(f"{path}：{exc}") from None
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
-        raise FormError(f"{path}：表式描述有误（{type(exc).__name__}: {exc}）") from None
+        what = f"缺少键“{exc.args[0]}”" if isinstance(exc, KeyError) and exc.args else str(exc)
+        raise FormError(f"{path}：表式描述有误（{what}）") from None
     load_taxonomy(form.taxonomy_id)
     return form
 

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from ..core.text import xml_safe
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 from ..core.cells import col_letters
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -436,4 +436,4 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
         text = str(exc)           # is a BaseException) on some: a damaged file, never the end of the run
         if "password" in text.lower() or "encrypt" in text.lower():
             raise ReadError("文件设置了密码（已加密），无法读取", "encrypted") from None
-        raise ReadError(f"文件已损坏，无法读取（{type(exc).__name__}: {text[:120]}）", "damaged") from None
+        raise ReadError(f"文件已损坏，无法读取（{describe_exception(exc)}）", "damaged") from None

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 from ..core.resources import environ
 
 KEY_ENV = "PERFTABLES_KEY"
@@ -97,7 +97,7 @@ def _parse(path: Path) -> Key:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise KeyError_(f"签名密钥文件“{path}”无法读取（{type(exc).__name__}）") from None
+        raise KeyError_(f"签名密钥文件“{path}”无法读取（{describe_exception(exc)}）") from None
     lines = [line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
     if len(lines) != 2 or lines[0] != HEADER or len(lines[1]) != 64:
         raise KeyError_(f"签名密钥文件“{path}”内容不对（不是 perftables 的密钥文件，或被改动过）")

@@ -33,6 +33,7 @@ from .book import _saved_time, Book, ReadError
 from ..core.value import clean, parse_amount
 from ..core.files import find_soffice
 from ..core.office import run_soffice
+from ..core.errors import describe_exception
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 MAX_DOCUMENT_XML = 64 << 20     # document.xml larger than this (uncompressed) is not a return
@@ -197,7 +198,7 @@ def parse_docx(data: bytes) -> WordDoc:
         root = _part(zf, "word/document.xml")
         notes = _part(zf, "word/comments.xml")
     except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise ReadError(f"Word 文档已损坏，无法读取（{type(exc).__name__}）", "damaged") from None
+        raise ReadError(f"Word 文档已损坏，无法读取（{describe_exception(exc)}）", "damaged") from None
     body = root.find(W + "body")
     doc = WordDoc(saved=_saved_time("docx", zf))   # of several returns of a unit, the newest wins
     if notes is not None:
@@ -221,8 +222,8 @@ def convert_to_docx(data: bytes, suffix: str = ".doc") -> bytes:
         try:
             # links, macros and remote content off, no network where the system allows (core.office)
             run_soffice(soffice, Path(tmp), ["--convert-to", "docx", "--outdir", str(work), str(src)])
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise ReadError(f"LibreOffice 无法转换该 Word 文档（{type(exc).__name__}）", "damaged") from None
+        except (OSError, subprocess.SubprocessError):
+            raise ReadError("LibreOffice 无法转换该 Word 文档（转换程序出错或超时）", "damaged") from None
         out = work / "document.docx"
         if not out.is_file():
             raise ReadError("LibreOffice 无法转换该 Word 文档（文件可能已损坏）", "damaged")

@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 from ..core.resources import CONTROL_RE
 from ..core.text import code_key, has_hidden, unit_code_problem
 from ..core.value import clean, format_number, parse_amount
@@ -116,7 +116,7 @@ def read_rows(path: Path) -> list[list]:
             wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
             return [list(r) for r in wb.get_sheet_by_index(0).to_python(skip_empty_area=False)]
         except Exception as exc:   # a damaged or encrypted workbook, a zip that is not one
-            raise RosterError([f"{path.name}：不是能读取的电子表格（{type(exc).__name__}），"
+            raise RosterError([f"{path.name}：不是能读取的电子表格（{describe_exception(exc)}），"
                                "请用 Excel/WPS 打开确认后另存为 .xlsx 或 CSV"]) from None
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         raise RosterError([f"{path.name}：文件名是 {path.suffix}，但内容不是电子表格（可能是改了扩展名的其他文件），"

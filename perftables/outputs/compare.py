@@ -7,7 +7,7 @@ Reads summaries as collect wrote them (the workbook or a CSV export folder); nee
 from __future__ import annotations
 
 from .schema import Sheet
-from ..core.errors import PerftablesError
+from ..core.errors import PerftablesError, describe_exception
 from ..forms.form import norm_label
 from .summary import Table, read_summary_tables
 from ..core.value import parse, parse_amount, unit_key
@@ -25,7 +25,7 @@ def _tables(source) -> dict:
     try:
         t = read_summary_tables(source)
     except Exception as exc:   # not a workbook at all
-        raise CompareError(f"“{source}”不是 collect 写出的汇总（{type(exc).__name__}）") from None
+        raise CompareError(f"“{source}”不是 collect 写出的汇总（{describe_exception(exc)}）") from None
     if Sheet.PROJECTS not in t or Sheet.INDICATORS not in t:
         raise CompareError(f"“{source}”不是绩效目标表的汇总（没有“项目汇总”“指标明细”表）")
     return t
