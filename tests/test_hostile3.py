@@ -319,6 +319,45 @@ def test_converting_a_document_never_fetches_what_it_links(tmp_path, listener, m
     assert asked == []
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(__import__("os"), "mkfifo"), reason="a FIFO shows that a file was opened: POSIX")
+def test_converting_a_document_never_opens_a_file_it_links(tmp_path, monkeypatch):
+    """A link to a file (what a \\\\server\\share link is on Windows, where opening it sends the user's
+    credentials): the profile alone, without the network namespace, never opens it. The linked “picture” is a
+    FIFO, so any open of it is seen."""
+    import os
+    import threading
+    from conftest import libreoffice_available
+    from perftables.core import office
+    from perftables.core.files import find_soffice
+    from perftables.io.word import convert_to_docx
+    if not libreoffice_available():
+        pytest.skip("没有 LibreOffice")
+    share = tmp_path / "share"
+    share.mkdir()
+    (tmp_path / "linked.fodt").write_text(_LINKED.format(url=share.as_uri()), encoding="utf-8")
+    office.run_soffice(find_soffice(), tmp_path / "make", ["--convert-to", "doc:MS Word 97", "--outdir",
+                                                          str(tmp_path), str(tmp_path / "linked.fodt")])
+    os.mkfifo(share / "picture.png")
+    opened, done = [], threading.Event()
+
+    def watch():   # opening a FIFO for writing succeeds only while someone has it open for reading
+        while not done.is_set():
+            try:
+                os.close(os.open(share / "picture.png", os.O_WRONLY | os.O_NONBLOCK))
+                opened.append(1)
+            except OSError:
+                pass
+            done.wait(0.005)
+    threading.Thread(target=watch, daemon=True).start()
+    monkeypatch.setattr(office, "_isolation", lambda: ())
+    try:
+        convert_to_docx((tmp_path / "linked.doc").read_bytes())
+    finally:
+        done.set()
+    assert opened == []
+
+
 # --------------------------------------------------------------------------- 10. resource limits
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="RLIMIT_FSIZE: POSIX only")
