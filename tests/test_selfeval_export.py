@@ -27,12 +27,13 @@ def test_every_field_of_the_form_is_a_column(exported):
     projects = rows(exported / "自评项目.csv")
     heads = list(projects[0])
     # the Sichuan form's own words, in its order: identity, funds (年初 / 调整后 / 执行), goals, its own fields
-    for name in ("项目名称", "主管部门", "实施单位", "总额年初预算", "财政资金调整后预算数", "其他资金预算执行数",
+    # (amounts with the summary's money unit)
+    for name in ("项目名称", "主管部门", "实施单位", "总额年初预算（万元）", "财政资金调整后预算数（万元）", "其他资金预算执行数（万元）",
                  "预期目标", "实际完成情况", "评价结论", "存在问题", "改进措施", "项目负责人", "财务负责人"):
         assert name in heads, name
     assert heads.index("预期目标") < heads.index("实际完成情况") < heads.index("评价结论")
     fengning = [p for p in projects if p["单位编码"] == "307001"]
-    assert len(fengning) == 2 and fengning[0]["实际完成情况"] and fengning[0]["总额年初预算"] == "12"
+    assert len(fengning) == 2 and fengning[0]["实际完成情况"] and fengning[0]["总额年初预算（万元）"] == "12"
     assert "表题" not in heads and "总分" not in heads   # printed titles and the sheet's formulas are not data
 
 

@@ -265,10 +265,29 @@ MAX_AMOUNT = 1e12
 _AMOUNT_RE = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
 
 
-def parse_amount(cell, unit="万元", signed: bool = False) -> Amount:
-    """Read an amount in 万元: 2000, "2,000", "12万元", "１２", "12.0 ", "120000元". The one reader of amounts:
-    a finite number within ±MAX_AMOUNT, not negative unless `signed`; anything else is an error that names
-    what was typed (NaN, inf, 1e308, "1_000" are not amounts), never a value."""
+# the money units a form may count in (its [meta] money), each in 元
+MONEY_UNITS = {"元": 1.0, "千元": 1e3, "万元": 1e4}
+DEFAULT_MONEY = "万元"
+_MONEY_TAILS = (("万元", 1e4), ("千元", 1e3), ("万", 1e4), ("元", 1.0))
+
+
+def money_factor(source: str, target: str) -> float:
+    """What an amount in `source` is multiplied by to be in `target` (元 → 万元: 0.0001)."""
+    return MONEY_UNITS[source] / MONEY_UNITS[target]
+
+
+def convert_money(value, source: str, target: str):
+    """An amount in `source` as an amount in `target` (None stays None), rounded off float noise."""
+    if value is None or source == target or not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    return round(value * money_factor(source, target), 6)
+
+
+def parse_amount(cell, unit: str = DEFAULT_MONEY, signed: bool = False) -> Amount:
+    """Read an amount in `unit` (a form's money unit: 万元 unless it says 元 or 千元): 2000, "2,000", "１２",
+    "12.0 ", and written with a unit of its own — "12万元", "120000元" — converted into `unit`. The one reader of
+    amounts: a finite number within ±MAX_AMOUNT, not negative unless `signed`; anything else is an error that
+    names what was typed (NaN, inf, 1e308, "1_000" are not amounts), never a value."""
     if cell is None or isinstance(cell, bool):
         return Amount(None)
     if isinstance(cell, (int, float)):
@@ -277,16 +296,16 @@ def parse_amount(cell, unit="万元", signed: bool = False) -> Amount:
     if not text:
         return Amount(None)
     norm = unicodedata.normalize("NFKC", text).replace(",", "").replace(" ", "").replace("−", "-")
-    factor = 1.0
-    for tail, f in (("万元", 1.0), ("万", 1.0), ("元", 1e-4)):
+    written = None
+    for tail, worth in _MONEY_TAILS:
         if norm.endswith(tail):
-            norm, factor = norm[: -len(tail)], f
+            norm, written = norm[: -len(tail)], worth
             break
     if not _AMOUNT_RE.fullmatch(norm):
         return Amount(None, text, error=f"“{text}”不是数字")
-    value = float(norm) * factor
-    if factor != 1.0:
-        value = round(value, 6)
+    value = float(norm)
+    if written is not None and written != MONEY_UNITS[unit]:   # a unit typed with the number: said, and converted where it is not the form's
+        value = round(value * written / MONEY_UNITS[unit], 6)
         return _bounded(Amount(value, text, note=f"“{text}”按 {format_number(value)} {unit} 读取"), signed)
     return _bounded(Amount(value, text, note=f"数字“{text}”以文本形式填写，已按 {format_number(value)} 读取"), signed)
 

@@ -16,12 +16,12 @@ from ..core.kinds import FormKind, Severity
 from ..core.files import OutputError, safe_file_name, unguard, write_bytes, write_csv
 from ..core.cells import col_letters
 from ..forms.form import Form, load_form, span
-from ..model.roster import Roster, Unit
+from ..model.roster import ROSTER_MONEY, Roster, Unit
 from ..model.scoring import Rules, missing_block_award
 from ..io.stamp import FINDINGS_SHEET, LISTS_SHEET, read_stamp, stamp_rows, STAMP_SHEET
 from ..forms.layout import (LOCKED_KEYS, context, grid_rows, header_context, join_given, locked_value,  # noqa: F401
                      row_names, table_rows)
-from ..core.value import clean, format_number, parse, value_cells
+from ..core.value import clean, convert_money, format_number, parse, value_cells
 from ..core.parallel import fewer_gc_passes, parallel_map
 from ..io.book import read_book
 from ..io.extract import extract
@@ -85,12 +85,27 @@ def dept_record(form: Form, unit: Unit) -> dict:
     return record
 
 
+def in_form_money(form: Form, record: dict) -> dict:
+    """A roster record (its amounts in the roster's 万元) with its amounts in the form's money unit: what the
+    workbook prints and the stamp keeps (a return is read, compared and fed back in the form's unit)."""
+    if form.money == ROSTER_MONEY:
+        return record
+    amounts = {"budget", "fiscal", "other", "total_budget"} | {
+        k for k, (_, c) in form.fields().items() if c.type == "amount"}
+    out = {k: convert_money(v, ROSTER_MONEY, form.money) if k in amounts else v for k, v in record.items()}
+    if isinstance(out.get("tables"), dict):
+        out["tables"] = {name: [in_form_money(form, row) if isinstance(row, dict) else row for row in rows]
+                         for name, rows in out["tables"].items()}
+    return out
+
+
 def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
     projects, spares = sheet_names(form, unit, opts)
     if form.kind == FormKind.DEPT_TARGET:   # one sheet: the department itself
         records, spares = [dict(dept_record(form, unit), sheet=projects[0], seq=1)], []
     else:
         records = [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(projects, unit.projects), 1)]
+    records = [in_form_money(form, r) for r in records]
     return Stamp(form.id, form.version, opts.year, unit.code, unit.name, form.kind, form.taxonomy_id,
                  issue=opts.issue, projects=records, spares=spares, links=opts.links or None).payload()
 
@@ -411,7 +426,7 @@ class WorkbookWriter:
         if cell.type == "amount":
             ws.data_validation(r, cell.col, r, cell.col, {
                 "validate": "decimal", "criteria": ">=", "value": 0, **prompt,
-                "error_title": "金额有误", "error_message": "请填写不小于0的数字（单位：万元）。"})
+                "error_title": "金额有误", "error_message": f"请填写不小于0的数字（单位：{self.form.money}）。"})
         elif cell.type == "plan":
             ws.data_validation(r, cell.col, r, cell.col, {
                 "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": 100, **prompt,

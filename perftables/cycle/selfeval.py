@@ -7,10 +7,10 @@ from pathlib import Path
 
 from ..core.kinds import FormKind
 from ..forms.form import Form, load_form
-from ..core.value import parse_amount
+from ..core.value import convert_money, parse_amount
 from ..io.extract import UnitReturn, _text
 from ..io.stamp import fingerprint
-from ..model.roster import Project, Unit, read_rows
+from ..model.roster import ROSTER_MONEY, Project, Unit, read_rows
 from ..review.selfeval import approved_rows
 from .generate import Options, file_name_for, workbook_bytes
 from ..core.files import write_bytes
@@ -55,19 +55,22 @@ DEPT_START = {"start_total": "income_total", "start_fiscal": "income_fiscal", "s
 
 
 def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
+    """The unit as a roster would give it (amounts in the roster's 万元, from the target's own unit)."""
     projects = []
+    money = target.form.money if target.form is not None else ROSTER_MONEY
     for pr in target.projects:
         if form.kind == FormKind.DEPT_SELFEVAL:
-            extra = {key: pr.values.get(source) for key, source in DEPT_START.items()}
+            extra = {key: convert_money(pr.values.get(source), money, ROSTER_MONEY) for key, source in DEPT_START.items()}
             extra["indicators"] = approved_rows(target, pr, form)
             extra.update(execution.get(target.unit_code, {}))
             projects.append(Project(code=target.unit_code, name=target.unit_name, extra=extra))
             continue
+        budget, fiscal, other = (convert_money(v, money, ROSTER_MONEY) for v in (pr.budget, pr.fiscal, pr.other))
         extra = {"department": target.unit_name, "implementer": target.unit_name, "goal": pr.goal,
-                 "start_total": pr.budget, "start_fiscal": pr.fiscal, "start_other": pr.other,
+                 "start_total": budget, "start_fiscal": fiscal, "start_other": other,
                  "indicators": approved_rows(target, pr, form)}
         extra.update(execution.get(pr.code, {}))
-        projects.append(Project(code=pr.code, name=pr.name, budget=pr.budget, fiscal=pr.fiscal, other=pr.other,
+        projects.append(Project(code=pr.code, name=pr.name, budget=budget, fiscal=fiscal, other=other,
                                 use=pr.use, extra=extra))
     return Unit(code=target.unit_code, name=target.unit_name, projects=projects)
 

@@ -72,6 +72,19 @@ COLUMN_ROLES = {
 }
 
 
+def _texts(node):
+    """Every label and prompt of a description, as printed."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("label", "prompt", "title", "anchor") and isinstance(value, str):
+                yield key, value
+            else:
+                yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)
+
+
 def T(fields: dict, required=(), free=None) -> tuple:
     """A table: its keys and their specs, which of them are required, and the spec of any other key."""
     return ("table", fields, set(required), free)
@@ -102,7 +115,7 @@ GRID = T({"anchor": S, "blank_rows": I, "columns": L(COLUMN), "end_anchor": S, "
 SCHEMA = T({
     "form": T({"id": S, "name": S, "kind": E(*KINDS), "selfeval": S, "version": (S, N), "taxonomy": S,
                "file_name": S, "sheet_name": S, "spare_sheet_name": S, "extra_projects": I, "columns": L(N),
-               "font": S, "seed_all_level2": B, "project_category": S},
+               "font": S, "seed_all_level2": B, "project_category": S, "money": E("万元", "元", "千元")},
               required=["id", "name", "kind", "version", "taxonomy", "file_name", "sheet_name", "columns"]),
     "lists": T({}, free=L(S)),
     "guide": T({"name": S, "title": S, "lines": L(S), "legend": L(L(S))}),
@@ -274,6 +287,21 @@ class _References:
         self.scoring()
         self.unit_sheet()
 
+    def money_labels(self) -> None:
+        """A label or prompt that prints a money unit (单位：元, 预算数（千元）) says the form's money unit: the
+        collector reads bare numbers in [form] money (万元 unless it says otherwise)."""
+        money = self.meta.get("money", "万元")
+        if money not in ("万元", "元", "千元"):
+            return   # said by the schema
+        said = set()
+        for key, text in _texts(self.data):
+            for unit in re.findall(r"(?:单位[：:]\s*|[（(])(万元|千元|元)(?=[）)]|\s*$|。|，)", text):
+                if unit != money and unit not in said:
+                    said.add(unit)
+                    self.c.add("form.money", f"表上印的是“{unit}”（“{text[:30]}”），但 [form] money 是“{money}”："
+                               f"回执里的数字会按“{money}”读取。请在 [form] 写 money = \"{unit}\"，或改正表上的单位",
+                               text, key)
+
     def form_part(self, form_exists, taxonomy_exists) -> None:
         c, meta, data = self.c, self.meta, self.data
         stem = Path(c.sources[0][0]).stem
@@ -287,6 +315,7 @@ class _References:
             c.add("form.selfeval", f"没有自评表式“{meta['selfeval']}”", meta["selfeval"], "selfeval")
         if not self.ncols:
             c.add("form.columns", "至少要有一列", where_key="columns")
+        self.money_labels()
         line = data.get("unit_sheet", {}).get("unit_line")
         if line and _names(line) - {"unit_code", "unit_name", "year"}:
             c.add("unit_sheet.unit_line", f"不认识的名称 {{{'}、{'.join(sorted(_names(line) - {'unit_code', 'unit_name', 'year'}))}}}"

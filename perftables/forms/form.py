@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError, describe_exception
 from ..core.kinds import FormKind
+from ..core.value import DEFAULT_MONEY
 from ..core.resources import environ, ID_RE, TEMPLATES_DIR
 
 
@@ -338,6 +339,11 @@ class Form:
     @property
     def ncols(self) -> int:
         return len(self.meta["columns"])
+
+    @property
+    def money(self) -> str:
+        """The unit the form's amounts are in (元, 千元, 万元): what a bare number typed in it means."""
+        return self.meta.get("money", DEFAULT_MONEY)
 
     # What follows is derived from the description, which is never changed once loaded: each is worked
     # out once a form (it is asked for on every sheet of every return).

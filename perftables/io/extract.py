@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from ..model.stamp import Stamp
+from ..model.roster import ROSTER_MONEY
 from ..model.rules import by_id, rule_named
 from ..core.kinds import FormKind, Severity
 from ..forms.form import cell_name, Form, load_form, norm_label, record_key
@@ -18,7 +19,7 @@ from ..forms.layout import context, grid_rows, header_context, locked_value, row
 from .book import Book
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from ..core.text import code_key
-from ..core.value import WHITESPACE, IndicatorValue, clean, compose, format_number, parse_amount
+from ..core.value import WHITESPACE, IndicatorValue, clean, compose, convert_money, format_number, parse_amount
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 
@@ -410,7 +411,7 @@ class Extractor:
         if cell.type in ("amount", "plan") and cell.is_input and actual not in (None, ""):
             pr.typed[cell.field] = actual
         if cell.type == "amount":
-            amount = parse_amount(value)
+            amount = parse_amount(value, self.form.money)
             if amount.error:
                 self.add(sheet, r, cell.col, "数字格式", ERROR, f"“{cell.title}”{amount.error}，未计入", target)
             elif amount.note:
@@ -569,7 +570,7 @@ class Extractor:
         for col in grid.input_columns:
             value = raw.get(col.key)
             if col.validate == "number":
-                amount = parse_amount(value)
+                amount = parse_amount(value, self.form.money)
                 if amount.error:
                     self.add(sheet, r, col.col, "数字格式", ERROR, f"“{col.label}”{amount.error}，未计入",
                              ("table", key, index, col.key))
@@ -654,7 +655,7 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
         m = re.match(r"^\s*(\d{6})\s*(.+?)\s*$", _text(values.get("unit_line")))
         if m and not unit_code:
             unit_code, unit_name = m.group(1), m.group(2)
-        amounts = {k: parse_amount(values.get(k)).value for k in ("budget", "fiscal", "other")}
+        amounts = {k: parse_amount(values.get(k), form.money).value for k in ("budget", "fiscal", "other")}
         projects.append({"sheet": name, "seq": seq, "code": _text(values.get("project_code")),
                          "name": _text(values.get("project_name")), "use": _text(values.get("use")), **amounts})
     if roster is not None:
@@ -673,7 +674,7 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
                 q = listed.get(p["code"])
                 for k in ("budget", "fiscal", "other"):
                     if p[k] is None and q is not None and getattr(q, k, None) is not None and not form.has_field(k):
-                        p[k] = getattr(q, k)
+                        p[k] = convert_money(getattr(q, k), ROSTER_MONEY, form.money)
     if not unit_code:
         return None
     return Stamp(form.id, form.version, book.year, unit_code, unit_name, form.kind, form.taxonomy_id, issue=0,

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..core.errors import PerftablesError, describe_exception
 from ..core.resources import CONTROL_RE
 from ..core.text import code_key, has_hidden, unit_code_problem
-from ..core.value import clean, format_number, parse_amount
+from ..core.value import DEFAULT_MONEY, MONEY_UNITS, clean, convert_money, format_number, parse_amount
 
 # canonical key → accepted headers (Chinese first: it is what the user sees in messages)
 COLUMNS = {
@@ -36,6 +36,10 @@ COLUMNS = {
     "taxonomy": ["指标体系", "taxonomy"],
 }
 REQUIRED = ("unit_code", "unit_name")
+# the roster's amounts are kept in 万元 (a column headed “预算数（元）” is read in 元 and converted); a form in
+# another unit gets them converted when its workbook is made
+ROSTER_MONEY = DEFAULT_MONEY
+_MONEY_HEADER = re.compile(r"^(.*?)\s*[（(](" + "|".join(MONEY_UNITS) + r")[）)]\s*$")
 AMOUNT_TOLERANCE = 0.005
 
 
@@ -189,10 +193,15 @@ class _RosterReader:
         self.path, self.header = path, header
         lookup = {alias.lower(): key for key, aliases in COLUMNS.items() for alias in aliases}
         self.colmap: dict[str, int] = {}
+        self.money: dict[str, str] = {}   # an amount column headed with its unit (预算数（元）)
         for i, h in enumerate(header):
-            key = lookup.get(h.lower())
+            m = _MONEY_HEADER.match(h)
+            direct = lookup.get(h.lower())
+            key = direct or (lookup.get(m.group(1).lower()) if m else None)
             if key and key not in self.colmap:
                 self.colmap[key] = i
+                if direct is None:
+                    self.money[key] = m.group(2)
         problems = [f"{path.name}：缺少“{COLUMNS[k][0]}”列" for k in REQUIRED if k not in self.colmap]
         if problems:
             raise RosterError(problems)
@@ -277,25 +286,22 @@ class _RosterReader:
         if get.get("category"):
             extra["category"] = get["category"]
         if get.get("total_budget"):
-            total = parse_amount(raw["total_budget"])
-            if total.error:
-                problems.append(f"{where}“{title('total_budget')}”列：{total.error}")
-            extra["total_budget"] = total.value
+            extra["total_budget"] = self.amount(raw, "total_budget", where)
         unit.projects.append(Project(code=pcode, name=pname, budget=budget, fiscal=fiscal, other=other,
                                      use=get.get("use", ""), extra=extra))
 
+    def amount(self, raw: dict, key: str, where: str) -> float | None:
+        """One amount of a row, in 万元 (in the unit its column is headed with, converted)."""
+        unit = self.money.get(key, ROSTER_MONEY)
+        amount = parse_amount(raw[key], unit)
+        if amount.error:
+            self.problems.append(f"{where}“{self.title(key)}”列：{amount.error}")
+        return convert_money(amount.value, unit, ROSTER_MONEY)
+
     def amounts(self, raw: dict, where: str) -> tuple:
         """预算数, 财政资金, 其他资金: read as amounts, a part not given made from the others, their sum checked."""
-        amounts = {}
-        for key in ("budget", "fiscal", "other"):
-            if key not in self.colmap:
-                amounts[key] = None
-                continue
-            amount = parse_amount(raw[key])
-            if amount.error:
-                self.problems.append(f"{where}“{self.title(key)}”列：{amount.error}")
-            amounts[key] = amount.value
-        budget, fiscal, other = amounts["budget"], amounts["fiscal"], amounts["other"]
+        budget, fiscal, other = (self.amount(raw, key, where) if key in self.colmap else None
+                                 for key in ("budget", "fiscal", "other"))
         if budget is not None:
             if fiscal is None and other is None:
                 fiscal, other = budget, 0.0
@@ -340,11 +346,11 @@ def read_department(path, form) -> dict[str, dict]:
         for title, (field_key, kind) in known.items():
             if title not in cells or _cell_text(cells[title]) == "":
                 continue
-            if kind == "amount":
-                amount = parse_amount(cells[title])
+            if kind == "amount":   # in the form's unit, as its titles are; kept in the roster's
+                amount = parse_amount(cells[title], form.money)
                 if amount.error:
                     problems.append(f"{path.name} 第{rowno}行“{title}”列：{amount.error}")
-                record[field_key] = amount.value
+                record[field_key] = convert_money(amount.value, form.money, ROSTER_MONEY)
             else:
                 record[field_key] = _cell_text(cells[title]) if not isinstance(cells[title], str) else cells[title].strip()
         out[code] = record

@@ -9,8 +9,8 @@ from __future__ import annotations
 from .schema import Sheet
 from ..core.errors import PerftablesError, describe_exception
 from ..forms.form import norm_label
-from .summary import Table, read_summary_tables
-from ..core.value import parse, parse_amount, unit_key
+from .summary import Table, read_summary_tables, summary_amount
+from ..core.value import DEFAULT_MONEY, parse, parse_amount, unit_key
 
 
 class CompareError(PerftablesError):
@@ -19,6 +19,11 @@ class CompareError(PerftablesError):
 
 def _num(text) -> float | None:
     return parse_amount(text).value if text not in (None, "") else None
+
+
+def _budget(row: dict | None) -> float | None:
+    """A row's 预算数 in 万元, whichever money unit its summary was written in."""
+    return summary_amount(row, "预算数（万元）", DEFAULT_MONEY) if row else None
 
 
 def _tables(source) -> dict:
@@ -80,7 +85,7 @@ def compare(last_source, this_source, actual_source=None) -> list[Table]:
                              ("增减率", "pct"), (f"{a}项目数", "int"), (f"{b}项目数", "int")], total=True,
                   chart=("bar", 1, [4, 5], "各单位预算数（万元）"))
     for o, n in _match(last.get(Sheet.UNITS, []), this.get(Sheet.UNITS, []), "单位编码", "单位名称"):
-        ob, nb = (_num(o.get("预算数（万元）")) if o else None), (_num(n.get("预算数（万元）")) if n else None)
+        ob, nb = _budget(o), _budget(n)
         d, rate = _change(ob, nb)
         units.rows.append([(n or o)["单位编码"], (n or o)["单位名称"], o["单位名称"] if o else None,
                            _state(o, n, "单位编码", "单位名称"), ob, nb, d, rate,
@@ -99,7 +104,7 @@ def compare(last_source, this_source, actual_source=None) -> list[Table]:
     for code in sorted(by_unit):
         old, new = by_unit[code]
         for o, n in _match(old, new, "项目编码", "项目名称"):
-            ob, nb = (_num(o.get("预算数（万元）")) if o else None), (_num(n.get("预算数（万元）")) if n else None)
+            ob, nb = _budget(o), _budget(n)
             d, rate = _change(ob, nb)
             ref = n or o
             projects.rows.append([code, ref["单位名称"], n["项目编码"] if n else None, n["项目名称"] if n else None,

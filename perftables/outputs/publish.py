@@ -26,9 +26,9 @@ from ..forms.form import Form, record_key, span
 from ..forms.layout import context
 from ..core.office import run_soffice
 from ..core.text import xml_safe
-from ..core.value import format_number
+from ..core.value import DEFAULT_MONEY, convert_money, format_number
 from .schema import Heading
-from .summary import build_tables, Table, write_xlsx
+from .summary import build_tables, summary_money, Table, write_xlsx
 
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -525,9 +525,10 @@ def public_tables(col: Collection) -> list:
     out = []
     if col.kind == FormKind.PROJECT_TARGET:
         returns = sorted(col.returns, key=lambda r: r.unit_code)
-        units = Table("单位汇总", [("单位名称", "text"), ("项目数", "int"), ("预算数（万元）", "amount"), ("指标数", "int")],
-                      total=True, chart=("bar", 0, 2, "各单位预算数（万元）"))
-        projects = Table("项目汇总", [("单位名称", "text"), ("项目名称", "text"), ("预算数（万元）", "amount"),
+        money = summary_money([r.form for r in returns]) if returns else DEFAULT_MONEY
+        units = Table("单位汇总", [("单位名称", "text"), ("项目数", "int"), (f"预算数（{money}）", "amount"), ("指标数", "int")],
+                      total=True, chart=("bar", 0, 2, f"各单位预算数（{money}）"))
+        projects = Table("项目汇总", [("单位名称", "text"), ("项目名称", "text"), (f"预算数（{money}）", "amount"),
                                      ("绩效目标", "long")], total=True)
         counts: dict[tuple, int] = {}
         names: dict[str, list[str]] = {}
@@ -540,9 +541,10 @@ def public_tables(col: Collection) -> list:
                 for j, l2 in enumerate(l1.level2):
                     order.setdefault((l1.block, l2.name), (i, j))
             n = sum(len(p.indicators) for p in ret.projects)
-            units.rows.append([ret.unit_name, len(ret.projects), round(sum(p.budget or 0 for p in ret.projects), 2), n])
-            for p in ret.projects:
-                projects.rows.append([ret.unit_name, p.name, p.budget, p.goal])
+            budgets = [convert_money(p.budget, ret.form.money, money) for p in ret.projects]
+            units.rows.append([ret.unit_name, len(ret.projects), round(sum(b or 0 for b in budgets), 2), n])
+            for p, budget in zip(ret.projects, budgets):
+                projects.rows.append([ret.unit_name, p.name, budget, p.goal])
                 for ind in p.indicators:
                     l1 = tax.find_level1(ind.level1)
                     l2 = tax.find_level2(l1, ind.level2) if l1 is not None and ind.level2 else None
@@ -603,8 +605,10 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
         _para(doc, remark, size=10.5)
     for t in tables:
         _para(doc, t.name, size=14, bold=True)
-        if any(kind.startswith("amount") for _, kind in t.columns):
-            _para(doc, "单位：万元", size=10.5, align="right")
+        money = next((m.group(1) for h, kind in t.columns if kind == "amount"
+                      and (m := re.search(r"（(万元|千元|元)）$", h))), None)
+        if money:   # the amounts' unit, as their headers say it
+            _para(doc, f"单位：{money}", size=10.5, align="right")
         weights = [_PRINT_WEIGHT.get(kind, 2) for _, kind in t.columns]
         d = doc.add_table(rows=1, cols=len(t.columns))
         d.style = "Table Grid"

@@ -21,7 +21,7 @@ from ..core.files import atomic_path
 from ..cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, BLANK, Collection, FileRecord
 from ..io.extract import ERROR, Indicator, ProjectReturn, STANDARD_KEYS, UnitReturn, WARNING
 from ..io.sheetxml import deflate, LINE_HEIGHT, LONG_WIDTH, long_width, MAX_ROW_HEIGHT, render, row_lines, Splice
-from ..core.value import format_number, parse, parse_amount
+from ..core.value import DEFAULT_MONEY, MONEY_UNITS, convert_money, format_number, money_factor, parse, parse_amount
 from ..core.parallel import default_workers, parallel_iter, usable_workers
 from ..forms.form import load_form
 from ..model.scoring import grade_of, r2, Rules
@@ -169,7 +169,7 @@ SPLICE_ROWS = 500   # a longer table is made in the workers and put into the wor
 
 def _target_tables(col: Collection, accepted: list, workers: int | None, render: dict | None) -> list[Table]:
     layout = target_layout(_forms(col))
-    blocks, plan_n, text_specs, _, extra = layout
+    blocks, plan_n, text_specs, _, extra, _ = layout
     block_cols = [(f"{name}数", "int") for _, name in blocks]
     amount_cols = [(header, "amount") for _, header, _ in _amount_fields(layout)]
     units = Table(Sheet.UNITS, [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"), *amount_cols, ("指标数", "int"),
@@ -219,19 +219,28 @@ def _target_tables(col: Collection, accepted: list, workers: int | None, render:
 IDENTITY_FIELDS = ("project_code", "project_name")   # every project has them: standard columns
 
 
-def project_fields(form) -> list[tuple[str, str, str]]:
+def summary_money(forms) -> str:
+    """The money unit of a summary: the forms' own when they share one (a province in 元 sums in 元), else
+    万元, every amount converted."""
+    units = {f.money for f in forms}
+    return units.pop() if len(units) == 1 else DEFAULT_MONEY
+
+
+def project_fields(form, money: str | None = None) -> list[tuple[str, str, str]]:
     """The fields a form describes for each project, as summary columns: (field, header, kind) in the
-    order of the form — amounts in 万元 under the form's own title, texts, long texts. The spending plan
+    order of the form — amounts in `money` (the form's own unit unless told) under the form's own title,
+    texts, long texts. The spending plan
     has columns of its own; the identity fields are standard; templates filled from the roster (表题) are
     not data. 预算数 is always there: the budget system knows it for every project, and a form that does
     not print it (唐山: in the prose) still carries it in its stamp."""
-    out = [] if form.has_field("budget") else [("budget", "预算数（万元）", "amount")]
+    money = money or form.money
+    out = [] if form.has_field("budget") else [("budget", f"预算数（{money}）", "amount")]
     for key, (_, cell) in form.fields().items():
         if key in IDENTITY_FIELDS or cell.value is not None or cell.type == "plan" or cell.formula:
             continue
         title = re.sub(r"^其中[：:]\s*", "", cell.title or key)
         if cell.type == "amount":
-            out.append((key, f"{title}（万元）", "amount"))
+            out.append((key, f"{title}（{money}）", "amount"))
         else:
             out.append((key, title, "long" if cell.type == "longtext" else "text"))
     return out
@@ -241,20 +250,21 @@ def target_layout(forms) -> tuple:
     """What the columns of the target tables depend on, over every form collected: the 一级 blocks
     ((id, printed name) in taxonomy order), the number of spending-plan fields, the unit sheet's
     text fields ((field, anchor)), and every project field of every form ((field, header, kind), the
-    first form's header for a field two forms share)."""
+    first form's header for a field two forms share), and the money unit of the amounts."""
     blocks, texts, fields, extra = {}, {}, {}, {}
+    money = summary_money(forms)
     for form in forms:
         for l1 in form.taxonomy.level1:
             blocks.setdefault(l1.block, l1.name)
         for spec in form.unit_sheet.get("rows", []):
             texts.setdefault(spec["field"], spec["anchor"])
-        for key, header, kind in project_fields(form):
+        for key, header, kind in project_fields(form, money):
             fields.setdefault(key, (key, header, kind))
         for col in form.input_columns:   # the grid's own columns (备注…): at the end of 指标明细
             if col.key not in STANDARD_KEYS:
                 extra.setdefault(col.key, (col.key, col.label))
     return (tuple(blocks.items()), max((len(f.plan_fields()) for f in forms), default=4), tuple(texts.items()),
-            tuple(fields.values()), tuple(extra.values()))
+            tuple(fields.values()), tuple(extra.values()), money)
 
 
 def _cell_text(value) -> str:
@@ -264,10 +274,14 @@ def _cell_text(value) -> str:
     return format_number(value) if isinstance(value, float) else str(value)
 
 
-def _amount(p, key):
-    """An amount of a project: as read, else (budget, fiscal, other) what its stamp carries from the roster."""
+def _amount(p, key, factor: float = 1.0):
+    """An amount of a project: as read, else (budget, fiscal, other) what its stamp carries from the roster;
+    times factor (from the form's money unit to the summary's)."""
     value = p.values.get(key)
-    return getattr(p, key, None) if value is None and key in ("budget", "fiscal", "other") else value
+    value = getattr(p, key, None) if value is None and key in ("budget", "fiscal", "other") else value
+    if factor != 1.0 and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return round(value * factor, 6)
+    return value
 
 
 def _amount_fields(layout) -> list:
@@ -298,15 +312,16 @@ _OWN_LAYOUTS: dict[tuple, tuple] = {}
 def _rows_key(layout) -> tuple:
     """What a return's rows depend on (the printed names aside): rows made for one key serve another
     collection only if its key is the same."""
-    blocks, plan_n, texts, fields, extra = layout
+    blocks, plan_n, texts, fields, extra, money = layout
     return (tuple(b for b, _ in blocks), plan_n, tuple(f for f, _ in texts), tuple(f for f, _, _ in fields),
-            tuple(k for k, _ in extra))
+            tuple(k for k, _ in extra), money)
 
 
 def _target_pieces(ret, layout) -> dict:
     """What one return adds to each table (and to 指标结构: its indicators by 一级 and 二级)."""
-    blocks, plan_n, text_fields, _, extra = layout
+    blocks, plan_n, text_fields, _, extra, money = layout
     amounts, texts = [f for f, _, _ in _amount_fields(layout)], [f for f, _, _ in _text_fields(layout)]
+    factor = money_factor(ret.form.money, money)
     tax = ret.form.taxonomy
 
     block_of = {}   # 一级 as written → its block (None: not in the taxonomy)
@@ -331,7 +346,7 @@ def _target_pieces(ret, layout) -> dict:
     projects, details, structure = [], [], {}
     for p in ret.projects:
         e, w = _severity_counts(by_sheet.get(p.sheet, ()))
-        projects.append([code, name, p.sheet, p.code, p.name, *(_amount(p, f) for f in amounts),
+        projects.append([code, name, p.sheet, p.code, p.name, *(_amount(p, f, factor) for f in amounts),
                          *(p.plan + [None] * plan_n)[:plan_n], len(p.indicators), *by_block(p.indicators),
                          _quant_share(p.indicators), e, w, *(p.values.get(f) or "" for f in texts)])
         for ind in p.indicators:
@@ -343,7 +358,7 @@ def _target_pieces(ret, layout) -> dict:
             structure[(ind.level1, ind.level2)] = structure.get((ind.level1, ind.level2), 0) + 1
     return {
         Sheet.UNITS: [[code, name, len(ret.projects),
-                   *(round(sum(_amount(p, f) or 0 for p in ret.projects), 2) for f in amounts),
+                   *(round(sum(_amount(p, f, factor) or 0 for p in ret.projects), 2) for f in amounts),
                    len(all_ind), *by_block(all_ind), sum(i.value.is_quantitative for i in all_ind),
                    _quant_share(all_ind), errors, warnings]],
         Sheet.PROJECTS: projects, Sheet.INDICATORS: details, Sheet.FINDINGS: _issue_rows(ret.findings),
@@ -466,41 +481,46 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
 
     year = col.year or 0
     keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
-    fields = next((f.fields() for f in _forms(col) if f.kind == FormKind.DEPT_TARGET), {})
+    forms = [f for f in _forms(col) if f.kind == FormKind.DEPT_TARGET]
+    fields = forms[0].fields() if forms else {}
     labels = {k: fields[k][1].title if k in fields else k for k in keys}   # as the form names them
+    unit = summary_money(forms) if forms else DEFAULT_MONEY
     money = Table(Sheet.DEPT_FUNDS, [("单位编码", "text"), ("单位名称", "text"),
-                              *[(f"{labels[k]}（万元）", "amount") for k in keys],
+                              *[(f"{labels[k]}（{unit}）", "amount") for k in keys],
                               ("特定目标类占比", "pct"),
-                              (f"{year - 2}年支出合计（万元）", "amount"), (f"{year - 1}年支出合计（万元）", "amount"),
-                              (f"{year}年支出合计（万元）", "amount"), ("比上年增减", "pct"),
-                              ("项目清单合计（万元）", "amount"), ("错误数", "int"), ("警告数", "int")],
+                              (f"{year - 2}年支出合计（{unit}）", "amount"), (f"{year - 1}年支出合计（{unit}）", "amount"),
+                              (f"{year}年支出合计（{unit}）", "amount"), ("比上年增减", "pct"),
+                              (f"项目清单合计（{unit}）", "amount"), ("错误数", "int"), ("警告数", "int")],
                   total=True, chart=("column", 1, [len(keys) + 3, len(keys) + 4, len(keys) + 5],
-                                     "各单位近三年支出合计（万元）"))
+                                     f"各单位近三年支出合计（{unit}）"))
     indicators = Table(Sheet.DEPT_INDICATORS, [("单位编码", "text"), ("单位名称", "text"), ("年度", "int_plain"), ("表格", "text"),
                                    ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
                                    ("前年指标值", "text"), ("上年指标值", "text"), ("指标值", "text"), ("符号", "text"),
                                    ("数值", "number"), ("计量单位", "text"), ("指标类型", "text"),
                                    ("指标值确定依据", "text"), ("指标分类", "text")])
     projects = Table(Sheet.DEPT_PROJECTS, [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("支出项目类别", "text"),
-                                 ("项目总预算（万元）", "amount"), ("项目本年度预算（万元）", "amount"),
+                                 (f"项目总预算（{unit}）", "amount"), (f"项目本年度预算（{unit}）", "amount"),
                                  ("项目主要支出方向和用途", "long")], total=True)
     goals = Table(Sheet.DEPT_GOALS, [("单位编码", "text"), ("单位名称", "text"), ("部门职能概述", "long"),
                               ("年度工作任务", "long"), ("长期目标", "long"), ("年度目标", "long")])
     counts: dict[str, list[int]] = {}
     for ret in returns:
         errors, warnings = _severity_counts(ret.findings)
+
+        def m(value, source=ret.form.money):   # an amount in the summary's unit
+            return convert_money(value, source, unit)
         for pr in ret.projects:
             v = pr.values
-            spent = [v.get("exp_total_y2"), v.get("exp_total_y1"), v.get("exp_total")]
-            total = v.get("exp_total")
-            listed = round(sum(r.get("budget") or 0 for r in pr.tables.get("projects", [])), 2)
-            money.rows.append([ret.unit_code, ret.unit_name, *[v.get(k) for k in keys],
-                               (v.get("exp_project") or 0) / total if total else None, *spent,
+            spent = [m(v.get("exp_total_y2")), m(v.get("exp_total_y1")), m(v.get("exp_total"))]
+            total = spent[2]
+            listed = round(sum(m(r.get("budget")) or 0 for r in pr.tables.get("projects", [])), 2)
+            money.rows.append([ret.unit_code, ret.unit_name, *[m(v.get(k)) for k in keys],
+                               (m(v.get("exp_project")) or 0) / total if total else None, *spent,
                                (total - spent[1]) / spent[1] if total is not None and spent[1] else None,
                                listed, errors, warnings])
             for r in pr.tables.get("projects", []):
                 projects.rows.append([ret.unit_code, ret.unit_name, r.get("name"), r.get("category"),
-                                      r.get("total_budget"), r.get("budget"), r.get("use")])
+                                      m(r.get("total_budget")), m(r.get("budget")), r.get("use")])
             goals.rows.append([ret.unit_code, ret.unit_name, v.get("functions", ""), v.get("tasks", ""),
                                v.get("long_goals", ""), v.get("annual_goals", "")])
             for table, inds in (("长期绩效指标", pr.tables.get("long_term", [])), ("年度绩效指标", pr.indicators)):
@@ -560,13 +580,15 @@ def _issue_rows(findings) -> list[list]:
 
 
 def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
+    forms = _forms(col)
+    unit = summary_money(forms) if forms else DEFAULT_MONEY
     scores = Table(Sheet.SCORES, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
-                               ("项目名称", "text"), ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"),
+                               ("项目名称", "text"), (f"全年预算数（{unit}）", "amount"), (f"全年执行数（{unit}）", "amount"),
                                ("执行率", "pct"), ("预算执行得分", "amount_plain"), ("指标得分", "amount_plain"),
                                ("总分（复核）", "amount_plain"), ("等级", "text"), ("文件中的总分", "amount_plain"),
                                ("差异", "amount_plain")], total=False)
     units = Table(Sheet.UNIT_SCORES, [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"),
-                              ("全年预算数（万元）", "amount"), ("全年执行数（万元）", "amount"), ("执行率", "pct"),
+                              (f"全年预算数（{unit}）", "amount"), (f"全年执行数（{unit}）", "amount"), ("执行率", "pct"),
                               ("预算加权平均分", "amount_plain"), ("等级", "text"), ("优", "int"), ("良", "int"),
                               ("中", "int"), ("差", "int")], total=False)
     gaps = Table(Sheet.GAPS, [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("工作表", "text"),
@@ -574,7 +596,7 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                              ("年度指标值", "text"), ("实际完成值", "text"), ("分值", "amount_plain"),
                              ("得分（复核）", "amount_plain"), ("偏差原因分析及改进措施", "long")])
     grades = Table(Sheet.GRADES, [("等级", "text"), ("项目数", "int")], chart=("column", 0, 1, "自评等级分布（项目数）"))
-    fields, columns = _selfeval_fields(_forms(col))
+    fields, columns = _selfeval_fields(forms, unit)
     projects = Table(Sheet.SE_PROJECTS, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
                                          *[(title, kind) for _, title, kind in fields]], total=False)
     indicators = Table(Sheet.SE_INDICATORS, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"),
@@ -584,8 +606,11 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                                              ("得分（复核）", "amount_plain"), ("适用", "text")])
     counts: dict[str, int] = {}
     for ret in returns:
-        _selfeval_rows(ret, fields, columns, projects, indicators)
+        _selfeval_rows(ret, fields, columns, projects, indicators, unit)
         rules = Rules.from_form(ret.form.scoring)
+
+        def m(value, source=ret.form.money):   # an amount in the summary's unit
+            return convert_money(value, source, unit)
         weighted, weights, per_grade = 0.0, 0.0, {}
         budget = spent = 0.0
         for pr in ret.projects:
@@ -596,14 +621,14 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
             ind_total = r2(sum(r.score or 0 for r in ps.rows if r.applicable))
             diff = r2(ps.file_total - ps.total) if ps.file_total is not None and ps.total is not None else None
             scores.rows.append([ret.unit_code, ret.unit_name, pr.sheet, pr.code or v.get("project_code", ""), pr.name,
-                                v.get("budget_total"), v.get("spent_total"), ps.rate, ps.budget_score, ind_total,
+                                m(v.get("budget_total")), m(v.get("spent_total")), ps.rate, ps.budget_score, ind_total,
                                 ps.total, ps.grade, ps.file_total, diff])
             if ps.grade:
                 per_grade[ps.grade] = per_grade.get(ps.grade, 0) + 1
                 counts[ps.grade] = counts.get(ps.grade, 0) + 1
-            w = v.get("budget_total") or 0
+            w = m(v.get("budget_total")) or 0
             budget += w
-            spent += v.get("spent_total") or 0
+            spent += m(v.get("spent_total")) or 0
             if ps.total is not None:
                 weighted += ps.total * w
                 weights += w
@@ -623,16 +648,18 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
 SE_GRID_SHOWN = {"level1", "level2", "name", "target", "op", "num", "unit", "value"}   # in their own columns
 
 
-def _selfeval_fields(forms: list) -> tuple[list, list]:
+def _selfeval_fields(forms: list, money: str = DEFAULT_MONEY) -> tuple[list, list]:
     """What a self-evaluation's summary shows of every form in it: each field the unit or the approved table
-    filled (not the sheet's formulas: they are recomputed), named as the form prints it, in the form's order;
-    and each grid column besides the approved indicator, by its label. (key, title, kind) each."""
+    filled (not the sheet's formulas: they are recomputed), named as the form prints it (an amount with the
+    summary's money unit), in the form's order; and each grid column besides the approved indicator, by its
+    label. (key, title, kind) each."""
     fields, columns = {}, {}
     for form in forms:
         for key, (_, cell) in form.fields().items():
             if cell.formula is None and cell.value is None and key not in fields:   # (not a printed title)
                 kind = {"amount": "amount", "longtext": "long"}.get(cell.type, "text")
-                fields[key] = (key, cell.title or cell.label or key, kind)
+                title = cell.title or cell.label or key
+                fields[key] = (key, f"{title}（{money}）" if kind == "amount" else title, kind)
         for col in form.input_columns:
             if col.key not in SE_GRID_SHOWN and col.key not in columns:
                 numeric = col.validate == "number" or col.key in ("weight", "score", "adjusted")
@@ -640,12 +667,13 @@ def _selfeval_fields(forms: list) -> tuple[list, list]:
     return list(fields.values()), list(columns.values())
 
 
-def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators: Table) -> None:
-    """A self-evaluation return's projects, every field as read, and its indicator rows with the recomputed
-    score beside what the unit entered."""
+def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators: Table, money: str) -> None:
+    """A self-evaluation return's projects, every field as read (amounts in the summary's money unit), and its
+    indicator rows with the recomputed score beside what the unit entered."""
     for pr in ret.projects:
-        projects.rows.append([ret.unit_code, ret.unit_name, pr.sheet,
-                              *[_cell_value(pr.values.get(key), kind) for key, _, kind in fields]])
+        projects.rows.append([ret.unit_code, ret.unit_name, pr.sheet, *[
+            _cell_value(convert_money(pr.values.get(key), ret.form.money, money) if kind == "amount" else
+                        pr.values.get(key), kind) for key, _, kind in fields]])
         ps = ret.scores.get(pr.sheet)
         rows = ps.rows if ps is not None else []
         for i, ind in enumerate(pr.indicators):
@@ -1090,6 +1118,17 @@ def read_summary_tables(source) -> dict[str, list[dict]]:
     return tables
 
 
+def summary_amount(row: dict, header: str, money: str):
+    """An amount of a summary's row, headed “title（unit）” in whichever money unit the summary was written in,
+    in `money`."""
+    base = re.sub(r"（[^（）]*）$", "", header)
+    for unit in MONEY_UNITS:
+        text = row.get(f"{base}（{unit}）")
+        if text not in (None, ""):
+            return convert_money(parse_amount(text, unit).value, unit, money)
+    return None
+
+
 def returns_from_summary(source) -> list:
     """The accepted target returns a summary holds, as the collector would have extracted them."""
 
@@ -1113,7 +1152,7 @@ def returns_from_summary(source) -> list:
             for key, header, kind in fields:
                 # a field two forms share is headed as the first form collected names it
                 header = next((h for h in headers.get(key, ()) if h in p), header)
-                value = parse_amount(p.get(header, "")).value if kind == "amount" else p.get(header, "")
+                value = summary_amount(p, header, form.money) if kind == "amount" else p.get(header, "")
                 pr.values[key] = value
                 if key in ("budget", "fiscal", "other", "goal", "use"):   # what ProjectReturn names itself
                     setattr(pr, key, value)

@@ -8,7 +8,7 @@ import re
 from ..model.rules import rule_named
 from ..io.extract import ERROR, WARNING, Finding, ProjectReturn
 from ..forms.form import Form, norm_label, record_key
-from ..core.value import FULLWIDTH_DIGITS, chinese_numeral, format_number, parse_amount, unit_key
+from ..core.value import FULLWIDTH_DIGITS, MONEY_UNITS, chinese_numeral, convert_money, format_number, parse_amount, unit_key
 
 _FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
@@ -23,7 +23,7 @@ COUNT_UNITS = ("次", "人次", "万人次", "场", "场次", "个", "份", "篇
 COST_WORDS = ("变动率", "结转结余率", "结余率", "控制率", "成本", "费用", "超支")
 # leftovers of a template or of a copied table: never a finished name or value
 LEFTOVER = re.compile(r"[XxＸｘ×]{2,}|…{2,}|……|\.{3,}|指标\s*\d+\s*[:：]|[（(]\s*[)）]")
-AMOUNT_IN_TEXT = r"([0-9][0-9,]*(?:\.[0-9]+)?)\s*万元"
+AMOUNT_IN_TEXT = r"([0-9][0-9,]*(?:\.[0-9]+)?)\s*(万元|千元|元)"   # a pattern's second group: its unit
 
 
 def cost_like(name: str, l2=None) -> bool:
@@ -100,13 +100,15 @@ def review_project(form: Form, pr: ProjectReturn, year: int | None = None) -> li
     if form.has_field("use") and pr.use and pr.budget is not None:
         # the amounts the use text names (the form's own pattern, else every “N 万元”): one of them is the
         # budget, or together they add up to it
-        pattern = params.get("amount_in_text") or AMOUNT_IN_TEXT
-        amounts = [float(m.group(1).replace(",", "")) for m in re.finditer(pattern, pr.use)]
+        pattern, money = params.get("amount_in_text") or AMOUNT_IN_TEXT, form.money
+        amounts = [convert_money(float(m.group(1).replace(",", "")),
+                                 m.group(2) if (m.re.groups > 1 and m.group(2) in MONEY_UNITS) else money, money)
+                   for m in re.finditer(pattern, pr.use)]
         if amounts and all(abs(a - pr.budget) > tol for a in amounts) and abs(sum(amounts) - pr.budget) > tol:
-            named = "、".join(f"{format_number(a)} 万元" for a in amounts)
+            named = "、".join(f"{format_number(a)} {money}" for a in amounts)
             add("use", "资金用途与预算数不符", WARNING,
-                f"资金用途中写的金额 {named}" + (f"（合计 {format_number(sum(amounts))} 万元）" if len(amounts) > 1 else "")
-                + f"与项目预算数 {format_number(pr.budget)} 万元不一致")
+                f"资金用途中写的金额 {named}" + (f"（合计 {format_number(sum(amounts))} {money}）" if len(amounts) > 1 else "")
+                + f"与项目预算数 {format_number(pr.budget)} {money}不一致")
     for key in ("goal", "use"):
         left = leftover(getattr(pr, key, "") or "")
         if left and form.has_field(key):

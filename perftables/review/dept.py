@@ -91,8 +91,8 @@ class _DeptReview:
             s = round(sum(r.get("budget") or 0 for r in listed), 2)
             if abs(s - spend) > tol:
                 self.add("exp_project", "项目清单与支出不符", WARNING,
-                         f"{form.tables['projects'].anchor}中{category}项目的本年度预算合计 {format_number(s)} 万元，"
-                         f"与“{form.fields()['exp_project'][1].title}” {format_number(spend)} 万元不一致")
+                         f"{form.tables['projects'].anchor}中{category}项目的本年度预算合计 {format_number(s)} {form.money}，"
+                         f"与“{form.fields()['exp_project'][1].title}” {format_number(spend)} {form.money}不一致")
         grid = form.tables.get("projects")
         for i, r in enumerate(rows):
             where = f"{grid.anchor}第{r['row']}行“{r.get('name') or '（未命名）'}”"
