@@ -181,16 +181,25 @@ def test_history_fills_and_locks_the_two_earlier_years(tmp_path, droster, seed):
 def test_department_summary_sheets(collected):
     tables = {t.name: t for t in build_tables(collected)}
     assert ["报送情况", "文件清单", "部门资金", "部门指标", "部门指标结构", "部门项目", "部门目标", "审核问题"] == list(tables)
-    money = tables["部门资金"].rows[0]
-    assert money[:3] == ["704001", "鄂州市科学技术协会", 599.83] and money[-3] == 200.0
-    assert tables["部门资金"].chart[2] == [11, 12, 13]
+    # every amount of the form under its own title, in its order: this year's, then 上年's, then 前年's
     heads = [h for h, _ in tables["部门资金"].columns]
-    assert heads[11:14] == ["2022年支出合计（万元）", "2023年支出合计（万元）", "2024年支出合计（万元）"]
-    assert money[11:14] == [619.44, 662.73, 599.83]
-    inds = tables["部门指标"].rows
-    assert len(inds) == 44 + 34 and {r[3] for r in inds} == {"长期绩效指标", "年度绩效指标"}
-    buy = next(r for r in inds if r[3] == "年度绩效指标" and r[7] == "政府采购执行率")
-    assert buy[8:11] == ["98.9%", "99.7%", "90%"]
+    money = dict(zip(heads, tables["部门资金"].rows[0]))
+    assert heads[:4] == ["单位编码", "单位名称", "财政拨款（万元）", "财政专户管理资金（万元）"]
+    assert heads[10:12] == ["财政拨款（上年）（万元）", "财政专户管理资金（上年）（万元）"]
+    assert heads[18] == "财政拨款（前年）（万元）"
+    assert money["财政拨款（万元）"] == 599.83 and money["项目清单合计（万元）"] == 200.0
+    years = ["支出合计（前年）（万元）", "支出合计（上年）（万元）", "支出合计（万元）"]
+    assert [money[h] for h in years] == [619.44, 662.73, 599.83]
+    assert tables["部门资金"].chart[2] == [heads.index(h) for h in years]
+    assert len(heads) == 2 + 24 + 3 + 2                   # 8 rows × 3 years, 占比 / 增减 / 清单合计, the counts
+    heads = [h for h, _ in tables["部门指标"].columns]
+    inds = [dict(zip(heads, r)) for r in tables["部门指标"].rows]
+    assert len(inds) == 44 + 34 and {r["表格"] for r in inds} == {"长期绩效指标", "年度绩效指标"}
+    buy = next(r for r in inds if r["表格"] == "年度绩效指标" and r["三级指标"] == "政府采购执行率")
+    assert (buy["前年指标值"], buy["上年指标值"], buy["指标值"]) == ("98.9%", "99.7%", "90%")
+    assert buy["指标分类"] and buy["指标值确定依据"] is not None
+    goals = [h for h, _ in tables["部门目标"].columns]
+    assert {"部门职能概述", "年度目标", "长期目标"} <= set(goals), goals
     status = {r[0]: r[2] for r in tables["报送情况"].rows}
     assert status == {"704001": "已报送（有错误）", "704002": "未报送"}
 

@@ -59,7 +59,20 @@ CELL_ROLES = {
     "start_total": "年初预算数总额（自评表）", "budget_total": "全年（调整后）预算数总额（自评表）：执行率的分母",
     "spent_total": "全年执行数总额（自评表）：执行率的分子",
     "budget_score": "预算执行得分（自评表，公式；收集时重算核对）", "total": "总分（自评表，公式；收集时重算核对）",
+    **{f"{base}{suffix}": f"{text}（部门整体表{'，' + year if year != '当年' else ''}）：收支合计审核、部门资金汇总"
+       for base, text in (("income_fiscal", "财政拨款收入"), ("income_special", "财政专户管理资金收入"),
+                          ("income_unit", "单位资金收入"), ("income_total", "收入合计"),
+                          ("exp_staff", "人员类项目支出"), ("exp_operation", "运转类项目支出"),
+                          ("exp_project", "特定目标类项目支出：与项目清单合计核对"), ("exp_total", "支出合计"))
+       for suffix, year in (("", "当年"), ("_y1", "上年"), ("_y2", "前年"))},
+    "functions": "部门职能概述（部门整体表）", "tasks": "年度工作任务（部门整体表）",
+    "long_goals": "长期目标（部门整体表）",
+    "annual_goals": "年度目标（部门整体表）：部门整体自评表的预期目标取自它",
+    "filler": "填报人（部门整体表，部门整体自评表由它预填）", "phone": "联系电话（部门整体表，部门整体自评表由它预填）",
 }
+# a department table's own: never on a project table (where nothing would use them)
+DEPT_ROLES = tuple(k for k in CELL_ROLES if k.startswith(("income_", "exp_")) or k in (
+    "functions", "tasks", "long_goals", "annual_goals"))
 COLUMN_ROLES = {
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标（指标名称）", "description": "指标描述",
     "op": "符号（计算符号、指标性质）", "num": "数值（指标值）", "unit": "计量单位（度量单位）",
@@ -415,6 +428,8 @@ class _References:
                   f"{'、'.join(ROSTER_PROJECT_FIELDS)}）：它不会被预填；由单位填写的请去掉 source", *where)
         if kind.is_target and cell.get("role") in SELFEVAL_ROLES:
             c.add(f"{ck}.role", f"角色“{cell['role']}”（{CELL_ROLES[cell['role']]}）只用于自评表", cell["role"], "role")
+        if not kind.is_department and cell.get("role") in DEPT_ROLES:
+            c.add(f"{ck}.role", f"角色“{cell['role']}”（{CELL_ROLES[cell['role']]}）只用于部门整体表", cell["role"], "role")
         if cell.get("format") and cell.get("type") not in ("amount", "plan") and not cell.get("formula"):
             c.add(f"{ck}.format", "format（数字格式）只用于金额（type = \"amount\"）、资金支出计划和公式格；"
                   "文字格不用它", *where)

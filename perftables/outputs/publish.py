@@ -560,7 +560,7 @@ def public_tables(col: Collection) -> list:
     for t in build_tables(col):
         if t.name not in PUBLIC_TABLES:
             continue
-        keep = [i for i, (head, _) in enumerate(t.columns) if head not in PRIVATE_COLUMNS]
+        keep = [i for i, (head, _) in enumerate(t.columns) if head not in PRIVATE_COLUMNS | t.unpublished]
         chart = None
         if t.chart and t.chart[1] in keep and all(v in keep for v in ([t.chart[2]] if isinstance(t.chart[2], int)
                                                                          else t.chart[2])):

@@ -25,7 +25,7 @@ from ..core.value import DEFAULT_MONEY, MONEY_UNITS, convert_money, format_numbe
 from ..core.parallel import default_workers, parallel_iter, usable_workers
 from ..forms.form import load_form
 from ..model.scoring import grade_of, r2, Rules
-from ..review.dept import EXPENDITURE, INCOME
+from ..review.dept import YEARS
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
               "empty": "空"}
@@ -50,6 +50,7 @@ class Table:
     sample: list = field(default_factory=list)   # its first rows, to fit the column widths
     compact: bool = False                   # printed as filed: rows at most two lines, borders, one page wide
     printed: int = 0                        # only its first columns are printed (0: all)
+    unpublished: frozenset = frozenset()    # headers a table for 预算公开 leaves out (earlier years' figures)
 
     @property
     def n_rows(self) -> int:
@@ -475,73 +476,145 @@ def _rows_again(name: str, records: list, layout) -> Iterator[list]:
         yield from _target_pieces(rec.result, layout)[name]
 
 
-def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
-    """部门资金 (structure and the two earlier years), 部门指标 (every indicator with its history),
-    部门指标结构, 部门项目, 部门目标."""
+DEPT_VALUE_KEYS = {"op", "num", "unit", "value"}   # an indicator's value: its own columns (指标值, 符号, 数值 …)
+# the columns whose role says what they are, under one header whatever a form prints (a year's label, “{y1}年”,
+# changes every year; history reads them back by these names)
+DEPT_ROLE_HEADERS = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "hist2": "前年指标值",
+                     "hist1": "上年指标值", "basis": "指标值确定依据", "category": "指标分类"}
+ANNUAL_TABLE = "年度绩效指标"   # 部门指标's 表格 for the main grid (inline indicator tables: their anchor)
+_MONEY_TAIL = re.compile(r"\s*[（(](?:万元|千元|元)[）)]\s*$")
 
-    year = col.year or 0
-    keys = [*INCOME, "income_total", *EXPENDITURE, "exp_total"]
-    forms = [f for f in _forms(col) if f.kind == FormKind.DEPT_TARGET]
-    fields = forms[0].fields() if forms else {}
-    labels = {k: fields[k][1].title if k in fields else k for k in keys}   # as the form names them
-    unit = summary_money(forms) if forms else DEFAULT_MONEY
-    money = Table(Sheet.DEPT_FUNDS, [("单位编码", "text"), ("单位名称", "text"),
-                              *[(f"{labels[k]}（{unit}）", "amount") for k in keys],
-                              ("特定目标类占比", "pct"),
-                              (f"{year - 2}年支出合计（{unit}）", "amount"), (f"{year - 1}年支出合计（{unit}）", "amount"),
-                              (f"{year}年支出合计（{unit}）", "amount"), ("比上年增减", "pct"),
-                              (f"项目清单合计（{unit}）", "amount"), ("错误数", "int"), ("警告数", "int")],
-                  total=True, chart=("column", 1, [len(keys) + 3, len(keys) + 4, len(keys) + 5],
-                                     f"各单位近三年支出合计（{unit}）"))
-    indicators = Table(Sheet.DEPT_INDICATORS, [("单位编码", "text"), ("单位名称", "text"), ("年度", "int_plain"), ("表格", "text"),
-                                   ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
-                                   ("前年指标值", "text"), ("上年指标值", "text"), ("指标值", "text"), ("符号", "text"),
-                                   ("数值", "number"), ("计量单位", "text"), ("指标类型", "text"),
-                                   ("指标值确定依据", "text"), ("指标分类", "text")])
-    projects = Table(Sheet.DEPT_PROJECTS, [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("支出项目类别", "text"),
-                                 (f"项目总预算（{unit}）", "amount"), (f"项目本年度预算（{unit}）", "amount"),
-                                 ("项目主要支出方向和用途", "long")], total=True)
-    goals = Table(Sheet.DEPT_GOALS, [("单位编码", "text"), ("单位名称", "text"), ("部门职能概述", "long"),
-                              ("年度工作任务", "long"), ("长期目标", "long"), ("年度目标", "long")])
+
+@dataclass
+class DeptLayout:
+    """What a department summary shows, from the forms' own fields and columns (no field known by name
+    except by its role): every amount field (部门资金), every text field (部门目标), every column of the
+    indicator grids (部门指标) and of the project list (部门项目), under the forms' own titles, in their order."""
+    money: str
+    amounts: dict[str, str]          # field → header (with the money unit)
+    texts: dict[str, tuple]          # field → (header, kind)
+    indicator_cols: dict[str, str]   # grid column key → header, besides the value's own columns
+    project_cols: dict[str, tuple]   # project-list column key → (header, kind)
+
+    @classmethod
+    def of(cls, forms: list) -> "DeptLayout":
+        money = summary_money(forms) if forms else DEFAULT_MONEY
+        out = cls(money, {}, {}, {k: DEPT_ROLE_HEADERS[k] for k in ("level1", "level2", "name")}, {})
+        for form in forms:
+            for key, (_, cell) in form.fields().items():
+                if cell.formula or cell.value is not None:
+                    continue   # printed titles and the sheet's formulas are not data
+                title = cell.title or cell.label or key
+                if cell.type == "amount":
+                    out.amounts.setdefault(key, f"{_MONEY_TAIL.sub('', title)}（{money}）")
+                else:
+                    out.texts.setdefault(key, (title, "long" if cell.type == "longtext" else "text"))
+            grids = [form.main_grid, *(g for g in form.tables.values() if g.spec.get("kind") == "indicators")]
+            for grid in grids:
+                for col in grid.input_columns:
+                    if col.key not in DEPT_VALUE_KEYS:
+                        out.indicator_cols.setdefault(col.key, DEPT_ROLE_HEADERS.get(col.key, col.label))
+            if "projects" in form.tables:
+                for col in form.tables["projects"].input_columns:
+                    numeric = col.validate == "number"
+                    out.project_cols.setdefault(col.key, (f"{_MONEY_TAIL.sub('', col.label)}（{money}）" if numeric
+                                                          else col.label, "amount" if numeric else "long"))
+        # this year's amounts first, then the earlier years' (fields named with the years' suffix, _y1, _y2)
+        out.amounts = dict(sorted(out.amounts.items(), key=lambda kv: _year_rank(kv[0])))
+        return out
+
+    @property
+    def earlier(self) -> frozenset:
+        """The headers of the earlier years' amounts."""
+        return frozenset(h for k, h in self.amounts.items() if _year_rank(k))
+
+
+def _year_rank(key: str) -> int:
+    return next((i for i, (suffix, _) in enumerate(YEARS) if suffix and key.endswith(suffix)), 0)
+
+
+def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
+    """部门资金 (every amount field, with the shares and growth its roles allow), 部门指标 (every indicator of
+    every indicator grid, with every column of the form), 部门指标结构, 部门项目, 部门目标 (every text field)."""
+    lay = DeptLayout.of([f for f in _forms(col) if f.kind == FormKind.DEPT_TARGET])
+    funds, indicators, projects, goals = _dept_table_heads(lay)
     counts: dict[str, list[int]] = {}
     for ret in returns:
         errors, warnings = _severity_counts(ret.findings)
 
         def m(value, source=ret.form.money):   # an amount in the summary's unit
-            return convert_money(value, source, unit)
+            return convert_money(value, source, lay.money)
         for pr in ret.projects:
-            v = pr.values
-            spent = [m(v.get("exp_total_y2")), m(v.get("exp_total_y1")), m(v.get("exp_total"))]
-            total = spent[2]
-            listed = round(sum(m(r.get("budget")) or 0 for r in pr.tables.get("projects", [])), 2)
-            money.rows.append([ret.unit_code, ret.unit_name, *[m(v.get(k)) for k in keys],
-                               (m(v.get("exp_project")) or 0) / total if total else None, *spent,
-                               (total - spent[1]) / spent[1] if total is not None and spent[1] else None,
-                               listed, errors, warnings])
+            v = {k: m(x) if k in lay.amounts else x for k, x in pr.values.items()}
+            funds.rows.append([ret.unit_code, ret.unit_name, *[v.get(k) for k in lay.amounts],
+                               *_dept_derived(lay, v, pr, m), errors, warnings])
             for r in pr.tables.get("projects", []):
-                projects.rows.append([ret.unit_code, ret.unit_name, r.get("name"), r.get("category"),
-                                      m(r.get("total_budget")), m(r.get("budget")), r.get("use")])
-            goals.rows.append([ret.unit_code, ret.unit_name, v.get("functions", ""), v.get("tasks", ""),
-                               v.get("long_goals", ""), v.get("annual_goals", "")])
-            for table, inds in (("长期绩效指标", pr.tables.get("long_term", [])), ("年度绩效指标", pr.indicators)):
+                projects.rows.append([ret.unit_code, ret.unit_name, *[
+                    m(r.get(k)) if kind == "amount" else r.get(k) for k, (_, kind) in lay.project_cols.items()]])
+            goals.rows.append([ret.unit_code, ret.unit_name, *[v.get(k) or "" for k in lay.texts]])
+            grids = [(g.anchor, pr.tables.get(key, [])) for key, g in ret.form.tables.items()
+                     if g.spec.get("kind") == "indicators"] + [(ANNUAL_TABLE, pr.indicators)]
+            for table, inds in grids:
                 for ind in inds:
                     val = ind.value
-                    indicators.rows.append([ret.unit_code, ret.unit_name, int(ret.stamp.year or year), table,
-                                            ind.row, ind.level1, ind.level2, ind.name,
-                                            _plain(ind.extra.get("hist2")), _plain(ind.extra.get("hist1")),
+                    indicators.rows.append([ret.unit_code, ret.unit_name, int(ret.stamp.year or col.year or 0), table,
+                                            ind.row, *[_indicator_cell(ind, k) for k in lay.indicator_cols],
                                             val.render(), val.op or "", val.num, val.unit or "",
-                                            KIND_NAMES.get(val.kind, val.kind), ind.basis,
-                                            _plain(ind.extra.get("category"))])
-                    if table == "年度绩效指标":
+                                            KIND_NAMES.get(val.kind, val.kind)])
+                    if table == ANNUAL_TABLE:
+                        category = _plain(ind.extra.get("category"))
                         c = counts.setdefault(ind.level1 or "（未选）", [0, 0, 0])
                         c[0] += 1
-                        c[1] += _plain(ind.extra.get("category")) == "绩效基本型"
-                        c[2] += _plain(ind.extra.get("category")) == "绩效创新型"
+                        c[1] += category == "绩效基本型"
+                        c[2] += category == "绩效创新型"
     structure = Table(Sheet.DEPT_STRUCTURE, [("一级指标", "text"), ("年度指标数", "int"), ("绩效基本型", "int"),
                                       ("绩效创新型", "int")], total=True, chart=("bar", 0, 1, "年度绩效指标按一级指标（条）"))
     order = {l1.name: i for form in _forms(col) for i, l1 in enumerate(form.taxonomy.level1)}
     structure.rows = [[k, *v] for k, v in sorted(counts.items(), key=lambda kv: (order.get(kv[0], 99), kv[0]))]
-    return [money, indicators, structure, projects, goals]
+    return [funds, indicators, structure, projects, goals]
+
+
+def _dept_table_heads(lay: DeptLayout) -> tuple[Table, Table, Table, Table]:
+    who = [("单位编码", "text"), ("单位名称", "text")]
+    derived = _dept_derived(lay)
+    funds_cols = [*who, *[(h, "amount") for h in lay.amounts.values()], *derived, ("错误数", "int"), ("警告数", "int")]
+    years = [k for k in ("exp_total_y2", "exp_total_y1", "exp_total") if k in lay.amounts]
+    chart = ("column", 1, [2 + list(lay.amounts).index(k) for k in years],
+             f"各单位近三年{_MONEY_TAIL.sub('', lay.amounts['exp_total'])}（{lay.money}）") if len(years) == 3 else None
+    funds = Table(Sheet.DEPT_FUNDS, funds_cols, total=True, chart=chart, unpublished=lay.earlier)
+    indicators = Table(Sheet.DEPT_INDICATORS, [*who, ("年度", "int_plain"), ("表格", "text"), ("行号", "int_plain"),
+                                               *[(h, "text") for h in lay.indicator_cols.values()],
+                                               ("指标值", "text"), ("符号", "text"), ("数值", "number"),
+                                               ("计量单位", "text"), ("指标类型", "text")])
+    projects = Table(Sheet.DEPT_PROJECTS, [*who, *lay.project_cols.values()], total=True)
+    goals = Table(Sheet.DEPT_GOALS, [*who, *[(h, "long") for h, _ in lay.texts.values()]])
+    return funds, indicators, projects, goals
+
+
+def _dept_derived(lay: DeptLayout, v: dict | None = None, pr=None, m=None) -> list:
+    """The columns the roles allow beyond the form's own amounts — 特定目标类占比 (exp_project of exp_total),
+    比上年增减 (exp_total against exp_total_y1), 项目清单合计 (the project list's budgets): their headers
+    (without v) or one department's values."""
+    out = []
+    has = lay.amounts.keys()
+    if {"exp_project", "exp_total"} <= has:
+        total = v.get("exp_total") if v else None
+        out.append(("特定目标类占比", "pct") if v is None else
+                   (v.get("exp_project") or 0) / total if total else None)
+    if {"exp_total", "exp_total_y1"} <= has:
+        now, before = (v.get("exp_total"), v.get("exp_total_y1")) if v else (None, None)
+        out.append(("比上年增减", "pct") if v is None else
+                   (now - before) / before if now is not None and before else None)
+    if "budget" in lay.project_cols:
+        out.append((f"项目清单合计（{lay.money}）", "amount") if v is None else
+                   round(sum(m(r.get("budget")) or 0 for r in pr.tables.get("projects", [])), 2))
+    return out
+
+
+def _indicator_cell(ind, key: str) -> str:
+    if key in ("level1", "level2", "name", "description", "basis"):
+        return getattr(ind, key) or ""
+    return _plain(ind.extra.get(key))
 
 
 def _plain(value) -> str:
