@@ -55,3 +55,13 @@ def test_qualitative_defaults_and_grades():
     assert qual_default(ACHIEVED, 15, RULES) == 15 and qual_default(PARTIAL, 15, RULES) == 11.99
     assert qual_default(MISSED, 10, RULES) == 5.99
     assert [grade_of(x, RULES) for x in (90, 89.99, 80, 60, 59.99)] == ["优", "良", "良", "中", "差"]
+
+
+@pytest.mark.parametrize("decimals, want", [(2, 6.67), (1, 6.7), (0, 7.0)])
+def test_scores_are_rounded_as_the_forms_rules_say(decimals, want):
+    """[scoring] decimals: a province that prints scores to one decimal (or whole points) is recomputed so."""
+    from perftables.model.scoring import Rules, quant_score, total_score
+    rules = Rules.from_form({"decimals": decimals})
+    assert quant_score("≥", 3, 2, 10, rules) == want
+    assert total_score(None, [(want, 10, True), (None, 10, False)], rules) == \
+        Rules.from_form({"decimals": decimals}).round(want / (10 + 10) * 100)

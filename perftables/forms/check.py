@@ -143,7 +143,7 @@ SCHEMA = T({
     "scoring": T({"budget_weight": N, "block_weights": T({}, free=N), "grades": T({}, free=N),
                   "reverse_rule": E("deduct", "ratio"), "over_completion": N, "rate_reason_below": N,
                   "rate_reason_field": S, "fund_parts": ANY, "weights": E("per_block", "per_indicator"),
-                  "indicator_total": N, "dropped_targets": E("reweight", "error"),
+                  "indicator_total": N, "dropped_targets": E("reweight", "error"), "decimals": E(0, 1, 2, 3, 4),
                   "missing_blocks": T({}, free=N), "qual_grades": T({}, free=L(N)), "qual_words": T({}, free=S)}),
 }, required=["form", "sheet"])
 

@@ -26,8 +26,13 @@ class Rules:
     over_completion: float = 1.5        # B above this × A is flagged for the reviewer
     dropped_targets: str = "reweight"   # 调整后指标值 left blank: "reweight" (excluded, the rest rescaled) or "error"
     missing_blocks: dict = field(default_factory=dict)   # block → points it scores when no indicator is in it
+    decimals: int = 2                   # scores rounded half up to this many places, as the 评分办法 prints them
     # the words a qualitative actual may be written in → its grade ([scoring] qual_words; the defaults always)
     words: dict = field(default_factory=lambda: dict(QUAL_ALIASES))
+
+    def round(self, x: float) -> float:
+        """A score rounded as the form's 评分办法 rounds it (half up, `decimals` places)."""
+        return r2(x, self.decimals)
 
     @property
     def top_grade(self) -> str:
@@ -45,7 +50,7 @@ class Rules:
     def from_form(cls, params: dict, reverse_rule: str | None = None) -> "Rules":
         rules = cls()
         for key in ("budget_weight", "reverse_rule", "rate_reason_below", "over_completion", "weights",
-                    "indicator_total", "dropped_targets"):
+                    "indicator_total", "dropped_targets", "decimals"):
             if key in params:
                 setattr(rules, key, params[key])
         if "block_weights" in params:
@@ -68,10 +73,10 @@ def indicator_weight_total(rules: Rules) -> float:
     return rules.indicator_total if rules.indicator_total is not None else sum(rules.block_weights.values())
 
 
-def r2(x: float) -> float:
-    """Round half up to 2 decimals, as the official tables print scores."""
+def r2(x: float, decimals: int = 2) -> float:
+    """Round half up (to 2 decimals unless told), as the official tables print scores."""
     from decimal import ROUND_HALF_UP, Decimal
-    return float(Decimal(repr(x)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(x)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
 
 
 def budget_score(budget: float | None, spent: float | None, rules: Rules) -> tuple[float | None, float | None]:
@@ -79,7 +84,7 @@ def budget_score(budget: float | None, spent: float | None, rules: Rules) -> tup
     if not budget or spent is None:
         return None, None
     rate = spent / budget
-    return rate, r2(rules.budget_weight * min(rate, 1.0))
+    return rate, rules.round(rules.budget_weight * min(rate, 1.0))
 
 
 def quant_score(op: str | None, target: float, actual: float, weight: float, rules: Rules) -> float:
@@ -87,28 +92,28 @@ def quant_score(op: str | None, target: float, actual: float, weight: float, rul
     a, b, w = target, actual, weight
     if op in ("≤", "<"):
         if b <= a:
-            return r2(w)
+            return rules.round(w)
         if a <= 0:
             return 0.0
         if rules.reverse_rule == "ratio":
-            return r2(w * a / b)
-        return r2(w * (1 - (b - a) / a)) if b < 2 * a else 0.0
+            return rules.round(w * a / b)
+        return rules.round(w * (1 - (b - a) / a)) if b < 2 * a else 0.0
     if op == "=" and a == 0:
-        return r2(w) if b <= 0 else 0.0
+        return rules.round(w) if b <= 0 else 0.0
     if a <= 0 or b >= a:
-        return r2(w) if b >= a else 0.0
-    return r2(w * max(b, 0) / a)
+        return rules.round(w) if b >= a else 0.0
+    return rules.round(w * max(b, 0) / a)
 
 
 def qual_band(grade: str, weight: float, rules: Rules) -> tuple[float, float]:
     lo, hi = rules.bands[grade]
-    return r2(weight * lo), r2(weight * hi)
+    return rules.round(weight * lo), rules.round(weight * hi)
 
 
 def qual_default(grade: str, weight: float, rules: Rules) -> float:
     """The score a qualitative row gets when the unit leaves it blank: the top of its band."""
     lo, hi = qual_band(grade, weight, rules)
-    return hi if grade == rules.top_grade else r2(hi - 0.01)
+    return hi if grade == rules.top_grade else rules.round(hi - 10 ** -rules.decimals)
 
 
 def normalise_grade(text: str, rules: Rules | None = None) -> str | None:
@@ -148,5 +153,5 @@ def total_score(budget: float | None, rows: list[tuple[float | None, float, bool
     got = (budget or 0) + sum(s or 0 for s, _ in applicable) + award[0]
     possible = rules.budget_weight + sum(w for _, w in applicable) + award[1]
     if len(applicable) == len(rows):
-        return r2(got)
-    return r2(got / possible * 100) if possible else None
+        return rules.round(got)
+    return rules.round(got / possible * 100) if possible else None

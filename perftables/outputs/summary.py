@@ -24,7 +24,7 @@ from ..io.sheetxml import deflate, LINE_HEIGHT, LONG_WIDTH, long_width, MAX_ROW_
 from ..core.value import DEFAULT_MONEY, MONEY_UNITS, convert_money, format_number, money_factor, parse, parse_amount
 from ..core.parallel import default_workers, parallel_iter, usable_workers
 from ..forms.form import load_form
-from ..model.scoring import grade_of, r2, Rules
+from ..model.scoring import grade_of, Rules
 from ..review.dept import YEARS
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
@@ -691,8 +691,8 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
             if ps is None:
                 continue
             v = pr.values
-            ind_total = r2(sum(r.score or 0 for r in ps.rows if r.applicable))
-            diff = r2(ps.file_total - ps.total) if ps.file_total is not None and ps.total is not None else None
+            ind_total = rules.round(sum(r.score or 0 for r in ps.rows if r.applicable))
+            diff = rules.round(ps.file_total - ps.total) if ps.file_total is not None and ps.total is not None else None
             scores.rows.append([ret.unit_code, ret.unit_name, pr.sheet, pr.code or v.get("project_code", ""), pr.name,
                                 m(v.get("budget_total")), m(v.get("spent_total")), ps.rate, ps.budget_score, ind_total,
                                 ps.total, ps.grade, ps.file_total, diff])
@@ -710,7 +710,7 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                     gaps.rows.append([ret.unit_code, ret.unit_name, pr.name, pr.sheet, ind.row, ind.level1,
                                       ind.level2, ind.name, ind.value.render(), str(ind.extra.get("actual") or ""),
                                       rs.weight, rs.score, str(ind.extra.get("reason") or "")])
-        avg = r2(weighted / weights) if weights else None
+        avg = rules.round(weighted / weights) if weights else None
         units.rows.append([ret.unit_code, ret.unit_name, len(ret.projects), budget, spent,
                            spent / budget if budget else None, avg, grade_of(avg, rules),
                            *[per_grade.get(g, 0) for g in ("优", "良", "中", "差")]])
