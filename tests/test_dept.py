@@ -433,3 +433,50 @@ def test_department_example_returns_are_current(tmp_path):
     targets = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster()).accepted
     for path in build_selfeval_returns(targets, tmp_path / "s", DEPT_YEAR):
         assert path.read_bytes() == (EXAMPLES / "dept" / "selfeval_returns" / path.name).read_bytes(), path.name
+
+
+def test_a_department_table_of_another_province_reaches_every_output_field_for_field(tmp_path):
+    """tests/forms/hunan-dept.toml, a user form: fields named in pinyin, roles only where perftables must know
+    (支出合计, 填报人, 年度总体目标), 指标值 and 计量单位 in columns of their own, 指标值类型, 指标解释, 评（扣）分标准,
+    备注. Every value the clerk entered is in the summary and its CSV export, under the form's own words; nothing
+    of the Hubei layout (no raw field names, no columns the form does not have)."""
+    import csv
+
+    from conftest import FIXED, run
+    from perftables.cycle.generate import Options, workbook_bytes
+    from perftables.forms.form import with_templates
+    from perftables.model.roster import Unit
+    forms = Path(__file__).with_name("forms")
+    fields = {"zje": 120.5, "czbk": 100, "qtzj": 20.5, "jbzc": 80, "xmzc": 40.5, "exp_total": 120.5,
+              "filler": "李四", "phone": "0731-1234567", "annual_goals": "1. 完成科普活动50场\n2. 服务企业30家"}
+    inds = [{"level1": "产出指标", "level2": "数量指标", "name": "科普活动场次", "zblx": "定量", "num": "50", "unit": "场",
+             "description": "全年开展科普活动的场次", "pfbz": "每少1场扣0.5分", "bz": "含线上"},
+            {"level1": "效益指标", "level2": "社会效益指标", "name": "公众科学素质", "zblx": "定性", "num": "明显提高",
+             "unit": "", "description": "抽样调查", "pfbz": "未提高不得分", "bz": "按省调查"},
+            {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "zblx": "定量", "num": "≥90",
+             "unit": "%", "description": "问卷调查", "pfbz": "低于90%不得分", "bz": "第三方"}]
+    with with_templates([forms]):
+        form = load_form("hunan-dept")
+        data = workbook_bytes(form, Unit(code="430001", name="宁乡市科学技术协会"), Options(year=2025, created=FIXED),
+                              {"projects": {form.meta["sheet_name"]: {"fields": fields, "indicators": inds}}})
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "宁乡.xlsx").write_bytes(data)
+    r = run("collect", tmp_path / "in", "-o", tmp_path / "汇总.xlsx", "--templates", forms, "--export", tmp_path / "csv")
+    assert r.exit_code == 0, r.output
+
+    def table(name):
+        with open(tmp_path / "csv" / f"{name}.csv", encoding="utf-8-sig") as fh:
+            return [row for row in csv.DictReader(fh) if row["单位编码"] != "合计"]
+    [funds], [goals] = table("部门资金"), table("部门目标")
+    assert {k: funds[k] for k in funds if k.endswith("（万元）")} == {
+        "资金总额（万元）": "120.5", "财政拨款（万元）": "100", "其他资金（万元）": "20.5", "基本支出（万元）": "80",
+        "项目支出（万元）": "40.5", "支出合计（万元）": "120.5"}
+    assert (goals["填报人"], goals["联系电话"], goals["年度总体目标"]) == ("李四", "0731-1234567", fields["annual_goals"])
+    rows = table("部门指标")
+    got = [(r["三级指标"], r["指标值类型"], r["指标值"], r["计量单位"], r["指标解释"], r["评（扣）分标准"], r["备注"])
+           for r in rows]
+    assert got == [(i["name"], i["zblx"], i["num"] + i["unit"], i["unit"], i["description"], i["pfbz"], i["bz"])
+                   for i in inds]
+    heads = set(funds) | set(goals) | set(rows[0])
+    assert not [h for h in heads if re.search(r"[a-z]{3,}", h)], heads     # no raw field names
+    assert "特定目标类占比" not in funds and "项目清单合计（万元）" not in funds

@@ -566,13 +566,26 @@ def apply_roles(data: dict) -> dict:
     return data
 
 
+# the 填报说明 sheet of a description that writes none (or leaves some of it out)
+DEFAULT_GUIDE = {
+    "name": "填报说明",
+    "title": "{year}年度 填报说明",
+    "lines": ["1. 本工作簿由主管部门统一生成，请勿增删工作表、修改工作表名称。",
+              "2. 灰色底纹为已预填并锁定的内容；黄色底纹为需要填写的内容。",
+              "3. 有下拉列表的单元格请从列表选择；金额填数字。",
+              "4. 填报截止时间：{deadline}。填好后请直接将本文件发回，文件名可以修改。",
+              "5. 联系人：{contact}。"],
+}
+
+
 def _compile(data: dict, path: Path) -> Form:
     meta = data["form"]
     ncols = len(meta["columns"])
     sheet = data["sheet"]
     tables = _compile_tables(sheet.get("tables", {}))
     return Form(id=meta["id"], name=meta["name"], kind=FormKind(meta["kind"]), version=str(meta["version"]),
-                taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}), guide=data.get("guide", {}),
+                taxonomy_id=meta["taxonomy"], meta=meta, lists=data.get("lists", {}),
+                guide={**DEFAULT_GUIDE, **data.get("guide", {})},
                 unit_sheet=data.get("unit_sheet", {}), rows=_compile_rows(sheet["rows"], ncols, tables),
                 grid_anchor=sheet["grid"]["anchor"], grid_blank_rows=sheet["grid"].get("blank_rows", 5),
                 grid_columns=_compile_grid(sheet["grid"]), review=data.get("review", {}), path=path,

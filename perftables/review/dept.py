@@ -49,8 +49,12 @@ class _DeptReview:
     def money(self) -> None:
         """Income and expenditure: parts add up to their totals, the two totals agree (each year)."""
         form, v, tol, add = self.form, self.pr.values, self.tol, self.add
+        fields = form.fields()
         for suffix, year in YEARS:
             for parts, total, name in ((INCOME, "income_total", "收入"), (EXPENDITURE, "exp_total", "支出")):
+                parts = [k for k in parts if k + suffix in fields]   # the parts the form has (by their roles)
+                if not parts or total + suffix not in fields:
+                    continue   # a form without them: its own [review] sums say what adds up
                 given = [v.get(k + suffix) for k in parts]
                 whole = v.get(total + suffix)
                 if whole is None and all(x is None for x in given):
