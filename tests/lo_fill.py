@@ -127,7 +127,10 @@ def main(job_path):
             local = os.path.join(work, "output." + fmt)
             doc.storeToURL(uno.systemPathToFileUrl(local), (prop("FilterName", FILTERS[fmt]),))
             shutil.move(local, path)
-        doc.close(True)
+        try:
+            doc.close(True)
+        except Exception:   # Calc sometimes goes away while closing after the detective: the outputs are stored
+            pass
     finally:
         try:
             desktop.terminate()

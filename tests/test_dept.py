@@ -480,3 +480,45 @@ def test_a_department_table_of_another_province_reaches_every_output_field_for_f
     heads = set(funds) | set(goals) | set(rows[0])
     assert not [h for h in heads if re.search(r"[a-z]{3,}", h)], heads     # no raw field names
     assert "特定目标类占比" not in funds and "项目清单合计（万元）" not in funds
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
+def test_libreoffice_types_the_other_provinces_department_table(tmp_path):
+    """The user form typed at Calc's keyboard (its validation asked for every cell), saved as xlsx and ods,
+    collected with the user's folder: every typed value as typed, none refused."""
+    from perftables.forms.form import with_templates
+    from perftables.model.roster import Unit
+    forms = Path(__file__).with_name("forms")
+    with with_templates([forms]):
+        form = load_form("hunan-dept")
+        data = workbook_bytes(form, Unit(code="430001", name="宁乡市科学技术协会"), Options(year=2025, created=FIXED_TIME))
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(data)
+    sheet = form.meta["sheet_name"]
+    rows = rows_of(data, sheet)
+    money, goal, grid = find(rows, "年度预算申请"), find(rows, "年度总体目标"), find(rows, "年度绩效指标")
+    typed = [("D", money, "120.5"), ("F", money, "100"), ("H", money, "20.5"), ("D", money + 1, "80"),
+             ("F", money + 1, "40.5"), ("H", money + 1, "120.5"), ("D", money + 2, "李四"),
+             ("G", money + 2, "0731-1234567"), ("C", goal, "完成科普活动50场"),
+             *[(c, grid + 1, v) for c, v in zip("BCDEFGHIJ", ["产出指标", "数量指标", "科普活动场次", "定量", "50", "场",
+                                                             "全年开展科普活动的场次", "每少1场扣0.5分", "含线上"])]]
+    keys = [[sheet, f"{c}{r + 1}", v] for c, r, v in typed]
+    outputs = {fmt: str(tmp_path / f"return.{fmt}") for fmt in ("xlsx", "ods")}
+    job = tmp_path / "job.json"
+    report = tmp_path / "report.json"
+    job.write_text(json.dumps({"input": str(template), "keyboard": keys, "report": str(report), "outputs": outputs},
+                              ensure_ascii=False), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(Path(__file__).with_name("lo_fill.py")), str(job)], check=True, timeout=300)
+    refused = [e for e in json.loads(report.read_text(encoding="utf-8")) if e["invalid"]]
+    assert not refused, refused
+    for fmt, path in outputs.items():
+        with with_templates([forms]):
+            book = read_book(Path(path).read_bytes())
+            ret = extract(book, form, read_stamp(book.sheets["_stamp"]))
+        v, ind = ret.projects[0].values, ret.projects[0].indicators[0]
+        assert (v["zje"], v["czbk"], v["qtzj"], v["jbzc"], v["xmzc"], v["exp_total"]) == (120.5, 100, 20.5, 80, 40.5, 120.5)
+        assert (v["filler"], v["phone"], v["annual_goals"]) == ("李四", "0731-1234567", "完成科普活动50场"), fmt
+        assert (ind.name, ind.value.render(), ind.extra["zblx"], ind.description, ind.extra["pfbz"], ind.extra["bz"]) \
+            == ("科普活动场次", "50场", "定量", "全年开展科普活动的场次", "每少1场扣0.5分", "含线上"), fmt
