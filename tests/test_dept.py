@@ -461,8 +461,15 @@ def test_a_department_table_of_another_province_reaches_every_output_field_for_f
                               {"projects": {form.meta["sheet_name"]: {"fields": fields, "indicators": inds}}})
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "宁乡.xlsx").write_bytes(data)
-    r = run("collect", tmp_path / "in", "-o", tmp_path / "汇总.xlsx", "--templates", forms, "--export", tmp_path / "csv")
+    r = run("collect", tmp_path / "in", "-o", tmp_path / "汇总.xlsx", "--templates", forms, "--export", tmp_path / "csv",
+            "--format", "csv,sqlite")
     assert r.exit_code == 0, r.output
+    import sqlite3
+    with sqlite3.connect(tmp_path / "csv" / "汇总.sqlite") as db:
+        names = [row[0] for row in db.execute("select name from sqlite_master where type = 'table'")]
+        found = {n: [d[1] for d in db.execute(f'pragma table_info("{n}")')] for n in names}
+    assert any("评（扣）分标准" in cols for cols in found.values()), found
+    assert any("资金总额（万元）" in cols for cols in found.values()), found
 
     def table(name):
         with open(tmp_path / "csv" / f"{name}.csv", encoding="utf-8-sig") as fh:
