@@ -17,12 +17,13 @@ from conftest import EXAMPLES, FIXED, libreoffice_available, make_workbook
 from dvcheck import accepts, evaluate, list_items, stored, validation_of
 from perftables.cycle.collect import collect
 from perftables.cli.demo import DEPT_YEAR, dept_roster
-from perftables.forms.form import load_form
+from perftables.forms.form import load_form, with_templates
 from perftables.cycle.generate import Options, actual_number, number_or_na_rule, workbook_bytes
 from perftables.model.roster import Project, Unit
 from perftables.cycle.selfeval import generate_selfeval
 from perftables.core.value import format_number, parse
 
+FORMS = Path(__file__).with_name("forms")   # user forms of other provinces
 UNIT = Unit(code="999001", name="测试县科学技术协会", projects=[
     Project(code="999001P001", name="科普活动经费", budget=12.0, fiscal=10.0, other=2.0, use="开展科普活动")])
 # what clerks type as a quantitative actual: numbers, the target's own notation, 不适用
@@ -46,6 +47,12 @@ def books(tmp_path_factory):
     dept = collect([EXAMPLES / "dept" / "returns"], roster=dept_roster()).accepted
     made["hubei-dept-selfeval"] = generate_selfeval(dept, out / "dept", Options(year=DEPT_YEAR),
                                                     form_id="hubei-dept-selfeval")[0][1].read_bytes()
+    with with_templates([FORMS]):   # the user forms of other provinces in tests/forms
+        made["shanghai-selfeval"] = generate_selfeval([t for t in targets if t.unit_code == "307001"], out / "sh",
+                                                      Options(year=2025, created=FIXED),
+                                                      form_id="shanghai-selfeval")[0][1].read_bytes()
+        made["hunan-dept"] = workbook_bytes(load_form("hunan-dept"), Unit(code="430001", name="宁乡市科学技术协会"),
+                                            Options(year=2025, created=FIXED))
     return made
 
 
@@ -87,7 +94,8 @@ def samples(wb, ws, dv, address):
 
 
 @pytest.mark.parametrize("form_id", ["hebei-project", "hunan-project", "tangshan-project", "hubei-dept",
-                                     "hebei-selfeval", "sichuan-selfeval", "hubei-dept-selfeval"])
+                                     "hebei-selfeval", "sichuan-selfeval", "hubei-dept-selfeval",
+                                     "shanghai-selfeval", "hunan-dept"])
 def test_every_input_cell_accepts_what_a_clerk_types(books, form_id):
     wb = openpyxl.load_workbook(io.BytesIO(books[form_id]))
     checked = 0

@@ -655,6 +655,7 @@ def _issue_rows(findings) -> list[list]:
 def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
     forms = _forms(col)
     unit = summary_money(forms) if forms else DEFAULT_MONEY
+    names = grade_names(forms)
     scores = Table(Sheet.SCORES, [("单位编码", "text"), ("单位名称", "text"), ("工作表", "text"), ("项目编码", "text"),
                                ("项目名称", "text"), (f"全年预算数（{unit}）", "amount"), (f"全年执行数（{unit}）", "amount"),
                                ("执行率", "pct"), ("预算执行得分", "amount_plain"), ("指标得分", "amount_plain"),
@@ -662,8 +663,8 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
                                ("差异", "amount_plain")], total=False)
     units = Table(Sheet.UNIT_SCORES, [("单位编码", "text"), ("单位名称", "text"), ("项目数", "int"),
                               (f"全年预算数（{unit}）", "amount"), (f"全年执行数（{unit}）", "amount"), ("执行率", "pct"),
-                              ("预算加权平均分", "amount_plain"), ("等级", "text"), ("优", "int"), ("良", "int"),
-                              ("中", "int"), ("差", "int")], total=False)
+                              ("预算加权平均分", "amount_plain"), ("等级", "text"),
+                              *[(g, "int") for g in names]], total=False)
     gaps = Table(Sheet.GAPS, [("单位编码", "text"), ("单位名称", "text"), ("项目名称", "text"), ("工作表", "text"),
                              ("行号", "int_plain"), ("一级指标", "text"), ("二级指标", "text"), ("三级指标", "text"),
                              ("年度指标值", "text"), ("实际完成值", "text"), ("分值", "amount_plain"),
@@ -713,9 +714,20 @@ def _selfeval_tables(col: Collection, returns: Iterator) -> list[Table]:
         avg = rules.round(weighted / weights) if weights else None
         units.rows.append([ret.unit_code, ret.unit_name, len(ret.projects), budget, spent,
                            spent / budget if budget else None, avg, grade_of(avg, rules),
-                           *[per_grade.get(g, 0) for g in ("优", "良", "中", "差")]])
-    grades.rows = [[g, counts.get(g, 0)] for g in ("优", "良", "中", "差")]
+                           *[per_grade.get(g, 0) for g in names]])
+    grades.rows = [[g, counts.get(g, 0)] for g in names]
+    _hold_mixed_as_text(projects)
+    _hold_mixed_as_text(indicators)
     return [units, scores, projects, indicators, gaps, grades]
+
+
+def grade_names(forms: list) -> list[str]:
+    """The grades of the forms' 评分办法 (优 良 中 差 unless a form names its own), best first, each once."""
+    names: dict[str, float] = {}
+    for form in forms or [None]:
+        for floor, name in Rules.from_form(form.scoring if form else {}).grades:
+            names.setdefault(name, floor)
+    return sorted(names, key=lambda n: -names[n])
 
 
 SE_GRID_SHOWN = {"level1", "level2", "name", "target", "op", "num", "unit", "value"}   # in their own columns
@@ -759,13 +771,28 @@ def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators
 
 
 def _cell_value(value, kind: str):
-    """A value as its column holds it: a number where the column is numeric and the cell read as one, else
-    the text as typed."""
+    """A value as its column holds it: a number where the column is numeric and the cell holds one (typed as
+    a number, or as text that reads as one: “15”, “１２.５”), else the text as typed — never dropped (see
+    `_hold_mixed_as_text`)."""
     if value is None or value == "":
         return None
     if kind in ("amount", "amount_plain"):
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        amount = parse_amount(str(value))
+        return amount.value if amount.error is None and amount.value is not None else str(value)
     return format_number(value) if isinstance(value, float) else str(value)
+
+
+def _hold_mixed_as_text(table: Table) -> None:
+    """A numeric column in which a unit wrote words (分值 “十五”) is held as text, its numbers written as
+    read, so that no export drops what was written."""
+    for j, (head, kind) in enumerate(table.columns):
+        if kind in ("amount", "amount_plain") and any(isinstance(r[j], str) for r in table.rows):
+            table.columns[j] = (head, "text")
+            for r in table.rows:
+                if isinstance(r[j], float):
+                    r[j] = format_number(r[j])
 
 
 # --------------------------------------------------------------------------- writers

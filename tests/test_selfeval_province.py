@@ -1,0 +1,170 @@
+"""A third province's self-evaluation as a user form (issue 27): tests/forms/shanghai-selfeval.toml, written from
+the published tables alone — amounts in 元, 项目负责人及电话, the 定性 dropdown in the table's own words, its own
+grade names and one-decimal rounding. Generated from the approved targets, filled (through the API and at Calc's
+keyboard, validation asked for every cell), collected with the user's folder: every value the clerk entered
+reaches the summary, the CSV, SQLite and Parquet under the form's own words, in 元."""
+import csv
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from conftest import EXAMPLES, FIXED, libreoffice_available, run
+from perftables.io.book import read_book
+from perftables.cycle.collect import collect
+from perftables.cycle.generate import Options
+from perftables.cycle.selfeval import generate_selfeval
+from perftables.forms.form import with_templates
+
+FORMS = Path(__file__).with_name("forms")
+LO_FILL = Path(__file__).with_name("lo_fill.py")
+SHEET = "自评表1"
+# 丰宁's 科学技术普及经费 (approved: ≥2 次, ≥90%, ≥90%, ≤12 万元, 显著提升, 长期, ≥90), 12 万元 = 120000 元
+FIELDS = {"leader_phone": "王五 021-12345678", "budget_total": "120000", "spent_total": "114000",
+          "budget_fiscal": "120000", "spent_fiscal": "114000", "budget_other": "0", "spent_other": "0",
+          "achieved": "全年开展科普专题活动3次，活动完成率95%。"}
+ROWS = [{"actual": "≥3次"}, {"actual": "95%"}, {"actual": "不适用"}, {"actual": "11.4万元"},
+        {"actual": "显著提升", "score": "15"}, {"actual": "基本及时", "score": "10", "reason": "宣传覆盖面仍需扩大"},
+        {"actual": "92"}]
+# 9.5 (执行率 95 %) + 12.5 + 12.5 + 12.5 + 15 + 10 + 10 = 82 of 87.5 applicable points → 93.7 (one decimal), 优秀
+TOTAL, GRADE = 93.7, "优秀"
+
+
+@pytest.fixture(scope="module")
+def targets():
+    return [t for t in collect([EXAMPLES / "returns"]).accepted if t.unit_code == "307001"]
+
+
+def blank(targets, folder: Path, fills=None) -> Path:
+    with with_templates([FORMS]):
+        written = generate_selfeval(targets, folder, Options(year=2025, created=FIXED), form_id="shanghai-selfeval",
+                                    fills=fills)
+    return written[0][1]
+
+
+def exported(inbox: Path, out: Path) -> Path:
+    r = run("collect", inbox, "-o", out / "汇总.xlsx", "--templates", FORMS, "--export", out / "导出",
+            "--format", "csv,sqlite,parquet", "--no-cache")
+    assert r.exit_code == 0, r.output
+    return out / "导出"
+
+
+def table(folder: Path, name: str) -> list[dict]:
+    with open(folder / f"{name}.csv", encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def assert_field_for_field(folder: Path, entered: dict, rows: list[dict]):
+    """Every entered value under the form's own title, amounts in 元; every indicator's entries beside the
+    recomputed score; the same rows in SQLite and Parquet; the form's own grades."""
+    import pandas as pd
+    project = next(p for p in table(folder, "自评项目") if p["工作表"] == SHEET)
+    titles = {"leader_phone": "项目负责人及电话", "budget_total": "年度资金总额全年预算数（元）",
+              "spent_total": "年度资金总额全年执行数（元）", "budget_fiscal": "财政资金全年预算数（元）",
+              "spent_fiscal": "财政资金全年执行数（元）", "budget_other": "其他资金全年预算数（元）",
+              "spent_other": "其他资金全年执行数（元）", "achieved": "实际完成情况"}
+    assert {titles[k]: project[titles[k]] for k in entered} == {titles[k]: v for k, v in entered.items()}
+    assert project["年度资金总额年初预算数（元）"] == "120000" and project["预期目标"].startswith("1.开展丰富多彩")
+    indicators = [r for r in table(folder, "自评指标") if r["工作表"] == SHEET]
+    got = [{"actual": r["实际完成值"], **({"score": r["得分"]} if "score" in want else {}),
+            **({"reason": r["偏差原因分析及改进措施"]} if "reason" in want else {})} for r, want in zip(indicators, rows)]
+    assert got == rows
+    assert [r["适用"] for r in indicators] == ["是", "是", "否", "是", "是", "是", "是"]
+    assert [float(r["得分（复核）"]) for r in indicators if r["得分（复核）"]] == [12.5, 12.5, 12.5, 15, 10, 10]
+    score = next(s for s in table(folder, "自评得分") if s["工作表"] == SHEET)
+    assert (float(score["总分（复核）"]), score["等级"], score["全年预算数（元）"]) == (TOTAL, GRADE, "120000")
+    assert [g["等级"] for g in table(folder, "等级分布")] == ["优秀", "良好", "一般", "较差"]
+    assert {"优秀", "较差"} <= set(table(folder, "单位自评")[0]) and "优" not in table(folder, "单位自评")[0]
+    with sqlite3.connect(folder / "汇总.sqlite") as db:
+        tables = [n for (n,) in db.execute("select name from sqlite_master where type = 'table'")]
+        se = next(n for n in tables if "项目负责人及电话" in [d[1] for d in db.execute(f'pragma table_info("{n}")')])
+        assert db.execute(f'select "项目负责人及电话" from "{se}" where "工作表" = ?', (SHEET,)).fetchone()[0] \
+            == entered["leader_phone"]
+    parquet = pd.read_parquet(folder / "自评指标.parquet")
+    assert list(parquet[parquet["工作表"] == SHEET]["实际完成值"]) == [r["actual"] for r in rows]
+
+
+def test_the_user_form_generates_in_yuan_with_its_own_words(targets, tmp_path):
+    path = blank(targets, tmp_path / "blank")
+    wb = openpyxl.load_workbook(path)
+    ws = wb[SHEET]
+    printed = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "项目资金（元）" in printed and "金额单位：元" in printed and "项目负责人及电话" in printed
+    assert 120000 in printed and 12 not in printed            # 12 万元 approved, printed as 120000 元
+    assert not ws["B5"].protection.locked and ws["B5"].value is None
+    lists = [dv.formula1 for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert lists, "the 定性 dropdown"
+    assert "基本及时" in str(read_book(path.read_bytes()).sheets["_lists"])
+
+
+def test_every_field_filled_reaches_every_output(targets, tmp_path):
+    fills = {"307001": {"projects": {SHEET: {"fields": FIELDS, "indicators": ROWS}}}}
+    inbox = tmp_path / "inbox"
+    blank(targets, inbox, fills)
+    folder = exported(inbox, tmp_path)
+    assert_field_for_field(folder, FIELDS, ROWS)
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
+def test_typed_at_calcs_keyboard_saved_as_xlsx_and_ods_collected_field_for_field(targets, tmp_path):
+    template = blank(targets, tmp_path / "blank")
+    rows = read_book(template.read_bytes()).sheets[SHEET]
+
+    def row_of(label):
+        return next(i for i, r in enumerate(rows) if r and str(r[0] or "").strip() == label) + 1
+    leader, funds, goal, grid = row_of("项目负责人及电话"), row_of("项目资金（元）"), row_of("年度总体目标"), \
+        row_of("绩效指标")
+    cells = {"leader_phone": f"B{leader}", "budget_total": f"D{funds + 1}", "spent_total": f"E{funds + 1}",
+             "budget_fiscal": f"D{funds + 2}", "spent_fiscal": f"E{funds + 2}", "budget_other": f"D{funds + 3}",
+             "spent_other": f"E{funds + 3}", "achieved": f"F{goal + 1}"}
+    keys = [[SHEET, cells[k], v] for k, v in FIELDS.items()]
+    for i, row in enumerate(ROWS):
+        keys += [[SHEET, f"{col}{grid + 1 + i}", row[k]] for k, col in (("actual", "F"), ("score", "H"),
+                                                                         ("reason", "I")) if k in row]
+    outputs = {fmt: str(tmp_path / "inbox" / f"丰宁自评.{fmt}") for fmt in ("xlsx", "ods")}
+    (tmp_path / "inbox").mkdir()
+    report = tmp_path / "report.json"
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"input": str(template), "keyboard": keys, "report": str(report), "recalculate": True,
+                               "outputs": outputs}, ensure_ascii=False), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(LO_FILL), str(job)], check=True, timeout=300)
+    typed = json.loads(report.read_text(encoding="utf-8"))
+    assert len(typed) == len(keys) and not [t for t in typed if t["invalid"]], typed
+    for fmt, path in outputs.items():
+        with with_templates([FORMS]):
+            ret = collect([Path(path)]).returns[0]
+        ps = ret.scores[SHEET]
+        calc = ret.projects[0].figures
+        assert (ps.total, ps.grade) == (TOTAL, GRADE), fmt
+        assert calc["total"] == TOTAL and calc["grade"] == GRADE, (fmt, calc)   # Calc's own formulas agree
+        assert not [f for f in ret.findings if f.sheet == SHEET and f.rule in ("实际完成值不可比", "得分与复核不符",
+                                                                                 "得分超出等级区间")], fmt
+        inbox = tmp_path / f"only-{fmt}"
+        inbox.mkdir()
+        (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
+        assert_field_for_field(exported(inbox, tmp_path / f"out-{fmt}"), FIELDS, ROWS)
+
+
+def test_words_in_a_numeric_column_are_kept_in_every_export(targets, tmp_path):
+    """分值 written as “十五”: an error for the unit, and the words stay in the CSV, SQLite and Parquet (the column
+    held as text), never an empty cell."""
+    import pandas as pd
+    rows = [dict(r) for r in ROWS]
+    rows[4]["weight"] = "十五"
+    inbox = tmp_path / "inbox"
+    blank(targets, inbox, {"307001": {"projects": {SHEET: {"fields": FIELDS, "indicators": rows}}}})
+    folder = exported(inbox, tmp_path)
+    weights = [r["分值"] for r in table(folder, "自评指标") if r["工作表"] == SHEET]
+    assert weights == ["12.5", "12.5", "12.5", "12.5", "十五", "15", "10"]
+    assert list(pd.read_parquet(folder / "自评指标.parquet").query("工作表 == @SHEET")["分值"]) == weights
+    with sqlite3.connect(folder / "汇总.sqlite") as db:
+        tables = [n for (n,) in db.execute("select name from sqlite_master where type = 'table'")]
+        t = next(n for n in tables if "偏差原因分析及改进措施" in [d[1] for d in db.execute(f'pragma table_info("{n}")')]
+                 and "适用" in [d[1] for d in db.execute(f'pragma table_info("{n}")')])
+        assert ("十五",) in db.execute(f'select "分值" from "{t}"').fetchall()
+    assert any(r["单元格"] == "G17" for r in table(folder, "审核问题"))
