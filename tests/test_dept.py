@@ -435,6 +435,29 @@ def test_department_example_returns_are_current(tmp_path):
         assert path.read_bytes() == (EXAMPLES / "dept" / "selfeval_returns" / path.name).read_bytes(), path.name
 
 
+# what a clerk enters in tests/forms/hunan-dept.toml (a user form of another province)
+HUNAN_FIELDS = {"zje": 120.5, "czbk": 100, "qtzj": 20.5, "jbzc": 80, "xmzc": 40.5, "exp_total": 120.5,
+                "filler": "李四", "phone": "0731-1234567", "annual_goals": "1. 完成科普活动50场\n2. 服务企业30家"}
+HUNAN_INDICATORS = [
+    {"level1": "产出指标", "level2": "数量指标", "name": "科普活动场次", "zblx": "定量", "num": "50", "unit": "场",
+     "description": "全年开展科普活动的场次", "pfbz": "每少1场扣0.5分", "bz": "含线上"},
+    {"level1": "效益指标", "level2": "社会效益指标", "name": "公众科学素质", "zblx": "定性", "num": "明显提高",
+     "unit": "", "description": "抽样调查", "pfbz": "未提高不得分", "bz": "按省调查"},
+    {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "zblx": "定量", "num": "≥90",
+     "unit": "%", "description": "问卷调查", "pfbz": "低于90%不得分", "bz": "第三方"}]
+
+
+def hunan_return() -> bytes:
+    """The Hunan department table (tests/forms/hunan-dept.toml) as 宁乡 returns it, every field filled."""
+    from perftables.forms.form import with_templates
+    from perftables.model.roster import Unit
+    with with_templates([Path(__file__).with_name("forms")]):
+        form = load_form("hunan-dept")
+        return workbook_bytes(form, Unit(code="430001", name="宁乡市科学技术协会"), Options(year=2025, created=FIXED_TIME),
+                              {"projects": {form.meta["sheet_name"]: {"fields": HUNAN_FIELDS,
+                                                                      "indicators": HUNAN_INDICATORS}}})
+
+
 def test_a_department_table_of_another_province_reaches_every_output_field_for_field(tmp_path):
     """tests/forms/hunan-dept.toml, a user form: fields named in pinyin, roles only where perftables must know
     (支出合计, 填报人, 年度总体目标), 指标值 and 计量单位 in columns of their own, 指标值类型, 指标解释, 评（扣）分标准,
@@ -442,25 +465,11 @@ def test_a_department_table_of_another_province_reaches_every_output_field_for_f
     of the Hubei layout (no raw field names, no columns the form does not have)."""
     import csv
 
-    from conftest import FIXED, run
-    from perftables.cycle.generate import Options, workbook_bytes
-    from perftables.forms.form import with_templates
-    from perftables.model.roster import Unit
+    from conftest import run
     forms = Path(__file__).with_name("forms")
-    fields = {"zje": 120.5, "czbk": 100, "qtzj": 20.5, "jbzc": 80, "xmzc": 40.5, "exp_total": 120.5,
-              "filler": "李四", "phone": "0731-1234567", "annual_goals": "1. 完成科普活动50场\n2. 服务企业30家"}
-    inds = [{"level1": "产出指标", "level2": "数量指标", "name": "科普活动场次", "zblx": "定量", "num": "50", "unit": "场",
-             "description": "全年开展科普活动的场次", "pfbz": "每少1场扣0.5分", "bz": "含线上"},
-            {"level1": "效益指标", "level2": "社会效益指标", "name": "公众科学素质", "zblx": "定性", "num": "明显提高",
-             "unit": "", "description": "抽样调查", "pfbz": "未提高不得分", "bz": "按省调查"},
-            {"level1": "满意度指标", "level2": "服务对象满意度指标", "name": "群众满意度", "zblx": "定量", "num": "≥90",
-             "unit": "%", "description": "问卷调查", "pfbz": "低于90%不得分", "bz": "第三方"}]
-    with with_templates([forms]):
-        form = load_form("hunan-dept")
-        data = workbook_bytes(form, Unit(code="430001", name="宁乡市科学技术协会"), Options(year=2025, created=FIXED),
-                              {"projects": {form.meta["sheet_name"]: {"fields": fields, "indicators": inds}}})
+    fields, inds = HUNAN_FIELDS, HUNAN_INDICATORS
     (tmp_path / "in").mkdir()
-    (tmp_path / "in" / "宁乡.xlsx").write_bytes(data)
+    (tmp_path / "in" / "宁乡.xlsx").write_bytes(hunan_return())
     r = run("collect", tmp_path / "in", "-o", tmp_path / "汇总.xlsx", "--templates", forms, "--export", tmp_path / "csv",
             "--format", "csv,sqlite")
     assert r.exit_code == 0, r.output

@@ -1,8 +1,11 @@
-"""A third province's self-evaluation as a user form (issue 27): tests/forms/shanghai-selfeval.toml, written from
-the published tables alone — amounts in 元, 项目负责人及电话, the 定性 dropdown in the table's own words, its own
-grade names and one-decimal rounding. Generated from the approved targets, filled (through the API and at Calc's
-keyboard, validation asked for every cell), collected with the user's folder: every value the clerk entered
-reaches the summary, the CSV, SQLite and Parquet under the form's own words, in 元."""
+"""Other provinces' year-end tables as user forms (issue 27), each generated from its approved table, filled
+(through the API and at Calc's keyboard, validation asked for every cell), saved as xlsx and ods and collected
+with the user's folder: every value the clerk entered reaches the summary, the CSV, SQLite and Parquet under the
+form's own words.
+- tests/forms/shanghai-selfeval.toml: a project self-evaluation in 元, 项目负责人及电话, the 定性 dropdown in the
+  table's own words, its own grade names and one-decimal rounding;
+- tests/forms/hunan-dept-selfeval.toml: a department self-evaluation made from the Hunan department table (a user
+  form too), its 年初预算数 taken from that table's own fields by `approved`."""
 import csv
 import json
 import sqlite3
@@ -87,6 +90,21 @@ def assert_field_for_field(folder: Path, entered: dict, rows: list[dict]):
     assert list(parquet[parquet["工作表"] == SHEET]["实际完成值"]) == [r["actual"] for r in rows]
 
 
+def typed_in_calc(template: Path, keys: list, tmp_path: Path, name: str) -> dict:
+    """Each [sheet, cell, text] typed at Calc's keyboard (its validation asked after every cell, none may
+    refuse), recalculated, saved as xlsx and ods: format → path."""
+    outputs = {fmt: str(tmp_path / "inbox" / f"{name}.{fmt}") for fmt in ("xlsx", "ods")}
+    (tmp_path / "inbox").mkdir()
+    report = tmp_path / "report.json"
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"input": str(template), "keyboard": keys, "report": str(report), "recalculate": True,
+                               "outputs": outputs}, ensure_ascii=False), encoding="utf-8")
+    subprocess.run(["/usr/bin/python3", str(LO_FILL), str(job)], check=True, timeout=300)
+    typed = json.loads(report.read_text(encoding="utf-8"))
+    assert len(typed) == len(keys) and not [t for t in typed if t["invalid"]], typed
+    return outputs
+
+
 def test_the_user_form_generates_in_yuan_with_its_own_words(targets, tmp_path):
     path = blank(targets, tmp_path / "blank")
     wb = openpyxl.load_workbook(path)
@@ -126,15 +144,7 @@ def test_typed_at_calcs_keyboard_saved_as_xlsx_and_ods_collected_field_for_field
     for i, row in enumerate(ROWS):
         keys += [[SHEET, f"{col}{grid + 1 + i}", row[k]] for k, col in (("actual", "F"), ("score", "H"),
                                                                          ("reason", "I")) if k in row]
-    outputs = {fmt: str(tmp_path / "inbox" / f"丰宁自评.{fmt}") for fmt in ("xlsx", "ods")}
-    (tmp_path / "inbox").mkdir()
-    report = tmp_path / "report.json"
-    job = tmp_path / "job.json"
-    job.write_text(json.dumps({"input": str(template), "keyboard": keys, "report": str(report), "recalculate": True,
-                               "outputs": outputs}, ensure_ascii=False), encoding="utf-8")
-    subprocess.run(["/usr/bin/python3", str(LO_FILL), str(job)], check=True, timeout=300)
-    typed = json.loads(report.read_text(encoding="utf-8"))
-    assert len(typed) == len(keys) and not [t for t in typed if t["invalid"]], typed
+    outputs = typed_in_calc(template, keys, tmp_path, "丰宁自评")
     for fmt, path in outputs.items():
         with with_templates([FORMS]):
             ret = collect([Path(path)]).returns[0]
@@ -168,3 +178,117 @@ def test_words_in_a_numeric_column_are_kept_in_every_export(targets, tmp_path):
                  and "适用" in [d[1] for d in db.execute(f'pragma table_info("{n}")')])
         assert ("十五",) in db.execute(f'select "分值" from "{t}"').fetchall()
     assert any(r["单元格"] == "G17" for r in table(folder, "审核问题"))
+
+
+# ------------------------------------------------------------------ the Hunan department self-evaluation
+# tests/forms/hunan-dept-selfeval.toml, made from the approved tests/forms/hunan-dept.toml: its 年初预算数, goal,
+# 填报人 and 联系电话 taken from the approved table's own (pinyin) fields by `approved`, its own fund rows
+# (财政拨款 / 其他资金, 基本支出 / 项目支出), 预算执行 20 points, the county's 定性 word 明显提高.
+DEPT_SHEET = "部门整体支出绩效自评表"
+DEPT_FIELDS = {"budget_total": "125", "spent_total": "118.75", "budget_fiscal": "104.5", "spent_fiscal": "100",
+               "budget_other": "20.5", "spent_other": "18.75", "budget_basic": "82", "spent_basic": "80",
+               "budget_project": "43", "spent_project": "38.75", "achieved": "完成科普活动52场，服务企业31家。"}
+DEPT_ROWS = [{"actual": "52场"}, {"actual": "明显提高", "score": "30"}, {"actual": "93%"}]
+DEPT_TITLES = {"budget_total": "资金总额全年预算数（万元）", "spent_total": "资金总额全年执行数（万元）",
+               "budget_fiscal": "财政拨款全年预算数（万元）", "spent_fiscal": "财政拨款全年执行数（万元）",
+               "budget_other": "其他资金全年预算数（万元）", "spent_other": "其他资金全年执行数（万元）",
+               "budget_basic": "基本支出全年预算数（万元）", "spent_basic": "基本支出全年执行数（万元）",
+               "budget_project": "项目支出全年预算数（万元）", "spent_project": "项目支出全年执行数（万元）",
+               "achieved": "实际完成情况"}
+
+
+@pytest.fixture(scope="module")
+def hunan_targets(tmp_path_factory):
+    from test_dept import hunan_return
+    inbox = tmp_path_factory.mktemp("hunan")
+    (inbox / "宁乡.xlsx").write_bytes(hunan_return())
+    with with_templates([FORMS]):
+        return collect([inbox]).accepted
+
+
+def dept_blank(targets, folder: Path, fills=None) -> Path:
+    with with_templates([FORMS]):
+        return generate_selfeval(targets, folder, Options(year=2025, created=FIXED), form_id="hunan-dept-selfeval",
+                                 fills=fills)[0][1]
+
+
+def assert_dept_field_for_field(folder: Path):
+    from test_dept import HUNAN_FIELDS
+    [project] = table(folder, "自评项目")
+    assert {DEPT_TITLES[k]: project[DEPT_TITLES[k]] for k in DEPT_FIELDS} == \
+        {DEPT_TITLES[k]: v for k, v in DEPT_FIELDS.items()}
+    approved = {"资金总额年初预算数（万元）": "zje", "财政拨款年初预算数（万元）": "czbk", "其他资金年初预算数（万元）": "qtzj",
+                "基本支出年初预算数（万元）": "jbzc", "项目支出年初预算数（万元）": "xmzc", "预期目标": "annual_goals",
+                "填报人": "filler", "联系电话": "phone"}
+    got = {title: project[title] for title in approved}
+    assert got == {t: (format(HUNAN_FIELDS[k], "g") if isinstance(HUNAN_FIELDS[k], (int, float)) else HUNAN_FIELDS[k])
+                   for t, k in approved.items()}
+    rows = table(folder, "自评指标")
+    assert [r["年度指标值"] for r in rows] == ["50场", "明显提高", "≥90%"]
+    assert [{"actual": r["实际完成值"], **({"score": r["得分"]} if "score" in w else {})} for r, w in zip(rows, DEPT_ROWS)] \
+        == DEPT_ROWS
+    [score] = table(folder, "自评得分")
+    assert (score["预算执行得分"], score["总分（复核）"], score["等级"]) == ("19", "99", "优")   # 20 × 95 %, 40 + 30 + 10
+    with sqlite3.connect(folder / "汇总.sqlite") as db:
+        tables = [n for (n,) in db.execute("select name from sqlite_master where type = 'table'")]
+        se = next(n for n in tables if "基本支出全年执行数（万元）" in [d[1] for d in db.execute(f'pragma table_info("{n}")')])
+        assert db.execute(f'select "基本支出全年执行数（万元）", "填报人" from "{se}"').fetchone() == (80, "李四")
+
+
+def test_the_approved_tables_own_fields_fill_the_department_self_evaluation(hunan_targets, tmp_path):
+    path = dept_blank(hunan_targets, tmp_path / "blank")
+    ws = openpyxl.load_workbook(path)[DEPT_SHEET]
+    start = {ws.cell(r, 2).value: ws.cell(r, 3) for r in range(1, 15) if ws.cell(r, 2).value}
+    assert {k: start[k].value for k in ("资金总额", "其中：财政拨款", "其他资金", "基本支出", "项目支出")} == \
+        {"资金总额": 120.5, "其中：财政拨款": 100, "其他资金": 20.5, "基本支出": 80, "项目支出": 40.5}
+    assert all(c.protection.locked for c in start.values() if c.value is not None)
+    fills = {"430001": {"projects": {DEPT_SHEET: {"fields": DEPT_FIELDS, "indicators": DEPT_ROWS}}}}
+    inbox = tmp_path / "inbox"
+    dept_blank(hunan_targets, inbox, fills)
+    assert_dept_field_for_field(exported(inbox, tmp_path))
+
+
+def test_approved_naming_a_field_the_approved_table_lacks_is_said_before_anything_is_written(hunan_targets, tmp_path):
+    from perftables.forms.form import FormError
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    text = (FORMS / "hunan-dept-selfeval.toml").read_text(encoding="utf-8").replace('approved = "jbzc"', 'approved = "jbzcc"')
+    (folder / "hunan-dept-selfeval.toml").write_text(text, encoding="utf-8")
+    (folder / "hunan-dept.toml").write_text((FORMS / "hunan-dept.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    with with_templates([folder]), pytest.raises(FormError, match="start_basic.*jbzcc.*hunan-dept"):
+        generate_selfeval(hunan_targets, tmp_path / "out", Options(year=2025), form_id="hunan-dept-selfeval")
+    assert not (tmp_path / "out").exists()
+    # on a target form, approved means nothing: the checker says so with file, line and key
+    target = (FORMS / "hunan-dept.toml").read_text(encoding="utf-8").replace('field = "jbzc",', 'field = "jbzc", approved = "x",')
+    (folder / "hunan-dept.toml").write_text(target, encoding="utf-8")
+    r = run("forms", "--check", folder / "hunan-dept.toml")
+    line = next(n for n, t in enumerate(target.splitlines(), 1) if 'approved = "x"' in t)
+    assert r.exit_code != 0 and f"第{line}行" in r.output and ".approved" in r.output, r.output
+
+
+@pytest.mark.slow
+@pytest.mark.libreoffice
+@pytest.mark.skipif(not libreoffice_available(), reason="LibreOffice (soffice + python3-uno) not installed")
+def test_the_department_self_evaluation_typed_at_calcs_keyboard(hunan_targets, tmp_path):
+    template = dept_blank(hunan_targets, tmp_path / "blank")
+    rows = read_book(template.read_bytes()).sheets[DEPT_SHEET]
+
+    def row_of(label, col=0):
+        return next(i for i, r in enumerate(rows) if len(r) > col and str(r[col] or "").strip() == label) + 1
+    funds = {"total": row_of("资金总额", 1), "fiscal": row_of("其中：财政拨款", 1), "other": row_of("其他资金", 1),
+             "basic": row_of("基本支出", 1), "project": row_of("项目支出", 1)}
+    cells = {f"{x}_{part}": f"{col}{row}" for part, row in funds.items() for x, col in (("budget", "D"), ("spent", "E"))}
+    cells["achieved"] = f"F{row_of('年度总体目标') + 1}"
+    grid = row_of("年度绩效指标")
+    keys = [[DEPT_SHEET, cells[k], v] for k, v in DEPT_FIELDS.items()]
+    for i, row in enumerate(DEPT_ROWS):
+        keys += [[DEPT_SHEET, f"{col}{grid + 1 + i}", row[k]] for k, col in (("actual", "F"), ("score", "H")) if k in row]
+    outputs = typed_in_calc(template, keys, tmp_path, "宁乡部门自评")
+    for fmt, path in outputs.items():
+        with with_templates([FORMS]):
+            ret = collect([Path(path)]).returns[0]
+        assert ret.projects[0].figures["total"] == ret.scores[DEPT_SHEET].total == 99, fmt   # Calc agrees
+        inbox = tmp_path / f"only-{fmt}"
+        inbox.mkdir()
+        (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
+        assert_dept_field_for_field(exported(inbox, tmp_path / f"out-{fmt}"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..core.kinds import FormKind
-from ..forms.form import Form, load_form
+from ..forms.form import Form, FormError, load_form
 from ..core.value import convert_money, parse_amount
 from ..io.extract import UnitReturn, _text
 from ..io.stamp import fingerprint
@@ -48,10 +48,21 @@ def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
     return out
 
 
-# department self-evaluation: its 年初预算数 from the approved department table
-DEPT_START = {"start_total": "income_total", "start_fiscal": "income_fiscal", "start_special": "income_special",
-              "start_unit": "income_unit", "start_staff": "exp_staff", "start_operation": "exp_operation",
-              "start_project": "exp_project", "filler": "filler", "phone": "phone", "goal": "annual_goals"}
+def approved_values(target: UnitReturn, pr, form: Form, money: str) -> dict:
+    """What the self-evaluation form takes from the approved table (its cells' `approved`): the value of that
+    field or role of the approved project or department, amounts in the roster's 万元. A field the approved
+    table does not have is the form's mistake, said before anything is written."""
+    out = {}
+    known = set(target.form.fields()) if target.form is not None else None
+    for key, (_, cell) in form.fields().items():
+        if not cell.approved:
+            continue
+        if known is not None and cell.approved not in known:
+            raise FormError(f"自评表式 {form.id} 的字段“{key}”写了 approved = \"{cell.approved}\"，但批复的目标表"
+                            f"（{target.form.id}）没有这个字段或角色（它有：{'、'.join(sorted(known))}）")
+        value = pr.values.get(cell.approved)
+        out[key] = convert_money(value, money, ROSTER_MONEY) if cell.type == "amount" else value
+    return out
 
 
 def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
@@ -60,15 +71,14 @@ def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
     money = target.form.money if target.form is not None else ROSTER_MONEY
     for pr in target.projects:
         if form.kind == FormKind.DEPT_SELFEVAL:
-            extra = {key: convert_money(pr.values.get(source), money, ROSTER_MONEY) for key, source in DEPT_START.items()}
-            extra["indicators"] = approved_rows(target, pr, form)
+            extra = {**approved_values(target, pr, form, money), "indicators": approved_rows(target, pr, form)}
             extra.update(execution.get(target.unit_code, {}))
             projects.append(Project(code=target.unit_code, name=target.unit_name, extra=extra))
             continue
         budget, fiscal, other = (convert_money(v, money, ROSTER_MONEY) for v in (pr.budget, pr.fiscal, pr.other))
         extra = {"department": target.unit_name, "implementer": target.unit_name, "goal": pr.goal,
                  "start_total": budget, "start_fiscal": fiscal, "start_other": other,
-                 "indicators": approved_rows(target, pr, form)}
+                 **approved_values(target, pr, form, money), "indicators": approved_rows(target, pr, form)}
         extra.update(execution.get(pr.code, {}))
         projects.append(Project(code=pr.code, name=pr.name, budget=budget, fiscal=fiscal, other=other,
                                 use=pr.use, extra=extra))

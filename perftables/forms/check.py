@@ -115,7 +115,8 @@ AT = "at"   # a column ("B") or a range ("D:H")
 
 CELL = T({"at": AT, "rows": I, "label": S, "value": S, "field": S, "role": E(*CELL_ROLES), "source": E(*SOURCES_CELL),
           "type": E(*CELL_TYPES),
-          "required": B, "prompt": S, "style": S, "format": S, "title": S, "formula": S}, required=["at"])
+          "required": B, "prompt": S, "style": S, "format": S, "title": S, "formula": S, "approved": S},
+         required=["at"])
 PLAN = T({"labels": L(S), "at": L(AT), "format": S, "prompt": S}, required=["labels", "at"])
 ROW = T({"anchor": S, "height": N, "cells": L(CELL), "plan": PLAN, "table": S})
 VARIANT = T({"list": S, "validate": E(*VALIDATES), "prompt": S, "formula": S})
@@ -426,6 +427,12 @@ class _References:
                 and key not in ROSTER_PROJECT_FIELDS:
             c.add(f"{ck}.source", f"字段“{cell.get('field')}”写了 source = \"roster\"，但名单里没有它（名单给项目的只有："
                   f"{'、'.join(ROSTER_PROJECT_FIELDS)}）：它不会被预填；由单位填写的请去掉 source", *where)
+        if cell.get("approved") and not kind.is_selfeval:
+            c.add(f"{ck}.approved", "approved（取自批复的目标表）只用于自评表：目标表没有“批复的目标表”",
+                  cell["approved"], "approved")
+        elif cell.get("approved") and (not cell.get("field") or cell.get("source") == "unit"):
+            c.add(f"{ck}.approved", "approved 要写在由批复的目标表预填的字段上（有 field，不写 source = \"unit\"）",
+                  cell["approved"], "approved")
         if kind.is_target and cell.get("role") in SELFEVAL_ROLES:
             c.add(f"{ck}.role", f"角色“{cell['role']}”（{CELL_ROLES[cell['role']]}）只用于自评表", cell["role"], "role")
         if not kind.is_department and cell.get("role") in DEPT_ROLES:

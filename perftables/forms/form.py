@@ -238,6 +238,7 @@ class Cell:
     fmt: str | None = None          # number format (plan cells)
     title: str = ""                 # human name used in messages
     formula: str | None = None      # a live formula; {field} names another cell, {grid_<key>} a grid column
+    approved: str | None = None     # self-evaluation: pre-filled from this field (or role) of the approved table
 
     @property
     def is_input(self) -> bool:
@@ -424,7 +425,8 @@ def _compile_rows(raw_rows: list[dict], ncols: int, tables: dict | None = None) 
             if b >= ncols:
                 raise FormError(f"单元格 {c['at']} 超出表格列数")
             cells.append(Cell(a, b, rows=c.get("rows", 1), label=c.get("label"), value=c.get("value"),
-                              field=c.get("field"), source=c.get("source", "unit"), type=c.get("type", "text"),
+                              field=c.get("field"), type=c.get("type", "text"), approved=c.get("approved"),
+                              source=c.get("source", "roster" if c.get("approved") else "unit"),
                               required=c.get("required", False), prompt=c.get("prompt", ""),
                               style=c.get("style"), fmt=c.get("format"), title=c.get("title", ""),
                               formula=c.get("formula")))
