@@ -14,7 +14,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
-from ..core.text import xml_safe
+from ..core.text import has_hidden, xml_safe
 from ..core.errors import PerftablesError, describe_exception
 from ..core.cells import col_letters
 
@@ -59,6 +59,9 @@ class Book:
     # what a Word return holds that its printed text does not show: (kind, shown text, detail) — kind
     # 修订 (a tracked change not accepted), 隐藏文字 (w:vanish), 批注 (a comment)
     marks: list[tuple[str, str, str]] = field(default_factory=list)
+    # no text cell of any sheet holds an invisible or direction character (read_book looks, in one pass at C
+    # speed for the usual text): the hidden-character review has nothing to find (False: it looks itself)
+    plain: bool = False
 
 
 def sniff(data: bytes) -> str:
@@ -427,6 +430,8 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
             book.sheets[meta.name] = [normalise_row(row) for row in sheet.to_python(skip_empty_area=False)]
             if str(meta.visible).lower().endswith("visible") is False:
                 book.hidden.add(meta.name)
+        book.plain = not any(has_hidden(v) for rows in book.sheets.values() for row in rows for v in row
+                             if type(v) is str and not v.isprintable())
         return book
     except ReadError:
         raise

@@ -176,6 +176,7 @@ class UnitReturn:
     scores: dict = field(default_factory=dict)      # self-evaluation: sheet → recomputed ProjectScore
     entered: int = 0                                # > 0: the unit filled something in (0: the template came back blank)
     notes: list = field(default_factory=list)       # notes the clerk left on cells: (sheet, cell, author, text)
+    plain: bool = False                             # its book holds no invisible character (Book.plain)
 
     @property
     def stamp(self) -> Stamp:
@@ -255,6 +256,7 @@ class Extractor:
 
     def run(self) -> UnitReturn:
         stamp = self.stamp
+        self.out.plain = self.book.plain
         expected = [p["sheet"] for p in stamp.projects] + list(stamp.spares)
         stampless = stamp.stampless
         if stampless:

@@ -43,6 +43,8 @@ def review(ret: UnitReturn) -> list[Finding]:
 def hidden_characters(ret: UnitReturn) -> list[Finding]:
     """Text that prints other than it is: a direction override (“2\u202e01” prints as “102”) is an error, a
     zero-width character (two names that look one) a warning; both name the cell."""
+    if ret.plain:   # not one in the whole book
+        return []
     out = []
     for sheet, ref, what, text, target in input_cells(ret):
         if has_hidden(text):
