@@ -170,3 +170,45 @@ def test_readme_pictures_are_made_from_the_demo(tmp_path):
         image = Image.open(path)
         assert image.width > 600 and image.height > 250
         assert len(image.convert("L").getcolors(1 << 16) or ()) > 8      # something drawn, not a blank page
+
+
+def test_tables_are_filled_without_walking_the_whole_table_per_cell(tmp_path, monkeypatch):
+    """publish in linear time (issue 33): no python-docx call that rebuilds a table's cell grid (Table.cell,
+    Table._cells, a row's cells) is made while the documents are written — each is O(table) per call."""
+    from docx import table as dt
+
+    from perftables.cli.demo import dept_roster
+    cols = [collect([EXAMPLES / "returns"]), collect([EXAMPLES / "dept" / "returns"], roster=dept_roster())]
+
+    def refused(*_a, **_k):
+        raise AssertionError("a call that walks the whole table")
+    monkeypatch.setattr(dt.Table, "cell", refused)
+    monkeypatch.setattr(dt.Table, "_cells", property(refused))
+    monkeypatch.setattr(dt._Row, "cells", property(refused))
+    monkeypatch.setattr(dt.Table, "add_row", refused)
+    for i, col in enumerate(cols):
+        written = publish(col, tmp_path / str(i), pdf=False)
+        assert len([p for p in written if p.suffix == ".docx"]) == len(col.accepted) + 1
+
+
+def test_one_libreoffice_converts_many_documents(tmp_path, monkeypatch):
+    """PDFs: one LibreOffice for up to PDF_BATCH documents; a document it did not convert is named."""
+    from perftables.outputs import publish as pub
+    runs = []
+
+    def fake_soffice(soffice, workdir, args, timeout=300):
+        sources = [Path(a) for a in args if a.endswith(".docx")]
+        runs.append(len(sources))
+        for src in sources:
+            if src.stem != "document002":   # the third of each batch is never converted
+                src.with_suffix(".pdf").write_bytes(b"%PDF-1.4")
+    monkeypatch.setattr(pub, "run_soffice", fake_soffice)
+    monkeypatch.setattr(pub, "find_soffice", lambda: "soffice")
+    docs = []
+    for i in range(pub.PDF_BATCH + 3):
+        docs.append(tmp_path / f"{i:03d}_单位.docx")
+        docs[-1].write_bytes(b"docx")
+    done, failed = pub.to_pdfs(docs)
+    assert runs == [pub.PDF_BATCH, 3]
+    assert [p.name for p in done] == [d.with_suffix(".pdf").name for i, d in enumerate(docs) if i % pub.PDF_BATCH != 2]
+    assert [str(e) for e in failed] == [f"LibreOffice 没有生成 PDF：{docs[i].name}" for i in (2, pub.PDF_BATCH + 2)]

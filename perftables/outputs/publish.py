@@ -222,6 +222,29 @@ def _set_font(run, name="宋体", size=None, bold=None):
         run.bold = bold
 
 
+_RUN_PROPERTIES: dict[tuple, object] = {}
+
+
+def _add_run(par, text: str, name: str = "宋体", size=None, bold=None) -> None:
+    """par.add_run(text) in the font _set_font gives, its properties copied from one made by _set_font
+    (python-docx finds each property by an XPath query: the hot spot of a long document)."""
+    import copy
+    key = (name, size, bold)
+    props = _RUN_PROPERTIES.get(key)
+    if props is None:
+        from docx.oxml import parse_xml
+        from docx.oxml.ns import nsdecls
+        from docx.text.paragraph import Paragraph
+        scratch = Paragraph(parse_xml(f"<w:p {nsdecls('w')}/>"), None)
+        run = scratch.add_run("")
+        _set_font(run, name, size, bold)
+        props = _RUN_PROPERTIES[key] = run._element.rPr
+    r = par._p.add_r()
+    r.append(copy.deepcopy(props))
+    if text:
+        r.text = text
+
+
 def _new_document():
     docx = _docx()
     from docx.shared import Mm
@@ -251,9 +274,14 @@ def fixed_widths(t, widths_mm: list[float]) -> None:
     t.autofit = False
     for j, column in enumerate(t.columns):
         column.width = Mm(widths_mm[j])
-    for row in t.rows:
-        for j, cell in enumerate(row.cells):
-            cell.width = Mm(widths_mm[j])
+    widths = [Mm(w) for w in widths_mm]
+    for tr in t._tbl.tr_lst:   # each cell as wide as the last column it spans (a continued one: left as it is)
+        j = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span
+            if tc.vMerge != "continue" and j + span - 1 < len(widths):
+                tc.width = widths[j + span - 1]
+            j += span
     tbl_pr = t._tbl.tblPr
     layout = tbl_pr.find(qn("w:tblLayout"))
     if layout is None:
@@ -296,6 +324,29 @@ def fit_unbreakable(widths_mm: list[float], table: PrintedTable, font_pt: float)
     return [max(n, w) if n > w else w - s * give for n, w, s in zip(need, widths_mm, spare)]
 
 
+def _merge(grid: list[list], top: int, left: int, bottom: int, right: int) -> None:
+    """Merge a new table's cells from (top, left) to (bottom, right) as python-docx's _Cell.merge does — the
+    first cell of each row spans the columns (their widths added), the rows below continue the first — but
+    straight from the grid of cells: python-docx finds every cell again by walking the rows."""
+    if top == bottom and left == right:
+        return
+    for r in range(top, bottom + 1):
+        tc = grid[r][left]._tc
+        for c in range(left + 1, right + 1):
+            other = grid[r][c]._tc
+            if tc.width and other.width:
+                tc.width = tc.width + other.width
+            other.getparent().remove(other)
+        tc.grid_span = right - left + 1
+        tc.vMerge = None if top == bottom else "restart" if r == top else "continue"
+
+
+def _cell_grid(t) -> list[list]:
+    """A new table's cells by row and column, made in one pass (no cell merged yet)."""
+    from docx.table import _Cell
+    return [[_Cell(tc, t) for tc in tr.tc_lst] for tr in t._tbl.tr_lst]
+
+
 def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
@@ -304,13 +355,11 @@ def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
     total = sum(widths)
     # in proportion to the form's, over the 170 mm text width, widened where a code would break mid-string
     fixed_widths(t, fit_unbreakable([170 * w / total for w in widths], table, 10.5))
+    grid = _cell_grid(t)   # once: Table.cell() walks the whole table on every call
     for r, row in enumerate(table.rows):
         for cell in row:
-            target = t.cell(r, cell.col)
-            last = t.cell(r + cell.rows - 1, cell.last_col)
-            if target._tc is not last._tc:
-                target = target.merge(last)
-            target.text = ""
+            target = grid[r][cell.col]
+            _merge(grid, r, cell.col, r + cell.rows - 1, cell.last_col)
             lines = cell.text.split("\n")
             par = target.paragraphs[0]
             for k, line in enumerate(lines):
@@ -318,7 +367,7 @@ def add_table(doc, table: PrintedTable, ncols: int, widths: list[float]):
                     par = target.add_paragraph()
                 if cell.label:
                     par.alignment = 1   # centred, as the official labels are
-                _set_font(par.add_run(xml_safe(line)), size=10.5)
+                _add_run(par, xml_safe(line), size=10.5)
     first, last = table.header_rows
     for r in range(first, last + 1):   # repeat the indicator header on every page
         tr_pr = t.rows[r]._tr.get_or_add_trPr()
@@ -455,26 +504,52 @@ class PdfError(PerftablesError):
     """LibreOffice could not convert a document (a Chinese message)."""
 
 
+PDF_BATCH = 40   # documents one LibreOffice converts at a time (a command line stays short, on Windows too)
+
+
 def to_pdf(path: Path) -> Path | None:
     """Convert with a headless LibreOffice when it is installed; None otherwise."""
-    soffice = find_soffice()
-    if not soffice:
+    if not find_soffice():
         return None
-    with tempfile.TemporaryDirectory(prefix="perftables-lo-") as profile:
-        work = Path(profile) / "in"
-        work.mkdir()
-        src = work / ("document" + path.suffix)    # LibreOffice may not take non-ASCII paths
-        shutil.copyfile(path, src)
-        try:
-            run_soffice(soffice, Path(profile), ["--convert-to", "pdf", "--outdir", str(work), str(src)])
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise PdfError(f"LibreOffice 转换 PDF 失败（{type(exc).__name__}）：{path.name}") from None
-        if not (work / "document.pdf").is_file():
-            raise PdfError(f"LibreOffice 没有生成 PDF：{path.name}")
-        out = path.with_suffix(".pdf")
-        with atomic_path(out) as tmp:
-            shutil.copyfile(work / "document.pdf", tmp)
-    return out
+    done, failed = to_pdfs([path])
+    if failed:
+        raise failed[0]
+    return done[0]
+
+
+def to_pdfs(paths: list[Path]) -> tuple[list[Path], list[PdfError]]:
+    """Every document converted to PDF beside it, one LibreOffice for up to PDF_BATCH of them (starting it
+    is most of the time a document takes): the PDFs written, and a PdfError for each that was not."""
+    soffice = find_soffice()
+    if not soffice or not paths:
+        return [], []
+    done, failed = [], []
+    for k in range(0, len(paths), PDF_BATCH):
+        chunk = paths[k:k + PDF_BATCH]
+        with tempfile.TemporaryDirectory(prefix="perftables-lo-") as profile:
+            work = Path(profile) / "in"
+            work.mkdir()
+            sources = []
+            for i, path in enumerate(chunk):   # LibreOffice may not take non-ASCII paths
+                src = work / f"document{i:03d}{path.suffix}"
+                shutil.copyfile(path, src)
+                sources.append(src)
+            reason = "LibreOffice 没有生成 PDF"
+            try:
+                run_soffice(soffice, Path(profile), ["--convert-to", "pdf", "--outdir", str(work),
+                                                     *map(str, sources)], timeout=120 + 30 * len(chunk))
+            except (OSError, subprocess.SubprocessError) as exc:
+                reason = f"LibreOffice 转换 PDF 失败（{type(exc).__name__}）"
+            for i, path in enumerate(chunk):
+                made = work / f"document{i:03d}.pdf"
+                if not made.is_file():
+                    failed.append(PdfError(f"{reason}：{path.name}"))
+                    continue
+                out = path.with_suffix(".pdf")
+                with atomic_path(out) as tmp:
+                    shutil.copyfile(made, tmp)
+                done.append(out)
+    return done, failed
 
 
 # --------------------------------------------------------------------------- county summary
@@ -610,14 +685,13 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
         if money:   # the amounts' unit, as their headers say it
             _para(doc, f"单位：{money}", size=10.5, align="right")
         weights = [_PRINT_WEIGHT.get(kind, 2) for _, kind in t.columns]
-        d = doc.add_table(rows=1, cols=len(t.columns))
-        d.style = "Table Grid"
-        d.autofit = False
         rows = [[h for h, _ in t.columns]] + [[_cell_text(v, k) for v, (_, k) in zip(r, t.columns)] for r in t.rows]
         if t.total and t.rows:
             rows.append([_cell_text(v, k) for v, (_, k) in zip(t.total_row(), t.columns)])
-        for r, values in enumerate(rows):
-            cells = d.rows[0].cells if r == 0 else d.add_row().cells
+        d = doc.add_table(rows=len(rows), cols=len(t.columns))
+        d.style = "Table Grid"
+        d.autofit = False
+        for r, (values, cells) in enumerate(zip(rows, _cell_grid(d))):
             for j, text in enumerate(values):
                 par = cells[j].paragraphs[0]
                 kind = t.columns[j][1]
@@ -625,7 +699,7 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
                     par.alignment = WD_ALIGN_PARAGRAPH.CENTER
                 elif kind in ("amount", "amount_plain", "int", "pct", "number"):
                     par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                _set_font(par.add_run(xml_safe(text)), size=10.5, bold=r == 0 or (t.total and r == len(rows) - 1 and bool(t.rows)))
+                _add_run(par, xml_safe(text), size=10.5, bold=r == 0 or (t.total and r == len(rows) - 1 and bool(t.rows)))
         fixed_widths(d, [170 * w / sum(weights) for w in weights])
         tr_pr = d.rows[0]._tr.get_or_add_trPr()   # the header on every page
         el = OxmlElement("w:tblHeader")
@@ -665,18 +739,19 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
                      "docx 和 xlsx 已生成，也可在 WPS/Word 中另存为 PDF")
         pdf = False
     if col.kind in TARGET_KINDS:
+        documents = []
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
             what = "部门整体绩效目标" if col.kind == FormKind.DEPT_TARGET else "部门预算绩效文本"
             stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.stamp.year}年{what}")
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
+            documents.append(docx_path)
             written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]
-            if pdf:
-                try:
-                    written.append(to_pdf(docx_path))
-                except PdfError as exc:
-                    notes.append(str(exc))
             if progress:
                 progress(1)
+        if pdf:   # one LibreOffice for many documents
+            pdfs, failed = to_pdfs(documents)
+            written += pdfs
+            notes += [str(exc) for exc in failed]
     tables = public_tables(col)   # what is published; the coordinator's summary (collect) keeps the rest
     heading = heading or Heading()
     stem = safe_file_name(f"{heading.title}汇总" if heading.title else f"{col.year}年汇总")
