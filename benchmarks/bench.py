@@ -19,8 +19,12 @@ texts) are generated, filled as returns and collected. Timed, in one run:
 
   (c1) collect again with one process: its single-core time; the part of (c) during which only
       the main process works (everything outside the pools of workers) is printed against it;
-  (p) the peer: what a coordinator with Python would otherwise write — pandas.read_excel of every
-      sheet of every return, concatenated, written with to_excel (pandas' default engines).
+  (p) the fair peer: what a coordinator who knows pandas writes today — read_excel(engine="calamine")
+      of every sheet of every return, the indicator grids stacked, one sheet written with xlsxwriter —
+      in a fresh process: its wall and CPU time and peak memory beside collect's;
+  (p') the old peer, pandas' default engines (every sheet whole, to_excel): a second line;
+  (f) publish (documents and workbooks, no PDF) at two sizes, n and 4n units: its time a unit, the
+      same at both when publish is linear.
 
 Printed: workbooks per second, the ratios a/b (serial against serial: perftables' generate in one
 process against the bare replay of the same calls) and c/d, c'/c, the serial share, the peer, and
@@ -58,6 +62,7 @@ from perftables.outputs.summary import build_tables, write_xlsx  # noqa: E402
 WORDS = ["科普", "活动", "培训", "宣传", "学会", "服务", "展品", "场馆", "调研", "竞赛", "青少年", "科技",
          "工作者", "满意度", "完成率", "覆盖率", "基层", "农村", "社区", "学校", "讲座", "义诊", "志愿者"]
 B_SAMPLE = 200
+PUBLISH_SAMPLE = 50   # publish timed on this many units and on four times as many
 STEPS = {"read": "读取与审核", "tables": "汇总表", "xlsx": "汇总工作簿", "csv": "等 CSV", "finish": "待处理与缓存"}
 
 
@@ -256,27 +261,67 @@ def bare_calamine(folder: Path) -> float:
     return time.perf_counter() - t
 
 
-def peer(folder: Path, out: Path) -> float | None:
-    """What a coordinator with Python would write without perftables: pandas.read_excel of every sheet
-    of every return, concatenated, written with to_excel. Seconds (None without pandas/openpyxl)."""
-    try:
-        import pandas as pd
-    except ImportError:
-        return None
-    import warnings
-    t = time.perf_counter()
-    frames = []
-    with warnings.catch_warnings():   # pandas 3 says, for every file, that its default engine will change
-        warnings.filterwarnings("ignore", message=".*default engine.*")
-        for p in sorted(folder.iterdir()):
+PEER = """
+import sys, time, warnings
+from pathlib import Path
+try:
+    import resource
+    peak = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+except ImportError:   # Windows
+    peak = lambda: float("nan")
+import pandas as pd
+folder, out, engine = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+t, cpu = time.perf_counter(), time.process_time()
+frames = []
+with warnings.catch_warnings():   # pandas says, for every file, that its default engine will change
+    warnings.filterwarnings("ignore", message=".*default engine.*")
+    for p in sorted(folder.iterdir()):
+        if engine == "calamine":   # every sheet read, each indicator grid (under its 一级指标 header) kept
+            for name, sheet in pd.read_excel(p, sheet_name=None, header=None, engine="calamine").items():
+                hits = sheet.index[sheet.eq("一级指标").any(axis=1)]
+                if len(hits):
+                    grid = sheet.iloc[hits[0] + 1:].dropna(how="all")
+                    grid.columns = [str(x) for x in sheet.iloc[hits[0]]]
+                    frames.append(grid.assign(文件=p.name, 工作表=name))
+        else:                      # pandas' default engines, every sheet whole
             for name, frame in pd.read_excel(p, sheet_name=None, header=None).items():
                 frames.append(frame.assign(文件=p.name, 工作表=name))
-    pd.concat(frames, ignore_index=True).to_excel(out, index=False)
-    return time.perf_counter() - t
+pd.concat(frames, ignore_index=True).to_excel(out, index=False, engine="xlsxwriter" if engine == "calamine" else None)
+print(time.perf_counter() - t, time.process_time() - cpu, peak())
+"""
+
+
+def peer(folder: Path, out: Path, engine: str = "calamine") -> dict | None:
+    """What a coordinator with Python would write without perftables, in a fresh process (its peak memory is
+    its own): engine "calamine" — the fair one, as pandas recommends today: read_excel(engine="calamine") of
+    every sheet of every return, the indicator grids stacked, one sheet written with xlsxwriter; "default" —
+    pandas' default engines, every sheet whole. Seconds, CPU seconds, peak MB (None without pandas)."""
+    import importlib.util
+    import subprocess
+    if importlib.util.find_spec("pandas") is None:
+        return None
+    done = subprocess.run([sys.executable, "-c", PEER, str(folder), str(out), engine], check=True,
+                          capture_output=True, text=True)
+    seconds, cpu, peak_mb = map(float, done.stdout.split()[-3:])
+    return {"seconds": seconds, "cpu": cpu, "peak_mb": peak_mb}
+
+
+def publish_per_unit(folder: Path, out: Path, n: int, workers: int) -> float:
+    """publish (documents and workbooks, no PDF) of the first n returns: seconds a unit."""
+    from perftables.cycle.collect import collect
+    from perftables.outputs.publish import publish
+    part = out / f"in{n}"
+    part.mkdir(parents=True)
+    for f in sorted(folder.iterdir())[:n]:
+        os.link(f, part / f.name)
+    col = collect([part], workers=workers)
+    t = time.perf_counter()
+    publish(col, out / f"out{n}", pdf=False)
+    return (time.perf_counter() - t) / n
 
 
 CHILD = """
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 try:
     import resource
@@ -286,10 +331,11 @@ except ImportError:   # Windows
 from perftables.cycle import collect
 from perftables.api.pipeline import run_collect
 inbox, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-t = time.perf_counter()
+t, times = time.perf_counter(), os.times()
 run = run_collect([inbox], out / "汇总.xlsx", export_dir=out / "csv", workers=workers)
-seconds = time.perf_counter() - t
-print(json.dumps({"seconds": seconds, "steps": run.seconds, "reused": run.reused,
+seconds, after = time.perf_counter() - t, os.times()
+cpu = sum(after[:4]) - sum(times[:4])   # user and system, of this process and of its workers
+print(json.dumps({"seconds": seconds, "cpu": cpu, "steps": run.seconds, "reused": run.reused,
                   "serial": seconds - collect.PARALLEL_SECONDS[0] if workers > 1 else seconds,
                   "accepted": len(run.collection.accepted),
                   "indicators": sum(f.n_indicators for f in run.collection.accepted),
@@ -315,6 +361,9 @@ def main():
     ap.add_argument("--workers", type=int, default=None, help="processes (default: every core)")
     ap.add_argument("--json", type=Path, default=None, help="also write the results here")
     ap.add_argument("--no-peer", action="store_true", help="leave out the pandas peer (slow at large N)")
+    ap.add_argument("--fair-only", action="store_true", help="only the calamine peer (pandas' default engines "
+                    "take minutes at N = 1,000)")
+    ap.add_argument("--no-publish", action="store_true", help="leave out publish at two sizes")
     ap.add_argument("--repeat", type=int, default=3, help="(c) and (d) taken this many times in turns, the "
                     "fastest of each kept (default 3)")
     ap.add_argument("--web", action="store_true", help="instead: the web console's loopback load test "
@@ -364,8 +413,14 @@ def main():
         out["d"] = min(floors)
         out["c1"] = collect_in_child(tmp / "returns", tmp / "one", 1)["seconds"]
         out["indicators"] = c["indicators"]
+        out["c_cpu"] = c["cpu"]
         if not args.no_peer:
             out["peer"] = peer(tmp / "returns", tmp / "peer.xlsx")
+            if not args.fair_only:
+                out["peer_default"] = peer(tmp / "returns", tmp / "peer-default.xlsx", "default")
+        if not args.no_publish:   # at two sizes, n and 4n: the time a unit stays the same when publish is linear
+            small = max(1, min(n // 4, PUBLISH_SAMPLE))
+            out["publish"] = {k: publish_per_unit(tmp / "returns", tmp / "pub", k, workers) for k in (small, 4 * small)}
         with fewer_gc_passes():   # (e) on a sample of the returns, collected here
             part = tmp / "sample"
             part.mkdir()
@@ -402,8 +457,17 @@ def report(o: dict):
     print(f"(c1) collect 单进程             {rate(o['c1'])}   其中只有主进程在干活的部分：(c) 里的 {o['c_serial']:.2f} 秒，"
           f"占单进程时间的 {o['c_serial'] / o['c1']:.1%}")
     if o.get("peer"):
-        print(f"(p) pandas：read_excel 每张表 + concat + to_excel {rate(o['peer'])}   perftables collect 快 "
-              f"{o['peer'] / o['c']:.1f} 倍")
+        p = o["peer"]
+        print(f"(p) 对手（calamine）：read_excel(engine=\"calamine\") 每张表，叠起指标表，xlsxwriter 写一张表 {rate(p['seconds'])}")
+        print(f"    peer(calamine) = {p['seconds'] / o['c']:.1f}×（墙钟）、{p['cpu'] / o['c_cpu']:.1f}×（CPU：对手 "
+              f"{p['cpu']:.1f} 秒，collect {o['c_cpu']:.1f} 秒）；峰值内存：对手 {p['peak_mb']:.0f} MB，collect 主进程 "
+              f"{o['peak_main_mb']:.0f} MB、最大子进程 {o['peak_worker_mb']:.0f} MB")
+    if o.get("peer_default"):
+        p = o["peer_default"]
+        print(f"(p') 对手（pandas 默认引擎）：read_excel 每张表 + concat + to_excel {rate(p['seconds'])}   "
+              f"peer(default) = {p['seconds'] / o['c']:.1f}×，峰值内存 {p['peak_mb']:.0f} MB")
+    for k, per in (o.get("publish") or {}).items():
+        print(f"(f) publish N={k}: {per * 1000:.0f} ms/unit（文档与工作簿，不含 PDF）")
     print(f"a/b = {o['a_serial_per_unit'] / o['b_per_unit']:.2f}（都是单进程；对去掉公式改写的 xlsxwriter："
           f"{o['a_serial_per_unit'] / o['b_cached_per_unit']:.2f}）   "
           f"c/d = {o['c'] / o['d']:.2f}   c/(d+e) = {o['c'] / (o['d'] + o['e']):.2f}   c'/c = {o['c_again'] / o['c']:.1%}")

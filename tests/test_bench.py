@@ -44,6 +44,9 @@ def test_the_benchmark_runs(tmp_path):
     assert result["units"] == 4 and result["c_again"] < result["c"]
     assert len(result["c_runs"]) == len(result["d_runs"]) == 2 and result["c"] == min(result["c_runs"])
     assert "a/b = " in run.stdout and "c/d = " in run.stdout and "峰值内存" in run.stdout
+    assert "peer(calamine) = " in run.stdout and "peer(default) = " in run.stdout, run.stdout
+    assert result["peer"]["peak_mb"] > 0 and result["c_cpu"] > 0
+    assert "publish N=1: " in run.stdout and "publish N=4: " in run.stdout and set(result["publish"]) == {"1", "4"}
 
 
 @pytest.mark.slow
