@@ -107,9 +107,18 @@ def test_optional_parts_say_what_to_install(tmp_path, monkeypatch):
         frames(build_tables(col))
     monkeypatch.setattr(builtins, "__import__", real_import)
     monkeypatch.setattr(publish_module, "charts_available", lambda: False)
+    monkeypatch.setattr(publish_module, "chart_png", lambda *a: None)   # matplotlib not there
     notes: list = []
-    publish_module.publish(col, tmp_path / "公开", pdf=False, notes=notes)
-    assert any("perftables[charts]" in n for n in notes), notes
+    written = publish_module.publish(col, tmp_path / "公开", pdf=False, notes=notes)
+    assert any("表格条形图" in n and "perftables[charts]" in n for n in notes), notes
+    # the chart is there all the same, drawn as a table: a unit a row, the longest bar the largest budget
+    county = next(p for p in written if p.suffix == ".docx" and "汇总" in p.name)
+    bars = next(t for t in publish_module.read_docx_tables(county) if any("█" in c for r in t for c in r))
+    budgets = {r[0]: (len(r[1]), float(r[2])) for r in bars}
+    assert len(budgets) == len(col.accepted)
+    longest = max(budgets.values())
+    assert longest[0] == publish_module.BAR_BLOCKS and longest[1] == max(b for _, b in budgets.values())
+    assert all(n >= 1 for n, b in budgets.values() if b > 0)      # the smallest budget still shows a bar
 
 
 def test_a_path_windows_cannot_hold_is_a_message_before_anything_is_written(tmp_path, monkeypatch):

@@ -587,6 +587,31 @@ def chart_png(categories: list[str], values: list[float], title: str, path: Path
     return path
 
 
+BAR_BLOCKS = 24   # the longest bar of a chart drawn as a table, in full blocks (10.5 pt each: 89 mm)
+
+
+def bar_table(doc, categories: list[str], values: list[float], title: str) -> None:
+    """A bar chart drawn without a plotting library, as Word, WPS and LibreOffice all print it: its title, then
+    a row a category — the name, a bar of blocks (to an eighth) as long as its share of the largest value, the
+    value."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import RGBColor
+    from docx.text.run import Run
+    _para(doc, title, size=10.5, bold=True, align="center")
+    top = max((v for v in values if v > 0), default=0.0)
+    t = doc.add_table(rows=len(categories), cols=3)
+    for cat, value, cells in zip(categories, values, _cell_grid(t)):
+        _add_run(cells[0].paragraphs[0], xml_safe(cat), size=9)
+        eighths = max(round(8 * BAR_BLOCKS * value / top), 1) if top and value > 0 else 0   # a small value shows
+        bar = cells[1].paragraphs[0]
+        _add_run(bar, "█" * (eighths // 8) + ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")[eighths % 8], size=10.5)
+        Run(bar._p.r_lst[-1], bar).font.color.rgb = RGBColor(0x44, 0x72, 0xC4)
+        number = cells[2].paragraphs[0]
+        number.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        _add_run(number, format_number(round(value, 2)), size=9)
+    fixed_widths(t, [48, 94, 28])
+
+
 # what a table for 预算公开 never shows: the review, the files, the people
 PRIVATE_COLUMNS = {"单位编码", "工作表", "项目编码", "错误数", "警告数", "文件", "保存时间", "状态", "联系人", "联系电话", "邮箱",
                    "SHA-256", "行号", "定量指标占比"}
@@ -708,11 +733,13 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
         if t.chart and t.rows:
             _, cat, val, title = t.chart
             val = val if isinstance(val, int) else val[0]
-            png = chart_png([str(r[cat]) for r in t.rows], [float(r[val] or 0) for r in t.rows], title,
-                            path.with_name(f"{path.stem}_{t.name}.png"))
+            categories, values = [str(r[cat]) for r in t.rows], [float(r[val] or 0) for r in t.rows]
+            png = chart_png(categories, values, title, path.with_name(f"{path.stem}_{t.name}.png"))
             if png:
                 doc.add_picture(str(png), width=Mm(160))
                 png.unlink()
+            else:   # without matplotlib: the same chart drawn with the document's own means
+                bar_table(doc, categories, values, title)
     save_document(doc, path)
     return path
 
@@ -757,7 +784,8 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     stem = safe_file_name(f"{heading.title}汇总" if heading.title else f"{col.year}年汇总")
     written.append(county_document(col, tables, outdir / f"{stem}.docx", heading))
     if any(t.chart and t.rows for t in tables) and not charts_available():
-        notes.append("全县汇总（docx）中没有图表：画图需要 matplotlib。安装后重新运行即可：pip install \"perftables[charts]\"")
+        notes.append("全县汇总（docx）中的图表画成了表格条形图（没有 matplotlib）；要图片式的图表，安装后重新运行："
+                     "pip install \"perftables[charts]\"")
     write_xlsx(tables, outdir / f"{stem}.xlsx", title=stem, heading=heading)
     written.append(outdir / f"{stem}.xlsx")
     return written
