@@ -126,8 +126,7 @@ def test_a_path_windows_cannot_hold_is_a_message_before_anything_is_written(tmp_
     folder): the command says so, naming the file, and writes nothing in its place."""
     from perftables.core import files
     from conftest import run
-    monkeypatch.setattr(files.sys, "platform", "win32")
-    monkeypatch.setattr(files, "_long_paths_enabled", lambda: False)
+    monkeypatch.setattr(files, "_short_paths", lambda: True)     # a Windows PC without long paths
     deep = tmp_path.joinpath(*[f"第{i}层很深的文件夹名字很长很长很长很长很长很长很长很长很长" for i in range(7)])
     target = deep / "汇总.xlsx"
     assert len(str(target)) > 260
@@ -136,6 +135,36 @@ def test_a_path_windows_cannot_hold_is_a_message_before_anything_is_written(tmp_
     assert not target.exists()
     r = run("collect", EXAMPLES / "returns", "-o", target, "--no-cache")
     assert r.exit_code == 2 and "路径太长" in r.output and "汇总.xlsx" in r.output and "Traceback" not in r.output
-    monkeypatch.setattr(files, "_long_paths_enabled", lambda: True)   # long paths on: nothing to say
+    monkeypatch.setattr(files, "_short_paths", lambda: False)   # long paths on: nothing to say
     files.write_bytes(target, b"x")
     assert target.read_bytes() == b"x"
+
+
+def test_names_we_choose_are_shortened_to_fit_a_windows_path(tmp_path, monkeypatch):
+    """Where perftables chooses a file's name (templates, self-evaluations, feedback, mail drafts, published
+    documents), a deep folder on a Windows PC without long paths gets a shorter name — its end replaced by a short
+    hash of the whole, so two units stay two files — rather than a failure; the file and its temporary twin fit
+    260 characters. A folder too deep for any name is still said (the test above)."""
+    from conftest import run
+    from perftables.core import files
+    monkeypatch.setattr(files, "_short_paths", lambda: True)     # a Windows PC without long paths
+    deep = tmp_path / "很深的文件夹"
+    while len(str(deep)) < files.WINDOWS_MAX_PATH - 60:   # 60 characters left: the usual names do not fit
+        deep = deep / "很深的文件夹"
+    deep.mkdir(parents=True)
+    r = run("generate", EXAMPLES / "roster.csv", "-o", deep / "模板", "--year", "2025")
+    assert r.exit_code == 0, r.output
+    names = sorted(p.name for p in (deep / "模板").iterdir())
+    books = [n for n in names if n.endswith(".xlsx")]
+    assert len(books) == len(set(books)) == 5 and all("~" in n for n in books), names
+    r = run("collect", EXAMPLES / "returns", "-o", deep / "汇总.xlsx", "--no-cache", "--feedback", deep / "退改",
+            "--deadline", "2025-02-10")
+    assert r.exit_code == 0, r.output
+    r2 = run("publish", EXAMPLES / "returns", "-o", deep / "公开", "--no-pdf", "--force")
+    assert r2.exit_code == 0, r2.output
+    written = [p for p in deep.rglob("*") if p.is_file()]
+    assert any(p.parent.name == "退改" for p in written) and any(p.parent.name == "公开" for p in written)
+    longest = max(len(str(files._temp_for(p))) for p in written)
+    assert longest <= files.WINDOWS_MAX_PATH, longest
+    assert run("generate", EXAMPLES / "roster.csv", "-o", deep / "样板", "--year", "2025").exit_code == 0
+    assert sorted(p.name for p in (deep / "样板").iterdir()) == names     # the same names each time

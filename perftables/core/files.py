@@ -83,15 +83,38 @@ def _long_paths_enabled() -> bool:
         return False
 
 
+def _short_paths() -> bool:
+    """Whether paths here stop at 260 characters (Windows without long paths)."""
+    return sys.platform == "win32" and not _long_paths_enabled()
+
+
 def check_path_length(path: Path, shown: Path | None = None) -> None:
     """On Windows without long paths, a path over 260 characters cannot be written: say so, naming the file the
     user will look for, before anything is written (elsewhere: nothing to check)."""
-    if sys.platform != "win32" or _long_paths_enabled():
+    if not _short_paths():
         return
     full = str(Path(os.path.abspath(path)))
     if len(full) > WINDOWS_MAX_PATH:
         raise OutputError(f"路径太长（{len(full)} 个字符，Windows 通常限 260 个）：“{shown or path}”。"
                           f"请把输出文件夹放在浅一些的位置（如 D:\\绩效），或缩短文件夹的名字")
+
+
+def fit_name(folder, name: str) -> str:
+    """A file name we choose, shortened (its end replaced by a short hash of the whole, its extension kept) so
+    that the file and its temporary twin fit Windows' 260 characters in `folder` when this PC has no long
+    paths; elsewhere, or when it fits, as it is. A folder so deep that no sensible name fits is left to
+    check_path_length, which says so."""
+    if not _short_paths():
+        return name
+    room = WINDOWS_MAX_PATH - len(str(Path(os.path.abspath(folder)))) - 1 - len(_temp_for(Path(name)).name) + len(name)
+    if len(name) <= room:
+        return name
+    suffix = Path(name).suffix
+    tag = "~" + hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    keep = room - len(suffix) - len(tag)
+    if keep < 8:
+        return name
+    return name[: len(name) - len(suffix)][:keep].rstrip() + tag + suffix
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import xlsxwriter.worksheet
 
 from ..model.stamp import Stamp
 from ..core.kinds import FormKind, Severity
-from ..core.files import OutputError, safe_file_name, unguard, write_bytes, write_csv
+from ..core.files import OutputError, fit_name, safe_file_name, unguard, write_bytes, write_csv
 from ..core.cells import col_letters
 from ..forms.form import Form, load_form, span
 from ..model.roster import ROSTER_MONEY, Roster, Unit
@@ -743,8 +743,10 @@ def form_for_unit(unit: Unit, default_form: str | None, taxonomy: str | None = N
     return form.with_taxonomy(unit.taxonomy or taxonomy)
 
 
-def file_name_for(form: Form, unit: Unit, year: int) -> str:
-    return safe_file_name(form.meta["file_name"].format(unit_code=unit.code, unit_name=unit.name, year=year))
+def file_name_for(form: Form, unit: Unit, year: int, folder=None) -> str:
+    """The unit's workbook's name (the form's file_name); in `folder`, short enough for its path (fit_name)."""
+    name = safe_file_name(form.meta["file_name"].format(unit_code=unit.code, unit_name=unit.name, year=year))
+    return fit_name(folder, name) if folder is not None else name
 
 
 def refuse_existing(paths, overwrite: bool = False) -> None:
@@ -786,7 +788,7 @@ def is_filled(path: Path) -> bool:
 
 def write_unit(unit: Unit, outdir: Path, opts: Options, form_id: str | None, taxonomy: str | None) -> Path:
     form = form_for_unit(unit, form_id, taxonomy)
-    path = outdir / file_name_for(form, unit, opts.year)
+    path = outdir / file_name_for(form, unit, opts.year, outdir)
     write_bytes(path, workbook_bytes(form, unit, opts))
     return path
 
@@ -811,7 +813,7 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
         chosen = [u for u in roster.units if u.code in set(units)]
     for unit in chosen:   # an unknown form fails here, before any work is handed out
         form_for_unit(unit, form_id, taxonomy)
-    targets = [outdir / file_name_for(form_for_unit(u, form_id, taxonomy), u, opts.year) for u in chosen]
+    targets = [outdir / file_name_for(form_for_unit(u, form_id, taxonomy), u, opts.year, outdir) for u in chosen]
     if len(set(targets)) < len(targets):
         dup = next(t for t in targets if targets.count(t) > 1)
         raise OutputError(f"名单中有两个单位会生成同名文件“{dup.name}”（单位编码和名称相同？），请检查名单")

@@ -93,7 +93,7 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
     form = load_form(form_id)
     outdir = Path(outdir)
     units = [(rec, unit_for_selfeval(rec.result, form, execution or {})) for rec in targets]
-    refuse_existing([outdir / file_name_for(form, unit, opts.year) for _, unit in units], overwrite)
+    refuse_existing([outdir / file_name_for(form, unit, opts.year, outdir) for _, unit in units], overwrite)
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
     for rec, unit in units:
@@ -104,7 +104,7 @@ def generate_selfeval(targets, outdir, opts: Options, form_id: str = DEFAULT_FOR
         o = Options(**{**opts.__dict__, "links": links})
         fill = fills(unit, form) if callable(fills) else (fills or {}).get(unit.code)
         data = workbook_bytes(form, unit, o, fill)
-        path = outdir / file_name_for(form, unit, opts.year)
+        path = outdir / file_name_for(form, unit, opts.year, outdir)
         write_bytes(path, data)
         written.append((unit, path))
     return written

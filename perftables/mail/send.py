@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..model.stamp import Stamp
 from ..core.errors import PerftablesError, WorldError
-from ..core.files import safe_cell, safe_file_name, unguard, write_bytes
+from ..core.files import fit_name, safe_cell, safe_file_name, unguard, write_bytes
 from ..model.roster import parse_emails, Roster
 from ..core.resources import CONTROL_RE
 from ..cycle.generate import LISTING
@@ -238,7 +238,7 @@ def _answers(ledger, code: str, name: str) -> tuple[str, str]:
 
 def _review_text(folder: Path, code: str, name: str) -> str:
     """The 审核意见 collect --feedback wrote beside a unit's feedback workbook ('' when there is none)."""
-    path = folder / safe_file_name(f"{code}_{name}_审核意见.txt")
+    path = folder / fit_name(folder, safe_file_name(f"{code}_{name}_审核意见.txt"))
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
@@ -301,7 +301,8 @@ def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for m in messages:
-        path = folder / safe_file_name(f"{m.unit_code}_{m.unit_name}{'_催报' if m.kind == '催报' else ''}.eml")
+        name = safe_file_name(f"{m.unit_code}_{m.unit_name}{'_催报' if m.kind == '催报' else ''}.eml")
+        path = folder / fit_name(folder, name)
         msg = m.message(sender, sender_name)
         msg["X-Unsent"] = "1"   # Outlook and Foxmail open it as a draft to send, not as a received mail
         write_bytes(path, bytes(msg))

@@ -14,7 +14,7 @@ from ..model.stamp import Stamp
 from ..core.kinds import FormKind
 from ..cycle.collect import ACCEPTED_FINDINGS, Collection, FileRecord
 from ..io.extract import ERROR, UnitReturn
-from ..core.files import safe_file_name, write_bytes, write_text
+from ..core.files import fit_name, safe_file_name, write_bytes, write_text
 from ..cycle.generate import Options, file_name_for, workbook_bytes
 from ..model.roster import Project, Unit
 from ..core.value import value_cells
@@ -158,9 +158,11 @@ def write_feedback(col: Collection, outdir, deadline: str = "", password: str | 
                        extra_projects=len(st.spares), deadline=deadline, contact=contact, links=st.links, key=key)
         place_marks(ret)
         data = workbook_bytes(ret.form, unit, opts, fill_from_return(ret), marks=ret.findings)
-        name = file_name_for(ret.form, unit, opts.year).replace(".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx")
+        name = fit_name(outdir, file_name_for(ret.form, unit, opts.year).replace(
+            ".xlsx", f"（审核意见第{max(opts.issue - 1, 1)}轮）.xlsx"))
         path = outdir / name
         write_bytes(path, data)
-        write_text(outdir / safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt"), review_text(rec, deadline))
+        write_text(outdir / fit_name(outdir, safe_file_name(f"{unit.code}_{unit.name}_审核意见.txt")),
+                   review_text(rec, deadline))
         written.append(path)
     return written

@@ -21,7 +21,7 @@ from ..core.errors import PerftablesError
 from ..core.kinds import FormKind, SELFEVAL_KINDS, TARGET_KINDS
 from ..cycle.collect import Collection
 from ..io.extract import ProjectReturn, UnitReturn
-from ..core.files import atomic_path, find_soffice, safe_file_name, write_bytes
+from ..core.files import atomic_path, find_soffice, fit_name, safe_file_name, write_bytes
 from ..forms.form import Form, record_key, span
 from ..forms.layout import context
 from ..core.office import run_soffice
@@ -769,7 +769,7 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
         documents = []
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
             what = "部门整体绩效目标" if col.kind == FormKind.DEPT_TARGET else "部门预算绩效文本"
-            stem = safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.stamp.year}年{what}")
+            stem = fit_name(outdir, safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.stamp.year}年{what}") + ".docx")[:-5]
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
             documents.append(docx_path)
             written += [docx_path, unit_workbook(ret, outdir / f"{stem}.xlsx")]
