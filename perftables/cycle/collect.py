@@ -32,7 +32,7 @@ from ..model.roster import Roster
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
 from ..core.errors import PerftablesError, describe_exception
 from ..core.text import shown_name
-from ..core.files import safe_file_name, TEMP_PREFIX, write_bytes, write_csv
+from ..core.files import fit_name, safe_file_name, TEMP_PREFIX, write_bytes, write_csv
 from ..io.keys import load_key
 
 ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = Fate.ACCEPTED, Fate.ACCEPTED_FINDINGS, Fate.SUPERSEDED, Fate.REJECTED
@@ -615,7 +615,7 @@ def quarantine(col: Collection, folder) -> Path | None:
                 copy_name = ""
                 data = _bytes_of(f, archives)
                 if data is not None:
-                    copy_name = f"{i:03d}_" + safe_file_name(Path(f.display.replace("!", "_")).name)
+                    copy_name = fit_name(staging, f"{i:03d}_" + safe_file_name(Path(f.display.replace("!", "_")).name))
                     write_bytes(staging / copy_name, data)
                 rows.append([i, copy_name, f.display, f.sha256, f.reason])
             write_csv(staging / HELD_LIST, rows)
