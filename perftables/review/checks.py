@@ -8,7 +8,8 @@ import re
 from ..model.rules import rule_named
 from ..io.extract import ERROR, WARNING, Finding, ProjectReturn
 from ..forms.form import Form, norm_label, record_key
-from ..core.value import FULLWIDTH_DIGITS, MONEY_UNITS, chinese_numeral, convert_money, format_number, parse_amount, unit_key
+from ..core.value import (FULLWIDTH_DIGITS, MONEY_UNITS, QUAL_OPTION, chinese_numeral, clean, convert_money,
+                          format_number, parse_amount, unit_key)
 
 _FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
@@ -287,8 +288,14 @@ class _IndicatorReview:
         """The value by its kind: filled, a target rather than a question, its unit and size, or words."""
         v, params = ind.value, self.params
         text = v.raw
+        typed = ind.typed
+        sign, unit = clean(typed.get("op")), clean(typed.get("unit"))
         if v.kind == "empty":
             add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
+        elif "num" in ind.cells and not clean(typed.get("num")) and (sign not in ("", QUAL_OPTION) or unit):
+            # 符号 and 单位 chosen, the number left out: “≥场” is no target (not words to be quantified)
+            add("num", "指标值为占位符", ERROR, f"{where}数值未填写（已填{'符号“' + sign + '”' if sign else ''}"
+                f"{'、' if sign and unit else ''}{'单位“' + unit + '”' if unit else ''}）")
         elif v.kind == "placeholder" or norm_label(text) in self.placeholders:
             add("num", "指标值为占位符", ERROR, f"{where}指标值“{text}”是占位符，不是目标值")
         elif v.kind == "question":
