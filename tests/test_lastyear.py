@@ -125,3 +125,22 @@ def test_from_nothing_usable_is_a_message(tmp_path, this_year):
     (tmp_path / "空").mkdir()
     r = run("generate", this_year, "-o", tmp_path / "o", "--year", 2026, "--from", tmp_path / "空")
     assert r.exit_code == 2 and "没有找到往年的绩效目标表" in r.output and not (tmp_path / "o").exists()
+
+
+def test_last_years_returns_attach_to_the_projects_that_go_on(this_year):
+    """outputs.lastyear as a library: a unit's latest accepted return of an earlier year, matched to this year's
+    projects by code, else by name; a new project stays blank, a dropped one is counted."""
+    from perftables.cycle.generate import form_for_unit
+    from perftables.outputs.lastyear import attach, last_year_returns
+    last = last_year_returns([EXAMPLES / "returns"], 2026)
+    assert set(last) == {"306001", "307001", "405002", "731002"}
+    roster = read_roster(this_year)
+    carried = attach(roster, last, lambda unit: form_for_unit(unit, None))
+    fengning = roster.unit("307001")
+    by_name = {p.name: p for p in fengning.projects}
+    assert by_name["科学技术普及经费"].extra["indicators"]           # its code changed: matched by name
+    assert "indicators" not in by_name["青少年科技创新大赛"].extra      # new: blank, for the unit to fill
+    assert carried.carried >= 1 and carried.new >= 1 and carried.dropped >= 1
+    from perftables.outputs.lastyear import LastYearError
+    with pytest.raises(LastYearError, match="没有找到往年"):              # nothing of a year before 2025
+        last_year_returns([EXAMPLES / "returns"], 2025)
