@@ -1,6 +1,5 @@
 """review.checks: the project target table's rules, run on a return as extract read it — each rule fires on the
 cell that breaks it and stays quiet on the same table filled as it should be."""
-import io
 
 import pytest
 
