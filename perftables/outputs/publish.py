@@ -193,12 +193,19 @@ def official_table(form: Form, ret: UnitReturn, pr: ProjectReturn) -> PrintedTab
     return PrintedTable(title=title, lines=lines, rows=rows + block, header_rows=(header, header + depth - 1))
 
 
+def _dept_computed(pr: ProjectReturn) -> dict[str, str]:
+    """The department table's 占比 cells, recomputed from its amounts."""
+    from ..review.dept import shares
+    return {k: ("" if v is None else f"{v:.2%}") for k, v in shares(pr).items()}
+
+
+# what each kind's printed table shows of its formula cells, recomputed (never the file's cached results)
+KIND_COMPUTED = {FormKind.DEPT_TARGET: _dept_computed}
+
+
 def _computed(form: Form, pr: ProjectReturn) -> dict[str, str]:
-    """Formula cells the printed table shows, recomputed (never the file's cached results)."""
-    if form.kind == FormKind.DEPT_TARGET:
-        from ..review.dept import shares
-        return {k: ("" if v is None else f"{v:.2%}") for k, v in shares(pr).items()}
-    return {}
+    computed = KIND_COMPUTED.get(form.kind)
+    return computed(pr) if computed else {}
 
 
 # --------------------------------------------------------------------------- docx
@@ -396,23 +403,29 @@ def read_docx_tables(path) -> list[list[list[str]]]:
     return out
 
 
-def unit_document(ret: UnitReturn, path: Path) -> Path:
-    form, year = ret.form, ret.stamp.year
-    doc = _new_document()
-    for _ in range(6):
-        doc.add_paragraph()
-    _para(doc, ret.unit_name, size=22, bold=True, align="center")
-    if form.kind == FormKind.DEPT_TARGET:   # the department table is the whole document
-        _para(doc, f"{year}年部门整体绩效目标", size=22, bold=True, align="center")
-        doc.add_page_break()
-        for pr in ret.projects:
-            table = official_table(form, ret, pr)
-            _para(doc, table.title, size=16, bold=True, align="center")
-            for left, right in table.lines:
-                _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
-            add_table(doc, table, form.ncols, form.meta["columns"])
-        save_document(doc, path)
-        return path
+def _printed_tables(doc, ret: UnitReturn, title_size: int, centred: bool, gap: bool) -> None:
+    """Each project's (or the department's) official table as printed: its title, its lines, the table."""
+    form = ret.form
+    for pr in ret.projects:
+        table = official_table(form, ret, pr)
+        _para(doc, table.title, size=title_size, bold=True, align="center" if centred else None)
+        for left, right in table.lines:
+            _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
+        add_table(doc, table, form.ncols, form.meta["columns"])
+        if gap:
+            doc.add_paragraph()
+
+
+def _dept_document(doc, ret: UnitReturn, year) -> None:
+    """The department table is the whole document."""
+    _para(doc, f"{year}年部门整体绩效目标", size=22, bold=True, align="center")
+    doc.add_page_break()
+    _printed_tables(doc, ret, 16, centred=True, gap=False)
+
+
+def _project_document(doc, ret: UnitReturn, year) -> None:
+    """部门预算绩效文本: a contents page, the unit's own texts (第一部分), every project's table (第二部分)."""
+    form = ret.form
     _para(doc, f"{year}年部门预算绩效文本", size=22, bold=True, align="center")
     doc.add_page_break()
     _para(doc, "目  录", size=16, bold=True, align="center")
@@ -431,13 +444,20 @@ def unit_document(ret: UnitReturn, path: Path) -> Path:
     doc.add_page_break()
     _para(doc, "第二部分", size=16, bold=True, align="center")
     _para(doc, "预算项目绩效目标", size=16, bold=True, align="center")
-    for pr in ret.projects:
-        table = official_table(form, ret, pr)
-        _para(doc, table.title, size=14, bold=True)
-        for left, right in table.lines:
-            _para(doc, f"{left}\t\t{right}" if right else left, size=10.5)
-        add_table(doc, table, form.ncols, form.meta["columns"])
+    _printed_tables(doc, ret, 14, centred=False, gap=True)
+
+
+# each target kind's published document: what it is called, and how it is laid out after the unit's name
+KIND_DOCUMENTS = {FormKind.PROJECT_TARGET: ("部门预算绩效文本", _project_document),
+                  FormKind.DEPT_TARGET: ("部门整体绩效目标", _dept_document)}
+
+
+def unit_document(ret: UnitReturn, path: Path) -> Path:
+    doc = _new_document()
+    for _ in range(6):
         doc.add_paragraph()
+    _para(doc, ret.unit_name, size=22, bold=True, align="center")
+    KIND_DOCUMENTS[ret.form.kind][1](doc, ret, ret.stamp.year)
     save_document(doc, path)
     return path
 
@@ -622,41 +642,49 @@ def public_tables(col: Collection) -> list:
     """What the county publishes (预算公开): per unit its projects, amounts and indicators; per project its
     budget and goal; the indicators by 一级 and 二级, a 一级 counted once whatever a form calls it (效益指标
     and 唐山's 效果指标 are one). Nothing of the review, the files or the people."""
+    return KIND_PUBLIC.get(col.kind, _public_from_summary)(col)
+
+
+def _target_public_tables(col: Collection) -> list:
+    """Targets: 单位汇总, 项目汇总 and 指标结构, made from the returns."""
+    returns = sorted(col.returns, key=lambda r: r.unit_code)
+    money = summary_money([r.form for r in returns]) if returns else DEFAULT_MONEY
+    units = Table("单位汇总", [("单位名称", "text"), ("项目数", "int"), (f"预算数（{money}）", "amount"), ("指标数", "int")],
+                  total=True, chart=("bar", 0, 2, f"各单位预算数（{money}）"))
+    projects = Table("项目汇总", [("单位名称", "text"), ("项目名称", "text"), (f"预算数（{money}）", "amount"),
+                                 ("绩效目标", "long")], total=True)
+    counts: dict[tuple, int] = {}
+    names: dict[str, list[str]] = {}
+    order: dict[tuple, tuple] = {}
+    for ret in returns:
+        tax = ret.form.taxonomy
+        for i, l1 in enumerate(tax.level1):
+            if l1.name not in names.setdefault(l1.block, []):
+                names[l1.block].append(l1.name)
+            for j, l2 in enumerate(l1.level2):
+                order.setdefault((l1.block, l2.name), (i, j))
+        n = sum(len(p.indicators) for p in ret.projects)
+        budgets = [convert_money(p.budget, ret.form.money, money) for p in ret.projects]
+        units.rows.append([ret.unit_name, len(ret.projects), round(sum(b or 0 for b in budgets), 2), n])
+        for p, budget in zip(ret.projects, budgets):
+            projects.rows.append([ret.unit_name, p.name, budget, p.goal])
+            for ind in p.indicators:
+                l1 = tax.find_level1(ind.level1)
+                l2 = tax.find_level2(l1, ind.level2) if l1 is not None and ind.level2 else None
+                if l1 is not None and l2 is None and len(l1.level2) == 1:
+                    l2 = l1.level2[0]
+                key = (l1.block if l1 else ind.level1, l2.name if l2 else ind.level2)
+                counts[key] = counts.get(key, 0) + 1
+    structure = Table("指标结构", [("一级指标", "text"), ("二级指标", "text"), ("指标数", "int")], total=True)
+    for key in sorted(counts, key=lambda k: (order.get(k, (99, 99)), k)):
+        block, l2 = key
+        structure.rows.append(["／".join(names.get(block, [block])), l2, counts[key]])
+    return [units, projects, structure]
+
+
+def _public_from_summary(col: Collection) -> list:
+    """Self-evaluations and department tables: the summary's public tables, less what is not public."""
     out = []
-    if col.kind == FormKind.PROJECT_TARGET:
-        returns = sorted(col.returns, key=lambda r: r.unit_code)
-        money = summary_money([r.form for r in returns]) if returns else DEFAULT_MONEY
-        units = Table("单位汇总", [("单位名称", "text"), ("项目数", "int"), (f"预算数（{money}）", "amount"), ("指标数", "int")],
-                      total=True, chart=("bar", 0, 2, f"各单位预算数（{money}）"))
-        projects = Table("项目汇总", [("单位名称", "text"), ("项目名称", "text"), (f"预算数（{money}）", "amount"),
-                                     ("绩效目标", "long")], total=True)
-        counts: dict[tuple, int] = {}
-        names: dict[str, list[str]] = {}
-        order: dict[tuple, tuple] = {}
-        for ret in returns:
-            tax = ret.form.taxonomy
-            for i, l1 in enumerate(tax.level1):
-                if l1.name not in names.setdefault(l1.block, []):
-                    names[l1.block].append(l1.name)
-                for j, l2 in enumerate(l1.level2):
-                    order.setdefault((l1.block, l2.name), (i, j))
-            n = sum(len(p.indicators) for p in ret.projects)
-            budgets = [convert_money(p.budget, ret.form.money, money) for p in ret.projects]
-            units.rows.append([ret.unit_name, len(ret.projects), round(sum(b or 0 for b in budgets), 2), n])
-            for p, budget in zip(ret.projects, budgets):
-                projects.rows.append([ret.unit_name, p.name, budget, p.goal])
-                for ind in p.indicators:
-                    l1 = tax.find_level1(ind.level1)
-                    l2 = tax.find_level2(l1, ind.level2) if l1 is not None and ind.level2 else None
-                    if l1 is not None and l2 is None and len(l1.level2) == 1:
-                        l2 = l1.level2[0]
-                    key = (l1.block if l1 else ind.level1, l2.name if l2 else ind.level2)
-                    counts[key] = counts.get(key, 0) + 1
-        structure = Table("指标结构", [("一级指标", "text"), ("二级指标", "text"), ("指标数", "int")], total=True)
-        for key in sorted(counts, key=lambda k: (order.get(k, (99, 99)), k)):
-            block, l2 = key
-            structure.rows.append(["／".join(names.get(block, [block])), l2, counts[key]])
-        return [units, projects, structure]
     for t in build_tables(col):
         if t.name not in PUBLIC_TABLES:
             continue
@@ -671,6 +699,9 @@ def public_tables(col: Collection) -> list:
         out.append(Table(t.name, [t.columns[i] for i in keep], [[r[i] for i in keep] for r in t.rows],
                          total=t.total, chart=chart))
     return out
+
+
+KIND_PUBLIC = {FormKind.PROJECT_TARGET: _target_public_tables}   # any other kind: _public_from_summary
 
 
 # the width a column of each kind gets in print, relative (a long text takes what is left)
@@ -768,7 +799,7 @@ def publish(col: Collection, outdir, pdf: bool = True, progress=None, notes: lis
     if col.kind in TARGET_KINDS:
         documents = []
         for ret in sorted(col.returns, key=lambda r: r.unit_code):
-            what = "部门整体绩效目标" if col.kind == FormKind.DEPT_TARGET else "部门预算绩效文本"
+            what = KIND_DOCUMENTS[col.kind][0]
             stem = fit_name(outdir, safe_file_name(f"{ret.unit_code}_{ret.unit_name}_{ret.stamp.year}年{what}") + ".docx")[:-5]
             docx_path = unit_document(ret, outdir / f"{stem}.docx")
             documents.append(docx_path)

@@ -15,7 +15,7 @@ from pathlib import Path
 import xlsxwriter
 
 from .schema import Heading, Sheet
-from ..core.kinds import ACCEPTED_FATES, SELFEVAL_KINDS, Fate, FormKind, Severity
+from ..core.kinds import ACCEPTED_FATES, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
 from ..cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, BLANK, Collection, FileRecord
@@ -99,19 +99,7 @@ def build_tables(col: Collection, workers: int | None = 1, render: dict | None =
     publishing."""
     accepted = sorted(col.accepted, key=lambda r: (r.unit_code, r.display))
     tables = _status_tables(col)
-    if col.kind in SELFEVAL_KINDS or col.kind == FormKind.DEPT_TARGET:
-        findings: dict[int, list] = {}
-
-        def unpacked():
-            for rec in accepted:
-                ret = rec.result
-                findings[id(rec)] = ret.findings
-                yield ret
-
-        tables += (_selfeval_tables if col.kind in SELFEVAL_KINDS else _dept_tables)(col, unpacked())
-        tables.append(_issues_table(col, findings))
-    else:
-        tables += _target_tables(col, accepted, workers, render)
+    tables += KIND_TABLES.get(col.kind, _target_tables)(col, accepted, workers, render)
     notes = _notes_table(col)
     if notes.rows:   # right after 审核问题
         tables.insert(next(i for i, t in enumerate(tables) if t.name == Sheet.FINDINGS) + 1, notes)
@@ -533,6 +521,20 @@ def _year_rank(key: str) -> int:
     return next((i for i, (suffix, _) in enumerate(YEARS) if suffix and key.endswith(suffix)), 0)
 
 
+def _from_returns(make: Callable) -> Callable:
+    """A kind whose tables are made from its returns, each unpacked once (in the main process), then 审核问题."""
+    def tables(col: Collection, accepted: list, workers=None, render=None) -> list[Table]:
+        findings: dict[int, list] = {}
+
+        def unpacked():
+            for rec in accepted:
+                ret = rec.result
+                findings[id(rec)] = ret.findings
+                yield ret
+        return [*make(col, unpacked()), _issues_table(col, findings)]
+    return tables
+
+
 def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
     """部门资金 (every amount field, with the shares and growth its roles allow), 部门指标 (every indicator of
     every indicator grid, with every column of the form), 部门指标结构, 部门项目, 部门目标 (every text field)."""
@@ -728,6 +730,12 @@ def grade_names(forms: list) -> list[str]:
         for floor, name in Rules.from_form(form.scoring if form else {}).grades:
             names.setdefault(name, floor)
     return sorted(names, key=lambda n: -names[n])
+
+
+# each kind's own tables, after 报送情况 and before 说明: (col, accepted records, workers, render) → tables
+KIND_TABLES = {FormKind.DEPT_TARGET: _from_returns(_dept_tables),
+               FormKind.PROJECT_SELFEVAL: _from_returns(_selfeval_tables),
+               FormKind.DEPT_SELFEVAL: _from_returns(_selfeval_tables)}   # project targets: _target_tables
 
 
 SE_GRID_SHOWN = {"level1", "level2", "name", "target", "op", "num", "unit", "value"}   # in their own columns
