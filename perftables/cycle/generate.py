@@ -63,13 +63,12 @@ def grid_rows_for(form: Form, opts: Options, rows: list) -> int:
     return max(opts.indicator_rows or 0, seeded + form.grid_blank_rows, len(rows) + 2)
 
 
-def sheet_names(form: Form, unit: Unit, opts: Options) -> tuple[list[str], list[str]]:
-    if form.kind == FormKind.DEPT_TARGET:   # one sheet: the department itself
-        return [form.meta["sheet_name"]], []
+def project_sheets(form: Form, unit: Unit, opts: Options) -> tuple[list[dict], list[str]]:
+    """A sheet a roster project (its record), and the spare sheets for projects the roster does not have."""
     extra = form.meta.get("extra_projects", 0) if opts.extra_projects is None else opts.extra_projects
-    projects = [form.meta["sheet_name"].format(seq=i) for i in range(1, len(unit.projects) + 1)]
+    names = [form.meta["sheet_name"].format(seq=i) for i in range(1, len(unit.projects) + 1)]
     spares = [form.meta["spare_sheet_name"].format(seq=i) for i in range(1, extra + 1)]
-    return projects, spares
+    return [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(names, unit.projects), 1)], spares
 
 
 def dept_record(form: Form, unit: Unit) -> dict:
@@ -83,6 +82,15 @@ def dept_record(form: Form, unit: Unit) -> dict:
     if unit.extra.get("history"):
         record["indicators"] = unit.extra["history"]
     return record
+
+
+def dept_sheets(form: Form, unit: Unit, opts: Options) -> tuple[list[dict], list[str]]:
+    """One sheet: the department itself (no spares)."""
+    return [dict(dept_record(form, unit), sheet=form.meta["sheet_name"], seq=1)], []
+
+
+# how each kind's workbook is laid out from the roster: (records, one a sheet; spare sheets)
+KIND_SHEETS = {FormKind.DEPT_TARGET: dept_sheets}   # every other kind: project_sheets
 
 
 def in_form_money(form: Form, record: dict) -> dict:
@@ -100,11 +108,7 @@ def in_form_money(form: Form, record: dict) -> dict:
 
 
 def build_payload(form: Form, unit: Unit, opts: Options) -> dict:
-    projects, spares = sheet_names(form, unit, opts)
-    if form.kind == FormKind.DEPT_TARGET:   # one sheet: the department itself
-        records, spares = [dict(dept_record(form, unit), sheet=projects[0], seq=1)], []
-    else:
-        records = [dict(p.as_dict(), sheet=s, seq=i) for i, (s, p) in enumerate(zip(projects, unit.projects), 1)]
+    records, spares = KIND_SHEETS.get(form.kind, project_sheets)(form, unit, opts)
     records = [in_form_money(form, r) for r in records]
     return Stamp(form.id, form.version, opts.year, unit.code, unit.name, form.kind, form.taxonomy_id,
                  issue=opts.issue, projects=records, spares=spares, links=opts.links or None).payload()
