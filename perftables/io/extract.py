@@ -648,8 +648,8 @@ def payload_from_labels(book: Book, forms: list[Form], roster=None) -> dict | No
     if best is None:
         return None
     form, sheets = best
-    if form.kind == FormKind.DEPT_TARGET:
-        return _dept_payload_from_labels(book, form, sheets[0], roster)
+    if form.kind in KIND_LABEL_PAYLOADS:   # a kind with a layout of its own (the department: one sheet)
+        return KIND_LABEL_PAYLOADS[form.kind](book, form, sheets[0], roster)
     projects, unit_code, unit_name = [], "", ""
     for seq, name in enumerate(sheets, 1):
         rows = book.sheets[name]
@@ -701,3 +701,7 @@ def _dept_payload_from_labels(book: Book, form: Form, sheet: str, roster) -> dic
     return Stamp(form.id, form.version, years[0] if years else None, unit.code, unit.name, form.kind,
                  form.taxonomy_id, issue=0, projects=[{"sheet": sheet, "seq": 1, "code": unit.code, "name": unit.name}],
                  stampless=True).payload()
+
+
+# how a stamp-less workbook of a kind with a layout of its own is identified (others: a sheet a project)
+KIND_LABEL_PAYLOADS = {FormKind.DEPT_TARGET: _dept_payload_from_labels}

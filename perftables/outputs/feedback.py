@@ -20,25 +20,37 @@ from ..model.roster import Project, Unit
 from ..core.value import value_cells
 
 
-def unit_from_payload(payload: dict) -> Unit:
-    st = Stamp.of(payload)
-    if st.kind == FormKind.DEPT_TARGET:   # the department record: its figures, project list, history
-        record = dict(st.projects[0])
-        rows = record.pop("tables", {}).get("projects", [])
-        history = record.pop("indicators", None)
-        extra = {k: v for k, v in record.items() if k not in ("code", "name", "sheet", "seq")}
-        unit = Unit(code=st.unit_code, name=st.unit_name, extra={"dept": extra}, projects=[
-            Project(code=f"{st.unit_code}-{i}", name=r.get("name", ""), budget=r.get("budget"),
-                    use=r.get("use", ""), extra={"category": r.get("category"), "total_budget": r.get("total_budget")})
-            for i, r in enumerate(rows, 1)])
-        if history:
-            unit.extra["history"] = history
-        return unit
+def _dept_unit(st: Stamp) -> Unit:
+    """The department record: its figures, project list, history."""
+    record = dict(st.projects[0])
+    rows = record.pop("tables", {}).get("projects", [])
+    history = record.pop("indicators", None)
+    extra = {k: v for k, v in record.items() if k not in ("code", "name", "sheet", "seq")}
+    unit = Unit(code=st.unit_code, name=st.unit_name, extra={"dept": extra}, projects=[
+        Project(code=f"{st.unit_code}-{i}", name=r.get("name", ""), budget=r.get("budget"),
+                use=r.get("use", ""), extra={"category": r.get("category"), "total_budget": r.get("total_budget")})
+        for i, r in enumerate(rows, 1)])
+    if history:
+        unit.extra["history"] = history
+    return unit
+
+
+def _project_unit(st: Stamp) -> Unit:
+    """A project a sheet, each with what its record carried."""
     own = {"code", "name", "budget", "fiscal", "other", "use", "sheet", "seq"}
     return Unit(code=st.unit_code, name=st.unit_name, projects=[
         Project(code=p["code"], name=p["name"], budget=p.get("budget"), fiscal=p.get("fiscal"),
                 other=p.get("other"), use=p.get("use", ""), extra={k: v for k, v in p.items() if k not in own})
         for p in st.projects])
+
+
+KIND_UNITS = {FormKind.DEPT_TARGET: _dept_unit}   # every other kind: _project_unit
+
+
+def unit_from_payload(payload: dict) -> Unit:
+    """The unit as the roster gave it when its workbook was made, from the workbook's stamp."""
+    st = Stamp.of(payload)
+    return KIND_UNITS.get(st.kind, _project_unit)(st)
 
 
 def _indicator_row(ind, keys) -> dict:
