@@ -292,3 +292,25 @@ def test_the_department_self_evaluation_typed_at_calcs_keyboard(hunan_targets, t
         inbox.mkdir()
         (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
         assert_dept_field_for_field(exported(inbox, tmp_path / f"out-{fmt}"))
+
+
+def test_execution_data_in_the_forms_money_or_the_unit_its_column_says(targets, tmp_path):
+    """The execution CSV of a province in 元 is in 元 (the form's unit) unless a column says its own; a typo is
+    said with its row and column, never read as nothing."""
+    from perftables.cycle.selfeval import read_execution
+    from perftables.model.roster import RosterError
+    code = targets[0].result.projects[0].code
+    path = tmp_path / "执行数.csv"
+    path.write_text(f"项目编码,全年预算数,全年执行数（万元）\n{code},120000,11.4\n", encoding="utf-8-sig")
+    with with_templates([FORMS]):
+        execution = read_execution(path, "shanghai-selfeval")
+        assert execution[code] == {"budget_total": 12, "spent_total": 11.4}       # kept in the roster's 万元
+        written = generate_selfeval(targets, tmp_path / "out", Options(year=2025, created=FIXED),
+                                    form_id="shanghai-selfeval", execution=execution)
+    ws = openpyxl.load_workbook(written[0][1])[SHEET]
+    funds = next(r for r in range(1, 20) if ws.cell(r, 2).value == "年度资金总额")
+    assert (ws.cell(funds, 4).value, ws.cell(funds, 5).value) == (120000, 114000)   # printed in 元, locked
+    assert ws.cell(funds, 5).protection.locked
+    path.write_text(f"项目编码,全年预算数,全年执行数\n{code},12万,十一万\n", encoding="utf-8-sig")
+    with with_templates([FORMS]), pytest.raises(RosterError, match="第2行“全年执行数”.*十一万"):
+        read_execution(path, "shanghai-selfeval")

@@ -10,7 +10,7 @@ from ..forms.form import Form, FormError, load_form
 from ..core.value import convert_money, parse_amount
 from ..io.extract import UnitReturn, _text
 from ..io.stamp import fingerprint
-from ..model.roster import ROSTER_MONEY, Project, Unit, read_rows
+from ..model.roster import ROSTER_MONEY, Project, RosterError, Unit, money_header, read_rows
 from ..review.selfeval import approved_rows
 from .generate import Options, file_name_for, workbook_bytes
 from ..core.files import write_bytes
@@ -33,18 +33,28 @@ def execution_columns(form: Form) -> dict[str, str]:
 
 
 def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
-    """Optional execution roster (CSV): 项目编码 → amounts (全年预算数, 全年执行数, their parts), 主管部门, 实施单位."""
-    columns = execution_columns(load_form(form_id))
+    """Optional execution roster (CSV): 项目编码 → amounts (全年预算数, 全年执行数, their parts), 主管部门, 实施单位.
+    Amounts are in the form's money unit unless the column says its own (“全年执行数（万元）”); kept in the
+    roster's 万元, as every roster amount is."""
+    form = load_form(form_id)
+    columns = execution_columns(form)
     table = read_rows(path)
-    header = [_text(h) for h in table[0]] if table else []
-    out = {}
-    for values in table[1:]:
-        row = dict(zip(header, (_text(v) for v in values)))
-        item = {columns[k]: v for k, v in row.items() if k in columns}
-        for key in [k for k in item if k not in ("code", "department", "implementer")]:
-            item[key] = parse_amount(item[key]).value if item[key] else None
-        if item.get("code"):
-            out[item.pop("code")] = {k: v for k, v in item.items() if v not in ("", None)}
+    header = [money_header(_text(h)) for h in table[0]] if table else []
+    out, problems = {}, []
+    for rowno, values in enumerate(table[1:], start=2):
+        row = {name: (unit or form.money, _text(v)) for (name, unit), v in zip(header, values)}
+        item = {columns[k]: (k, *v) for k, v in row.items() if k in columns}
+        for key in list(item):
+            name, unit, text = item[key]
+            amount = parse_amount(text, unit) if key not in ("code", "department", "implementer") and text else None
+            if amount is not None and amount.error:
+                problems.append(f"{Path(path).name} 第{rowno}行“{name}”：{amount.error}")
+            item[key] = text if amount is None else convert_money(amount.value, unit, ROSTER_MONEY)
+        code = item.pop("code", "")
+        if code:
+            out[code] = {k: v for k, v in item.items() if v not in ("", None)}
+    if problems:
+        raise RosterError(problems)
     return out
 
 

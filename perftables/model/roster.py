@@ -40,6 +40,12 @@ REQUIRED = ("unit_code", "unit_name")
 # another unit gets them converted when its workbook is made
 ROSTER_MONEY = DEFAULT_MONEY
 _MONEY_HEADER = re.compile(r"^(.*?)\s*[（(](" + "|".join(MONEY_UNITS) + r")[）)]\s*$")
+
+
+def money_header(header: str) -> tuple[str, str | None]:
+    """A column's name and the money unit its header says (“全年执行数（元）” → 全年执行数, 元; None: none said)."""
+    m = _MONEY_HEADER.match(header)
+    return (m.group(1).strip(), m.group(2)) if m else (header.strip(), None)
 AMOUNT_TOLERANCE = 0.005
 
 
