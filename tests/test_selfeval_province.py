@@ -314,3 +314,6 @@ def test_execution_data_in_the_forms_money_or_the_unit_its_column_says(targets, 
     path.write_text(f"项目编码,全年预算数,全年执行数\n{code},12万,十一万\n", encoding="utf-8-sig")
     with with_templates([FORMS]), pytest.raises(RosterError, match="第2行“全年执行数”.*十一万"):
         read_execution(path, "shanghai-selfeval")
+    path.write_text(f"项目编码,项目名称,全年预算数,全年执行书\n{code},科普,120000,114000\n", encoding="utf-8-sig")
+    with with_templates([FORMS]), pytest.raises(RosterError, match="不认识的列 “全年执行书”.*可用的列"):
+        read_execution(path, "shanghai-selfeval")

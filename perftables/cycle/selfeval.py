@@ -10,7 +10,7 @@ from ..forms.form import Form, FormError, load_form
 from ..core.value import convert_money, parse_amount
 from ..io.extract import UnitReturn, _text
 from ..io.stamp import fingerprint
-from ..model.roster import ROSTER_MONEY, Project, RosterError, Unit, money_header, read_rows
+from ..model.roster import COLUMNS, ROSTER_MONEY, Project, RosterError, Unit, money_header, read_rows
 from ..review.selfeval import approved_rows
 from .generate import Options, file_name_for, workbook_bytes
 from ..core.files import write_bytes
@@ -40,6 +40,11 @@ def read_execution(path, form_id: str = DEFAULT_FORM) -> dict[str, dict]:
     columns = execution_columns(form)
     table = read_rows(path)
     header = [money_header(_text(h)) for h in table[0]] if table else []
+    names = {a.lower() for k in ("unit_name", "project_name") for a in COLUMNS[k]}   # for people, not read
+    unknown = [name for name, _ in header if name and name not in columns and name.lower() not in names]
+    if unknown:   # a column named otherwise than the form's words would be read as nothing
+        raise RosterError([f"{Path(path).name}：不认识的列 " + "、".join(f"“{h}”" for h in unknown) +
+                           "（可用的列：" + "、".join(columns) + "）"])
     out, problems = {}, []
     for rowno, values in enumerate(table[1:], start=2):
         row = {name: (unit or form.money, _text(v)) for (name, unit), v in zip(header, values)}
