@@ -1,10 +1,8 @@
 import csv
 
 import pytest
-from click.testing import CliRunner
 
 from conftest import EXAMPLES, make_workbook, run as conftest_run
-from perftables.cli.main import cli
 
 
 def run(*args):
@@ -36,13 +34,13 @@ def test_generate_and_collect(tmp_path):
 def test_roster_errors_are_messages(tmp_path):
     bad = tmp_path / "r.csv"
     bad.write_text("单位编码,单位名称,项目编码,项目名称,预算数\n1,甲,P1,x,abc\n", encoding="utf-8")
-    r = CliRunner().invoke(cli, ["generate", str(bad), "-o", str(tmp_path / "o"), "--year", "2025"])
+    r = run("generate", str(bad), "-o", str(tmp_path / "o"), "--year", "2025")
     assert r.exit_code == 2 and "第2行“预算数”列：“abc”不是数字" in r.output
 
 
 def test_output_never_overwrites_an_input(tmp_path, small_unit):
     (tmp_path / "a.xlsx").write_bytes(make_workbook(small_unit))
-    r = CliRunner().invoke(cli, ["collect", str(tmp_path), "-o", str(tmp_path / "a.xlsx")])
+    r = run("collect", str(tmp_path), "-o", str(tmp_path / "a.xlsx"))
     assert r.exit_code == 2 and "覆盖" in r.output
 
 
@@ -148,8 +146,8 @@ def test_department_cycle_from_the_command_line(tmp_path):
     assert [p.name for p in (tmp_path / "自评").iterdir()] == ["704001_鄂州市科学技术协会_2024年部门整体支出绩效自评表.xlsx"]
     bad = tmp_path / "bad.csv"
     bad.write_text("单位编码,财政拨款,经费\n704001,abc,1\n", encoding="utf-8")
-    r = CliRunner().invoke(cli, ["generate", str(dept / "名单.csv"), "-o", str(tmp_path / "x"), "--year", "2025",
-                                 "--department", str(bad)])
+    r = run("generate", str(dept / "名单.csv"), "-o", str(tmp_path / "x"), "--year", "2025",
+            "--department", str(bad))
     assert r.exit_code == 2 and "不认识的列 “经费”" in r.output
 
 
@@ -159,7 +157,7 @@ def test_publishing_a_department_summary_says_to_use_the_inbox(tmp_path):
     r = run("collect", str(dept / "returns"), "-o", str(tmp_path / "部门汇总.xlsx"), "--export", str(tmp_path / "csv"))
     assert r.exit_code == 0, r.output
     for source in (tmp_path / "部门汇总.xlsx", tmp_path / "csv"):
-        r = CliRunner().invoke(cli, ["publish", str(source), "-o", str(tmp_path / "pub"), "--no-pdf"])
+        r = run("publish", str(source), "-o", str(tmp_path / "pub"), "--no-pdf")
         assert r.exit_code == 2 and "请从收回的文件（收件箱）发布" in r.output
     r = run("publish", str(dept / "returns"), "-o", str(tmp_path / "pub"), "--no-pdf")
     assert r.exit_code == 2 and "没有通过审核，未发布" in r.output and "704001" in r.output   # the gate

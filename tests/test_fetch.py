@@ -11,11 +11,9 @@ import os
 import urllib.parse
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, run
 from imapserver import PASSWORD
-from perftables.cli.main import cli
 from perftables.mail.fetch import (DONE, SAME, SAVED, TOO_BIG, imap_utf7, imap_utf7_decode,
                               log_path_for, parse_mail, safe_name)
 
@@ -99,8 +97,8 @@ def image_part() -> str:
 
 def run_fetch(imap_server, user, out, *extra, password=PASSWORD):
     env = {"PERFTABLES_IMAP_PASSWORD": password, "SSL_CERT_FILE": str(imap_server.cert)}
-    return CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
-                                    "-o", str(out), "--roster", str(ROSTER), *map(str, extra)], env=env)
+    return run("fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
+               "-o", str(out), "--roster", str(ROSTER), *map(str, extra), env=env)
 
 
 def log_rows(out):
@@ -200,7 +198,7 @@ def test_fetch_saves_every_return_once_and_leaves_the_mailbox_as_it_was(imap_ser
     assert "新邮件 1 封，保存附件 0 个，内容重复未再保存 1 个" in r.output       # same bytes as an earlier file
     assert sorted(p.name for p in out.iterdir()) == sorted(saved)
     # and collect reads the folder
-    r = CliRunner().invoke(cli, ["collect", str(out), "-o", str(tmp_path / "汇总" / "汇总.xlsx"), "--roster", str(ROSTER)])
+    r = run("collect", str(out), "-o", str(tmp_path / "汇总" / "汇总.xlsx"), "--roster", str(ROSTER))
     assert r.exit_code == 0, r.output
     assert "已采用" in r.output
 
@@ -250,12 +248,12 @@ def test_wrong_password_and_untrusted_certificate_are_messages(imap_server, user
     r = run_fetch(imap_server, user, tmp_path / "in", password="wrong")
     assert r.exit_code == 1 and "登录失败" in r.output and "授权码" in r.output
     env = {"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(EXAMPLES / "roster.csv")}
-    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
-                                 "-o", str(tmp_path / "in")], env={**env, "SSL_CERT_FILE": "/nonexistent"})
+    r = run("fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
+            "-o", str(tmp_path / "in"), env={**env, "SSL_CERT_FILE": "/nonexistent"})
     assert r.exit_code == 1 and "证书无法验证" in r.output, r.output
-    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.plain_port), "--security",
-                                 "starttls", "--user", user, "-o", str(tmp_path / "in")],
-                           env={"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(imap_server.cert)})
+    r = run("fetch", "--imap", "127.0.0.1", "--port", str(imap_server.plain_port), "--security",
+            "starttls", "--user", user, "-o", str(tmp_path / "in"),
+            env={"PERFTABLES_IMAP_PASSWORD": PASSWORD, "SSL_CERT_FILE": str(imap_server.cert)})
     assert r.exit_code == 0, r.output
     assert "Traceback" not in r.output
 
@@ -265,9 +263,9 @@ def test_password_prompt_and_a_mail_too_big_to_download(imap_server, user, tmp_p
     imap_server.deliver(user, mail("bdhkx@example.cn", "巨大", [rfc2231_part("大.zip", b"PK\x03\x04" + os.urandom(3 << 20))],
                               "<huge@x>"))
     out = tmp_path / "in"
-    r = CliRunner().invoke(cli, ["fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
-                                 "-o", str(out), "--max-size", "1", "--roster", str(ROSTER)], input=PASSWORD + "\n",
-                           env={"SSL_CERT_FILE": str(imap_server.cert), "PERFTABLES_IMAP_PASSWORD": None})
+    r = run("fetch", "--imap", "127.0.0.1", "--port", str(imap_server.ssl_port), "--user", user,
+            "-o", str(out), "--max-size", "1", "--roster", str(ROSTER), input=PASSWORD + "\n",
+            env={"SSL_CERT_FILE": str(imap_server.cert), "PERFTABLES_IMAP_PASSWORD": None})
     assert r.exit_code == 0, r.output
     assert PASSWORD not in r.output and "IMAP 密码" in r.output
     assert "（整封邮件）" in r.output and "未下载" in r.output

@@ -4,11 +4,9 @@ import json
 from xml.sax.saxutils import escape
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES, make_workbook, patch_zip
+from conftest import EXAMPLES, make_workbook, patch_zip, run
 from perftables.io import keys
-from perftables.cli.main import cli
 from perftables.cycle.collect import ACCEPTED, REJECTED, collect
 from perftables.io.book import read_book
 from perftables.model.roster import Project, Roster, Unit
@@ -94,7 +92,7 @@ def test_without_a_key_returns_are_read_and_the_user_is_told(tmp_path, two_units
     rec = collected(tmp_path, data, two_units)
     assert rec.fate.startswith(ACCEPTED) and not rec.verified
     assert any(f.rule == "标识签名" and "没有签名密钥" in f.message for f in rec.result.findings)
-    r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx")])
+    r = run("collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"))
     assert r.exit_code == 0 and "本机没有签名密钥" in r.output
 
 
@@ -118,8 +116,8 @@ def test_stamp_fields_of_the_wrong_shape_are_invalid(tmp_path, two_units, mutate
     data = restamp(filled(two_units.units[0]), mutate, key)       # even correctly signed
     rec = collected(tmp_path, data, two_units)
     assert rec.fate == REJECTED and rec.reason.startswith("标识无效") and words in rec.reason, rec.reason
-    r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"),
-                                 "--feedback", str(tmp_path / "退改")])
+    r = run("collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"),
+            "--feedback", str(tmp_path / "退改"))
     assert r.exit_code == 0 and "Traceback" not in r.output
 
 
@@ -142,8 +140,8 @@ def test_feedback_with_the_stamp_sheet_deleted(tmp_path, roster):
             z.writestr(info, body)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "唐山.xlsx").write_bytes(out.getvalue())
-    r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"), "--roster",
-                                 str(EXAMPLES / "roster.csv"), "--feedback", str(tmp_path / "退改")])
+    r = run("collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"), "--roster",
+            str(EXAMPLES / "roster.csv"), "--feedback", str(tmp_path / "退改"))
     assert r.exit_code == 0, r.output
     assert "无标识" in r.output or "未采用" in r.output
 
@@ -170,11 +168,11 @@ def test_a_key_path_that_is_a_folder_or_missing_is_a_message_never_a_new_key(tmp
     roster = ROOT / "examples" / "roster.csv"
     (tmp_path / "密钥夹").mkdir()
     monkeypatch.setenv("PERFTABLES_KEY", str(tmp_path / "密钥夹"))
-    r = CliRunner().invoke(cli, ["generate", str(roster), "-o", str(tmp_path / "o1"), "--year", "2025"])
+    r = run("generate", str(roster), "-o", str(tmp_path / "o1"), "--year", "2025")
     assert r.exit_code == 2 and "是一个文件夹" in r.output and "内部错误" not in r.output, r.output
     missing = tmp_path / "别处" / "签名密钥.key"
     monkeypatch.setenv("PERFTABLES_KEY", str(missing))
-    r = CliRunner().invoke(cli, ["generate", str(roster), "-o", str(tmp_path / "o2"), "--year", "2025"])
+    r = run("generate", str(roster), "-o", str(tmp_path / "o2"), "--year", "2025")
     assert r.exit_code == 2 and "不存在" in r.output and "不会悄悄生成新密钥" in r.output and not missing.exists(), r.output
     assert not (tmp_path / "o2").exists() or not list((tmp_path / "o2").glob("*.xlsx"))
 
@@ -185,7 +183,7 @@ def test_feedback_without_the_key_is_refused_and_mints_none(tmp_path, two_units,
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "配置"))
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "a.xlsx").write_bytes(data)
-    r = CliRunner().invoke(cli, ["collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"),
-                                 "--feedback", str(tmp_path / "退改")])
+    r = run("collect", str(tmp_path / "in"), "-o", str(tmp_path / "s.xlsx"),
+            "--feedback", str(tmp_path / "退改"))
     assert r.exit_code == 2 and "不能生成退改工作簿" in r.output, r.output
     assert not (tmp_path / "配置").exists() and not (tmp_path / "s.xlsx").exists()

@@ -3,11 +3,9 @@ import hashlib
 import time
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import EXAMPLES
+from conftest import EXAMPLES, run
 from hostile import BAD, OK, OLD, ZIP, build
-from perftables.cli.main import cli
 from perftables.cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, REJECTED, SUPERSEDED, UNPACKED, collect
 
 FATES = {OK: (ACCEPTED, ACCEPTED_FINDINGS), BAD: (REJECTED,), OLD: (SUPERSEDED,), ZIP: (UNPACKED,)}
@@ -79,9 +77,9 @@ def test_inputs_unchanged_outputs_deterministic_and_quarantined(corpus, tmp_path
     runs = []
     for i in range(2):
         out = tmp_path / f"run{i}"
-        r = CliRunner().invoke(cli, ["collect", str(inbox), "-o", str(out / "汇总.xlsx"), "--roster",
-                                     str(EXAMPLES / "roster.csv"), "--year", "2025", "--export", str(out / "csv"),
-                                     "--feedback", str(out / "退改")], catch_exceptions=False)
+        r = run("collect", str(inbox), "-o", str(out / "汇总.xlsx"), "--roster",
+                str(EXAMPLES / "roster.csv"), "--year", "2025", "--export", str(out / "csv"),
+                "--feedback", str(out / "退改"), catch_exceptions=False)
         assert r.exit_code == 0, r.output
         runs.append({p.name: p.read_bytes() for p in (out / "csv").iterdir()})
         held = out / "待处理"
