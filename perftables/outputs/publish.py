@@ -24,6 +24,7 @@ from ..io.extract import ProjectReturn, UnitReturn
 from ..core.files import atomic_path, find_soffice, fit_name, safe_file_name, write_bytes
 from ..forms.form import Form, record_key, span
 from ..forms.layout import context
+from ..model.roster import money_header
 from ..core.office import run_soffice
 from ..core.text import xml_safe
 from ..core.value import DEFAULT_MONEY, convert_money, format_number
@@ -736,8 +737,7 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
         _para(doc, remark, size=10.5)
     for t in tables:
         _para(doc, t.name, size=14, bold=True)
-        money = next((m.group(1) for h, kind in t.columns if kind == "amount"
-                      and (m := re.search(r"（(万元|千元|元)）$", h))), None)
+        money = next((unit for h, kind in t.columns if kind == "amount" and (unit := money_header(h)[1])), None)
         if money:   # the amounts' unit, as their headers say it
             _para(doc, f"单位：{money}", size=10.5, align="right")
         weights = [_PRINT_WEIGHT.get(kind, 2) for _, kind in t.columns]

@@ -24,6 +24,7 @@ from ..io.sheetxml import deflate, LINE_HEIGHT, LONG_WIDTH, long_width, MAX_ROW_
 from ..core.value import DEFAULT_MONEY, MONEY_UNITS, convert_money, format_number, money_factor, parse, parse_amount
 from ..core.parallel import default_workers, parallel_iter, usable_workers
 from ..forms.form import load_form
+from ..model.roster import money_header
 from ..model.scoring import grade_of, Rules
 from ..review.dept import YEARS
 
@@ -470,9 +471,6 @@ DEPT_VALUE_KEYS = {"op", "num", "unit", "value"}   # an indicator's value: its o
 DEPT_ROLE_HEADERS = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "hist2": "前年指标值",
                      "hist1": "上年指标值", "basis": "指标值确定依据", "category": "指标分类"}
 ANNUAL_TABLE = "年度绩效指标"   # 部门指标's 表格 for the main grid (inline indicator tables: their anchor)
-_MONEY_TAIL = re.compile(r"\s*[（(](?:万元|千元|元)[）)]\s*$")
-
-
 @dataclass
 class DeptLayout:
     """What a department summary shows, from the forms' own fields and columns (no field known by name
@@ -494,7 +492,7 @@ class DeptLayout:
                     continue   # printed titles and the sheet's formulas are not data
                 title = cell.title or cell.label or key
                 if cell.type == "amount":
-                    out.amounts.setdefault(key, f"{_MONEY_TAIL.sub('', title)}（{money}）")
+                    out.amounts.setdefault(key, f"{money_header(title)[0]}（{money}）")
                 else:
                     out.texts.setdefault(key, (title, "long" if cell.type == "longtext" else "text"))
             grids = [form.main_grid, *(g for g in form.tables.values() if g.spec.get("kind") == "indicators")]
@@ -505,7 +503,7 @@ class DeptLayout:
             if "projects" in form.tables:
                 for col in form.tables["projects"].input_columns:
                     numeric = col.validate == "number"
-                    out.project_cols.setdefault(col.key, (f"{_MONEY_TAIL.sub('', col.label)}（{money}）" if numeric
+                    out.project_cols.setdefault(col.key, (f"{money_header(col.label)[0]}（{money}）" if numeric
                                                           else col.label, "amount" if numeric else "long"))
         # this year's amounts first, then the earlier years' (fields named with the years' suffix, _y1, _y2)
         out.amounts = dict(sorted(out.amounts.items(), key=lambda kv: _year_rank(kv[0])))
@@ -582,7 +580,7 @@ def _dept_table_heads(lay: DeptLayout) -> tuple[Table, Table, Table, Table]:
     funds_cols = [*who, *[(h, "amount") for h in lay.amounts.values()], *derived, ("错误数", "int"), ("警告数", "int")]
     years = [k for k in ("exp_total_y2", "exp_total_y1", "exp_total") if k in lay.amounts]
     chart = ("column", 1, [2 + list(lay.amounts).index(k) for k in years],
-             f"各单位近三年{_MONEY_TAIL.sub('', lay.amounts['exp_total'])}（{lay.money}）") if len(years) == 3 else None
+             f"各单位近三年{money_header(lay.amounts['exp_total'])[0]}（{lay.money}）") if len(years) == 3 else None
     funds = Table(Sheet.DEPT_FUNDS, funds_cols, total=True, chart=chart, unpublished=lay.earlier)
     indicators = Table(Sheet.DEPT_INDICATORS, [*who, ("年度", "int_plain"), ("表格", "text"), ("行号", "int_plain"),
                                                *[(h, "text") for h in lay.indicator_cols.values()],
