@@ -23,6 +23,7 @@ from ..cycle.ledger import FEEDBACK, LEDGER_NAME, Ledger
 from ..cycle.state import versions
 from ..mail.fetch import received
 from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
+from ..outputs.data import SQLITE_NAME, write_kinds, write_parquet, write_sqlite
 
 
 @dataclass
@@ -175,16 +176,13 @@ def _write_outputs(col, output: Path, export_dir, formats, workers, step, headin
     step("xlsx")
     written = [output]
     if csv_out:
-        from ..outputs.data import write_kinds
         write_csv(tables, export_dir)
         written += [Path(export_dir) / f"{t.name}.csv" for t in tables] + [write_kinds(tables, export_dir)]
         step("csv")
     if export_dir and "sqlite" in formats:
-        from ..outputs.data import SQLITE_NAME, write_sqlite
         written.append(write_sqlite(tables, Path(export_dir) / SQLITE_NAME))
         step("sqlite")
     if export_dir and "parquet" in formats:
-        from ..outputs.data import write_parquet
         written += write_parquet(tables, export_dir)
         step("parquet")
     return written, split_notes

@@ -23,15 +23,14 @@ from ..core.version import __version__
 
 from . import zh as clizh
 from ..core.errors import PerftablesError
-from ..core.files import check_writable, describe_os_error, guard_outputs
-from ..forms.form import (FormError, broken_forms, list_forms, list_taxonomies, load_form, load_form_file,
-                          load_taxonomy, with_templates)
+from ..core.files import check_writable, describe_os_error, guard_outputs, write_csv
+from ..forms.form import (FormError, broken_forms, list_forms, list_taxonomies, load_form, load_form_file, load_taxonomy, with_templates)
 from ..model.roster import attach_department, read_department, read_roster
 from ..api.console import upload_links
 from ..api.pipeline import read_collection, run_collect
 from ..cycle.board import publish_blockers
 from ..cycle.cache import cache_path_for
-from ..cycle.collect import BLANK, Collection, walk_inputs
+from ..cycle.collect import BLANK, Collection, collect as run, walk_inputs
 from ..cycle.generate import form_for_unit, generate as generate_templates, Options
 from ..cycle.ledger import Ledger, ledger_path
 from ..cycle.selfeval import generate_selfeval, read_execution
@@ -45,7 +44,9 @@ from ..outputs.summary import returns_from_summary, write_xlsx
 from ..review.dept import attach_history
 from .demo import run_demo
 from .rounds import COMMANDS as ROUND_COMMANDS, DATE, round_aware
-from ..io.keys import require_key
+from ..io.keys import KEY_ENV, key_path, require_key
+from ..outputs.data import _arrow
+from ..forms.schema import json_schema
 
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -182,7 +183,6 @@ def _use_templates(ctx, param, value):
     """--templates DIR (may be given several times): the user's form folders, searched before the packaged
     ones — for this process and the worker processes it starts (through PERFTABLES_TEMPLATES)."""
     if value:
-        from ..forms.form import with_templates
         ctx.with_resource(with_templates(value))
     return value
 
@@ -212,7 +212,6 @@ def forms(check, schema):
     if schema:
         import json
 
-        from ..forms.schema import json_schema
         click.echo(json.dumps(json_schema(), ensure_ascii=False, indent=1))
         return
 
@@ -305,7 +304,6 @@ def generate(roster, outdir, year, form_id, taxonomy, password, extra_projects, 
         click.echo(f"{unit.code} {unit.name}：{len(unit.projects)} 个项目 → {path}")
     click.echo(f"共 {len(written)} 个单位；发送清单：{Path(outdir) / '发送清单.csv'}")
     if carried is not None:
-        from ..core.files import write_csv
         from ..outputs.lastyear import DROPPED, REPORT, REPORT_HEAD
         write_csv(Path(outdir) / REPORT, [REPORT_HEAD], carried.report)
         click.echo(f"从去年开始：沿用 {carried.carried} 个项目（已预填去年的绩效目标和指标，可修改），"
@@ -356,7 +354,6 @@ def selfeval(targets, outdir, year, execution, roster, form_id, password, deadli
     示例：
         perftables selfeval 已批复目标表/ -o 自评下发 --year 2025 --execution 执行数.csv
     """
-    from ..cycle.collect import collect as run
 
     guard({"输出文件夹": outdir}, inputs=targets, reads=[execution, roster])
     require_key("生成自评表")
@@ -422,7 +419,6 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     if formats != ("csv",) and not export_dir:
         raise UserError("--format 需要和 --export 文件夹一起用")
     if "parquet" in formats:
-        from ..outputs.data import _arrow
         _arrow()
     output = Path(output)
     if output.suffix.lower() != ".xlsx":
@@ -451,7 +447,6 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     for note in result.notes:
         click.echo(f"注意：{note}", err=True)
     if any(f.payload and not f.stamp.stampless and not f.verified for f in col.files):
-        from ..io.keys import KEY_ENV, key_path
         click.echo(f"注意：本机没有签名密钥（{key_path()}），无法核验各文件的标识是否伪造。请把生成模板那台电脑上的"
                    f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它", err=True)
     if not any(f.payload or f.format in ("xlsx", "xls", "ods") for f in col.files):

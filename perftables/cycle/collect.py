@@ -28,12 +28,12 @@ from ..io.extract import payload_from_labels
 from ..forms.form import FormError, list_forms, load_form, norm_label
 from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
 from ..review.dispatch import review
-from ..model.roster import Roster
+from ..model.roster import Roster, read_rows
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
 from ..core.errors import PerftablesError, describe_exception
 from ..core.text import shown_name
-from ..core.files import fit_name, safe_file_name, TEMP_PREFIX, write_bytes, write_csv
-from ..io.keys import load_key
+from ..core.files import TEMP_PREFIX, describe_os_error, fit_name, safe_file_name, write_bytes, write_csv
+from ..io.keys import KEY_ENV, key_path, load_key
 
 ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, REJECTED = Fate.ACCEPTED, Fate.ACCEPTED_FINDINGS, Fate.SUPERSEDED, Fate.REJECTED
 BLANK = Fate.BLANK   # our template came back as it was sent: nothing to review, the unit still has to fill it in
@@ -333,7 +333,6 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
             return [rec]
         data = path.read_bytes()
     except OSError as exc:
-        from ..core.files import describe_os_error
         rec.format, rec.reason = "unreadable", describe_os_error(exc, "读取") + "，请检查文件权限或是否被其他程序占用"
         return [rec]
     ingest(rec, data)
@@ -359,7 +358,6 @@ def _extract(rec: FileRecord, book, rows=None) -> None:
         rec.error = f"读取内容时出错（{describe_exception(exc)}），请人工查看"
         return
     if not st.stampless and not rec.verified:
-        from ..io.keys import KEY_ENV, key_path
         result.findings.append(Finding("", "", "标识签名", WARNING,
                                        f"无法核验标识签名：本机没有签名密钥（{key_path()}）。请把生成模板那台电脑上的"
                                        f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它"))
@@ -583,7 +581,6 @@ def held_folder_problem(folder) -> str | None:
     ours = {HELD_LIST}
     listing = folder / HELD_LIST
     if listing.is_file():
-        from ..model.roster import read_rows
         try:
             ours |= {r[1] for r in read_rows(listing)[1:] if len(r) > 1 and r[1]}
         except Exception:

@@ -16,7 +16,7 @@ from ..core.kinds import FormKind, Severity
 from ..core.files import OutputError, fit_name, safe_file_name, unguard, write_bytes, write_csv
 from ..core.cells import col_letters
 from ..forms.form import Form, load_form, span
-from ..model.roster import ROSTER_MONEY, Roster, Unit
+from ..model.roster import ROSTER_MONEY, Roster, Unit, read_rows
 from ..model.scoring import Rules, missing_block_award
 from ..io.stamp import FINDINGS_SHEET, LISTS_SHEET, read_stamp, stamp_rows, STAMP_SHEET
 from ..forms.layout import (LOCKED_KEYS, context, grid_rows, header_context, join_given, locked_value,  # noqa: F401
@@ -832,7 +832,6 @@ def generate(roster: Roster, outdir, opts: Options, form_id: str | None = None,
             for unit, path in written}
     listing = outdir / LISTING
     if units and listing.is_file():   # re-issue: the other units' lines stay as they were
-        from ..model.roster import read_rows
         old = read_rows(listing)
         kept = [[unguard(v) for v in r] for r in old[1:] if r and unguard(r[0]) not in rows]
         rows = {r[0]: r for r in kept} | rows

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..core.dates import EXAMPLES as DATE_EXAMPLES, parse_date
 from ..core.errors import PerftablesError, describe_exception
+from ..forms.form import FormError, load_form, load_taxonomy
 
 SETTINGS_NAME = "设置.toml"
 
@@ -202,7 +203,6 @@ def _check(path: Path, text: str, data: dict) -> dict:
 
 
 def _check_form(path: Path, text: str, values: dict) -> None:
-    from ..forms.form import FormError, load_form, load_taxonomy
     try:
         load_form(values[("round", "form")])
     except FormError as exc:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from ..core.text import has_hidden, xml_safe
 from ..core.errors import PerftablesError, describe_exception
 from ..core.cells import col_letters
+from .biff import cfb_problem, cfb_streams, xls_formulas
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_ROWS, MAX_COLS, MAX_CELLS = 1_048_576, 16_384, 4_000_000   # a sheet's used range, as read into memory
@@ -83,7 +84,6 @@ def sniff(data: bytes) -> str:
         head = data[: 1 << 20]
         if any(m in head for m in ENCRYPTED_MARKERS):
             return "encrypted"
-        from .biff import cfb_streams
         if "WordDocument" in cfb_streams(data):   # .doc, and WPS 文字's .wps (the same format underneath)
             return "doc"
         return "xls"
@@ -409,7 +409,6 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
     elif fmt == "ods":
         _ods_parts(zf, book, extent)
     elif fmt == "xls":
-        from .biff import cfb_problem, xls_formulas
         problem = cfb_problem(data)
         if problem:
             raise ReadError(f"文件已损坏（{problem}），无法读取", "damaged")

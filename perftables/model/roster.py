@@ -16,6 +16,7 @@ from ..core.errors import PerftablesError, describe_exception
 from ..core.resources import CONTROL_RE
 from ..core.text import code_key, has_hidden, unit_code_problem
 from ..core.value import DEFAULT_MONEY, MONEY_UNITS, clean, convert_money, format_number, parse_amount
+from ..core.files import describe_os_error
 
 # canonical key → accepted headers (Chinese first: it is what the user sees in messages)
 COLUMNS = {
@@ -118,7 +119,6 @@ def read_rows(path: Path) -> list[list]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        from ..core.files import describe_os_error
         raise RosterError([describe_os_error(exc, "读取")]) from None
     if data[:2] == b"PK" or data[:4] == b"\xd0\xcf\x11\xe0":
         from python_calamine import CalamineWorkbook

@@ -18,6 +18,7 @@ from .schema import TABLE_IDS
 from ..core.errors import PerftablesError
 from ..core.files import atomic_path, write_text
 from .summary import read_summary_tables, workbook_sheets
+from ..core.value import format_number
 
 KINDS_FILE = "_columns.json"      # beside a CSV export: each table's columns and kinds
 SQLITE_NAME = "汇总.sqlite"
@@ -55,7 +56,6 @@ def _value(value, kind: str):
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
-        from ..core.value import format_number
         return format_number(value)
     return str(value)
 

@@ -30,6 +30,7 @@ from ..core.text import xml_safe
 from ..core.value import DEFAULT_MONEY, convert_money, format_number
 from .schema import Heading
 from .summary import build_tables, summary_money, Table, write_xlsx
+from ..review.dept import shares
 
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -196,7 +197,6 @@ def official_table(form: Form, ret: UnitReturn, pr: ProjectReturn) -> PrintedTab
 
 def _dept_computed(pr: ProjectReturn) -> dict[str, str]:
     """The department table's 占比 cells, recomputed from its amounts."""
-    from ..review.dept import shares
     return {k: ("" if v is None else f"{v:.2%}") for k, v in shares(pr).items()}
 
 

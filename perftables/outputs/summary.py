@@ -20,13 +20,14 @@ from ..core import files
 from ..core.files import atomic_path
 from ..cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, BLANK, Collection, FileRecord
 from ..io.extract import ERROR, Indicator, ProjectReturn, STANDARD_KEYS, UnitReturn, WARNING
-from ..io.sheetxml import deflate, LINE_HEIGHT, LONG_WIDTH, long_width, MAX_ROW_HEIGHT, render, row_lines, Splice
+from ..io.sheetxml import (LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, Splice, deflate, long_width, render, row_lines, splice)
 from ..core.value import DEFAULT_MONEY, MONEY_UNITS, convert_money, format_number, money_factor, parse, parse_amount
 from ..core.parallel import default_workers, parallel_iter, usable_workers
 from ..forms.form import load_form
 from ..model.roster import money_header
 from ..model.scoring import grade_of, Rules
 from ..review.dept import YEARS
+from ..cycle.ledger import APPROVE_COLUMN, Ledger
 
 KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
               "empty": "空"}
@@ -111,7 +112,6 @@ def _status_tables(col: Collection) -> list[Table]:
     tables = []
     by_unit = {f.unit_code: f for f in col.accepted}
     if col.roster is not None:
-        from ..cycle.ledger import APPROVE_COLUMN, Ledger
         ledger = col.ledger
         if ledger is None:   # not kept beside a summary (the Python API): this collection's own
             ledger = Ledger(None)
@@ -913,7 +913,6 @@ def _write_xlsx(tables: list[Table], path, title: str = "", heading: Heading | N
             split.append((table.name, total, names))
     wb.close()
     if spliced:
-        from ..io.sheetxml import splice
         target.seek(0)
         splice(target, path, splices)
     return [f"“{name}”共 {total:,} 行，超过 Excel 每张工作表的行数上限，分在 {len(names)} 张工作表中（见“说明”页）"
