@@ -2,7 +2,7 @@
 without internet (an intranet office PC). Made on a machine that reaches PyPI (or a mirror pip is set up for),
 from a checkout:
 
-    python tools/bundle.py                          # Windows x64, Python 3.11–3.13 → dist/perftables-离线安装包-windows
+    python tools/bundle.py                          # Windows x64, Python 3.11–3.14 → dist/perftables-离线安装包-windows
     python tools/bundle.py --platform native        # this machine's platform and Python (what the tests install)
 
 On the PC without internet, in the unpacked folder (安装说明.txt says the same):
@@ -26,7 +26,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PYTHONS = ("3.11", "3.12", "3.13")           # setup.cfg: python_requires >= 3.11
+PYTHONS = ("3.11", "3.12", "3.13", "3.14")   # setup.cfg: python_requires >= 3.11
 EXTRAS = ("api", "charts")                   # the data API (pandas) and the summary's charts (matplotlib)
 PLATFORMS = {"windows": ["win_amd64"], "native": []}
 README = """perftables 离线安装包（{platform}，Python {pythons}）
