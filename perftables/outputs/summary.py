@@ -471,6 +471,8 @@ DEPT_VALUE_KEYS = {"op", "num", "unit", "value"}   # an indicator's value: its o
 DEPT_ROLE_HEADERS = {"level1": "一级指标", "level2": "二级指标", "name": "三级指标", "hist2": "前年指标值",
                      "hist1": "上年指标值", "basis": "指标值确定依据", "category": "指标分类"}
 ANNUAL_TABLE = "年度绩效指标"   # 部门指标's 表格 for the main grid (inline indicator tables: their anchor)
+
+
 @dataclass
 class DeptLayout:
     """What a department summary shows, from the forms' own fields and columns (no field known by name
