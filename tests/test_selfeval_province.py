@@ -105,6 +105,27 @@ def typed_in_calc(template: Path, keys: list, tmp_path: Path, name: str) -> dict
     return outputs
 
 
+def labelled_row(rows: list, label: str, col: int = 0) -> int:
+    """The 1-based sheet row whose cell in column `col` reads `label`."""
+    return next(i for i, r in enumerate(rows) if len(r) > col and str(r[col] or "").strip() == label) + 1
+
+
+def grid_keys(sheet: str, grid: int, rows: list[dict], columns) -> list[list]:
+    """Keystrokes for the indicator rows under the grid's header row: (key, column letter) of each entry."""
+    return [[sheet, f"{col}{grid + 1 + i}", row[k]] for i, row in enumerate(rows) for k, col in columns if k in row]
+
+
+def each_saved(outputs: dict, tmp_path: Path):
+    """Each format Calc saved: the return as collected with the user folder, and the folder of its exports."""
+    for fmt, path in outputs.items():
+        with with_templates([FORMS]):
+            ret = collect([Path(path)]).returns[0]
+        inbox = tmp_path / f"only-{fmt}"
+        inbox.mkdir()
+        (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
+        yield fmt, ret, exported(inbox, tmp_path / f"out-{fmt}")
+
+
 def test_the_user_form_generates_in_yuan_with_its_own_words(targets, tmp_path):
     path = blank(targets, tmp_path / "blank")
     wb = openpyxl.load_workbook(path)
@@ -132,32 +153,22 @@ def test_every_field_filled_reaches_every_output(targets, tmp_path):
 def test_typed_at_calcs_keyboard_saved_as_xlsx_and_ods_collected_field_for_field(targets, tmp_path):
     template = blank(targets, tmp_path / "blank")
     rows = read_book(template.read_bytes()).sheets[SHEET]
-
-    def row_of(label):
-        return next(i for i, r in enumerate(rows) if r and str(r[0] or "").strip() == label) + 1
-    leader, funds, goal, grid = row_of("项目负责人及电话"), row_of("项目资金（元）"), row_of("年度总体目标"), \
-        row_of("绩效指标")
+    leader, funds, goal, grid = (labelled_row(rows, label) for label in ("项目负责人及电话", "项目资金（元）", "年度总体目标",
+                                                                          "绩效指标"))
     cells = {"leader_phone": f"B{leader}", "budget_total": f"D{funds + 1}", "spent_total": f"E{funds + 1}",
              "budget_fiscal": f"D{funds + 2}", "spent_fiscal": f"E{funds + 2}", "budget_other": f"D{funds + 3}",
              "spent_other": f"E{funds + 3}", "achieved": f"F{goal + 1}"}
     keys = [[SHEET, cells[k], v] for k, v in FIELDS.items()]
-    for i, row in enumerate(ROWS):
-        keys += [[SHEET, f"{col}{grid + 1 + i}", row[k]] for k, col in (("actual", "F"), ("score", "H"),
-                                                                         ("reason", "I")) if k in row]
+    keys += grid_keys(SHEET, grid, ROWS, (("actual", "F"), ("score", "H"), ("reason", "I")))
     outputs = typed_in_calc(template, keys, tmp_path, "丰宁自评")
-    for fmt, path in outputs.items():
-        with with_templates([FORMS]):
-            ret = collect([Path(path)]).returns[0]
+    for fmt, ret, folder in each_saved(outputs, tmp_path):
         ps = ret.scores[SHEET]
         calc = ret.projects[0].figures
         assert (ps.total, ps.grade) == (TOTAL, GRADE), fmt
         assert calc["total"] == TOTAL and calc["grade"] == GRADE, (fmt, calc)   # Calc's own formulas agree
         assert not [f for f in ret.findings if f.sheet == SHEET and f.rule in ("实际完成值不可比", "得分与复核不符",
                                                                                  "得分超出等级区间")], fmt
-        inbox = tmp_path / f"only-{fmt}"
-        inbox.mkdir()
-        (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
-        assert_field_for_field(exported(inbox, tmp_path / f"out-{fmt}"), FIELDS, ROWS)
+        assert_field_for_field(folder, FIELDS, ROWS)
 
 
 def test_words_in_a_numeric_column_are_kept_in_every_export(targets, tmp_path):
@@ -272,26 +283,16 @@ def test_approved_naming_a_field_the_approved_table_lacks_is_said_before_anythin
 def test_the_department_self_evaluation_typed_at_calcs_keyboard(hunan_targets, tmp_path):
     template = dept_blank(hunan_targets, tmp_path / "blank")
     rows = read_book(template.read_bytes()).sheets[DEPT_SHEET]
-
-    def row_of(label, col=0):
-        return next(i for i, r in enumerate(rows) if len(r) > col and str(r[col] or "").strip() == label) + 1
-    funds = {"total": row_of("资金总额", 1), "fiscal": row_of("其中：财政拨款", 1), "other": row_of("其他资金", 1),
-             "basic": row_of("基本支出", 1), "project": row_of("项目支出", 1)}
+    funds = {part: labelled_row(rows, label, 1) for part, label in (
+        ("total", "资金总额"), ("fiscal", "其中：财政拨款"), ("other", "其他资金"), ("basic", "基本支出"), ("project", "项目支出"))}
     cells = {f"{x}_{part}": f"{col}{row}" for part, row in funds.items() for x, col in (("budget", "D"), ("spent", "E"))}
-    cells["achieved"] = f"F{row_of('年度总体目标') + 1}"
-    grid = row_of("年度绩效指标")
+    cells["achieved"] = f"F{labelled_row(rows, '年度总体目标') + 1}"
     keys = [[DEPT_SHEET, cells[k], v] for k, v in DEPT_FIELDS.items()]
-    for i, row in enumerate(DEPT_ROWS):
-        keys += [[DEPT_SHEET, f"{col}{grid + 1 + i}", row[k]] for k, col in (("actual", "F"), ("score", "H")) if k in row]
+    keys += grid_keys(DEPT_SHEET, labelled_row(rows, "年度绩效指标"), DEPT_ROWS, (("actual", "F"), ("score", "H")))
     outputs = typed_in_calc(template, keys, tmp_path, "宁乡部门自评")
-    for fmt, path in outputs.items():
-        with with_templates([FORMS]):
-            ret = collect([Path(path)]).returns[0]
+    for fmt, ret, folder in each_saved(outputs, tmp_path):
         assert ret.projects[0].figures["total"] == ret.scores[DEPT_SHEET].total == 99, fmt   # Calc agrees
-        inbox = tmp_path / f"only-{fmt}"
-        inbox.mkdir()
-        (inbox / Path(path).name).write_bytes(Path(path).read_bytes())
-        assert_dept_field_for_field(exported(inbox, tmp_path / f"out-{fmt}"))
+        assert_dept_field_for_field(folder)
 
 
 def test_execution_data_in_the_forms_money_or_the_unit_its_column_says(targets, tmp_path):
