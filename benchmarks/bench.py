@@ -56,7 +56,7 @@ from perftables.cycle.generate import Options, file_name_for, form_for_unit, gen
 from perftables.model.roster import Project, Roster, Unit  # noqa: E402
 from perftables.cycle.collect import Collection, fewer_gc_passes  # noqa: E402
 from perftables.cycle.generate import LockedWorkbook  # noqa: E402
-from perftables.api.pipeline import run_collect  # noqa: E402
+from perftables.api.pipeline import CollectOptions, run_collect  # noqa: E402
 from perftables.outputs.summary import build_tables, write_xlsx  # noqa: E402
 
 WORDS = ["科普", "活动", "培训", "宣传", "学会", "服务", "展品", "场馆", "调研", "竞赛", "青少年", "科技",
@@ -329,10 +329,10 @@ try:
 except ImportError:   # Windows
     resource, peak = None, lambda who: float("nan")
 from perftables.cycle import collect
-from perftables.api.pipeline import run_collect
+from perftables.api.pipeline import CollectOptions, run_collect
 inbox, out, workers = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 t, times = time.perf_counter(), os.times()
-run = run_collect([inbox], out / "汇总.xlsx", export_dir=out / "csv", workers=workers)
+run = run_collect([inbox], out / "汇总.xlsx", CollectOptions(export_dir=out / "csv", workers=workers))
 seconds, after = time.perf_counter() - t, os.times()
 cpu = sum(after[:4]) - sum(times[:4])   # user and system, of this process and of its workers
 print(json.dumps({"seconds": seconds, "cpu": cpu, "steps": run.seconds, "reused": run.reused,
@@ -426,7 +426,7 @@ def main():
             part.mkdir()
             for f in sorted((tmp / "returns").iterdir())[:B_SAMPLE]:
                 os.link(f, part / f.name)
-            ours_sum, bare_sum = bare_summary(run_collect([part], tmp / "s" / "汇总.xlsx", workers=workers).collection,
+            ours_sum, bare_sum = bare_summary(run_collect([part], tmp / "s" / "汇总.xlsx", CollectOptions(workers=workers)).collection,
                                               min(B_SAMPLE, n))
         out["summary_per_unit"], out["e_per_unit"], out["e"] = ours_sum, bare_sum, bare_sum * n
         out["summary_mb"] = (tmp / "out0" / "汇总.xlsx").stat().st_size / 1e6

@@ -23,7 +23,7 @@ from perftables.api.console import console
 from perftables.cli.demo import EXAMPLES
 from perftables.cycle.generate import Options, fill_from_record, form_for_unit, workbook_bytes
 from perftables.cycle.links import unit_links
-from perftables.cycle.round import Round, init_round
+from perftables.cycle.round import init_round
 from perftables.io import keys
 from perftables.web.app import ADMIN_META
 from perftables.web.security import hash_password

@@ -11,7 +11,7 @@ from conftest import EXAMPLES
 from perftables.cycle import cache as cache_module
 from perftables.cycle.cache import cache_path_for
 from perftables.model.roster import read_roster
-from perftables.api.pipeline import run_collect
+from perftables.api.pipeline import CollectOptions, run_collect
 
 
 @pytest.fixture
@@ -46,9 +46,9 @@ def exports(folder, history=True):
     return out
 
 
-def go(inbox, out, **kw):
-    return run_collect([inbox], out / "汇总.xlsx", roster=read_roster(EXAMPLES / "roster.csv"),
-                       export_dir=out / "csv", workers=1, **kw)
+def go(inbox, out, progress=None, **kw):
+    opts = CollectOptions(roster=read_roster(EXAMPLES / "roster.csv"), export_dir=out / "csv", workers=1, **kw)
+    return run_collect([inbox], out / "汇总.xlsx", opts, progress=progress)
 
 
 def test_unchanged_inbox_reads_nothing_and_writes_nothing(inbox, tmp_path, reads):

@@ -13,7 +13,7 @@ def two_years(tmp_path_factory, roster, seed_tables):
     """2024 and 2025 summaries of the seed units: a project dropped, one renamed, a budget cut, a target lowered."""
     from perftables.cycle.generate import Options, fill_from_record, form_for_unit, workbook_bytes
     from perftables.model.roster import Roster
-    from perftables.api.pipeline import run_collect
+    from perftables.api.pipeline import CollectOptions, run_collect
     out = tmp_path_factory.mktemp("years")
     for year in (2024, 2025):
         units = copy.deepcopy(roster.units)
@@ -38,7 +38,7 @@ def two_years(tmp_path_factory, roster, seed_tables):
             form = form_for_unit(unit, None)
             (inbox / f"{unit.code}.xlsx").write_bytes(workbook_bytes(form, unit, Options(year=year),
                                                                      fill_from_record(form, record)))
-        run_collect([inbox], out / f"{year}.xlsx", roster=Roster(units=units), use_cache=False)
+        run_collect([inbox], out / f"{year}.xlsx", CollectOptions(roster=Roster(units=units), use_cache=False))
     return out
 
 

@@ -18,7 +18,7 @@ from perftables.forms.form import load_form
 from perftables.cycle.generate import Options, workbook_bytes
 from perftables.io.book import read_book
 from perftables.io.stamp import read_stamp
-from perftables.api.pipeline import run_collect
+from perftables.api.pipeline import CollectOptions, run_collect
 from perftables.outputs.summary import build_tables
 from perftables.core.value import clean
 
@@ -149,7 +149,7 @@ def test_arithmetic_rules():
 
 def test_history_fills_and_locks_the_two_earlier_years(tmp_path, droster, seed):
     export = tmp_path / "2024"
-    run_collect([EXAMPLES / "dept" / "returns"], tmp_path / "2024.xlsx", export_dir=export, use_cache=False)
+    run_collect([EXAMPLES / "dept" / "returns"], tmp_path / "2024.xlsx", CollectOptions(export_dir=export, use_cache=False))
     history = read_history([export])
     assert len(history[("704001", 2024)]) == len(seed["annual"])
     assert read_history([EXAMPLES / "dept" / "returns"]) == history        # from the returns themselves: the same

@@ -222,7 +222,7 @@ def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
     inbox.mkdir()
     files = sorted((EXAMPLES / "returns").iterdir())
     (inbox / files[0].name).write_bytes(files[0].read_bytes())
-    summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
+    summary.run_collect([inbox], out / "汇总.xlsx", summary.CollectOptions(roster=read_roster(ROSTER), workers=1))
     before = (out / "进度台账.json").read_bytes()
     (inbox / files[1].name).write_bytes(files[1].read_bytes())
 
@@ -230,10 +230,10 @@ def test_a_run_that_fails_leaves_the_ledger_as_it_was(tmp_path, monkeypatch):
         raise OSError(errno.ENOSPC, "No space left on device")
     monkeypatch.setattr(summary, "write_xlsx", full)
     with pytest.raises(OSError):
-        summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
+        summary.run_collect([inbox], out / "汇总.xlsx", summary.CollectOptions(roster=read_roster(ROSTER), workers=1))
     assert (out / "进度台账.json").read_bytes() == before
     monkeypatch.undo()
-    summary.run_collect([inbox], out / "汇总.xlsx", roster=read_roster(ROSTER), workers=1)
+    summary.run_collect([inbox], out / "汇总.xlsx", summary.CollectOptions(roster=read_roster(ROSTER), workers=1))
     assert len(Ledger.load(out).events) == 2
 
 

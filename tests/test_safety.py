@@ -378,7 +378,7 @@ if __name__ == "__main__":
     from perftables.cycle.generate import Options, generate
     from perftables.model.roster import read_roster
     from perftables.outputs import summary
-    from perftables.api.pipeline import run_collect
+    from perftables.api.pipeline import CollectOptions, run_collect
     import datetime as dt
     summary.SPLICE_ROWS, summary.CHUNK_WORK = 0, 20   # every table made by the workers, in several pieces
     import dataclasses
@@ -389,8 +389,8 @@ if __name__ == "__main__":
                                                             for p in u.projects])
         for i in range(3) for u in roster.units])
     generate(many, out / "下发 模板", Options(year=2025, created=dt.datetime(2025, 1, 1)), workers=workers)
-    run_collect([sys.argv[4]], out / "汇总 输出" / "汇总.xlsx", roster=roster, export_dir=out / "导出 CSV",
-                workers=workers, use_cache=False)
+    run_collect([sys.argv[4]], out / "汇总 输出" / "汇总.xlsx", CollectOptions(roster=roster, export_dir=out / "导出 CSV",
+                workers=workers, use_cache=False))
 """
 
 

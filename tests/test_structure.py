@@ -149,3 +149,43 @@ def test_every_module_has_tests_that_import_it():
     modules = {"perftables." + module_name(p) for p in PACKAGE.rglob("*.py")
                if p.name not in ("__init__.py", "__main__.py")}
     assert sorted(modules - imported) == []
+
+
+def _compares_a_kind(node) -> bool:
+    """`x == FormKind.A`, `x is not FormKind.B` …: a branch on one form kind."""
+    if not isinstance(node, ast.Compare):
+        return False
+    sides = [node.left, *node.comparators]
+    return any(isinstance(s, ast.Attribute) and isinstance(s.value, ast.Name) and s.value.id == "FormKind"
+               for s in sides) and any(isinstance(op, (ast.Eq, ast.NotEq, ast.Is, ast.IsNot)) for op in node.ops)
+
+
+def test_no_branch_compares_a_form_kind():
+    """What a kind can do is asked of the kind (core.kinds: is_department, projects_from_roster …) or of a
+    registry of kinds; no module branches on one kind by name."""
+    found = []
+    for path in PACKAGE.rglob("*.py"):
+        if module_name(path) == "core.kinds":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if _compares_a_kind(node):
+                found.append(f"{module_name(path)}:{node.lineno}")
+    assert found == []
+    assert _compares_a_kind(ast.parse("kind == FormKind.DEPT_TARGET").body[0].value)
+
+
+def test_long_parameter_lists_are_settings_objects():
+    """A function takes at most 11 parameters; more travel as one settings object (api.pipeline.CollectOptions,
+    mail.send.SmtpServer, mail.fetch.Mailbox, mail.send.MailJob). A command's function is exempt: click gives it
+    one parameter an option."""
+    long = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            a = node.args
+            n = len(a.posonlyargs) + len(a.args) + len(a.kwonlyargs)
+            command = any("click" in ast.unparse(d) or "command" in ast.unparse(d) for d in node.decorator_list)
+            if n > 11 and not command:
+                long.append(f"{module_name(path)}.{node.name}: {n}")
+    assert long == []

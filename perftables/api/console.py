@@ -11,7 +11,7 @@ from ..cycle.links import link_url, unit_links
 from ..mail import send as mail_send
 from ..outputs.feedback import needs_feedback, write_feedback
 from ..web.app import Services, create_app
-from .pipeline import run_collect
+from .pipeline import CollectOptions, run_collect
 
 
 def annotated(rnd, path: Path, display: str):
@@ -27,9 +27,10 @@ def annotated(rnd, path: Path, display: str):
 
 def collect_round(rnd) -> str:
     """collect on the round as `perftables collect` runs it inside the round; what it did, in a line."""
-    result = run_collect([rnd.inbox], rnd.summary, roster=rnd.roster(), year=rnd.year, export_dir=rnd.export,
-                         workers=1, due=rnd.settings.deadline, rnd=rnd,
-                         feedback=dict(outdir=rnd.feedback, deadline=rnd.deadline_text, contact=rnd.settings["contact"]))
+    opts = CollectOptions(roster=rnd.roster(), year=rnd.year, export_dir=rnd.export, workers=1,
+                          due=rnd.settings.deadline,
+                          feedback=dict(outdir=rnd.feedback, deadline=rnd.deadline_text, contact=rnd.settings["contact"]))
+    result = run_collect([rnd.inbox], rnd.summary, opts, rnd=rnd)
     col = result.collection
     return (f"已收集：{len(col.files)} 个文件，采用 {len(col.accepted)} 个；汇总"
             + ("未变（收件箱与上次相同）" if result.reused else "已更新"))
@@ -91,8 +92,7 @@ def remind_round(rnd, codes: list[str] | None = None) -> str:
         if password is None and s["mail.security"] != "none":
             return drafts + f"；未发送：启动 perftables serve 前设置环境变量 {mail_send.PASSWORD_ENV}（SMTP 密码）" + unsent
         try:
-            done = job.send(messages, s["mail.smtp"], s["mail.port"] or None, s["mail.security"], password,
-                            user=s["mail.user"] or None, interval=s["mail.interval"], echo=lambda *_: None)
+            done = job.send(messages, mail_send.SmtpServer.of(s, password), echo=lambda *_: None)
         except mail_send.SendError as exc:
             return drafts + f"；{exc}"
         return (drafts + f"；已发送 {done['sent']} 封，此前已发送 {done['skipped']} 封，失败 {done['failed']} 封"

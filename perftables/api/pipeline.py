@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..io.keys import DEMO_ENV, is_example, load_key, require_key
@@ -22,6 +22,7 @@ from ..cycle.cache import cache_path_for, CollectCache, run_signature
 from ..cycle.ledger import FEEDBACK, LEDGER_NAME, Ledger
 from ..cycle.state import versions
 from ..mail.fetch import received
+from ..model.roster import Roster
 from ..outputs.feedback import feedback_issue, needs_feedback, write_feedback
 from ..outputs.data import SQLITE_NAME, write_kinds, write_parquet, write_sqlite
 
@@ -38,26 +39,42 @@ class CollectRun:
     feedback: list[Path] = field(default_factory=list)         # the feedback workbooks written
 
 
-def run_collect(inbox, output, roster=None, year: int | None = None, export_dir=None, workers: int | None = None,
-                progress=None, use_cache: bool = True, formats=("csv",), due: dt.date | None = None,
-                today: dt.date | None = None, feedback: dict | None = None, rnd=None) -> CollectRun:
+@dataclass(frozen=True)
+class CollectOptions:
+    """What a collect run is asked for: the command's options, or the round's settings.
+
+    roster: the units (model.roster.Roster), to identify files without a stamp and list who has not sent; year:
+    the year collected (None: the one all stamped files share); export_dir and formats (csv, sqlite, parquet):
+    the exports; workers: processes reading (None: every core); use_cache: files read before are taken from the
+    cache beside the summary; due: the deadline 逾期天数 counts from (kept in the ledger); today: the day it
+    counts to; feedback: the arguments of feedback.write_feedback (outdir, deadline, contact) — written before
+    the summary, so that 报送情况 shows what went back."""
+    roster: Roster | None = None
+    year: int | None = None
+    export_dir: Path | str | None = None
+    formats: tuple[str, ...] = ("csv",)
+    workers: int | None = None
+    use_cache: bool = True
+    due: dt.date | None = None
+    today: dt.date | None = None
+    feedback: dict | None = None
+
+
+def run_collect(inbox, output, options: CollectOptions | None = None, *, progress=None, rnd=None) -> CollectRun:
     """collect → summary workbook (+ export: csv, sqlite, parquet) → 待处理 → the ledger beside the
     summary (cycle.ledger), as the CLI runs it.
 
-    Files read before are taken from the cache beside the output; when nothing in the
-    inbox (names, bytes, times), the options or the ledger changed and the outputs are as written,
-    they are left as they are. due: the deadline 逾期天数 counts from (kept in the ledger). feedback: the
-    arguments of feedback.write_feedback (outdir, deadline, contact) — written before the summary, so that
-    报送情况 shows what went back. rnd: the round (cycle.round.Round) this collect is of: its state is the
-    ledger, its decisions stand, every version is recorded in it, 待处理 is its folder."""
-
+    Files read before are taken from the cache beside the output; when nothing in the inbox (names, bytes,
+    times), the options or the ledger changed and the outputs are as written, they are left as they are.
+    progress: called with each file read. rnd: the round (cycle.round.Round) this collect is of: its state is
+    the ledger, its decisions stand, every version is recorded in it, 待处理 is its folder."""
+    opts = options or CollectOptions()
+    opts = replace(opts, formats=tuple(opts.formats))
     with fewer_gc_passes():
         if rnd is None:
-            return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, tuple(formats),
-                                due, today, feedback, None)
+            return _run_collect(inbox, output, opts, progress, None)
         with rnd.store() as store:
-            return _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache,
-                                tuple(formats), due, today, feedback, (rnd, store))
+            return _run_collect(inbox, output, opts, progress, (rnd, store))
 
 
 def _mailed(inbox) -> dict:
@@ -87,10 +104,9 @@ def _claims(mailed: dict) -> dict:
     return {sha: (v[2], f"发件人邮箱 {v[1]}") for sha, v in mailed.items() if len(v) > 2 and v[2]}
 
 
-def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use_cache, formats, due,
-                 today, feedback, in_round) -> CollectRun:
-
-    if feedback is not None:
+def _run_collect(inbox, output, opts: CollectOptions, progress, in_round) -> CollectRun:
+    roster, year, export_dir, workers, formats = opts.roster, opts.year, opts.export_dir, opts.workers, opts.formats
+    if opts.feedback is not None:
         require_key()   # feedback is signed with the round's key: without it, say so before any work
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -102,10 +118,10 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         ledger = Ledger.of_round(in_round[1], old_json=output.parent / LEDGER_NAME)
     else:
         ledger = Ledger.load(output.parent)      # a ledger that cannot be read stops the run here
-    if due:
-        ledger.due = due.isoformat()
-    today = today or dt.date.today()
-    cache = CollectCache(cache_path_for(output)) if use_cache else None
+    if opts.due:
+        ledger.due = opts.due.isoformat()
+    today = opts.today or dt.date.today()
+    cache = CollectCache(cache_path_for(output)) if opts.use_cache else None
     seconds, start = {}, time.perf_counter()
 
     def step(name):
@@ -124,7 +140,7 @@ def _run_collect(inbox, output, roster, year, export_dir, workers, progress, use
         if in_round:
             in_round[1].record_versions(versions(col, mailed))
         col.ledger, col.today = ledger, today
-        sent_back = _feedback(col, ledger, feedback, step) if feedback is not None else []
+        sent_back = _feedback(col, ledger, opts.feedback, step) if opts.feedback is not None else []
         signature = run_signature(
             [(f.display, f.sha256, str(f.mtime)) for f in col.files if f.path is not None],
             roster, year, str(Path(export_dir).resolve()) if export_dir else "", str(held_dir.resolve()), formats,

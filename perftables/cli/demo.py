@@ -22,7 +22,7 @@ from ..model.roster import attach_department, read_department, read_roster
 from ..outputs.summary import build_tables, write_csv, write_xlsx
 
 from ..core.resources import EXAMPLES_DIR as EXAMPLES
-from ..api.pipeline import run_collect
+from ..api.pipeline import CollectOptions, run_collect
 from ..forms.form import load_form
 from ..io.keys import EXAMPLE_KEY_NAME, demo as demo_key
 from ..mail.send import DEFAULT_LETTER, mail_dir_for, plan_templates, write_drafts
@@ -202,7 +202,7 @@ def _target_round(outdir: Path, examples: Path, roster):
         build_returns(returns, examples)
     yield f"3. 收回的文件（种子文本填入模板）：{returns}"
     summary = outdir / "3-汇总" / "汇总.xlsx"
-    run = run_collect([returns], summary, roster=roster, export_dir=outdir / "3-汇总" / "导出", workers=1)
+    run = run_collect([returns], summary, CollectOptions(roster=roster, export_dir=outdir / "3-汇总" / "导出", workers=1))
     col = run.collection
     tables = build_tables(col)
     yield f"4. 汇总工作簿：{summary}（CSV：{outdir / '3-汇总' / '导出'}）"

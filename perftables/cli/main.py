@@ -7,6 +7,7 @@ Every message is Chinese, click's own included (cli.zh, while a command runs).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as _dt
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from ..core.files import check_writable, describe_os_error, guard_outputs, write
 from ..forms.form import (FormError, broken_forms, list_forms, list_taxonomies, load_form, load_form_file, load_taxonomy, with_templates)
 from ..model.roster import attach_department, read_department, read_roster
 from ..api.console import upload_links
-from ..api.pipeline import read_collection, run_collect
+from ..api.pipeline import CollectOptions, read_collection, run_collect
 from ..cycle.board import publish_blockers
 from ..cycle.cache import cache_path_for
 from ..cycle.collect import BLANK, Collection, collect as run, walk_inputs
@@ -321,7 +322,7 @@ def _carry_last_year(ros, sources, year, form_id, taxonomy):
 def _attach_department_data(ros, form_id, department, history, year):
 
     forms = {u.code: form_for_unit(u, form_id) for u in ros.units}
-    dept_forms = {f.id: f for f in forms.values() if f.kind == FormKind.DEPT_TARGET}
+    dept_forms = {f.id: f for f in forms.values() if f.kind.takes_department_data}
     if not dept_forms:
         raise UserError("--department / --history 只用于部门整体表（如 --form hubei-dept）")
     form = next(iter(dept_forms.values()))
@@ -437,11 +438,11 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
         if folder:
             writable(folder, what)
     with progress(len(files), "收集") as tick:
-        result = run_collect(inbox, output, roster=ros, year=year, export_dir=export_dir, workers=workers,
-                             progress=tick, use_cache=not no_cache, formats=formats,
-                             due=due, rnd=rnd,
-                             feedback=dict(outdir=feedback_dir, deadline=deadline, contact=contact)
-                             if feedback_dir else None)
+        opts = CollectOptions(roster=ros, year=year, export_dir=export_dir, formats=formats, workers=workers,
+                              use_cache=not no_cache, due=due,
+                              feedback=dict(outdir=feedback_dir, deadline=deadline, contact=contact) if feedback_dir
+                              else None)
+        result = run_collect(inbox, output, opts, progress=tick, rnd=rnd)
     col = result.collection
     echo_collection(col)
     for note in result.notes:
@@ -507,26 +508,6 @@ def mail(outdir, roster, feedback, sender, from_name, subject, letter, year, dea
         perftables mail 下发/ --roster examples/roster.csv --remind --ledger 汇总/ --feedback-dir 退改/ --send ...
         perftables mail --send    （在本轮文件夹中：发 1-下发 的模板；--feedback 发 4-退改；--remind 催报）
     """
-    if rnd is not None:
-        with rnd.store() as store:
-            book = rnd.ledger(store)
-            if feedback and outdir == str(rnd.templates):
-                outdir = str(rnd.feedback)
-            return _mail(outdir, roster, feedback, sender, from_name, subject, letter, year or rnd.year, deadline,
-                         contact, mail_dir, dry_run, do_send, smtp, port, security, user, interval, book, remind,
-                         feedback_dir if remind else None, links=upload_links(rnd, store))
-    if remind and not ledger:
-        raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
-    book = Ledger.load(ledger) if ledger else None
-    if remind and not book.path.is_file():
-        raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
-    _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
-          do_send, smtp, port, security, user, interval, book, remind, feedback_dir)
-
-
-def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, deadline, contact, mail_dir, dry_run,
-          do_send, smtp, port, security, user, interval, book, remind, feedback_dir, links=None):
-
     problem = mail_send.header_problem(sender, from_name)
     if problem:
         raise UserError(f"--from / --from-name：{problem}")
@@ -534,11 +515,32 @@ def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, de
         raise UserError("--remind 与 --feedback 不能同用：催报时 OUTDIR 是下发模板的文件夹，退改工作簿用 --feedback-dir 给出")
     if do_send and not smtp and not dry_run:
         raise UserError("发送需要 --smtp 服务器")
-    job = mail_send.MailJob(Path(outdir), None, mode="remind" if remind else "feedback" if feedback else "templates",
-                    sender=sender, from_name=from_name, subject=subject, year=year, deadline=deadline,
-                    contact=contact, folder=Path(mail_dir) if mail_dir else None,
-                    feedback_dir=Path(feedback_dir) if feedback_dir else None, ledger=book, links=links)
-    guard({"邮件文件夹": job.folder}, inputs=[outdir, feedback_dir] if feedback_dir else [outdir], reads=[roster, letter])
+    server = mail_send.SmtpServer(smtp, port, security, user, None, interval) if do_send else None
+    words = dict(sender=sender, from_name=from_name, subject=subject, deadline=deadline, contact=contact,
+                 folder=Path(mail_dir) if mail_dir else None)
+    mode = "remind" if remind else "feedback" if feedback else "templates"
+    if rnd is not None:
+        with rnd.store() as store:
+            if feedback and outdir == str(rnd.templates):
+                outdir = str(rnd.feedback)
+            job = mail_send.MailJob(Path(outdir), None, mode=mode, year=year or rnd.year, ledger=rnd.ledger(store),
+                                    feedback_dir=Path(feedback_dir) if remind and feedback_dir else None,
+                                    links=upload_links(rnd, store), **words)
+            return _mail(job, roster, letter, dry_run, server)
+    if remind and not ledger:
+        raise UserError("--remind 需要 --ledger：催谁，要看进度台账（collect 写在汇总工作簿旁）")
+    book = Ledger.load(ledger) if ledger else None
+    if remind and not book.path.is_file():
+        raise UserError(f"没有进度台账“{book.path}”：请给出 collect 的汇总工作簿或它所在的文件夹")
+    job = mail_send.MailJob(Path(outdir), None, mode=mode, year=year, ledger=book,
+                            feedback_dir=Path(feedback_dir) if feedback_dir else None, **words)
+    _mail(job, roster, letter, dry_run, server)
+
+
+def _mail(job, roster, letter, dry_run: bool, server=None):
+    """Plan the job's messages; list them (dry run), or write the drafts and, given an SMTP server, send them."""
+    guard({"邮件文件夹": job.folder}, inputs=[job.outdir, job.feedback_dir] if job.feedback_dir else [job.outdir],
+          reads=[roster, letter])
     job.roster = read_roster(roster)
     job.letter = Path(letter).read_text(encoding="utf-8") if letter else None
     messages, missing = job.plan()
@@ -550,14 +552,13 @@ def _mail(outdir, roster, feedback, sender, from_name, subject, letter, year, de
         click.echo(f"共 {len(messages)} 封（未写草稿、未发送）")
         return
     writable(job.folder, "邮件文件夹")
-    drafts = mail_send.write_drafts(messages, job.folder, sender, from_name)
+    drafts = mail_send.write_drafts(messages, job.folder, job.sender, job.from_name)
     click.echo(f"邮件草稿 {len(drafts)} 封：{job.folder}（用 Outlook、Foxmail 打开即可检查后发送）")
-    if do_send:
+    if server is not None:
         password = os.environ.get(mail_send.PASSWORD_ENV)
-        if password is None and security != "none":
+        if password is None and server.security != "none":
             password = click.prompt("SMTP 密码", hide_input=True, default="", show_default=False) or None
-        counts = job.send(messages, smtp, port, security, password, user=user, interval=interval,
-                          echo=click.echo)
+        counts = job.send(messages, dataclasses.replace(server, password=password), echo=click.echo)
         click.echo(f"已发送 {counts['sent']} 封，此前已发送跳过 {counts['skipped']} 封，失败 {counts['failed']} 封；"
                    f"记录：{job.log}")
 
@@ -642,9 +643,9 @@ def fetch(host, port, security, user, folder, since, roster, mark_seen, max_size
     password = os.environ.get(mail_fetch.PASSWORD_ENV)
     if password is None:
         password = click.prompt("IMAP 密码（授权码）", hide_input=True, default="", show_default=False)
-    result = mail_fetch.fetch(host, user, password, outdir, port=port, security=security, folder=folder,
-                     since=since, roster=ros, mark_seen=mark_seen,
-                     max_bytes=max_size << 20, echo=click.echo)
+    box = mail_fetch.Mailbox(host, user, password, port, security, folder)
+    result = mail_fetch.fetch(box, outdir, since=since, roster=ros, mark_seen=mark_seen, max_bytes=max_size << 20,
+                              echo=click.echo)
     click.echo(f"新邮件 {result.mails} 封，保存附件 {len(result.saved)} 个，内容重复未再保存 {result.same} 个；"
                f"此前已取过 {result.already} 封")
     for mail, name, why in result.refused:

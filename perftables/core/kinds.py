@@ -34,6 +34,17 @@ class FormKind(StrEnum):
     def is_department(self) -> bool:
         return self in (FormKind.DEPT_TARGET, FormKind.DEPT_SELFEVAL)
 
+    @property
+    def projects_from_roster(self) -> bool:
+        """Its sheets are the roster's projects, one a sheet, pre-filled from last year's approved table
+        (carry-last-year) and summarised row by row in the worker that reads it (summary.own_rows)."""
+        return self is FormKind.PROJECT_TARGET
+
+    @property
+    def takes_department_data(self) -> bool:
+        """Its amounts and history come from the department's data (generate --department / --history)."""
+        return self is FormKind.DEPT_TARGET
+
 
 TARGET_KINDS = frozenset(k for k in FormKind if k.is_target)
 SELFEVAL_KINDS = frozenset(k for k in FormKind if k.is_selfeval)

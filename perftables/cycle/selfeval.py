@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..core.kinds import FormKind
 from ..forms.form import Form, FormError, load_form
 from ..core.value import convert_money, parse_amount
 from ..io.extract import UnitReturn, _text
@@ -85,7 +84,7 @@ def unit_for_selfeval(target: UnitReturn, form: Form, execution: dict) -> Unit:
     projects = []
     money = target.form.money if target.form is not None else ROSTER_MONEY
     for pr in target.projects:
-        if form.kind == FormKind.DEPT_SELFEVAL:
+        if form.kind.is_department:
             extra = {**approved_values(target, pr, form, money), "indicators": approved_rows(target, pr, form)}
             extra.update(execution.get(target.unit_code, {}))
             projects.append(Project(code=target.unit_code, name=target.unit_name, extra=extra))

@@ -423,7 +423,7 @@ class _References:
         c, kind = self.c, FormKind(self.meta["kind"])
         key = cell.get("role") or cell.get("field")
         where = (cell["field"], "field") if cell.get("field") else (cell["at"], "at")   # the cell's own line
-        if kind is FormKind.PROJECT_TARGET and cell.get("source") == "roster" and key \
+        if kind.projects_from_roster and cell.get("source") == "roster" and key \
                 and key not in ROSTER_PROJECT_FIELDS:
             c.add(f"{ck}.source", f"字段“{cell.get('field')}”写了 source = \"roster\"，但名单里没有它（名单给项目的只有："
                   f"{'、'.join(ROSTER_PROJECT_FIELDS)}）：它不会被预填；由单位填写的请去掉 source", *where)

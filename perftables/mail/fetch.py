@@ -417,19 +417,31 @@ def _folders(conn) -> list[str]:
     return out
 
 
-def fetch(host: str, user: str, password: str, outdir, *, port: int | None = None, security: str = "ssl",
-          folder: str = "INBOX", since: dt.date | None = None, roster: Roster | None = None,
-          mark_seen: bool = False, max_bytes: int = DEFAULT_MAX_MB << 20, echo=print, timeout: float = 60,
-          now=None) -> FetchResult:
-    """Fetch the new mail of one folder into outdir; see the module's text."""
+@dataclass(frozen=True)
+class Mailbox:
+    """The mailbox returns come to (the round's [fetch] settings, or the command's options); the password (a
+    授权码 at QQ or 163) is never written anywhere."""
+    host: str
+    user: str
+    password: str
+    port: int | None = None            # None: 993 for ssl, 143 otherwise
+    security: str = "ssl"              # ssl / starttls
+    folder: str = "INBOX"              # as the user writes it: 收件箱, 绩效/回执
+    timeout: float = 60
+
+
+def fetch(mailbox: Mailbox, outdir, *, since: dt.date | None = None, roster: Roster | None = None,
+          mark_seen: bool = False, max_bytes: int = DEFAULT_MAX_MB << 20, echo=print, now=None) -> FetchResult:
+    """Fetch the new mail of the mailbox's folder into outdir; see the module's text."""
     outdir = Path(outdir)
     log = Log.read(log_path_for(outdir))
-    conn = connect(host, port, security, timeout)
+    box = mailbox
+    conn = connect(box.host, box.port, box.security, box.timeout)
     try:
-        login(conn, user, password)
-        validity, uids = _open_folder(conn, folder, since, mark_seen)
-        run = _Fetch(conn, log, outdir, (host, user, folder, validity), _senders(roster), mark_seen, max_bytes,
-                     echo, now)
+        login(conn, box.user, box.password)
+        validity, uids = _open_folder(conn, box.folder, since, mark_seen)
+        run = _Fetch(conn, log, outdir, (box.host, box.user, box.folder, validity), _senders(roster), mark_seen,
+                     max_bytes, echo, now)
         todo = [u for u in uids if (*run.where, u) not in log.done_uids]
         run.result.already = len(uids) - len(todo)
         new_log = not log.path.is_file()

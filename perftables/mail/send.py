@@ -321,10 +321,42 @@ def already_sent(log: Path) -> set[tuple[str, str, str]]:
                 for r in csv.DictReader(fh) if r["结果"] == "已发送"}
 
 
-def send(messages: list[Outgoing], log, host: str, port: int, sender: str, password: str | None,
-         user: str | None = None, security: str = "ssl", interval: float = 2.0, sender_name: str = "",
-         echo=print, timeout: float = 30, on_sent=None) -> dict:
-    """Send what has not been sent yet, one message every `interval` seconds; log every attempt.
+@dataclass(frozen=True)
+class SmtpServer:
+    """Where mail goes out and how (the round's [mail] settings, or the command's options); the password is
+    never written anywhere."""
+    host: str
+    port: int | None = None            # None: the security's usual port
+    security: str = "ssl"              # ssl / starttls / none
+    user: str | None = None            # None: the sender's address
+    password: str | None = None
+    interval: float = 2.0              # seconds between two messages
+    timeout: float = 30
+
+    @classmethod
+    def of(cls, settings, password: str | None) -> "SmtpServer":
+        """From a round's settings (cycle.settings: mail.smtp, mail.port …)."""
+        return cls(settings["mail.smtp"], settings["mail.port"] or None, settings["mail.security"],
+                   settings["mail.user"] or None, password, settings["mail.interval"])
+
+    @property
+    def usual_port(self) -> int:
+        return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
+
+    def connect(self):
+        """Connected (and logged in as `login`, when there is a password)."""
+        context = ssl.create_default_context()
+        if self.security == "ssl":
+            return smtplib.SMTP_SSL(self.host, self.usual_port, timeout=self.timeout, context=context)
+        server = smtplib.SMTP(self.host, self.usual_port, timeout=self.timeout)
+        if self.security == "starttls":
+            server.starttls(context=context)
+        return server
+
+
+def send(messages: list[Outgoing], log, server: SmtpServer, sender: str, sender_name: str = "", echo=print,
+         on_sent=None) -> dict:
+    """Send what has not been sent yet, one message every `server.interval` seconds; log every attempt.
     on_sent(message): called after each message the server accepted (the ledger records it)."""
     log = Path(log)
     done = already_sent(log)
@@ -339,22 +371,16 @@ def send(messages: list[Outgoing], log, host: str, port: int, sender: str, passw
         w = csv.writer(fh)
         if new_log:
             w.writerow(["时间", "单位编码", "单位名称", "收件人", "主题", "附件", "附件SHA-256", "结果", "说明"])
-        context = ssl.create_default_context()
-        if security == "ssl":
-            server = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
-        else:
-            server = smtplib.SMTP(host, port, timeout=timeout)
-            if security == "starttls":
-                server.starttls(context=context)
+        smtp = server.connect()
         try:
-            if password:
-                server.login(user or sender, password)
+            if server.password:
+                smtp.login(server.user or sender, server.password)
             for i, m in enumerate(pending):
                 if i:
-                    time.sleep(interval)
+                    time.sleep(server.interval)
                 now = dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S")
                 try:
-                    server.send_message(m.message(sender, sender_name))
+                    smtp.send_message(m.message(sender, sender_name))
                     result, note = "已发送", ""
                     counts["sent"] += 1
                     if on_sent is not None:
@@ -368,7 +394,7 @@ def send(messages: list[Outgoing], log, host: str, port: int, sender: str, passw
                 echo(f"  [{result}] {m.unit_code} {m.unit_name} <{m.to}> {note}")
         finally:
             try:
-                server.quit()
+                smtp.quit()
             except smtplib.SMTPException:
                 pass
     return counts
@@ -441,8 +467,7 @@ class MailJob:
             raise MailError(f"主题或正文模板有误：{{{exc}}} 不是可用的名称（可用 unit_name、year、form_title、deadline、"
                             "contact、sender、date、upload_url 即 上传地址）") from None
 
-    def send(self, messages: list[Outgoing], host: str, port: int | None, security: str, password: str | None,
-             user: str | None = None, interval: float = 2.0, echo=print) -> dict:
+    def send(self, messages: list[Outgoing], server: SmtpServer, echo=print) -> dict:
         """Send what was not sent before; each message the server accepted goes into the ledger."""
         event = {"模板": SENT, "退改": FEEDBACK_SENT, "催报": REMINDED}
         book, sent_now = self.ledger, []
@@ -453,10 +478,8 @@ class MailJob:
                 sent_now.append(msg)
                 if len(sent_now) % 50 == 0:
                     book.save()
-        port = port or {"ssl": 465, "starttls": 587, "none": 25}[security]
         try:
-            return send(messages, self.log, host, port, self.sender, password, user=user, security=security,
-                        interval=interval, sender_name=self.from_name, echo=echo, on_sent=on_sent)
+            return send(messages, self.log, server, self.sender, self.from_name, echo=echo, on_sent=on_sent)
         except (OSError, smtplib.SMTPException) as exc:
             raise SendError(f"连接或登录 SMTP 服务器失败：{exc}（已发送的记录在 {self.log}，重试不会重发）") from None
         finally:

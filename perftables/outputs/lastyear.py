@@ -58,7 +58,7 @@ def last_year_returns(sources, year: int, roster: Roster | None = None) -> dict[
     best: dict[str, object] = {}
     for rec in records:
         ret = rec.result
-        if ret is None or ret.form.kind != FormKind.PROJECT_TARGET:
+        if ret is None or not ret.form.kind.projects_from_roster:
             continue
         y = ret.stamp.year or 0
         if y and y >= year:
@@ -111,7 +111,7 @@ def attach(roster: Roster, last: dict, form_for) -> Carried:
                 out.new += 1
             continue
         form = form_for(unit)
-        if form.kind != FormKind.PROJECT_TARGET:   # the department table starts from earlier years by --history
+        if not form.kind.projects_from_roster:   # the department table starts from earlier years by --history
             continue
         left = list(ret.projects)
         for p in unit.projects:

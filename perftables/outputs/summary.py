@@ -286,7 +286,7 @@ def own_rows(ret) -> tuple | None:
     """In the worker that has just read a target return: what it adds to each table, laid out by its own
     form (the common case: every return on one form), packed. Collect then needs not unpack the return
     again; the file name in 审核问题 is the record's, put in when the rows are used."""
-    if ret.form.kind != FormKind.PROJECT_TARGET:
+    if not ret.form.kind.projects_from_roster:
         return None
     form = ret.form
     key = (form.id, form.version, str(form.path), form.taxonomy_id)
@@ -538,7 +538,7 @@ def _from_returns(make: Callable) -> Callable:
 def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
     """部门资金 (every amount field, with the shares and growth its roles allow), 部门指标 (every indicator of
     every indicator grid, with every column of the form), 部门指标结构, 部门项目, 部门目标 (every text field)."""
-    lay = DeptLayout.of([f for f in _forms(col) if f.kind == FormKind.DEPT_TARGET])
+    lay = DeptLayout.of([f for f in _forms(col) if f.kind.takes_department_data])
     funds, indicators, projects, goals = _dept_table_heads(lay)
     counts: dict[str, list[int]] = {}
     for ret in returns:
