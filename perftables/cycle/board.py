@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from ..core.errors import PerftablesError
 from ..core.kinds import Fate
+from .ledger import UnitStatus
 from .state import Action, Decision, StateStore
 
-PENDING_STATE = "待确认"
 HEAD = ["单位编码", "单位名称", "状态", "报送次数", "最近收到", "错误数", "警告数", "逾期天数", "待确认的文件"]
 
 
@@ -20,13 +20,19 @@ HEAD = ["单位编码", "单位名称", "状态", "报送次数", "最近收到"
 class BoardLine:
     code: str
     name: str
-    state: str
+    status: UnitStatus
+    detail: str          # said after the status (已退改，第 2 版)
     versions: int
     last: str            # when the last version reached us
     errors: int | None
     warnings: int | None
     days_late: int | None
     pending: str = ""    # the 待确认 versions concerning the unit (file names)
+
+    @property
+    def state(self) -> str:
+        """As printed: 有问题（已退改，第 2 版）."""
+        return f"{self.status}（{self.detail}）" if self.detail else str(self.status)
 
     def row(self) -> list:
         return [self.code, self.name, self.state, self.versions, self.last, self.errors, self.warnings,
@@ -49,17 +55,17 @@ def board(roster, ledger, store: StateStore, today: dt.date | None = None) -> li
         mine = [v["source"] for v in pending if unit.code in (v["unit"], v["claimed"])]
         got = ledger.received(unit.code)
         arrived = max(((e.get("mailed") or e["time"]) for e in got), default="")
-        lines.append(BoardLine(unit.code, unit.name, PENDING_STATE if mine else st.state, st.times, arrived[:16],
+        status, detail = (UnitStatus.PENDING, "") if mine else (st.status, st.detail)
+        lines.append(BoardLine(unit.code, unit.name, status, detail, st.times, arrived[:16],
                                last.get("errors") if last else None, last.get("warnings") if last else None,
                                st.days_late, "、".join(mine)))
     return lines
 
 
-def counts(lines: list[BoardLine]) -> dict[str, int]:
-    out: dict[str, int] = {}
+def counts(lines: list[BoardLine]) -> dict[UnitStatus, int]:
+    out: dict[UnitStatus, int] = {}
     for line in lines:
-        key = line.state.split("（")[0]
-        out[key] = out.get(key, 0) + 1
+        out[line.status] = out.get(line.status, 0) + 1
     return out
 
 

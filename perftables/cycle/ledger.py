@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 
 from ..core.errors import PerftablesError
@@ -25,8 +26,20 @@ LEDGER_NAME = "进度台账.json"
 SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED = "已下发", "已收到", "已退改", "已发退改", "已催报", "通过"
 RETURNED = "已退回"   # the coordinator sent the unit's file back with a note (the web console's 退回)
 EVENTS = (SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED, RETURNED)
-# the states a unit is in
-ISSUED, MISSING, RECEIVED_OK, PROBLEM, CORRECTED, PASSED = "已下发", "未报送", "已收到", "有问题", "已修改", "通过"
+
+
+class UnitStatus(StrEnum):
+    """Where a unit is in the round (报送情况's 状态, the board's 状态): its value is the word printed."""
+    ISSUED = "已下发"
+    MISSING = "未报送"
+    RECEIVED = "已收到"
+    PROBLEM = "有问题"
+    CORRECTED = "已修改"
+    PASSED = "通过"
+    RETURNED = RETURNED          # the coordinator sent its file back (the web console's 退回)
+    PENDING = "待确认"           # a version concerning it waits for the coordinator (the board only)
+
+
 APPROVE_WORDS = {"是", "通过", "已通过", "确认", "同意", "√", "✓", "✔", "y", "yes", "ok", "1"}
 APPROVE_COLUMN = "确认通过（填“是”）"
 
@@ -48,11 +61,17 @@ def ledger_path(where) -> Path:
 @dataclass
 class UnitState:
     code: str
-    state: str
+    status: UnitStatus
     times: int = 0                 # files received (第 n 次报送)
     days_late: int | None = None
     history: str = ""              # every event, oldest first, one line each
     approved: bool = False
+    detail: str = ""               # said after the status: 已退改，第 2 版 / 有警告
+
+    @property
+    def state(self) -> str:
+        """As printed: 有问题（已退改，第 2 版）."""
+        return f"{self.status}（{self.detail}）" if self.detail else str(self.status)
 
 
 @dataclass
@@ -169,29 +188,30 @@ class Ledger:
         events = self.of(unit)
         got = self.received(unit)
         due = _date(self.due)
-        st = UnitState(unit, MISSING, times=len(got), history=_history(events))
+        st = UnitState(unit, UnitStatus.MISSING, times=len(got), history=_history(events))
         if not got:
-            st.state = ISSUED if any(e["event"] == SENT for e in events) else MISSING
+            st.status = UnitStatus.ISSUED if any(e["event"] == SENT for e in events) else UnitStatus.MISSING
             if due and today > due:
-                st.state, st.days_late = MISSING, (today - due).days
+                st.status, st.days_late = UnitStatus.MISSING, (today - due).days
             return st
         last = self.latest(unit)
         first_in = _arrived(got[0])
         if due and first_in and first_in > due:
             st.days_late = (first_in - due).days
         if any(e["event"] == APPROVED and e.get("sha256") == last.get("sha256") for e in events):
-            st.state, st.approved = PASSED, True
+            st.status, st.approved = UnitStatus.PASSED, True
         elif any(e["event"] == RETURNED and e.get("sha256") == last.get("sha256") for e in events):
-            st.state = RETURNED
+            st.status = UnitStatus.RETURNED
         elif last.get("errors"):
             fb = [e for e in events if e["event"] == FEEDBACK and e.get("sha256") == last.get("sha256")]
             sent = any(e["event"] == FEEDBACK_SENT and e.get("sha256") == last.get("sha256") for e in events)
-            st.state = (PROBLEM if not fb else f"{PROBLEM}（已退改，第 {fb[-1].get('issue')} 版）" if sent
-                        else f"{PROBLEM}（退改第 {fb[-1].get('issue')} 版已生成，未发送）")
+            st.status = UnitStatus.PROBLEM
+            st.detail = "" if not fb else f"已退改，第 {fb[-1].get('issue')} 版" if sent \
+                else f"退改第 {fb[-1].get('issue')} 版已生成，未发送"
         else:   # no errors: the coordinator looks at it (and its warnings) and approves
-            st.state = CORRECTED if len(got) > 1 and any(e["event"] == FEEDBACK for e in events) else RECEIVED_OK
-            if last.get("warnings"):
-                st.state += "（有警告）"
+            corrected = len(got) > 1 and any(e["event"] == FEEDBACK for e in events)
+            st.status = UnitStatus.CORRECTED if corrected else UnitStatus.RECEIVED
+            st.detail = "有警告" if last.get("warnings") else ""
         return st
 
     # ----------------------------------------------------------------------------------------- writing

@@ -24,7 +24,7 @@ from ..core.files import fit_name, safe_cell, safe_file_name, unguard, write_byt
 from ..model.roster import parse_emails, Roster
 from ..core.resources import CONTROL_RE
 from ..cycle.generate import LISTING
-from ..cycle.ledger import FEEDBACK, FEEDBACK_SENT, PROBLEM, REMINDED, SENT
+from ..cycle.ledger import FEEDBACK, FEEDBACK_SENT, REMINDED, SENT, UnitStatus
 from ..io.book import read_book
 from ..io.stamp import read_stamp, STAMP_SHEET
 
@@ -255,7 +255,7 @@ def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, c
     out, notes = [], []
     for unit in roster.units:
         st = ledger.state(unit.code, today)
-        if st.times and not st.state.startswith(PROBLEM):
+        if st.times and st.status is not UnitStatus.PROBLEM:
             continue
         if unit.code in reminded_today or ledger.has(unit.code, REMINDED, "", today.isoformat()):
             notes.append(f"{unit.code} {unit.name}：今天已催报过，不再发送")

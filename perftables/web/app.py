@@ -277,7 +277,7 @@ def _board_routes(app: Flask) -> None:
         _admin()
         lines = board(g.rnd.roster(), g.rnd.ledger(g.store), g.store)
         state = request.args.get("state", "")
-        shown = [x for x in lines if not state or x.state.startswith(state)]
+        shown = [x for x in lines if not state or x.status == state]
         job = _ctx()["remind"]
         return render_template("board.html", lines=shown, counts=counts(lines), total=len(lines), state=state,
                                message=request.args.get("message", ""), now=now_text(),
