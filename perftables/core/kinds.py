@@ -1,4 +1,4 @@
-"""Meaning as types: the kinds of forms, the fates of files, the severities of findings.
+"""Meaning as types: the kinds of forms, the fates of files, the severities of findings, the coordinator's decisions.
 
 Each is a StrEnum whose values are the words the outputs print (and the descriptions write), so a member
 compares, hashes, formats and pickles as its text: the CSV and the workbook are unchanged, while the code
@@ -72,3 +72,9 @@ class Severity(StrEnum):
     """How much a finding matters (审核问题's 级别)."""
     ERROR = "错误"
     WARNING = "警告"
+
+
+class Action(StrEnum):
+    """What the coordinator can decide about a version (a round's decisions, cycle.state)."""
+    VOID = "作废"          # not this unit's return, whatever it says
+    ACCEPT = "采用"        # the unit's current return (a 待确认 file confirmed; an older file preferred)

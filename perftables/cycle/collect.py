@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..model.stamp import Stamp
-from ..core.kinds import ACCEPTED_FATES, TARGET_KINDS, Fate, FormKind
+from ..core.kinds import ACCEPTED_FATES, TARGET_KINDS, Action, Fate, FormKind
 from .cache import CollectCache, file_sha256
 from ..core.parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, parallel_iter, parallel_map  # noqa: F401
 from ..io.extract import ERROR, WARNING, Finding, UnitReturn, extract
@@ -504,13 +504,13 @@ def _decide(col: Collection, decisions: dict, claims: dict, roster: Roster | Non
     pinned = set()
     for rec in col.files:
         decision = decisions.get(rec.sha256)
-        if decision is not None and decision.action == "作废" and rec.fate != UNPACKED:
+        if decision is not None and decision.action is Action.VOID and rec.fate != UNPACKED:
             rec.fate, rec.reason = VOIDED, decision.said()
             rec.result = None
             continue
         if rec.fate != ACCEPTED:
             continue
-        if decision is not None and decision.action == "采用":
+        if decision is not None and decision.action is Action.ACCEPT:
             pinned.add(rec.sha256)
             continue
         code, how = claims.get(rec.sha256) or (claimed_by_name(rec.display, roster), "文件名")

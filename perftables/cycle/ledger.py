@@ -21,6 +21,7 @@ from pathlib import Path
 from ..core.errors import PerftablesError
 from ..core.files import write_text
 from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED
+from .state import Action
 
 LEDGER_NAME = "进度台账.json"
 SENT, RECEIVED, FEEDBACK, FEEDBACK_SENT, REMINDED, APPROVED = "已下发", "已收到", "已退改", "已发退改", "已催报", "通过"
@@ -172,7 +173,7 @@ class Ledger:
 
     def _voided(self, sha256) -> bool:
         d = self.decided.get(sha256 or "")
-        return d is not None and d.action == "作废"
+        return d is not None and d.action is Action.VOID
 
     def latest(self, unit: str) -> dict | None:
         """The 已收到 event of the unit's file that stands (None before any): the one the coordinator accepted,
@@ -180,7 +181,7 @@ class Ledger:
         got = self.received(unit)
         if not got:
             return None
-        pinned = [e for e in got if (d := self.decided.get(e.get("sha256") or "")) is not None and d.action == "采用"]
+        pinned = [e for e in got if (d := self.decided.get(e.get("sha256") or "")) is not None and d.action is Action.ACCEPT]
         return _latest(pinned or got)
 
     def state(self, unit: str, today: dt.date | None = None) -> UnitState:

@@ -18,10 +18,10 @@ import datetime as dt
 import json
 import sqlite3
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 
 from ..core.errors import PerftablesError
+from ..core.kinds import Action  # noqa: F401 — the decisions recorded here
 from ..core.files import network_share
 
 STATE_NAME = "本轮状态.sqlite"
@@ -57,12 +57,6 @@ CREATE TABLE IF NOT EXISTS decisions(
 
 class StateError(PerftablesError):
     """The round's state cannot be used (a Chinese message)."""
-
-
-class Action(StrEnum):
-    """What the coordinator can decide about a version."""
-    VOID = "作废"          # not this unit's return, whatever it says
-    ACCEPT = "采用"        # the unit's current return (a 待确认 file confirmed; an older file preferred)
 
 
 @dataclass(frozen=True)
