@@ -37,8 +37,9 @@ def col_letters(index: int) -> str:
     return xl_col_to_name(index)
 
 
+@lru_cache(maxsize=1 << 16)
 def cell_name(row: int, col: int) -> str:
-    """0-based (row, col) → "B7"."""
+    """0-based (row, col) → "B7" (asked for thousands of times a return: each address made once)."""
     return xl_rowcol_to_cell(row, col)
 
 
