@@ -150,3 +150,13 @@ def test_published_spellings_round_trip_and_score(tmp_path, small_unit):
     v = parse("≥100百分比")
     assert same_unit(parse("98%").unit, v.unit)
     assert quant_score(v.op, v.num, 98, 10, Rules()) == 9.8
+
+
+def test_a_value_says_its_kind_as_a_member_and_prints_its_chinese_name():
+    from perftables.core.value import ValueKind
+    cases = {"≥95%": ValueKind.QUANT, "2025年11月底前": ValueKind.DATE, "显著提升": ValueKind.QUAL,
+             "是否按时完成": ValueKind.QUESTION, "%": ValueKind.PLACEHOLDER, None: ValueKind.EMPTY}
+    for raw, kind in cases.items():
+        assert parse(raw).kind is kind, raw
+    assert [k.title for k in ValueKind] == ["定量", "定量（时限）", "定性", "问句", "占位符", "空"]
+    assert f"{ValueKind.QUANT}" == "quant"   # as the signed stamp's JSON and the tests write it

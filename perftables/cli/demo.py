@@ -15,6 +15,7 @@ from ..outputs.schema import Sheet
 from ..core.errors import PerftablesError
 from ..cycle.collect import collect
 from ..core.files import write_bytes
+from ..core.value import ValueKind
 from ..model.scoring import ACHIEVED, PARTIAL
 from ..cycle.selfeval import generate_selfeval
 from ..cycle.generate import Options, file_name_for, fill_from_record, form_for_unit, generate, workbook_bytes
@@ -81,7 +82,7 @@ def selfeval_fill(unit, form) -> dict:
         rows = []
         for j, row in enumerate(project.extra["indicators"]):
             short = (i + j) % 5 == 3
-            if row["kind"] == "quant":
+            if row["kind"] == ValueKind.QUANT:
                 t = row["t"]
                 reverse = row.get("sign", row.get("op")) in ("≤", "<")
                 actual = round(t * (0.95 if reverse else 0.9 if short else 1.0), 2)

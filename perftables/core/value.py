@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from enum import StrEnum
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -68,10 +69,26 @@ def format_number(value: float) -> str:
     return f"{value:.10g}"
 
 
+class ValueKind(StrEnum):
+    """What an indicator's value is, as read (its value is the word the code and the tests write)."""
+    QUANT = "quant"                # ≥95%, 30场
+    DATE = "date"                  # 2025年11月底前 (a deadline: quantitative too)
+    QUAL = "qual"                  # 显著提升
+    QUESTION = "question"          # 是否按时完成
+    PLACEHOLDER = "placeholder"    # %, *, - left in place of a value
+    EMPTY = "empty"
+
+    @property
+    def title(self) -> str:
+        """As the summary's 指标值类型 prints it."""
+        return {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
+                "empty": "空"}[self.value]
+
+
 @dataclass(frozen=True)   # shared: the same text is read once (parse)
 class IndicatorValue:
     raw: str
-    kind: str                      # quant | qual | date | question | placeholder | empty
+    kind: ValueKind
     op: str | None = None          # normalised sign; a postfix 以上/以下 maps here too
     op_text: str = ""              # the sign as written
     num: float | None = None
@@ -86,7 +103,7 @@ class IndicatorValue:
     @property
     def band(self) -> bool:
         """A band around zero (±3%以内): what is compared is the deviation's size, whichever its sign."""
-        return self.kind == "quant" and any(b in self.op_text for b in BAND_SIGNS)
+        return self.kind is ValueKind.QUANT and any(b in self.op_text for b in BAND_SIGNS)
 
     def render(self) -> str:
         """The official single string, exactly as it was written."""
@@ -94,13 +111,13 @@ class IndicatorValue:
 
     def canonical(self) -> str:
         """Comparable form: normalised sign, no spaces, no note."""
-        if self.kind == "quant":
+        if self.kind is ValueKind.QUANT:
             return f"{self.when or ''}{self.op or ''}{self.num_text}{self.unit or ''}"
         return re.sub(r"\s+", "", self.raw)
 
     @property
     def is_quantitative(self) -> bool:
-        return self.kind in ("quant", "date")
+        return self.kind in (ValueKind.QUANT, ValueKind.DATE)
 
 
 def parse(raw, placeholders=("%", "*", "-", "_", "/"), question_prefix="是否") -> IndicatorValue:
@@ -117,22 +134,22 @@ def _parse_text(raw: str, placeholders: tuple, question_prefix: str) -> Indicato
 def _parse(raw, placeholders, question_prefix) -> IndicatorValue:
     text = clean(raw)
     if not text:
-        return IndicatorValue(raw="" if raw is None else str(raw), kind="empty")
+        return IndicatorValue(raw="" if raw is None else str(raw), kind=ValueKind.EMPTY)
     norm = text.translate(_DIGITS)
     if norm in placeholders or not re.search(r"[\w]", norm.replace("_", "")):
-        return IndicatorValue(raw=text, kind="placeholder")
+        return IndicatorValue(raw=text, kind=ValueKind.PLACEHOLDER)
     if question_prefix and norm.startswith(question_prefix):
-        return IndicatorValue(raw=text, kind="question", qual=text)
+        return IndicatorValue(raw=text, kind=ValueKind.QUESTION, qual=text)
     m = _DATE_RE.match(norm)
     if m:
-        return IndicatorValue(raw=text, kind="date", op="≤", date=(int(m.group(1)), int(m.group(2))),
+        return IndicatorValue(raw=text, kind=ValueKind.DATE, op="≤", date=(int(m.group(1)), int(m.group(2))),
                               suffix=m.group(5))
     m = _WHEN_RE.match(norm)
     if m and m.end() < len(norm) and _OP_RE.match(norm, m.end()):
         v = _parse_quant(text[m.end():], norm[m.end():])
         if v is not None:
             return dataclasses.replace(v, raw=text, when=text[:m.end()].strip(_WS))
-    return _parse_quant(text, norm) or IndicatorValue(raw=text, kind="qual", qual=text)
+    return _parse_quant(text, norm) or IndicatorValue(raw=text, kind=ValueKind.QUAL, qual=text)
 
 
 def _parse_quant(text: str, norm: str) -> IndicatorValue | None:
@@ -168,7 +185,7 @@ def _parse_quant(text: str, norm: str) -> IndicatorValue | None:
     if unit:
         u_at = norm.find(unit, len(op_text))
         unit = text[u_at:u_at + len(unit)]
-    return IndicatorValue(raw=text, kind="quant", op=op, op_text=op_text, num=float(num_text),
+    return IndicatorValue(raw=text, kind=ValueKind.QUANT, op=op, op_text=op_text, num=float(num_text),
                           num_text=num_text, unit=unit, suffix=suffix, note=note)
 
 
@@ -231,7 +248,7 @@ def _compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
     else:
         num = clean(num_cell)
     if op == QUAL_OPTION:
-        return parse(num, **kw) if num else IndicatorValue(raw="", kind="empty")
+        return parse(num, **kw) if num else IndicatorValue(raw="", kind=ValueKind.EMPTY)
     if not num:
         return parse(op + unit, **kw)
     if _OP_RE.match(num.translate(_DIGITS)):   # the sign typed into the value cell
@@ -244,9 +261,9 @@ def _compose(op_cell, num_cell, unit_cell, **kw) -> IndicatorValue:
 def value_cells(v: IndicatorValue) -> dict:
     """How a clerk enters a value in the template's 符号 / 数值 / 单位 cells: split where it prints back
     exactly, 定性 for words, else the whole text in the value cell."""
-    if v.kind == "quant" and v.op and v.canonical() == v.raw:
+    if v.kind is ValueKind.QUANT and v.op and v.canonical() == v.raw:
         return {"op": v.op, "num": v.num_text, "unit": v.unit or ""}
-    if v.kind in ("qual", "question"):
+    if v.kind in (ValueKind.QUAL, ValueKind.QUESTION):
         return {"op": QUAL_OPTION, "num": v.raw}
     return {"num": v.raw}
 

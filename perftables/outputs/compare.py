@@ -10,7 +10,7 @@ from .schema import Sheet
 from ..core.errors import PerftablesError, describe_exception
 from ..forms.form import norm_label
 from .summary import Table, read_summary_tables, summary_amount
-from ..core.value import DEFAULT_MONEY, parse, parse_amount, unit_key
+from ..core.value import DEFAULT_MONEY, ValueKind, parse, parse_amount, unit_key
 
 
 class CompareError(PerftablesError):
@@ -153,9 +153,9 @@ def compare(last_source, this_source, actual_source=None) -> list[Table]:
 
 def _lower(was, now, actual, last_year: str) -> str | None:
     """Why this year's target asks for less than last year's (None: it does not, or they cannot be compared)."""
-    if now.kind != "quant" or now.num is None:
+    if now.kind is not ValueKind.QUANT or now.num is None:
         return None
-    same_unit = lambda v: v is not None and v.kind == "quant" and v.num is not None and \
+    same_unit = lambda v: v is not None and v.kind is ValueKind.QUANT and v.num is not None and \
         unit_key(v.unit) == unit_key(now.unit)   # noqa: E731
     up = now.op not in ("≤", "<")          # more is better, unless the target is an upper bound
     notes = []

@@ -29,8 +29,6 @@ from ..model.scoring import grade_of, Rules
 from ..review.dept import YEARS
 from ..cycle.ledger import APPROVE_COLUMN, Ledger
 
-KIND_NAMES = {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
-              "empty": "空"}
 
 
 @dataclass
@@ -343,7 +341,7 @@ def _target_pieces(ret, layout) -> dict:
             v = ind.value
             details.append([code, name, p.code, p.name, p.sheet, ind.row, ind.level1, ind.level2, ind.name,
                             ind.description, v.render(), v.op or "", v.num, v.unit or "",
-                            " ".join(x for x in (v.suffix, v.note) if x), KIND_NAMES.get(v.kind, v.kind), ind.basis,
+                            " ".join(x for x in (v.suffix, v.note) if x), v.kind.title, ind.basis,
                             *(_cell_text(ind.extra.get(k)) for k, _ in extra)])
             structure[(ind.level1, ind.level2)] = structure.get((ind.level1, ind.level2), 0) + 1
     return {
@@ -562,7 +560,7 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
                     indicators.rows.append([ret.unit_code, ret.unit_name, int(ret.stamp.year or col.year or 0), table,
                                             ind.row, *[_indicator_cell(ind, k) for k in lay.indicator_cols],
                                             val.render(), val.op or "", val.num, val.unit or "",
-                                            KIND_NAMES.get(val.kind, val.kind)])
+                                            val.kind.title])
                     if table == ANNUAL_TABLE:
                         category = _plain(ind.extra.get("category"))
                         c = counts.setdefault(ind.level1 or "（未选）", [0, 0, 0])

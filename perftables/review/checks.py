@@ -8,8 +8,8 @@ import re
 from ..model.rules import rule_named
 from ..io.extract import ERROR, WARNING, Finding, ProjectReturn
 from ..forms.form import Form, norm_label, record_key
-from ..core.value import (FULLWIDTH_DIGITS, MONEY_UNITS, QUAL_OPTION, chinese_numeral, clean, convert_money,
-                          format_number, parse_amount, unit_key)
+from ..core.value import (FULLWIDTH_DIGITS, MONEY_UNITS, QUAL_OPTION, ValueKind, chinese_numeral, clean,
+                          convert_money, format_number, parse_amount, unit_key)
 
 _FULL = str.maketrans("０１２３４５６７８９．％", "0123456789.%")
 
@@ -244,7 +244,7 @@ class _IndicatorReview:
         """How the value is written: Chinese or full-width digits, template leftovers, a date out of the year."""
         v, year = ind.value, self.year
         text = v.raw
-        if v.kind == "qual" and chinese_numeral(text):
+        if v.kind is ValueKind.QUAL and chinese_numeral(text):
             add("num", "数字格式", ERROR, f"{where}指标值“{text}”的数字是中文数字，请改写成阿拉伯数字（如“≥20万人次”“3次”）")
         elif not text.isascii() and FULLWIDTH_DIGITS & set(text):
             add("num", "数字格式", WARNING, f"{where}指标值“{text}”用了全角数字，已按“{text.translate(_FULL)}”读取")
@@ -255,7 +255,7 @@ class _IndicatorReview:
                 add(key, "模板占位文字", WARNING if left.startswith(("（", "(")) else ERROR,
                     f"{where}{'指标值' if key == 'num' else '名称' if key == 'name' else '描述'}“{text_}”中有"
                     f"{'空括号' if left.startswith(('（', '(')) else '未替换的模板文字'}“{left}”")
-        if v.kind == "date" and v.date and isinstance(year, int):
+        if v.kind is ValueKind.DATE and v.date and isinstance(year, int):
             y, _m = v.date
             if y < year:
                 add("num", "时效目标早于年度", WARNING, f"{where}时效目标“{text}”早于预算年度 {year} 年（是沿用了往年的表？）")
@@ -266,7 +266,7 @@ class _IndicatorReview:
         """The value against what the indicator says: a count or a rate, its direction, a cost without a sign."""
         v, tax = ind.value, self.tax
         text = v.raw
-        if v.kind == "quant" and v.unit:
+        if v.kind is ValueKind.QUANT and v.unit:
             name = ind.name or ""
             has_count, has_rate = _COUNT_RE.search(name) is not None, _RATE_RE.search(name) is not None
             counts, rates = has_count and not has_rate, has_rate and not has_count
@@ -275,11 +275,11 @@ class _IndicatorReview:
             elif rates and v.unit in COUNT_UNITS and not (l2 is not None and l2.pct):   # else 应为百分比 says it
                 add("unit", "单位与指标不符", WARNING, f"{where}是比率（率、满意度……），指标值“{text}”却用了“{v.unit}”")
         direction = direction_of(ind.extra.get("direction"))
-        if direction and v.kind == "quant" and (direction == "reverse" and v.op in ("≥", ">") or
+        if direction and v.kind is ValueKind.QUANT and (direction == "reverse" and v.op in ("≥", ">") or
                                                 direction == "positive" and v.op in ("≤", "<")):
             add("direction", "方向与符号不一致", WARNING,
                 f"{where}指标方向为“{ind.extra.get('direction')}”，指标值“{text}”的符号却是“{v.op}”")
-        if v.kind == "quant" and not v.op and not direction and cost_like(
+        if v.kind is ValueKind.QUANT and not v.op and not direction and cost_like(
                 ind.name, tax.find_level2(l1, ind.level2) if l1 and ind.level2 else None):
             add("op", "成本类指标无符号", WARNING, f"{where}是成本类指标，指标值“{text}”没有写“≤”：自评时会按正向"
                 "（越大越好）打分")
@@ -290,17 +290,17 @@ class _IndicatorReview:
         text = v.raw
         typed = ind.typed
         sign, unit = clean(typed.get("op")), clean(typed.get("unit"))
-        if v.kind == "empty":
+        if v.kind is ValueKind.EMPTY:
             add("num", "指标值为占位符", ERROR, f"{where}指标值未填写")
         elif "num" in ind.cells and not clean(typed.get("num")) and (sign not in ("", QUAL_OPTION) or unit):
             # 符号 and 单位 chosen, the number left out: “≥场” is no target (not words to be quantified)
             add("num", "指标值为占位符", ERROR, f"{where}数值未填写（已填{'符号“' + sign + '”' if sign else ''}"
                 f"{'、' if sign and unit else ''}{'单位“' + unit + '”' if unit else ''}）")
-        elif v.kind == "placeholder" or norm_label(text) in self.placeholders:
+        elif v.kind is ValueKind.PLACEHOLDER or norm_label(text) in self.placeholders:
             add("num", "指标值为占位符", ERROR, f"{where}指标值“{text}”是占位符，不是目标值")
-        elif v.kind == "question":
+        elif v.kind is ValueKind.QUESTION:
             add("num", "指标值不是目标值", ERROR, f"{where}指标值“{text}”是一个问句，应写明目标（如“按时完成”“≤预算数”）")
-        elif v.kind == "quant":
+        elif v.kind is ValueKind.QUANT:
             if not v.unit and not (l2 and l2.pct):
                 add("unit", "缺少计量单位", WARNING, f"{where}指标值“{text}”没有计量单位")
             if l2 is not None and l2.pct and v.unit and unit_key(v.unit) != "%":   # 百分比 is %
@@ -315,11 +315,11 @@ class _IndicatorReview:
             if sat_min and l1 is not None and l1.block == "satisfaction" and v.num is not None and v.num < sat_min \
                     and unit_key(v.unit) in ("", "%"):
                 add("num", "满意度目标偏低", WARNING, f"{where}满意度目标 {text} 低于 {sat_min}%")
-        elif v.kind == "qual" and l1 is not None and l1.block in ("output", "cost"):
+        elif v.kind is ValueKind.QUAL and l1 is not None and l1.block in ("output", "cost"):
             vague = any(w in text for w in params.get("vague_words", VAGUE))
             kind = "成本" if l1.block == "cost" else "产出"
             add("num", "宜量化", WARNING, f"{where}{kind}类指标“{text}”为定性表述{'且较笼统' if vague else ''}，宜细化量化")
-        elif v.kind == "qual" and any(w in text for w in params.get("vague_words", VAGUE)):
+        elif v.kind is ValueKind.QUAL and any(w in text for w in params.get("vague_words", VAGUE)):
             add("num", "宜量化", WARNING, f"{where}指标值“{text}”表述笼统，宜细化量化")
 
     def basis(self, ind, where: str, add) -> None:

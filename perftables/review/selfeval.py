@@ -9,7 +9,7 @@ from ..forms.form import Form
 from ..model.scoring import (NOT_APPLICABLE, Rules, budget_score, grade_of, indicator_weight_total, missing_block_award,
                       qual_band, qual_default, quant_score, r2, total_score)
 from .checks import cost_like, direction_of
-from ..core.value import format_number, parse, parse_amount, same_unit, value_cells
+from ..core.value import ValueKind, format_number, parse, parse_amount, same_unit, value_cells
 
 # --------------------------------------------------------------------------- generate
 
@@ -33,13 +33,13 @@ def approved_rows(target: UnitReturn, pr: ProjectReturn, form: Form) -> list[dic
     rows = []
     for ind in pr.indicators:
         v = ind.value
-        quant = v.kind == "quant" and v.num is not None
+        quant = v.kind is ValueKind.QUANT and v.num is not None
         l1 = tax.find_level1(ind.level1)
         # the scoring sign: the value's own, else what the row's 指标方向性 says (反向: smaller is better)
         sign = (v.op or {"reverse": "≤", "positive": "≥"}.get(direction_of(ind.extra.get("direction")))) \
             if quant else None
         row = {"level1": ind.level1, "level2": ind.level2, "name": ind.name, "target": v.render(),
-               "kind": "quant" if quant else "qual", "sign": sign,
+               "kind": ValueKind.QUANT if quant else ValueKind.QUAL, "sign": sign,
                "t": v.num if quant else None, "block": l1.block if l1 else ""}
         if split:   # the grid shows the approved value in its parts (指标性质 / 指标值 / 度量单位)
             cells = value_cells(v)
@@ -98,7 +98,7 @@ def actual_number(value) -> float | None:
     text = _text(value)
     negative = text[:1] in ("-", "－", "−")   # a deviation below the mark (−2%)
     parsed = parse(text[1:] if negative else text)
-    if parsed.kind != "quant" or (negative and parsed.op):
+    if parsed.kind is not ValueKind.QUANT or (negative and parsed.op):
         return None
     return -parsed.num if negative else parsed.num
 
@@ -187,7 +187,7 @@ class _ProjectScorer:
                     self.block_sum[ref["block"]] = self.block_sum.get(ref["block"], 0) + weight
                 self.ps.rows.append(RowScore(None, weight, False))
                 return
-        if ref["kind"] == "quant" and not sign and cost_like(ref["name"]):
+        if ref["kind"] == ValueKind.QUANT and not sign and cost_like(ref["name"]):
             add(self.target_keys[0], "成本类指标无符号", WARNING,
                 f"{where}是成本类指标，批复的{self.target_label}“{ref['target']}”没有符号，按正向规则（越大越好）打分；"
                 "如应越小越好，下年度的目标请写明“≤”")
@@ -205,7 +205,7 @@ class _ProjectScorer:
             pass
         elif not actual_text:
             add("actual", "必填项为空", ERROR, f"{where}未填{labels['actual']}")
-        elif ref["kind"] == "quant":
+        elif ref["kind"] == ValueKind.QUANT:
             score = self.quant(e, ref, sign, t, weight, actual_text, where, add)
         else:
             score, grade = self.qual(e, weight, actual_text, where, add)
@@ -320,7 +320,7 @@ def _adjusted_target(value, ref: dict, t, rules: Rules, say, label: str):
             say("指标年中取消", WARNING, f"的{label}为空，视为年中取消：不计分，其余指标按比例折算；请核实调整是否经过批准")
             return DROPPED
         say("必填项为空", ERROR, f"未填{label}")
-    elif ref["kind"] != "quant":
+    elif ref["kind"] != ValueKind.QUANT:
         if text != _text(ref["target"]):
             say("指标值已调整", WARNING, f"的{label}由“{ref['target']}”调整为“{text}”；请核实调整是否经过批准")
     elif (adjusted := _number(value)) is None:
