@@ -39,3 +39,11 @@ def test_nothing_with_a_line_break_reaches_a_header():
     assert header_problem("年度表", "kx@example.org") is None
     assert "换行" in header_problem("主题\r\nBcc: all@example.org")
     assert header_problem("a\x00b") is not None
+
+
+def test_a_server_or_mailbox_never_prints_its_password():
+    from perftables.mail.fetch import Mailbox
+    from perftables.mail.send import SmtpServer
+    for obj in (SmtpServer("smtp.example.cn", password="授权码secret"), Mailbox("imap.example.cn", "u", "授权码secret")):
+        assert "secret" not in repr(obj) and obj.password == "授权码secret"
+    assert SmtpServer("h", security="starttls").usual_port == 587 and SmtpServer("h", 2525).usual_port == 2525

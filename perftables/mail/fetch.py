@@ -423,7 +423,7 @@ class Mailbox:
     授权码 at QQ or 163) is never written anywhere."""
     host: str
     user: str
-    password: str
+    password: str = field(repr=False)   # never printed, not even in a traceback
     port: int | None = None            # None: 993 for ssl, 143 otherwise
     security: str = "ssl"              # ssl / starttls
     folder: str = "INBOX"              # as the user writes it: 收件箱, 绩效/回执

@@ -13,7 +13,7 @@ import mimetypes
 import smtplib
 import ssl
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -329,7 +329,7 @@ class SmtpServer:
     port: int | None = None            # None: the security's usual port
     security: str = "ssl"              # ssl / starttls / none
     user: str | None = None            # None: the sender's address
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)   # never printed, not even in a traceback
     interval: float = 2.0              # seconds between two messages
     timeout: float = 30
 
@@ -344,7 +344,7 @@ class SmtpServer:
         return self.port or {"ssl": 465, "starttls": 587, "none": 25}[self.security]
 
     def connect(self):
-        """Connected (and logged in as `login`, when there is a password)."""
+        """A connection to the server, encrypted as its security says (logging in is the sender's)."""
         context = ssl.create_default_context()
         if self.security == "ssl":
             return smtplib.SMTP_SSL(self.host, self.usual_port, timeout=self.timeout, context=context)
