@@ -27,3 +27,17 @@ def test_a_summary_is_told_from_a_return(written):
     assert is_dept_summary(written / "部门" / "汇总.xlsx") and not is_dept_summary(written / "汇总.xlsx")
     a_return = next((EXAMPLES / "returns").glob("*.xlsx"))
     assert not is_summary(a_return) and not is_summary(EXAMPLES / "returns") and not is_dept_summary(a_return)
+
+
+def test_a_column_kind_is_a_member_and_a_mistyped_one_is_refused():
+    import pytest
+    from perftables.outputs.schema import ColumnKind
+    from perftables.outputs.summary import Table
+    t = Table("单位汇总", [("单位编码", "text"), ("预算数（万元）", "amount"), ("项目数", "int"), ("行号", "int_plain")],
+              [["001", 1.5, 2, 7], ["002", 2.0, 3, 8]], total=True)
+    assert [k for _, k in t.columns] == [ColumnKind.TEXT, ColumnKind.AMOUNT, ColumnKind.INT, ColumnKind.INT_PLAIN]
+    assert t.sum_columns == [1, 2] and t.total_row() == ["合计", 3.5, 5, None]   # 行号 is a label: never summed
+    with pytest.raises(ValueError):
+        Table("单位汇总", [("单位编码", "txet")])
+    assert {k for k in ColumnKind if k.is_float} == {ColumnKind.AMOUNT, ColumnKind.AMOUNT_PLAIN, ColumnKind.NUMBER,
+                                                     ColumnKind.PCT}

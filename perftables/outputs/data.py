@@ -14,7 +14,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from .schema import TABLE_IDS
+from .schema import TABLE_IDS, ColumnKind
 from ..core.errors import PerftablesError
 from ..core.files import atomic_path, write_text
 from .summary import read_summary_tables, workbook_sheets
@@ -22,8 +22,6 @@ from ..core.value import format_number
 
 KINDS_FILE = "_columns.json"      # beside a CSV export: each table's columns and kinds
 SQLITE_NAME = "汇总.sqlite"
-FLOAT_KINDS = ("amount", "amount_plain", "number", "pct")
-INT_KINDS = ("int", "int_plain")
 # ASCII names for the base tables of the database (views carry the sheets' own names): the summary's schema
 INDEXED = ("单位编码", "项目编码", "一级指标")
 
@@ -32,11 +30,19 @@ class DataError(PerftablesError):
     """An export cannot be made (a Chinese message)."""
 
 
-def _value(value, kind: str):
+def _kind(word) -> ColumnKind:
+    """A column's kind as an export file writes it; a word none of ours (an edited _columns.json) is text."""
+    try:
+        return ColumnKind(word)
+    except ValueError:
+        return ColumnKind.TEXT
+
+
+def _value(value, kind: ColumnKind):
     """A cell as data of its column's kind (None stays None)."""
     if value is None or value == "":
         return None
-    if kind in FLOAT_KINDS:
+    if kind.is_float:
         if isinstance(value, bool):
             return float(value)
         if isinstance(value, (int, float)):
@@ -45,11 +51,11 @@ def _value(value, kind: str):
             return float(str(value).replace(",", ""))
         except ValueError:
             raise DataError(f"“{value}”不是数字") from None
-    if kind in INT_KINDS:
+    if kind.is_int:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return int(value)
         return int(float(str(value)))
-    if kind == "time":
+    if kind is ColumnKind.TIME:
         if isinstance(value, dt.datetime):
             return value
         return dt.datetime.fromisoformat(str(value))
@@ -89,14 +95,15 @@ def frame(table):
 def _typed(df, kinds: dict[str, str]):
     pd = _pandas()
 
-    for name, kind in kinds.items():
+    for name, word in kinds.items():
         if name not in df.columns:
             continue
-        if kind in FLOAT_KINDS:
+        kind = _kind(word)
+        if kind.is_float:
             df[name] = pd.to_numeric(df[name]).astype("float64")
-        elif kind in INT_KINDS:
+        elif kind.is_int:
             df[name] = pd.array([None if v is None or v != v else int(v) for v in df[name]], dtype="Int64")
-        elif kind == "time":
+        elif kind is ColumnKind.TIME:
             df[name] = pd.to_datetime(df[name])
         else:
             df[name] = df[name].astype("string")
@@ -109,7 +116,7 @@ def frames(tables) -> dict:
 
 # --------------------------------------------------------------------------- SQLite
 
-_SQL_TYPES = {**{k: "REAL" for k in FLOAT_KINDS}, **{k: "INTEGER" for k in INT_KINDS}, "time": "TEXT"}
+_SQL_TYPES = {k: "REAL" if k.is_float else "INTEGER" if k.is_int else "TEXT" for k in ColumnKind}
 
 
 def _q(name: str) -> str:
@@ -180,8 +187,8 @@ def write_parquet(tables, folder) -> list[Path]:
     pa = _arrow()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    types = {**{k: pa.float64() for k in FLOAT_KINDS}, **{k: pa.int64() for k in INT_KINDS},
-             "time": pa.timestamp("s")}
+    types = {k: pa.float64() if k.is_float else pa.int64() if k.is_int else pa.string() for k in ColumnKind}
+    types[ColumnKind.TIME] = pa.timestamp("s")
     written = []
     for table in tables:
         rows = list(rows_of(table))

@@ -28,7 +28,7 @@ from ..model.roster import money_header
 from ..core.office import run_soffice
 from ..core.text import xml_safe
 from ..core.value import DEFAULT_MONEY, convert_money, format_number
-from .schema import Heading
+from .schema import ColumnKind, Heading
 from .summary import build_tables, summary_money, Table, write_xlsx
 from ..review.dept import shares
 
@@ -706,15 +706,16 @@ KIND_PUBLIC = {FormKind.PROJECT_TARGET: _target_public_tables}   # any other kin
 
 
 # the width a column of each kind gets in print, relative (a long text takes what is left)
-_PRINT_WEIGHT = {"text": 3, "long": 7, "amount": 2.6, "amount_plain": 2.6, "int": 1.4, "pct": 1.6, "number": 1.6}
+_PRINT_WEIGHT = {ColumnKind.TEXT: 3, ColumnKind.LONG: 7, ColumnKind.AMOUNT: 2.6, ColumnKind.AMOUNT_PLAIN: 2.6,
+                 ColumnKind.INT: 1.4, ColumnKind.PCT: 1.6, ColumnKind.NUMBER: 1.6}
 
 
-def _cell_text(value, kind: str) -> str:
+def _cell_text(value, kind: ColumnKind) -> str:
     if value is None:
         return ""
-    if kind == "pct":
+    if kind is ColumnKind.PCT:
         return f"{value:.1%}"
-    if kind.startswith("amount") and isinstance(value, (int, float)):
+    if kind.is_amount and isinstance(value, (int, float)):
         return f"{value:,.2f}"
     return format_number(value) if isinstance(value, float) else str(value)
 
@@ -737,7 +738,7 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
         _para(doc, remark, size=10.5)
     for t in tables:
         _para(doc, t.name, size=14, bold=True)
-        money = next((unit for h, kind in t.columns if kind == "amount" and (unit := money_header(h)[1])), None)
+        money = next((unit for h, kind in t.columns if kind is ColumnKind.AMOUNT and (unit := money_header(h)[1])), None)
         if money:   # the amounts' unit, as their headers say it
             _para(doc, f"单位：{money}", size=10.5, align="right")
         weights = [_PRINT_WEIGHT.get(kind, 2) for _, kind in t.columns]
@@ -753,7 +754,7 @@ def county_document(col: Collection, tables, path: Path, heading: Heading | None
                 kind = t.columns[j][1]
                 if r == 0:
                     par.alignment = WD_ALIGN_PARAGRAPH.CENTER
-                elif kind in ("amount", "amount_plain", "int", "pct", "number"):
+                elif kind.quantity:
                     par.alignment = WD_ALIGN_PARAGRAPH.RIGHT
                 _add_run(par, xml_safe(text), size=10.5, bold=r == 0 or (t.total and r == len(rows) - 1 and bool(t.rows)))
         fixed_widths(d, [170 * w / sum(weights) for w in weights])

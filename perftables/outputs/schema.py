@@ -18,6 +18,42 @@ class Heading:
     remarks: tuple = ()
 
 
+class ColumnKind(StrEnum):
+    """What a summary column holds: how the workbook formats it, how the exports type it (CSV's _columns.json,
+    SQLite, Parquet), how a printed table aligns and sizes it. Table columns are (header, ColumnKind)."""
+    TEXT = "text"
+    LONG = "long"                  # long text: wrapped, rows as high as it needs
+    INT = "int"                    # a count (summed in 合计)
+    INT_PLAIN = "int_plain"        # a whole number that is a label (行号, 年度): never summed
+    AMOUNT = "amount"              # money, in the header's unit (summed in 合计, #,##0.00)
+    AMOUNT_PLAIN = "amount_plain"  # a figure of two decimals that is not money (进度, 得分)
+    PCT = "pct"                    # a share (0.25 → 25.0%)
+    NUMBER = "number"              # a number as written (指标的数值)
+    TIME = "time"
+
+    @property
+    def is_float(self) -> bool:
+        return self in (ColumnKind.AMOUNT, ColumnKind.AMOUNT_PLAIN, ColumnKind.NUMBER, ColumnKind.PCT)
+
+    @property
+    def is_int(self) -> bool:
+        return self in (ColumnKind.INT, ColumnKind.INT_PLAIN)
+
+    @property
+    def is_amount(self) -> bool:
+        return self in (ColumnKind.AMOUNT, ColumnKind.AMOUNT_PLAIN)
+
+    @property
+    def summed(self) -> bool:
+        """Added up in a table's 合计 row."""
+        return self in (ColumnKind.AMOUNT, ColumnKind.INT)
+
+    @property
+    def quantity(self) -> bool:
+        """Printed to the right (a quantity, not a label)."""
+        return self.is_float or self is ColumnKind.INT
+
+
 class Sheet(StrEnum):
     """A table of the summary, by the name it is printed under."""
     STATUS = "报送情况"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .schema import Heading, Sheet
+from .schema import ColumnKind, Heading, Sheet
 from ..core.kinds import ACCEPTED_FATES, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
@@ -34,7 +34,7 @@ from ..cycle.ledger import APPROVE_COLUMN, Ledger
 @dataclass
 class Table:
     name: str
-    columns: list[tuple[str, str]]          # (header, kind): text | amount | int | pct | time | long
+    columns: list[tuple[str, ColumnKind]]   # (header, kind); kinds given as their words are read as ColumnKind
     rows: list[list] = field(default_factory=list)
     total: bool = False                     # add a 合计 row over amount and int columns
     chart: tuple | None = None              # (type, category column, value column(s), title): a native chart
@@ -52,6 +52,9 @@ class Table:
     printed: int = 0                        # only its first columns are printed (0: all)
     unpublished: frozenset = frozenset()    # headers a table for 预算公开 leaves out (earlier years' figures)
 
+    def __post_init__(self):
+        self.columns = [(h, ColumnKind(kind)) for h, kind in self.columns]
+
     @property
     def n_rows(self) -> int:
         return len(self.rows) if self.source is None and self.parts is None else self.size
@@ -66,7 +69,7 @@ class Table:
 
     @property
     def sum_columns(self) -> list[int]:
-        return [i for i, (_, kind) in enumerate(self.columns) if i and kind in ("amount", "int")]
+        return [i for i, (_, kind) in enumerate(self.columns) if i and kind.summed]
 
 
 def _forms(col: Collection) -> list:
@@ -273,7 +276,7 @@ def _amount(p, key, factor: float = 1.0):
 
 
 def _amount_fields(layout) -> list:
-    return [f for f in layout[3] if f[2] == "amount"]
+    return [f for f in layout[3] if f[2] == ColumnKind.AMOUNT]
 
 
 def _text_fields(layout) -> list:
@@ -550,7 +553,7 @@ def _dept_tables(col: Collection, returns: Iterator) -> list[Table]:
                                *_dept_derived(lay, v, pr, m), errors, warnings])
             for r in pr.tables.get("projects", []):
                 projects.rows.append([ret.unit_code, ret.unit_name, *[
-                    m(r.get(k)) if kind == "amount" else r.get(k) for k, (_, kind) in lay.project_cols.items()]])
+                    m(r.get(k)) if kind == ColumnKind.AMOUNT else r.get(k) for k, (_, kind) in lay.project_cols.items()]])
             goals.rows.append([ret.unit_code, ret.unit_name, *[v.get(k) or "" for k in lay.texts]])
             grids = [(g.anchor, pr.tables.get(key, [])) for key, g in ret.form.tables.items()
                      if g.spec.get("kind") == "indicators"] + [(ANNUAL_TABLE, pr.indicators)]
@@ -750,11 +753,11 @@ def _selfeval_fields(forms: list, money: str = DEFAULT_MONEY) -> tuple[list, lis
             if cell.formula is None and cell.value is None and key not in fields:   # (not a printed title)
                 kind = {"amount": "amount", "longtext": "long"}.get(cell.type, "text")
                 title = cell.title or cell.label or key
-                fields[key] = (key, f"{title}（{money}）" if kind == "amount" else title, kind)
+                fields[key] = (key, f"{title}（{money}）" if kind == ColumnKind.AMOUNT else title, kind)
         for col in form.input_columns:
             if col.key not in SE_GRID_SHOWN and col.key not in columns:
                 numeric = col.validate == "number" or col.key in ("weight", "score", "adjusted")
-                columns[col.key] = (col.key, col.label, "amount_plain" if numeric else "text")
+                columns[col.key] = (col.key, col.label, ColumnKind.AMOUNT_PLAIN if numeric else ColumnKind.TEXT)
     return list(fields.values()), list(columns.values())
 
 
@@ -763,7 +766,7 @@ def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators
     indicator rows with the recomputed score beside what the unit entered."""
     for pr in ret.projects:
         projects.rows.append([ret.unit_code, ret.unit_name, pr.sheet, *[
-            _cell_value(convert_money(pr.values.get(key), ret.form.money, money) if kind == "amount" else
+            _cell_value(convert_money(pr.values.get(key), ret.form.money, money) if kind == ColumnKind.AMOUNT else
                         pr.values.get(key), kind) for key, _, kind in fields]])
         ps = ret.scores.get(pr.sheet)
         rows = ps.rows if ps is not None else []
@@ -776,13 +779,13 @@ def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators
                                     "" if rs is None else "是" if rs.applicable else "否"])
 
 
-def _cell_value(value, kind: str):
+def _cell_value(value, kind: ColumnKind | str):
     """A value as its column holds it: a number where the column is numeric and the cell holds one (typed as
     a number, or as text that reads as one: “15”, “１２.５”), else the text as typed — never dropped (see
     `_hold_mixed_as_text`)."""
     if value is None or value == "":
         return None
-    if kind in ("amount", "amount_plain"):
+    if ColumnKind(kind).is_amount:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
         amount = parse_amount(str(value))
@@ -794,8 +797,8 @@ def _hold_mixed_as_text(table: Table) -> None:
     """A numeric column in which a unit wrote words (分值 “十五”) is held as text, its numbers written as
     read, so that no export drops what was written."""
     for j, (head, kind) in enumerate(table.columns):
-        if kind in ("amount", "amount_plain") and any(isinstance(r[j], str) for r in table.rows):
-            table.columns[j] = (head, "text")
+        if kind.is_amount and any(isinstance(r[j], str) for r in table.rows):
+            table.columns[j] = (head, ColumnKind.TEXT)
             for r in table.rows:
                 if isinstance(r[j], float):
                     r[j] = format_number(r[j])
@@ -948,7 +951,7 @@ class _SheetWriter:
         sample = table.sample if table.parts is not None else list(islice(table.iter_rows(), 500))
         self.widths = [_width(head, kind, [row[c] for row in sample]) for c, (head, kind) in enumerate(table.columns)]
         self.col_fmt = [fmt[kind] for _, kind in table.columns]
-        self.long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind == "long"]
+        self.long_cols = [c for c, (_, kind) in enumerate(table.columns) if kind is ColumnKind.LONG]
         if table.whole and self.long_cols:
             # a text too long for Excel's highest row widens its column rather than being cut off
             rows = list(table.iter_rows())
@@ -1124,14 +1127,14 @@ def _display_width(value) -> int:
 _NOT_WIDE = re.compile("[^\u2e81-\U0010ffff]+")
 
 
-def _width(head: str, kind: str, values: list) -> float:
+def _width(head: str, kind: ColumnKind, values: list) -> float:
     """Fit the column to its header and content (a CJK character is two units), within bounds."""
-    if kind == "long":   # fixed: the rows' heights are reckoned at this width, wherever they are made
+    if kind is ColumnKind.LONG:   # fixed: the rows' heights are reckoned at this width, wherever they are made
         return max(LONG_WIDTH, min(60, _display_width(head) + 2))
-    cap = {"text": 40}.get(kind, 18)
+    cap = 40 if kind is ColumnKind.TEXT else 18
     widest = max([_display_width(head)] + [_display_width(v) for v in values if v is not None and
                                             not isinstance(v, dt.datetime)])
-    if kind == "time":
+    if kind is ColumnKind.TIME:
         widest = max(widest, 16)
     return max(6, min(cap, widest + 2))
 
@@ -1257,7 +1260,7 @@ def returns_from_summary(source) -> list:
             for key, header, kind in fields:
                 # a field two forms share is headed as the first form collected names it
                 header = next((h for h in headers.get(key, ()) if h in p), header)
-                value = summary_amount(p, header, form.money) if kind == "amount" else p.get(header, "")
+                value = summary_amount(p, header, form.money) if kind == ColumnKind.AMOUNT else p.get(header, "")
                 pr.values[key] = value
                 if key in ("budget", "fiscal", "other", "goal", "use"):   # what ProjectReturn names itself
                     setattr(pr, key, value)
