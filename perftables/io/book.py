@@ -13,6 +13,7 @@ import re
 import zipfile
 import zlib
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from ..core.text import has_hidden, xml_safe
 from ..core.errors import PerftablesError, describe_exception
@@ -42,6 +43,13 @@ class ReadError(PerftablesError):
         self.reason, self.kind = reason, kind
 
 
+class Mark(StrEnum):
+    """What a Word return holds that its printed text does not show."""
+    REVISION = "修订"          # a tracked change not accepted
+    HIDDEN = "隐藏文字"        # w:vanish
+    COMMENT = "批注"
+
+
 @dataclass
 class Book:
     format: str
@@ -59,7 +67,7 @@ class Book:
     hidden_cols: dict[str, list[int]] = field(default_factory=dict)            # sheet → 0-based columns
     # what a Word return holds that its printed text does not show: (kind, shown text, detail) — kind
     # 修订 (a tracked change not accepted), 隐藏文字 (w:vanish), 批注 (a comment)
-    marks: list[tuple[str, str, str]] = field(default_factory=list)
+    marks: list[tuple[Mark, str, str]] = field(default_factory=list)
     # no text cell of any sheet holds an invisible or direction character (read_book looks, in one pass at C
     # speed for the usual text): the hidden-character review has nothing to find (False: it looks itself)
     plain: bool = False

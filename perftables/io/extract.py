@@ -16,7 +16,7 @@ from ..model.rules import by_id, rule_named
 from ..core.kinds import FormKind, Severity
 from ..forms.form import cell_name, Form, load_form, norm_label, record_key
 from ..forms.layout import context, grid_rows, header_context, locked_value, row_names, table_rows
-from .book import Book
+from .book import Book, Mark
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from ..core.text import code_key
 from ..core.value import WHITESPACE, IndicatorValue, clean, compose, convert_money, format_number, parse_amount
@@ -311,11 +311,11 @@ class Extractor:
         for kind, shown, detail in self.book.marks:
             sheet, r, c = _cell_showing(self.book, shown)
             where = f"“{shown[:30]}”" if shown else "一段空白"
-            if kind == "修订":
+            if kind is Mark.REVISION:
                 self.add(sheet, r, c, "未接受的修订", ERROR, f"{where}有未接受的修订（{detail}），按修订后的内容读取")
-            elif kind == "隐藏文字":
+            elif kind is Mark.HIDDEN:
                 self.add(sheet, r, c, "隐藏内容", WARNING, f"{where}中有隐藏文字“{detail}”（打印不出来，未读取），请确认")
-            elif kind == "批注":
+            elif kind is Mark.COMMENT:
                 self.out.notes.append((sheet, cell_name(r, c) if r is not None else "", "", detail or "（空批注）"))
 
     # ---- unit-level text

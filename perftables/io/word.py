@@ -29,7 +29,7 @@ from ..core.kinds import TARGET_KINDS
 from ..core.cells import norm_label
 from ..forms.form import Form, span
 from ..forms.layout import header_context
-from .book import _saved_time, Book, ReadError
+from .book import _saved_time, Book, Mark, ReadError
 from ..core.value import clean, parse_amount
 from ..core.files import find_soffice
 from ..core.office import run_soffice
@@ -102,13 +102,13 @@ def _marks(el, shown: str, comments: dict) -> list[tuple[str, str, str]]:
     deleted = "".join(t.text or "" for t in el.iter(W + "delText"))
     inserted = "".join(t.text or "" for ins in el.iter(W + "ins") for t in ins.iter(W + "t"))
     if deleted or inserted:
-        out.append(("修订", shown, f"删除“{deleted[:40]}”" * bool(deleted) + "，" * bool(deleted and inserted)
+        out.append((Mark.REVISION, shown, f"删除“{deleted[:40]}”" * bool(deleted) + "，" * bool(deleted and inserted)
                     + f"插入“{inserted[:40]}”" * bool(inserted)))
     hidden = "".join(t.text or "" for r in el.iter(W + "r") if _hidden_run(r) for t in r.iter(W + "t"))
     if hidden:
-        out.append(("隐藏文字", shown, hidden[:40]))
+        out.append((Mark.HIDDEN, shown, hidden[:40]))
     for ref in el.iter(W + "commentReference"):
-        out.append(("批注", shown, comments.get(ref.get(W + "id", ""), "")))
+        out.append((Mark.COMMENT, shown, comments.get(ref.get(W + "id", ""), "")))
     return out
 
 

@@ -13,6 +13,7 @@ import mimetypes
 import smtplib
 import ssl
 import time
+from enum import StrEnum
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
@@ -73,6 +74,17 @@ def mail_dir_for(outdir) -> Path:
 PASSWORD_ENV = "PERFTABLES_SMTP_PASSWORD"
 
 
+class MailKind(StrEnum):
+    """What a message carries; sent, it is this event in the ledger."""
+    TEMPLATE = "模板"
+    FEEDBACK = "退改"
+    REMINDER = "催报"
+
+    @property
+    def event(self) -> str:
+        return {MailKind.TEMPLATE: SENT, MailKind.FEEDBACK: FEEDBACK_SENT, MailKind.REMINDER: REMINDED}[self]
+
+
 @dataclass
 class Outgoing:
     unit_code: str
@@ -81,7 +93,7 @@ class Outgoing:
     subject: str
     body: str
     attachment: Path
-    kind: str = "模板"          # 模板 / 退改 / 催报: what the ledger records when it is sent
+    kind: MailKind = MailKind.TEMPLATE
     version: str = ""          # feedback: the SHA-256 of the unit's file it answers (recorded when sent)
 
     @property
@@ -214,7 +226,7 @@ def plan_feedback(folder, roster: Roster, subject: str, context: dict, ledger=No
         ctx = {**_context(context, book), "unit_name": name, "unit_code": code,
                "review_text": _review_text(folder, code, name),
                "file": book.name}
-        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind="退改",
+        message = Outgoing(code, name, email, subject.format(**ctx), FEEDBACK_LETTER.format(**ctx), book, kind=MailKind.FEEDBACK,
                            version=answers)
         _add_checked(message, out, missing, "邮件")
     return out, missing
@@ -283,7 +295,7 @@ def plan_reminders(outdir, roster: Roster, ledger, feedback_dir, subject: str, c
             ctx = {**_context(context, attachment), "unit_name": unit.name, "unit_code": unit.code,
                    "review_text": _review_text(Path(feedback_dir), unit.code, unit.name)}
             body, subj = REMIND_PROBLEM_LETTER.format(**ctx), subject.format(**ctx) + "（问题尚未修改）"
-        message = Outgoing(unit.code, unit.name, email, subj, body, attachment, kind="催报")
+        message = Outgoing(unit.code, unit.name, email, subj, body, attachment, kind=MailKind.REMINDER)
         _add_checked(message, out, notes, "催报邮件")
     return out, notes
 
@@ -301,7 +313,7 @@ def write_drafts(messages: list[Outgoing], folder, sender: str, sender_name: str
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for m in messages:
-        name = safe_file_name(f"{m.unit_code}_{m.unit_name}{'_催报' if m.kind == '催报' else ''}.eml")
+        name = safe_file_name(f"{m.unit_code}_{m.unit_name}{'_催报' if m.kind is MailKind.REMINDER else ''}.eml")
         path = folder / fit_name(folder, name)
         msg = m.message(sender, sender_name)
         msg["X-Unsent"] = "1"   # Outlook and Foxmail open it as a draft to send, not as a received mail
@@ -469,12 +481,11 @@ class MailJob:
 
     def send(self, messages: list[Outgoing], server: SmtpServer, echo=print) -> dict:
         """Send what was not sent before; each message the server accepted goes into the ledger."""
-        event = {"模板": SENT, "退改": FEEDBACK_SENT, "催报": REMINDED}
         book, sent_now = self.ledger, []
 
         def on_sent(msg):
             if book is not None:
-                book.add(msg.unit_code, event[msg.kind], file=msg.attachment.name, note=msg.to, sha256=msg.version or None)
+                book.add(msg.unit_code, msg.kind.event, file=msg.attachment.name, note=msg.to, sha256=msg.version or None)
                 sent_now.append(msg)
                 if len(sent_now) % 50 == 0:
                     book.save()
