@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import csv
+import email
 import hashlib
 import itertools
 import os
@@ -272,3 +273,21 @@ def test_password_prompt_and_a_mail_too_big_to_download(imap_server, user, tmp_p
     assert not out.exists() or not list(out.iterdir())
     [row] = [row for row in log_rows(out) if row["结果"] == TOO_BIG]
     assert row["Message-ID"] == "<huge@x>" and row["发件人"] == "bdhkx@example.cn" and row["单位编码"] == "306001"
+
+
+def test_a_sender_named_with_brackets_reads_as_written_however_the_client_folded_it():
+    """“协会(本级)” as Python, Foxmail and Outlook write it: one encoded word, or two with the fold between them."""
+    from email.message import EmailMessage
+    from email.utils import formataddr
+
+    from perftables.mail.fetch import _envelope, _POLICY
+    name = "秦皇岛市北戴河区科学技术协会(本级)"
+    folded = EmailMessage()
+    folded["From"] = formataddr((name, "kx@example.cn"))
+    raws = [bytes(folded).split(b"\n\n")[0] + b"\n\n",
+            b"From: =?UTF-8?B?" + base64.b64encode(name.encode()) + b"?= <kx@example.cn>\n\n",
+            b'From: "' + "张三".encode("gb18030") + b'" <zs@example.cn>\n\n',
+            b"From: =?gbk?b?1cXI/Q==?= <ZS@Example.cn>\n\n"]
+    got = [_envelope(email.message_from_bytes(raw, policy=_POLICY), "1") for raw in raws]
+    assert [(m.sender_name, m.sender) for m in got] == [(name, "kx@example.cn"), (name, "kx@example.cn"),
+                                                         ("张三", "zs@example.cn"), ("张三", "zs@example.cn")]

@@ -25,7 +25,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
 
 from ..core.errors import WorldError
@@ -254,11 +254,18 @@ def parse_mail(raw: bytes, uid: str = "") -> Mail:
     return mail
 
 
+def _address(value) -> tuple[str, str]:
+    """(display name, address) of a From header: the address parsed first, then the name's encoded words
+    decoded — decoded first, “协会(本级)” would read as a name and a comment (协会 (本级)), and Python's own
+    parser leaves a space where a client folded the name (协会( 本级))."""
+    name, addr = parseaddr(str(value or ""))
+    return _header_text(name).strip(), _undo_raw_bytes(addr)
+
+
 def _envelope(msg, uid: str) -> Mail:
-    sender_name, sender = parseaddr(_header_text(msg.get("From", "")))
+    sender_name, sender = _address(msg.get("From", ""))
     if not sender:
-        addrs = getaddresses([_header_text(msg.get("Sender", ""))])
-        sender = addrs[0][1] if addrs else ""
+        sender = _address(msg.get("Sender", ""))[1]
     try:
         date = parsedate_to_datetime(msg.get("Date")) if msg.get("Date") else None
     except (TypeError, ValueError, IndexError):
@@ -296,7 +303,7 @@ def _safe_part_name(part) -> str:
 def _read_part(mail: Mail, part) -> None:
     if part.get_content_type() == "message/rfc822" and part.is_multipart():
         for inner in part.get_payload():
-            addr = parseaddr(_header_text(inner.get("From", "")))[1].strip().lower()
+            addr = _address(inner.get("From", ""))[1].strip().lower()
             if addr:
                 mail.forwarded.append(addr)
     if part.is_multipart():
