@@ -274,3 +274,17 @@ def test_which_units_all_clean_approves_is_the_ledgers_decision(tmp_path):
     said = book.approve_many(["A", "B"])
     assert [ok for _, ok in said] == [True, False] and "错误" in said[1][0]
     assert book.clean_unapproved() == []
+
+
+def test_the_ledger_and_collect_agree_on_which_file_stands(tmp_path):
+    """A feedback round's workbook (issue 2) saved on a PC whose clock is behind: collect takes it over the
+    template, and so does the ledger's state — one ordering (collect.newest_key), not two."""
+    from perftables.cycle.collect import newest_key
+    book = Ledger(tmp_path / "进度台账.json")
+    files = [("第一次.xlsx", 1, "2025-01-10 09:00:00", 3), ("退改后.xlsx", 2, "2025-01-05 09:00:00", 0)]
+    for i, (name, issue, saved, errors) in enumerate(files):
+        book.add("306001", RECEIVED, when=dt.datetime(2025, 1, 11 + i), sha256=f"{i}" * 64, file=name, saved=saved,
+                 issue=issue, errors=errors)
+    standing = max(files, key=lambda f: newest_key(f[1], f[2], f[0]))
+    assert book.latest("306001")["file"] == standing[0] == "退改后.xlsx"
+    assert book.state("306001").status == "已收到"   # about the corrected file, which has no error

@@ -527,15 +527,21 @@ def _crossed(rec: FileRecord, code: str, how: str, roster: Roster | None) -> str
             f"{rec.sha256[:12]}（在本轮文件夹中运行）")
 
 
+def newest_key(issue, when, name: str) -> tuple:
+    """How a unit's versions are ordered, newest last — by collect (which return stands) and by the ledger (which
+    file its state is about), so that the two never disagree: the stamp's issue (a feedback round's workbook
+    after the template), then the file's own saved time (else its modification time), then its name."""
+    return issue or 0, when, name or ""
+
+
 def _newest_wins(col: Collection, pinned: set[str] = frozenset()) -> None:
-    """Several returns of one unit: the one the coordinator accepted, else the newest (its stamp's issue,
-    the file's own saved time, then mtime)."""
+    """Several returns of one unit: the one the coordinator accepted, else the newest (newest_key)."""
     by_unit: dict[str, list[FileRecord]] = {}
     for rec in col.files:
         if rec.fate == ACCEPTED:
             by_unit.setdefault(rec.unit_code, []).append(rec)
     for recs in by_unit.values():
-        recs.sort(key=lambda f: (f.sha256 in pinned, f.stamp.issue, f.when, f.display), reverse=True)
+        recs.sort(key=lambda f: (f.sha256 in pinned, *newest_key(f.stamp.issue, f.when, f.display)), reverse=True)
         for older in recs[1:]:
             older.fate = SUPERSEDED
             older.reason = (f"与 {recs[0].display} 内容完全相同（重复发送）" if older.sha256 == recs[0].sha256

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError
 from ..core.files import write_text
-from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED
+from .collect import ACCEPTED, ACCEPTED_FINDINGS, SUPERSEDED, newest_key
 from .state import Action
 
 LEDGER_NAME = "进度台账.json"
@@ -346,9 +346,10 @@ def _date(text) -> dt.date | None:
 
 
 def _latest(received: list[dict]) -> dict:
-    """The file that stands: the one saved last (collect takes the newest; an older file that came in
-    later does not replace it)."""
-    return max(received, key=lambda e: (e.get("saved") or e["time"], e["time"]))
+    """The file that stands, as collect decides it (collect.newest_key: the stamp's issue, then the file's own
+    saved time): an older file that came in later does not replace it."""
+    return max(received, key=lambda e: (*newest_key(e.get("issue"), e.get("saved") or e["time"], e.get("file")),
+                                        e["time"]))
 
 
 def _arrived(e: dict) -> dt.date:
