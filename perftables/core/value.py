@@ -81,8 +81,11 @@ class ValueKind(StrEnum):
     @property
     def title(self) -> str:
         """As the summary's 指标值类型 prints it."""
-        return {"quant": "定量", "date": "定量（时限）", "qual": "定性", "question": "问句", "placeholder": "占位符",
-                "empty": "空"}[self.value]
+        return _VALUE_TITLES[self]
+
+
+_VALUE_TITLES = {ValueKind.QUANT: "定量", ValueKind.DATE: "定量（时限）", ValueKind.QUAL: "定性", ValueKind.QUESTION: "问句",
+                 ValueKind.PLACEHOLDER: "占位符", ValueKind.EMPTY: "空"}
 
 
 @dataclass(frozen=True)   # shared: the same text is read once (parse)
