@@ -27,3 +27,21 @@ def test_a_collection_speaks_in_members():
     assert all(isinstance(f.fate, Fate) for f in col.files)
     findings = [x for f in col.accepted for x in f.result.findings]
     assert findings and all(isinstance(x.severity, Severity) for x in findings)
+
+
+def test_a_file_format_is_a_member_printed_as_its_word():
+    import io
+    import zipfile
+
+    import pytest
+
+    from perftables.io.book import SPREADSHEETS, Format, ReadError, read_book, sniff
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.txt", "x")
+    assert sniff(b"") is Format.EMPTY and sniff(b"%PDF-1.4") is Format.PDF and sniff(buf.getvalue()) is Format.ZIP
+    assert sniff(b"Rar!\x1a\x07\x00") is Format.RAR and sniff(b"7z\xbc\xaf\x27\x1c") is Format.SEVEN_Z
+    with pytest.raises(ReadError) as raised:
+        read_book(buf.getvalue())
+    assert raised.value.kind is Format.ARCHIVE and f"{raised.value.kind}" == "archive"   # 文件清单's 格式, as before
+    assert {f for f in Format if f.is_spreadsheet} == SPREADSHEETS and Format.DOC.is_word

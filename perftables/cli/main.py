@@ -45,6 +45,7 @@ from ..outputs.summary import returns_from_summary, write_xlsx
 from ..review.dept import attach_history
 from .demo import run_demo
 from .rounds import COMMANDS as ROUND_COMMANDS, DATE, round_aware
+from ..io.book import SPREADSHEETS
 from ..io.keys import KEY_ENV, key_path, require_key
 from ..outputs.data import _arrow
 from ..forms.schema import json_schema
@@ -450,7 +451,7 @@ def collect(inbox, output, roster, export_dir, year, feedback_dir, deadline, con
     if any(f.payload and not f.stamp.stampless and not f.verified for f in col.files):
         click.echo(f"注意：本机没有签名密钥（{key_path()}），无法核验各文件的标识是否伪造。请把生成模板那台电脑上的"
                    f"签名密钥文件复制到这里，或用环境变量 {KEY_ENV} 指定它", err=True)
-    if not any(f.payload or f.format in ("xlsx", "xls", "ods") for f in col.files):
+    if not any(f.payload or f.format in SPREADSHEETS for f in col.files):
         click.echo("注意：输入中没有一个电子表格（xlsx、xls、et、ods 或其压缩包），请检查收件箱是否选对", err=True)
     if result.reused:
         click.echo(f"收件箱与上次相同，汇总未重写：{output}")

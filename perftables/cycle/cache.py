@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 from ..core.version import __version__
 from ..forms.form import template_dirs
+from ..io.book import SPREADSHEETS
 from ..io.keys import load_key
 
 SCHEMA = 2   # 2: entries no longer deflated as a whole (what is big in them is deflated already)
@@ -166,7 +167,7 @@ class CollectCache:
 
     def put(self, sha256: str, records: list) -> None:
         if any(r.stamp.stampless for r in records) or any(
-                r.format in ("xlsx", "xls", "ods") and not r.payload for r in records):
+                r.format in SPREADSHEETS and not r.payload for r in records):
             return   # identified through the roster (or not at all): may change with it
         data = pickle.dumps(records, pickle.HIGHEST_PROTOCOL)
         self._safely(lambda: self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?)",

@@ -26,7 +26,7 @@ from ..core.parallel import PARALLEL_SECONDS, default_workers, fewer_gc_passes, 
 from ..io.extract import ERROR, WARNING, Finding, UnitReturn, extract
 from ..io.extract import payload_from_labels
 from ..forms.form import FormError, list_forms, load_form, norm_label
-from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, ReadError, read_book, sniff
+from ..io.book import MAX_FILE_BYTES, MAX_UNZIPPED_BYTES, Format, ReadError, read_book, sniff
 from ..review.dispatch import review
 from ..model.roster import Roster, read_rows
 from ..io.stamp import STAMP_SHEET, StampError, read_stamp
@@ -54,7 +54,7 @@ class FileRecord:
     display: str
     sha256: str = ""
     size: int = 0
-    format: str = ""
+    format: Format | str = ""             # io.book.Format ("" before anything is known)
     fate: str = REJECTED
     reason: str = ""
     payload: dict | None = None
@@ -252,12 +252,12 @@ def _target_forms() -> list:
     return [f for f in list_forms() if f.kind in TARGET_KINDS]
 
 
-def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: FormKind | str | None = None, key=None):
+def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: Format | None = None, key=None):
     """Read the file and its stamp; set rec.fate/reason on failure. Returns the Book or None.
     kind: what sniff(data) said, when already known. key: the coordinator's signing key (None: none here)."""
-    word_form, kind = None, kind or sniff(data)
+    word_form, kind = None, Format(kind) if kind else sniff(data)
     try:
-        if kind in ("docx", "doc"):   # a Word return: laid onto the form it follows
+        if kind.is_word:   # a Word return: laid onto the form it follows
             from ..io.word import read_word
             book, word_form = read_word(data, kind, _target_forms())
         else:
@@ -266,7 +266,7 @@ def identify(rec: FileRecord, data: bytes, roster: Roster | None = None, kind: F
         rec.format, rec.reason = exc.kind, exc.reason
         return None
     except Exception as exc:  # a file is a message, never a crash
-        rec.format, rec.reason = "unreadable", f"无法读取（{describe_exception(exc)}）"
+        rec.format, rec.reason = Format.UNREADABLE, f"无法读取（{describe_exception(exc)}）"
         return None
     rec.format, rec.saved = book.format, book.saved
     if STAMP_SHEET not in book.sheets:
@@ -300,17 +300,17 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
         if rec.reason:   # a member that could not even be taken out of its archive
             return
         kind = sniff(data)
-        if kind == "zip":
+        if kind is Format.ZIP:
             try:
                 members = unpack(rec, data, depth)
             except Exception as exc:   # noqa: BLE001 — a damaged archive is a message, never the end of the run
-                rec.format, rec.reason = "zip", f"压缩包已损坏，无法展开（{describe_exception(exc)}）"
+                rec.format, rec.reason = Format.ZIP, f"压缩包已损坏，无法展开（{describe_exception(exc)}）"
                 return
             for member, body in members:
                 member.mtime = rec.mtime
                 ingest(member, body, depth + 1)
             return
-        if kind in ("rar", "7z"):
+        if kind in (Format.RAR, Format.SEVEN_Z):
             rec.format, rec.reason = kind, f"{kind.upper()} 压缩包无法直接读取，请解压后放入收件箱"
             return
         book = identify(rec, data, roster, kind, key)
@@ -319,7 +319,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
 
     rec = FileRecord(path=path, display=display)
     if not named and is_link(path):
-        rec.format, rec.reason = "link", _link_reason(path)
+        rec.format, rec.reason = Format.LINK, _link_reason(path)
         return [rec]
     if not path.is_file():
         rec.reason = "文件不存在或不是普通文件"
@@ -333,7 +333,7 @@ def read_input(path: Path, display: str, roster: Roster | None = None, key=None,
             return [rec]
         data = path.read_bytes()
     except OSError as exc:
-        rec.format, rec.reason = "unreadable", describe_os_error(exc, "读取") + "，请检查文件权限或是否被其他程序占用"
+        rec.format, rec.reason = Format.UNREADABLE, describe_os_error(exc, "读取") + "，请检查文件权限或是否被其他程序占用"
         return [rec]
     ingest(rec, data)
     return records
@@ -636,7 +636,7 @@ def quarantine(col: Collection, folder) -> Path | None:
 
 def _bytes_of(rec: FileRecord, records: dict) -> bytes | None:
     if rec.path is not None:
-        if rec.format == "link":   # never read through a link
+        if rec.format is Format.LINK:   # never read through a link
             return None
         try:
             return rec.path.read_bytes() if rec.path.is_file() and rec.size <= MAX_FILE_BYTES else None

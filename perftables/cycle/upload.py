@@ -13,12 +13,13 @@ from pathlib import Path
 
 from ..core.errors import PerftablesError
 from ..core.files import write_bytes
-from ..io.book import sniff
+from ..io.book import Format, sniff
 from .collect import Collection, FileRecord, collect
 from .state import StateStore, versions
 
 UPLOADS = "网页上传"
-ACCEPTED_KINDS = {"xlsx": "xlsx", "xls": "xls", "ods": "ods", "docx": "docx", "doc": "doc", "zip": "zip"}
+ACCEPTED_KINDS = {Format.XLSX: "xlsx", Format.XLS: "xls", Format.ODS: "ods", Format.DOCX: "docx", Format.DOC: "doc",
+                  Format.ZIP: "zip"}   # what an upload may be, and the extension it is stored under
 RESOLVED, OPEN, NEW = "已解决", "仍存在", "新出现"
 
 

@@ -27,20 +27,56 @@ MAX_RATIO = 200
 CFB_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # a password-to-open OOXML file is a CFB container holding these streams
 ENCRYPTED_MARKERS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
-FORMAT_NAMES = {"xlsx": "Excel 工作簿（xlsx）", "xls": "Excel 97-2003 / WPS 表格（xls/et）",
-                "ods": "OpenDocument 表格（ods）"}
 
 
 # what reading a member of a damaged zip raises (a bad deflate stream is a zlib.error, a cut one an EOFError)
 ZIP_ERRORS = (OSError, zipfile.BadZipFile, zlib.error, EOFError, RuntimeError, NotImplementedError)
 
 
+class Format(StrEnum):
+    """What a file is, told by its content (sniff), or why it could not be read (ReadError.kind): 文件清单's 格式,
+    printed as its value."""
+    XLSX = "xlsx"
+    XLS = "xls"                      # also WPS's .et: the same CFB/BIFF file
+    ODS = "ods"
+    DOCX = "docx"
+    DOC = "doc"                      # also WPS 文字's .wps
+    PDF = "pdf"
+    ZIP = "zip"
+    RAR = "rar"
+    SEVEN_Z = "7z"
+    BROKEN_ZIP = "broken-zip"
+    ENCRYPTED = "encrypted"
+    EMPTY = "empty"
+    UNKNOWN = "unknown"
+    DAMAGED = "damaged"
+    BOMB = "bomb"
+    TOO_LARGE = "too-large"
+    NOT_SPREADSHEET = "not-spreadsheet"
+    ARCHIVE = "archive"
+    UNREADABLE = "unreadable"
+    NEEDS_LIBREOFFICE = "needs-libreoffice"   # a .doc/.wps on a PC without LibreOffice to convert it
+    LINK = "link"                    # a shortcut or symbolic link in the inbox: never followed
+    SUMMARY = "summary"              # rows taken from an earlier summary (selfeval/publish from a summary)
+
+    @property
+    def is_spreadsheet(self) -> bool:
+        return self in SPREADSHEETS
+
+    @property
+    def is_word(self) -> bool:
+        return self in (Format.DOCX, Format.DOC)
+
+
+SPREADSHEETS = frozenset({Format.XLSX, Format.XLS, Format.ODS})
+
+
 class ReadError(PerftablesError):
     """The file cannot be read as a workbook; the message says why, in Chinese."""
 
-    def __init__(self, reason: str, kind: str = "unreadable"):
+    def __init__(self, reason: str, kind: Format = Format.UNREADABLE):
         super().__init__(reason)
-        self.reason, self.kind = reason, kind
+        self.reason, self.kind = reason, Format(kind)
 
 
 class Mark(StrEnum):
@@ -52,7 +88,7 @@ class Mark(StrEnum):
 
 @dataclass
 class Book:
-    format: str
+    format: Format
     sheets: dict[str, list[list]] = field(default_factory=dict)
     hidden: set[str] = field(default_factory=set)
     saved: dt.datetime | None = None     # the application's own "last saved" time, when it has one
@@ -73,35 +109,35 @@ class Book:
     plain: bool = False
 
 
-def sniff(data: bytes) -> str:
+def sniff(data: bytes) -> Format:
     if not data:
-        return "empty"
+        return Format.EMPTY
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         try:
             names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
         except Exception:   # BadZipFile, and what zipfile raises on a damaged directory (NotImplementedError…)
-            return "broken-zip"
+            return Format.BROKEN_ZIP
         if "xl/workbook.xml" in names or "xl/workbook.bin" in names:
-            return "xlsx"
+            return Format.XLSX
         if "mimetype" in names and "content.xml" in names:
-            return "ods"
+            return Format.ODS
         if "word/document.xml" in names:
-            return "docx"
-        return "zip"
+            return Format.DOCX
+        return Format.ZIP
     if data[:8] == CFB_MAGIC:
         head = data[: 1 << 20]
         if any(m in head for m in ENCRYPTED_MARKERS):
-            return "encrypted"
+            return Format.ENCRYPTED
         if "WordDocument" in cfb_streams(data):   # .doc, and WPS 文字's .wps (the same format underneath)
-            return "doc"
-        return "xls"
+            return Format.DOC
+        return Format.XLS
     if data[:5] == b"%PDF-":
-        return "pdf"
+        return Format.PDF
     if data[:6] == b"Rar!\x1a\x07":
-        return "rar"
+        return Format.RAR
     if data[:6] == b"7z\xbc\xaf\x27\x1c":
-        return "7z"
-    return "unknown"
+        return Format.SEVEN_Z
+    return Format.UNKNOWN
 
 
 _SHEET_TAG = re.compile(rb'<(?:\w+:)?sheet\b[^>]*?\bname="([^"]*)"[^>]*?\br:id="([^"]*)"')
@@ -340,25 +376,25 @@ def _check_zip(data: bytes):
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except Exception:   # a damaged directory (an unknown zip version, a truncated record…)
-        raise ReadError("文件已损坏（压缩结构无法读取），无法打开", "damaged") from None
+        raise ReadError("文件已损坏（压缩结构无法读取），无法打开", Format.DAMAGED) from None
     total = 0
     for info in zf.infolist():
         total += info.file_size
         if info.compress_size and info.file_size / max(info.compress_size, 1) > MAX_RATIO and info.file_size > 1 << 20:
-            raise ReadError(f"压缩包成员 {info.filename} 压缩比异常（疑似压缩炸弹），未读取", "bomb")
+            raise ReadError(f"压缩包成员 {info.filename} 压缩比异常（疑似压缩炸弹），未读取", Format.BOMB)
     if total > MAX_UNZIPPED_BYTES:
-        raise ReadError("解压后体积过大（疑似压缩炸弹），未读取", "bomb")
+        raise ReadError("解压后体积过大（疑似压缩炸弹），未读取", Format.BOMB)
     return zf
 
 
 _DATE_TAGS = {   # the last-saved time first, the creation time as fallback
-    "xlsx": ("docProps/core.xml", (rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?created\b[^>]*>([^<]{1,64})<")),
-    "docx": ("docProps/core.xml", (rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?created\b[^>]*>([^<]{1,64})<")),
-    "ods": ("meta.xml", (rb"<(?:[\w.-]+:)?date\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?creation-date\b[^>]*>([^<]{1,64})<")),
+    Format.XLSX: ("docProps/core.xml", (rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?created\b[^>]*>([^<]{1,64})<")),
+    Format.DOCX: ("docProps/core.xml", (rb"<(?:[\w.-]+:)?modified\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?created\b[^>]*>([^<]{1,64})<")),
+    Format.ODS: ("meta.xml", (rb"<(?:[\w.-]+:)?date\b[^>]*>([^<]{1,64})<", rb"<(?:[\w.-]+:)?creation-date\b[^>]*>([^<]{1,64})<")),
 }
 
 
-def _saved_time(fmt: str, zf: zipfile.ZipFile) -> dt.datetime | None:
+def _saved_time(fmt: Format, zf: zipfile.ZipFile) -> dt.datetime | None:
     """The application's own save time from the document properties. Matched as text, never parsed as XML
     (nothing in the part is expanded), and only the first 256 KB of it are read."""
     part, patterns = _DATE_TAGS.get(fmt, (None, ()))
@@ -387,39 +423,39 @@ def normalise_row(row: list) -> list:
             else float(v) if type(v) is int else v if type(v) is not float or v - v == 0.0 else str(v) for v in row]
 
 
-def read_book(data: bytes, fmt: str | None = None) -> Book:
+def read_book(data: bytes, fmt: Format | None = None) -> Book:
     """fmt: what sniff(data) said, when the caller has already asked."""
     if len(data) > MAX_FILE_BYTES:
-        raise ReadError(f"文件过大（{len(data) // (1 << 20)} MB），未读取", "too-large")
-    fmt = fmt or sniff(data)
+        raise ReadError(f"文件过大（{len(data) // (1 << 20)} MB），未读取", Format.TOO_LARGE)
+    fmt = Format(fmt) if fmt else sniff(data)
     reasons = {
-        "empty": ("空文件（0 字节）", "empty"),
-        "encrypted": ("文件设置了打开密码（已加密），无法读取；请对方取消密码后重新发送", "encrypted"),
-        "broken-zip": ("文件已损坏（不完整的压缩包），无法打开", "damaged"),
-        "docx": ("这是 Word 文档，不是表格", "not-spreadsheet"),
-        "doc": ("这是 Word 文档，不是表格", "not-spreadsheet"),
-        "pdf": ("这是 PDF 文件，不是表格", "not-spreadsheet"),
-        "zip": ("这是压缩包，不是表格", "archive"),
-        "rar": ("RAR 压缩包无法直接读取，请解压后放入收件箱", "archive"),
-        "7z": ("7Z 压缩包无法直接读取，请解压后放入收件箱", "archive"),
-        "unknown": ("不是电子表格文件（内容无法识别）", "not-spreadsheet"),
+        Format.EMPTY: ("空文件（0 字节）", Format.EMPTY),
+        Format.ENCRYPTED: ("文件设置了打开密码（已加密），无法读取；请对方取消密码后重新发送", Format.ENCRYPTED),
+        Format.BROKEN_ZIP: ("文件已损坏（不完整的压缩包），无法打开", Format.DAMAGED),
+        Format.DOCX: ("这是 Word 文档，不是表格", Format.NOT_SPREADSHEET),
+        Format.DOC: ("这是 Word 文档，不是表格", Format.NOT_SPREADSHEET),
+        Format.PDF: ("这是 PDF 文件，不是表格", Format.NOT_SPREADSHEET),
+        Format.ZIP: ("这是压缩包，不是表格", Format.ARCHIVE),
+        Format.RAR: ("RAR 压缩包无法直接读取，请解压后放入收件箱", Format.ARCHIVE),
+        Format.SEVEN_Z: ("7Z 压缩包无法直接读取，请解压后放入收件箱", Format.ARCHIVE),
+        Format.UNKNOWN: ("不是电子表格文件（内容无法识别）", Format.NOT_SPREADSHEET),
     }
     if fmt in reasons:
         raise ReadError(*reasons[fmt])
-    zf = _check_zip(data) if fmt in ("xlsx", "ods") else None
+    zf = _check_zip(data) if fmt in (Format.XLSX, Format.ODS) else None
     # Before python-calamine sees the file: what it would allocate must be sane. A declared size or a
     # cell far out (A1 and XFD1048576: a dense range of 17 billion cells) makes it abort the whole
     # process — the run, not just this file — so such a file is refused here, with the reason.
     book = Book(format=fmt, saved=_saved_time(fmt, zf) if zf else None)
     extent: dict[str, tuple[int, int]] = {}
-    if fmt == "xlsx":
+    if fmt is Format.XLSX:
         _xlsx_parts(zf, book, extent)
-    elif fmt == "ods":
+    elif fmt is Format.ODS:
         _ods_parts(zf, book, extent)
-    elif fmt == "xls":
+    elif fmt is Format.XLS:
         problem = cfb_problem(data)
         if problem:
-            raise ReadError(f"文件已损坏（{problem}），无法读取", "damaged")
+            raise ReadError(f"文件已损坏（{problem}），无法读取", Format.DAMAGED)
         extra: dict = {}
         book.formulas = xls_formulas(data, extent, extra)
         book.hidden_rows = {k: sorted(set(v)) for k, v in extra.get("hidden_rows", {}).items()}
@@ -428,7 +464,7 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
     for name, (rows, cols) in extent.items():
         if rows > MAX_ROWS or cols > MAX_COLS or rows * cols > MAX_CELLS:
             raise ReadError(f"工作表“{name}”的数据区域过大（{rows:,} 行 × {cols:,} 列），疑似损坏或恶意构造的文件，"
-                            "未读取；请对方把数据复制到下发的模板中重新发送", "too-large")
+                            "未读取；请对方把数据复制到下发的模板中重新发送", Format.TOO_LARGE)
     from python_calamine import CalamineWorkbook
     try:
         wb = CalamineWorkbook.from_filelike(io.BytesIO(data))
@@ -447,5 +483,5 @@ def read_book(data: bytes, fmt: str | None = None) -> Book:
     except BaseException as exc:  # calamine raises several types for damaged files, and a panic (PanicException
         text = str(exc)           # is a BaseException) on some: a damaged file, never the end of the run
         if "password" in text.lower() or "encrypt" in text.lower():
-            raise ReadError("文件设置了密码（已加密），无法读取", "encrypted") from None
-        raise ReadError(f"文件已损坏，无法读取（{describe_exception(exc)}）", "damaged") from None
+            raise ReadError("文件设置了密码（已加密），无法读取", Format.ENCRYPTED) from None
+        raise ReadError(f"文件已损坏，无法读取（{describe_exception(exc)}）", Format.DAMAGED) from None

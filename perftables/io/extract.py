@@ -16,7 +16,7 @@ from ..model.rules import by_id, rule_named
 from ..core.kinds import FormKind, Severity
 from ..forms.form import cell_name, Form, load_form, norm_label, record_key
 from ..forms.layout import context, grid_rows, header_context, locked_value, row_names, table_rows
-from .book import Book, Mark
+from .book import SPREADSHEETS, Book, Mark
 from .stamp import FINDINGS_SHEET, LISTS_SHEET, STAMP_SHEET
 from ..core.text import code_key
 from ..core.value import WHITESPACE, IndicatorValue, clean, compose, convert_money, format_number, parse_amount
@@ -385,7 +385,7 @@ class Extractor:
         if cell.formula:   # never trusted: kept only to compare with the recomputation
             pr.cells[cell.field] = cell_name(r, cell.col)
             pr.figures[cell.field] = actual
-            if self.book.format in ("xlsx", "ods", "xls") and actual not in (None, "") and \
+            if self.book.format in SPREADSHEETS and actual not in (None, "") and \
                     (r, cell.col) not in self.book.formulas.get(sheet, {}):
                 self.add(sheet, r, cell.col, "公式被改动", WARNING, f"“{cell.title or cell.field}”应是自动计算的公式，"
                          f"被改成了填写的值 {_shown(actual)}（本系统自己重算，不采用该值）", target)

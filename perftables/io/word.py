@@ -29,7 +29,7 @@ from ..core.kinds import TARGET_KINDS
 from ..core.cells import norm_label
 from ..forms.form import Form, span
 from ..forms.layout import header_context
-from .book import _saved_time, Book, Mark, ReadError
+from .book import _saved_time, Book, Format, Mark, ReadError
 from ..core.value import clean, parse_amount
 from ..core.files import find_soffice
 from ..core.office import run_soffice
@@ -155,7 +155,7 @@ MAX_NESTING = 20   # frames within frames: Word users nest two or three; thousan
 
 def _blocks(parent, doc: WordDoc, depth: int = 0) -> None:
     if depth > MAX_NESTING:
-        raise ReadError(f"Word 文档中的表格一层套一层超过 {MAX_NESTING} 层，疑似恶意构造的文件，未读取", "damaged")
+        raise ReadError(f"Word 文档中的表格一层套一层超过 {MAX_NESTING} 层，疑似恶意构造的文件，未读取", Format.DAMAGED)
     for el in parent:
         if el.tag == W + "p":
             text = clean(_text_of(el))
@@ -179,10 +179,10 @@ def _part(zf, name: str):
     except KeyError:
         return None
     if info.file_size > MAX_DOCUMENT_XML:
-        raise ReadError(f"Word 文档的“{name}”过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", "too-large")
+        raise ReadError(f"Word 文档的“{name}”过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", Format.TOO_LARGE)
     xml = zf.read(info)
     if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:   # Word never writes one: nothing is ever expanded
-        raise ReadError("Word 文档含有实体定义（不是 Word 写出的文件），未读取", "damaged")
+        raise ReadError("Word 文档含有实体定义（不是 Word 写出的文件），未读取", Format.DAMAGED)
     return ET.fromstring(xml)
 
 
@@ -191,16 +191,16 @@ def parse_docx(data: bytes) -> WordDoc:
         zf = zipfile.ZipFile(io.BytesIO(data))
         info = zf.getinfo("word/document.xml")
     except (zipfile.BadZipFile, KeyError, OSError, NotImplementedError):
-        raise ReadError("Word 文档已损坏（找不到正文），无法读取", "damaged") from None
+        raise ReadError("Word 文档已损坏（找不到正文），无法读取", Format.DAMAGED) from None
     if info.file_size > MAX_DOCUMENT_XML:
-        raise ReadError(f"Word 文档正文过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", "too-large")
+        raise ReadError(f"Word 文档正文过大（{info.file_size >> 20} MB），疑似损坏或恶意构造的文件，未读取", Format.TOO_LARGE)
     try:
         root = _part(zf, "word/document.xml")
         notes = _part(zf, "word/comments.xml")
     except (ET.ParseError, zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
-        raise ReadError(f"Word 文档已损坏，无法读取（{describe_exception(exc)}）", "damaged") from None
+        raise ReadError(f"Word 文档已损坏，无法读取（{describe_exception(exc)}）", Format.DAMAGED) from None
     body = root.find(W + "body")
-    doc = WordDoc(saved=_saved_time("docx", zf))   # of several returns of a unit, the newest wins
+    doc = WordDoc(saved=_saved_time(Format.DOCX, zf))   # of several returns of a unit, the newest wins
     if notes is not None:
         doc.comments = {c.get(W + "id", ""): clean(_text_of(c))[:500] for c in notes.iter(W + "comment")}
     if body is not None:
@@ -213,7 +213,7 @@ def convert_to_docx(data: bytes, suffix: str = ".doc") -> bytes:
     soffice = find_soffice()
     if not soffice:
         raise ReadError("这是 Word 97–2003 / WPS 文字文档，需要安装 LibreOffice 才能读取；"
-                        "也可请对方另存为 .docx，或改用下发的模板填写", "needs-libreoffice")
+                        "也可请对方另存为 .docx，或改用下发的模板填写", Format.NEEDS_LIBREOFFICE)
     with tempfile.TemporaryDirectory(prefix="perftables-doc-") as tmp:
         work = Path(tmp) / "in"
         work.mkdir()
@@ -223,10 +223,10 @@ def convert_to_docx(data: bytes, suffix: str = ".doc") -> bytes:
             # links, macros and remote content off, no network where the system allows (core.office)
             run_soffice(soffice, Path(tmp), ["--convert-to", "docx", "--outdir", str(work), str(src)])
         except (OSError, subprocess.SubprocessError):
-            raise ReadError("LibreOffice 无法转换该 Word 文档（转换程序出错或超时）", "damaged") from None
+            raise ReadError("LibreOffice 无法转换该 Word 文档（转换程序出错或超时）", Format.DAMAGED) from None
         out = work / "document.docx"
         if not out.is_file():
-            raise ReadError("LibreOffice 无法转换该 Word 文档（文件可能已损坏）", "damaged")
+            raise ReadError("LibreOffice 无法转换该 Word 文档（文件可能已损坏）", Format.DAMAGED)
         return out.read_bytes()
 
 
@@ -554,7 +554,7 @@ def document_year(doc: WordDoc) -> int | None:
     return max(set(years), key=years.count) if years else None
 
 
-def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book, Form] | None:
+def word_book(doc: WordDoc, forms: list[Form], fmt: Format = Format.DOCX) -> tuple[Book, Form] | None:
     """The document as the workbook the best-matching form would have been: one sheet a project."""
     firsts = {_first(row) for t in doc.tables for row in t}
     labels = {_label(c.text) for t in doc.tables for row in t for c in row}
@@ -606,16 +606,16 @@ def word_book(doc: WordDoc, forms: list[Form], fmt: str = "docx") -> tuple[Book,
     return book, form
 
 
-def read_word(data: bytes, kind: str, forms: list[Form]) -> tuple[Book, Form]:
+def read_word(data: bytes, kind: Format, forms: list[Form]) -> tuple[Book, Form]:
     """A Word return as a Book laid out by the form it follows; a ReadError when it follows none."""
-    fmt = "docx"
-    if kind == "doc":
-        data, fmt = convert_to_docx(data), "doc"
+    fmt = Format.DOCX
+    if kind is Format.DOC:
+        data, fmt = convert_to_docx(data), Format.DOC
     doc = parse_docx(data)
     made = word_book(doc, forms, fmt)
     if made is None:
         if not doc.tables:
-            raise ReadError("这是 Word 文档，其中没有表格，不是绩效目标表", "not-spreadsheet")
+            raise ReadError("这是 Word 文档，其中没有表格，不是绩效目标表", Format.NOT_SPREADSHEET)
         raise ReadError("这是 Word 文档，其中的表格认不出是哪张表（没有表式的标签，如“项目编码”“一级指标”）",
-                        "not-spreadsheet")
+                        Format.NOT_SPREADSHEET)
     return made

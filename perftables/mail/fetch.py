@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..core.errors import WorldError
 from ..core.files import atomic_path, safe_cell, safe_file_name, unguard
-from ..io.book import sniff
+from ..io.book import Format, sniff
 from ..model.roster import Roster
 
 PASSWORD_ENV = "PERFTABLES_IMAP_PASSWORD"
@@ -44,7 +44,8 @@ SAVED, SAME, TOO_BIG, NOT_A_RETURN, NO_ATTACHMENT, DONE, UNREADABLE = (
 # what a return can be: workbooks, documents, archives (by name); by content, what read.sniff recognises
 RETURN_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et", ".ett", ".ods", ".csv", ".zip", ".rar", ".7z", ".docx", ".doc",
                    ".wps", ".odt"}
-RETURN_SNIFFS = {"xlsx", "xls", "ods", "docx", "zip", "rar", "7z", "encrypted", "broken-zip"}
+RETURN_SNIFFS = {Format.XLSX, Format.XLS, Format.ODS, Format.DOCX, Format.ZIP, Format.RAR, Format.SEVEN_Z,
+                 Format.ENCRYPTED, Format.BROKEN_ZIP}
 DEFAULT_MAX_MB = 50
 
 
@@ -324,7 +325,7 @@ def _read_part(mail: Mail, part) -> None:
     suffix = Path(name).suffix.lower()
     if suffix in RETURN_SUFFIXES or kind in RETURN_SNIFFS:
         if not name:
-            name = f"附件.{ {'broken-zip': 'zip', 'encrypted': 'xls'}.get(kind, kind) }"
+            name = f"附件.{ {Format.BROKEN_ZIP: 'zip', Format.ENCRYPTED: 'xls'}.get(kind, kind) }"
         mail.attachments.append(Attachment(name, data, kind))
     elif name:
         mail.skipped.append((name, f"不是报表文件（{suffix or ctype}）", len(data)))

@@ -19,6 +19,7 @@ from ..core.kinds import ACCEPTED_FATES, Fate, FormKind, Severity
 from ..core import files
 from ..core.files import atomic_path
 from ..cycle.collect import ACCEPTED, ACCEPTED_FINDINGS, BLANK, Collection, FileRecord
+from ..io.book import Format
 from ..io.extract import ERROR, Indicator, ProjectReturn, STANDARD_KEYS, UnitReturn, WARNING
 from ..io.sheetxml import (LINE_HEIGHT, LONG_WIDTH, MAX_ROW_HEIGHT, Splice, deflate, long_width, render, row_lines, splice)
 from ..core.value import DEFAULT_MONEY, MONEY_UNITS, convert_money, format_number, money_factor, parse, parse_amount
@@ -1274,7 +1275,7 @@ def returns_from_summary(source) -> list:
                              for i in t.get(Sheet.INDICATORS, []) if i["单位编码"] == code and i["工作表"] == pr.sheet]
             ret.projects.append(pr)
         rec = FileRecord(path=None, display=f"{Path(source).name}：{code} {f['单位名称']}", sha256=f["SHA-256"],
-                         fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, format="summary")
+                         fate=ACCEPTED, reason=f"取自汇总（原文件 {f['文件']}）", payload=payload, format=Format.SUMMARY)
         rec.result = ret
         out.append(rec)
     return out
