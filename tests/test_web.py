@@ -424,3 +424,16 @@ def test_without_smtp_the_board_writes_drafts(site):
     page = _remind(c, "/remind")
     assert "催报草稿" in page and "没有设置 SMTP" in page, page
     assert len(list((rnd.folder / "1-下发_邮件").rglob("*_催报.eml"))) == len(rnd.roster().units)
+
+
+def test_the_board_filters_by_a_units_status(site):
+    """The counts link to the units in each status — a status with its detail (有问题（…）) counts as that status."""
+    app, tokens, rnd = site
+    assert upload(clerk(app, tokens["731002"]), "保定的表.xlsx", returns_of(rnd.folder, ["731002"])["731002"]).status_code == 303
+    a = admin(app)
+    board = a.get("/").get_data(as_text=True)
+    assert 'href="/?state=%E6%9C%89%E9%97%AE%E9%A2%98"' in board and "有问题 1" in board and "未报送 4" in board
+    rows = lambda page: set(re.findall(r'href="/units/(\d+)"', page))
+    assert rows(a.get("/?state=有问题").get_data(as_text=True)) == {"731002"}
+    assert rows(a.get("/?state=未报送").get_data(as_text=True)) == {"306001", "306002", "307001", "405002"}
+    assert rows(board) == rows(a.get("/?state=未报送").get_data(as_text=True)) | {"731002"}

@@ -752,9 +752,9 @@ def _selfeval_fields(forms: list, money: str = DEFAULT_MONEY) -> tuple[list, lis
     for form in forms:
         for key, (_, cell) in form.fields().items():
             if cell.formula is None and cell.value is None and key not in fields:   # (not a printed title)
-                kind = {"amount": "amount", "longtext": "long"}.get(cell.type, "text")
+                kind = {"amount": ColumnKind.AMOUNT, "longtext": ColumnKind.LONG}.get(cell.type, ColumnKind.TEXT)
                 title = cell.title or cell.label or key
-                fields[key] = (key, f"{title}（{money}）" if kind == ColumnKind.AMOUNT else title, kind)
+                fields[key] = (key, f"{title}（{money}）" if kind is ColumnKind.AMOUNT else title, kind)
         for col in form.input_columns:
             if col.key not in SE_GRID_SHOWN and col.key not in columns:
                 numeric = col.validate == "number" or col.key in ("weight", "score", "adjusted")
@@ -767,7 +767,7 @@ def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators
     indicator rows with the recomputed score beside what the unit entered."""
     for pr in ret.projects:
         projects.rows.append([ret.unit_code, ret.unit_name, pr.sheet, *[
-            _cell_value(convert_money(pr.values.get(key), ret.form.money, money) if kind == ColumnKind.AMOUNT else
+            _cell_value(convert_money(pr.values.get(key), ret.form.money, money) if kind is ColumnKind.AMOUNT else
                         pr.values.get(key), kind) for key, _, kind in fields]])
         ps = ret.scores.get(pr.sheet)
         rows = ps.rows if ps is not None else []
@@ -780,13 +780,13 @@ def _selfeval_rows(ret, fields: list, columns: list, projects: Table, indicators
                                     "" if rs is None else "是" if rs.applicable else "否"])
 
 
-def _cell_value(value, kind: ColumnKind | str):
+def _cell_value(value, kind: ColumnKind):
     """A value as its column holds it: a number where the column is numeric and the cell holds one (typed as
     a number, or as text that reads as one: “15”, “１２.５”), else the text as typed — never dropped (see
     `_hold_mixed_as_text`)."""
     if value is None or value == "":
         return None
-    if ColumnKind(kind).is_amount:
+    if kind.is_amount:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return float(value)
         amount = parse_amount(str(value))
